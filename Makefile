@@ -1,0 +1,46 @@
+# fundtrail: two commands for a new user, `make demo` and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+NODEDIR := tools/node
+export SPARK_LOCAL_IP ?= 127.0.0.1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup demo test test-fast bench lint fmt clean
+
+setup: $(VENV)/.stamp $(NODEDIR)/.stamp
+
+$(VENV)/.stamp: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,postgres,spark]'
+	touch $@
+
+$(NODEDIR)/.stamp: $(NODEDIR)/package.json
+	cd $(NODEDIR) && npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: setup
+	$(BIN)/fundtrail demo
+
+test: setup
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-fast: setup
+	$(BIN)/pytest -q -x -m "not slow and not browser and not spark"
+
+bench: setup
+	$(BIN)/pip install -q -e '.[bench]'
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+fmt: setup
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+clean:
+	rm -rf $(VENV) $(NODEDIR)/node_modules $(NODEDIR)/.stamp fundtrail-data demo-data

@@ -1,0 +1,165 @@
+"""Arrow schemas of every chain-store table. One place, shared by ingest, analysis and Spark.
+
+Amounts: UTXO values are int64 satoshi. Account-chain values are exact integers that
+may exceed 64 bits (wei, token units), stored as decimal(38,0); the few values beyond
+38 digits (spam tokens minting 2**256-1) are kept exactly as text in ``value_text``
+with ``value`` null. Never floats.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+NO_ADDRESS = -1  # address_id of outputs with no address (OP_RETURN, bare multisig, non-standard)
+NATIVE_ASSET = 0  # asset_id of an account chain's native coin
+
+AMOUNT = pa.decimal128(38, 0)
+
+UTXO_SCHEMAS: dict[str, pa.Schema] = {
+    "blocks": pa.schema(
+        [
+            ("height", pa.int64()),
+            ("hash", pa.string()),
+            ("prev_hash", pa.string()),
+            ("time", pa.int64()),
+            ("bits", pa.uint32()),
+            ("tx_count", pa.int32()),
+            ("size", pa.int64()),
+            ("first_tx_id", pa.int64()),
+        ]
+    ),
+    "txs": pa.schema(
+        [
+            ("tx_id", pa.int64()),
+            ("txid", pa.string()),
+            ("height", pa.int64()),
+            ("time", pa.int64()),
+            ("fee", pa.int64()),
+            ("is_coinbase", pa.bool_()),
+            ("size", pa.int32()),
+            ("vsize", pa.int32()),
+            ("n_inputs", pa.int32()),
+            ("n_outputs", pa.int32()),
+            ("version", pa.int32()),
+            ("locktime", pa.uint32()),
+        ]
+    ),
+    "outputs": pa.schema(
+        [
+            ("tx_id", pa.int64()),
+            ("n", pa.int32()),
+            ("address_id", pa.int64()),
+            ("value", pa.int64()),
+            ("script_type", pa.string()),
+            ("height", pa.int64()),
+        ]
+    ),
+    "inputs": pa.schema(
+        [
+            ("tx_id", pa.int64()),
+            ("n", pa.int32()),
+            ("spent_tx_id", pa.int64()),
+            ("spent_n", pa.int32()),
+            ("address_id", pa.int64()),
+            ("value", pa.int64()),
+            ("height", pa.int64()),
+            ("sequence", pa.uint32()),
+        ]
+    ),
+    "addresses": pa.schema(
+        [
+            ("address_id", pa.int64()),
+            ("address", pa.string()),
+            ("script_type", pa.string()),
+            ("first_seen", pa.int64()),  # height
+        ]
+    ),
+}
+
+ACCOUNT_SCHEMAS: dict[str, pa.Schema] = {
+    "blocks": pa.schema(
+        [
+            ("number", pa.int64()),
+            ("hash", pa.string()),
+            ("parent_hash", pa.string()),
+            ("time", pa.int64()),
+            ("miner_id", pa.int64()),
+            ("base_fee", AMOUNT),
+            ("gas_used", pa.int64()),
+            ("tx_count", pa.int32()),
+        ]
+    ),
+    "txs": pa.schema(
+        [
+            ("tx_hash", pa.string()),
+            ("block", pa.int64()),
+            ("tx_index", pa.int32()),
+            ("time", pa.int64()),
+            ("from_id", pa.int64()),
+            ("to_id", pa.int64()),  # NO_ADDRESS for contract creation without receipt address
+            ("value", AMOUNT),
+            ("gas_used", pa.int64()),
+            ("effective_gas_price", AMOUNT),
+            ("fee", AMOUNT),
+            ("status", pa.int8()),  # 1 success, 0 failed
+        ]
+    ),
+    # kind: native | internal | token | fee | burn | reward | genesis
+    "transfers": pa.schema(
+        [
+            ("tx_hash", pa.string()),
+            ("block", pa.int64()),
+            ("time", pa.int64()),
+            ("tx_index", pa.int32()),
+            ("log_index", pa.int32()),  # token: the log's index; others: -1
+            ("trace_index", pa.int32()),  # internal: position in the call tree; others: -1
+            ("from_id", pa.int64()),
+            ("to_id", pa.int64()),
+            ("asset_id", pa.int32()),
+            ("value", AMOUNT),
+            ("value_text", pa.string()),  # exact text when value needs more than 38 digits
+            ("kind", pa.string()),
+        ]
+    ),
+    "assets": pa.schema(
+        [
+            ("asset_id", pa.int32()),
+            ("contract", pa.string()),  # lowercase 0x..; null for the native coin
+            ("symbol", pa.string()),  # null = unknown
+            ("decimals", pa.int32()),  # null = unknown
+        ]
+    ),
+    "addresses": pa.schema(
+        [
+            ("address_id", pa.int64()),
+            ("address", pa.string()),  # lowercase key; EIP-55 computed for display
+            ("script_type", pa.string()),  # "evm"
+            ("first_seen", pa.int64()),  # block number
+        ]
+    ),
+}
+
+# Derived tables written by analysis; same for both ledger models.
+DERIVED_SCHEMAS: dict[str, pa.Schema] = {
+    "clusters": pa.schema(
+        [
+            ("address_id", pa.int64()),
+            ("cluster_id", pa.int64()),
+            ("heuristic", pa.string()),  # which heuristic joined it ("" = singleton)
+        ]
+    ),
+    "entities": pa.schema(
+        [
+            ("cluster_id", pa.int64()),
+            ("label", pa.string()),
+            ("category", pa.string()),
+            ("source", pa.string()),
+            ("confidence", pa.int32()),
+        ]
+    ),
+}
+
+
+def schemas_for(model: str) -> dict[str, pa.Schema]:
+    base = UTXO_SCHEMAS if model == "utxo" else ACCOUNT_SCHEMAS
+    return {**base, **DERIVED_SCHEMAS}

@@ -1,0 +1,208 @@
+"""The chain store: Parquet parts under the workspace, an atomic manifest, DuckDB views.
+
+Layout of one chain (``<home>/chains/<chain>/``)::
+
+    manifest.json            the committed state: which part files make each table
+    tables/<table>/*.parquet immutable part files
+    lock                     held by the one writer
+
+A batch writes new part files first, then swaps ``manifest.json`` with an atomic
+rename. A crash before the rename leaves the manifest (and so every reader) where
+it was; orphaned part files are swept on the next write. Rollbacks (reorgs) write
+filtered copies of the affected parts and swap the manifest the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from fundtrail.chainstore.schema import schemas_for
+from fundtrail.errors import NotFoundError, StorageError
+from fundtrail.model.chains import Chain, evm_chain, get_chain
+from fundtrail.workspace import chain_dir
+
+MANIFEST = "manifest.json"
+
+
+class ChainStore:
+    """One chain's tables. Readers get consistent snapshots; one writer at a time."""
+
+    def __init__(self, chain: str | Chain, home: Path | None = None) -> None:
+        if isinstance(chain, Chain):
+            self.chain = chain
+        else:
+            try:
+                self.chain = get_chain(chain)
+            except Exception:
+                self.chain = evm_chain(chain)
+        self.model = "utxo" if self.chain.model == "utxo" else "account"
+        self.root = chain_dir(self.chain.store, home)
+        self.schemas = schemas_for(self.model)
+        self._manifest = self._read_manifest()
+
+    # ---- manifest -------------------------------------------------------------------
+    def _read_manifest(self) -> dict[str, Any]:
+        path = self.root / MANIFEST
+        if not path.exists():
+            return {"version": 0, "tables": {}, "meta": {}}
+        try:
+            return dict(json.loads(path.read_text()))
+        except (OSError, ValueError) as exc:
+            raise StorageError(f"chain store manifest {path} is unreadable: {exc}") from exc
+
+    def refresh(self) -> None:
+        self._manifest = self._read_manifest()
+
+    @property
+    def version(self) -> int:
+        return int(self._manifest["version"])
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return dict(self._manifest.get("meta", {}))
+
+    def parts(self, table: str) -> list[Path]:
+        return [self.root / "tables" / table / f for f in self._manifest["tables"].get(table, [])]
+
+    def is_empty(self) -> bool:
+        return not any(self._manifest["tables"].values())
+
+    # ---- writing --------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[ChainStoreWriter]:
+        """Exclusive write access; commit happens explicitly via ``ChainStoreWriter.commit``."""
+        lock_path = self.root / "lock"
+        with open(lock_path, "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StorageError(
+                    f"another fundtrail process is writing to {self.root}; try again when it ends"
+                ) from None
+            self.refresh()
+            w = ChainStoreWriter(self)
+            w.sweep_orphans()
+            yield w
+
+    def _write_manifest(self, manifest: dict[str, Any]) -> None:
+        tmp = self.root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
+        data = json.dumps(manifest, indent=1, sort_keys=True)
+        with open(tmp, "w") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.root / MANIFEST)
+        dir_fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        self._manifest = manifest
+
+    # ---- reading --------------------------------------------------------------------
+    def connect(self, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with one view per table over the committed parts."""
+        con = con or duckdb.connect()
+        for table, schema in self.schemas.items():
+            files = self.parts(table)
+            if files:
+                paths = ", ".join(f"'{p.as_posix()}'" for p in files)
+                con.execute(
+                    f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{paths}])"
+                )
+            else:
+                empty = pa.Table.from_batches([], schema=schema)
+                con.register(f"_empty_{table}", empty)
+                con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM _empty_{table}")
+        return con
+
+    def read_table(self, table: str, columns: list[str] | None = None) -> pa.Table:
+        files = self.parts(table)
+        schema = self.schemas[table]
+        if not files:
+            empty = pa.Table.from_batches([], schema=schema)
+            return empty.select(columns) if columns else empty
+        tables = [pq.read_table(p, columns=columns) for p in files]
+        return pa.concat_tables(tables)
+
+    def require_data(self) -> None:
+        if self.is_empty():
+            raise NotFoundError(
+                f"the {self.chain.code} chain store at {self.root} is empty; ingest blocks first"
+            )
+
+
+class ChainStoreWriter:
+    """Stages part files and swaps them in with one atomic manifest write."""
+
+    def __init__(self, store: ChainStore) -> None:
+        self.store = store
+
+    def sweep_orphans(self) -> None:
+        live = {p.name for t in self.store.schemas for p in self.store.parts(t)}
+        tables_dir = self.store.root / "tables"
+        if not tables_dir.exists():
+            return
+        for sub in tables_dir.iterdir():
+            for f in sub.glob("*.parquet"):
+                if f.name not in live:
+                    f.unlink(missing_ok=True)
+
+    def _write_part(self, table: str, data: pa.Table) -> str:
+        schema = self.store.schemas[table]
+        try:
+            data = data.select(schema.names).cast(schema)
+        except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise StorageError(f"batch for table {table!r} does not match its schema: {exc}") from exc
+        folder = self.store.root / "tables" / table
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"part-{self.store.version + 1:08d}-{uuid.uuid4().hex[:12]}.parquet"
+        tmp = folder / f".{name}.tmp"
+        pq.write_table(data, tmp, compression="zstd")
+        os.replace(tmp, folder / name)
+        return name
+
+    def commit(
+        self,
+        append: Mapping[str, pa.Table] | None = None,
+        *,
+        replace: Mapping[str, pa.Table] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Append rows to tables and/or replace whole tables, atomically. Returns the new version."""
+        manifest = json.loads(json.dumps(self.store._manifest))
+        tables: dict[str, list[str]] = manifest.setdefault("tables", {})
+        for table, data in (append or {}).items():
+            if data.num_rows:
+                tables.setdefault(table, []).append(self._write_part(table, data))
+        for table, data in (replace or {}).items():
+            tables[table] = [self._write_part(table, data)] if data.num_rows else []
+        if meta:
+            manifest.setdefault("meta", {}).update(meta)
+        manifest["version"] = int(manifest.get("version", 0)) + 1
+        self.store._write_manifest(manifest)
+        return int(manifest["version"])
+
+    def filtered(self, table: str, keep_where: str) -> pa.Table:
+        """Rows of ``table`` matching a SQL predicate, for a ``commit(replace=...)``."""
+        con = self.store.connect()
+        try:
+            return con.sql(f"SELECT * FROM {table} WHERE {keep_where}").to_arrow_table()
+        finally:
+            con.close()
+
+    def compact(self, table: str) -> None:
+        """Merge a table's parts into one (fewer files, faster scans)."""
+        data = self.store.read_table(table)
+        self.commit(replace={table: data})

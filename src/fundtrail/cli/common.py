@@ -1,0 +1,91 @@
+"""What every command shares: JSON or rich output, progress bars, the --json/--quiet flags."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON.")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bar or chatter.")
+HomeOpt = typer.Option(None, "--home", envvar="FUNDTRAIL_HOME", help="Workspace directory.")
+
+T = TypeVar("T")
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, Decimal):
+        return int(o) if o == o.to_integral_value() else str(o)
+    if isinstance(o, Path):
+        return str(o)
+    if isinstance(o, bytes):
+        return o.hex()
+    if isinstance(o, set | frozenset):
+        return sorted(o)
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    if hasattr(o, "model_dump"):
+        return o.model_dump(mode="json")
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, default=_default, indent=2, sort_keys=False)
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], None] | None = None) -> None:
+    """Print ``data`` as JSON (for scripts) or through ``render`` (for people)."""
+    if as_json or render is None:
+        sys.stdout.write(to_json(data) + "\n")
+    else:
+        render(data)
+
+
+def kv_table(title: str, rows: Iterable[tuple[str, Any]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold cyan")
+    table.add_column()
+    for k, v in rows:
+        table.add_row(k, str(v))
+    return table
+
+
+def progress(quiet: bool) -> Progress:
+    """A rich progress bar that disappears with --quiet or when output is not a terminal."""
+    return Progress(
+        TextColumn("[bold blue]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=quiet,
+        transient=False,
+    )
+
+
+def track(items: Iterable[T], description: str, total: int | None, quiet: bool) -> Iterator[T]:
+    with progress(quiet) as bar:
+        task = bar.add_task(description, total=total, info="")
+        for item in items:
+            yield item
+            bar.advance(task)

@@ -1,0 +1,50 @@
+"""One settings model for the whole system: FUNDTRAIL_* variables, then defaults.
+
+The README's configuration table lists exactly these fields.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FUNDTRAIL_", extra="ignore")
+
+    home: Path = Field(default=Path("./fundtrail-data"), description="workspace directory")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the intel store; default: SQLite file in the workspace",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="key for victims' personal data at rest; default: a key file in the workspace",
+    )
+    spark_master: str = Field(default="local[2]", description="Spark master URL for --engine spark")
+    confirmations: int = Field(default=6, description="Bitcoin confirmation depth kept reorg-safe")
+    evm_confirmations: int = Field(default=12, description="EVM confirmation depth")
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, description="largest accepted HTTP body")
+    host: str = Field(default="127.0.0.1", description="address `fundtrail serve` binds")
+    port: int = Field(default=8000, description="port `fundtrail serve` binds")
+
+    @property
+    def sqlite_url(self) -> str:
+        return f"sqlite:///{(self.home / 'intel.sqlite').resolve()}"
+
+    @property
+    def intel_url(self) -> str:
+        return self.database_url or self.sqlite_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests and CLI overrides change the environment)."""
+    get_settings.cache_clear()
