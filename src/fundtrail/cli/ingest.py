@@ -1,0 +1,50 @@
+"""`fundtrail ingest ...`: load ledger data into the chain store, one sub-command per family."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fundtrail.cli.common import HomeOpt, QuietOpt, console
+
+ingest_app = typer.Typer(help="Load blocks into the chain store (bitcoin files or RPC, evm RPC).")
+
+
+@ingest_app.command("bitcoin")
+def ingest_bitcoin(
+    paths: list[Path] = typer.Argument(None, help="blk*.dat files, raw or hex blocks."),
+    rpc: str | None = typer.Option(None, "--rpc", help="Bitcoin Core JSON-RPC URL."),
+    start: int | None = typer.Option(None, "--start", help="First height to fetch (RPC)."),
+    stop: int | None = typer.Option(None, "--stop", help="Last height to fetch (RPC)."),
+    user: str | None = typer.Option(None, "--rpc-user", envvar="FUNDTRAIL_RPC_USER"),
+    password: str | None = typer.Option(None, "--rpc-password", envvar="FUNDTRAIL_RPC_PASSWORD"),
+    cookie: Path | None = typer.Option(None, "--rpc-cookie", help="Bitcoin Core .cookie file."),
+    quiet: bool = QuietOpt,
+    home: Path | None = HomeOpt,
+) -> None:
+    """Ingest Bitcoin blocks from files (blk*.dat, raw or hex) or a Bitcoin Core node."""
+    from fundtrail.chains.bitcoin import ingest as service
+    from fundtrail.errors import InvalidInputError
+
+    if rpc:
+        report = service.ingest_rpc(
+            rpc,
+            start=start,
+            stop=stop,
+            home=home,
+            quiet=quiet,
+            user=user,
+            password=password,
+            cookie=cookie,
+        )
+    elif paths:
+        report = service.ingest_paths(list(paths), home=home, quiet=quiet)
+    else:
+        raise InvalidInputError("give block files to read, or --rpc URL", field="paths")
+    if not quiet:
+        console.print(report.summary())
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ingest_app, name="ingest")
