@@ -155,6 +155,49 @@ DERIVED_SCHEMAS: dict[str, pa.Schema] = {
             ("category", pa.string()),
             ("source", pa.string()),
             ("confidence", pa.int32()),
+            ("abuse", pa.string()),  # abuse category of the tag behind the label, if any
+            ("actor", pa.string()),
+            ("n_tags", pa.int32()),  # tagged addresses of the cluster carrying this label
+            ("is_primary", pa.bool_()),  # the label that names the entity
+            ("conflict", pa.bool_()),  # the cluster carries other, different labels too
+        ]
+    ),
+    # the CoinJoin detector's decision, one row per transaction with two or more inputs
+    "coinjoin": pa.schema(
+        [
+            ("tx_id", pa.int64()),
+            ("is_coinjoin", pa.bool_()),
+            ("kind", pa.string()),  # wasabi1 | wasabi2 | whirlpool | joinmarket | "" (none)
+        ]
+    ),
+    "cluster_stats": pa.schema(
+        [
+            ("cluster_id", pa.int64()),
+            ("size", pa.int64()),
+            ("balance", AMOUNT),  # native coin, base units
+            ("first_seen", pa.int64()),  # unix time of the first tx touching the cluster
+            ("last_seen", pa.int64()),
+            ("in_degree", pa.int64()),  # distinct other clusters that paid into it
+            ("out_degree", pa.int64()),  # distinct other clusters it paid
+        ]
+    ),
+    # evidence: the edges that actually joined two clusters (a spanning forest), for `why`
+    "cluster_edges": pa.schema(
+        [
+            ("address_id_a", pa.int64()),
+            ("address_id_b", pa.int64()),
+            ("tx_id", pa.int64()),  # UTXO tx_id; -1 on account chains
+            ("tx_hash", pa.string()),  # account chains: the transfer's tx hash
+            ("heuristic", pa.string()),
+        ]
+    ),
+    # links that are evidence but not common ownership (deposit_address customers)
+    "counterparties": pa.schema(
+        [
+            ("address_id", pa.int64()),  # the customer
+            ("counterparty_id", pa.int64()),  # the deposit address it paid
+            ("relation", pa.string()),  # deposit_customer
+            ("tx_hash", pa.string()),
         ]
     ),
 }
