@@ -1,0 +1,222 @@
+"""The screening index: memory-mapped sorted address keys, offsets and reason records.
+
+On disk, one folder per version under ``<home>/screen/``::
+
+    keys.npy      uint64, sorted, unique: address_key(chain, address)
+    offsets.npy   int64, len(keys)+1: records of keys[i] are records[offsets[i]:offsets[i+1]]
+    records.npy   structured: category, kind, hops, share_ppm, source
+    sources.json  who said it: indicator/tag/entity ids, org, TLP, share list
+    meta.json     version, build time, input fingerprint, counts
+
+``CURRENT`` names the live version and is swapped atomically, so a lookup that is
+served during a rebuild reads one complete version, never a mix. Lookups touch no
+database: a binary search over ``keys.npy`` (memory-mapped) and a slice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fundtrail.errors import NotFoundError, StorageError
+from fundtrail.model.indicators import Category
+from fundtrail.screen.keys import address_key
+
+CATEGORIES: list[str] = [c.value for c in Category]
+CATEGORY_CODE = {c: i for i, c in enumerate(CATEGORIES)}
+KINDS = ("indicator", "tag", "entity", "cluster", "indirect")
+KIND_CODE = {k: i for i, k in enumerate(KINDS)}
+
+RECORD = np.dtype(
+    [("category", "u1"), ("kind", "u1"), ("hops", "u1"), ("share_ppm", "<u4"), ("source", "<i4")]
+)
+PPM = 1_000_000
+
+
+@dataclass(slots=True)
+class Source:
+    """Who said it, and who may know: the visibility of every reason derived from it."""
+
+    kind: str  # indicator | tag | entity | exposure
+    ref: str  # indicator id, tag source, entity label...
+    label: str
+    category: str
+    org: str | None = None  # owning organisation; None = public attribution data
+    tlp: str = "clear"
+    share_with: list[str] = field(default_factory=list)
+    confidence: int = 100
+    chain: str = ""
+    address: str = ""  # the address the source names (for indirect reasons: the origin)
+
+
+class FactTable:
+    """Reasons collected for the index, as columns (bulk appends of numpy arrays)."""
+
+    def __init__(self) -> None:
+        self._keys: list[np.ndarray] = []
+        self._recs: list[np.ndarray] = []
+        self.sources: list[Source] = []
+
+    def add_source(self, source: Source) -> int:
+        self.sources.append(source)
+        return len(self.sources) - 1
+
+    def add(
+        self,
+        keys: np.ndarray,
+        *,
+        category: str | np.ndarray,
+        kind: str,
+        source: int | np.ndarray,
+        share_ppm: int | np.ndarray = PPM,
+        hops: int | np.ndarray = 0,
+    ) -> None:
+        n = len(keys)
+        if n == 0:
+            return
+        rec = np.empty(n, dtype=RECORD)
+        if isinstance(category, str):
+            rec["category"] = CATEGORY_CODE[Category.parse(category).value]
+        else:
+            rec["category"] = category
+        rec["kind"] = KIND_CODE[kind]
+        rec["hops"] = np.minimum(hops, 255) if isinstance(hops, np.ndarray) else min(hops, 255)
+        rec["share_ppm"] = share_ppm
+        rec["source"] = source
+        self._keys.append(np.asarray(keys, dtype=np.uint64))
+        self._recs.append(rec)
+
+    def add_address(self, chain: str, address: str, **kw: Any) -> None:
+        self.add(np.array([address_key(chain, address)], dtype=np.uint64), **kw)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self._keys:
+            return np.empty(0, np.uint64), np.empty(0, RECORD)
+        return np.concatenate(self._keys), np.concatenate(self._recs)
+
+
+def screen_root(home: Path) -> Path:
+    path = Path(home) / "screen"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_index(home: Path, facts: FactTable, *, fingerprint: dict[str, Any]) -> str:
+    """Sort, group and write a new version; swap CURRENT to it. Returns the version."""
+    keys, recs = facts.arrays()
+    order = np.lexsort((recs["source"], recs["kind"], keys))
+    keys, recs = keys[order], recs[order]
+    uniq, starts = np.unique(keys, return_index=True)
+    offsets = np.append(starts, len(keys)).astype(np.int64)
+    root = screen_root(home)
+    version = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+    tmp = root / f".{version}.tmp"
+    tmp.mkdir()
+    np.save(tmp / "keys.npy", uniq)
+    np.save(tmp / "offsets.npy", offsets)
+    np.save(tmp / "records.npy", recs)
+    (tmp / "sources.json").write_text(json.dumps([asdict(s) for s in facts.sources]))
+    meta = {
+        "version": version,
+        "built_at": time.time(),
+        "fingerprint": fingerprint,
+        "addresses": int(len(uniq)),
+        "records": int(len(recs)),
+        "sources": len(facts.sources),
+    }
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+    os.replace(tmp, root / version)
+    pointer = root / f".CURRENT.{uuid.uuid4().hex}"
+    pointer.write_text(version)
+    os.replace(pointer, root / "CURRENT")
+    _prune(root, keep={version})
+    return version
+
+
+def _prune(root: Path, keep: set[str], retain: int = 2) -> None:
+    """Remove old versions, keeping the newest few (readers may still have them mapped)."""
+    versions = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in versions[:-retain]:
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def current_version(home: Path) -> str | None:
+    pointer = screen_root(home) / "CURRENT"
+    return pointer.read_text().strip() if pointer.exists() else None
+
+
+class ScreenIndex:
+    """One loaded, immutable index version. Thread-safe for readers."""
+
+    def __init__(self, folder: Path) -> None:
+        try:
+            self.keys = np.load(folder / "keys.npy", mmap_mode="r")
+            self.offsets = np.load(folder / "offsets.npy", mmap_mode="r")
+            self.records = np.load(folder / "records.npy", mmap_mode="r")
+            self.sources = [Source(**s) for s in json.loads((folder / "sources.json").read_text())]
+            self.meta = json.loads((folder / "meta.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise StorageError(f"screening index at {folder} is unreadable: {exc}") from exc
+        self.version: str = self.meta["version"]
+
+    def lookup_keys(self, keys: np.ndarray) -> list[list[dict[str, Any]]]:
+        """Raw reasons per key (unfiltered: callers apply visibility)."""
+        keys = np.asarray(keys, dtype=np.uint64)
+        pos = np.searchsorted(self.keys, keys)
+        out: list[list[dict[str, Any]]] = []
+        n = len(self.keys)
+        for k, p in zip(keys, pos, strict=True):
+            if p >= n or self.keys[p] != k:
+                out.append([])
+                continue
+            recs = self.records[self.offsets[p] : self.offsets[p + 1]]
+            out.append(
+                [
+                    {
+                        "category": CATEGORIES[int(r["category"])],
+                        "kind": KINDS[int(r["kind"])],
+                        "hops": int(r["hops"]),
+                        "share": int(r["share_ppm"]) / PPM,
+                        "source": self.sources[int(r["source"])],
+                    }
+                    for r in recs
+                ]
+            )
+        return out
+
+
+class IndexCache:
+    """Keeps the live version loaded; reloads when CURRENT changes (cheap stat per call)."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = Path(home)
+        self._lock = threading.Lock()
+        self._index: ScreenIndex | None = None
+
+    def get(self) -> ScreenIndex:
+        for attempt in range(3):
+            version = current_version(self.home)
+            if version is None:
+                raise NotFoundError("no screening index yet: run `fundtrail screen index build`")
+            index = self._index
+            if index is not None and index.version == version:
+                return index
+            with self._lock:
+                try:
+                    if self._index is None or self._index.version != version:
+                        self._index = ScreenIndex(screen_root(self.home) / version)
+                    return self._index
+                except StorageError:
+                    if attempt == 2:  # pruned under us by two quick rebuilds: read CURRENT again
+                        raise
+        raise AssertionError("unreachable")
