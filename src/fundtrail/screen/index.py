@@ -129,8 +129,8 @@ def write_index(home: Path, facts: FactTable, *, fingerprint: dict[str, Any]) ->
         "version": version,
         "built_at": time.time(),
         "fingerprint": fingerprint,
-        "addresses": int(len(uniq)),
-        "records": int(len(recs)),
+        "addresses": len(uniq),
+        "records": len(recs),
         "sources": len(facts.sources),
     }
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1))

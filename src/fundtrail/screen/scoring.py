@@ -54,7 +54,9 @@ class Rules:
         for level, value in dict(data.get("thresholds", {})).items():
             if level in DEFAULT_THRESHOLDS:
                 rules.thresholds[level] = int(value)
-        rules.ignore_categories = {Category.parse(c).value for c in data.get("ignore_categories", [])}
+        rules.ignore_categories = {
+            Category.parse(c).value for c in data.get("ignore_categories", [])
+        }
         rules.category_weights = {
             Category.parse(k).value: max(0, min(100, int(v)))
             for k, v in dict(data.get("category_weights", {})).items()

@@ -128,7 +128,9 @@ def answer(
         level, score = verdict(rules, visible)
         shown = sorted(
             (
-                _reason_view(r, reason_score(rules, r["category"], r["kind"], r["share"], r["hops"]))
+                _reason_view(
+                    r, reason_score(rules, r["category"], r["kind"], r["share"], r["hops"])
+                )
                 for r in visible
                 if r["category"] not in rules.ignore_categories
             ),

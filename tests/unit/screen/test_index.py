@@ -24,8 +24,15 @@ def _facts() -> FactTable:
     facts = FactTable()
     ofac = facts.add_source(Source("tag", "ofac", "OFAC SDN", "sanctions"))
     red = facts.add_source(
-        Source("indicator", "ind-1", "pig-butchering ring", "pig-butchering", org="police-a",
-               tlp="red", share_with=["exchange-c"])
+        Source(
+            "indicator",
+            "ind-1",
+            "pig-butchering ring",
+            "pig-butchering",
+            org="police-a",
+            tlp="red",
+            share_with=["exchange-c"],
+        )
     )
     facts.add_address("BTC", SANCTIONED, category="sanctions", kind="tag", source=ofac)
     facts.add_address("BTC", SCAMMER, category="pig-butchering", kind="indicator", source=red)
@@ -33,8 +40,13 @@ def _facts() -> FactTable:
         Source("exposure", "ofac", "funded by OFAC SDN", "sanctions", address=SANCTIONED)
     )
     facts.add_address(
-        "BTC", FUNDED, category="sanctions", kind="indirect", source=exposure,
-        share_ppm=PPM // 4, hops=2,
+        "BTC",
+        FUNDED,
+        category="sanctions",
+        kind="indirect",
+        source=exposure,
+        share_ppm=PPM // 4,
+        hops=2,
     )
     return facts
 
