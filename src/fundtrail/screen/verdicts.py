@@ -96,6 +96,10 @@ def _reason_view(r: dict[str, Any], score: int) -> dict[str, Any]:
     return out
 
 
+def _score(rules: Rules, r: dict[str, Any]) -> int:
+    return reason_score(rules, r["category"], r["kind"], r["share"], r["hops"])
+
+
 def answer(
     index: ScreenIndex, items: list[ScreenItem], *, viewer_org: str, rules: Rules
 ) -> list[dict[str, Any]]:
