@@ -1,0 +1,254 @@
+"""Complaint intake: rows from a CSV file or an API body into validated complaints.
+
+One complaint is one payment a victim says they made: chain, txid and output index
+(Bitcoin) or log index (EVM token transfer; empty for a native transfer), the
+destination address and the amount in base units. Every field is checked here
+(addresses with their checksums, amounts as exact integers); whether the chain
+agrees is checked by :mod:`fundtrail.cases.verify`. A bad row is reported by its
+line and field, and the good rows go on.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from fundtrail.errors import InvalidInputError
+from fundtrail.model.addresses import parse_address
+from fundtrail.model.amounts import parse_amount
+from fundtrail.model.chains import EVM_CHAINS, get_chain
+
+COLUMNS = (
+    "complaint_id",
+    "victim",
+    "contact",
+    "reported_at",
+    "chain",
+    "txid",
+    "vout",
+    "to_address",
+    "amount",
+    "asset",
+    "description",
+)
+REQUIRED = ("victim", "chain", "txid", "to_address", "amount")
+_HEX64 = re.compile(r"^(0x)?[0-9a-f]{64}$")
+MAX_TEXT = 2000
+
+
+@dataclass(slots=True)
+class ComplaintInput:
+    """A complaint whose fields are valid on their own (not yet checked against the chain)."""
+
+    victim: str
+    chain: str
+    txid: str
+    vout: int | None
+    to_address: str
+    amount: int
+    asset: str
+    complaint_id: str | None = None
+    contact: str | None = None
+    reported_at: datetime | None = None
+    description: str | None = None
+    line: int | None = None  # CSV line (1 = header) or position in a bulk body
+
+    @property
+    def payment_key(self) -> tuple[str, str, int]:
+        """What makes two complaints the same payment (de-duplication)."""
+        return (self.chain, self.txid, -1 if self.vout is None else self.vout)
+
+
+@dataclass(slots=True)
+class RowError:
+    line: int | None
+    field: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "field": self.field, "message": self.message}
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line is not None else "complaint"
+        return f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+
+
+def parse_mapping(text: str | None) -> dict[str, str]:
+    """``--map their=ours,...`` into {their column: our column}; unknown targets refused."""
+    mapping: dict[str, str] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise InvalidInputError(f"--map entry {part!r} is not COLUMN=FIELD", field="map")
+        theirs, ours = (s.strip() for s in part.split("=", 1))
+        if ours not in COLUMNS:
+            raise InvalidInputError(
+                f"--map target {ours!r} is not a complaint field; known: {', '.join(COLUMNS)}",
+                field="map",
+            )
+        mapping[theirs] = ours
+    return mapping
+
+
+def _text(raw: Mapping[str, Any], name: str, limit: int = 200) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    s = str(value).strip()
+    if len(s) > limit:
+        raise InvalidInputError(f"{name} is longer than {limit} characters", field=name)
+    return s or None
+
+
+def _parse_time(text: str) -> datetime:
+    s = text.strip()
+    try:
+        if s.isdigit():
+            return datetime.fromtimestamp(int(s), UTC)
+        if len(s) == 10:
+            d = date.fromisoformat(s)
+            return datetime(d.year, d.month, d.day, tzinfo=UTC)
+        t = datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        raise InvalidInputError(
+            f"reported_at {text!r} is not a date (use ISO 8601, e.g. 2024-05-01T10:00:00Z)",
+            field="reported_at",
+        ) from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def parse_complaint(raw: Mapping[str, Any], line: int | None = None) -> ComplaintInput:
+    """Validate one complaint's fields; raises InvalidInputError naming the first bad field."""
+    for name in REQUIRED:
+        if _text(raw, name, MAX_TEXT) is None:
+            raise InvalidInputError(f"{name} is missing", field=name)
+    chain = get_chain(str(raw["chain"])).code
+    evm = chain in EVM_CHAINS
+    txid = str(raw["txid"]).strip().lower()
+    if not _HEX64.match(txid):
+        raise InvalidInputError(f"txid {raw['txid']!r} is not a 64-digit hex hash", field="txid")
+    txid = ("0x" + txid.removeprefix("0x")) if evm else txid.removeprefix("0x")
+    vout_text = _text(raw, "vout")
+    if vout_text is None:
+        if not evm:
+            raise InvalidInputError("vout (the output index) is missing", field="vout")
+        vout = None
+    else:
+        vout = parse_amount(vout_text, field="vout")
+    address = parse_address(str(raw["to_address"]), chain)
+    amount = parse_amount(str(raw["amount"]).strip(), field="amount")
+    if amount == 0:
+        raise InvalidInputError("amount must be more than zero", field="amount")
+    asset = (_text(raw, "asset", 42) or get_chain(chain).native_asset).upper()
+    reported = _text(raw, "reported_at", 64)
+    return ComplaintInput(
+        victim=_text(raw, "victim") or "",
+        chain=chain,
+        txid=txid,
+        vout=vout,
+        to_address=address.value,
+        amount=amount,
+        asset=asset,
+        complaint_id=_text(raw, "complaint_id", 100),
+        contact=_text(raw, "contact"),
+        reported_at=_parse_time(reported) if reported else None,
+        description=_text(raw, "description", MAX_TEXT),
+        line=line,
+    )
+
+
+def parse_rows(
+    rows: Iterable[Mapping[str, Any]], first_line: int = 2
+) -> tuple[list[ComplaintInput], list[RowError]]:
+    """Parse many rows; bad ones become RowErrors with their line, the rest go on."""
+    good: list[ComplaintInput] = []
+    errors: list[RowError] = []
+    for line, raw in enumerate(rows, start=first_line):
+        try:
+            good.append(parse_complaint(raw, line))
+        except InvalidInputError as exc:
+            errors.append(RowError(line, exc.field, exc.message))
+    return good, errors
+
+
+def read_csv(
+    path: Path, mapping: Mapping[str, str] | None = None
+) -> tuple[list[ComplaintInput], list[RowError]]:
+    """Read a complaints CSV (simulator columns, or others renamed by ``mapping``)."""
+    mapping = dict(mapping or {})
+    if not path.is_file():
+        raise InvalidInputError(f"cannot read {path}: no such file", field="file")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        missing_src = [c for c in mapping if c not in header]
+        if missing_src:
+            raise InvalidInputError(
+                f"{path}: --map names column(s) {', '.join(missing_src)} that the header lacks",
+                field="map",
+            )
+        present = {mapping.get(c, c) for c in header}
+        absent = [c for c in REQUIRED if c not in present]
+        if absent:
+            raise InvalidInputError(
+                f"{path}: header lacks column(s) {', '.join(absent)}; "
+                f"rename with --map THEIRS=OURS",
+                field="file",
+            )
+        rows = ({mapping.get(k, k): v for k, v in r.items() if k is not None} for r in reader)
+        try:
+            return _parse_file_rows(reader, rows)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise InvalidInputError(
+                f"{path}: line {reader.line_num}: not valid CSV: {exc}", field="file"
+            ) from exc
+
+
+def _parse_file_rows(
+    reader: Any, rows: Iterable[dict[str, Any]]
+) -> tuple[list[ComplaintInput], list[RowError]]:
+    # reader.line_num is the physical line of the row just read (quoted newlines included)
+    good: list[ComplaintInput] = []
+    errors: list[RowError] = []
+    for raw in rows:
+        line = int(reader.line_num)
+        try:
+            good.append(parse_complaint(raw, line))
+        except InvalidInputError as exc:
+            errors.append(RowError(line, exc.field, exc.message))
+    return good, errors
+
+
+def dedupe(items: list[ComplaintInput]) -> tuple[list[ComplaintInput], list[RowError]]:
+    """Keep the first complaint per payment; later copies are reported, not stored twice."""
+    seen: dict[tuple[str, str, int], ComplaintInput] = {}
+    kept: list[ComplaintInput] = []
+    errors: list[RowError] = []
+    for item in items:
+        first = seen.get(item.payment_key)
+        if first is not None:
+            errors.append(
+                RowError(item.line, "txid", f"duplicate of the payment on line {first.line}")
+            )
+            continue
+        seen[item.payment_key] = item
+        kept.append(item)
+    return kept, errors
+
+
+__all__ = [
+    "COLUMNS",
+    "ComplaintInput",
+    "RowError",
+    "dedupe",
+    "parse_complaint",
+    "parse_mapping",
+    "parse_rows",
+    "read_csv",
+]
