@@ -108,13 +108,14 @@ def assign_ids(
             chosen[gi] = cid
     result: dict[str, list[str]] = {}
     for gi, group in enumerate(groups):
-        cid = chosen.get(gi)
-        if cid is None:
-            cid = new_campaign_id(group[0])
-            n = 1
-            while cid in taken or cid in result:
-                n += 1
-                cid = new_campaign_id(f"{group[0]}#{n}")
+        kept = chosen.get(gi)
+        if kept is not None:
+            result[kept] = group
+            continue
+        cid, n = new_campaign_id(group[0]), 1
+        while cid in taken or cid in result:
+            n += 1
+            cid = new_campaign_id(f"{group[0]}#{n}")
         result[cid] = group
     merged: dict[str, str] = {}
     for old in sorted(set(previous.values()) - set(result)):
