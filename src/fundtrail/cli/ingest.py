@@ -24,7 +24,7 @@ def ingest_bitcoin(
     home: Path | None = HomeOpt,
 ) -> None:
     """Ingest Bitcoin blocks from files (blk*.dat, raw or hex) or a Bitcoin Core node."""
-    from fundtrail.chains.bitcoin import ingest as service
+    import fundtrail.chains.bitcoin.ingest as service
     from fundtrail.errors import InvalidInputError
 
     if rpc:

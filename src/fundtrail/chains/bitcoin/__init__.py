@@ -1,0 +1,1 @@
+"""Bitcoin: block and transaction parser, script-to-address mapping, block files, RPC, ingest."""

@@ -1,0 +1,207 @@
+"""Parsed blocks to chain-store rows: dense tx ids, address ids, inputs resolved in bulk.
+
+Inputs spending outputs of the same batch are resolved from an in-memory outpoint map;
+the rest are resolved once per batch with one DuckDB join over the stored ``txs`` and
+``outputs`` tables (never one query per input). An input whose spent output is not in
+the store (a chain that does not start at genesis) keeps ``spent_tx_id`` -1, no address
+and value 0, and its tx's fee is left null rather than guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from fundtrail.chains.bitcoin.parse import Block
+from fundtrail.chains.bitcoin.script import classify
+from fundtrail.chainstore import AddressBook, ChainStore
+from fundtrail.chainstore.schema import NO_ADDRESS, UTXO_SCHEMAS
+
+SCRIPT_CACHE_MAX = 2_000_000
+
+
+@dataclass(slots=True)
+class BatchResult:
+    tables: dict[str, pa.Table]
+    blocks: int
+    txs: int
+    unresolved: int
+
+
+class BatchBuilder:
+    """Accumulates rows for one atomic commit; ``finish()`` resolves inputs and builds tables."""
+
+    def __init__(self, store: ChainStore, book: AddressBook, next_tx_id: int) -> None:
+        self.store = store
+        self.book = book
+        self.next_tx_id = next_tx_id
+        self.scripts: dict[bytes, tuple[int, str]] = {}
+        self.raw_bytes = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.first_tx_id = self.next_tx_id
+        self.raw_bytes = 0
+        self.b: dict[str, list] = {k: [] for k in UTXO_SCHEMAS["blocks"].names}
+        self.t: dict[str, list] = {k: [] for k in UTXO_SCHEMAS["txs"].names if k != "fee"}
+        self.out_sum: list[int] = []
+        self.o: dict[str, list] = {k: [] for k in UTXO_SCHEMAS["outputs"].names}
+        self.i: dict[str, list] = {k: [] for k in UTXO_SCHEMAS["inputs"].names}
+        self.outpoints: dict[tuple[bytes, int], tuple[int, int, int]] = {}
+        self.misses: list[tuple[int, bytes, int]] = []  # (input row, prev hash, prev n)
+
+    def __len__(self) -> int:
+        return len(self.b["height"])
+
+    def forget_addresses_from(self, first_id: int) -> None:
+        """After a rollback: cached scripts may point at address ids that no longer exist."""
+        self.scripts = {s: v for s, v in self.scripts.items() if v[0] < first_id}
+
+    def add(self, block: Block, height: int) -> None:
+        h = block.header
+        b = self.b
+        b["height"].append(height)
+        b["hash"].append(h.block_hash)
+        b["prev_hash"].append(h.prev_block_hash)
+        b["time"].append(h.time)
+        b["bits"].append(h.bits)
+        b["tx_count"].append(len(block.txs))
+        b["size"].append(block.size)
+        b["first_tx_id"].append(self.next_tx_id)
+        self.raw_bytes += block.size
+        t, o, i = self.t, self.o, self.i
+        o_tx, o_n, o_aid, o_val, o_type = (
+            o["tx_id"],
+            o["n"],
+            o["address_id"],
+            o["value"],
+            o["script_type"],
+        )
+        i_tx, i_n, i_stx, i_sn, i_aid, i_val, i_seq = (
+            i["tx_id"],
+            i["n"],
+            i["spent_tx_id"],
+            i["spent_n"],
+            i["address_id"],
+            i["value"],
+            i["sequence"],
+        )
+        scripts, outpoints, misses, book = self.scripts, self.outpoints, self.misses, self.book
+        time = h.time
+        for tx in block.txs:
+            tx_id = self.next_tx_id
+            self.next_tx_id += 1
+            coinbase = tx.is_coinbase
+            t["tx_id"].append(tx_id)
+            t["txid"].append(tx.txid)
+            t["time"].append(time)
+            t["is_coinbase"].append(coinbase)
+            t["size"].append(tx.size)
+            t["vsize"].append(tx.vsize)
+            t["n_inputs"].append(0 if coinbase else len(tx.inputs))
+            t["n_outputs"].append(len(tx.outputs))
+            t["version"].append(tx.version)
+            t["locktime"].append(tx.locktime)
+            total = 0
+            txhash = tx.hash
+            for n, (value, script) in enumerate(tx.outputs):
+                hit = scripts.get(script)
+                if hit is None:
+                    stype, addr = classify(script)
+                    aid = book.id_for(addr, stype, height) if addr is not None else NO_ADDRESS
+                    hit = (aid, stype)
+                    if len(scripts) >= SCRIPT_CACHE_MAX:
+                        scripts.clear()
+                    scripts[script] = hit
+                o_tx.append(tx_id)
+                o_n.append(n)
+                o_aid.append(hit[0])
+                o_val.append(value)
+                o_type.append(hit[1])
+                outpoints[(txhash, n)] = (tx_id, hit[0], value)
+                total += value
+            self.out_sum.append(total)
+            if coinbase:
+                continue
+            for n, (prev, index, _script, seq) in enumerate(tx.inputs):
+                spent = outpoints.pop((prev, index), None)
+                if spent is None:
+                    misses.append((len(i_tx), prev, index))
+                    spent = (-1, NO_ADDRESS, 0)
+                i_tx.append(tx_id)
+                i_n.append(n)
+                i_stx.append(spent[0])
+                i_sn.append(index)
+                i_aid.append(spent[1])
+                i_val.append(spent[2])
+                i_seq.append(seq)
+        n_txs = len(block.txs)
+        t["height"].extend([height] * n_txs)
+        self.o["height"].extend([height] * (len(o_tx) - len(self.o["height"])))
+        self.i["height"].extend([height] * (len(i_tx) - len(self.i["height"])))
+
+    def finish(self) -> BatchResult:
+        """Resolve the inputs this batch could not, compute fees, build the Arrow tables."""
+        unresolved = self._resolve_misses()
+        n_tx = self.next_tx_id - self.first_tx_id
+        in_sum = np.zeros(n_tx, dtype=np.int64)
+        tx_ids = np.asarray(self.i["tx_id"], dtype=np.int64) - self.first_tx_id
+        np.add.at(in_sum, tx_ids, np.asarray(self.i["value"], dtype=np.int64))
+        fee = in_sum - np.asarray(self.out_sum, dtype=np.int64)
+        coinbase = np.asarray(self.t["is_coinbase"], dtype=bool)
+        fee[coinbase] = 0
+        unknown = np.zeros(n_tx, dtype=bool)
+        if unresolved:
+            bad = np.asarray(self.i["spent_tx_id"], dtype=np.int64) < 0
+            unknown[tx_ids[bad]] = True
+        tables = {
+            "blocks": pa.table(self.b, schema=UTXO_SCHEMAS["blocks"]),
+            "txs": pa.table({**self.t, "fee": pa.array(fee, pa.int64(), mask=unknown)}).select(
+                UTXO_SCHEMAS["txs"].names
+            ),
+            "outputs": pa.table(self.o, schema=UTXO_SCHEMAS["outputs"]),
+            "inputs": pa.table(self.i, schema=UTXO_SCHEMAS["inputs"]),
+            "addresses": self.book.take_new(),
+        }
+        result = BatchResult(tables, len(self), n_tx, unresolved)
+        self._reset()
+        return result
+
+    def _resolve_misses(self) -> int:
+        if not self.misses:
+            return 0
+        rows, prevs, ns = zip(*self.misses, strict=True)
+        wanted = pa.table(
+            {
+                "row": pa.array(rows, pa.int64()),
+                "txid": pa.array([p[::-1].hex() for p in prevs], pa.string()),
+                "n": pa.array(ns, pa.int32()),
+            }
+        )
+        con = self.store.connect()
+        try:
+            con.register("wanted", wanted)
+            found = con.sql(
+                """
+                SELECT w.row, t.tx_id, o.address_id, o.value
+                FROM wanted w
+                JOIN txs t ON t.txid = w.txid
+                JOIN outputs o ON o.tx_id = t.tx_id AND o.n = w.n
+                QUALIFY row_number() OVER (PARTITION BY w.row ORDER BY t.tx_id DESC) = 1
+                """
+            ).fetchnumpy()
+        finally:
+            con.close()
+        stx, aid, val = self.i["spent_tx_id"], self.i["address_id"], self.i["value"]
+        for row, tx_id, a, v in zip(
+            found["row"].tolist(),
+            found["tx_id"].tolist(),
+            found["address_id"].tolist(),
+            found["value"].tolist(),
+            strict=True,
+        ):
+            stx[row], aid[row], val[row] = tx_id, a, v
+        self.misses = []
+        return len(rows) - len(found["row"])

@@ -1,0 +1,148 @@
+"""Block sources on disk: ``blk*.dat`` record files, single raw or hex blocks, compressed copies.
+
+A ``blk*.dat`` file is a run of records ``magic (f9beb4d9) + uint32 length + block``.
+Bitcoin Core pre-allocates these files, so zero padding (or unknown bytes with no
+further record) after the last record is normal and skipped. Anything else wrong
+(bad magic at a record boundary, a length that runs past the end) is a
+:class:`~fundtrail.errors.SourceError` naming the file and offset.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import re
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from fundtrail.chains.bitcoin.genesis import MAINNET_MAGIC
+from fundtrail.errors import SourceError
+
+MAX_RECORD = 64 * 1024 * 1024  # far above any block; catches garbage lengths early
+_HEX = re.compile(rb"^[0-9a-fA-F\s]+$")
+_NONZERO = re.compile(rb"[^\x00]")
+
+
+@dataclass(frozen=True, slots=True)
+class RawBlock:
+    """A block's bytes and where they came from (for error messages)."""
+
+    data: bytes
+    source: str  # file name
+    offset: int | None  # offset of the block's first byte in the (decompressed) file
+
+    @property
+    def where(self) -> str:
+        return self.source if self.offset is None else f"{self.source} offset {self.offset}"
+
+
+@dataclass(slots=True)
+class ReadStats:
+    files: int = 0
+    bytes: int = 0
+    skipped_tail: int = 0  # padding / unknown bytes after the last record
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Files to read: directories give their ``blk*.dat`` files in order."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = sorted(p.glob("blk*.dat"))
+            if not found:
+                raise SourceError(f"{p}: directory holds no blk*.dat files")
+            out.extend(found)
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise SourceError(f"{p}: no such file or directory")
+    return out
+
+
+def load_bytes(path: Path) -> bytes:
+    """The file's content, decompressed when it is bz2 or gzip, decoded when it is hex text."""
+    try:
+        data = path.read_bytes()
+        if data[:3] == b"BZh":
+            data = bz2.decompress(data)
+        elif data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except (OSError, ValueError, EOFError) as exc:
+        raise SourceError(f"{path}: cannot read: {exc}") from exc
+    if data and data[:4] != MAINNET_MAGIC and _HEX.match(data[:4096]):
+        return decode_hex(data, str(path))
+    return data
+
+
+def decode_hex(text: bytes | str, where: str) -> bytes:
+    s = text.decode("ascii", "replace") if isinstance(text, bytes) else text
+    s = "".join(s.split())
+    if s[:2].lower() == "0x":
+        s = s[2:]
+    try:
+        return bytes.fromhex(s)
+    except ValueError as exc:
+        raise SourceError(f"{where}: not valid hex: {exc}") from None
+
+
+def iter_blocks(data: bytes, source: str, stats: ReadStats | None = None) -> Iterator[RawBlock]:
+    """Blocks in ``data``: magic+length records, or the whole buffer as one raw block."""
+    if data[:4] != MAINNET_MAGIC:
+        if not data.strip(b"\0"):
+            raise SourceError(f"{source}: file holds no blocks (empty or all zero bytes)")
+        if len(data) >= 81 and data[80] != 0:  # header then a non-zero tx count: one raw block
+            yield RawBlock(data, source, 0)
+            return
+        raise SourceError(
+            f"{source} offset 0: bad magic {data[:4].hex()} (expected {MAINNET_MAGIC.hex()}) "
+            "and not a raw block"
+        )
+    yield from iter_records(data, source, stats)
+
+
+def iter_records(data: bytes, source: str, stats: ReadStats | None = None) -> Iterator[RawBlock]:
+    pos, end = 0, len(data)
+    while pos < end:
+        magic = data[pos : pos + 4]
+        if magic != MAINNET_MAGIC and data[pos] == 0:  # zero padding: skip it
+            found = _NONZERO.search(data, pos)
+            nxt = found.start() if found else end
+            if stats is not None:
+                stats.skipped_tail += nxt - pos
+            pos = nxt
+            continue
+        if magic != MAINNET_MAGIC:
+            rest = data.find(MAINNET_MAGIC, pos)
+            if rest == -1:  # padding or unknown bytes after the last record: normal
+                if stats is not None:
+                    stats.skipped_tail += end - pos
+                return
+            raise SourceError(
+                f"{source} offset {pos}: bad magic {magic.hex()} (expected "
+                f"{MAINNET_MAGIC.hex()}); {rest - pos} unknown bytes before the next record"
+            )
+        if pos + 8 > end:
+            raise SourceError(f"{source} offset {pos}: truncated record header")
+        (length,) = struct.unpack_from("<I", data, pos + 4)
+        if length < 81 or length > MAX_RECORD:
+            raise SourceError(f"{source} offset {pos}: implausible block length {length}")
+        if pos + 8 + length > end:
+            raise SourceError(
+                f"{source} offset {pos}: record length {length} runs past the end of the file "
+                f"({end - pos - 8} bytes left; truncated file?)"
+            )
+        yield RawBlock(data[pos + 8 : pos + 8 + length], source, pos + 8)
+        pos += 8 + length
+
+
+def read_paths(paths: list[Path], stats: ReadStats | None = None) -> Iterator[RawBlock]:
+    """Every block in every file, in file order."""
+    for path in expand_paths(paths):
+        data = load_bytes(path)
+        if stats is not None:
+            stats.files += 1
+            stats.bytes += len(data)
+        yield from iter_blocks(data, path.name, stats)

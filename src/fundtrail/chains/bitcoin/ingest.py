@@ -1,0 +1,299 @@
+"""The Bitcoin ingest service: block files or a Bitcoin Core node into the BTC chain store.
+
+Every block is checked before anything is stored (it parses, its merkle root matches,
+its hash meets the target of its own ``bits``), so a bad file raises a
+:class:`~fundtrail.errors.SourceError` naming the file/offset or block and leaves the
+store as it was after the last committed batch. Blocks are committed in batches, each
+one atomic. The main chain is the one with most work; blocks that do not extend it are
+held (see :mod:`fundtrail.chains.bitcoin.chain`) and persisted in ``pool/`` so that a
+later run can connect them. A switch to a better branch rolls the store back to the
+fork point first, leaving no trace of the old branch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from fundtrail.chains.bitcoin.batch import BatchBuilder
+from fundtrail.chains.bitcoin.blkfile import RawBlock, ReadStats, expand_paths, read_paths
+from fundtrail.chains.bitcoin.chain import ChainIndex, Pending, Switch
+from fundtrail.chains.bitcoin.genesis import GENESIS_HASH, genesis_raw
+from fundtrail.chains.bitcoin.parse import Block, check_pow, parse_block
+from fundtrail.chains.bitcoin.pool import BlockPool
+from fundtrail.chainstore import AddressBook, ChainStore, ChainStoreWriter
+from fundtrail.errors import SourceError, StorageError
+
+BATCH_BYTES = 64 * 1024 * 1024  # raw block bytes per atomic commit
+REORG_WINDOW = 50  # recent main-chain blocks kept raw, so a later run can switch back
+
+
+@dataclass
+class IngestReport:
+    blocks_added: int = 0
+    txs_added: int = 0
+    blocks_rolled_back: int = 0
+    reorgs: int = 0
+    duplicates: int = 0
+    blocks_pending: int = 0
+    unresolved_inputs: int = 0
+    tip_height: int = -1
+    tip_hash: str | None = None
+    files: int = 0
+    bytes_read: int = 0
+    skipped_tail_bytes: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        text = (
+            f"added {self.blocks_added} blocks, {self.txs_added} txs; "
+            f"tip height {self.tip_height} ({self.tip_hash}); "
+            f"{self.duplicates} already known, {self.blocks_pending} held waiting for a parent"
+        )
+        if self.reorgs:
+            text += f"; {self.reorgs} reorg(s) rolled back {self.blocks_rolled_back} blocks"
+        return "\n".join([text, *self.notes])
+
+
+def ingest_paths(
+    paths: list[Path], *, home: Path | None = None, quiet: bool = True
+) -> IngestReport:
+    """Ingest blocks from ``blk*.dat`` files, raw/hex block files or directories of blk files."""
+    files = expand_paths([Path(p) for p in paths])
+    stats = ReadStats()
+    total = sum(f.stat().st_size for f in files)
+    with _Session(home, quiet, total) as session:
+        session.run(read_paths(files, stats), progress_of=lambda rb: stats.bytes)
+    report = session.report
+    report.files, report.bytes_read, report.skipped_tail_bytes = (
+        stats.files,
+        stats.bytes,
+        stats.skipped_tail,
+    )
+    return report
+
+
+def ingest_rpc(
+    url: str,
+    *,
+    start: int | None = None,
+    stop: int | None = None,
+    home: Path | None = None,
+    quiet: bool = True,
+    user: str | None = None,
+    password: str | None = None,
+    cookie: Path | None = None,
+) -> IngestReport:
+    """Ingest blocks ``start..stop`` from a Bitcoin Core node (``getblock`` verbosity 0).
+
+    By default it re-reads the last few stored blocks (settings.confirmations) so that a
+    reorg on the node is noticed, and continues to the node's tip.
+    """
+    from fundtrail.chains.bitcoin.rpc import BitcoinRpc
+    from fundtrail.settings import get_settings
+
+    client = BitcoinRpc(url, user=user, password=password, cookie=cookie)
+    count = client.getblockcount()
+    store = ChainStore("BTC", home)
+    tip = _stored_tip(store)
+    first = start if start is not None else max(1, tip - get_settings().confirmations + 1)
+    last = min(stop if stop is not None else count, count)
+    if first > last:
+        report = IngestReport(tip_height=tip)
+        report.notes.append(f"nothing to fetch: node tip {count}, asked {first}..{last}")
+        return report
+    with _Session(home, quiet, last - first + 1) as session:
+        session.run(client.iter_blocks(first, last), progress_of=None)
+    return session.report
+
+
+def _stored_tip(store: ChainStore) -> int:
+    if store.is_empty():
+        return 0
+    con = store.connect()
+    try:
+        row = con.execute("SELECT coalesce(max(height), 0) FROM blocks").fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else 0
+
+
+class _Session:
+    """One ingest run: holds the writer lock, the block tree, the batch and the report."""
+
+    def __init__(self, home: Path | None, quiet: bool, total: int) -> None:
+        self.store = ChainStore("BTC", home)
+        self.quiet, self.total = quiet, total
+        self.report = IngestReport()
+        self._ctx = self.store.writer()
+
+    def __enter__(self) -> _Session:
+        self.writer: ChainStoreWriter = self._ctx.__enter__()
+        self.book = AddressBook(self.store)
+        self.index = _load_index(self.store)
+        self.batch = BatchBuilder(self.store, self.book, self._next_tx_id())
+        self.pool = BlockPool(self.store.root / "pool")
+        self.recent: dict[bytes, bytes] = {}
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctx.__exit__(None, None, None)
+
+    def _next_tx_id(self) -> int:
+        if self.store.is_empty():
+            return 0
+        con = self.store.connect()
+        try:
+            row = con.execute("SELECT coalesce(max(tx_id) + 1, 0) FROM txs").fetchone()
+        finally:
+            con.close()
+        return int(row[0]) if row else 0
+
+    # ---- the run ------------------------------------------------------------------------
+    def run(self, blocks: Iterable[RawBlock], progress_of: object) -> None:
+        from fundtrail.cli.common import progress
+
+        for h, raw in self.pool.load():
+            if not self.index.knows(h):
+                self._offer(raw, f"held block {h[::-1].hex()}", from_pool=True)
+        if not self.index.hashes:
+            self._offer(genesis_raw(), "built-in genesis block", from_pool=True)
+        with progress(self.quiet) as bar:
+            task = bar.add_task("ingest bitcoin", total=self.total or None, info="")
+            for rb in blocks:
+                self._offer(rb.data, rb.where)
+                done = progress_of(rb) if callable(progress_of) else None
+                bar.update(
+                    task,
+                    completed=done if done is not None else bar.tasks[0].completed + 1,
+                    info=f"height {self.index.tip_height}",
+                )
+        self._flush()
+        self._save_pool()
+        r = self.report
+        r.tip_height = self.index.tip_height
+        r.tip_hash = self.index.hashes[-1][::-1].hex() if self.index.hashes else None
+        r.blocks_pending = len(self.index.pending)
+        r.seconds = round(time.perf_counter() - self.started, 3)
+        if r.blocks_pending:
+            r.notes.append(
+                f"{r.blocks_pending} block(s) held: their parent is not ingested yet "
+                "(they connect when it arrives)"
+            )
+        if r.unresolved_inputs:
+            r.notes.append(
+                f"{r.unresolved_inputs} input(s) spend outputs not in the store; their fee is null"
+            )
+
+    def _offer(self, raw: bytes, where: str, from_pool: bool = False) -> None:
+        block = _checked_block(raw, where)
+        h = block.header.hash
+        if self.index.knows(h):
+            if not from_pool:
+                self.report.duplicates += 1
+            return
+        self.index.hold(h, Pending(block, raw, where))
+        switch = self.index.best_switch(h)
+        if switch is not None:
+            self._apply(switch)
+
+    def _apply(self, switch: Switch) -> None:
+        if switch.fork_height < self.index.tip_height:
+            self._rollback(switch.fork_height)
+        for h in switch.path:
+            item = self.index.take(h)
+            height = self.index.tip_height + 1
+            self.batch.add(item.block, height)
+            self.index.push_main(h, item.block.header.bits)
+            self.recent[h] = item.raw
+            if len(self.recent) > REORG_WINDOW:
+                del self.recent[next(iter(self.recent))]
+            if self.batch.raw_bytes >= BATCH_BYTES:
+                self._flush()
+
+    def _flush(self) -> None:
+        if not len(self.batch):
+            return
+        result = self.batch.finish()
+        self.writer.commit(
+            result.tables,
+            meta={
+                "tip_height": self.index.tip_height,
+                "tip_hash": self.index.hashes[-1][::-1].hex(),
+            },
+        )
+        self.report.blocks_added += result.blocks
+        self.report.txs_added += result.txs
+        self.report.unresolved_inputs += result.unresolved
+
+    def _tip_meta(self) -> dict[str, object]:
+        return {"tip_height": self.index.tip_height, "tip_hash": self.index.hashes[-1][::-1].hex()}
+
+    def _rollback(self, fork_height: int) -> None:
+        """Remove every block above ``fork_height`` from the store in one atomic commit."""
+        self._flush()
+        w, keep = self.writer, f"height <= {fork_height}"
+        tables = {t: w.filtered(t, keep) for t in ("blocks", "txs", "outputs", "inputs")}
+        tables["addresses"] = w.filtered("addresses", f"first_seen <= {fork_height}")
+        dropped = self.index.truncate(fork_height)
+        w.commit(
+            replace=tables,
+            meta=self._tip_meta(),
+        )
+        first_addr = tables["addresses"].num_rows
+        self.book.forget_from(first_addr)
+        self.batch.forget_addresses_from(first_addr)
+        self.batch.next_tx_id = self.batch.first_tx_id = tables["txs"].num_rows
+        self.report.reorgs += 1
+        self.report.blocks_rolled_back += len(dropped)
+        for h in dropped:  # the old branch stays known, so it can win again later
+            raw = self.recent.pop(h, None) or self.pool.read(h)
+            if raw is not None:
+                block = _checked_block(raw, f"rolled-back block {h[::-1].hex()}")
+                self.index.hold(h, Pending(block, raw, "rolled-back block"))
+
+    def _save_pool(self) -> None:
+        keep: dict[bytes, bytes | None] = {h: p.raw for h, p in self.index.pending.items()}
+        on_disk = set(self.pool.hashes())
+        floor = self.index.tip_height - REORG_WINDOW
+        for h in self.index.hashes[max(floor, 0) :]:
+            if h in self.recent:
+                keep[h] = self.recent[h]
+            elif h in on_disk:
+                keep[h] = None
+        self.pool.save(keep)
+
+
+def _checked_block(raw: bytes, where: str) -> Block:
+    block = parse_block(raw, where=where)
+    h = block.header
+    if not check_pow(h):
+        raise SourceError(
+            f"{where}: block {h.block_hash} does not meet the target of its own bits "
+            f"{h.bits:08x} (corrupt header?)"
+        )
+    if block.merkle_root() != h.merkle_root:
+        raise SourceError(
+            f"{where}: block {h.block_hash} merkle root does not match its transactions"
+        )
+    return block
+
+
+def _load_index(store: ChainStore) -> ChainIndex:
+    index = ChainIndex(genesis=bytes.fromhex(GENESIS_HASH)[::-1])
+    blocks = store.read_table("blocks", ["height", "hash", "bits"]).sort_by("height")
+    heights = blocks.column("height").to_pylist()
+    if heights != list(range(len(heights))):
+        raise StorageError(f"chain store {store.root}: block heights are not contiguous from 0")
+    for h, bits in zip(
+        blocks.column("hash").to_pylist(), blocks.column("bits").to_pylist(), strict=True
+    ):
+        index.push_main(bytes.fromhex(h)[::-1], bits)
+    return index

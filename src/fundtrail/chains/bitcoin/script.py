@@ -1,0 +1,142 @@
+"""Output scripts to (script type, address), the way block explorers show them.
+
+P2PK is shown as the P2PKH address of its key (the explorers' convention) with the
+script type kept as ``p2pk``; bare multisig, OP_RETURN (``nulldata``) and anything
+non-standard get no address. Encoders are local and table-driven because they run
+once per new output script at ingest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from fundtrail.model.encoding import B58_ALPHABET, BECH32_CHARSET
+
+_sha256 = hashlib.sha256
+
+OP_0, OP_1, OP_16 = 0x00, 0x51, 0x60
+OP_RETURN, OP_DUP, OP_HASH160, OP_EQUAL = 0x6A, 0x76, 0xA9, 0x87
+OP_EQUALVERIFY, OP_CHECKSIG, OP_CHECKMULTISIG = 0x88, 0xAC, 0xAE
+
+Classified = tuple[str, str | None]
+
+NULLDATA: Classified = ("nulldata", None)
+NONSTANDARD: Classified = ("nonstandard", None)
+MULTISIG: Classified = ("multisig", None)
+
+
+def _hash160(data: bytes) -> bytes:
+    return hashlib.new("ripemd160", _sha256(data).digest()).digest()
+
+
+def base58check(payload: bytes) -> str:
+    data = payload + _sha256(_sha256(payload).digest()).digest()[:4]
+    n = int.from_bytes(data, "big")
+    out = []
+    alphabet = B58_ALPHABET
+    while n:
+        n, r = divmod(n, 58)
+        out.append(alphabet[r])
+    pad = len(data) - len(data.lstrip(b"\0"))
+    return "1" * pad + "".join(reversed(out))
+
+
+_GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+_GEN_TABLE = [0] * 32
+for _top in range(32):
+    for _i in range(5):
+        if (_top >> _i) & 1:
+            _GEN_TABLE[_top] ^= _GEN[_i]
+
+
+def _polymod(chk: int, values: list[int]) -> int:
+    table = _GEN_TABLE
+    for v in values:
+        chk = ((chk & 0x1FFFFFF) << 5 ^ v) ^ table[chk >> 25]
+    return chk
+
+
+def _hrp_state(hrp: str) -> int:
+    return _polymod(1, [ord(x) >> 5 for x in hrp] + [0] + [ord(x) & 31 for x in hrp])
+
+
+_BC_STATE = _hrp_state("bc")
+
+
+def segwit_address(version: int, program: bytes, hrp: str = "bc") -> str:
+    """bech32 (v0) or bech32m (v1+) address of a witness program (BIP-173/BIP-350)."""
+    acc = int.from_bytes(program, "big")
+    nbits = len(program) * 8
+    pad = (-nbits) % 5
+    acc <<= pad
+    groups = (nbits + pad) // 5
+    data = [version] + [(acc >> (5 * (groups - 1 - i))) & 31 for i in range(groups)]
+    state = _BC_STATE if hrp == "bc" else _hrp_state(hrp)
+    const = 1 if version == 0 else 0x2BC830A3
+    polymod = _polymod(state, [*data, 0, 0, 0, 0, 0, 0]) ^ const
+    charset = BECH32_CHARSET
+    return (
+        hrp
+        + "1"
+        + "".join([charset[d] for d in data])
+        + "".join([charset[(polymod >> 5 * (5 - i)) & 31] for i in range(6)])
+    )
+
+
+def _is_pubkey(key: bytes) -> bool:
+    return (len(key) == 33 and key[0] in (2, 3)) or (len(key) == 65 and key[0] == 4)
+
+
+def classify(script: bytes) -> Classified:
+    """(script type, address or None) of an output script; never raises on garbage."""
+    n = len(script)
+    if (
+        n == 25
+        and script[0] == OP_DUP
+        and script[1] == OP_HASH160
+        and script[2] == 20
+        and (script[23] == OP_EQUALVERIFY and script[24] == OP_CHECKSIG)
+    ):
+        return "p2pkh", base58check(b"\x00" + script[3:23])
+    if n == 22 and script[0] == OP_0 and script[1] == 20:
+        return "p2wpkh", segwit_address(0, script[2:])
+    if n == 23 and script[0] == OP_HASH160 and script[1] == 20 and script[22] == OP_EQUAL:
+        return "p2sh", base58check(b"\x05" + script[2:22])
+    if n == 34 and script[1] == 32:
+        if script[0] == OP_0:
+            return "p2wsh", segwit_address(0, script[2:])
+        if script[0] == OP_1:
+            return "p2tr", segwit_address(1, script[2:])
+    if n and script[0] == OP_RETURN:
+        return NULLDATA
+    if (n == 67 or n == 35) and script[0] == n - 2 and script[-1] == OP_CHECKSIG:
+        key = script[1:-1]
+        if _is_pubkey(key):
+            return "p2pk", base58check(b"\x00" + _hash160(key))
+        return NONSTANDARD
+    if 4 <= n <= 42 and OP_1 <= script[0] <= OP_16 and script[1] == n - 2 and 2 <= n - 2 <= 40:
+        version = script[0] - OP_1 + 1
+        return f"witness_v{version}", segwit_address(version, script[2:])
+    if n and script[-1] == OP_CHECKMULTISIG and _is_multisig(script):
+        return MULTISIG
+    return NONSTANDARD
+
+
+def _is_multisig(script: bytes) -> bool:
+    """m <pubkey>... n OP_CHECKMULTISIG with 1 <= m <= n <= 20 and well-formed pushes."""
+    m = script[0] - OP_1 + 1
+    if not OP_1 <= script[0] <= OP_16:
+        return False
+    pos, keys, end = 1, 0, len(script) - 2
+    while pos < end:
+        ln = script[pos]
+        if ln not in (33, 65) or pos + 1 + ln > end:
+            return False
+        pos += 1 + ln
+        keys += 1
+    n_op = script[-2]
+    return pos == end and OP_1 <= n_op <= OP_16 and n_op - OP_1 + 1 == keys and 1 <= m <= keys
+
+
+def address_of(script: bytes) -> str | None:
+    return classify(script)[1]
