@@ -1,0 +1,130 @@
+"""`fundtrail org add|list` and `fundtrail key create|list|revoke`."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from fundtrail.cli.common import JsonOpt, console, emit
+from fundtrail.intelstore.db import open_store
+from fundtrail.intelstore.keys import create_key, list_keys, parse_expiry, revoke_key
+from fundtrail.intelstore.models import ORG_KINDS
+from fundtrail.intelstore.orgs import add_org, list_orgs
+
+org_app = typer.Typer(help="Organisations of the alliance.", no_args_is_help=True)
+key_app = typer.Typer(
+    help="API keys (only a hash is stored; the key is shown once).", no_args_is_help=True
+)
+
+
+@org_app.command("add")
+def org_add(
+    name: str,
+    kind: str = typer.Option("alliance", help=f"One of: {', '.join(ORG_KINDS)}."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Add an organisation."""
+    with open_store().session() as s:
+        org = add_org(s, name, kind)
+        data = {"id": org.id, "name": org.name, "kind": org.kind}
+    emit(
+        data,
+        as_json,
+        lambda d: console.print(
+            f"added organisation [bold]{d['name']}[/bold] ({d['kind']}, id {d['id']})"
+        ),
+    )
+
+
+@org_app.command("list")
+def org_list(as_json: bool = JsonOpt) -> None:
+    """List organisations."""
+    with open_store().read_session() as s:
+        data = [
+            {"id": o.id, "name": o.name, "kind": o.kind, "created": o.created} for o in list_orgs(s)
+        ]
+
+    def render(rows: list[dict]) -> None:
+        table = Table("name", "kind", "id", "created")
+        for r in rows:
+            table.add_row(r["name"], r["kind"], r["id"], r["created"].isoformat(timespec="seconds"))
+        console.print(table)
+
+    emit(data, as_json, render)
+
+
+@key_app.command("create")
+def key_create(
+    org: str = typer.Option(..., "--org", help="Organisation name."),
+    role: str = typer.Option(..., "--role", help="admin, analyst or reader."),
+    expires: str | None = typer.Option(None, help="90d, 12h or an ISO date; default never."),
+    label: str = typer.Option("", help="A note on what the key is for."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Create an API key and print it once."""
+    with open_store().session() as s:
+        new = create_key(s, org, role, expires=parse_expiry(expires), label=label)
+    data = {
+        "key": new.key,
+        "id": new.id,
+        "prefix": new.prefix,
+        "org": new.org,
+        "role": new.role,
+        "expires": new.expires,
+    }
+
+    def render(d: dict) -> None:
+        console.print(
+            f"API key for [bold]{d['org']}[/bold] ({d['role']}, expires "
+            f"{d['expires'] or 'never'}); shown only now, store it safely:"
+        )
+        typer.echo(d["key"])
+
+    emit(data, as_json, render)
+
+
+@key_app.command("list")
+def key_list(org: str | None = typer.Option(None, "--org"), as_json: bool = JsonOpt) -> None:
+    """List keys (prefixes only, never the keys)."""
+    with open_store().read_session() as s:
+        data = [
+            {
+                "id": k.id,
+                "prefix": k.prefix,
+                "org": k.org.name,
+                "role": k.role,
+                "label": k.label,
+                "created": k.created,
+                "expires": k.expires,
+                "revoked": k.revoked,
+            }
+            for k in list_keys(s, org)
+        ]
+
+    def render(rows: list[dict]) -> None:
+        table = Table("prefix", "org", "role", "expires", "revoked", "id")
+        for r in rows:
+            table.add_row(
+                r["prefix"],
+                r["org"],
+                r["role"],
+                str(r["expires"] or "never"),
+                str(r["revoked"] or ""),
+                r["id"],
+            )
+        console.print(table)
+
+    emit(data, as_json, render)
+
+
+@key_app.command("revoke")
+def key_revoke(key: str = typer.Argument(..., help="Key id, prefix or the key itself.")) -> None:
+    """Revoke a key: it stops working at once."""
+    with open_store().session() as s:
+        row = revoke_key(s, key)
+        console.print(f"revoked key {row.prefix} of {row.org.name}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(org_app, name="org")
+    app.add_typer(key_app, name="key")

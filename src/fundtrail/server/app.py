@@ -1,0 +1,47 @@
+"""The HTTP server: ``create_app()`` builds the FastAPI app over an intel store.
+
+Routes are discovered: every module of :mod:`fundtrail.server.routes` exposing
+``router`` is included, so other parts add a file and nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from fastapi import APIRouter, FastAPI
+
+from fundtrail import __version__
+from fundtrail.intel.indicators import IndicatorService
+from fundtrail.intelstore.db import IntelStore, open_store
+from fundtrail.server import errors
+from fundtrail.server.auth import Gatekeeper
+from fundtrail.settings import Settings, get_settings
+
+
+def route_modules() -> list[str]:
+    import fundtrail.server.routes as pkg
+
+    return sorted(f"{pkg.__name__}.{m.name}" for m in pkgutil.iter_modules(pkg.__path__))
+
+
+def create_app(store: IntelStore | None = None, settings: Settings | None = None) -> FastAPI:
+    """A ready app: store opened (and migrated) if not given, every route module mounted."""
+    settings = settings or get_settings()
+    store = store or open_store(settings.intel_url)
+    app = FastAPI(
+        title="fundtrail",
+        version=__version__,
+        description="Crypto-crime intelligence hub of the alliance. Every call needs an "
+        "organisation's API key (Authorization: Bearer KEY).",
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.indicators = IndicatorService(store)
+    errors.install(app)
+    for name in route_modules():
+        router = getattr(importlib.import_module(name), "router", None)
+        if isinstance(router, APIRouter):
+            app.include_router(router)
+    app.add_middleware(Gatekeeper, store=store, max_body_bytes=settings.max_body_bytes)
+    return app

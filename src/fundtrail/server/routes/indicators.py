@@ -1,0 +1,156 @@
+"""REST for indicators and their sightings under /api/v1 (a few lines per route)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from fundtrail.intel.indicators import IndicatorService
+from fundtrail.intel.records import IndicatorRecord
+from fundtrail.intelstore.db import IntelStore
+from fundtrail.intelstore.indicators import IndicatorQuery
+from fundtrail.intelstore.keys import Principal
+from fundtrail.intelstore.orgs import list_orgs
+from fundtrail.model.indicators import Category, IndicatorType
+from fundtrail.model.tlp import TLP
+from fundtrail.server.auth import require_principal
+from fundtrail.server.deps import get_store, indicator_service, remote_addr
+from fundtrail.server.schemas import (
+    IndicatorIn,
+    IndicatorOut,
+    IndicatorPage,
+    IndicatorPatch,
+    OrgOut,
+    PrincipalOut,
+    SightingIn,
+    SightingOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["indicators"])
+Who = Depends(require_principal)
+Svc = Depends(indicator_service)
+Remote = Depends(remote_addr)
+
+
+@router.post("/indicators", status_code=201, response_model=IndicatorOut)
+def add_indicator(
+    body: IndicatorIn,
+    who: Principal = Who,
+    svc: IndicatorService = Svc,
+    remote: str | None = Remote,
+) -> IndicatorOut:
+    data = body.model_dump(exclude={"type", "value", "chain", "category", "tlp"})
+    rec = IndicatorRecord.build(
+        body.type.value,
+        body.value,
+        body.category.value,
+        chain=body.chain,
+        tlp=body.tlp.value,
+        source="api",
+        **data,
+    )
+    return IndicatorOut.of(svc.add(who, rec, remote))
+
+
+@router.get("/indicators", response_model=IndicatorPage)
+def list_indicators(
+    q: str | None = Query(None, max_length=200, description="substring of value or description"),
+    value: str | None = Query(None, max_length=2048, description="exact normalised value"),
+    type: IndicatorType | None = None,
+    chain: str | None = Query(None, max_length=16),
+    category: Category | None = None,
+    tlp: TLP | None = None,
+    org: str | None = Query(None, max_length=200, description="owning organisation"),
+    limit: int = Query(100, ge=1, le=1000),
+    next: str | None = Query(None, max_length=1000, description="token from the previous page"),
+    count: bool = Query(False, description="also return the total"),
+    who: Principal = Who,
+    svc: IndicatorService = Svc,
+    remote: str | None = Remote,
+) -> IndicatorPage:
+    query = IndicatorQuery(
+        q=q,
+        value=value,
+        type=type and type.value,
+        chain=chain,
+        category=category and category.value,
+        tlp=tlp and tlp.value,
+        org=org,
+    )
+    page = svc.search(who, query, limit=limit, next_token=next, with_total=count, remote=remote)
+    return IndicatorPage(
+        items=[IndicatorOut.of(r) for r in page.items], next=page.next, total=page.total
+    )
+
+
+@router.get("/indicators/{indicator_id}", response_model=IndicatorOut)
+def get_indicator(
+    indicator_id: str,
+    who: Principal = Who,
+    svc: IndicatorService = Svc,
+    remote: str | None = Remote,
+) -> IndicatorOut:
+    return IndicatorOut.of(svc.get(who, indicator_id, remote))
+
+
+@router.patch("/indicators/{indicator_id}", response_model=IndicatorOut)
+def update_indicator(
+    indicator_id: str,
+    body: IndicatorPatch,
+    who: Principal = Who,
+    svc: IndicatorService = Svc,
+    remote: str | None = Remote,
+) -> IndicatorOut:
+    changes = body.model_dump(exclude_unset=True)
+    return IndicatorOut.of(svc.update(who, indicator_id, changes, remote))
+
+
+@router.delete("/indicators/{indicator_id}", status_code=204)
+def delete_indicator(
+    indicator_id: str,
+    who: Principal = Who,
+    svc: IndicatorService = Svc,
+    remote: str | None = Remote,
+) -> Response:
+    svc.delete(who, indicator_id, remote)
+    return Response(status_code=204)
+
+
+@router.post("/indicators/{indicator_id}/sightings", status_code=201, response_model=SightingOut)
+def add_sighting(
+    indicator_id: str,
+    body: SightingIn,
+    who: Principal = Who,
+    svc: IndicatorService = Svc,
+    remote: str | None = Remote,
+) -> SightingOut:
+    view = svc.add_sighting(
+        who,
+        indicator_id,
+        kind=body.kind,
+        seen_at=body.seen_at,
+        where=body.where,
+        note=body.note,
+        remote=remote,
+    )
+    return SightingOut.of(view)
+
+
+@router.get("/indicators/{indicator_id}/sightings", response_model=list[SightingOut])
+def list_sightings(
+    indicator_id: str,
+    who: Principal = Who,
+    svc: IndicatorService = Svc,
+    remote: str | None = Remote,
+) -> list[SightingOut]:
+    return [SightingOut.of(v) for v in svc.list_sightings(who, indicator_id, remote)]
+
+
+@router.get("/me", response_model=PrincipalOut, tags=["organisations"])
+def whoami(who: Principal = Who) -> PrincipalOut:
+    return PrincipalOut(org=who.org_name, role=who.role, key_id=who.key_id)
+
+
+@router.get("/orgs", response_model=list[OrgOut], tags=["organisations"])
+def orgs(who: Principal = Who, store: IntelStore = Depends(get_store)) -> list[OrgOut]:
+    with store.read_session() as s:
+        return [OrgOut(name=o.name, kind=o.kind) for o in list_orgs(s)]
