@@ -1,0 +1,238 @@
+"""Read side of an EVM chain store: stats, an address's balances, one transaction.
+
+Balances are computed, not stored: ``sum(in) - sum(out)`` per asset over the
+``transfers`` table, exactly. Sums run in DuckDB split into a high and a low part
+(``value // 10**18`` and ``value % 10**18``, each a 128-bit sum) so no total can
+overflow, and the rare values beyond 38 digits (``value_text``) are added in Python.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import duckdb
+
+from fundtrail.chains.evm.records import PSEUDO_ADDRESSES
+from fundtrail.chainstore.schema import NATIVE_ASSET
+from fundtrail.chainstore.store import ChainStore
+from fundtrail.errors import InvalidInputError, NotFoundError
+from fundtrail.model.addresses import parse_address
+from fundtrail.model.amounts import format_units
+from fundtrail.model.chains import EVM_CHAINS
+from fundtrail.model.encoding import eip55
+
+_TX_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_SPLIT = 10**18
+
+
+def display(address: str | None) -> str | None:
+    """EIP-55 form of a stored lowercase address; pseudo-addresses as they are."""
+    if address is None or address in PSEUDO_ADDRESSES or not address.startswith("0x"):
+        return address
+    return eip55(address[2:])
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    row = con.execute(sql, params or []).fetchone()
+    return row[0] if row else None
+
+
+def stats(store: ChainStore) -> dict[str, Any]:
+    """Counts of blocks, txs, transfers (by kind), addresses and assets; block range."""
+    con = store.connect()
+    try:
+        kinds = dict(
+            con.execute(
+                "SELECT kind, count(*) FROM transfers GROUP BY kind ORDER BY kind"
+            ).fetchall()
+        )
+        low, high = con.execute("SELECT min(number), max(number) FROM blocks").fetchone() or (
+            None,
+            None,
+        )
+        out = {
+            "chain": store.chain.code,
+            "blocks": int(_one(con, "SELECT count(*) FROM blocks")),
+            "txs": int(_one(con, "SELECT count(*) FROM txs")),
+            "transfers": int(sum(kinds.values())),
+            "transfers_by_kind": {k: int(v) for k, v in kinds.items()},
+            "addresses": int(
+                _one(con, "SELECT count(*) FROM addresses WHERE script_type <> 'pseudo'")
+            ),
+            "assets": int(_one(con, "SELECT count(*) FROM assets")),
+            "tokens": int(_one(con, "SELECT count(*) FROM assets WHERE contract IS NOT NULL")),
+            "first_block": low,
+            "last_block": high,
+        }
+    finally:
+        con.close()
+    meta = store.meta
+    out["next_block"] = meta.get("evm_next")
+    out["internal_transfers_from"] = meta.get("evm_tracer")
+    return out
+
+
+def _address_id(con: duckdb.DuckDBPyConnection, store: ChainStore, text: str) -> tuple[int, str]:
+    code = store.chain.code if store.chain.code in EVM_CHAINS else "ETH"
+    parsed = parse_address(text, code)
+    found = _one(con, "SELECT address_id FROM addresses WHERE address = ?", [parsed.value])
+    if found is None:
+        raise NotFoundError(
+            f"address {parsed.display} does not appear in the {store.chain.code} chain store",
+            field="address",
+        )
+    return int(found), parsed.display
+
+
+def _sums(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> dict[int, int]:
+    rows = con.execute(
+        f"""SELECT asset_id, sum(value::HUGEINT // {_SPLIT}), sum(value::HUGEINT % {_SPLIT})
+            FROM transfers WHERE {where} AND value IS NOT NULL GROUP BY asset_id""",
+        params,
+    ).fetchall()
+    out = {int(a): int(hi or 0) * _SPLIT + int(lo or 0) for a, hi, lo in rows}
+    for a, text in con.execute(
+        f"SELECT asset_id, value_text FROM transfers WHERE {where} AND value IS NULL", params
+    ).fetchall():
+        out[int(a)] = out.get(int(a), 0) + int(text)
+    return out
+
+
+def address_summary(store: ChainStore, address: str) -> dict[str, Any]:
+    """Native balance (wei, exact), per-token balances, totals, tx count, first/last seen."""
+    store.require_data()
+    con = store.connect()
+    try:
+        aid, shown = _address_id(con, store, address)
+        received = _sums(con, "to_id = ?", [aid])
+        sent = _sums(con, "from_id = ?", [aid])
+        assets = {
+            int(r[0]): r
+            for r in con.execute(
+                "SELECT asset_id, contract, symbol, decimals FROM assets"
+            ).fetchall()
+        }
+        tx_count = _one(
+            con,
+            """SELECT count(DISTINCT tx_hash) FROM (
+                 SELECT tx_hash FROM txs WHERE from_id = $1 OR to_id = $1
+                 UNION ALL
+                 SELECT tx_hash FROM transfers
+                 WHERE (from_id = $1 OR to_id = $1) AND tx_hash IS NOT NULL)""",
+            [aid],
+        )
+        seen = con.execute(
+            """SELECT min(block), max(block), count(*) FROM transfers
+               WHERE from_id = $1 OR to_id = $1""",
+            [aid],
+        ).fetchone()
+        times = dict(
+            con.execute(
+                "SELECT number, time FROM blocks WHERE number IN (?, ?)", [seen[0], seen[1]]
+            ).fetchall()
+        ) if seen and seen[0] is not None else {}  # fmt: skip
+    finally:
+        con.close()
+    chain = store.chain
+    tokens = []
+    for asset_id in sorted((set(received) | set(sent)) - {NATIVE_ASSET}):
+        _, contract, symbol, decimals = assets.get(asset_id, (asset_id, None, None, None))
+        bal = received.get(asset_id, 0) - sent.get(asset_id, 0)
+        tokens.append(
+            {
+                "asset_id": asset_id,
+                "contract": display(contract),
+                "symbol": symbol,
+                "decimals": decimals,
+                "balance": bal,
+                "balance_display": format_units(bal, decimals) if decimals is not None else None,
+                "received": received.get(asset_id, 0),
+                "sent": sent.get(asset_id, 0),
+            }
+        )
+    native_in, native_out = received.get(NATIVE_ASSET, 0), sent.get(NATIVE_ASSET, 0)
+    first, last, count = seen if seen else (None, None, 0)
+    balance = native_in - native_out
+    return {
+        "chain": chain.code,
+        "address": shown,
+        "address_id": aid,
+        "balance": balance,
+        "balance_display": f"{format_units(balance, chain.decimals)} {chain.native_asset}",
+        "received": native_in,
+        "sent": native_out,
+        "tokens": tokens,
+        "tx_count": int(tx_count or 0),
+        "transfer_count": int(count or 0),
+        "first_seen": None if first is None else {"block": first, "time": times.get(first)},
+        "last_seen": None if last is None else {"block": last, "time": times.get(last)},
+    }
+
+
+def tx_summary(store: ChainStore, tx_hash: str) -> dict[str, Any]:
+    """One transaction: sender, receiver, value, gas fee, status and every transfer in it."""
+    if not isinstance(tx_hash, str) or not _TX_HASH.match(tx_hash.strip()):
+        raise InvalidInputError(
+            f"{tx_hash!r} is not an EVM transaction hash (0x followed by 64 hex digits)",
+            field="tx",
+        )
+    key = tx_hash.strip().lower()
+    store.require_data()
+    con = store.connect()
+    try:
+        cols = ["tx_hash", "block", "tx_index", "time", "from_id", "to_id", "value", "gas_used",
+                "effective_gas_price", "fee", "status"]  # fmt: skip
+        row = con.execute(f"SELECT {', '.join(cols)} FROM txs WHERE tx_hash = ?", [key]).fetchone()
+        if row is None:
+            raise NotFoundError(
+                f"transaction {key} is not in the {store.chain.code} chain store", field="tx"
+            )
+        tx = dict(zip(cols, row, strict=True))
+        transfers = con.execute(
+            """SELECT t.kind, fa.address, ta.address, t.asset_id, a.contract, a.symbol, a.decimals,
+                      t.value, t.value_text, t.log_index, t.trace_index
+               FROM transfers t
+               LEFT JOIN addresses fa ON fa.address_id = t.from_id
+               LEFT JOIN addresses ta ON ta.address_id = t.to_id
+               LEFT JOIN assets a ON a.asset_id = t.asset_id
+               WHERE t.tx_hash = ? ORDER BY t.log_index, t.trace_index, t.kind""",
+            [key],
+        ).fetchall()
+        names = dict(
+            con.execute(
+                "SELECT address_id, address FROM addresses WHERE address_id IN (?, ?)",
+                [tx["from_id"], tx["to_id"]],
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    return {
+        "chain": store.chain.code,
+        "tx_hash": key,
+        "block": tx["block"],
+        "tx_index": tx["tx_index"],
+        "time": tx["time"],
+        "from": display(names.get(tx["from_id"])),
+        "to": display(names.get(tx["to_id"])),
+        "value": int(tx["value"]),
+        "fee": int(tx["fee"]),
+        "gas_used": tx["gas_used"],
+        "effective_gas_price": int(tx["effective_gas_price"]),
+        "status": "success" if tx["status"] == 1 else "failed",
+        "transfers": [
+            {
+                "kind": k,
+                "from": display(f),
+                "to": display(t),
+                "asset_id": aid,
+                "contract": display(c),
+                "symbol": s,
+                "decimals": d,
+                "value": int(v) if v is not None else int(vt),
+                "log_index": li,
+                "trace_index": ti,
+            }
+            for k, f, t, aid, c, s, d, v, vt, li, ti in transfers
+        ],
+    }

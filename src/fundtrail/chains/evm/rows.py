@@ -1,0 +1,220 @@
+"""Turn :class:`BlockRecord` objects into chain-store rows (blocks, txs, transfers, ...).
+
+Per transaction, in this order:
+
+* ``native``: the transaction's value, ``from -> to`` (or the created contract), only
+  when the transaction succeeded;
+* ``fee``: the priority part of the gas fee, sender -> the block's miner;
+* ``burn``: the base-fee part (``gas_used * base_fee``) plus any blob fee, sender ->
+  the ``burn`` pseudo-address.
+
+Before London there is no base fee and the whole fee goes to the miner. Failed
+transactions pay gas and move nothing else. Then the block's other moves
+(internal, token, reward, genesis) follow. So for every address and asset,
+balance = sum of transfers in - sum of transfers out, exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from fundtrail.chains.evm.records import BURN, PSEUDO_ADDRESSES, BlockRecord, Move
+from fundtrail.chainstore.addressbook import AddressBook
+from fundtrail.chainstore.schema import ACCOUNT_SCHEMAS, NATIVE_ASSET, NO_ADDRESS
+from fundtrail.chainstore.store import ChainStore
+
+MAX_DECIMAL = 10**38 - 1
+
+
+@dataclass(slots=True)
+class AssetInfo:
+    contract: str
+    symbol: str | None
+    decimals: int | None
+
+
+class AssetBook:
+    """Token contract -> dense asset id (0 is the native coin), like AddressBook for tokens."""
+
+    def __init__(self, store: ChainStore) -> None:
+        table = store.read_table("assets")
+        self._ids: dict[str, int] = {}
+        self.has_native = False
+        for row in table.to_pylist():
+            if row["asset_id"] == NATIVE_ASSET:
+                self.has_native = True
+            elif row["contract"]:
+                self._ids[row["contract"]] = int(row["asset_id"])
+        self.next_id = max([0, *self._ids.values()]) + 1
+        self._new: list[AssetInfo] = []
+        self.native_symbol = store.chain.native_asset
+        self.native_decimals = store.chain.decimals
+
+    def known(self, contract: str) -> bool:
+        return contract in self._ids
+
+    def add(self, info: AssetInfo) -> int:
+        found = self._ids.get(info.contract)
+        if found is not None:
+            return found
+        new = self.next_id
+        self.next_id += 1
+        self._ids[info.contract] = new
+        self._new.append(info)
+        return new
+
+    def id_for(self, contract: str | None) -> int:
+        if contract is None:
+            return NATIVE_ASSET
+        found = self._ids.get(contract)
+        return found if found is not None else self.add(AssetInfo(contract, None, None))
+
+    def take_new(self) -> pa.Table:
+        rows: list[dict[str, object]] = []
+        if not self.has_native:
+            rows.append(
+                {
+                    "asset_id": NATIVE_ASSET,
+                    "contract": None,
+                    "symbol": self.native_symbol,
+                    "decimals": self.native_decimals,
+                }
+            )
+            self.has_native = True
+        first = self.next_id - len(self._new)
+        for i, info in enumerate(self._new):
+            rows.append(
+                {
+                    "asset_id": first + i,
+                    "contract": info.contract,
+                    "symbol": info.symbol,
+                    "decimals": info.decimals,
+                }
+            )
+        self._new = []
+        return pa.Table.from_pylist(rows, schema=ACCOUNT_SCHEMAS["assets"])
+
+
+@dataclass
+class _Columns:
+    names: tuple[str, ...]
+    data: dict[str, list[object]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.data = {n: [] for n in self.names}
+
+    def add(self, *values: object) -> None:
+        for name, v in zip(self.names, values, strict=True):
+            self.data[name].append(v)
+
+
+class RowBuilder:
+    """Accumulates rows for one atomic batch."""
+
+    def __init__(self, book: AddressBook, assets: AssetBook) -> None:
+        self.book = book
+        self.assets = assets
+        self.blocks = _Columns(tuple(ACCOUNT_SCHEMAS["blocks"].names))
+        self.txs = _Columns(tuple(ACCOUNT_SCHEMAS["txs"].names))
+        self.transfers = _Columns(tuple(ACCOUNT_SCHEMAS["transfers"].names))
+        self.block_count = 0
+        self.transfer_count = 0
+
+    def _id(self, address: str | None, seen: int) -> int:
+        if address is None:
+            return NO_ADDRESS
+        kind = "pseudo" if address in PSEUDO_ADDRESSES else "evm"
+        return self.book.id_for(address, kind, seen)
+
+    def add(self, block: BlockRecord) -> None:
+        n, t = block.number, block.time
+        miner_id = self._id(block.miner, n)
+        self.blocks.add(
+            n,
+            block.hash,
+            block.parent_hash,
+            t,
+            miner_id,
+            block.base_fee,
+            block.gas_used,
+            len(block.txs),
+        )
+        self.block_count += 1
+        base_fee = block.base_fee or 0
+        for tx in block.txs:
+            sender = self._id(tx.sender, n)
+            target = tx.to if tx.to is not None else tx.created
+            to_id = self._id(target, n)
+            fee = tx.fee
+            self.txs.add(
+                tx.hash,
+                n,
+                tx.index,
+                t,
+                sender,
+                to_id,
+                tx.value,
+                tx.gas_used,
+                tx.gas_price,
+                fee + tx.blob_fee,
+                tx.status,
+            )
+            if tx.status == 1 and tx.value > 0:
+                self._transfer(
+                    tx.hash, n, t, tx.index, -1, -1, sender, to_id, NATIVE_ASSET, tx.value, "native"
+                )
+            burned = min(tx.gas_used * base_fee, fee) + tx.blob_fee
+            tip = fee - min(tx.gas_used * base_fee, fee)
+            if tip > 0:
+                self._transfer(
+                    tx.hash, n, t, tx.index, -1, -1, sender, miner_id, NATIVE_ASSET, tip, "fee"
+                )
+            if burned > 0:
+                burn_id = self._id(BURN, n)
+                self._transfer(
+                    tx.hash, n, t, tx.index, -1, -1, sender, burn_id, NATIVE_ASSET, burned, "burn"
+                )
+        for m in block.moves:
+            self._move(m, n, t)
+
+    def _move(self, m: Move, n: int, t: int) -> None:
+        self._transfer(
+            m.tx_hash, n, t, m.tx_index, m.log_index, m.trace_index,
+            self._id(m.sender, n), self._id(m.receiver, n), self.assets.id_for(m.contract),
+            m.value, m.kind,
+        )  # fmt: skip
+
+    def add_genesis(self, moves: list[Move], seen: int) -> None:
+        """Genesis allocations found later (block 0 rows, added with the batch that found them)."""
+        for m in moves:
+            sender, receiver = self._id(m.sender, seen), self._id(m.receiver, seen)
+            self._transfer(
+                None, 0, 0, -1, -1, -1, sender, receiver, NATIVE_ASSET, m.value, "genesis"
+            )
+
+    def _transfer(self, tx_hash: str | None, block: int, time: int, tx_index: int, log_index: int,
+                  trace_index: int, from_id: int, to_id: int, asset_id: int, value: int,
+                  kind: str) -> None:  # fmt: skip
+        big = value > MAX_DECIMAL
+        self.transfers.add(
+            tx_hash, block, time, tx_index, log_index, trace_index, from_id, to_id, asset_id,
+            None if big else value, str(value) if big else None, kind,
+        )  # fmt: skip
+        self.transfer_count += 1
+
+    def tables(self) -> dict[str, pa.Table]:
+        out = {
+            "blocks": pa.table(self.blocks.data, schema=ACCOUNT_SCHEMAS["blocks"]),
+            "txs": _txs_table(self.txs.data),
+            "transfers": pa.table(self.transfers.data, schema=ACCOUNT_SCHEMAS["transfers"]),
+            "addresses": self.book.take_new(),
+            "assets": self.assets.take_new(),
+        }
+        return out
+
+
+def _txs_table(data: dict[str, list[object]]) -> pa.Table:
+    # tx value/fee can exceed 38 digits only in theory (total ether supply ~1.2e26 wei).
+    return pa.table(data, schema=ACCOUNT_SCHEMAS["txs"])
