@@ -1,0 +1,112 @@
+"""Freeze requests: one document per receiving exchange, in JSON, CSV and PDF.
+
+Each lists the deposit addresses through which the campaign's traced proceeds
+entered that exchange, with amounts (exact base units), txids, times and the case
+reference, so the exchange can find the customer accounts and preserve the funds.
+No victim's personal data is ever put in a freeze request.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fundtrail.cases.render import render_html, write_pdf
+from fundtrail.cases.views import CampaignView, CashoutView, _iso
+from fundtrail.model.amounts import format_units
+
+CSV_COLUMNS = (
+    "case_reference",
+    "exchange",
+    "chain",
+    "deposit_address",
+    "address",
+    "amount",
+    "asset",
+    "txid",
+    "time",
+)
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unknown"
+
+
+def freeze_payload(
+    view: CampaignView,
+    exchange: str,
+    rows: list[CashoutView],
+    *,
+    reference: str,
+    requester: str,
+    now: datetime,
+) -> dict[str, Any]:
+    totals: dict[str, int] = defaultdict(int)
+    for r in rows:
+        totals[r.asset] += r.amount
+    return {
+        "type": "freeze-request",
+        "case_reference": reference,
+        "campaign": view.id,
+        "requesting_org": requester,
+        "generated": _iso(now),
+        "exchange": exchange,
+        "request": (
+            f"Please freeze or preserve the funds credited through the deposit addresses "
+            f"below and the records of the accounts they belong to, in case {reference}. "
+            f"The amounts are traced proceeds of victims' payments to campaign {view.id}."
+        ),
+        "totals": dict(sorted(totals.items())),
+        "deposits": [
+            {k: v for k, v in r.to_dict().items() if k not in ("exchange", "category")}
+            for r in sorted(rows, key=lambda r: (r.time or now, r.deposit_address or ""))
+        ],
+    }
+
+
+def write_freeze_requests(
+    view: CampaignView, out: Path, *, reference: str, requester: str, now: datetime
+) -> list[Path]:
+    """freeze-request-<exchange>.json, .csv and .pdf for every exchange that received funds."""
+    written: list[Path] = []
+    for exchange, rows in view.cashouts_by_exchange().items():
+        payload = freeze_payload(
+            view, exchange, rows, reference=reference, requester=requester, now=now
+        )
+        base = out / f"freeze-request-{slug(exchange)}"
+        json_path = base.with_suffix(".json")
+        json_path.write_text(json.dumps(payload, indent=2) + "\n")
+        csv_path = base.with_suffix(".csv")
+        with open(csv_path, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(CSV_COLUMNS)
+            for d in payload["deposits"]:
+                w.writerow(
+                    [
+                        reference,
+                        exchange,
+                        d["chain"],
+                        d["deposit_address"] or "",
+                        d["address"],
+                        d["amount"],
+                        d["asset"],
+                        d["txid"] or "",
+                        d["time"] or "",
+                    ]
+                )
+        html = render_html("freeze.html", p=payload, fmt=_fmt)
+        pdf_path = base.with_suffix(".pdf")
+        write_pdf(html, pdf_path)
+        written += [json_path, csv_path, pdf_path]
+    return written
+
+
+def _fmt(amount: int, asset: str) -> str:
+    from fundtrail.cases.charts import decimals_of
+
+    return f"{format_units(amount, decimals_of(asset))} {asset}"

@@ -1,0 +1,106 @@
+"""The case file: report.html and report.pdf, freeze requests, STIX indicators, SHA256SUMS.
+
+Files are written in an order that lets the report cite the SHA-256 of every other
+file (pictures, freeze requests, indicators); ``SHA256SUMS`` (``sha256sum -c``
+format) then covers everything, the report included.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fundtrail import __version__
+from fundtrail.cases.charts import decimals_of, flow_png, timeline_png
+from fundtrail.cases.freeze import write_freeze_requests
+from fundtrail.cases.render import render_html, write_pdf
+from fundtrail.cases.stixout import campaign_bundle
+from fundtrail.cases.views import CampaignView, _iso
+from fundtrail.model.amounts import format_units
+from fundtrail.model.tlp import TLP
+
+FlowPicture = Callable[[Path], None]  # draws the money flow into the given .png path
+
+
+@dataclass(slots=True)
+class ReportOptions:
+    reference: str
+    tlp: TLP = TLP.AMBER
+    requester: str = ""
+    pii_note: str = "all (workspace operator)"
+    methods: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fmt(amount: int, asset: str) -> str:
+    return f"{format_units(amount, decimals_of(asset))} {asset}"
+
+
+def write_report(
+    view: CampaignView, out: Path, opts: ReportOptions, flow: FlowPicture | None = None
+) -> list[Path]:
+    """Write the whole case file into ``out``; returns the files written, SHA256SUMS last."""
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    timeline = out / "timeline.png"
+    timeline.write_bytes(timeline_png(view))
+    flow_path, flow_note = out / "money-flow.png", "Drawn by fundtrail's trace picture."
+    try:
+        if flow is None:
+            raise LookupError("no trace picture")
+        flow(flow_path)
+    except LookupError:
+        flow_path.write_bytes(flow_png(view))
+        flow_note = "Summary drawing: collection addresses to the exchanges that received funds."
+    written += [timeline, flow_path]
+    written += write_freeze_requests(
+        view, out, reference=opts.reference, requester=opts.requester, now=opts.now
+    )
+    stix = out / "indicators.stix.json"
+    bundle = campaign_bundle(view, tlp=opts.tlp, now=opts.now, reference=opts.reference)
+    stix.write_text(json.dumps(bundle, indent=2) + "\n")
+    written.append(stix)
+    cashout_totals: dict[str, int] = defaultdict(int)
+    for c in view.cashouts:
+        cashout_totals[c.asset] += c.amount
+    context = {
+        "reference": opts.reference,
+        "tlp": opts.tlp.value,
+        "generated": _iso(opts.now),
+        "version": __version__,
+        "requester": opts.requester,
+        "pii_note": opts.pii_note,
+        "exchanges": list(view.cashouts_by_exchange()),
+        "cashout_totals": dict(sorted(cashout_totals.items())),
+        "timeline_b64": base64.b64encode(timeline.read_bytes()).decode(),
+        "flow_b64": base64.b64encode(flow_path.read_bytes()).decode(),
+        "flow_note": flow_note,
+        "methods": opts.methods,
+        "provenance": {"chains": [], "tag_sources": [], **opts.provenance},
+        "hashes": [(p.name, sha256_file(p)) for p in written],
+    }
+    html = render_html("report.html", v=view, r=context, fmt=_fmt, iso=_iso)
+    report_html = out / "report.html"
+    report_html.write_text(html)
+    report_pdf = out / "report.pdf"
+    write_pdf(html, report_pdf)
+    written += [report_html, report_pdf]
+    sums = out / "SHA256SUMS"
+    sums.write_text("".join(f"{sha256_file(p)}  {p.name}\n" for p in sorted(written)))
+    return [*written, sums]

@@ -1,0 +1,125 @@
+"""The case file from a hand-built campaign: every file, its hash, PDF pages, no leaks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cases_chainfix import ADDR1, ADDR2, ADDR3, TXA, TXB
+
+from fundtrail.cases.report import ReportOptions, write_report
+from fundtrail.cases.views import CampaignView, CashoutView, ComplaintView
+from fundtrail.intel.stix_check import stix_validation_errors
+from fundtrail.model.tlp import TLP
+
+T = datetime(2024, 3, 1, 12, tzinfo=UTC)
+
+
+def complaint(i: int, victim: str, visible: bool, amount: int, addr: str) -> ComplaintView:
+    return ComplaintView(
+        id=f"id{i}",
+        ref=f"C-{i}",
+        chain="BTC",
+        txid=(TXA if i % 2 else TXB),
+        vout=i,
+        to_address=addr,
+        amount=amount,
+        asset="BTC",
+        status="verified",
+        paid_at=T.replace(day=i),
+        reported_at=T.replace(day=i + 3),
+        org="Police A",
+        pii_visible=visible,
+        victim=victim if visible else None,
+        victim_index=victim,
+    )
+
+
+@pytest.fixture
+def view() -> CampaignView:
+    return CampaignView(
+        id="CMP-TEST",
+        status="active",
+        created=T,
+        updated=T,
+        complaints=[
+            complaint(1, "<script>alert(1)</script> Ann", True, 50_000, ADDR1),
+            complaint(2, "Secret Bob", False, 7_000, ADDR2),
+            complaint(3, "Cy", True, 120_000, ADDR1),
+        ],
+        links=[{"a": "k1", "b": "k3", "reason": "same-address", "detail": ADDR1}],
+        cashouts=[
+            CashoutView("Big Exchange", "exchange", ADDR3, ADDR3, 90_000, "BTC", TXA, T, 3),
+            CashoutView("Small Ex.", "exchange", ADDR2, ADDR2, 40_000, "BTC", TXB, T, 4),
+            CashoutView("Big Exchange", "exchange", ADDR1, ADDR3, 10_000, "BTC", TXB, T, 5),
+        ],
+    )
+
+
+def test_case_file_complete_hashed_and_readable(view: CampaignView, tmp_path: Path) -> None:
+    opts = ReportOptions(reference="FT-2024-0001", tlp=TLP.AMBER, requester="Police A", now=T)
+    files = write_report(view, tmp_path, opts)
+    names = sorted(p.name for p in files)
+    assert names == sorted(
+        [
+            "timeline.png",
+            "money-flow.png",
+            "indicators.stix.json",
+            "report.html",
+            "report.pdf",
+            "SHA256SUMS",
+            *(
+                f"freeze-request-{e}.{x}"
+                for e in ("big-exchange", "small-ex")
+                for x in ("json", "csv", "pdf")
+            ),
+        ]
+    )
+    check = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count(": OK") == len(files) - 1
+
+    html = (tmp_path / "report.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Ann" in html and "<script>" not in html
+    assert "Secret Bob" not in html and "[withheld]" in html
+    assert "0.00177 BTC" in html  # 177_000 sat exact total
+    stix_hash = next(
+        line.split()[0]
+        for line in (tmp_path / "SHA256SUMS").read_text().splitlines()
+        if line.endswith("indicators.stix.json")
+    )
+    assert stix_hash in html  # the report cites its evidence files
+
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "report.pdf", "page"], cwd=tmp_path, check=True)
+    assert len(list(tmp_path.glob("page-*.png"))) >= 2
+
+
+def test_freeze_requests_per_exchange_without_pii(view: CampaignView, tmp_path: Path) -> None:
+    write_report(view, tmp_path, ReportOptions(reference="FT-2024-0001", now=T))
+    big = json.loads((tmp_path / "freeze-request-big-exchange.json").read_text())
+    assert big["case_reference"] == "FT-2024-0001" and big["exchange"] == "Big Exchange"
+    assert big["totals"] == {"BTC": 100_000}
+    assert {d["deposit_address"] for d in big["deposits"]} == {ADDR3, ADDR1}
+    rows = list(csv.DictReader((tmp_path / "freeze-request-small-ex.csv").read_text().splitlines()))
+    assert [(r["deposit_address"], r["amount"], r["txid"]) for r in rows] == [(ADDR2, "40000", TXB)]
+    for p in tmp_path.glob("freeze-request-*"):
+        if p.suffix != ".pdf":
+            text = p.read_text()
+            assert "Ann" not in text and "Secret Bob" not in text
+
+
+def test_indicators_bundle_valid_with_chosen_tlp(view: CampaignView, tmp_path: Path) -> None:
+    write_report(view, tmp_path, ReportOptions(reference="R", tlp=TLP.GREEN, now=T))
+    bundle = json.loads((tmp_path / "indicators.stix.json").read_text())
+    assert stix_validation_errors(bundle) == []
+    indicators = [o for o in bundle["objects"] if o["type"] == "indicator"]
+    patterns = " ".join(i["pattern"] for i in indicators)
+    assert all(a in patterns for a in (ADDR1, ADDR2, ADDR3))
+    green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+    assert all(green in i["object_marking_refs"] for i in indicators)
