@@ -22,7 +22,7 @@ _HEX = re.compile(r"(0x)?[0-9a-fA-F\s]+")
 def decode(source: str) -> dict[str, Any]:
     """``source`` is a file path (raw, hex, blk*.dat, bz2) or hex text of a block or tx."""
     path = Path(source)
-    if len(source) < 4096 and path.is_file():
+    if _is_file(path):
         data, where = load_bytes(path), path.name
     elif _HEX.fullmatch(source.strip()):
         data, where = decode_hex(source, "argument"), "argument"
@@ -48,6 +48,13 @@ def decode(source: str) -> dict[str, Any]:
                 f"{where}: neither a block ({block_err}) nor a transaction ({tx_err})",
                 field="source",
             ) from None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a long hex string is not a file name
+        return False
 
 
 def block_dict(block: Block) -> dict[str, Any]:
