@@ -1,0 +1,134 @@
+"""Compact arrays of an account chain's transfers for balance-based tracing.
+
+Transfers are put in chain order (block, tx index, then native value before internal
+calls before token logs) and numbered by *position*. ``hist_ptr``/``hist_pos`` list, per
+address, the positions of every transfer it sent or received, in order, so a trace can
+replay one address's balance of one asset without touching the rest of the chain.
+Values are Python ints (wei exceed 64 bits).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import pyarrow as pa
+
+from fundtrail.analysis.trace.stops import Entity, read_clusters, read_entities, stop_mask
+from fundtrail.chainstore.store import ChainStore
+
+SINK_KINDS = frozenset({"fee", "burn"})  # value leaves circulation: reported as fee
+SOURCE_KINDS = frozenset({"reward", "genesis"})  # value enters circulation: an origin
+_CACHE: dict[tuple[str, int], AccountGraph] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass
+class AccountGraph:
+    frm: np.ndarray
+    to: np.ndarray
+    asset: np.ndarray
+    time: np.ndarray
+    log_index: np.ndarray
+    kind: list[str]
+    tx_hash: pa.Array
+    values: list[int]
+    hist_ptr: np.ndarray
+    hist_pos: np.ndarray
+    addr_cluster: np.ndarray
+    addr_stop: np.ndarray
+    entities: dict[int, Entity] = field(default_factory=dict)
+    assets: dict[int, str] = field(default_factory=dict)
+
+    def history(self, address: int) -> np.ndarray:
+        if address < 0 or address + 1 >= len(self.hist_ptr):
+            return np.zeros(0, dtype=np.int64)
+        return self.hist_pos[self.hist_ptr[address] : self.hist_ptr[address + 1]]
+
+    def txid(self, pos: int) -> str:
+        return str(self.tx_hash[pos].as_py())
+
+    def cluster(self, address: int) -> int:
+        return int(self.addr_cluster[address]) if 0 <= address < len(self.addr_cluster) else -1
+
+    def is_stop(self, address: int) -> bool:
+        return 0 <= address < len(self.addr_stop) and bool(self.addr_stop[address])
+
+
+def account_graph(store: ChainStore) -> AccountGraph:
+    store.refresh()
+    key = (str(store.root), store.version)
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE.clear()
+            _CACHE[key] = build_account_graph(store)
+        return _CACHE[key]
+
+
+def _value(v: object, text: object) -> int:
+    if v is not None:
+        return int(v) if isinstance(v, (int, Decimal)) else int(str(v))
+    return int(str(text)) if text else 0
+
+
+def build_account_graph(store: ChainStore) -> AccountGraph:
+    con = store.connect()
+    try:
+        t = con.sql(
+            "SELECT tx_hash, time, log_index, from_id, to_id, asset_id, value, value_text, kind "
+            "FROM transfers ORDER BY block, tx_index, "
+            "CASE kind WHEN 'native' THEN 0 WHEN 'internal' THEN 1 WHEN 'token' THEN 2 ELSE 3 END, "
+            "trace_index, log_index"
+        ).to_arrow_table()
+        assets = con.execute("SELECT asset_id, contract, symbol FROM assets").fetchall()
+        n_addr = con.execute("SELECT coalesce(max(address_id), -1) + 1 FROM addresses").fetchone()
+    finally:
+        con.close()
+    frm = np.asarray(t.column("from_id").to_numpy(zero_copy_only=False), dtype=np.int64)
+    to = np.asarray(t.column("to_id").to_numpy(zero_copy_only=False), dtype=np.int64)
+    values = [
+        _value(v, x)
+        for v, x in zip(
+            t.column("value").to_pylist(), t.column("value_text").to_pylist(), strict=True
+        )
+    ]
+    n_addresses = max(
+        int((n_addr or (0,))[0] or 0), int(max(frm.max(initial=-1), to.max(initial=-1))) + 1, 1
+    )
+    # per-address history: each transfer appears under its sender and its receiver
+    pos = np.arange(len(frm), dtype=np.int64)
+    who = np.concatenate([frm, to])
+    at = np.concatenate([pos, pos])
+    keep = who >= 0
+    who, at = who[keep], at[keep]
+    order = np.lexsort((at, who))
+    who, at = who[order], at[order]
+    dup = np.zeros(len(at), dtype=bool)
+    dup[1:] = (who[1:] == who[:-1]) & (at[1:] == at[:-1])  # self-transfer listed once
+    who, at = who[~dup], at[~dup]
+    hist_ptr = np.zeros(n_addresses + 1, dtype=np.int64)
+    np.cumsum(np.bincount(who, minlength=n_addresses), out=hist_ptr[1:])
+    entities = read_entities(store)
+    addr_cluster = read_clusters(store, n_addresses)
+    native = store.chain.native_asset
+    names = {0: native}
+    for aid, contract, symbol in assets:
+        names[int(aid)] = symbol or contract or (native if aid == 0 else f"asset-{aid}")
+    return AccountGraph(
+        frm=frm,
+        to=to,
+        asset=np.asarray(t.column("asset_id").to_numpy(zero_copy_only=False), dtype=np.int64),
+        time=np.asarray(t.column("time").to_numpy(zero_copy_only=False), dtype=np.int64),
+        log_index=np.asarray(t.column("log_index").to_numpy(zero_copy_only=False), dtype=np.int64),
+        kind=[str(k) for k in t.column("kind").to_pylist()],
+        tx_hash=t.column("tx_hash").combine_chunks(),
+        values=values,
+        hist_ptr=hist_ptr,
+        hist_pos=at,
+        addr_cluster=addr_cluster,
+        addr_stop=stop_mask(addr_cluster, entities),
+        entities=entities,
+        assets=names,
+    )

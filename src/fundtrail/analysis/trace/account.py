@@ -1,0 +1,328 @@
+"""Balance-based taint on account chains (Ethereum, BNB Smart Chain), per address per asset.
+
+Funds entering an address join its balance of that asset; an outgoing transfer carries
+taint by the method:
+
+* **haircut**: the share ``taint * value // balance`` of the address's taint (balance
+  just before the transfer, every inflow counted, tainted or not). The floor's remainder
+  stays on the address, so what moves plus what stays is exactly what arrived.
+* **poison**: once tainted, every later outgoing transfer is tainted in full.
+* **FIFO**: an address's inflows and outflows are laid on two lines by cumulative value;
+  the coins at offset ``x`` of the outflow line are the coins at offset ``x`` of the
+  inflow line. Exact both ways.
+
+Backward, haircut splits an outflow over the inflows still present in the balance at
+that moment (each inflow's remainder after earlier outflows took their proportional
+part, integer arithmetic); poison marks every earlier inflow in full; FIFO maps offsets
+back. Native coin and each token are traced separately; a start's asset is its transfer's.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fundtrail.analysis.trace.accgraph import SINK_KINDS, SOURCE_KINDS, AccountGraph
+from fundtrail.analysis.trace.fifo import Intervals, merge
+from fundtrail.analysis.trace.haircut import split_int
+from fundtrail.analysis.trace.stops import looks_like_sweep
+
+HEX64 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+FAR = 2**62
+
+
+@dataclass
+class Hit:
+    kind: str
+    address: int
+    pos: int  # transfer that brought the money (or, held: the last one that did)
+    amount: int
+    hops: int
+    deposit: int = -1
+
+
+@dataclass
+class AccountWalk:
+    hits: list[Hit] = field(default_factory=list)
+    flows: list[tuple[int, int, int, int]] = field(default_factory=list)  # src, dst, amount, pos
+    fee: int = 0
+    visited: int = 0
+
+
+class Ledger:
+    """One address's history in one asset, replayed in order."""
+
+    def __init__(self, g: AccountGraph, address: int, asset: int) -> None:
+        hist = g.history(address)
+        self.g, self.a = g, address
+        self.pos = [int(p) for p in hist[g.asset[hist] == asset]]
+        self.i, self.balance = 0, 0
+        self.in_start: dict[int, int] = {}
+        self.out_start: dict[int, int] = {}
+
+    def delta(self, p: int) -> int:
+        v = self.g.values[p]
+        return (v if self.g.to[p] == self.a else 0) - (v if self.g.frm[p] == self.a else 0)
+
+    def advance_to(self, p: int) -> int:
+        """Balance just before transfer ``p``."""
+        while self.i < len(self.pos) and self.pos[self.i] < p:
+            self.balance += self.delta(self.pos[self.i])
+            self.i += 1
+        return self.balance
+
+    def outflows_after(self, p: int) -> list[int]:
+        k = bisect_right(self.pos, p)
+        return [q for q in self.pos[k:] if self.g.frm[q] == self.a and self.g.to[q] != self.a]
+
+    def inflows_before(self, p: int) -> list[int]:
+        k = bisect_right(self.pos, p - 1)
+        return [q for q in self.pos[:k] if self.g.to[q] == self.a and self.g.frm[q] != self.a]
+
+    def lines(self) -> tuple[dict[int, int], dict[int, int]]:
+        """FIFO: offset of each inflow on the inflow line, each outflow on the outflow line."""
+        if not self.in_start and not self.out_start:
+            cin = cout = 0
+            for p in self.pos:
+                if self.g.frm[p] == self.g.to[p]:
+                    continue
+                if self.g.to[p] == self.a:
+                    self.in_start[p] = cin
+                    cin += self.g.values[p]
+                else:
+                    self.out_start[p] = cout
+                    cout += self.g.values[p]
+        return self.in_start, self.out_start
+
+
+class Ledgers(dict[int, Ledger]):
+    def __init__(self, g: AccountGraph, asset: int) -> None:
+        super().__init__()
+        self.g, self.asset = g, asset
+
+    def __missing__(self, a: int) -> Ledger:
+        led = self[a] = Ledger(self.g, a, self.asset)
+        return led
+
+
+def _step(g: AccountGraph, a: int, b: int) -> int:
+    return 0 if g.cluster(a) == g.cluster(b) and a >= 0 else 1
+
+
+def forward_balance(
+    g: AccountGraph,
+    starts: dict[int, int],
+    asset: int,
+    method: str,
+    hops: int,
+    min_amount: int,
+    until: int,
+) -> AccountWalk:
+    """Haircut or poison, forward, over one asset. ``starts``: transfer position -> taint."""
+    w, led = AccountWalk(), Ledgers(g, asset)
+    taint: dict[int, int] = defaultdict(int)
+    hop: dict[int, int] = {}
+    last_in: dict[int, int] = {}
+    heap: list[tuple[int, int]] = []
+    pending: set[int] = set()
+
+    def schedule(a: int, after: int) -> None:
+        if a in pending:
+            return
+        nxt = led[a].outflows_after(after)
+        if nxt and g.time[nxt[0]] <= until:
+            pending.add(a)
+            heapq.heappush(heap, (nxt[0], a))
+
+    def receive(a: int, amount: int, h: int, p: int, sender: int, is_start: bool = False) -> None:
+        if sender >= 0 or not is_start:
+            w.flows.append((sender, a, amount, p))
+        if not is_start and g.is_stop(a):
+            w.hits.append(Hit("cash-out", a, p, amount, h, _deposit(g, sender, a)))
+        elif not is_start and (h > hops or amount < min_amount):
+            w.hits.append(Hit("limit", a, p, amount, h))
+        else:
+            taint[a] += amount
+            hop[a] = min(hop.get(a, h), h)
+            last_in[a] = p
+            schedule(a, p)
+
+    for p, amount in sorted(starts.items()):
+        receive(int(g.to[p]), amount, 0, p, int(g.frm[p]), is_start=True)
+    while heap:
+        q, a = heapq.heappop(heap)
+        pending.discard(a)
+        w.visited += 1
+        balance = led[a].advance_to(q)
+        v = g.values[q]
+        if method == "poison":
+            share = v
+        else:
+            share = taint[a] if v >= balance else taint[a] * v // balance
+            taint[a] -= share
+        dest = int(g.to[q])
+        if share > 0 and (dest < 0 or g.kind[q] in SINK_KINDS):
+            w.fee += share
+        elif share > 0:
+            receive(dest, share, hop[a] + _step(g, a, dest), q, a)
+        if taint[a] > 0:
+            schedule(a, q)
+    end = max(int(g.time.max(initial=0)), 0) if until >= FAR else until
+    for a, t in taint.items():
+        if method == "poison":
+            last = [p for p in led[a].pos if g.time[p] <= end]
+            t = led[a].advance_to(last[-1] + 1) if last else 0
+        if t > 0:
+            w.hits.append(Hit("held", a, last_in[a], t, hop[a]))
+    return w
+
+
+def _deposit(g: AccountGraph, sender: int, service: int) -> int:
+    """Deposit address: the receiver, unless the sender only forwards to this service (a sweep)."""
+    if sender < 0 or g.is_stop(sender):
+        return service
+    outs = g.history(sender)
+    outs = outs[g.frm[outs] == sender]
+    if len(outs) == 0 or np.any(g.addr_cluster[np.maximum(g.to[outs], 0)] != g.cluster(service)):
+        return service
+    deg_service = int(np.count_nonzero(g.to[g.history(service)] == service))
+    deg_sender = int(np.count_nonzero(g.to[g.history(sender)] == sender))
+    return sender if looks_like_sweep(deg_service, deg_sender) else service
+
+
+def backward_balance(
+    g: AccountGraph,
+    starts: dict[int, int],
+    asset: int,
+    method: str,
+    hops: int,
+    min_amount: int,
+    since: int,
+) -> AccountWalk:
+    """Haircut or poison, backward: which inflows made up each traced outflow."""
+    w, led = AccountWalk(), Ledgers(g, asset)
+    amounts: dict[int, int] = defaultdict(int)
+    hop: dict[int, int] = {}
+    heap: list[int] = []
+
+    def reach(p: int, amount: int, h: int) -> None:
+        if p not in amounts:
+            heapq.heappush(heap, -p)
+        amounts[p] += amount
+        hop[p] = min(hop.get(p, h), h)
+
+    for p, amount in starts.items():
+        reach(p, amount, 0)
+    while heap:
+        p = -heapq.heappop(heap)
+        w.visited += 1
+        a, x, h = int(g.frm[p]), amounts[p], hop[p]
+        if a < 0 or g.kind[p] in SOURCE_KINDS:
+            w.hits.append(Hit("held", int(g.to[p]), p, x, h))  # minted or mined: the origin
+            continue
+        ins = led[a].inflows_before(p)
+        shares = (
+            _inflow_shares(g, led[a], ins, p, x)
+            if method == "haircut"
+            else [g.values[i] for i in ins]
+        )
+        if not any(shares):
+            w.hits.append(Hit("held", a, p, x, h))  # no recorded inflow explains it
+            continue
+        for i, share in zip(ins, shares, strict=True):
+            if share <= 0:
+                continue
+            sender = int(g.frm[i])
+            step = _step(g, sender, a) if sender >= 0 else 0
+            w.flows.append((sender, a, share, i))
+            if sender >= 0 and g.is_stop(sender):
+                w.hits.append(Hit("cash-out", sender, i, share, h + step))
+            elif h + step > hops or share < min_amount or g.time[i] < since:
+                w.hits.append(Hit("limit", sender, i, share, h + step))
+            else:
+                reach(i, share, h + step)
+    return w
+
+
+def _inflow_shares(g: AccountGraph, led: Ledger, ins: list[int], p: int, x: int) -> list[int]:
+    """Split ``x`` over the inflows by what is left of each in the balance before ``p``."""
+    left = {i: g.values[i] for i in ins}
+    for q in led.pos:
+        if q >= p:
+            break
+        if q in left or g.frm[q] != led.a or g.to[q] == led.a:
+            continue
+        live = [i for i in ins if i < q and left[i] > 0]
+        take = split_int(min(g.values[q], sum(left[i] for i in live)), [left[i] for i in live])
+        for i, t in zip(live, take, strict=True):
+            left[i] -= t
+    return split_int(min(x, sum(left.values())), [left[i] for i in ins]) if ins else []
+
+
+def fifo_walk(
+    g: AccountGraph,
+    starts: dict[int, int],
+    asset: int,
+    forward: bool,
+    hops: int,
+    min_amount: int,
+    limit_t: int,
+) -> AccountWalk:
+    """FIFO both ways: pieces are (transfer, intervals in that transfer's value)."""
+    w, led = AccountWalk(), Ledgers(g, asset)
+    todo: list[tuple[int, Intervals, int]] = [(p, [(0, a)], 0) for p, a in starts.items()]
+    while todo:
+        p, iv, h = todo.pop()
+        w.visited += 1
+        a = int(g.to[p]) if forward else int(g.frm[p])
+        if a < 0 or (not forward and g.kind[p] in SOURCE_KINDS):
+            w.hits.append(Hit("held", int(g.to[p]), p, _size(iv), h))
+            continue
+        ins, outs = led[a].lines()
+        here, there = (ins, outs) if forward else (outs, ins)
+        base = here.get(p, 0)
+        targets = sorted(there.items(), key=lambda kv: kv[1])
+        starts_at = [s for _, s in targets]
+        placed = 0
+        for q, s in targets[max(bisect_right(starts_at, base + iv[0][0]) - 1, 0) :]:
+            if s >= base + iv[-1][1] or (forward and g.time[q] > limit_t):
+                break
+            part = _clip(iv, base, s, s + g.values[q])
+            if not part:
+                continue
+            placed += _size(part)
+            other = int(g.to[q]) if forward else int(g.frm[q])
+            step = _step(g, a, other) if other >= 0 else 0
+            if forward:
+                w.flows.append((a, other, _size(part), q))
+            else:
+                w.flows.append((other, a, _size(part), q))
+            if forward and (other < 0 or g.kind[q] in SINK_KINDS):
+                w.fee += _size(part)
+            elif other >= 0 and g.is_stop(other):
+                dep = _deposit(g, a, other) if forward else -1
+                w.hits.append(Hit("cash-out", other, q, _size(part), h + step, dep))
+            elif (
+                h + step > hops or _size(part) < min_amount or (not forward and g.time[q] < limit_t)
+            ):
+                w.hits.append(Hit("limit", other if other >= 0 else a, q, _size(part), h + step))
+            else:
+                todo.append((q, part, h + step))
+        if placed < _size(iv):
+            w.hits.append(Hit("held", a, p, _size(iv) - placed, h))
+    return w
+
+
+def _clip(iv: Intervals, base: int, lo: int, hi: int) -> Intervals:
+    """Intervals (local to a transfer at ``base`` on the line) inside [lo, hi), local to lo."""
+    out = [(max(a + base, lo) - lo, min(b + base, hi) - lo) for a, b in iv]
+    return merge([(a, b) for a, b in out if a < b])
+
+
+def _size(iv: Intervals) -> int:
+    return sum(b - a for a, b in iv)

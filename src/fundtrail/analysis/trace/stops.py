@@ -1,0 +1,130 @@
+"""Where a trace stops: attributed service clusters, CoinJoins, and the endpoint kinds.
+
+A trace never walks *through* a service (an exchange, a payment processor): money that
+reaches a service cluster has been cashed out (forward) or came out of it (backward),
+and expanding an exchange's supercluster would make the trace useless and slow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fundtrail.chainstore.store import ChainStore
+
+# categories whose clusters end a trace (custodial services with customers)
+STOP_CATEGORIES = frozenset({"exchange", "service"})
+
+# endpoint kinds, as stored in the status arrays of the kernels (int8)
+NONE, PASSED, HELD, CASH_OUT, LIMIT, COINJOIN, BURNED = 0, 1, 2, 3, 4, 5, 6
+KIND_NAMES = {HELD: "held", CASH_OUT: "cash-out", LIMIT: "limit", COINJOIN: "coinjoin"}
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    label: str
+    category: str
+
+
+def read_clusters(store: ChainStore, n_addresses: int) -> np.ndarray:
+    """cluster id per address id; addresses without a row are their own singleton cluster.
+
+    Singletons get ids above every stored cluster id, so they never collide with one.
+    """
+    table = store.read_table("clusters", ["address_id", "cluster_id"])
+    out = np.arange(n_addresses, dtype=np.int64)
+    if table.num_rows == 0:
+        return out
+    addr = table.column("address_id").to_numpy()
+    cid = table.column("cluster_id").to_numpy()
+    keep = (addr >= 0) & (addr < n_addresses)
+    out += int(cid.max()) + 1
+    out[addr[keep]] = cid[keep]
+    return out
+
+
+def read_entities(store: ChainStore) -> dict[int, Entity]:
+    """The naming label of each attributed cluster (primary first, then most confident)."""
+    table = store.read_table("entities")
+    if table.num_rows == 0:
+        return {}
+    names = set(table.column_names)
+    primary = (
+        table.column("is_primary").fill_null(False)
+        if "is_primary" in names
+        else pa.array([False] * table.num_rows)
+    )
+    conf = pc.fill_null(table.column("confidence"), 0)
+    rows = sorted(
+        zip(
+            table.column("cluster_id").to_pylist(),
+            table.column("label").to_pylist(),
+            table.column("category").to_pylist(),
+            primary.to_pylist(),
+            conf.to_pylist(),
+            strict=True,
+        ),
+        key=lambda r: (not r[3], -int(r[4])),
+    )
+    found: dict[int, Entity] = {}
+    for cid, label, category, _, _ in rows:
+        if cid is not None and int(cid) not in found:
+            found[int(cid)] = Entity(str(label or ""), str(category or "").lower())
+    return found
+
+
+def stop_clusters(entities: dict[int, Entity]) -> set[int]:
+    return {cid for cid, e in entities.items() if e.category in STOP_CATEGORIES}
+
+
+def stop_mask(address_cluster: np.ndarray, entities: dict[int, Entity]) -> np.ndarray:
+    """bool per address id: does it belong to a cluster that ends a trace?"""
+    stops = np.fromiter(stop_clusters(entities), dtype=np.int64)
+    return np.isin(address_cluster, stops)
+
+
+def read_coinjoins(store: ChainStore) -> np.ndarray | None:
+    """tx_ids the CoinJoin detector marked, or None when it has not run on this store."""
+    if "coinjoin" not in store.schemas or not store.parts("coinjoin"):
+        return None
+    table = store.read_table("coinjoin", ["tx_id", "is_coinjoin"])
+    mask = table.column("is_coinjoin").fill_null(False).to_numpy(zero_copy_only=False)
+    return np.asarray(table.column("tx_id").to_numpy()[mask], dtype=np.int64)
+
+
+def equal_output_coinjoins(
+    out_ptr: np.ndarray, out_val: np.ndarray, n_inputs: np.ndarray, min_equal: int = 3
+) -> np.ndarray:
+    """A minimal CoinJoin shape test, used only when the detector's table is absent.
+
+    A tx is a CoinJoin when at least ``min_equal`` of its outputs share one value and it has
+    at least as many inputs: the equal-output shape of Wasabi, Whirlpool and JoinMarket.
+    Returns a bool per tx position.
+    """
+    n_tx = len(out_ptr) - 1
+    counts = np.diff(out_ptr)
+    tx_of = np.repeat(np.arange(n_tx, dtype=np.int64), counts)
+    order = np.lexsort((out_val, tx_of))
+    key_tx, key_val = tx_of[order], out_val[order]
+    if len(order) == 0:
+        return np.zeros(n_tx, dtype=bool)
+    new_run = np.ones(len(order), dtype=bool)
+    new_run[1:] = (key_tx[1:] != key_tx[:-1]) | (key_val[1:] != key_val[:-1])
+    starts = np.flatnonzero(new_run)
+    run_len = np.diff(np.append(starts, len(order)))
+    best = np.zeros(n_tx, dtype=np.int64)
+    np.maximum.at(best, key_tx[starts], run_len)
+    return (best >= min_equal) & (n_inputs >= best)
+
+
+def looks_like_sweep(receipts_of_service_address: int, receipts_of_sender: int) -> bool:
+    """Is a payment into a service, that carries all its sender sends, a deposit *sweep*?
+
+    A hot wallet receives sweeps from many deposit addresses; a deposit address (and a
+    customer's own wallet) receives a few payments. When the service address receives
+    several times as often as the sender, the sender is taken for the deposit address.
+    """
+    return receipts_of_service_address > 3 * max(receipts_of_sender, 1)
