@@ -1,0 +1,1 @@
+"""Simulated Bitcoin: real block serialization, a background economy, crimes and their truth."""

@@ -1,0 +1,250 @@
+"""The ground truth a run writes: truth.json, complaints.csv and a partner's tags.yaml.
+
+truth.json can hold millions of addresses, so it is streamed: addresses are
+turned into text in chunks, grouped by entity with one numpy sort, and never
+held as one big Python structure.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import yaml
+
+from fundtrail.chains.simulate.registry import ROLES, Registry
+
+COMPLAINT_COLUMNS = (
+    "complaint_id",
+    "victim",
+    "reported_at",
+    "chain",
+    "txid",
+    "vout",
+    "to_address",
+    "amount",
+    "asset",
+)
+_CHUNK = 65536
+
+# Encodes address records (rows of Registry.programs()) to address text.
+Encoder = Callable[[np.ndarray], list[str]]
+
+
+def iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Campaign:
+    id: str
+    kind: str
+    operator: int
+    complaint_ids: list[str] = field(default_factory=list)
+    collection_addresses: list[int] = field(default_factory=list)
+    total_loss: dict[str, int] = field(default_factory=dict)
+    victims: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Complaint:
+    complaint_id: str
+    victim: str
+    reported_at: int
+    chain: str
+    txid: str
+    vout: int | None
+    to_address: int
+    amount: int
+    asset: str
+
+
+@dataclass
+class Cashout:
+    campaign: str
+    exchange: int
+    deposit_address: int
+    amount: int
+    asset: str
+    txid: str
+    vout: int | None
+    time: int
+
+
+@dataclass
+class Tag:
+    address: int
+    label: str
+
+
+@dataclass
+class Truth:
+    """What happened, collected while simulating; written once at the end."""
+
+    scenario: str
+    seed: int
+    chain: str
+    start_time: int
+    campaigns: list[Campaign] = field(default_factory=list)
+    complaints: list[Complaint] = field(default_factory=list)
+    cashouts: list[Cashout] = field(default_factory=list)
+    coinjoin_txids: list[str] = field(default_factory=list)
+    tags: list[Tag] = field(default_factory=list)
+
+    def campaign(self, kind: str, operator: int) -> Campaign:
+        prefix = "scam" if kind == "investment-scam" else "ransomware"
+        n = sum(1 for c in self.campaigns if c.kind == kind) + 1
+        camp = Campaign(f"{prefix}-{n}", kind, operator)
+        self.campaigns.append(camp)
+        return camp
+
+    def add_complaint(self, camp: Campaign, victim: int, c: Complaint) -> None:
+        self.complaints.append(c)
+        camp.complaint_ids.append(c.complaint_id)
+        camp.victims.add(victim)
+        camp.total_loss[c.asset] = camp.total_loss.get(c.asset, 0) + c.amount
+
+
+class TruthWriter:
+    def __init__(self, registry: Registry, encode: Encoder, network: str) -> None:
+        self.registry = registry
+        self.encode = encode
+        self.network = network
+        self._records = registry.programs()
+        # addresses handed out but never paid stay out of the truth
+        self._used = np.flatnonzero(np.frombuffer(registry.used, dtype=np.uint8))
+        self._single: dict[int, str] = {}
+
+    def text(self, addr: int) -> str:
+        if addr not in self._single:
+            self._single[addr] = self.encode(self._records[addr : addr + 1])[0]
+        return self._single[addr]
+
+    def write_all(self, truth: Truth, out: Path) -> None:
+        with open(out / "truth.json", "w", encoding="utf-8") as f:
+            self._write_truth(truth, f)
+        self._write_complaints(truth, out / "complaints.csv")
+        self._write_tags(truth, out / "tags.yaml")
+
+    # -- truth.json ---------------------------------------------------------------------
+    def _grouped(self) -> Iterator[tuple[int, list[str]]]:
+        """(entity index, its address texts) for every entity, in entity order."""
+        owners = np.frombuffer(self.registry.entity_of, dtype=np.int32)[self._used]
+        order = self._used[np.argsort(owners, kind="stable")]
+        bounds = np.searchsorted(np.sort(owners), np.arange(len(self.registry.entities) + 1))
+        for ent in range(len(self.registry.entities)):
+            ids = order[bounds[ent] : bounds[ent + 1]]
+            texts: list[str] = []
+            for i in range(0, len(ids), _CHUNK):
+                texts.extend(self.encode(self._records[np.sort(ids[i : i + _CHUNK])]))
+            yield ent, texts
+
+    def _write_truth(self, truth: Truth, f: IO[str]) -> None:
+        dump = json.dumps
+        ents = self.registry.entities
+        f.write("{" + f'"scenario": {dump(truth.scenario)}, "seed": {truth.seed}, ')
+        f.write(f'"chain": {dump(truth.chain)}, "start_time": {dump(iso(truth.start_time))},\n')
+        f.write('"entities": [')
+        multi: list[int] = []
+        for ent, texts in self._grouped():
+            e = ents[ent]
+            head = {"id": e.id, "name": e.name, "kind": e.kind}
+            f.write(
+                ("," if ent else "")
+                + "\n "
+                + dump(head)[:-1]
+                + ', "addresses": '
+                + dump(texts)
+                + "}"
+            )
+            if len(texts) > 1:
+                multi.append(ent)
+        f.write('\n],\n"addresses": {')
+        roles = self.registry.role_of
+        owners = self.registry.entity_of
+        used = self._used
+        for start in range(0, len(used), _CHUNK):
+            ids = used[start : start + _CHUNK]
+            texts = self.encode(self._records[ids])
+            parts = []
+            for k, (i, t) in enumerate(zip(ids.tolist(), texts, strict=True), start):
+                entry = f'"entity": "{ents[owners[i]].id}", "role": "{ROLES[roles[i]]}"'
+                parts.append(f"{',' if k else ''}\n {dump(t)}: {{{entry}}}")
+            f.write("".join(parts))
+        f.write('\n},\n"clusters": [')
+        first = True
+        wanted = set(multi)
+        for ent, texts in self._grouped():
+            if ent in wanted:
+                f.write(("" if first else ",") + "\n " + dump(texts))
+                first = False
+        f.write("\n],\n")
+        f.write('"coinjoin_txids": ' + dump(truth.coinjoin_txids) + ",\n")
+        f.write('"campaigns": ' + dump([self._campaign(c) for c in truth.campaigns], indent=1))
+        f.write(',\n"cashouts": ' + dump([self._cashout(c) for c in truth.cashouts], indent=1))
+        f.write("\n}\n")
+
+    def _campaign(self, c: Campaign) -> dict[str, Any]:
+        return {
+            "id": c.id,
+            "kind": c.kind,
+            "operator": self.registry.entities[c.operator].id,
+            "victims": len(c.victims),
+            "complaint_ids": c.complaint_ids,
+            "collection_addresses": [self.text(a) for a in c.collection_addresses],
+            "total_loss": c.total_loss,
+        }
+
+    def _cashout(self, c: Cashout) -> dict[str, Any]:
+        ex = self.registry.entities[c.exchange]
+        return {
+            "campaign": c.campaign,
+            "exchange": ex.id,
+            "exchange_name": ex.name,
+            "deposit_address": self.text(c.deposit_address),
+            "amount": c.amount,
+            "asset": c.asset,
+            "txid": c.txid,
+            "vout": c.vout,
+            "time": iso(c.time),
+        }
+
+    # -- complaints.csv and tags.yaml ---------------------------------------------------
+    def _write_complaints(self, truth: Truth, path: Path) -> None:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(COMPLAINT_COLUMNS)
+            for c in truth.complaints:
+                vout = "" if c.vout is None else c.vout
+                w.writerow(
+                    [c.complaint_id, c.victim, iso(c.reported_at), c.chain, c.txid, vout,
+                     self.text(c.to_address), c.amount, c.asset]
+                )  # fmt: skip
+
+    def _write_tags(self, truth: Truth, path: Path) -> None:
+        pack = {
+            "title": "Exchange hot wallets shared by an alliance partner (simulated)",
+            "creator": "Partner exchange security team (fundtrail simulator)",
+            "description": "A few exchange hot-wallet addresses, as a partner would share them.",
+            "is_public": True,
+            "lastmod": iso(truth.start_time)[:10],
+            "tags": [
+                {
+                    "address": self.text(t.address),
+                    "label": t.label,
+                    "category": "exchange",
+                    "source": "https://partner.example/shared-intel/exchange-hot-wallets",
+                    "currency": self.network,
+                    "confidence": "service_data",
+                }
+                for t in truth.tags
+            ],
+        }
+        with open(path, "w", encoding="utf-8") as f:
+            yaml.safe_dump(pack, f, sort_keys=False, allow_unicode=True)

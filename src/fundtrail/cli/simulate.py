@@ -1,0 +1,68 @@
+"""`fundtrail simulate`: write a realistic chain with a crime in it, plus its ground truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fundtrail.cli.common import JsonOpt, QuietOpt, console, emit, kv_table, progress
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def simulate(
+        scenario: str = typer.Option(
+            ..., "--scenario", help="investment-scam, ransomware or mixed (both)."
+        ),
+        out: Path = typer.Option(
+            ..., "--out", help="Folder for blocks, truth.json, complaints.csv, tags.yaml."
+        ),
+        seed: int = typer.Option(0, "--seed", help="Same seed, same bytes."),
+        txs: int = typer.Option(5000, "--txs", help="About how many transactions to write."),
+        chain: str = typer.Option(
+            "btc", "--chain", help="btc (blk*.dat files) or evm (ethereum-etl CSV)."
+        ),
+        rpc: str | None = typer.Option(
+            None, "--rpc", help="EVM only: also send the scenario to this dev node."
+        ),
+        quiet: bool = QuietOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Simulate a scenario on a Bitcoin or EVM chain, with the truth to score against."""
+        from fundtrail.chains.simulate import run
+
+        with progress(quiet or as_json) as bar:
+            task = bar.add_task("simulating", total=txs, info=f"{scenario} on {chain}")
+
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=min(done, total))
+
+            summary = run(
+                scenario, out, seed=seed, txs=txs, chain=chain, rpc=rpc, quiet=quiet, progress=tick
+            )
+        if quiet and not as_json:
+            return
+        emit(summary, as_json, _render)
+
+
+def _render(s: object) -> None:
+    from fundtrail.chains.simulate import SimulationSummary
+
+    assert isinstance(s, SimulationSummary)
+    rows = [
+        ("scenario", f"{s.scenario} (seed {s.seed}, {s.chain})"),
+        ("blocks / txs", f"{s.blocks:,} / {s.txs:,}"),
+        ("addresses / entities", f"{s.addresses:,} / {s.entities:,}"),
+        ("complaints", s.complaints),
+        ("cash-outs", s.cashouts),
+        ("coinjoins", s.coinjoins),
+        ("time", f"{s.seconds} s"),
+    ]
+    for c in s.campaigns:
+        loss = ", ".join(f"{v:,} {k}" for k, v in dict(c["total_loss"]).items())  # type: ignore[call-overload]
+        rows.append(
+            (str(c["id"]), f"{c['kind']}: {c['victims']} victims, loss {loss} (base units)")
+        )
+    rows.append(("written", f"{s.out}: " + ", ".join(s.files)))
+    console.print(kv_table("simulation", rows))
