@@ -24,21 +24,27 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.model.indicators import Category, IndicatorType
 from fundtrail.model.tlp import TLP
 
+if TYPE_CHECKING:
+    from fundtrail.intel.formats import ReadResult
+
 __all__ = [
     "STIX_NAMESPACE",
     "TLP2_MARKINGS",
     "indicator_stix_id",
     "observable_for",
+    "read_stix",
     "stix_timestamp",
     "to_stix_bundle",
     "to_stix_objects",
+    "write_stix",
 ]
 
 STIX_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")  # spec 2.1, section 2.9
@@ -160,8 +166,20 @@ def _pattern_literal(value: str) -> str:
 
 
 def indicator_stix_id(rec: IndicatorRecord) -> str:
-    """Stable id of a record's indicator: one per (owner, type, chain, value)."""
+    """Stable id of a record's indicator: the store's UUID4 when it has one (so TAXII
+    clients can fetch it by id), else one per (owner, type, chain, value)."""
+    if rec.id:
+        try:
+            if uuid.UUID(rec.id).version == 4:
+                return f"indicator--{uuid.UUID(rec.id)}"
+        except ValueError:
+            pass
     return "indicator--" + _keyed_v4(rec.org or "", rec.type.value, rec.chain or "", rec.value)
+
+
+def org_identity_id(org: str | None) -> str:
+    """The identity of the organisation that shared a record (the hub's if unknown)."""
+    return f"identity--{_keyed_v4('org', org)}" if org else IDENTITY_ID
 
 
 def _indicator_types(category: Category) -> list[str]:
@@ -183,7 +201,7 @@ def _indicator(rec: IndicatorRecord, now: datetime, sco: dict[str, Any]) -> dict
         "type": "indicator",
         "spec_version": "2.1",
         "id": indicator_stix_id(rec),
-        "created_by_ref": IDENTITY_ID,
+        "created_by_ref": org_identity_id(rec.org),
         "created": stix_timestamp(created),
         "modified": stix_timestamp(modified),
         "name": f"{rec.category.value} {kind}{f' on {rec.chain}' if rec.chain else ''}",
@@ -246,6 +264,20 @@ def _identity() -> dict[str, Any]:
     }
 
 
+def org_identity(org: str) -> dict[str, Any]:
+    """A member organisation as a STIX identity (the ``created_by_ref`` of what it shares)."""
+    return {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": org_identity_id(org),
+        "created": _EPOCH,
+        "modified": _EPOCH,
+        "name": org,
+        "description": f"Alliance member {org}, as known to the fundtrail hub.",
+        "identity_class": "organization",
+    }
+
+
 def _extension_definition(ext_id: str) -> dict[str, Any]:
     name, description, kinds = _EXTENSIONS[ext_id]
     return {
@@ -294,15 +326,18 @@ def to_stix_objects(
     levels: set[TLP] = set()
     exts: set[str] = {EXT_INDICATOR}
     seen_sco: set[str] = set()
+    orgs: set[str] = set()
     for rec in records:
         sco = observable_for(rec)
         levels.add(rec.tlp)
+        if rec.org:
+            orgs.add(rec.org)
         if observables and sco["id"] not in seen_sco:
             seen_sco.add(sco["id"])
             body.append(sco)
             exts.update(k for k in sco.get("extensions", {}) if k in _EXTENSIONS)
         body.append(_indicator(rec, clock, sco))
-    head: list[dict[str, Any]] = [_identity()]
+    head: list[dict[str, Any]] = [_identity(), *(org_identity(o) for o in sorted(orgs))]
     head += [_extension_definition(e) for e in sorted(exts)]
     head += [tlp_marking_definition(level) for level in sorted(levels, key=lambda t: t.rank)]
     return head + body
@@ -322,3 +357,37 @@ def to_stix_bundle(
         "id": "bundle--" + _keyed_v4("bundle", key.hexdigest()),
         "objects": objects,
     }
+
+
+def write_stix(records: Iterable[IndicatorRecord], out: TextIO) -> int:
+    """The ``--format stix`` writer: one bundle, indented; returns the indicator count."""
+    bundle = to_stix_bundle(records)
+    json.dump(bundle, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+    return sum(1 for o in bundle["objects"] if o["type"] == "indicator")
+
+
+def read_stix(path: Path, *, tlp: TLP | None = None) -> ReadResult:
+    """The ``--format stix`` reader: a bundle file, or a folder of ``*.json`` bundles.
+
+    ``tlp`` marks every record, but never loosens one: a record marked stricter in the
+    bundle keeps its own marking. A bundle that is unsafe to read (malformed, unknown
+    TLP-like marking) stops the import before anything is stored.
+    """
+    from fundtrail.intel.formats import ReadResult, RowProblem
+    from fundtrail.intel.stix_import import parse_stix
+
+    result = ReadResult()
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    for file in files:
+        got = parse_stix(
+            file.read_bytes(), default_tlp=tlp or TLP.AMBER, source=f"stix:{file.name}"
+        )
+        for rec in got.records:
+            if tlp is not None and tlp.rank > rec.tlp.rank:
+                rec.tlp = tlp
+            result.records.append(rec)
+        for reason, n in sorted(got.skipped.items()):
+            result.problems.append(RowProblem(file.name, None, f"{n} x {reason}"))
+        result.problems += [RowProblem(file.name, None, p) for p in got.problems]
+    return result

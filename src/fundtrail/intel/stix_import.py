@@ -29,7 +29,7 @@ from fundtrail.model.addresses import parse_address
 from fundtrail.model.indicators import Category, IndicatorType
 from fundtrail.model.tlp import TLP
 
-__all__ = ["StixImport", "guess_chain", "load_stix_json", "read_stix", "stix_objects_of"]
+__all__ = ["StixImport", "guess_chain", "load_stix_json", "parse_stix", "stix_objects_of"]
 
 # (SCO type, property) -> indicator type
 _PATHS: dict[tuple[str, str], IndicatorType] = {
@@ -51,6 +51,7 @@ _STRING = re.compile(r"'(?:[^'\\]|\\.)*'")
 _CONJUNCTION = re.compile(r"\b(AND|FOLLOWEDBY)\b")
 _CHAIN_GUESS = ("BTC", "ETH", "TRX", "LTC", "BCH", "DASH", "ZEC", "XRP", "XMR")
 _MAX_PROBLEMS = 20
+_SAFE_URL = re.compile(r"^https?://[^\s<>\"']{1,2000}$", re.IGNORECASE)
 _REQUIRED = {"indicator": ("created", "modified", "pattern", "pattern_type", "valid_from")}
 
 
@@ -280,11 +281,11 @@ class _Reader:
             if not isinstance(ref, dict):
                 continue
             link = ref.get("url") or ref.get("description")
-            if isinstance(link, str) and link.startswith(("http://", "https://")):
+            if isinstance(link, str) and _SAFE_URL.match(link) and len(rec.references) < 20:
                 rec.references.append(link)
 
 
-def read_stix(
+def parse_stix(
     data: bytes | str | dict[str, Any] | list[Any],
     *,
     default_tlp: TLP | str = TLP.AMBER,

@@ -10,9 +10,15 @@ import pytest
 import stix2
 
 from fundtrail.intel.records import IndicatorRecord
-from fundtrail.intel.stix import TLP2_MARKINGS, indicator_stix_id, to_stix_bundle
+from fundtrail.intel.stix import (
+    TLP2_MARKINGS,
+    indicator_stix_id,
+    read_stix,
+    to_stix_bundle,
+    write_stix,
+)
 from fundtrail.intel.stix_check import stix_validation_errors
-from fundtrail.intel.stix_import import read_stix
+from fundtrail.intel.stix_import import parse_stix
 from fundtrail.model.tlp import TLP
 
 FROZEN = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -129,7 +135,7 @@ def test_every_tlp_level_uses_the_oasis_marking(level: TLP) -> None:
 
 def test_round_trip_keeps_what_matters() -> None:
     records = sample_records()
-    back = read_stix(to_stix_bundle(records, now=FROZEN)).records
+    back = parse_stix(to_stix_bundle(records, now=FROZEN)).records
     key = lambda r: (r.type, r.chain, r.value)  # noqa: E731
     got = {key(r): r for r in back}
     assert len(back) == len(records)
@@ -138,3 +144,22 @@ def test_round_trip_keeps_what_matters() -> None:
         assert (twin.category, twin.tlp, twin.confidence) == (rec.category, rec.tlp, rec.confidence)
     assert got[key(records[0])].labels == ["WannaCry"]
     assert got[key(records[0])].references == ["https://example.org/case/1"]
+
+
+def test_stored_records_keep_their_store_id_as_stix_id() -> None:
+    rec = sample_records()[3]
+    rec.id = "3f2b8c1e-5d4a-4b6c-9e8f-7a1b2c3d4e5f"
+    assert indicator_stix_id(rec) == "indicator--3f2b8c1e-5d4a-4b6c-9e8f-7a1b2c3d4e5f"
+
+
+def test_file_writer_and_reader_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "out.json"
+    with path.open("w", encoding="utf-8") as fh:
+        assert write_stix(sample_records(), fh) == len(sample_records())
+    result = read_stix(path, tlp=TLP.AMBER)
+    assert len(result.records) == len(sample_records())
+    # --tlp amber marks every record but never loosens a stricter one
+    levels = {r.value: r.tlp for r in result.records}
+    assert levels["1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"] is TLP.RED
+    assert levels["evil-exchange.example"] is TLP.AMBER
+    assert levels["203.0.113.7"] is TLP.AMBER  # was GREEN

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from fundtrail.errors import InvalidInputError
-from fundtrail.intel.stix_import import guess_chain, read_stix
+from fundtrail.intel.stix_import import guess_chain, parse_stix
 from fundtrail.intel.stix_markings import KNOWN_TLP_MARKINGS
 from fundtrail.model.indicators import Category, IndicatorType
 from fundtrail.model.tlp import TLP
@@ -44,7 +44,7 @@ def indicator(pattern: str, refs: list[str] | None = None, **extra: Any) -> dict
 
 
 def test_opencti_style_bundle_maps_markings_and_wallet_fields() -> None:
-    got = by_value(read_stix(opencti_bundle()))
+    got = by_value(parse_stix(opencti_bundle()))
     ransom = got["1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"]
     # TLP 1.0 RED plus a copyright statement: RED, the statement ignored
     assert (ransom.tlp, ransom.category, ransom.confidence) == (TLP.RED, Category.RANSOMWARE, 75)
@@ -61,7 +61,7 @@ def test_opencti_style_bundle_maps_markings_and_wallet_fields() -> None:
 
 
 def test_other_objects_are_skipped_and_counted() -> None:
-    result = read_stix(opencti_bundle())
+    result = parse_stix(opencti_bundle())
     assert len(result.records) == 5
     assert result.skipped == {"malware (not stored)": 1}
 
@@ -69,7 +69,7 @@ def test_other_objects_are_skipped_and_counted() -> None:
 @pytest.mark.parametrize(("marking_id", "level"), sorted(KNOWN_TLP_MARKINGS.items()))
 def test_every_known_tlp_id_maps_to_its_level(marking_id: str, level: TLP) -> None:
     doc = indicator("[domain-name:value = 'a.example']", [marking_id])
-    assert read_stix(doc).records[0].tlp is level
+    assert parse_stix(doc).records[0].tlp is level
 
 
 def test_the_strictest_of_several_markings_wins() -> None:
@@ -77,12 +77,13 @@ def test_the_strictest_of_several_markings_wins() -> None:
         "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",  # CLEAR (2.0)
         "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",  # RED (1.0)
     ]
-    assert read_stix(indicator("[domain-name:value = 'a.example']", refs)).records[0].tlp is TLP.RED
+    doc = indicator("[domain-name:value = 'a.example']", refs)
+    assert parse_stix(doc).records[0].tlp is TLP.RED
 
 
 def test_unmarked_objects_take_the_callers_default() -> None:
     doc = indicator("[domain-name:value = 'a.example']")
-    assert read_stix(doc, default_tlp="green").records[0].tlp is TLP.GREEN
+    assert parse_stix(doc, default_tlp="green").records[0].tlp is TLP.GREEN
 
 
 def test_unknown_tlp_like_marking_is_refused_with_its_id() -> None:
@@ -99,7 +100,7 @@ def test_unknown_tlp_like_marking_is_refused_with_its_id() -> None:
         }
     )
     with pytest.raises(InvalidInputError, match=r"00000000-1111.*looks like a TLP marking"):
-        read_stix(bundle)
+        parse_stix(bundle)
 
 
 def test_tlp_2_extension_under_a_foreign_id_is_refused() -> None:
@@ -123,7 +124,7 @@ def test_tlp_2_extension_under_a_foreign_id_is_refused() -> None:
         ],
     }
     with pytest.raises(InvalidInputError, match="looks like a TLP marking"):
-        read_stix(doc)
+        parse_stix(doc)
 
 
 def test_reference_to_an_undefined_marking_is_refused() -> None:
@@ -132,7 +133,7 @@ def test_reference_to_an_undefined_marking_is_refused() -> None:
         ["marking-definition--99999999-1111-4222-8333-444444444444"],
     )
     with pytest.raises(InvalidInputError, match="neither a known TLP marking nor defined"):
-        read_stix(doc)
+        parse_stix(doc)
 
 
 @pytest.mark.parametrize(
@@ -154,7 +155,7 @@ def test_reference_to_an_undefined_marking_is_refused() -> None:
 )
 def test_malformed_input_is_refused_with_a_clear_message(raw: bytes, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
-        read_stix(raw)
+        parse_stix(raw)
 
 
 def test_indicator_with_a_broken_pattern_is_refused_naming_the_object() -> None:
@@ -164,21 +165,21 @@ def test_indicator_with_a_broken_pattern_is_refused_naming_the_object() -> None:
     bad["pattern"] = "[cryptocurrency-wallet:value = 'unterminated"
     bundle["objects"].append(bad)
     with pytest.raises(InvalidInputError, match=r"objects\[8\] \(indicator--2222.*not valid STIX"):
-        read_stix(bundle)
+        parse_stix(bundle)
 
 
 def test_indicator_missing_a_required_property_is_refused() -> None:
     doc = indicator("[domain-name:value = 'a.example']")
     del doc["valid_from"]
     with pytest.raises(InvalidInputError, match="valid_from"):
-        read_stix(doc)
+        parse_stix(doc)
 
 
 def test_conjunctive_and_non_value_patterns_are_skipped() -> None:
     both = indicator("[domain-name:value = 'a.example'] AND [ipv4-addr:value = '198.51.100.1']")
     hashes = indicator("[file:hashes.MD5 = '001dd76872d80801692ff942308c64e6']")
     hashes["id"] = "indicator--11111111-2222-4333-8444-555555555557"
-    result = read_stix([both, hashes])
+    result = parse_stix([both, hashes])
     assert result.records == []
     assert result.skipped["indicator (AND/FOLLOWEDBY pattern)"] == 1
     assert sum(result.skipped.values()) == 2
@@ -186,7 +187,7 @@ def test_conjunctive_and_non_value_patterns_are_skipped() -> None:
 
 def test_values_that_fail_validation_are_skipped_and_reported() -> None:
     doc = indicator("[ipv4-addr:value = '10.0.0.0/8' OR domain-name:value = 'good.example']")
-    result = read_stix(doc)
+    result = parse_stix(doc)
     assert [r.value for r in result.records] == ["good.example"]
     assert result.skipped["value refused"] == 1
     assert "10.0.0.0/8" in result.problems[0]
@@ -194,7 +195,7 @@ def test_values_that_fail_validation_are_skipped_and_reported() -> None:
 
 def test_bad_wallet_checksum_is_refused_not_stored() -> None:
     doc = indicator("[cryptocurrency-wallet:value = '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3']")
-    result = read_stix(doc)
+    result = parse_stix(doc)
     assert result.records == [] and result.skipped["value refused"] == 1
 
 
@@ -202,7 +203,7 @@ def test_script_and_javascript_values_never_become_records() -> None:
     doc = indicator(
         "[url:value = 'javascript:alert(1)' OR domain-name:value = '<script>x</script>.example']"
     )
-    result = read_stix(doc)
+    result = parse_stix(doc)
     assert result.records == [] and result.skipped["value refused"] == 2
 
 
@@ -230,7 +231,7 @@ EXAMPLES = {
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_every_oasis_example_imports(shared_data: Path, name: str) -> None:
     raw = (shared_data / "stix-examples" / name).read_bytes()
-    result = read_stix(raw)
+    result = parse_stix(raw)
     doc = json.loads(raw)
     n_objects = len(doc["objects"]) if "objects" in doc else 1
     assert len(result.records) == EXAMPLES[name]
@@ -240,7 +241,7 @@ def test_every_oasis_example_imports(shared_data: Path, name: str) -> None:
 
 @pytest.mark.realdata
 def test_oasis_poisonivy_gives_domains_and_ips(shared_data: Path) -> None:
-    result = read_stix((shared_data / "stix-examples" / "poisonivy.json").read_bytes())
+    result = parse_stix((shared_data / "stix-examples" / "poisonivy.json").read_bytes())
     values = by_value(result)
     assert values["www.webserver.dynssl.com"].type is IndicatorType.DOMAIN
     assert values["219.76.208.163"].type is IndicatorType.IP
@@ -250,7 +251,7 @@ def test_oasis_poisonivy_gives_domains_and_ips(shared_data: Path) -> None:
 
 @pytest.mark.realdata
 def test_oasis_apt1_skips_cidr_ranges_and_certificates(shared_data: Path) -> None:
-    result = read_stix((shared_data / "stix-examples" / "apt1.json").read_bytes())
+    result = parse_stix((shared_data / "stix-examples" / "apt1.json").read_bytes())
     assert sorted(r.value for r in result.records) == [
         "arrowservice.net",
         "hugesoft.org",
