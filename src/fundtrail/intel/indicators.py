@@ -195,17 +195,18 @@ class IndicatorService:
             existing = repo.own_rows_by_key(s, who.org_id, list(unique))
             share_cache: dict[tuple[str, ...], list[Org]] = {}
             for key, rec in unique.items():
-                row = existing.get(key)
-                if row is None:
-                    row = Indicator(org_id=who.org_id, created=utcnow())
-                    s.add(row)
-                    summary.added += 1
-                else:
-                    summary.updated += 1
                 names = tuple(rec.share_with)
                 if names not in share_cache:
                     share_cache[names] = orgs_by_names(s, list(names)) if names else []
-                repo.apply_record(row, rec, share_cache[names])
+                row = existing.get(key)
+                if row is None:
+                    row = Indicator(org_id=who.org_id, created=utcnow())
+                    repo.apply_record(row, rec, share_cache[names])
+                    s.add(row)
+                    summary.added += 1
+                else:
+                    repo.apply_record(row, rec, share_cache[names])
+                    summary.updated += 1
             audit.record(
                 s,
                 who,
