@@ -151,6 +151,13 @@ class DevNode:
             raise SourceError(f"anvil: {method} failed: {answer['error'].get('message')}")
         return answer["result"]
 
+    def rpc_raw(self, method: str, params: list[Any]) -> dict[str, Any]:
+        """The node's whole answer (``result`` or ``error``), for proxies in tests."""
+        self._ids += 1
+        body = {"jsonrpc": "2.0", "id": self._ids, "method": method, "params": params}
+        answer = dict(self._http.post(self.url, json=body).json())
+        return {k: v for k, v in answer.items() if k in ("result", "error")}
+
     def block_number(self) -> int:
         return int(self.rpc("eth_blockNumber"), 16)
 

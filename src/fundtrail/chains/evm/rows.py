@@ -121,6 +121,10 @@ class RowBuilder:
         self.transfers = _Columns(tuple(ACCOUNT_SCHEMAS["transfers"].names))
         self.block_count = 0
         self.transfer_count = 0
+        # Pseudo-addresses get the first ids, seen "at block 0", so that the addresses
+        # first seen at or above any block form a suffix of ids (what rollback relies on).
+        for pseudo in PSEUDO_ADDRESSES:
+            book.id_for(pseudo, "pseudo", 0)
 
     def _id(self, address: str | None, seen: int) -> int:
         if address is None:
