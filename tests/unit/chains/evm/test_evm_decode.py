@@ -1,0 +1,108 @@
+"""Decoding node answers: ERC-20 Transfer logs (standard and not), ABI strings, strictness."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from fundtrail.chains.evm.decode import (
+    DecodeError,
+    abi_string,
+    abi_uint8,
+    address,
+    qty,
+    token_transfer,
+)
+from fundtrail.chains.evm.records import TRANSFER_TOPIC
+
+DATA = Path(__file__).resolve().parents[3] / "data" / "evm"
+A = "0x" + "11" * 20
+B = "0x" + "22" * 20
+TOKEN = "0x" + "33" * 20
+
+
+def _word(hex_body: str) -> str:
+    return "0x" + hex_body.rjust(64, "0")
+
+
+def _log(topics: list[str], data: str) -> dict[str, object]:
+    return {"topics": topics, "data": data, "address": TOKEN, "logIndex": "0x5",
+            "transactionHash": "0x" + "ab" * 32, "transactionIndex": "0x1"}  # fmt: skip
+
+
+def test_real_logs_decode_to_ethereum_etl_token_transfers() -> None:
+    logs = list(csv.DictReader((DATA / "etl/csv_483920/logs.csv").open()))
+    expected = list(csv.DictReader((DATA / "rpc/block_483920/expected_token_transfers.csv").open()))
+    got = []
+    for row in logs:
+        log = {"topics": row["topics"].split(","), "data": row["data"], "address": row["address"],
+               "logIndex": hex(int(row["log_index"])), "transactionHash": row["transaction_hash"],
+               "transactionIndex": hex(int(row["transaction_index"]))}  # fmt: skip
+        m = token_transfer(log)
+        assert m is not None
+        got.append((m.contract, m.sender, m.receiver, str(m.value), m.tx_hash, str(m.log_index)))
+    assert got == [
+        (e["token_address"], e["from_address"], e["to_address"], e["value"],
+         e["transaction_hash"], e["log_index"])
+        for e in expected
+    ]  # fmt: skip
+
+
+def test_non_standard_transfer_with_everything_in_data() -> None:
+    # some early tokens index nothing: from, to and value are three data words
+    data = "0x" + A[2:].rjust(64, "0") + B[2:].rjust(64, "0") + hex(10**30)[2:].rjust(64, "0")
+    m = token_transfer(_log([TRANSFER_TOPIC], data))
+    assert m is not None and (m.sender, m.receiver, m.value, m.log_index) == (A, B, 10**30, 5)
+
+
+def test_all_indexed_transfer_reads_the_fourth_topic_as_value() -> None:
+    topics = [TRANSFER_TOPIC, _word(A[2:]), _word(B[2:]), _word("7")]
+    m = token_transfer(_log(topics, "0x"))
+    assert m is not None and m.value == 7
+
+
+@pytest.mark.parametrize(
+    ("topics", "data"),
+    [
+        ([TRANSFER_TOPIC, _word(A[2:])], _word("1")),  # three words: not ERC-20 shaped
+        ([TRANSFER_TOPIC, _word(A[2:]), _word(B[2:])], "0x"),  # value missing
+        (["0x" + "00" * 32, _word(A[2:]), _word(B[2:])], _word("1")),  # another event
+        ([], "0x"),
+    ],
+)
+def test_logs_that_are_not_erc20_transfers_are_skipped(topics: list[str], data: str) -> None:
+    assert token_transfer(_log(topics, data)) is None
+
+
+def test_removed_logs_are_skipped_and_bad_data_is_an_error() -> None:
+    topics = [TRANSFER_TOPIC, _word(A[2:]), _word(B[2:])]
+    assert token_transfer({**_log(topics, _word("1")), "removed": True}) is None
+    with pytest.raises(DecodeError, match="log data is not hex"):
+        token_transfer(_log(topics, "0xzz"))
+
+
+def test_abi_strings_and_bytes32_symbols() -> None:
+    eos = "0x454f53" + "00" * 29
+    assert abi_string(eos) == "EOS"  # bytes32 symbol (EOS, MKR style)
+    eth = _word("20") + _word("3")[2:] + "455448".ljust(64, "0")
+    assert abi_string(eth) == "ETH"
+    assert abi_string("0x") is None and abi_string(None) is None
+    assert abi_string(_word("20") + _word("0")[2:]) is None  # empty string: unknown
+    assert abi_string("0x" + "ff" * 32) is None  # not text
+    assert abi_uint8(_word("12")) == 18 and abi_uint8(_word("1000")) is None
+    assert abi_uint8("0x") is None
+
+
+def test_quantities_and_addresses_are_strict() -> None:
+    assert qty("0x1bc16d674ec80000", "value") == 2 * 10**18
+    for bad in ("12", "0x", 12, None, "0xg1"):
+        if bad == "0x":
+            assert qty(bad, "v") == 0
+            continue
+        with pytest.raises(DecodeError, match="v is not a hex quantity"):
+            qty(bad, "v")
+    assert address(A.upper().replace("0X", "0x"), "to") == A
+    with pytest.raises(DecodeError, match="to is not a 20-byte address"):
+        address("0x1234", "to")
