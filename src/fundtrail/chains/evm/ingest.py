@@ -18,12 +18,14 @@ pseudo-address. Balances then come out equal to the node's own ``eth_getBalance`
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fundtrail.chains.evm.fetch import RpcSource
 from fundtrail.chains.evm.records import BlockRecord
@@ -37,6 +39,7 @@ from fundtrail.settings import get_settings
 
 Progress = Callable[[int, int], None]  # (blocks done, blocks total)
 MAX_REORG_DEPTH = 1024
+T = TypeVar("T")
 
 
 @dataclass
@@ -172,11 +175,12 @@ def ingest_rpc(
     started = time.perf_counter()
     own_client = client is None
     rpc = client or RpcClient(url)
+    source = RpcSource(rpc, tracer=store.meta.get("evm_tracer"))
+    ahead = _Prefetch(source)
     try:
-        source = RpcSource(rpc, tracer=store.meta.get("evm_tracer"))
         with store.writer() as writer:
             b = _Batcher(store, writer, report)
-            head = source.head()
+            head = ahead.timed(source.head)
             report.head = head
             first = _first_block(b, start)
             genesis = store.meta.get("evm_genesis", "balances" if first == 0 else "none")
@@ -186,30 +190,33 @@ def ingest_rpc(
                     f"stopped at block {last}: blocks above are under {depth} confirmations deep"
                 )
             n = first
-            total = max(0, last - first + 1)
             while n <= last:
                 numbers = list(range(n, min(n + batch_blocks, last + 1)))
-                blocks = source.blocks(numbers)
+                blocks = ahead.get(numbers)
                 if b.last_hash is not None and blocks[0].parent_hash != b.last_hash:
+                    ahead.drop()
                     n = _handle_reorg(b, source, blocks[0].number)
-                    total = max(0, last - n + 1) + (report.blocks)
                     continue
                 _check_links(blocks)
+                if numbers[-1] < last:  # the node works on the next batch while we store this one
+                    ahead.prepare(
+                        list(range(numbers[-1] + 1, min(numbers[-1] + 1 + batch_blocks, last + 1)))
+                    )
                 builder = RowBuilder(b.book, b.assets)
                 new = [c for c in sorted({c for x in blocks for c in x.token_contracts()})
                        if not b.assets.known(c)]  # fmt: skip
-                for info in source.token_info(new) if new else []:
+                for info in ahead.timed(source.token_info, new) if new else []:
                     b.assets.add(info)
                 fresh = b.new_addresses(blocks) if genesis == "balances" else []
                 for blk in blocks:
                     builder.add(blk)
                 if fresh:
-                    builder.add_genesis(source.genesis_moves(fresh), blocks[0].number)
+                    builder.add_genesis(ahead.timed(source.genesis_moves, fresh), blocks[0].number)
                 meta = {"evm_tracer": source.tracer, "evm_genesis": genesis, "evm_source": "rpc"}
                 b.commit(blocks, builder, meta)
                 n = numbers[-1] + 1
                 if on_progress:
-                    on_progress(report.blocks, total)
+                    on_progress(n - first, last - first + 1)
             report.tracer = source.tracer
             if source.tracer == "none":
                 report.notes.append(
@@ -217,11 +224,54 @@ def ingest_rpc(
                     "internal transfers were not recorded"
                 )
     finally:
-        report.node_seconds = rpc.wait_seconds
+        ahead.close()
+        report.node_seconds = ahead.waited
         if own_client:
             rpc.close()
         report.seconds = time.perf_counter() - started
     return report
+
+
+class _Prefetch:
+    """Fetches the next batch in the background while the current one is stored.
+
+    ``waited`` is the time the ingest actually stood still waiting for the node.
+    """
+
+    def __init__(self, source: RpcSource) -> None:
+        self.source = source
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evm-prefetch")
+        self.ahead: tuple[list[int], Future[list[BlockRecord]]] | None = None
+        self.waited = 0.0
+
+    def prepare(self, numbers: list[int]) -> None:
+        self.ahead = (numbers, self.pool.submit(self.source.blocks, numbers))
+
+    def get(self, numbers: list[int]) -> list[BlockRecord]:
+        if self.ahead is not None and self.ahead[0] == numbers:
+            future = self.ahead[1]
+            self.ahead = None
+            return self.timed(future.result)
+        self.drop()
+        return self.timed(self.source.blocks, numbers)
+
+    def timed(self, fn: Callable[..., T], *args: Any) -> T:
+        t0 = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self.waited += time.perf_counter() - t0
+
+    def drop(self) -> None:
+        if self.ahead is not None:
+            self.ahead[1].cancel()
+            with contextlib.suppress(Exception):
+                self.ahead[1].result()
+            self.ahead = None
+
+    def close(self) -> None:
+        self.drop()
+        self.pool.shutdown(wait=True)
 
 
 def _first_block(b: _Batcher, start: int | None) -> int:
