@@ -158,6 +158,18 @@ def test_cli_ingest_and_reads(anvil: DevNode, anvil_activity: dict[str, Any], ho
     assert res.exit_code == 0, res.output
     body = json.loads(res.output)
     assert body["blocks"] == anvil.block_number() - 12 + 1
-    store = ChainStore("ETH", home)
-    b = anvil_activity["accounts"][1]
-    assert reads.address_summary(store, b)["balance"] == anvil.balance(b, body["last"])
+    b = reads.display(anvil_activity["accounts"][1])
+    res = runner.invoke(app, ["address", b, "--chain", "eth", "--json"])
+    assert res.exit_code == 0, res.output
+    shown = json.loads(res.output)
+    assert shown["address"] == b and shown["balance"] == anvil.balance(b, body["last"])
+    assert shown["tokens"][0]["symbol"] == "FTT"
+    stats = json.loads(runner.invoke(app, ["stats", "--chain", "eth", "--json"]).output)
+    assert stats["blocks"] == body["blocks"] and stats["transfers"] == body["transfers"]
+    tx = anvil_activity["txs"]["token"]
+    res = runner.invoke(app, ["tx", tx, "--chain", "eth", "--json"])
+    assert [t["kind"] for t in json.loads(res.output)["transfers"]] == ["burn", "fee", "token"]
+    i = next(k for k in range(2, 42) if b[k].isalpha())
+    wrong = b[:i] + b[i].swapcase() + b[i + 1 :]  # one letter's case flipped
+    res = runner.invoke(app, ["address", wrong, "--chain", "eth", "--json"])
+    assert res.exit_code != 0 and "EIP-55 checksum mismatch" in str(res.exception)
