@@ -121,7 +121,7 @@ def answer(
         keys[i] = address_key(item.chain, norm)
     raw = index.lookup_keys(keys)
     out: list[dict[str, Any]] = []
-    for item, norm, err, reasons in zip(items, normalised, errors, raw, strict=True):
+    for item, maybe_norm, err, reasons in zip(items, normalised, errors, raw, strict=True):
         base: dict[str, Any] = {"chain": item.chain, "address": item.address}
         if item.direction:
             base["direction"] = item.direction
@@ -143,7 +143,7 @@ def answer(
         out.append(
             {
                 **base,
-                "normalised": norm,
+                "normalised": maybe_norm,
                 "risk": level,
                 "score": score,
                 "reasons": shown,

@@ -1,0 +1,178 @@
+"""Screening as a service: answer, log the decision, apply the org's rules.
+
+The index answers without touching a database; the decision log and the org's rules
+live in the intel store (one small read, one bulk insert per request).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from fundtrail.errors import InvalidInputError
+from fundtrail.intelstore.audit import Actor, record
+from fundtrail.intelstore.base import new_id
+from fundtrail.intelstore.db import IntelStore
+from fundtrail.intelstore.screening import ScreenDecision, ScreenRuleSet
+from fundtrail.screen.index import IndexCache
+from fundtrail.screen.scoring import Rules
+from fundtrail.screen.verdicts import MAX_BATCH, ScreenItem, answer
+
+_CACHES: dict[Path, IndexCache] = {}
+
+
+def index_cache(home: Path) -> IndexCache:
+    key = Path(home).resolve()
+    if key not in _CACHES:
+        _CACHES[key] = IndexCache(key)
+    return _CACHES[key]
+
+
+def parse_request(body: Any) -> list[ScreenItem]:
+    """One address, one transfer, or ``{"items": [...]}`` of up to 10,000."""
+    if not isinstance(body, dict):
+        raise InvalidInputError("request body must be a JSON object", field="body")
+    if "items" in body:
+        items = body["items"]
+        if not isinstance(items, list) or not items:
+            raise InvalidInputError("items must be a non-empty list", field="items")
+        if len(items) > MAX_BATCH:
+            raise InvalidInputError(
+                f"a batch holds at most {MAX_BATCH} items; got {len(items)}", field="items"
+            )
+        return [ScreenItem.from_dict(it, i) for i, it in enumerate(items)]
+    return [ScreenItem.from_dict(body)]
+
+
+def get_rules(store: IntelStore, org_id: str) -> Rules:
+    with store.read_session() as s:
+        row = s.get(ScreenRuleSet, org_id)
+        return Rules.from_dict(row.rules if row else None)
+
+
+def set_rules(
+    store: IntelStore, org_id: str, data: dict[str, Any], actor: Actor | str | None = None
+) -> Rules:
+    rules = Rules.from_dict(data)  # validates
+    with store.session() as s:
+        record(s, actor, "update", "screen_rules", org_id, rules.to_dict())
+        row = s.get(ScreenRuleSet, org_id)
+        if row is None:
+            s.add(ScreenRuleSet(org_id=org_id, rules=rules.to_dict()))
+        else:
+            row.rules = rules.to_dict()
+            row.modified = datetime.now(UTC)
+    return rules
+
+
+def screen(
+    store: IntelStore,
+    home: Path,
+    items: list[ScreenItem],
+    *,
+    org_id: str,
+    org_name: str,
+    key_id: str | None = None,
+    log: bool = True,
+    actor: Actor | str | None = None,
+    remote: str | None = None,
+) -> dict[str, Any]:
+    index = index_cache(home).get()
+    rules = get_rules(store, org_id)
+    answers = answer(index, items, viewer_org=org_name, rules=rules)
+    if log:
+        rows = _rows(answers, items, org_id=org_id, key_id=key_id, version=index.version)
+        with store.session() as s:
+            s.execute(sa.insert(ScreenDecision), rows)
+            record(
+                s,
+                actor,
+                "screen",
+                "screen_decisions",
+                None,
+                {
+                    "items": len(rows),
+                    "index_version": index.version,
+                    "risky": sum(1 for r in rows if r["risk"] not in ("none", "invalid")),
+                },
+                remote,
+            )
+    return {"index_version": index.version, "items": answers}
+
+
+def _rows(
+    answers: list[dict[str, Any]],
+    items: list[ScreenItem],
+    *,
+    org_id: str,
+    key_id: str | None,
+    version: str,
+) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    return [
+        {
+            "id": new_id(),
+            "org_id": org_id,
+            "key_id": key_id,
+            "chain": item.chain,
+            "address": a.get("normalised") or item.address[:128],
+            "direction": item.direction,
+            "amount": str(item.amount) if item.amount is not None else None,
+            "asset": item.asset,
+            "txid": item.txid,
+            "risk": a["risk"] or "invalid",
+            "score": a["score"] or 0,
+            "reasons": a["reasons"],
+            "index_version": version,
+            "created": now,
+        }
+        for a, item in zip(answers, items, strict=True)
+    ]
+
+
+def decisions(
+    store: IntelStore, org_id: str, *, limit: int = 100, address: str | None = None
+) -> list[dict[str, Any]]:
+    with store.read_session() as s:
+        q = sa.select(ScreenDecision).where(ScreenDecision.org_id == org_id)
+        if address:
+            q = q.where(ScreenDecision.address == address)
+        q = q.order_by(ScreenDecision.created.desc()).limit(limit)
+        return [
+            {
+                "id": d.id,
+                "chain": d.chain,
+                "address": d.address,
+                "direction": d.direction,
+                "amount": int(d.amount) if d.amount else None,
+                "asset": d.asset,
+                "txid": d.txid,
+                "risk": d.risk,
+                "score": d.score,
+                "index_version": d.index_version,
+                "created": d.created.isoformat(),
+            }
+            for d in s.scalars(q)
+        ]
+
+
+def purge_decisions(store: IntelStore, *, older_than_days: int) -> int:
+    """Apply the retention period: delete decisions older than N days. Returns the count."""
+    if older_than_days < 1:
+        raise InvalidInputError("retention must be at least one day", field="days")
+    cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+    with store.session() as s:
+        result = s.execute(sa.delete(ScreenDecision).where(ScreenDecision.created < cutoff))
+        n = int(getattr(result, "rowcount", 0) or 0)
+        record(
+            s,
+            "system",
+            "purge",
+            "screen_decisions",
+            None,
+            {"older_than_days": older_than_days, "deleted": n},
+        )
+        return n
