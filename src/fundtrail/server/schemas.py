@@ -148,3 +148,27 @@ class PrincipalOut(BaseModel):
 class OrgOut(BaseModel):
     name: str
     kind: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: which kind, a message safe to show, and the field at fault."""
+
+    error: str
+    message: str
+    field: str | None = None
+
+
+_ERRORS = {
+    400: "malformed request (e.g. JSON that does not parse)",
+    401: "missing, invalid, expired or revoked API key",
+    403: "the key's role or organisation may not do this",
+    404: "no such object, or one the caller may not see",
+    409: "already exists",
+    413: "body over the size limit",
+    415: "body is not JSON",
+    422: "a field is invalid (named in 'field')",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorOut, "description": text} for code, text in _ERRORS.items()
+}
+"""Pass as ``APIRouter(responses=ERROR_RESPONSES)`` so the spec documents every error."""

@@ -15,6 +15,7 @@ from fundtrail.model.tlp import TLP
 from fundtrail.server.auth import require_principal
 from fundtrail.server.deps import get_store, indicator_service, remote_addr
 from fundtrail.server.schemas import (
+    ERROR_RESPONSES,
     IndicatorIn,
     IndicatorOut,
     IndicatorPage,
@@ -25,7 +26,7 @@ from fundtrail.server.schemas import (
     SightingOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["indicators"])
+router = APIRouter(prefix="/api/v1", tags=["indicators"], responses=ERROR_RESPONSES)
 Who = Depends(require_principal)
 Svc = Depends(indicator_service)
 Remote = Depends(remote_addr)

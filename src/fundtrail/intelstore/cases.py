@@ -1,0 +1,108 @@
+"""Tables of the investigation part: complaints, campaigns, their links, cases.
+
+A complaint's personal data (victim name, contact, free text) is stored only
+encrypted (``*_enc`` columns, see :mod:`fundtrail.cases.crypto`); ``victim_index``
+is a keyed hash so victims can be counted without decrypting. Amounts are exact
+integers kept as decimal text (EVM values exceed 64 bits; SQLite has no wide integer).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fundtrail.intelstore.base import Base, UTCDateTime, new_id, utcnow
+
+COMPLAINT_STATUSES = ("verified", "mismatch", "unknown-tx")
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)  # CMP-XXXXXXXXXX
+    status: Mapped[str] = mapped_column(sa.String(16), default="active")  # active | merged
+    merged_into: Mapped[str | None] = mapped_column(sa.String(32))
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    cashouts: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    trace_params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+    __table_args__ = (sa.UniqueConstraint("chain", "txid", "vout"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    org_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("orgs.id", ondelete="SET NULL"), index=True
+    )
+    ref: Mapped[str | None] = mapped_column(sa.String(100))  # the reporter's complaint id
+    chain: Mapped[str] = mapped_column(sa.String(16))
+    txid: Mapped[str] = mapped_column(sa.String(80))
+    vout: Mapped[int] = mapped_column(sa.Integer)  # -1: EVM native transfer
+    to_address: Mapped[str] = mapped_column(sa.String(128), index=True)
+    amount: Mapped[str] = mapped_column(sa.String(80))  # exact integer, base units
+    asset: Mapped[str] = mapped_column(sa.String(42))
+    victim_enc: Mapped[str] = mapped_column(sa.Text)
+    contact_enc: Mapped[str | None] = mapped_column(sa.Text)
+    description_enc: Mapped[str | None] = mapped_column(sa.Text)
+    victim_index: Mapped[str] = mapped_column(sa.String(64), index=True)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    height: Mapped[int | None] = mapped_column(sa.BigInteger)
+    status: Mapped[str] = mapped_column(sa.String(16), default="verified")
+    status_detail: Mapped[str] = mapped_column(sa.Text, default="")
+    campaign_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def payment_key(self) -> str:
+        return f"{self.chain}:{self.txid}:{self.vout}"
+
+
+class CampaignLink(Base):
+    """Why complaint ``b`` joined the campaign that ``a`` was in (one union of the linker)."""
+
+    __tablename__ = "campaign_links"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    campaign_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    complaint_a: Mapped[str] = mapped_column(sa.ForeignKey("complaints.id", ondelete="CASCADE"))
+    complaint_b: Mapped[str] = mapped_column(sa.ForeignKey("complaints.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    detail: Mapped[str] = mapped_column(sa.String(300))
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Case(Base):
+    """A campaign taken up as a case: its reference is what freeze requests cite."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    campaign_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), unique=True
+    )
+    owner_org_id: Mapped[str | None] = mapped_column(sa.ForeignKey("orgs.id", ondelete="SET NULL"))
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CaseOrg(Base):
+    """Organisations working on a case: they may see its victims' personal data."""
+
+    __tablename__ = "case_orgs"
+
+    case_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    org_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
