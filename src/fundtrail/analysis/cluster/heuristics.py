@@ -1,0 +1,219 @@
+"""Clustering heuristics, each under its literature name, each producing evidence edges.
+
+An edge (a, b, tx) says "the heuristic believes a and b have one owner because of tx".
+Union-find turns edges into clusters; the edges that actually joined two clusters are
+kept as the answer to ``cluster why``.
+
+- ``multi_input`` (common-input ownership; Meiklejohn et al. 2013): all inputs of a
+  transaction are spent by one wallet. Skips CoinJoins (see ``coinjoin``).
+- ``change_address`` (Meiklejohn et al. 2013; Nick 2015 "optimal change"): the one output
+  that is a fresh address, of the inputs' script type, with a non-round amount, smaller
+  than every input. Off by default: it is the heuristic that errs most.
+- ``deposit_address`` (Victor 2020, account chains): an address that forwards (almost)
+  all it receives, within a short window, to one exchange hot wallet is that exchange's
+  deposit address. It joins the exchange; the customers who paid into it are recorded as
+  counterparties and are *not* merged (a victim paying a scammer's deposit address must
+  not become the scammer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from fundtrail.chainstore.csr import CSR
+from fundtrail.errors import InvalidInputError
+
+IntArray = NDArray[np.int64]
+
+UTXO_HEURISTICS = ("multi_input", "change_address")
+ACCOUNT_HEURISTICS = ("deposit_address",)
+DEFAULTS = {"utxo": ("multi_input",), "account": ("deposit_address",)}
+
+ROUND_UNIT = 10_000  # an amount that is a multiple of 0.0001 BTC looks typed by a person
+DEPOSIT_FORWARD_SHARE = 0.95  # "almost all" of what a deposit address receives
+DEPOSIT_WINDOW_S = 3 * 86_400  # forwarded within three days of the last receipt
+
+
+@dataclass(frozen=True)
+class Edges:
+    """Evidence edges of one heuristic."""
+
+    heuristic: str
+    a: IntArray
+    b: IntArray
+    tx_id: IntArray
+    tx_hash: list[str] | None = None  # account chains
+
+    def __len__(self) -> int:
+        return int(self.a.shape[0])
+
+
+def parse_heuristics(text: str | list[str] | tuple[str, ...] | None, model: str) -> tuple[str, ...]:
+    """Validate a heuristic list (comma text or list) for a ledger model."""
+    if text is None:
+        return DEFAULTS[model]
+    items = text.split(",") if isinstance(text, str) else list(text)
+    names = tuple(dict.fromkeys(i.strip() for i in items if i.strip()))
+    allowed = UTXO_HEURISTICS if model == "utxo" else ACCOUNT_HEURISTICS
+    for name in names:
+        if name not in allowed:
+            raise InvalidInputError(
+                f"heuristic {name!r} does not apply to {model} chains; choose from "
+                f"{', '.join(allowed)}",
+                field="heuristics",
+            )
+    if not names:
+        raise InvalidInputError("no heuristic selected", field="heuristics")
+    return names
+
+
+def multi_input(inputs: CSR, skip_tx: NDArray[np.bool_], first_tx: int = 0) -> Edges:
+    """Star edges from each tx's largest input address id to its other input addresses.
+
+    ``inputs`` is the tx -> input address CSR (rows numbered from ``first_tx``);
+    ``skip_tx[r]`` marks CoinJoins. Vectorised: no Python loop per tx or edge.
+    """
+    deg = inputs.degree()
+    rows = np.flatnonzero((deg >= 2) & ~skip_tx[: deg.shape[0]])
+    if rows.size == 0:
+        empty = np.zeros(0, np.int64)
+        return Edges("multi_input", empty, empty, empty)
+    nonempty = np.flatnonzero(deg > 0)
+    rep_all = np.maximum.reduceat(inputs.indices, inputs.indptr[nonempty])
+    rep_of_row = np.full(deg.shape[0], -1, dtype=np.int64)
+    rep_of_row[nonempty] = rep_all
+    row_of = inputs.row_of_entry()
+    keep_row = np.zeros(deg.shape[0], dtype=np.bool_)
+    keep_row[rows] = True
+    addr = inputs.indices
+    rep = rep_of_row[row_of]
+    mask = keep_row[row_of] & (addr >= 0) & (addr != rep)
+    # an address spending several outputs repeats an edge: union-find ignores repeats
+    return Edges("multi_input", rep[mask], addr[mask], row_of[mask] + first_tx)
+
+
+_CHANGE = """
+WITH txin AS (
+    SELECT i.tx_id, max(i.address_id) AS rep, min(i.value) AS min_in,
+           count(DISTINCT a.script_type) AS n_types, any_value(a.script_type) AS in_type
+    FROM inputs i JOIN addresses a ON a.address_id = i.address_id
+    WHERE i.tx_id > {after} AND i.address_id >= 0
+    GROUP BY i.tx_id
+), first_out AS (
+    SELECT address_id, min(tx_id) AS first_tx FROM outputs
+    WHERE address_id >= 0 GROUP BY address_id
+), cand AS (
+    SELECT o.tx_id, o.address_id, t.rep,
+           (f.first_tx = o.tx_id
+            AND a.script_type = t.in_type
+            AND o.value % {round_unit} <> 0
+            AND o.value < t.min_in
+            AND NOT EXISTS (SELECT 1 FROM inputs i2
+                            WHERE i2.tx_id = o.tx_id AND i2.address_id = o.address_id)
+           ) AS ok
+    FROM outputs o
+    JOIN txin t ON t.tx_id = o.tx_id
+    JOIN first_out f ON f.address_id = o.address_id
+    JOIN addresses a ON a.address_id = o.address_id
+    JOIN txs x ON x.tx_id = o.tx_id
+    WHERE o.tx_id > {after} AND t.n_types = 1 AND NOT x.is_coinbase AND x.n_outputs >= 2
+      AND o.tx_id NOT IN (SELECT tx_id FROM coinjoin_now WHERE is_coinjoin)
+)
+SELECT tx_id, any_value(rep) AS rep, any_value(address_id) FILTER (WHERE ok) AS change
+FROM cand GROUP BY tx_id
+HAVING count(*) FILTER (WHERE ok) = 1
+ORDER BY tx_id
+"""
+
+
+def change_address(con: duckdb.DuckDBPyConnection, coinjoin: pa.Table, after_tx: int = -1) -> Edges:
+    """Edges (input wallet, its one change output) for txs after ``after_tx``."""
+    con.register("coinjoin_now", coinjoin)
+    try:
+        t = con.sql(_CHANGE.format(after=int(after_tx), round_unit=ROUND_UNIT)).to_arrow_table()
+    finally:
+        con.unregister("coinjoin_now")
+    rep = t.column("rep").to_numpy()
+    change = t.column("change").to_numpy()
+    keep = rep != change
+    return Edges("change_address", rep[keep], change[keep], t.column("tx_id").to_numpy()[keep])
+
+
+_DEPOSIT = """
+WITH flows AS (
+    SELECT from_id, to_id, asset_id, CAST(value AS DOUBLE) AS v, time, tx_hash
+    FROM transfers
+    WHERE kind IN ('native', 'internal', 'token') AND value IS NOT NULL AND value > 0
+      AND from_id >= 0 AND to_id >= 0 AND from_id <> to_id
+), outs AS (
+    SELECT from_id AS addr, asset_id, count(DISTINCT to_id) AS n_dst, any_value(to_id) AS dst,
+           sum(v) AS v_out, max(time) AS last_out, arg_max(tx_hash, time) AS fwd_tx
+    FROM flows GROUP BY from_id, asset_id
+), ins AS (
+    SELECT to_id AS addr, asset_id, sum(v) AS v_in, max(time) AS last_in,
+           count(DISTINCT from_id) AS n_src
+    FROM flows GROUP BY to_id, asset_id
+), fwd AS (
+    SELECT o.addr, o.asset_id, o.dst, o.fwd_tx
+    FROM outs o JOIN ins i USING (addr, asset_id)
+    WHERE o.n_dst = 1 AND o.v_out >= {share} * i.v_in AND o.v_out <= i.v_in * 1.000001
+      AND o.last_out >= i.last_in AND o.last_out - i.last_in <= {window}
+), per_addr AS (  -- one hot wallet for every asset the address forwards
+    SELECT addr, any_value(dst) AS dst, any_value(fwd_tx) AS fwd_tx
+    FROM fwd GROUP BY addr HAVING count(DISTINCT dst) = 1
+)
+SELECT addr, dst, fwd_tx FROM per_addr
+WHERE list_contains($exchanges, dst) AND NOT list_contains($exchanges, addr)
+ORDER BY p.addr
+"""
+
+_CUSTOMERS = """
+SELECT t.from_id AS customer, t.to_id AS deposit, min(t.tx_hash) AS tx_hash
+FROM transfers t SEMI JOIN deposits d ON d.addr = t.to_id
+WHERE t.kind IN ('native', 'internal', 'token') AND t.from_id >= 0 AND t.from_id <> t.to_id
+  AND NOT list_contains($exchanges, t.from_id)
+  AND t.from_id NOT IN (SELECT dst FROM deposits)
+GROUP BY t.from_id, t.to_id ORDER BY customer, deposit
+"""
+
+
+def deposit_address(
+    con: duckdb.DuckDBPyConnection, exchange_ids: list[int]
+) -> tuple[Edges, pa.Table]:
+    """Deposit-address edges (deposit -> hot wallet) and the customer counterparty rows.
+
+    ``exchange_ids`` are the known exchange hot wallets (addresses tagged ``exchange``, and
+    their clusters). Only forwards *to* them count (Victor 2020 starts from known exchanges
+    too): "forwards everything to one address" alone also describes a victim paying a
+    scammer, and would merge victims into the scam.
+    """
+    params = {"exchanges": [int(x) for x in exchange_ids]}
+    sql = _DEPOSIT.format(share=DEPOSIT_FORWARD_SHARE, window=DEPOSIT_WINDOW_S)
+    dep = con.sql(sql, params=params).to_arrow_table()
+    con.register("deposits", dep)
+    try:
+        cust = con.sql(_CUSTOMERS, params=params).to_arrow_table()
+    finally:
+        con.unregister("deposits")
+    n = dep.num_rows
+    edges = Edges(
+        "deposit_address",
+        dep.column("addr").to_numpy().astype(np.int64),
+        dep.column("dst").to_numpy().astype(np.int64),
+        np.full(n, -1, dtype=np.int64),
+        dep.column("fwd_tx").to_pylist(),
+    )
+    counterparties = pa.table(
+        {
+            "address_id": cust.column("customer").cast(pa.int64()),
+            "counterparty_id": cust.column("deposit").cast(pa.int64()),
+            "relation": pa.array(["deposit_customer"] * cust.num_rows, pa.string()),
+            "tx_hash": cust.column("tx_hash").cast(pa.string()),
+        }
+    )
+    return edges, counterparties
