@@ -45,6 +45,8 @@ ROLES = (
     "premix",
     "coordinator_fee",
     "cashout",
+    "token_contract",
+    "relayer",
 )
 ROLE = {name: code for code, name in enumerate(ROLES)}
 RECORD = 34  # kind byte, program length byte, program padded to 32 bytes
@@ -69,6 +71,7 @@ class Registry:
         self._scratch = open(scratch, "wb")  # noqa: SIM115 - closed by programs()
         self._buf: list[bytes] = []
         self._counts: dict[str, int] = {}
+        self.last_program = b""
 
     def add_entity(self, kind: str, name: str) -> int:
         assert kind in ENTITY_KINDS, kind
@@ -84,6 +87,7 @@ class Registry:
         self.kind_of.append(kind)
         self.used.append(0)
         prog = self._program(addr, kind)
+        self.last_program = prog
         self._buf.append(bytes((kind, len(prog))) + prog.ljust(32, b"\0"))
         if len(self._buf) >= 4096:
             self._scratch.write(b"".join(self._buf))

@@ -1,0 +1,1 @@
+"""Simulated EVM chain written as ethereum-etl CSV files."""
