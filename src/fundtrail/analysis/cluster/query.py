@@ -1,0 +1,173 @@
+"""Reading clusters back: ``show`` (one address's cluster) and ``why`` (the evidence path).
+
+``why`` walks the stored evidence forest (``cluster_edges``: only edges that joined two
+clusters, so at most one path exists between two members) with scipy's breadth-first
+search over just that cluster's edges, then names every hop's transaction and heuristic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import breadth_first_order
+
+from fundtrail.analysis.cluster.service import cluster_of
+from fundtrail.chainstore.store import ChainStore
+from fundtrail.chainstore.tags import TagStore, normalize_address
+from fundtrail.errors import NotFoundError
+
+PAGE_SIZE = 100
+
+
+def address_id(store: ChainStore, address: str) -> tuple[int, str]:
+    """(address_id, normalised text) of ``address``; NotFoundError if the chain never saw it."""
+    norm = normalize_address(store.chain.code, address)
+    con = store.connect()
+    try:
+        rows = con.sql(
+            "SELECT address_id FROM addresses WHERE address = $a", params={"a": norm}
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        raise NotFoundError(
+            f"address {address} does not occur on {store.chain.code} in this workspace"
+        )
+    return int(rows[0][0]), norm
+
+
+def _require_clusters(store: ChainStore) -> None:
+    if not store.parts("clusters"):
+        raise NotFoundError(
+            f"no clusters for {store.chain.code} yet; run `fundtrail cluster` first"
+        )
+
+
+def show(store: ChainStore, address: str, *, page: int = 1, home: Any = None) -> dict[str, Any]:
+    """The cluster of ``address``: id, size, balance, activity, entity, tags, members (paged)."""
+    _require_clusters(store)
+    aid, norm = address_id(store, address)
+    cid = int(cluster_of(store)[aid])
+    page = max(page, 1)
+    con = store.connect()
+    try:
+        params = {"c": cid, "lim": PAGE_SIZE, "off": (page - 1) * PAGE_SIZE}
+        stats = con.sql("SELECT * FROM cluster_stats WHERE cluster_id = $c", params={"c": cid})
+        srow = stats.to_arrow_table().to_pylist()
+        members = con.sql(
+            "SELECT a.address FROM clusters c JOIN addresses a USING (address_id) "
+            "WHERE c.cluster_id = $c ORDER BY c.address_id LIMIT $lim OFFSET $off",
+            params=params,
+        ).fetchall()
+        all_members = con.sql(
+            "SELECT a.address FROM clusters c JOIN addresses a USING (address_id) "
+            "WHERE c.cluster_id = $c",
+            params={"c": cid},
+        ).to_arrow_table()
+        entities = (
+            con.sql(
+                "SELECT label, category, source, confidence, abuse, actor, n_tags, is_primary, "
+                "conflict "
+                "FROM entities WHERE cluster_id = $c ORDER BY is_primary DESC, confidence DESC",
+                params={"c": cid},
+            )
+            .to_arrow_table()
+            .to_pylist()
+        )
+    finally:
+        con.close()
+    s = srow[0] if srow else {}
+    size = int(s.get("size") or all_members.num_rows)
+    tags = TagStore(home).lookup(store.chain.code, all_members.column("address").to_pylist())
+    return {
+        "chain": store.chain.code,
+        "address": norm,
+        "cluster_id": cid,
+        "size": size,
+        "balance": int(s["balance"]) if s.get("balance") is not None else None,
+        "first_seen": s.get("first_seen"),
+        "last_seen": s.get("last_seen"),
+        "in_degree": s.get("in_degree"),
+        "out_degree": s.get("out_degree"),
+        "entity": entities[0] if entities else None,
+        "labels": entities,
+        "tags": [t.to_dict() for t in tags],
+        "page": page,
+        "pages": max(1, -(-size // PAGE_SIZE)),
+        "addresses": [r[0] for r in members],
+    }
+
+
+def why(store: ChainStore, address_a: str, address_b: str) -> dict[str, Any]:
+    """The chain of evidence (tx, heuristic per hop) joining two addresses, or why not."""
+    _require_clusters(store)
+    a, na = address_id(store, address_a)
+    b, nb = address_id(store, address_b)
+    cl = cluster_of(store)
+    out: dict[str, Any] = {
+        "chain": store.chain.code,
+        "a": na,
+        "b": nb,
+        "cluster_a": int(cl[a]),
+        "cluster_b": int(cl[b]),
+    }
+    if cl[a] != cl[b]:
+        return {**out, "together": False, "path": []}
+    if a == b:
+        return {**out, "together": True, "path": []}
+    con = store.connect()
+    try:
+        con.register("members", pa.table({"address_id": np.flatnonzero(cl == cl[a])}))
+        edges = con.sql(
+            "SELECT e.address_id_a, e.address_id_b, e.tx_id, coalesce(e.tx_hash, t.txid) AS tx, "
+            "e.heuristic FROM cluster_edges e SEMI JOIN members m ON m.address_id = e.address_id_a "
+            "LEFT JOIN txs t ON t.tx_id = e.tx_id"
+            if store.model == "utxo"
+            else "SELECT e.address_id_a, e.address_id_b, e.tx_id, e.tx_hash AS tx, e.heuristic "
+            "FROM cluster_edges e SEMI JOIN members m ON m.address_id = e.address_id_a"
+        ).to_arrow_table()
+        path = _path(edges, a, b)
+        ids = sorted({x for hop in path for x in (hop[0], hop[1])})
+        con.register("ids", pa.table({"address_id": pa.array(ids, pa.int64())}))
+        names = dict(
+            con.sql(
+                "SELECT address_id, address FROM addresses SEMI JOIN ids USING (address_id)"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    if not path:
+        return {**out, "together": True, "path": [], "note": "evidence not recorded for this run"}
+    hops = [{"from": names[u], "to": names[v], "tx": tx, "heuristic": h} for u, v, tx, h in path]
+    return {**out, "together": True, "path": hops}
+
+
+def _path(edges: pa.Table, a: int, b: int) -> list[tuple[int, int, str, str]]:
+    """Hops from a to b through the evidence forest (empty if no stored path)."""
+    if not edges.num_rows:
+        return []
+    ea = edges.column("address_id_a").to_numpy()
+    eb = edges.column("address_id_b").to_numpy()
+    nodes, inv = np.unique(np.concatenate([ea, eb, [a, b]]), return_inverse=True)
+    m = ea.shape[0]
+    u, v = inv[:m], inv[m : 2 * m]
+    ia, ib = int(inv[2 * m]), int(inv[2 * m + 1])
+    graph = coo_matrix((np.arange(1, m + 1), (u, v)), shape=(nodes.size, nodes.size)).tocsr()
+    _, pred = breadth_first_order(graph + graph.T, ia, directed=False, return_predecessors=True)
+    if ib != ia and pred[ib] < 0:
+        return []
+    lookup = {(int(x), int(y)): i for i, (x, y) in enumerate(zip(u, v, strict=True))}
+    txs = edges.column("tx").to_pylist()
+    heur = edges.column("heuristic").to_pylist()
+    hops: list[tuple[int, int, str, str]] = []
+    node = ib
+    while node != ia:
+        prev = int(pred[node])
+        i = lookup.get((prev, node), lookup.get((node, prev)))
+        assert i is not None
+        hops.append((int(nodes[prev]), int(nodes[node]), txs[i], heur[i]))
+        node = prev
+    return hops[::-1]

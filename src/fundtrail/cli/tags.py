@@ -1,0 +1,75 @@
+"""`fundtrail tags`: import attribution tags (TagPacks, CSV, OFAC lists, Etherscan labels)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from fundtrail.cli.common import HomeOpt, JsonOpt, console, emit, kv_table
+
+tags_app = typer.Typer(help="Attribution tags: import and look up.", no_args_is_help=True)
+
+
+@tags_app.command("import")
+def import_cmd(
+    path: Path = typer.Argument(..., help="A file or a folder (folders of TagPacks too)."),
+    fmt: str | None = typer.Option(
+        None, "--format", help="tagpack, csv, ofac or etherscan (default: from the name)."
+    ),
+    chain: str | None = typer.Option(
+        None, "--chain", help="CSV without a chain column: its chain."
+    ),
+    show_problems: int = typer.Option(20, "--show-problems", help="How many invalid rows to list."),
+    as_json: bool = JsonOpt,
+    home: Path | None = HomeOpt,
+) -> None:
+    """Import tags; invalid rows are reported with file and line and skipped."""
+    from fundtrail.intel.tag_import import import_tags
+
+    report = import_tags(path, fmt, home=home, chain=chain)
+    emit(report.to_dict(show_problems), as_json, _render)
+
+
+def _render(r: dict[str, Any]) -> None:
+    console.print(
+        kv_table(
+            "tags import",
+            [
+                ("format", r["format"]),
+                ("files", r["files"]),
+                ("imported", r["imported"]),
+                ("invalid rows skipped", r["invalid"]),
+            ],
+        )
+    )
+    for p in r["problems"]:
+        console.print(f"  [yellow]skipped[/yellow] {p}")
+
+
+@tags_app.command("lookup")
+def lookup_cmd(
+    addresses: list[str] = typer.Argument(..., help="Addresses to look up."),
+    chain: str = typer.Option("BTC", "--chain", help="Chain of the addresses."),
+    as_json: bool = JsonOpt,
+    home: Path | None = HomeOpt,
+) -> None:
+    """Tags of the given addresses."""
+    from fundtrail.chainstore.tags import TagStore
+
+    tags = [t.to_dict() for t in TagStore(home).lookup(chain, addresses)]
+    emit(tags, as_json, _render_tags)
+
+
+def _render_tags(tags: list[dict[str, Any]]) -> None:
+    if not tags:
+        console.print("no tags")
+    for t in tags:
+        console.print(
+            f"{t['address']}  {t['label']}  [{t['category']}]  {t['confidence']}  {t['source']}"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(tags_app, name="tags")
