@@ -91,8 +91,11 @@ def _free_port() -> int:
 class DevNode:
     """An anvil process: chain id 1, automining, ten prefunded unlocked accounts."""
 
-    def __init__(self, *, chain_id: int = 1, extra_args: Sequence[str] = ()) -> None:
+    def __init__(
+        self, *, chain_id: int = 1, port: int | None = None, extra_args: Sequence[str] = ()
+    ) -> None:
         self.chain_id = chain_id
+        self.port = port
         self.extra_args = list(extra_args)
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
@@ -103,7 +106,7 @@ class DevNode:
     def start(self, timeout: float = 30.0) -> DevNode:
         binary = anvil_path()
         for _ in range(3):  # a free port can be taken between probe and bind: retry
-            port = _free_port()
+            port = self.port or _free_port()
             self.proc = subprocess.Popen(
                 [str(binary), "--host", "127.0.0.1", "--port", str(port),
                  "--chain-id", str(self.chain_id), "--silent", *self.extra_args],
@@ -254,3 +257,26 @@ def sample_activity(node: DevNode) -> dict[str, Any]:
     txs["selfdestruct"] = node.transact(child, "destroy(address)", [a], sender=b)["transactionHash"]
     out.update(token=token, forwarder=fwd, child=child)
     return out
+
+
+def main() -> None:
+    """``python -m fundtrail.chains.evm.devnode``: a node with sample activity, for demos."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="anvil with fundtrail's sample activity")
+    parser.add_argument("--port", type=int, default=None)
+    args = parser.parse_args()
+    with DevNode(port=args.port) as node:
+        activity = sample_activity(node)
+        node.mine(12)
+        print(f"anvil at {node.url} (chain id 1), head block {node.block_number()}", flush=True)
+        print(json.dumps(activity, indent=1), flush=True)
+        try:
+            while node.proc is not None and node.proc.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

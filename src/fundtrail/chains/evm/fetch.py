@@ -60,9 +60,12 @@ class RpcSource:
         return out
 
     def blocks(self, numbers: Sequence[int]) -> list[BlockRecord]:
-        answers = self.client.batch([("eth_getBlockByNumber", [hex(n), True]) for n in numbers])
+        calls = [("eth_getBlockByNumber", [hex(n), True]) for n in numbers]
+        answers = self.client.batch(calls, allow_errors=True)
         blocks: list[BlockRecord] = []
         for n, raw in zip(numbers, answers, strict=True):
+            if isinstance(raw, RpcError):
+                raise SourceError(f"block {n}: {raw}") from raw
             if raw is None:
                 raise SourceError(f"block {n}: the node does not have it (null answer)")
             block = _at(n, lambda raw=raw: decode.decode_block(raw))
