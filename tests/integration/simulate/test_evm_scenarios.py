@@ -180,3 +180,26 @@ def test_fundtrail_ingest_agrees(evm: tuple[Path, EvmReplay, dict], home: Path) 
         assert summary["balance"] == replay.eth[addr], addr
         tokens = {t["symbol"]: t["balance"] for t in summary["tokens"]}
         assert tokens.get("USDT", 0) == replay.token[addr], addr
+
+
+@pytest.mark.evmnode
+def test_rpc_replay_on_anvil_moves_the_same_tokens(tmp_path: Path) -> None:
+    from fundtrail.chains.evm.devnode import DevNode
+
+    out = tmp_path / "rpc"
+    with DevNode() as node:
+        summary = run("investment-scam", out, seed=4, txs=450, chain="evm", rpc=node.url)
+        replay = EvmReplay(out / "evm")
+        pairs = rows(out / "evm" / "rpc_txmap.csv")
+        assert len({p["simulated_hash"] for p in pairs}) == summary.txs
+        # the first simulated tx mints the token: on the node, a transfer on the real ERC-20
+        first = node.rpc("eth_getTransactionReceipt", pairs[0]["node_hash"])
+        token = first["to"]
+        assert int(first["status"], 16) == 1 and first["logs"]
+        truth = json.loads((out / "truth.json").read_text())
+        checked = 0
+        for addr, info in truth["addresses"].items():
+            if info["role"] in ("collection", "deposit", "hot_wallet", "peel"):
+                assert node.token_balance(token, addr) == replay.token[addr], addr
+                checked += 1
+        assert checked > 20
