@@ -359,5 +359,10 @@ def ingest_files(
             b.commit(blocks, builder, {"evm_source": "files"})
             if on_progress:
                 on_progress(report.blocks, total)
+    if not export.paths["traces"]:
+        report.notes.append(
+            "no traces file: internal transfers, block rewards and genesis allocations "
+            "were not recorded"
+        )
     report.seconds = time.perf_counter() - started
     return report
