@@ -184,6 +184,7 @@ def ingest_rpc(
             report.head = head
             first = _first_block(b, start)
             genesis = store.meta.get("evm_genesis", "balances" if first == 0 else "none")
+            genesis_time = int(store.meta.get("evm_genesis_time") or 0)
             last = head - depth if stop is None else min(stop, head - depth)
             if stop is not None and stop > head - depth:
                 report.notes.append(
@@ -208,11 +209,15 @@ def ingest_rpc(
                 for info in ahead.timed(source.token_info, new) if new else []:
                     b.assets.add(info)
                 fresh = b.new_addresses(blocks) if genesis == "balances" else []
+                if blocks[0].number == 0:
+                    genesis_time = blocks[0].time
                 for blk in blocks:
                     builder.add(blk)
                 if fresh:
-                    builder.add_genesis(ahead.timed(source.genesis_moves, fresh), blocks[0].number)
-                meta = {"evm_tracer": source.tracer, "evm_genesis": genesis, "evm_source": "rpc"}
+                    moves = ahead.timed(source.genesis_moves, fresh)
+                    builder.add_genesis(moves, blocks[0].number, genesis_time)
+                meta = {"evm_tracer": source.tracer, "evm_genesis": genesis, "evm_source": "rpc",
+                        "evm_genesis_time": genesis_time}  # fmt: skip
                 b.commit(blocks, builder, meta)
                 n = numbers[-1] + 1
                 if on_progress:

@@ -179,12 +179,12 @@ class RowBuilder:
             m.value, m.kind,
         )  # fmt: skip
 
-    def add_genesis(self, moves: list[Move], seen: int) -> None:
+    def add_genesis(self, moves: list[Move], seen: int, time: int = 0) -> None:
         """Genesis allocations found later (block 0 rows, added with the batch that found them)."""
         for m in moves:
             sender, receiver = self._id(m.sender, seen), self._id(m.receiver, seen)
             self._transfer(
-                None, 0, 0, -1, -1, -1, sender, receiver, NATIVE_ASSET, m.value, "genesis"
+                None, 0, time, -1, -1, -1, sender, receiver, NATIVE_ASSET, m.value, "genesis"
             )
 
     def _transfer(self, tx_hash: str | None, block: int, time: int, tx_index: int, log_index: int,
