@@ -190,6 +190,8 @@ def calltracer_moves(block: BlockRecord, traces: Any) -> list[Move]:
     moves: list[Move] = []
     for tx, item in zip(block.txs, traces, strict=True):
         top = _obj(_obj(item, "trace").get("result"), f"call trace of {tx.hash}")
+        if top.get("error"):
+            tx.status = 0  # pre-Byzantium receipts have no status: the trace tells
         moves.extend(_walk_frames(top, tx))
     return moves
 
@@ -275,6 +277,11 @@ def parity_moves(block: BlockRecord, traces: Any) -> list[Move]:
     """Internal transfers and block/uncle rewards from ``trace_block``."""
     by_hash = {tx.hash: tx for tx in block.txs}
     moves: list[Move] = []
+    for raw in traces if isinstance(traces, list) else []:
+        if isinstance(raw, dict) and raw.get("error") is not None and not raw.get("traceAddress"):
+            failed = by_hash.get(str(raw.get("transactionHash")).lower())
+            if failed is not None:
+                failed.status = 0  # pre-Byzantium receipts have no status: the trace tells
     for t in parity_value_traces(traces):
         if t["type"] == "reward":
             moves.append(

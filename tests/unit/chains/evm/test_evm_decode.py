@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,12 @@ from fundtrail.chains.evm.decode import (
     abi_string,
     abi_uint8,
     address,
+    calltracer_moves,
+    parity_moves,
     qty,
     token_transfer,
 )
-from fundtrail.chains.evm.records import TRANSFER_TOPIC
+from fundtrail.chains.evm.records import TRANSFER_TOPIC, BlockRecord, TxRecord
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "evm"
 A = "0x" + "11" * 20
@@ -106,3 +109,28 @@ def test_quantities_and_addresses_are_strict() -> None:
     assert address(A.upper().replace("0X", "0x"), "to") == A
     with pytest.raises(DecodeError, match="to is not a 20-byte address"):
         address("0x1234", "to")
+
+
+def _error_block() -> tuple[BlockRecord, list[TxRecord]]:
+    block = BlockRecord(1000895, "0x" + "00" * 32, "0x" + "00" * 32, 0, A, None, 0)
+    txs = [
+        TxRecord("0xa2f089480e6fd907e786a88d928ba20feeca2ca37ffa84c2d54bae42f5d989c9", 0,
+                 "0xad9253df75b066c67aff5cdd9d6d2b9245444726",
+                 "0x627da06356442122f08e2203c749978151e55800", 10**18, 21000, 1, 1),
+        TxRecord("0xc7fec96b2dd4cadaade2721dc9b5386a39ab00e96e7c1060e441f273801b39de", 1,
+                 "0x9288fe5be3be048b5c7a68bfd4b9a0746b7e4a00",
+                 "0xe05ff93a9978bbb48356accc74088f3841fc5d72", 11 * 10**17, 21000, 1, 1),
+    ]  # fmt: skip
+    block.txs.extend(txs)
+    return block, txs
+
+
+@pytest.mark.parametrize("style", ["geth", "parity"])
+def test_pre_byzantium_failure_is_read_from_the_top_trace(style: str) -> None:
+    """Block 1000895: the first transaction ran out of gas; its receipt has no status."""
+    block, txs = _error_block()
+    folder = DATA / "traces" / style / "block_with_error"
+    answer = json.loads(next(folder.glob("web3_response.*.json")).read_text())["result"]
+    moves = calltracer_moves(block, answer) if style == "geth" else parity_moves(block, answer)
+    assert [tx.status for tx in txs] == [0, 1]
+    assert [m.kind for m in moves] == ([] if style == "geth" else ["reward"])
