@@ -18,8 +18,11 @@ Shapes (values in satoshi):
   (or its doublings), at least as many inputs.
 - ``joinmarket``: k >= 3 equal outputs to distinct addresses, at least k distinct input
   addresses, and at most one change output per participant plus one (n_out <= 2k + 1).
-- ``generic``: 10 or more equal outputs and as many distinct input addresses, none of the
-  above: an equal-output mix of an unknown coordinator.
+- ``generic``: 10 or more equal outputs and at least 5 distinct input addresses, none of
+  the above: an equal-output mix of an unknown coordinator.
+- ``whirlpool_tx0`` is recorded but is *not* a CoinJoin: a Whirlpool premix splits one
+  wallet's coins into equal outputs of pool size plus the mix fee, with only the
+  coordinator fee and change beside them. Its inputs have one owner.
 
 False positives only cost recall (a tx is not used for merging); false negatives cost
 precision, so the rules err towards "CoinJoin".
@@ -35,6 +38,8 @@ import pyarrow as pa
 
 WHIRLPOOL_POOLS = (100_000, 1_000_000, 5_000_000, 50_000_000)
 WHIRLPOOL_MAX_FEE = 1_000_000  # premix inputs carry the mining fee above the pool size
+TX0_MAX_MARGIN = 100_000  # a premix output is the pool size plus the mix's mining fee
+NOT_COINJOIN = ("", "whirlpool_tx0")
 WASABI1_BASE = 10_000_000  # 0.1 BTC
 MIN_WASABI2_INPUTS = 20
 MIN_EQUAL_GENERIC = 10
@@ -48,6 +53,7 @@ class Kind(StrEnum):
     WASABI2 = "wasabi2"
     JOINMARKET = "joinmarket"
     GENERIC = "generic"
+    TX0 = "whirlpool_tx0"  # a Whirlpool premix: one owner, so *not* a CoinJoin
 
 
 def wasabi2_denominations() -> np.ndarray:
@@ -117,13 +123,19 @@ def classify(f: dict[str, np.ndarray]) -> np.ndarray:
     ratio = np.where(v > 0, v / WASABI1_BASE, 0.0)
     level = np.exp2(np.round(np.log2(np.where(ratio > 0, ratio, 1.0))))
     near_level = (ratio > 0) & (np.abs(ratio / level - 1.0) <= 0.15) & (level <= 8)
-    wasabi1 = (k >= 10) & (n_in >= k) & near_level & distinct_eq & (f["n_groups"] <= 4)
+    # one participant may mix several 0.1 BTC levels: fewer inputs than equal outputs is normal
+    wasabi1 = (k >= 10) & (n_in_addr >= 5) & near_level & distinct_eq & (f["n_groups"] <= 4)
     joinmarket = (k >= MIN_EQUAL_JOINMARKET) & (n_in_addr >= k) & (n_out <= 2 * k + 1) & distinct_eq
-    generic = (k >= MIN_EQUAL_GENERIC) & (n_in_addr >= k) & distinct_eq
+    generic = (k >= MIN_EQUAL_GENERIC) & (n_in_addr >= 5) & distinct_eq
+    premix = np.zeros(v.shape[0], dtype=np.bool_)
+    for pool in WHIRLPOOL_POOLS:
+        premix |= (v > pool) & (v <= pool + TX0_MAX_MARGIN)
+    tx0 = premix & (n_out - k <= 2) & (k <= 70)  # + coordinator fee and change only
     # first match wins: most specific shape first
     for mask, name in (
         (generic, Kind.GENERIC),
         (joinmarket, Kind.JOINMARKET),
+        (tx0 & ~generic, Kind.TX0),
         (wasabi2, Kind.WASABI2),
         (wasabi1, Kind.WASABI1),
         (whirl, Kind.WHIRLPOOL),
@@ -145,7 +157,7 @@ def detect(con: duckdb.DuckDBPyConnection, after_tx: int = -1) -> pa.Table:
     return pa.table(
         {
             "tx_id": pa.array(feats["tx_id"] if rel.num_rows else [], pa.int64()),
-            "is_coinjoin": pa.array(kinds != Kind.NONE.value, pa.bool_()),
+            "is_coinjoin": pa.array(~np.isin(kinds, NOT_COINJOIN), pa.bool_()),
             "kind": pa.array(kinds.tolist(), pa.string()),
         }
     )

@@ -8,7 +8,8 @@ kept as the answer to ``cluster why``.
   transaction are spent by one wallet. Skips CoinJoins (see ``coinjoin``).
 - ``change_address`` (Meiklejohn et al. 2013; Nick 2015 "optimal change"): the one output
   that is a fresh address, of the inputs' script type, with a non-round amount, smaller
-  than every input. Off by default: it is the heuristic that errs most.
+  than every input; never where change already goes back to an input address (then
+  the fresh output is the payment). Off by default: it is the heuristic that errs most.
 - ``deposit_address`` (Victor 2020, account chains): an address that forwards (almost)
   all it receives, within a short window, to one exchange hot wallet is that exchange's
   deposit address. It joins the exchange; the customers who paid into it are recorded as
@@ -113,9 +114,9 @@ WITH txin AS (
             AND a.script_type = t.in_type
             AND o.value % {round_unit} <> 0
             AND o.value < t.min_in
-            AND NOT EXISTS (SELECT 1 FROM inputs i2
-                            WHERE i2.tx_id = o.tx_id AND i2.address_id = o.address_id)
-           ) AS ok
+           ) AS ok,
+           EXISTS (SELECT 1 FROM inputs i2
+                   WHERE i2.tx_id = o.tx_id AND i2.address_id = o.address_id) AS self_change
     FROM outputs o
     JOIN txin t ON t.tx_id = o.tx_id
     JOIN first_out f ON f.address_id = o.address_id
@@ -126,7 +127,7 @@ WITH txin AS (
 )
 SELECT tx_id, any_value(rep) AS rep, any_value(address_id) FILTER (WHERE ok) AS change
 FROM cand GROUP BY tx_id
-HAVING count(*) FILTER (WHERE ok) = 1
+HAVING count(*) FILTER (WHERE ok) = 1 AND NOT bool_or(self_change)
 ORDER BY tx_id
 """
 
