@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -31,7 +32,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Simulate a scenario on a Bitcoin or EVM chain, with the truth to score against."""
         from fundtrail.chains.simulate import run
+        from fundtrail.chains.simulate.service import check_args
 
+        check_args(scenario, chain, txs, seed, rpc)
         with progress(quiet or as_json) as bar:
             task = bar.add_task("simulating", total=txs, info=f"{scenario} on {chain}")
 
@@ -43,7 +46,7 @@ def register(app: typer.Typer) -> None:
             )
         if quiet and not as_json:
             return
-        emit(summary, as_json, _render)
+        emit(asdict(summary), as_json, lambda _: _render(summary))
 
 
 def _render(s: object) -> None:

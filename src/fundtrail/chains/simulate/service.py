@@ -15,6 +15,7 @@ SCENARIOS = ("investment-scam", "ransomware", "mixed")
 CHAINS = ("btc", "evm")
 START_TIME = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
 MAX_TXS = 100_000_000
+MIN_TXS = 400
 
 
 @dataclass
@@ -52,8 +53,22 @@ def run(
 
     Same arguments, same bytes: every random draw derives from ``seed``.
     """
-    from fundtrail.chains.simulate.btc.economy import MIN_TXS
+    check_args(scenario, chain, txs, seed, rpc)
+    out = Path(out)
+    _prepare(out)
+    began = time.perf_counter()
+    if chain == "btc":
+        summary = _run_btc(scenario, out, seed, txs, progress)
+    else:
+        from fundtrail.chains.simulate.evm.economy import run_evm
 
+        summary = run_evm(scenario, out, seed, txs, START_TIME, rpc, progress)
+    summary.seconds = round(time.perf_counter() - began, 2)
+    return summary
+
+
+def check_args(scenario: str, chain: str, txs: int, seed: int, rpc: str | None = None) -> None:
+    """Refuse a bad request with a message naming the argument, before any work."""
     if scenario not in SCENARIOS:
         raise InvalidInputError(
             f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}", field="scenario"
@@ -67,17 +82,8 @@ def run(
         )
     if seed < 0:
         raise InvalidInputError("--seed must be zero or positive", field="seed")
-    out = Path(out)
-    _prepare(out)
-    began = time.perf_counter()
-    if chain == "btc":
-        summary = _run_btc(scenario, out, seed, txs, progress)
-    else:
-        from fundtrail.chains.simulate.evm.economy import run_evm
-
-        summary = run_evm(scenario, out, seed, txs, START_TIME, rpc, progress)
-    summary.seconds = round(time.perf_counter() - began, 2)
-    return summary
+    if rpc is not None and chain != "evm":
+        raise InvalidInputError("--rpc replays EVM scenarios only: add --chain evm", field="rpc")
 
 
 def _prepare(out: Path) -> None:

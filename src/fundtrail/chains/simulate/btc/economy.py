@@ -24,7 +24,6 @@ from fundtrail.chains.simulate.registry import Registry
 from fundtrail.chains.simulate.truth import Tag, Truth, TruthWriter
 
 BOOTSTRAP_BLOCKS = 120  # coinbase-only blocks, so the first coinbases have matured
-MIN_TXS = 400
 # wallet script types of ordinary users: legacy, nested segwit, native segwit, taproot
 _USER_KINDS = (Kind.P2PKH, Kind.P2SH_P2WPKH, Kind.P2WPKH, Kind.P2WPKH, Kind.P2WPKH, Kind.P2TR)
 _USER_KIND_WEIGHTS = (0.12, 0.22, 0.5, 0.5, 0.5, 0.16)
