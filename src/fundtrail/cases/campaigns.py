@@ -1,0 +1,215 @@
+"""The read side of campaigns, and cases: views per reader, open a case, share it.
+
+Views are built here with personal data decrypted only where
+:mod:`fundtrail.cases.access` allows; a campaign the reader may not see is
+answered exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from fundtrail.cases.access import OPERATOR, Viewer, case_orgs, may_see_pii, visible_campaign_ids
+from fundtrail.cases.crypto import PiiCipher
+from fundtrail.cases.intake import AAD_CONTACT, AAD_TEXT, AAD_VICTIM
+from fundtrail.cases.views import CampaignView, CashoutView, ComplaintView
+from fundtrail.errors import NotFoundError, PermissionDeniedError
+from fundtrail.intelstore import audit
+from fundtrail.intelstore.cases import Campaign, CampaignLink, Case, CaseOrg, Complaint
+from fundtrail.intelstore.db import IntelStore
+from fundtrail.intelstore.models import Org
+from fundtrail.intelstore.orgs import orgs_by_names
+
+
+def _cashout(d: dict[str, Any]) -> CashoutView:
+    t = d.get("time")
+    return CashoutView(
+        exchange=d["exchange"], category=d.get("category"),
+        deposit_address=d.get("deposit_address"), address=d.get("address") or "",
+        amount=int(d["amount"]), asset=d["asset"], txid=d.get("txid"),
+        time=datetime.fromisoformat(t.replace("Z", "+00:00")) if t else None,
+        hops=d.get("hops"), chain=d.get("chain", "BTC"),
+    )  # fmt: skip
+
+
+def build_views(
+    s: Session, campaigns: list[Campaign], viewer: Viewer, cipher: PiiCipher | None
+) -> list[CampaignView]:
+    ids = [c.id for c in campaigns]
+    if not ids:
+        return []
+    members: dict[str, list[Complaint]] = defaultdict(list)
+    for row in s.scalars(
+        sa.select(Complaint).where(Complaint.campaign_id.in_(ids)).order_by(Complaint.paid_at)
+    ):
+        members[row.campaign_id or ""].append(row)
+    orgs = {o.id: o.name for o in s.scalars(sa.select(Org))}
+    on_case = case_orgs(s, ids)
+    refs = dict(
+        s.execute(sa.select(Case.campaign_id, Case.reference).where(Case.campaign_id.in_(ids)))
+        .tuples()
+        .all()
+    )
+    link_rows = s.scalars(sa.select(CampaignLink).where(CampaignLink.campaign_id.in_(ids)))
+    key_of = {r.id: r.ref or r.payment_key for rows in members.values() for r in rows}
+    links: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for lk in link_rows:
+        links[lk.campaign_id].append({
+            "a": key_of.get(lk.complaint_a, lk.complaint_a),
+            "b": key_of.get(lk.complaint_b, lk.complaint_b),
+            "reason": lk.reason, "detail": lk.detail,
+        })  # fmt: skip
+    views = []
+    for c in campaigns:
+        rows = members.get(c.id, [])
+        views.append(CampaignView(
+            id=c.id, status=c.status, created=c.created, updated=c.updated,
+            complaints=[_complaint(r, viewer, on_case.get(c.id, set()), cipher, orgs)
+                        for r in rows],
+            links=sorted(links.get(c.id, []), key=lambda d: (d["reason"], d["b"])),
+            cashouts=[_cashout(d) for d in c.cashouts or []],
+            merged_into=c.merged_into, case_reference=refs.get(c.id),
+            trace_params=dict(c.trace_params or {}),
+        ))  # fmt: skip
+    return views
+
+
+def _complaint(
+    r: Complaint,
+    viewer: Viewer,
+    on_case: set[str],
+    cipher: PiiCipher | None,
+    orgs: dict[str, str],
+) -> ComplaintView:
+    visible = cipher is not None and may_see_pii(viewer, r, on_case)
+    view = ComplaintView(
+        id=r.id, ref=r.ref, chain=r.chain, txid=r.txid, vout=None if r.vout < 0 else r.vout,
+        to_address=r.to_address, amount=int(r.amount), asset=r.asset, status=r.status,
+        paid_at=r.paid_at, reported_at=r.reported_at,
+        org=orgs.get(r.org_id or ""), pii_visible=visible, victim_index=r.victim_index,
+    )  # fmt: skip
+    if visible and cipher is not None:
+        view.victim = cipher.open(r.victim_enc, AAD_VICTIM)
+        view.contact = cipher.open(r.contact_enc, AAD_CONTACT)
+        view.description = cipher.open(r.description_enc, AAD_TEXT)
+    return view
+
+
+def _cipher(home: Path | None) -> PiiCipher:
+    return PiiCipher.from_settings(home)
+
+
+def list_campaigns(
+    s: Session,
+    viewer: Viewer = OPERATOR,
+    *,
+    include_merged: bool = False,
+    home: Path | None = None,
+) -> list[CampaignView]:
+    """Campaigns the viewer may see, largest loss first... by complaint count, then id."""
+    q = sa.select(Campaign)
+    if not include_merged:
+        q = q.where(Campaign.status == "active")
+    allowed = visible_campaign_ids(s, viewer)
+    if allowed is not None:
+        q = q.where(Campaign.id.in_(allowed))
+    views = build_views(s, list(s.scalars(q)), viewer, _cipher(home))
+    return sorted(views, key=lambda v: (-len(v.complaints), v.id))
+
+
+def get_campaign(
+    s: Session, campaign_id: str, viewer: Viewer = OPERATOR, *, home: Path | None = None
+) -> CampaignView:
+    """One campaign; a merged id leads to the campaign it merged into."""
+    seen: set[str] = set()
+    cid = campaign_id.strip().upper()
+    row = s.get(Campaign, cid)
+    while row is not None and row.status == "merged" and row.merged_into and cid not in seen:
+        seen.add(cid)
+        cid = row.merged_into
+        row = s.get(Campaign, cid)
+    allowed = visible_campaign_ids(s, viewer)
+    if row is None or (allowed is not None and row.id not in allowed):
+        raise NotFoundError(f"no campaign {campaign_id!r}", field="campaign")
+    return build_views(s, [row], viewer, _cipher(home))[0]
+
+
+def case_reference(campaign_id: str, now: datetime) -> str:
+    return f"FT-{now.year}-{campaign_id.removeprefix('CMP-')}"
+
+
+def open_case(
+    s: Session,
+    campaign_id: str,
+    *,
+    owner: str | None = None,
+    share_with: Iterable[str] = (),
+    actor: Any = "cli",
+    remote: str | None = None,
+) -> Case:
+    """Take a campaign up as a case (idempotent); orgs on it may see victims' data."""
+    campaign = s.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFoundError(f"no campaign {campaign_id!r}", field="campaign")
+    case = s.scalars(sa.select(Case).where(Case.campaign_id == campaign.id)).first()
+    owner_id = orgs_by_names(s, [owner])[0].id if owner else None
+    if case is None:
+        case = Case(
+            reference=case_reference(campaign.id, datetime.now(UTC)),
+            campaign_id=campaign.id,
+            owner_org_id=owner_id,
+        )
+        s.add(case)
+        s.flush()
+        audit.record(
+            s, actor, "case.open", "case", case.reference, {"campaign": campaign.id}, remote
+        )
+    elif owner_id and case.owner_org_id is None:
+        case.owner_org_id = owner_id
+    elif owner_id and case.owner_org_id != owner_id:
+        raise PermissionDeniedError(
+            f"only the organisation leading case {case.reference} may share it"
+        )
+    names = [n for n in share_with if n]
+    if names:
+        have = set(s.scalars(sa.select(CaseOrg.org_id).where(CaseOrg.case_id == case.id)))
+        added = [o for o in orgs_by_names(s, names) if o.id not in have]
+        for org in added:
+            s.add(CaseOrg(case_id=case.id, org_id=org.id))
+        if added:
+            audit.record(
+                s,
+                actor,
+                "case.share",
+                "case",
+                case.reference,
+                {"orgs": [o.name for o in added]},
+                remote,
+            )
+    s.flush()
+    return case
+
+
+def complaint_view(
+    store: IntelStore, complaint_id: str, viewer: Viewer, home: Path | None = None
+) -> dict[str, Any]:
+    """One complaint for its reporter or an org on its case; 404 for anyone else."""
+    with store.session() as s:  # writes the audit row of a personal-data read
+        row = s.get(Complaint, complaint_id)
+        on_case = case_orgs(s, [row.campaign_id]) if row and row.campaign_id else {}
+        members = on_case.get(row.campaign_id or "", set()) if row else set()
+        if row is None or not may_see_pii(viewer, row, members):
+            raise NotFoundError(f"no complaint {complaint_id!r}", field="complaint")
+        orgs = {o.id: o.name for o in s.scalars(sa.select(Org))}
+        view = _complaint(row, viewer, members, _cipher(home), orgs)
+        out = view.to_dict() | {"campaign": row.campaign_id, "status_detail": row.status_detail}
+        if view.pii_visible and not viewer.is_operator:
+            audit.record(s, None, "complaint.read", "complaint", row.id, {"org": viewer.org_name})
+    return out

@@ -1,0 +1,186 @@
+"""`fundtrail campaigns` (list, link) and `fundtrail campaign show|trace|report|share`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from fundtrail.cli.common import JsonOpt, console, emit
+
+campaigns_app = typer.Typer(help="Scam campaigns linked from complaints.")
+campaign_app = typer.Typer(help="One campaign: show, trace, report, share.", no_args_is_help=True)
+OrgOpt = typer.Option(None, "--org", help="Read as this organisation (default: operator, all).")
+MethodOpt = typer.Option("haircut", "--method", help="Taint method: haircut, poison or fifo.")
+HopsOpt = typer.Option(10, "--hops", help="Hop limit of the forward trace.")
+
+
+def _units(amounts: dict[str, int]) -> str:
+    from fundtrail.cases.charts import decimals_of
+    from fundtrail.model.amounts import format_units
+
+    return ", ".join(f"{format_units(v, decimals_of(a))} {a}" for a, v in amounts.items()) or "-"
+
+
+@campaigns_app.callback(invoke_without_command=True)
+def campaigns(ctx: typer.Context, org: str | None = OrgOpt, as_json: bool = JsonOpt) -> None:
+    """List campaigns (id, complaints, victims, total loss, first/last seen, cash-outs)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from fundtrail.cases.service import campaigns_list
+
+    def render(rows: list[dict]) -> None:
+        table = Table(
+            "id",
+            "complaints",
+            "victims",
+            "total loss",
+            "first seen",
+            "last seen",
+            "addresses",
+            "cash-out exchanges",
+        )
+        for r in rows:
+            table.add_row(
+                r["id"],
+                str(r["complaints"]),
+                str(r["victims"]),
+                _units(r["total_loss"]),
+                r["first_seen"] or "",
+                r["last_seen"] or "",
+                str(len(r["addresses"])),
+                ", ".join(sorted({c["exchange"] for c in r["cashouts"]})),
+            )
+        console.print(table)
+
+    emit(campaigns_list(org), as_json, render)
+
+
+@campaigns_app.command("link")
+def link(
+    method: str = MethodOpt,
+    hops: int = HopsOpt,
+    no_trace: bool = typer.Option(False, "--no-trace", help="Link by address and cluster only."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Re-link every confirmed complaint into campaigns (after new complaints or blocks)."""
+    from fundtrail.cases.service import relink
+
+    data = relink(method=method, hops=hops, trace=not no_trace)
+    emit(
+        data,
+        as_json,
+        lambda d: console.print(
+            f"{d['complaints_linked']} complaint(s) in {d['campaigns']} campaign(s); "
+            f"{len(d['created'])} new, {len(d['merged'])} merged"
+            + "".join(f"\n{n}" for n in d["notes"])
+        ),
+    )
+
+
+@campaign_app.command("show")
+def show(campaign_id: str, org: str | None = OrgOpt, as_json: bool = JsonOpt) -> None:
+    """One campaign: totals, payments, why each complaint belongs, cash-outs."""
+    from fundtrail.cases.service import campaign_show
+
+    def render(d: dict) -> None:
+        console.print(
+            f"[bold]{d['id']}[/bold]  {d['complaints']} complaints, {d['victims']} victims, "
+            f"loss {_units(d['total_loss'])}, {d['first_seen']} .. {d['last_seen']}"
+            + (f"  case {d['case_reference']}" if d["case_reference"] else "")
+        )
+        t = Table("complaint", "victim", "paid", "to address", "amount", "asset")
+        for p in d["payments"]:
+            t.add_row(
+                p["ref"] or p["id"][:8],
+                p["victim"] or "",
+                p["paid_at"] or "",
+                p["to_address"],
+                str(p["amount"]),
+                p["asset"],
+            )
+        console.print(t)
+        lt = Table("complaint", "joined via", "reason", "evidence")
+        for lk in d["links"]:
+            lt.add_row(lk["b"], lk["a"], lk["reason"], lk["detail"])
+        console.print(lt)
+
+    emit(campaign_show(campaign_id, org), as_json, render)
+
+
+@campaign_app.command("trace")
+def trace(
+    campaign_id: str,
+    method: str = MethodOpt,
+    hops: int = HopsOpt,
+    org: str | None = OrgOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Forward trace from every victim payment: cash-out points per exchange."""
+    from fundtrail.cases.service import campaign_trace
+
+    def render(d: dict) -> None:
+        console.print(
+            f"campaign [bold]{d['campaign']}[/bold]: loss {_units(d['total_loss'])}, "
+            f"method {d['params']['method']}, {d['params']['hops']} hops"
+        )
+        t = Table("exchange", "deposit address", "amount", "txid", "time")
+        for name, ex in d["exchanges"].items():
+            for dep in ex["deposits"]:
+                t.add_row(
+                    name,
+                    dep["deposit_address"] or dep["address"],
+                    _units({dep["asset"]: dep["amount"]}),
+                    dep["txid"] or "",
+                    dep["time"] or "",
+                )
+        console.print(t)
+
+    emit(campaign_trace(campaign_id, method=method, hops=hops, org=org), as_json, render)
+
+
+@campaign_app.command("report")
+def report(
+    campaign_id: str,
+    out: Path = typer.Option(..., "-o", "--out", help="Folder for the case file."),
+    tlp: str = typer.Option("amber", "--tlp", help="TLP of the report and indicators."),
+    method: str = MethodOpt,
+    hops: int = HopsOpt,
+    org: str | None = OrgOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Write report.html/.pdf, freeze requests per exchange, indicators.stix.json, SHA256SUMS."""
+    from fundtrail.cases.service import campaign_report
+
+    data = campaign_report(campaign_id, out, tlp=tlp, method=method, hops=hops, org=org)
+    emit(
+        data,
+        as_json,
+        lambda d: console.print(
+            f"case {d['case_reference']}: {len(d['files'])} files in {d['out']}\n"
+            + "\n".join(f"  {f}" for f in d["files"])
+        ),
+    )
+
+
+@campaign_app.command("share")
+def share(
+    campaign_id: str,
+    with_: list[str] = typer.Option(..., "--with", help="Organisation to put on the case."),
+    owner: str | None = typer.Option(None, "--owner", help="Organisation leading the case."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Open the campaign's case (if needed) and add organisations to it."""
+    from fundtrail.cases.service import campaign_share
+
+    emit(
+        campaign_share(campaign_id, with_, owner),
+        as_json,
+        lambda d: console.print(f"case {d['case_reference']}: {', '.join(d['orgs'])}"),
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(campaigns_app, name="campaigns")
+    app.add_typer(campaign_app, name="campaign")
