@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "STIX_NAMESPACE",
     "TLP2_MARKINGS",
+    "indicator_for",
     "indicator_stix_id",
     "observable_for",
     "read_stix",
@@ -180,6 +181,11 @@ def indicator_stix_id(rec: IndicatorRecord) -> str:
 def org_identity_id(org: str | None) -> str:
     """The identity of the organisation that shared a record (the hub's if unknown)."""
     return f"identity--{_keyed_v4('org', org)}" if org else IDENTITY_ID
+
+
+def indicator_for(rec: IndicatorRecord, now: datetime | None = None) -> dict[str, Any]:
+    """The STIX indicator of one record (what a TAXII collection serves)."""
+    return _indicator(rec, now or datetime.now(UTC), {"type": _sco_type(rec)})
 
 
 def _indicator_types(category: Category) -> list[str]:

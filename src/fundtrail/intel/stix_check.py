@@ -32,10 +32,14 @@ def _is_custom_sco_v5(obj: dict[str, Any]) -> bool:
         return False
 
 
-def stix_validation_errors(data: dict[str, Any] | list[dict[str, Any]]) -> list[str]:
-    """Findings of ``stix2-validator --strict --enforce-refs`` (empty list: valid).
+def stix_validation_errors(
+    data: dict[str, Any] | list[dict[str, Any]], *, enforce_refs: bool = True
+) -> list[str]:
+    """Findings of ``stix2-validator --strict [--enforce-refs]`` (empty list: valid).
 
-    ``data`` is a bundle, one object, or a list of objects (wrapped in a bundle).
+    ``data`` is a bundle, one object, or a list of objects (wrapped in a bundle). Pass
+    ``enforce_refs=False`` for objects served alone (a TAXII page of indicators refers to
+    marking definitions and identities every client knows or fetches separately).
     """
     try:
         from stix2validator import ValidationOptions, validate_string
@@ -45,7 +49,7 @@ def stix_validation_errors(data: dict[str, Any] | list[dict[str, Any]]) -> list[
         data = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": data}
     objects = data.get("objects", [data]) if data.get("type") == "bundle" else [data]
     waivable = {o.get("id") for o in objects if isinstance(o, dict) and _is_custom_sco_v5(o)}
-    opts = ValidationOptions(strict=True, version="2.1", enforce_refs=True, silent=True)
+    opts = ValidationOptions(strict=True, version="2.1", enforce_refs=enforce_refs, silent=True)
     result = validate_string(json.dumps(data), opts)
     found: list[str] = []
     for err in [*result.errors, *result.warnings]:

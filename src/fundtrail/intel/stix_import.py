@@ -63,11 +63,30 @@ class StixImport:
     skipped: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)  # first few refused values, for people
     stix_ids: dict[int, list[str]] = field(default_factory=dict)  # record index -> source ids
+    failed: dict[str, str] = field(default_factory=dict)  # object id -> why it gave nothing
+    objects: list[tuple[str, str, str | None]] = field(default_factory=list)  # id, type, version
 
-    def skip(self, reason: str, detail: str | None = None) -> None:
+    def skip(self, reason: str, detail: str | None = None, oid: str | None = None) -> None:
         self.skipped[reason] += 1
         if detail and len(self.problems) < _MAX_PROBLEMS:
             self.problems.append(detail)
+        if oid is not None:
+            self.failed.setdefault(oid, detail or reason)
+
+    def outcomes(self) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None, str]]]:
+        """Per input object: (id, version) that were used, (id, version, why) that were not.
+
+        Supporting objects (markings, identities, extension definitions) count as used.
+        """
+        used = {oid for ids in self.stix_ids.values() for oid in ids}
+        ok: list[tuple[str, str | None]] = []
+        bad: list[tuple[str, str | None, str]] = []
+        for oid, kind, version in self.objects:
+            if oid in used or (kind in _CONSUMED and oid not in self.failed):
+                ok.append((oid, version))
+            else:
+                bad.append((oid, version, self.failed.get(oid, f"{kind} objects are not stored")))
+        return ok, bad
 
 
 def load_stix_json(raw: bytes | str) -> Any:
@@ -244,14 +263,14 @@ class _Reader:
         if itype in (IndicatorType.CRYPTO_ADDRESS, IndicatorType.TX):
             chain = chain or self.chains.get(value) or guess_chain(value)
             if chain is None:
-                self.out.skip("value refused", f"{value[:80]!r}: cannot tell its chain")
+                self.out.skip("value refused", f"{value[:80]!r}: cannot tell its chain", obj["id"])
                 return
         try:
             rec = IndicatorRecord.build(
                 itype.value, value, self.default_category.value, chain=chain, tlp=tlp.value
             )
         except FundtrailError as exc:
-            self.out.skip("value refused", f"{itype.value} {value[:80]!r}: {exc}")
+            self.out.skip("value refused", f"{itype.value} {value[:80]!r}: {exc}", obj["id"])
             return
         rec.category = _category(obj, self.default_category)
         key = (rec.type.value, rec.chain, rec.value)
@@ -298,6 +317,10 @@ def parse_stix(
     objs = stix_objects_of(doc)
     markings = marking_table(objs)
     reader = _Reader(TLP.parse(str(default_tlp)), Category.parse(str(default_category)), source)
+    reader.out.objects = [
+        (o["id"], o["type"], o.get("modified") if isinstance(o.get("modified"), str) else None)
+        for o in objs
+    ]
     scos = [(i, o) for i, o in enumerate(objs) if o["type"] in _SCO_TYPES]
     for i, obj in scos:
         _check_with_stix2(obj, i)
@@ -310,7 +333,7 @@ def parse_stix(
             _check_with_stix2(obj, i)
             _read_indicator(reader, obj, markings)
         elif obj["type"] not in _SCO_TYPES and obj["type"] not in _CONSUMED:
-            reader.out.skip(f"{obj['type'][:40]} (not stored)")
+            reader.out.skip(f"{obj['type'][:40]} (not stored)", None, obj["id"])
     if observables:
         for _, obj in scos:
             _read_observable(reader, obj, markings)
@@ -319,19 +342,21 @@ def parse_stix(
 
 def _read_indicator(r: _Reader, obj: dict[str, Any], markings: dict[str, TLP | None]) -> None:
     if obj.get("revoked") is True:
-        r.out.skip("indicator (revoked)")
+        r.out.skip("indicator (revoked)", None, obj["id"])
         return
     if obj.get("pattern_type", "stix") != "stix":
-        r.out.skip(f"indicator ({str(obj.get('pattern_type'))[:20]} pattern)")
+        r.out.skip(f"indicator ({str(obj.get('pattern_type'))[:20]} pattern)", None, obj["id"])
         return
     tlp = tlp_of(obj, markings) or r.default_tlp
     values, conjunctive = pattern_values(str(obj.get("pattern", "")))
     if conjunctive:
-        r.out.skip("indicator (AND/FOLLOWEDBY pattern)")
+        r.out.skip("indicator (AND/FOLLOWEDBY pattern)", None, obj["id"])
         return
     usable = [(t, p, v) for t, p, v in values if (t, p) in _PATHS]
     if not usable:
-        r.out.skip("indicator (no address, domain, URL, e-mail, IP or phone in pattern)")
+        r.out.skip(
+            "indicator (no address, domain, URL, e-mail, IP or phone in pattern)", None, obj["id"]
+        )
         return
     for sco_type, prop, value in usable:
         r.add(_PATHS[(sco_type, prop)], value, obj, tlp, _chain_hint(obj))
@@ -340,7 +365,7 @@ def _read_indicator(r: _Reader, obj: dict[str, Any], markings: dict[str, TLP | N
 def _read_observable(r: _Reader, obj: dict[str, Any], markings: dict[str, TLP | None]) -> None:
     prop = next((p for t, p in _PATHS if t == obj["type"] and isinstance(obj.get(p), str)), None)
     if prop is None:
-        r.out.skip(f"{obj['type']} (no value)")
+        r.out.skip(f"{obj['type']} (no value)", None, obj["id"])
         return
     tlp = tlp_of(obj, markings) or r.default_tlp
     r.add(_PATHS[(obj["type"], prop)], obj[prop], obj, tlp, _chain_hint(obj))

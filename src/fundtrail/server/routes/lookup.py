@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fundtrail.intel.lookup import LookupService
 from fundtrail.intelstore.keys import Principal
 from fundtrail.server.auth import require_principal
-from fundtrail.server.deps import get_store, remote_addr
+from fundtrail.server.deps import remote_addr
 
 router = APIRouter(prefix="/api/v1/lookup", tags=["lookup"])
 
 
-def lookup_service(request: Request) -> LookupService:
-    return LookupService(get_store(request))
+async def lookup_service(request: Request) -> LookupService:
+    return LookupService(request.app.state.store)
 
 
 @router.get(
