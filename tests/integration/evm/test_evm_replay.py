@@ -85,6 +85,19 @@ def test_native_transfers_and_fees_match_the_transactions(
         fee_rows = [t for t in summary["transfers"] if t["kind"] == "fee"]
         assert fee_rows[0]["to"].lower() == "0xa027231f42c80ca4125b5cb962a21cd4f812e88f"  # miner
         assert not [t for t in summary["transfers"] if t["kind"] == "burn"]  # pre-London
+    # no trace_block here, so the 5 ETH proof-of-work rewards come from mainnet's rules
+    rewards = (
+        store.connect()
+        .sql(
+            """SELECT t.block, a.address, t.value::VARCHAR FROM transfers t
+           JOIN addresses a ON a.address_id = t.to_id WHERE kind = 'reward' ORDER BY t.block"""
+        )
+        .fetchall()
+    )
+    assert rewards == [
+        (1755634, "0x61c808d82a3ac53231750dadc13c777b59310bd9", str(5 * 10**18)),
+        (1755635, "0xa027231f42c80ca4125b5cb962a21cd4f812e88f", str(5 * 10**18)),
+    ]
 
 
 def _etl_value_traces(path: Path) -> list[tuple[Any, ...]]:
@@ -217,3 +230,29 @@ def test_wrong_number_of_receipts_is_a_clear_error(
     with pytest.raises(SourceError, match=r"block 483920: .*expected 4 receipts, got 0"):
         ingest_rpc(stub.url, start=483920, stop=483920, confirmations=0, home=home)
     assert ChainStore("ETH", home).is_empty()
+
+
+def test_uncle_rewards_fetch_uncle_headers(stub_node: Any, evm_data: Path) -> None:
+    """Block 508110 over RPC without trace_block: the uncle's header is asked for (the
+    answer here is made up: 508108, the number parity's 3.75 ETH uncle reward implies)."""
+    from fundtrail.chains.evm.records import BlockRecord
+
+    miner = "0x2a65aca4d5fc5b5c859090a6c34d164135398226"
+    stub = stub_node(evm_data / "rpc" / "blocks_1755634_1755635")  # has mainnet's genesis
+    asked: list[list[Any]] = []
+
+    def uncle(method: str, params: list[Any]) -> Any:
+        if method == "eth_getUncleByBlockNumberAndIndex":
+            asked.append(params)
+            return {"result": {"number": hex(508108), "miner": miner}}
+        return None
+
+    stub.override = uncle
+    block = BlockRecord(508110, "0x" + "00" * 32, "0x" + "00" * 32, 0, miner, None, 0, uncles=1)
+    with RpcClient(stub.url) as client:
+        RpcSource(client, tracer="none")._rewards([block])
+    assert asked == [[hex(508110), "0x0"]]
+    expected = evm_data / "traces/parity/blocks_508110_508110/expected_traces.json"
+    parity = [json.loads(x) for x in expected.read_text().splitlines()]
+    want = sorted((t["to_address"], t["value"]) for t in parity if t["trace_type"] == "reward")
+    assert sorted((m.receiver, m.value) for m in block.moves) == want

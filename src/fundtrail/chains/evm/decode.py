@@ -79,6 +79,10 @@ def decode_block(raw: Any) -> BlockRecord:
         base_fee=opt_qty(b.get("baseFeePerGas"), "block.baseFeePerGas"),
         gas_used=qty(b.get("gasUsed"), "block.gasUsed"),
     )
+    uncles = b.get("uncles") or []
+    if not isinstance(uncles, list):
+        raise DecodeError("block.uncles is not a list")
+    block.uncles = len(uncles)
     txs = b.get("transactions")
     if not isinstance(txs, list):
         raise DecodeError("block.transactions is not a list")

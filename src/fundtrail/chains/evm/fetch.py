@@ -19,6 +19,7 @@ from typing import Any
 
 from fundtrail.chains.evm import decode
 from fundtrail.chains.evm.records import GENESIS, BlockRecord, Move
+from fundtrail.chains.evm.rewards import MAINNET_GENESIS, base_reward, reward_moves
 from fundtrail.chains.evm.rows import AssetInfo
 from fundtrail.chains.evm.rpc import RpcClient, RpcError
 from fundtrail.errors import SourceError
@@ -35,6 +36,7 @@ class RpcSource:
         self.client = client
         self.receipts_mode: str | None = None  # "block" | "tx"
         self.tracer: str | None = tracer  # one of TRACERS once known
+        self.mainnet: bool | None = None  # PoW rewards are computed on mainnet only
 
     def head(self) -> int:
         raw = self.client.call("eth_blockNumber")
@@ -74,6 +76,8 @@ class RpcSource:
             blocks.append(block)
         self._receipts(blocks)
         self._traces(blocks)
+        if self.tracer != "parity":  # trace_block reports rewards itself
+            self._rewards(blocks)
         return blocks
 
     # ---- receipts -------------------------------------------------------------------
@@ -132,6 +136,32 @@ class RpcSource:
                 b.moves.extend(_at(b.number, lambda b=b, a=a, fn=fn: fn(b, a)))
             return
         self.tracer = "none"
+
+    # ---- proof-of-work rewards (mainnet, when the node does not report them) -----------
+    def _rewards(self, blocks: list[BlockRecord]) -> None:
+        todo = [b for b in blocks if base_reward(b.number)]
+        if not todo:
+            return
+        if self.mainnet is None:
+            try:
+                genesis = self.client.call("eth_getBlockByNumber", "0x0", False)
+                self.mainnet = isinstance(genesis, dict) and genesis.get("hash") == MAINNET_GENESIS
+            except SourceError:
+                self.mainnet = False
+        if not self.mainnet:
+            return
+        calls = [("eth_getUncleByBlockNumberAndIndex", [hex(b.number), hex(i)])
+                 for b in todo for i in range(b.uncles)]  # fmt: skip
+        answers = iter(self.client.batch(calls))
+        for b in todo:
+            uncles = []
+            for i in range(b.uncles):
+                u = next(answers)
+                uncles.append(_at(b.number, lambda u=u, i=i: (
+                    decode.qty(u.get("number"), f"uncle {i} number"),
+                    decode.address(u.get("miner"), f"uncle {i} miner"),
+                )))  # fmt: skip
+            b.moves.extend(reward_moves(b, uncles))
 
     # ---- token metadata and genesis balances ------------------------------------------
     def token_info(self, contracts: Sequence[str]) -> list[AssetInfo]:

@@ -72,6 +72,7 @@ class BlockRecord:
     gas_used: int
     txs: list[TxRecord] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
+    uncles: int = 0  # how many uncle (ommer) headers the block includes
 
     def token_contracts(self) -> set[str]:
         return {m.contract for m in self.moves if m.contract is not None}

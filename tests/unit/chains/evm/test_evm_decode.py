@@ -134,3 +134,33 @@ def test_pre_byzantium_failure_is_read_from_the_top_trace(style: str) -> None:
     moves = calltracer_moves(block, answer) if style == "geth" else parity_moves(block, answer)
     assert [tx.status for tx in txs] == [0, 1]
     assert [m.kind for m in moves] == ([] if style == "geth" else ["reward"])
+
+
+def test_mainnet_rewards_equal_what_trace_block_reported() -> None:
+    """Block 508110 (one uncle): parity reported 5.15625 ETH to the miner and 3.75 ETH for
+    the uncle; the uncle's header is not in the fixtures, 508108 is the uncle number that
+    the 3.75 ETH implies (two blocks back)."""
+    from fundtrail.chains.evm.rewards import base_reward, reward_moves
+
+    miner = "0x2a65aca4d5fc5b5c859090a6c34d164135398226"
+    block = BlockRecord(508110, "0x" + "00" * 32, "0x" + "00" * 32, 0, miner, None, 0, uncles=1)
+    moves = reward_moves(block, [(508108, miner)])
+    assert [(m.receiver, m.value) for m in moves] == [
+        (miner, 5_156_250_000_000_000_000),
+        (miner, 3_750_000_000_000_000_000),
+    ]
+    expected = [
+        json.loads(x)
+        for x in (DATA / "traces/parity/blocks_508110_508110/expected_traces.json")
+        .read_text()
+        .splitlines()
+    ]
+    parity = sorted(t["value"] for t in expected if t["trace_type"] == "reward")
+    assert sorted(m.value for m in moves) == parity
+    assert [base_reward(n) for n in (0, 4_370_000, 7_280_000, 15_537_393, 15_537_394)] == [
+        5 * 10**18,
+        3 * 10**18,
+        2 * 10**18,
+        2 * 10**18,
+        0,
+    ]
