@@ -72,6 +72,7 @@ class BitcoinSim:
             self.users.append(User(ent, Wallet(ent, _USER_KINDS[d.weighted(kind_cum)])))
         self.makers = [u.wallet for u in self.users[: max(10, len(self.users) // 20)]]
 
+        self.cj_rate = 1.0
         self.blocks_total = max(100, min(txs // 10, 1000 + txs // 1000))
         self.crimes: list[InvestmentScam | Ransomware] = []
         b = self.blocks_total
@@ -106,6 +107,8 @@ class BitcoinSim:
         while led.stats.txs < self.target:
             left = self.target - led.stats.txs
             per_block = left / max(1, remaining_blocks)
+            # CoinJoins are ~1-3% of mainnet txs: rarer rounds in small blocks
+            self.cj_rate = max(0.15, min(1.0, per_block / 200))
             want = min(left - 1, self.draws.poisson(max(0.0, per_block - 1)))
             led.begin_block()
             self._services()
@@ -132,7 +135,7 @@ class BitcoinSim:
         led, d = self.ledger, self.draws
         for pool in self.pools:
             pool.mature(led.height)
-            if pool.wallet.balance > 5 * COIN and d.chance(0.3):
+            if pool.wallet.balance > 5 * COIN and d.chance(0.4 * self.cj_rate):
                 self._pool_payout(pool)
         for ex in self.exchanges:
             ex.step()
@@ -144,7 +147,7 @@ class BitcoinSim:
         """Fan-out to miners: their wallets and, often, their exchange deposit addresses."""
         led, d = self.ledger, self.draws
         budget = pool.wallet.balance * 9 // 10
-        n = d.between(15, 80)
+        n = d.between(10, 50)
         weights = [d.pareto(1.3, 1.0) for _ in range(n)]
         scale = budget / sum(weights)
         outs: list[Out] = []
@@ -167,20 +170,20 @@ class BitcoinSim:
             led.pay(pool.wallet, outs, change_addr=pool.addr, max_inputs=200)
 
     def _coinjoin_rounds(self) -> None:
-        cj, d = self.coinjoins, self.draws
-        if d.chance(0.04) or (cj.waiting["wasabi1"] and d.chance(0.3)):
+        cj, d, f = self.coinjoins, self.draws, self.cj_rate
+        if d.chance(0.04 * f) or (cj.waiting["wasabi1"] and d.chance(0.3)):
             self._record_cj(cj.wasabi1(self.users))
-        if d.chance(0.03):
+        if d.chance(0.03 * f):
             self._record_cj(cj.wasabi2(self.users))
-        if d.chance(0.15):
+        if d.chance(0.15 * f):
             u = self._user(2 * COIN // 10)
             if u is not None:
                 pools = [p for p in WHIRLPOOL_POOLS if p * 2 < u.wallet.balance]
                 cj.tx0(u.wallet, pools[-1] if d.chance(0.5) else d.pick(pools))
         for pool in WHIRLPOOL_POOLS:
-            if d.chance(0.3):
+            if d.chance(0.3 * f):
                 self._record_cj(cj.whirlpool(pool))
-        if d.chance(0.03):
+        if d.chance(0.03 * f):
             taker = self._user(COIN // 20)
             if taker is not None:
                 amount = d.amount(COIN // 50, 1.0, 100_000, taker.wallet.balance // 2)
