@@ -124,9 +124,10 @@ class RpcSource:
             else:
                 calls = [("trace_block", [hex(b.number)]) for b in todo]
             answers = self.client.batch(calls, allow_errors=True)
-            if self.tracer is None and any(
-                isinstance(a, RpcError) and a.method_missing for a in answers
-            ):
+            if any(isinstance(a, RpcError) and a.method_missing for a in answers):
+                if self.tracer is not None:  # remembered from another node: probe again
+                    self.tracer = None
+                    return self._traces(blocks)
                 continue  # the node lacks this family: try the next one
             self.tracer = mode
             for b, a in zip(todo, answers, strict=True):

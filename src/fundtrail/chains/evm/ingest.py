@@ -203,22 +203,8 @@ def ingest_rpc(
                     ahead.prepare(
                         list(range(numbers[-1] + 1, min(numbers[-1] + 1 + batch_blocks, last + 1)))
                     )
-                builder = RowBuilder(b.book, b.assets)
-                new = [c for c in sorted({c for x in blocks for c in x.token_contracts()})
-                       if not b.assets.known(c)]  # fmt: skip
-                for info in ahead.timed(source.token_info, new) if new else []:
-                    b.assets.add(info)
-                fresh = b.new_addresses(blocks) if genesis == "balances" else []
-                if blocks[0].number == 0:
-                    genesis_time = blocks[0].time
-                for blk in blocks:
-                    builder.add(blk)
-                if fresh:
-                    moves = ahead.timed(source.genesis_moves, fresh)
-                    builder.add_genesis(moves, blocks[0].number, genesis_time)
-                meta = {"evm_tracer": source.tracer, "evm_genesis": genesis, "evm_source": "rpc",
-                        "evm_genesis_time": genesis_time}  # fmt: skip
-                b.commit(blocks, builder, meta)
+                genesis_time = blocks[0].time if blocks[0].number == 0 else genesis_time
+                _store_rpc_batch(b, source, ahead, blocks, genesis, genesis_time)
                 n = numbers[-1] + 1
                 if on_progress:
                     on_progress(n - first, last - first + 1)
@@ -235,6 +221,31 @@ def ingest_rpc(
             rpc.close()
         report.seconds = time.perf_counter() - started
     return report
+
+
+def _store_rpc_batch(
+    b: _Batcher,
+    source: RpcSource,
+    ahead: _Prefetch,
+    blocks: list[BlockRecord],
+    genesis: str,
+    genesis_time: int,
+) -> None:
+    """Token metadata and genesis balances for what is new, then one atomic commit."""
+    builder = RowBuilder(b.book, b.assets)
+    new = sorted({c for x in blocks for c in x.token_contracts()} - b.assets.known_set())
+    for info in ahead.timed(source.token_info, new) if new else []:
+        b.assets.add(info)
+    fresh = b.new_addresses(blocks) if genesis == "balances" else []
+    for blk in blocks:
+        builder.add(blk)
+    if fresh:
+        builder.add_genesis(
+            ahead.timed(source.genesis_moves, fresh), blocks[0].number, genesis_time
+        )
+    meta = {"evm_tracer": source.tracer, "evm_genesis": genesis, "evm_source": "rpc",
+            "evm_genesis_time": genesis_time}  # fmt: skip
+    b.commit(blocks, builder, meta)
 
 
 class _Prefetch:

@@ -55,6 +55,9 @@ class AssetBook:
     def known(self, contract: str) -> bool:
         return contract in self._ids
 
+    def known_set(self) -> set[str]:
+        return set(self._ids)
+
     def add(self, info: AssetInfo) -> int:
         found = self._ids.get(info.contract)
         if found is not None:
