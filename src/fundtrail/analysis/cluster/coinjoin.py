@@ -11,8 +11,10 @@ Shapes (values in satoshi):
 - ``whirlpool`` (Samourai): exactly 5 inputs and 5 outputs, every output one of the fixed
   pool sizes 0.001 / 0.01 / 0.05 / 0.5 BTC, every input at least the pool size and at most
   a mining fee above it.
-- ``wasabi2`` (WabiSabi): 20 or more inputs, at least half the outputs in Wasabi's
-  standard denominations (powers of 2 and 3, 1-2-5 series) and several equal-value groups.
+- ``wasabi2`` (WabiSabi): at least half the outputs in Wasabi's standard denominations
+  (powers of 2 and 3, 1-2-5 series), 5 or more input addresses, and either 20 or more
+  inputs with two equal-value groups or 10 or more outputs with three; or, whatever the
+  denominations, 10+ input addresses and 20+ outputs in five or more equal-value groups.
   (ZeroLink wins over it when there are at most four equal-value groups.)
 - ``wasabi1`` (ZeroLink): 10 or more equal outputs near the 0.1 BTC base denomination
   (or its doublings), at least as many inputs.
@@ -113,13 +115,13 @@ def classify(f: dict[str, np.ndarray]) -> np.ndarray:
         & (f["min_in"] >= v)
         & (f["max_in"] <= v + WHIRLPOOL_MAX_FEE)
     )
+    groups = f["n_groups"]
     wasabi2 = (
-        (n_in >= MIN_WASABI2_INPUTS)
-        & (n_in_addr >= MIN_WASABI2_INPUTS // 2)
+        (n_in_addr >= 5)
         & (f["n_std"] * 2 >= n_out)
-        & (f["n_groups"] >= 2)
         & (k >= 2)
-    )
+        & (((n_in >= MIN_WASABI2_INPUTS) & (groups >= 2)) | ((groups >= 3) & (n_out >= 10)))
+    ) | ((n_in_addr >= 10) & (groups >= 5) & (n_out >= 20))  # many denominations, any set
     ratio = np.where(v > 0, v / WASABI1_BASE, 0.0)
     level = np.exp2(np.round(np.log2(np.where(ratio > 0, ratio, 1.0))))
     near_level = (ratio > 0) & (np.abs(ratio / level - 1.0) <= 0.15) & (level <= 8)

@@ -8,8 +8,10 @@ kept as the answer to ``cluster why``.
   transaction are spent by one wallet. Skips CoinJoins (see ``coinjoin``).
 - ``change_address`` (Meiklejohn et al. 2013; Nick 2015 "optimal change"): the one output
   that is a fresh address, of the inputs' script type, with a non-round amount, smaller
-  than every input; never where change already goes back to an input address (then
-  the fresh output is the payment). Off by default: it is the heuristic that errs most.
+  than every input; only where *every* output is a fresh address (Meiklejohn's guard: a
+  reused output, an input address or an older one of the wallet, may well be the change,
+  and then the fresh output is the payment). Off by default: it is the heuristic that
+  errs most.
 - ``deposit_address`` (Victor 2020, account chains): an address that forwards (almost)
   all it receives, within a short window, to one exchange hot wallet is that exchange's
   deposit address. It joins the exchange; the customers who paid into it are recorded as
@@ -115,8 +117,7 @@ WITH txin AS (
             AND o.value % {round_unit} <> 0
             AND o.value < t.min_in
            ) AS ok,
-           EXISTS (SELECT 1 FROM inputs i2
-                   WHERE i2.tx_id = o.tx_id AND i2.address_id = o.address_id) AS self_change
+           f.first_tx < o.tx_id AS reused
     FROM outputs o
     JOIN txin t ON t.tx_id = o.tx_id
     JOIN first_out f ON f.address_id = o.address_id
@@ -127,7 +128,7 @@ WITH txin AS (
 )
 SELECT tx_id, any_value(rep) AS rep, any_value(address_id) FILTER (WHERE ok) AS change
 FROM cand GROUP BY tx_id
-HAVING count(*) FILTER (WHERE ok) = 1 AND NOT bool_or(self_change)
+HAVING count(*) FILTER (WHERE ok) = 1 AND NOT bool_or(reused)
 ORDER BY tx_id
 """
 
