@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -44,6 +45,10 @@ class StubNode:
         self.http_status: list[int] = []  # statuses to answer with before the real answer
         self.requests: list[tuple[str, list[Any]]] = []
         self.batch_limit: int | None = None  # refuse bigger batches with one error object
+        self.delay = 0.0  # seconds each HTTP request takes
+        self.in_flight = 0
+        self.max_in_flight = 0
+        lock = threading.Lock()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,6 +56,17 @@ class StubNode:
                 pass
 
             def do_POST(self) -> None:
+                with lock:
+                    stub.in_flight += 1
+                    stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
+                try:
+                    time.sleep(stub.delay)
+                    self._post()
+                finally:
+                    with lock:
+                        stub.in_flight -= 1
+
+            def _post(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 if stub.http_status:
                     code = stub.http_status.pop(0)

@@ -70,3 +70,12 @@ def test_unreachable_node_is_a_clear_error() -> None:
         client.call("eth_blockNumber")
     with pytest.raises(SourceError, match="must start with http"):
         RpcClient("ftp://example")
+
+
+def test_concurrency_is_bounded(stub_node: Any, evm_data: Path) -> None:
+    stub = stub_node(evm_data / "rpc" / "block_483920")
+    stub.delay = 0.05
+    with RpcClient(stub.url, batch_size=1, concurrency=3) as client:
+        results = client.batch([("eth_getBlockByNumber", ["0x76250", True])] * 12)
+    assert len(results) == 12 and client.http_requests == 12
+    assert 1 < stub.max_in_flight <= 3

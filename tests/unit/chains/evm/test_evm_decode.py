@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fundtrail.chains.evm.decode import (
     DecodeError,
@@ -164,3 +166,18 @@ def test_mainnet_rewards_equal_what_trace_block_reported() -> None:
         2 * 10**18,
         0,
     ]
+
+
+@given(
+    st.binary(min_size=20, max_size=20),
+    st.binary(min_size=20, max_size=20),
+    st.integers(min_value=0, max_value=2**256 - 1),
+)
+def test_indexed_and_data_only_transfers_decode_the_same(frm: bytes, to: bytes, value: int) -> None:
+    standard = _log([TRANSFER_TOPIC, _word(frm.hex()), _word(to.hex())], _word(f"{value:x}"))
+    data_only = _log([TRANSFER_TOPIC], "0x" + frm.hex().rjust(64, "0") + to.hex().rjust(64, "0")
+                     + f"{value:x}".rjust(64, "0"))  # fmt: skip
+    a, b = token_transfer(standard), token_transfer(data_only)
+    assert a is not None and b is not None
+    assert (a.sender, a.receiver, a.value) == (b.sender, b.receiver, b.value)
+    assert (a.sender, a.receiver, a.value) == ("0x" + frm.hex(), "0x" + to.hex(), value)
