@@ -69,12 +69,31 @@ def freeze_payload(
     }
 
 
+def freezable(view: CampaignView, min_share: float) -> dict[str, list[CashoutView]]:
+    """Cash-outs per exchange worth a freeze: at least ``min_share`` of the campaign's loss
+    in that asset. Haircut taint spreads thin; a deposit that received a sliver of it
+    is listed in the report, not put before an exchange as a customer to freeze."""
+    loss = view.total_loss
+    out: dict[str, list[CashoutView]] = {}
+    for exchange, rows in view.cashouts_by_exchange().items():
+        keep = [r for r in rows if r.amount > 0 and r.amount >= min_share * loss.get(r.asset, 0)]
+        if keep:
+            out[exchange] = keep
+    return out
+
+
 def write_freeze_requests(
-    view: CampaignView, out: Path, *, reference: str, requester: str, now: datetime
+    view: CampaignView,
+    out: Path,
+    *,
+    reference: str,
+    requester: str,
+    now: datetime,
+    min_share: float = 0.0,
 ) -> list[Path]:
     """freeze-request-<exchange>.json, .csv and .pdf for every exchange that received funds."""
     written: list[Path] = []
-    for exchange, rows in view.cashouts_by_exchange().items():
+    for exchange, rows in freezable(view, min_share).items():
         payload = freeze_payload(
             view, exchange, rows, reference=reference, requester=requester, now=now
         )

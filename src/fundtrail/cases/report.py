@@ -19,7 +19,7 @@ from typing import Any
 
 from fundtrail import __version__
 from fundtrail.cases.charts import decimals_of, flow_png, timeline_png
-from fundtrail.cases.freeze import write_freeze_requests
+from fundtrail.cases.freeze import freezable, write_freeze_requests
 from fundtrail.cases.render import render_html, write_pdf
 from fundtrail.cases.stixout import campaign_bundle
 from fundtrail.cases.views import CampaignView, _iso
@@ -37,6 +37,7 @@ class ReportOptions:
     pii_note: str = "all (workspace operator)"
     methods: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    freeze_min_share: float = 0.0025  # of the campaign's loss, per asset
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -70,7 +71,12 @@ def write_report(
         flow_note = "Summary drawing: collection addresses to the exchanges that received funds."
     written += [timeline, flow_path]
     written += write_freeze_requests(
-        view, out, reference=opts.reference, requester=opts.requester, now=opts.now
+        view,
+        out,
+        reference=opts.reference,
+        requester=opts.requester,
+        now=opts.now,
+        min_share=opts.freeze_min_share,
     )
     stix = out / "indicators.stix.json"
     bundle = campaign_bundle(view, tlp=opts.tlp, now=opts.now, reference=opts.reference)
@@ -92,6 +98,14 @@ def write_report(
         "flow_b64": base64.b64encode(flow_path.read_bytes()).decode(),
         "flow_note": flow_note,
         "methods": opts.methods,
+        "freeze_note": f"Freeze requests list deposits that received at least "
+        f"{opts.freeze_min_share:.2%} of the campaign's loss; smaller haircut shares are "
+        "listed here only.",
+        "frozen": {
+            (c.deposit_address, c.txid)
+            for rows in freezable(view, opts.freeze_min_share).values()
+            for c in rows
+        },
         "provenance": {"chains": [], "tag_sources": [], **opts.provenance},
         "hashes": [(p.name, sha256_file(p)) for p in written],
     }

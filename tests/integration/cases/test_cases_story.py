@@ -1,0 +1,118 @@
+"""From complaints to a case on simulator ground truth (the `mixed` scenario)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+from conftest import World
+from fundtrail.cases.campaigns import get_campaign, list_campaigns
+from fundtrail.cases.casefile import trace_campaign, write_campaign_report
+from fundtrail.cases.freeze import freezable
+from fundtrail.cases.intake import import_complaints
+from fundtrail.cases.relink import link_campaigns
+from fundtrail.cases.report import ReportOptions
+from fundtrail.cases.views import CampaignView
+from fundtrail.intelstore.db import IntelStore, open_store
+
+
+def _campaigns(store: IntelStore) -> list[CampaignView]:
+    with store.read_session() as s:
+        return list_campaigns(s)
+
+
+def _true_kinds(world: World, view: CampaignView) -> Counter[str]:
+    truth = world.campaign_of()
+    return Counter(truth[c.ref or ""] for c in view.complaints)
+
+
+def test_scam_victims_form_one_campaign_with_exact_loss(world: World, ws: Path) -> None:
+    store = open_store()
+    rep = import_complaints(world.complaints_csv, store=store)
+    assert rep.imported == len(world.rows()) and rep.errors == []
+    link_campaigns(store)
+    views = _campaigns(store)
+    scam = world.truth_campaign("investment-scam")
+    holding = [v for v in views if _true_kinds(world, v)[scam["id"]]]
+    assert len(holding) == 1, "the scam's complaints are split"
+    (camp,) = holding
+    assert _true_kinds(world, camp) == Counter({scam["id"]: len(scam["complaint_ids"])})
+    assert camp.total_loss == scam["total_loss"]
+    assert camp.victims == scam["victims"]
+    assert set(camp.addresses) == set(scam["collection_addresses"])
+    for v in views:  # no campaign mixes two true campaigns
+        assert len(_true_kinds(world, v)) == 1, _true_kinds(world, v)
+    store.close()
+
+
+def test_relinking_keeps_ids_and_grows_campaigns(world: World, ws: Path, tmp_path: Path) -> None:
+    rows = (world.complaints_csv).read_text().splitlines()
+    first, rest = tmp_path / "first.csv", tmp_path / "rest.csv"
+    first.write_text("\n".join(rows[: len(rows) // 2]) + "\n")
+    rest.write_text("\n".join([rows[0], *rows[len(rows) // 2 :]]) + "\n")
+    store = open_store()
+    import_complaints(first, store=store)
+    link_campaigns(store)
+    before = {v.id: {c.id for c in v.complaints} for v in _campaigns(store)}
+    again = link_campaigns(store)
+    assert again.created == [] and again.merged == {}
+    assert {v.id: {c.id for c in v.complaints} for v in _campaigns(store)} == before
+    import_complaints(rest, store=store)
+    link_campaigns(store)
+    after = {v.id: {c.id for c in v.complaints} for v in _campaigns(store)}
+    for cid, members in before.items():  # every old campaign lives on (or merged into one)
+        with store.read_session() as s:
+            grown = get_campaign(s, cid)
+        assert members <= {c.id for c in grown.complaints}
+    assert sum(len(m) for m in after.values()) == len(rows) - 1
+    store.close()
+
+
+def test_cashouts_match_truth_and_case_file_is_complete(world: World, ws: Path) -> None:
+    store = open_store()
+    import_complaints(world.complaints_csv, store=store)
+    link_campaigns(store)
+    scam = world.truth_campaign("investment-scam")
+    (camp,) = [v for v in _campaigns(store) if _true_kinds(world, v)[scam["id"]]]
+    traced = trace_campaign(store, camp.id)
+    truth_out = [c for c in world.truth["cashouts"] if c["campaign"] == scam["id"]]
+    true_exchanges = {c["exchange_name"] for c in truth_out}
+    true_deposits = {c["deposit_address"] for c in truth_out}
+    found = traced.view.cashouts
+    assert found, "no cash-out found"
+    traced_total = sum(c.amount for c in found)
+    assert true_exchanges <= {c.exchange for c in found}
+    at_true = sum(c.amount for c in found if c.exchange in true_exchanges)
+    assert at_true >= 0.9 * traced_total  # haircut spills a little elsewhere, no more
+    found_deposits = {c.deposit_address for c in found}
+    assert len(true_deposits & found_deposits) >= 0.75 * len(true_deposits)
+    data = traced.to_dict()
+    assert set(data["exchanges"]) == {c.exchange for c in found}
+    frozen = freezable(traced.view, ReportOptions(reference="").freeze_min_share)
+    frozen_rows = [c for rows in frozen.values() for c in rows]
+    on_true = sum(c.amount for c in frozen_rows if c.deposit_address in true_deposits)
+    assert on_true >= 0.75 * sum(c.amount for c in frozen_rows)  # measured: ~0.8
+
+    out = ws / "case"
+    files = write_campaign_report(store, camp.id, out, tlp="amber")
+    names = {p.name for p in files}
+    assert {"report.html", "report.pdf", "indicators.stix.json", "SHA256SUMS"} <= names
+    for ex in frozen:
+        slug = [n for n in names if n.startswith("freeze-request-") and n.endswith(".json")]
+        assert slug
+        assert any(json.loads((out / n).read_text())["exchange"] == ex for n in slug)
+    freeze_total = sum(
+        d["amount"]
+        for n in names
+        if n.startswith("freeze-request-") and n.endswith(".json")
+        for d in json.loads((out / n).read_text())["deposits"]
+    )
+    assert freeze_total == sum(c.amount for rows in frozen.values() for c in rows)
+    assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=out).returncode == 0
+    subprocess.run(["pdftoppm", "-png", "-r", "30", "report.pdf", "pg"], cwd=out, check=True)
+    assert len(list(out.glob("pg-*.png"))) >= 2
+    html = (out / "report.html").read_text()
+    assert camp.id in html and "Data provenance" in html
+    store.close()
