@@ -99,11 +99,14 @@ def _filtered(org_id: str, query: IndicatorQuery) -> sa.Select[Any]:
     return stmt
 
 
+_GET = sa.select(Indicator).where(
+    Indicator.id == sa.bindparam("iid"), visible_to(sa.bindparam("viewer"))
+)  # built once: single lookups are the hot path
+
+
 def get_visible(s: Session, org_id: str, indicator_id: str) -> Indicator:
     """The indicator if ``org_id`` may see it; a hidden one is 'not found' like a missing one."""
-    row = s.scalars(
-        sa.select(Indicator).where(Indicator.id == indicator_id, visible_to(org_id))
-    ).first()
+    row = s.scalars(_GET, {"iid": indicator_id, "viewer": org_id}).first()
     if row is None:
         raise NotFoundError(f"no indicator {indicator_id!r}", field="id")
     return row

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from fundtrail.errors import AuthenticationError, InvalidInputError, NotFoundError
 from fundtrail.intelstore import audit
 from fundtrail.intelstore.base import utcnow
-from fundtrail.intelstore.models import ROLES, ApiKey
+from fundtrail.intelstore.models import ROLES, ApiKey, Org
 from fundtrail.intelstore.orgs import get_org_by_name
 
+revocations = 0  # bumped by revoke_key in this process
 _KEY = re.compile(r"^ft_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$")
 
 
@@ -34,6 +35,7 @@ class Principal:
     org_name: str
     role: str
     key_id: str
+    key_expires: datetime | None = None
 
     def has_role(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -123,6 +125,8 @@ def revoke_key(s: Session, key_or_prefix: str, *, actor: str = "cli") -> ApiKey:
     if row is None:
         raise NotFoundError(f"no API key {key_or_prefix!r}", field="key")
     if row.revoked is None:
+        global revocations
+        revocations += 1  # tells in-process key caches to forget what they hold
         row.revoked = utcnow()
         audit.record(s, actor, "key.revoke", "api_key", row.id, {"prefix": row.prefix})
     return row
@@ -136,9 +140,27 @@ def list_keys(s: Session, org_name: str | None = None) -> list[ApiKey]:
 
 
 def authenticate(s: Session, key: str, now: datetime | None = None) -> Principal:
-    """The principal behind ``key``; one vague message for every way a key is bad."""
+    """The principal behind ``key``; one vague message for every way a key is bad.
+
+    One indexed lookup by prefix, then a constant-time hash comparison (on every request,
+    so revocation takes effect at once).
+    """
     m = _KEY.match(key.strip())
-    row = s.scalars(sa.select(ApiKey).where(ApiKey.prefix == m.group(1))).first() if m else None
+    row = None
+    if m:
+        row = s.execute(
+            sa.select(
+                ApiKey.id,
+                ApiKey.key_sha256,
+                ApiKey.org_id,
+                ApiKey.role,
+                ApiKey.expires,
+                ApiKey.revoked,
+                Org.name,
+            )
+            .join(Org, Org.id == ApiKey.org_id)
+            .where(ApiKey.prefix == m.group(1))
+        ).first()
     if row is None or not hmac.compare_digest(row.key_sha256, _sha(key.strip())):
         raise AuthenticationError("invalid API key")
     now = now or utcnow()
@@ -146,7 +168,9 @@ def authenticate(s: Session, key: str, now: datetime | None = None) -> Principal
         raise AuthenticationError("API key revoked")
     if row.expires is not None and row.expires <= now:
         raise AuthenticationError("API key expired")
-    return Principal(org_id=row.org_id, org_name=row.org.name, role=row.role, key_id=row.id)
+    return Principal(
+        org_id=row.org_id, org_name=row.name, role=row.role, key_id=row.id, key_expires=row.expires
+    )
 
 
 def org_principal(s: Session, org_name: str, role: str = "admin") -> Principal:

@@ -88,8 +88,8 @@ class Indicator(Base):
     modified: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     org: Mapped[Org] = relationship(lazy="joined")
-    shares: Mapped[list[IndicatorShare]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
+    shares: Mapped[list[IndicatorShare]] = relationship(  # loaded only for the owner's eyes
+        cascade="all, delete-orphan", passive_deletes=True, lazy="select"
     )
 
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from fundtrail.intelstore.models import Indicator, IndicatorShare
 from fundtrail.model.tlp import TLP
 
+Viewer = str | BindParameter[str]
 _EVERYONE = (TLP.CLEAR.value, TLP.GREEN.value)
 _LISTED = (TLP.AMBER.value, TLP.RED.value)
 
 
 def tlp_visible(
-    org_id: str, *, owner: Any, tlp: Any, shared_with: ColumnElement[bool]
+    org_id: Viewer, *, owner: Any, tlp: Any, shared_with: ColumnElement[bool]
 ) -> ColumnElement[bool]:
     """Owner sees all; CLEAR/GREEN everyone; AMBER/RED listed orgs; AMBER+STRICT owner only.
 
@@ -34,8 +35,11 @@ def tlp_visible(
     )
 
 
-def visible_to(org_id: str) -> ColumnElement[bool]:
-    """WHERE clause: the indicators ``org_id`` may see."""
+def visible_to(org_id: Viewer) -> ColumnElement[bool]:
+    """WHERE clause: the indicators ``org_id`` may see.
+
+    ``org_id`` may be a ``sa.bindparam`` so a hot query is built once and reused.
+    """
     listed = (
         sa.select(IndicatorShare.indicator_id)
         .where(IndicatorShare.indicator_id == Indicator.id, IndicatorShare.org_id == org_id)

@@ -12,6 +12,7 @@ import pkgutil
 from fastapi import APIRouter, FastAPI
 
 from fundtrail import __version__
+from fundtrail.errors import FundtrailError
 from fundtrail.intel.indicators import IndicatorService
 from fundtrail.intelstore.db import IntelStore, open_store
 from fundtrail.server import errors
@@ -40,7 +41,13 @@ def create_app(store: IntelStore | None = None, settings: Settings | None = None
     app.state.indicators = IndicatorService(store)
     errors.install(app)
     for name in route_modules():
-        router = getattr(importlib.import_module(name), "router", None)
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:  # a broken module must say which one it is
+            raise FundtrailError(
+                f"route module {name} failed to load: {type(exc).__name__}: {exc}"
+            ) from exc
+        router = getattr(module, "router", None)
         if isinstance(router, APIRouter):
             app.include_router(router)
     app.add_middleware(Gatekeeper, store=store, max_body_bytes=settings.max_body_bytes)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -31,6 +33,8 @@ from fundtrail.errors import (
     UnsupportedMediaError,
     UserError,
 )
+from fundtrail.intelstore import keys
+from fundtrail.intelstore.base import utcnow
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.keys import Principal, authenticate
 from fundtrail.server.errors import error_response
@@ -72,22 +76,68 @@ def credentials(headers: dict[str, str]) -> tuple[str, str | None]:
     )
 
 
-def principal_for(store: IntelStore, headers: dict[str, str]) -> Principal:
-    key, user = credentials(headers)
+class KeyCache:
+    """Remembers good keys for ``ttl`` seconds so a burst of calls costs one lookup.
+
+    Only successes are kept (by the key's SHA-256), expiry is still checked on every
+    hit, and a revocation in this process empties the cache; a key revoked by another
+    process stops working within ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._hits: dict[str, tuple[float, Principal]] = {}
+        self._revocations = keys.revocations
+
+    def get(self, key: str) -> Principal | None:
+        if self._revocations != keys.revocations:
+            self._hits.clear()
+            self._revocations = keys.revocations
+        hit = self._hits.get(_digest(key))
+        if hit is None or time.monotonic() - hit[0] > self.ttl:
+            return None
+        who = hit[1]
+        if who.key_expires is not None and who.key_expires <= utcnow():
+            return None
+        return who
+
+    def put(self, key: str, who: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._hits) >= self.size:
+            self._hits.clear()
+        self._hits[_digest(key)] = (time.monotonic(), who)
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def principal_for(store: IntelStore, key: str) -> Principal:
     with store.read_session() as s:
-        who = authenticate(s, key)
-    if user is not None and user != who.org_name:
-        raise AuthenticationError("HTTP Basic user name must be the key's organisation name")
-    return who
+        return authenticate(s, key)
 
 
 class Gatekeeper:
     """ASGI middleware: key, body size and media type, in that order, before any route."""
 
-    def __init__(self, app: ASGIApp, store: IntelStore, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, store: IntelStore, max_body_bytes: int, key_cache_seconds: float = 1.0
+    ) -> None:
         self.app = app
         self.store = store
         self.max_body = max_body_bytes
+        self.cache = KeyCache(key_cache_seconds)
+
+    async def _principal(self, headers: dict[str, str]) -> Principal:
+        key, user = credentials(headers)
+        who = self.cache.get(key)
+        if who is None:
+            who = await anyio.to_thread.run_sync(principal_for, self.store, key)
+            self.cache.put(key, who)
+        if user is not None and user != who.org_name:
+            raise AuthenticationError("HTTP Basic user name must be the key's organisation name")
+        return who
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,8 +146,7 @@ class Gatekeeper:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
             if not is_public(scope["path"]):
-                who = await anyio.to_thread.run_sync(principal_for, self.store, headers)
-                scope.setdefault("state", {})["principal"] = who
+                scope.setdefault("state", {})["principal"] = await self._principal(headers)
             self._check_body(scope, headers)
         except UserError as exc:
             await error_response(exc)(scope, receive, send)
@@ -145,7 +194,7 @@ class Gatekeeper:
 _bearer = HTTPBearer(auto_error=False, description="API key: 'Authorization: Bearer KEY'")
 
 
-def require_principal(request: Request, _doc: Any = Depends(_bearer)) -> Principal:
+async def require_principal(request: Request, _doc: Any = Depends(_bearer)) -> Principal:
     """The authenticated caller (set by :class:`Gatekeeper`)."""
     who = request.scope.get("state", {}).get("principal")
     if not isinstance(who, Principal):
@@ -153,10 +202,10 @@ def require_principal(request: Request, _doc: Any = Depends(_bearer)) -> Princip
     return who
 
 
-def require_role(role: str) -> Callable[..., Principal]:
+def require_role(role: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the caller, if its key has at least ``role`` (reader < analyst < admin)."""
 
-    def dependency(who: Principal = Depends(require_principal)) -> Principal:
+    async def dependency(who: Principal = Depends(require_principal)) -> Principal:
         if not who.has_role(role):
             raise PermissionDeniedError(f"this needs an {role} key; yours is {who.role}")
         return who

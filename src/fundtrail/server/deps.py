@@ -1,4 +1,8 @@
-"""Dependencies route modules share: the store, settings, services, the caller's address."""
+"""Dependencies route modules share: the store, settings, services, the caller's address.
+
+They are ``async`` because they do no I/O: FastAPI would run a plain ``def`` dependency
+in a worker thread, one hop per dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,20 @@ from fundtrail.intelstore.db import IntelStore
 from fundtrail.settings import Settings
 
 
-def get_store(request: Request) -> IntelStore:
+async def get_store(request: Request) -> IntelStore:
     store: IntelStore = request.app.state.store
     return store
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def indicator_service(request: Request) -> IndicatorService:
+async def indicator_service(request: Request) -> IndicatorService:
     service: IndicatorService = request.app.state.indicators
     return service
 
 
-def remote_addr(request: Request) -> str | None:
+async def remote_addr(request: Request) -> str | None:
     return request.client.host if request.client else None

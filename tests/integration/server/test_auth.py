@@ -70,6 +70,7 @@ def test_bad_credentials_are_401_with_a_clear_message(hub: Hub, header: str) -> 
 
 
 def test_revoked_and_expired_keys_are_refused(hub: Hub) -> None:
+    assert hub.client.get("/api/v1/me", headers=hub.auth("bank/reader")).status_code == 200
     with hub.store.session() as s:
         old = create_key(s, "bank", "analyst", expires=utcnow() - timedelta(minutes=1)).key
         revoke_key(s, hub.keys["bank/reader"])
