@@ -12,7 +12,7 @@ from fundtrail.intelstore.keys import Principal
 from fundtrail.screen import alerts as alert_service
 from fundtrail.screen import service
 from fundtrail.server.auth import require_principal, require_role
-from fundtrail.server.deps import get_app_settings, get_store, remote_addr
+from fundtrail.server.deps import get_store, remote_addr
 
 router = APIRouter(prefix="/api/v1", tags=["screening"])
 
@@ -26,7 +26,7 @@ _EXAMPLE = {
 
 
 def _home(request: Request) -> Path:
-    return Path(get_app_settings(request).home)
+    return Path(request.app.state.settings.home)
 
 
 @router.post("/screen")

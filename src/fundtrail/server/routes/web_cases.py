@@ -1,0 +1,153 @@
+"""Campaign pages: list, one campaign (victims per the viewer's rights), the case file."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, Response
+
+from fundtrail.errors import NotFoundError
+from fundtrail.intelstore.keys import Principal
+from fundtrail.web import views
+from fundtrail.web.pages import guarded, home_of, store_of
+from fundtrail.web.render import TEMPLATES, page
+from fundtrail.web.session import check_csrf, require_writer
+
+router = APIRouter(include_in_schema=False)
+
+_DECIMALS = {"BTC": 8, "LTC": 8, "BCH": 8, "ETH": 18, "BNB": 18, "USDT": 6, "USDC": 6}
+_CHAIN_OF = {"BTC": "BTC", "LTC": "LTC", "BCH": "BCH", "ETH": "ETH", "BNB": "BSC"}
+TEMPLATES.env.globals["asset_decimals"] = lambda a: _DECIMALS.get(str(a).upper(), 0)
+TEMPLATES.env.globals["asset_chain"] = lambda a: _CHAIN_OF.get(str(a).upper(), "ETH")
+
+
+def _viewer(who: Principal) -> Any:
+    from fundtrail.cases.access import Viewer
+
+    return Viewer(who.org_id, who.org_name)
+
+
+def _campaign(request: Request, who: Principal, campaign_id: str) -> dict[str, Any]:
+    from fundtrail.cases.campaigns import get_campaign
+
+    with store_of(request).read_session() as s:
+        return dict(get_campaign(s, campaign_id, _viewer(who)).to_dict())
+
+
+def _reports_dir(request: Request, campaign_id: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", campaign_id)
+    return home_of(request) / "reports" / safe
+
+
+@router.get("/ui/campaigns")
+def campaigns(request: Request) -> Response:
+    def build(who: Principal) -> Response:
+        from fundtrail.cases.campaigns import list_campaigns
+
+        with store_of(request).read_session() as s:
+            rows = [v.summary() for v in list_campaigns(s, _viewer(who))]
+        return page(request, "campaigns.html", who=who, campaigns=rows)
+
+    return guarded(request, build)
+
+
+def _payments_chart(c: dict[str, Any]) -> str:
+    per_day: dict[str, int] = defaultdict(int)
+    for p in c.get("payments", []):
+        day = (p.get("paid_at") or p.get("reported_at") or "")[:10]
+        if day:
+            per_day[day] += int(p.get("amount") or 0)
+    points = [{"day": d, "received": v, "sent": 0} for d, v in sorted(per_day.items())]
+    return views.timeline_svg(points)
+
+
+@router.get("/ui/campaigns/{campaign_id}")
+def campaign(request: Request, campaign_id: str, notice: str = "") -> Response:
+    def build(who: Principal) -> Response:
+        c = _campaign(request, who, campaign_id)
+        folder = _reports_dir(request, c["id"])
+        files = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+        first = next(iter(c.get("payments", [])), None)
+        start = (
+            f"{first['txid']}:{first['vout']}" if first and first.get("vout") is not None else ""
+        )
+        return page(
+            request,
+            "campaign.html",
+            who=who,
+            c=c,
+            files=files,
+            notice=notice,
+            chart=_payments_chart(c),
+            first_start=start or (first or {}).get("txid", ""),
+            flow_svg=bool(c.get("cashouts")),
+        )
+
+    return guarded(request, build)
+
+
+@router.post("/ui/campaigns/{campaign_id}/report")
+def write_report(
+    request: Request, campaign_id: str, csrf: str = Form(""), tlp: str = Form("amber")
+) -> Response:
+    def build(who: Principal) -> Response:
+        from fundtrail.cases.casefile import write_campaign_report
+
+        check_csrf(request, csrf)
+        require_writer(who)
+        c = _campaign(request, who, campaign_id)
+        out = _reports_dir(request, c["id"])
+        files = write_campaign_report(
+            store_of(request),
+            c["id"],
+            out,
+            tlp=tlp,
+            viewer=_viewer(who),
+            requester=who.org_name,
+            home=home_of(request),
+        )
+        return campaign(request, c["id"], notice=f"wrote {len(files)} files to {out}")
+
+    return guarded(request, build)
+
+
+@router.get("/ui/campaigns/{campaign_id}/files/{name}")
+def report_file(request: Request, campaign_id: str, name: str) -> Response:
+    def build(who: Principal) -> Response:
+        c = _campaign(request, who, campaign_id)  # 404 unless the viewer may see the campaign
+        path = _reports_dir(request, c["id"]) / name
+        if "/" in name or name.startswith(".") or not path.is_file():
+            raise NotFoundError(f"no file {name!r} for campaign {c['id']}")
+        return FileResponse(path, filename=name)
+
+    return guarded(request, build)
+
+
+@router.get("/ui/campaigns/{campaign_id}/flow.svg")
+def flow_svg(request: Request, campaign_id: str) -> Response:
+    def build(who: Principal) -> Response:
+        from fundtrail.analysis.trace.picture import draw
+        from fundtrail.analysis.trace.service import trace
+        from fundtrail.cases.campaigns import get_campaign
+        from fundtrail.cases.tracing import start_of
+
+        with store_of(request).read_session() as s:
+            view = get_campaign(s, campaign_id, _viewer(who))
+        by_chain: dict[str, list[str]] = defaultdict(list)
+        for c in view.complaints:
+            by_chain[c.chain].append(start_of(c.txid, c.vout))
+        if not by_chain:
+            raise NotFoundError("campaign has no payments to trace")
+        chain, starts = max(by_chain.items(), key=lambda kv: len(kv[1]))
+        result = trace(chain, starts, home=home_of(request))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "flow.svg"
+            draw(result, path)
+            return Response(path.read_bytes(), media_type="image/svg+xml")
+
+    return guarded(request, build)

@@ -1,0 +1,116 @@
+"""The trace view: the page, the trace as JSON (what `fundtrail trace --json` prints), SVG."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from fundtrail.errors import InvalidInputError, UserError
+from fundtrail.intelstore.keys import Principal
+from fundtrail.web import views
+from fundtrail.web.pages import guarded, home_of, store_of
+from fundtrail.web.render import page
+from fundtrail.web.session import SignInRequired, principal_of
+
+router = APIRouter(include_in_schema=False)
+
+
+def _form(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    hops = q.get("hops", "5")
+    if not hops.isdigit() or not 1 <= int(hops) <= 50:
+        raise InvalidInputError("hops must be a whole number from 1 to 50", field="hops")
+    return {
+        "chain": (q.get("chain") or "BTC").upper(),
+        "start": q.get("start", "").strip(),
+        "campaign": q.get("campaign", "").strip(),
+        "direction": q.get("direction", "forward"),
+        "method": q.get("method", "haircut"),
+        "hops": int(hops),
+    }
+
+
+def _starts(request: Request, who: Principal, form: dict[str, Any]) -> list[str]:
+    if form["campaign"]:
+        from fundtrail.cases.access import Viewer
+        from fundtrail.cases.campaigns import get_campaign
+        from fundtrail.cases.tracing import start_of
+
+        with store_of(request).read_session() as s:
+            view = get_campaign(s, form["campaign"], Viewer(who.org_id, who.org_name))
+        return [start_of(c.txid, c.vout) for c in view.complaints if c.chain == form["chain"]]
+    return [form["start"]]
+
+
+def _trace(request: Request, who: Principal) -> dict[str, Any]:
+    from fundtrail.analysis.trace.service import trace
+
+    form = _form(request)
+    result = trace(
+        form["chain"],
+        _starts(request, who, form),
+        direction=form["direction"],
+        method=form["method"],
+        hops=form["hops"],
+        home=home_of(request),
+    )
+    return {"form": form, "result": result}
+
+
+@router.get("/ui/trace")
+def trace_page(request: Request) -> Response:
+    def build(who: Principal) -> Response:
+        form = _form(request)
+        chains = [s.chain.code for s in views.chain_stores(home_of(request))] or ["BTC"]
+        query = urlencode({k: v for k, v in form.items() if v not in ("", None)})
+        return page(
+            request,
+            "trace.html",
+            who=who,
+            form=form,
+            chains=chains,
+            json_url=f"/ui/trace.json?{query}",
+            svg_url=f"/ui/trace.svg?{query}",
+        )
+
+    return guarded(request, build)
+
+
+def _api(request: Request) -> tuple[Principal | None, Response | None]:
+    try:
+        return principal_of(request), None
+    except SignInRequired:
+        return None, JSONResponse({"error": "AuthenticationError", "message": "sign in first"}, 401)
+
+
+@router.get("/ui/trace.json")
+def trace_json(request: Request) -> Response:
+    who, denied = _api(request)
+    if denied or who is None:
+        return denied or Response(status_code=401)
+    try:
+        return JSONResponse(_trace(request, who)["result"].to_dict())
+    except UserError as exc:
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+
+@router.get("/ui/trace.svg")
+def trace_svg(request: Request) -> Response:
+    who, denied = _api(request)
+    if denied or who is None:
+        return denied or Response(status_code=401)
+    from fundtrail.analysis.trace.picture import draw
+
+    try:
+        result = _trace(request, who)["result"]
+    except UserError as exc:
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "trace.svg"
+        draw(result, path)
+        return Response(path.read_bytes(), media_type="image/svg+xml")

@@ -1,0 +1,325 @@
+"""What each page shows, gathered from the services; no HTML here."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fundtrail.chainstore.store import ChainStore
+from fundtrail.errors import FundtrailError, InvalidInputError, NotFoundError
+from fundtrail.intelstore.db import IntelStore
+from fundtrail.intelstore.keys import Principal
+from fundtrail.model.addresses import parse_address
+from fundtrail.model.chains import EVM_CHAINS
+
+_HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_ADDRESS_CHAINS = ("BTC", "ETH", "TRX", "LTC", "BSC")
+
+
+def chain_stores(home: Path) -> list[ChainStore]:
+    root = Path(home) / "chains"
+    if not root.exists():
+        return []
+    out = []
+    for d in sorted(root.iterdir()):
+        if (d / "manifest.json").exists():
+            store = ChainStore(d.name.upper(), home)
+            if not store.is_empty():
+                out.append(store)
+    return out
+
+
+def reads(store: ChainStore) -> Any:
+    if store.model == "utxo":
+        from fundtrail.chainstore import utxo_reads
+
+        return utxo_reads
+    from fundtrail.chains.evm import reads as evm_reads
+
+    return evm_reads
+
+
+def chains_overview(home: Path) -> list[dict[str, Any]]:
+    out = []
+    for store in chain_stores(home):
+        st = reads(store).stats(store)
+        detail = (
+            f"heights {st.get('min_height')}–{st.get('max_height')}"
+            if store.model == "utxo"
+            else f"{st.get('transfers', 0):,} transfers"
+        )
+        out.append(
+            {
+                "chain": store.chain.code,
+                "blocks": int(st.get("blocks", 0)),
+                "txs": int(st.get("txs", 0)),
+                "addresses": int(st.get("addresses", 0)),
+                "detail": detail,
+            }
+        )
+    return out
+
+
+def guess_address(q: str) -> tuple[str, str] | None:
+    """(chain, normalised) if ``q`` parses as an address on a chain we hold or know."""
+    for chain in _ADDRESS_CHAINS:
+        try:
+            return chain, parse_address(q, chain).value
+        except InvalidInputError:
+            continue
+    return None
+
+
+def address_problem(q: str) -> str | None:
+    """If ``q`` looks like an address but fails validation, say why (for the search box)."""
+    s = q.strip()
+    looks = s.startswith(("bc1", "tb1", "ltc1", "0x", "T")) or (
+        s[:1] in "13LM" and 25 <= len(s) <= 35
+    )
+    if not looks or _HEX64.match(s):
+        return None
+    chain = "ETH" if s.startswith("0x") else "TRX" if s.startswith("T") else "BTC"
+    chain = "LTC" if s.lower().startswith("ltc1") or s[:1] in "LM" else chain
+    try:
+        parse_address(s, chain)
+    except InvalidInputError as exc:
+        return exc.message
+    return None
+
+
+def find_tx(home: Path, q: str) -> tuple[str, str] | None:
+    h = q.strip().lower()
+    for store in chain_stores(home):
+        key = h if store.model == "account" else h.removeprefix("0x")
+        if store.model == "account" and not key.startswith("0x"):
+            key = "0x" + key
+        col, table = ("txid", "txs") if store.model == "utxo" else ("tx_hash", "txs")
+        con = store.connect()
+        try:
+            found = con.sql(f"SELECT 1 FROM {table} WHERE {col} = $h LIMIT 1", params={"h": key})
+            if found.fetchall():
+                return store.chain.code, key
+        finally:
+            con.close()
+    return None
+
+
+def address_page(home: Path, chain: str, address: str) -> dict[str, Any]:
+    store = ChainStore(chain, home)
+    summary = reads(store).address_summary(store, address)
+    norm = parse_address(address, store.chain.code).value
+    cluster: dict[str, Any] | None = None
+    try:
+        from fundtrail.analysis.cluster.query import show
+
+        cluster = show(store, norm, home=home)
+    except NotFoundError:
+        cluster = None
+    return {
+        "summary": summary,
+        "normalised": norm,
+        "cluster": cluster,
+        "evidence": cluster_evidence(store, norm) if cluster else [],
+        "timeline": timeline(store, norm),
+        "tags": _tags(home, store.chain.code, norm),
+    }
+
+
+def _tags(home: Path, chain: str, norm: str) -> list[dict[str, Any]]:
+    from fundtrail.chainstore.tags import TagStore
+
+    return [t.to_dict() for t in TagStore(home).lookup(chain, [norm])]
+
+
+def cluster_evidence(store: ChainStore, norm: str, limit: int = 25) -> list[dict[str, Any]]:
+    """The joins this address takes part in: the other address, the tx and the heuristic."""
+    if not store.parts("cluster_edges"):
+        return []
+    con = store.connect()
+    try:
+        tx = "t.txid" if store.model == "utxo" else "e.tx_hash"
+        join = "LEFT JOIN txs t ON t.tx_id = e.tx_id" if store.model == "utxo" else ""
+        rows = con.sql(
+            f"""WITH me AS (SELECT address_id FROM addresses WHERE address = $a)
+                SELECT o.address AS other, {tx} AS tx, e.heuristic
+                FROM cluster_edges e {join}
+                JOIN addresses o ON o.address_id = CASE WHEN e.address_id_a = (SELECT * FROM me)
+                                                       THEN e.address_id_b ELSE e.address_id_a END
+                WHERE e.address_id_a = (SELECT * FROM me) OR e.address_id_b = (SELECT * FROM me)
+                LIMIT {int(limit)}""",
+            params={"a": norm},
+        ).fetchall()
+    finally:
+        con.close()
+    return [{"other": r[0], "tx": r[1], "heuristic": r[2]} for r in rows]
+
+
+def timeline(store: ChainStore, norm: str) -> list[dict[str, Any]]:
+    """Value received and sent per day (base units), for the activity chart."""
+    con = store.connect()
+    try:
+        if store.model == "utxo":
+            sql = """
+                WITH me AS (SELECT address_id FROM addresses WHERE address = $a),
+                t AS (SELECT o.height, o.value AS recv, 0 AS sent FROM outputs o, me
+                      WHERE o.address_id = me.address_id
+                      UNION ALL
+                      SELECT i.height, 0, i.value FROM inputs i, me
+                      WHERE i.address_id = me.address_id)
+                SELECT CAST(to_timestamp(b.time) AS DATE) AS day, sum(recv)::HUGEINT,
+                       sum(sent)::HUGEINT
+                FROM t JOIN blocks b USING (height) GROUP BY 1 ORDER BY 1"""
+        else:
+            sql = """
+                WITH me AS (SELECT address_id FROM addresses WHERE address = $a)
+                SELECT CAST(to_timestamp(time) AS DATE) AS day,
+                  sum(CASE WHEN to_id = (SELECT * FROM me) THEN coalesce(value, 0) ELSE 0 END),
+                  sum(CASE WHEN from_id = (SELECT * FROM me) THEN coalesce(value, 0) ELSE 0 END)
+                FROM transfers WHERE asset_id = 0 AND (to_id = (SELECT * FROM me)
+                                                       OR from_id = (SELECT * FROM me))
+                GROUP BY 1 ORDER BY 1"""
+        rows = con.sql(sql, params={"a": norm}).fetchall()
+    finally:
+        con.close()
+    return [{"day": str(r[0]), "received": int(r[1] or 0), "sent": int(r[2] or 0)} for r in rows]
+
+
+def timeline_svg(points: list[dict[str, Any]], width: int = 720, height: int = 140) -> str:
+    """A small bar chart (received up, sent down) as SVG; only numbers and dates inside."""
+    if not points:
+        return ""
+    peak = max(max(p["received"], p["sent"]) for p in points) or 1
+    n = len(points)
+    bw = max(2.0, (width - 40) / n - 2)
+    mid = height / 2
+    bars = []
+    for i, p in enumerate(points):
+        x = 30 + i * (bw + 2)
+        r = (p["received"] / peak) * (mid - 12)
+        s = (p["sent"] / peak) * (mid - 12)
+        day = re.sub(r"[^0-9-]", "", p["day"])
+        bars.append(
+            f'<rect class="recv" x="{x:.1f}" y="{mid - r:.1f}" width="{bw:.1f}" height="{r:.1f}">'
+            f"<title>{day} received {int(p['received'])}</title></rect>"
+            f'<rect class="sent" x="{x:.1f}" y="{mid:.1f}" width="{bw:.1f}" height="{s:.1f}">'
+            f"<title>{day} sent {int(p['sent'])}</title></rect>"
+        )
+    first = re.sub(r"[^0-9-]", "", points[0]["day"])
+    last = re.sub(r"[^0-9-]", "", points[-1]["day"])
+    return (
+        f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="activity from {first} to {last}">'
+        f'<line x1="28" x2="{width - 8}" y1="{mid}" y2="{mid}" class="axis"/>{"".join(bars)}'
+        f'<text x="30" y="{height - 2}" class="tick">{first}</text>'
+        f'<text x="{width - 8}" y="{height - 2}" class="tick" text-anchor="end">{last}</text>'
+        "</svg>"
+    )
+
+
+def screening(
+    store: IntelStore, home: Path, who: Principal, chain: str, address: str
+) -> dict[str, Any] | None:
+    from fundtrail.screen.service import screen
+    from fundtrail.screen.verdicts import ScreenItem
+
+    try:
+        result = screen(
+            store,
+            home,
+            [ScreenItem(chain, address)],
+            org_id=who.org_id,
+            org_name=who.org_name,
+            log=False,
+        )
+    except NotFoundError:
+        return None
+    return dict(result["items"][0])
+
+
+def indicators_mentioning(store: IntelStore, who: Principal, value: str) -> list[Any]:
+    from fundtrail.intel.indicators import IndicatorService
+    from fundtrail.intelstore.indicators import IndicatorQuery
+
+    try:
+        page = IndicatorService(store).search(who, IndicatorQuery(q=value), limit=50)
+    except FundtrailError:
+        return []
+    return list(page.items)
+
+
+def search(
+    home: Path, store: IntelStore, who: Principal, q: str
+) -> tuple[str | None, list[dict[str, str]]]:
+    """(redirect URL, results): an exact hit redirects, otherwise a list of matches."""
+    q = q.strip()
+    if not q:
+        return None, []
+    if addr := guess_address(q):
+        return f"/ui/address/{addr[0]}/{addr[1]}", []
+    if problem := address_problem(q):
+        raise InvalidInputError(problem, field="q")
+    if _HEX64.match(q) and (tx := find_tx(home, q)):
+        return f"/ui/tx/{tx[0]}/{tx[1]}", []
+    results: list[dict[str, str]] = []
+    try:
+        from fundtrail.cases.access import Viewer
+        from fundtrail.cases.campaigns import list_campaigns
+
+        with store.read_session() as s:
+            for c in list_campaigns(s, Viewer(who.org_id, who.org_name)):
+                if q.lower() in (c.id.lower(), (c.case_reference or "").lower()):
+                    return f"/ui/campaigns/{c.id}", []
+    except FundtrailError:
+        pass
+    for ind in indicators_mentioning(store, who, q):
+        results.append(
+            {
+                "kind": f"indicator · {ind.type}",
+                "url": f"/ui/intel/{ind.id}",
+                "title": ind.value,
+                "detail": f"{ind.category} · TLP:{ind.tlp.upper()} · {ind.org}",
+            }
+        )
+    results.extend(_entity_hits(home, q))
+    return None, results
+
+
+def _entity_hits(home: Path, q: str, limit: int = 50) -> list[dict[str, str]]:
+    hits: list[dict[str, str]] = []
+    for store in chain_stores(home):
+        if not store.parts("entities"):
+            continue
+        con = store.connect()
+        try:
+            rows = con.sql(
+                "SELECT e.label, e.category, min(a.address) FROM entities e "
+                "JOIN clusters c USING (cluster_id) JOIN addresses a USING (address_id) "
+                "WHERE e.label ILIKE $p GROUP BY e.cluster_id, e.label, e.category LIMIT $n",
+                params={"p": f"%{q}%", "n": limit},
+            ).fetchall()
+        finally:
+            con.close()
+        for label, category, address in rows:
+            hits.append(
+                {
+                    "kind": f"entity · {store.chain.code}",
+                    "url": f"/ui/address/{store.chain.code}/{address}",
+                    "title": str(label),
+                    "detail": str(category),
+                }
+            )
+    return hits
+
+
+def when(ts: Any) -> str:
+    if ts is None:
+        return "-"
+    if isinstance(ts, int | float):
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return str(ts)
+
+
+def is_evm(chain: str) -> bool:
+    return chain.upper() in EVM_CHAINS
