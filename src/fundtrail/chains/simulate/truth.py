@@ -33,7 +33,6 @@ COMPLAINT_COLUMNS = (
     "asset",
 )
 _CHUNK = 65536
-_WIDTH = 64  # longest address text (P2WSH/P2TR: 62; EVM: 42)
 
 # Encodes address records (rows of Registry.programs()) to address text.
 Encoder = Callable[[np.ndarray], list[str]]
@@ -129,75 +128,62 @@ class TruthWriter:
         return self._single[addr]
 
     def write_all(self, truth: Truth, out: Path) -> None:
-        texts_path = out / ".texts.tmp"
-        section_path = out / ".addresses.json.tmp"
+        clusters_path = out / ".clusters.json.tmp"
         try:
-            self._encode_all(texts_path, section_path)
-            texts = np.memmap(texts_path, dtype=f"S{_WIDTH}", mode="r") if len(self._used) else None
             with open(out / "truth.json", "w", encoding="utf-8") as f:
-                self._write_truth(truth, f, texts, section_path)
-            del texts
+                self._write_truth(truth, f, clusters_path)
         finally:
-            texts_path.unlink(missing_ok=True)
-            section_path.unlink(missing_ok=True)
+            clusters_path.unlink(missing_ok=True)
         self._write_complaints(truth, out / "complaints.csv")
         self._write_tags(truth, out / "tags.yaml")
 
     # -- truth.json ---------------------------------------------------------------------
-    def _encode_all(self, texts_path: Path, section_path: Path) -> None:
-        """One pass over used addresses: fixed-width texts (by id) and the "addresses" map."""
-        ents = self.registry.entities
-        roles = self.registry.role_of
-        owners = self.registry.entity_of
-        dump = json.dumps
-        with open(texts_path, "wb") as tf, open(section_path, "w", encoding="utf-8") as sf:
-            for start in range(0, len(self._used), _CHUNK):
-                ids = self._used[start : start + _CHUNK]
-                texts = self.encode(self._records[ids])
-                tf.write(np.array(texts, dtype=f"S{_WIDTH}").tobytes())
-                parts = []
-                for k, (i, t) in enumerate(zip(ids.tolist(), texts, strict=True), start):
-                    entry = f'"entity": "{ents[owners[i]].id}", "role": "{ROLES[roles[i]]}"'
-                    parts.append(f"{',' if k else ''}\n {dump(t)}: {{{entry}}}")
-                sf.write("".join(parts))
-
-    def _grouped(self, texts: np.ndarray | None) -> Iterator[tuple[int, list[str]]]:
-        """(entity index, its address texts) for every entity, in entity order."""
+    def _grouped(self) -> Iterator[tuple[int, list[str]]]:
+        """(entity, its address texts) in entity order, encoded in big chunks across entities."""
         owners = np.frombuffer(self.registry.entity_of, dtype=np.int32)[self._used]
-        order = np.argsort(owners, kind="stable")  # positions into the used list
-        bounds = np.searchsorted(owners[order], np.arange(len(self.registry.entities) + 1))
-        for ent in range(len(self.registry.entities)):
-            pos = order[bounds[ent] : bounds[ent + 1]]
-            if texts is None or not len(pos):
-                yield ent, []
-            else:
-                yield ent, [t.decode("ascii") for t in texts[pos].tolist()]
+        order = np.argsort(owners, kind="stable")
+        ids, owners = self._used[order], owners[order]
+        del order
+        ent, group = 0, []
+        for start in range(0, len(ids), _CHUNK):
+            chunk_owners = owners[start : start + _CHUNK].tolist()
+            texts = self.encode(self._records[ids[start : start + _CHUNK]])
+            for owner, text in zip(chunk_owners, texts, strict=True):
+                while owner != ent:
+                    yield ent, group
+                    ent, group = ent + 1, []
+                group.append(text)
+        for e in range(ent, len(self.registry.entities)):
+            yield e, group if e == ent else []
 
-    def _write_truth(
-        self, truth: Truth, f: IO[str], texts: np.ndarray | None, section: Path
-    ) -> None:
+    def _write_truth(self, truth: Truth, f: IO[str], clusters_path: Path) -> None:
         dump = json.dumps
         ents = self.registry.entities
         f.write("{" + f'"scenario": {dump(truth.scenario)}, "seed": {truth.seed}, ')
         f.write(f'"chain": {dump(truth.chain)}, "start_time": {dump(iso(truth.start_time))},\n')
         f.write('"entities": [')
-        multi: list[int] = []
-        for ent, group in self._grouped(texts):
-            e = ents[ent]
-            head = dump({"id": e.id, "name": e.name, "kind": e.kind})[:-1]
-            f.write(f'{"," if ent else ""}\n {head}, "addresses": {dump(group)}}}')
-            if len(group) > 1:
-                multi.append(ent)
-        f.write('\n],\n"addresses": {')
-        with open(section, encoding="utf-8") as sf:
-            shutil.copyfileobj(sf, f)
-        f.write('\n},\n"clusters": [')
         first = True
-        wanted = set(multi)
-        for ent, group in self._grouped(texts):
-            if ent in wanted:
-                f.write(("" if first else ",") + "\n " + dump(group))
-                first = False
+        with open(clusters_path, "w", encoding="utf-8") as cf:
+            for ent, group in self._grouped():
+                e = ents[ent]
+                head = dump({"id": e.id, "name": e.name, "kind": e.kind})[:-1]
+                f.write(f'{"," if ent else ""}\n {head}, "addresses": {dump(group)}}}')
+                if len(group) > 1:  # a true ownership cluster
+                    cf.write(("" if first else ",") + "\n " + dump(group))
+                    first = False
+        f.write('\n],\n"addresses": {')
+        roles, owners = self.registry.role_of, self.registry.entity_of
+        for start in range(0, len(self._used), _CHUNK):
+            ids = self._used[start : start + _CHUNK]
+            texts = self.encode(self._records[ids])
+            parts = []
+            for k, (i, t) in enumerate(zip(ids.tolist(), texts, strict=True), start):
+                entry = f'"entity": "{ents[owners[i]].id}", "role": "{ROLES[roles[i]]}"'
+                parts.append(f"{',' if k else ''}\n {dump(t)}: {{{entry}}}")
+            f.write("".join(parts))
+        f.write('\n},\n"clusters": [')
+        with open(clusters_path, encoding="utf-8") as cf:
+            shutil.copyfileobj(cf, f)
         f.write("\n],\n")
         f.write('"coinjoin_txids": ' + dump(truth.coinjoin_txids) + ",\n")
         f.write('"campaigns": ' + dump([self._campaign(c) for c in truth.campaigns], indent=1))
