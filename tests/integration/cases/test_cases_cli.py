@@ -1,0 +1,100 @@
+"""The CLI contract: import with bad rows by line, campaigns --json, show, trace, report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from conftest import World
+from fundtrail.cli.main import app
+
+runner = CliRunner()
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def bad_csv(world: World, path: Path) -> tuple[Path, int]:
+    """The scam's first 12 complaints, then one bad row of each kind (lines 14-18)."""
+    scam = [r for r in world.rows() if r["complaint_id"].startswith("C-SCAM")]
+    rows, spare = scam[:12], scam[12:16]
+    bad = [
+        {**spare[0], "complaint_id": "B1", "victim": ""},  # missing field
+        {**spare[1], "complaint_id": "B2", "txid": "ab" * 32},  # unknown txid
+        {**spare[2], "complaint_id": "B3", "amount": str(int(spare[2]["amount"]) + 1)},  # wrong
+        {**spare[3], "complaint_id": "B4", "to_address": spare[3]["to_address"][:-2] + "zz"},
+        {**rows[1], "complaint_id": "B5"},  # the same payment again
+    ]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows + bad)
+    path.write_text(buf.getvalue())
+    return path, len(rows)
+
+
+def test_import_reports_bad_rows_by_line_and_imports_the_rest(
+    world: World, ws: Path, tmp_path: Path
+) -> None:
+    path, n_good = bad_csv(world, tmp_path / "c.csv")
+    data = json.loads(run("complaints", "import", str(path), "--json"))
+    assert data["import"]["imported"] == n_good
+    errors = {e["line"]: e for e in data["import"]["errors"]}
+    assert sorted(errors) == [14, 15, 16, 17, 18]
+    assert errors[14]["field"] == "victim" and "missing" in errors[14]["message"]
+    assert errors[15]["field"] == "txid" and "not in the chain store" in errors[15]["message"]
+    assert errors[16]["field"] == "amount" and "not " in errors[16]["message"]
+    assert errors[17]["field"] == "address"
+    assert errors[18]["field"] == "txid" and "duplicate" in errors[18]["message"]
+    text = run("complaints", "import", str(path))  # again: every row already reported
+    assert "0 complaint(s) imported" in text
+
+
+def test_campaign_commands(world: World, ws: Path, tmp_path: Path) -> None:
+    path, n_good = bad_csv(world, tmp_path / "c.csv")
+    run("complaints", "import", str(path), "--map", "victim=victim")
+    (camp,) = json.loads(run("campaigns", "--json"))
+    for key in (
+        "id",
+        "complaints",
+        "victims",
+        "total_loss",
+        "first_seen",
+        "last_seen",
+        "addresses",
+        "cashouts",
+    ):
+        assert key in camp
+    rows = [r for r in world.rows() if r["complaint_id"].startswith("C-SCAM")][:n_good]
+    assert camp["complaints"] == n_good
+    assert camp["total_loss"] == {"BTC": sum(int(r["amount"]) for r in rows)}
+    shown = json.loads(run("campaign", "show", camp["id"], "--json"))
+    assert {p["victim"] for p in shown["payments"]} == {r["victim"] for r in rows}
+    assert camp["id"] in run("campaign", "show", camp["id"])  # the table renders
+    traced = json.loads(run("campaign", "trace", camp["id"], "--method", "haircut", "--json"))
+    assert traced["params"]["method"] == "haircut" and traced["exchanges"]
+    for ex in traced["exchanges"].values():
+        assert ex["deposit_addresses"] and all(d["amount"] > 0 for d in ex["deposits"])
+    out = tmp_path / "case"
+    data = json.loads(
+        run("campaign", "report", camp["id"], "-o", str(out), "--tlp", "green", "--json")
+    )
+    assert {"report.html", "report.pdf", "indicators.stix.json", "SHA256SUMS"} <= set(data["files"])
+    assert any(f.startswith("freeze-request-") and f.endswith(".pdf") for f in data["files"])
+    assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=out).returncode == 0
+    bundle = json.loads((out / "indicators.stix.json").read_text())
+    assert any(o["type"] == "indicator" for o in bundle["objects"])
+
+
+def test_unknown_campaign_is_a_clear_error(ws: Path) -> None:
+    result = runner.invoke(app, ["campaign", "show", "CMP-NOPE"])
+    assert result.exit_code != 0
+    assert "no campaign" in str(result.exception)
