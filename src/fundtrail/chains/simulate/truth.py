@@ -144,7 +144,8 @@ class TruthWriter:
         order = np.argsort(owners, kind="stable")
         ids, owners = self._used[order], owners[order]
         del order
-        ent, group = 0, []
+        ent = 0
+        group: list[str] = []
         for start in range(0, len(ids), _CHUNK):
             chunk_owners = owners[start : start + _CHUNK].tolist()
             texts = self.encode(self._records[ids[start : start + _CHUNK]])
