@@ -96,8 +96,8 @@ def start(app: object) -> tuple[uvicorn.Server, threading.Thread, str]:
     return server, thread, f"http://127.0.0.1:{port}"
 
 
-def make_live_hub(home: Path) -> Iterator[LiveHub]:
-    store = open_store(f"sqlite:///{home / 'intel.sqlite'}")
+def make_live_hub(home: Path, url: str | None = None) -> Iterator[LiveHub]:
+    store = open_store(url or f"sqlite:///{home / 'intel.sqlite'}")
     keys: dict[str, str] = {}
     with store.session() as s:
         for org, kind in (
@@ -129,3 +129,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
 def fresh(tmp_path: Path) -> Iterator[LiveHub]:
     """A hub of its own, for tests that write."""
     yield from make_live_hub(tmp_path)
+
+
+@pytest.fixture
+def live_pg(tmp_path: Path, postgres_url: str) -> Iterator[LiveHub]:
+    """The same hub on a real PostgreSQL server."""
+    yield from make_live_hub(tmp_path, postgres_url)

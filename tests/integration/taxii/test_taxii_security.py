@@ -244,3 +244,17 @@ def test_counts_leak_nothing(live: LiveHub) -> None:
             break
         params["next"] = body["next"]
     assert seen == N_GREEN
+
+
+def test_reads_of_red_data_are_audited(hub: LiveHub) -> None:
+    import sqlalchemy as sa
+
+    from fundtrail.intelstore.audit import AuditEntry
+
+    red = next(c.id for c in COLLECTIONS if c.key == "tlp-red")
+    r = httpx.get(objects_url(hub, red), headers=hub.bearer("exchange/analyst"))
+    assert r.status_code == 200 and len(r.json()["objects"]) == 1
+    with hub.store.read_session() as s:
+        last = s.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert last is not None and last.action == "taxii.objects"
+    assert last.remote == "127.0.0.1"
