@@ -203,3 +203,20 @@ def test_rpc_replay_on_anvil_moves_the_same_tokens(tmp_path: Path) -> None:
                 assert node.token_balance(token, addr) == replay.token[addr], addr
                 checked += 1
         assert checked > 20
+
+
+def test_evm_truth_covers_every_address_and_is_deterministic(
+    evm: tuple[Path, EvmReplay, dict], tmp_path: Path
+) -> None:
+    out, replay, truth = evm
+    seen = {t["from_address"] for t in replay.txs.values()} | {
+        t["to_address"] for t in replay.txs.values()
+    }
+    seen |= {t["to_address"] for t in replay.transfers} | {t["to_address"] for t in replay.traces}
+    seen |= {b["miner"] for b in replay.blocks.values()}
+    seen.discard(ZERO)
+    assert seen == set(truth["addresses"])
+    again = tmp_path / "again"
+    run("mixed", again, seed=3, txs=2500, chain="evm")
+    for name in ("evm/transactions.csv", "evm/traces.csv", "truth.json", "complaints.csv"):
+        assert (out / name).read_bytes() == (again / name).read_bytes(), name
