@@ -20,6 +20,9 @@ def ingest_bitcoin(
     user: str | None = typer.Option(None, "--rpc-user", envvar="FUNDTRAIL_RPC_USER"),
     password: str | None = typer.Option(None, "--rpc-password", envvar="FUNDTRAIL_RPC_PASSWORD"),
     cookie: Path | None = typer.Option(None, "--rpc-cookie", help="Bitcoin Core .cookie file."),
+    workers: int = typer.Option(
+        -1, "--workers", help="Parser processes for files (-1: by size and cores, 0: none)."
+    ),
     quiet: bool = QuietOpt,
     home: Path | None = HomeOpt,
 ) -> None:
@@ -39,7 +42,7 @@ def ingest_bitcoin(
             cookie=cookie,
         )
     elif paths:
-        report = service.ingest_paths(list(paths), home=home, quiet=quiet)
+        report = service.ingest_paths(list(paths), home=home, quiet=quiet, workers=workers)
     else:
         raise InvalidInputError("give block files to read, or --rpc URL", field="paths")
     if not quiet:

@@ -126,3 +126,20 @@ def test_tables_match_the_shared_schema(home: Path, early_file: Path) -> None:
     )
     inputs = store.read_table("inputs")
     assert not coinbase_ids & set(inputs.column("tx_id").to_pylist())
+
+
+def test_parser_processes_give_the_same_store(
+    home: Path, tmp_path: Path, early_file: Path, early_blocks: list[bytes]
+) -> None:
+    """workers=2 parses in spawned processes; the result must equal the inline parse."""
+    data = tmp_path / "blk00000.dat"
+    data.write_bytes(records(*early_blocks[:200]) + records(*early_blocks[100:]))  # dups too
+    report = ingest_paths([data], workers=2)
+    assert (report.blocks_added, report.duplicates, report.tip_hash) == (256, 100, TIP_255)
+    inline = tmp_path / "inline"
+    ingest_paths([early_file], home=inline, workers=0)
+    for table in ("txs", "outputs", "inputs", "addresses"):
+        a = ChainStore("BTC").read_table(table)
+        b = ChainStore("BTC", inline).read_table(table)
+        key = [(c, "ascending") for c in a.column_names[:2]]
+        assert a.sort_by(key).equals(b.sort_by(key)), table

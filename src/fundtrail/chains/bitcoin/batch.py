@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from fundtrail.chains.bitcoin.parse import Block
-from fundtrail.chains.bitcoin.script import classify
+from fundtrail.chains.bitcoin.script import Classified, classify
 from fundtrail.chainstore import AddressBook, ChainStore
 from fundtrail.chainstore.schema import NO_ADDRESS, UTXO_SCHEMAS
 
@@ -59,7 +59,7 @@ class BatchBuilder:
         """After a rollback: cached scripts may point at address ids that no longer exist."""
         self.scripts = {s: v for s, v in self.scripts.items() if v[0] < first_id}
 
-    def add(self, block: Block, height: int) -> None:
+    def add(self, block: Block, height: int, classes: list[Classified] | None = None) -> None:
         h = block.header
         b = self.b
         b["height"].append(height)
@@ -90,6 +90,7 @@ class BatchBuilder:
         )
         scripts, outpoints, misses, book = self.scripts, self.outpoints, self.misses, self.book
         time = h.time
+        k = -1  # position of the output in the block, to find its classification
         for tx in block.txs:
             tx_id = self.next_tx_id
             self.next_tx_id += 1
@@ -107,9 +108,10 @@ class BatchBuilder:
             total = 0
             txhash = tx.hash
             for n, (value, script) in enumerate(tx.outputs):
+                k += 1
                 hit = scripts.get(script)
                 if hit is None:
-                    stype, addr = classify(script)
+                    stype, addr = classes[k] if classes is not None else classify(script)
                     aid = book.id_for(addr, stype, height) if addr is not None else NO_ADDRESS
                     hit = (aid, stype)
                     if len(scripts) >= SCRIPT_CACHE_MAX:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fundtrail.chains.bitcoin.parse import Block, block_work
+from fundtrail.chains.bitcoin.script import Classified
 
 ZERO_HASH = b"\0" * 32
 
@@ -22,6 +23,7 @@ class Pending:
     block: Block
     raw: bytes
     where: str
+    classes: list[Classified] | None  # output scripts classified by a worker, in order
 
     @property
     def prev(self) -> bytes:

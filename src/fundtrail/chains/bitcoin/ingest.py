@@ -21,10 +21,12 @@ from fundtrail.chains.bitcoin.batch import BatchBuilder
 from fundtrail.chains.bitcoin.blkfile import RawBlock, ReadStats, expand_paths, read_paths
 from fundtrail.chains.bitcoin.chain import ChainIndex, Pending, Switch
 from fundtrail.chains.bitcoin.genesis import GENESIS_HASH, genesis_raw
-from fundtrail.chains.bitcoin.parse import Block, check_pow, parse_block
+from fundtrail.chains.bitcoin.parse import Block
 from fundtrail.chains.bitcoin.pool import BlockPool
+from fundtrail.chains.bitcoin.prepare import checked_block, default_workers, prepared
+from fundtrail.chains.bitcoin.script import Classified
 from fundtrail.chainstore import AddressBook, ChainStore, ChainStoreWriter
-from fundtrail.errors import SourceError, StorageError
+from fundtrail.errors import StorageError
 
 BATCH_BYTES = 64 * 1024 * 1024  # raw block bytes per atomic commit
 REORG_WINDOW = 50  # recent main-chain blocks kept raw, so a later run can switch back
@@ -62,14 +64,22 @@ class IngestReport:
 
 
 def ingest_paths(
-    paths: list[Path], *, home: Path | None = None, quiet: bool = True
+    paths: list[Path], *, home: Path | None = None, quiet: bool = True, workers: int = 0
 ) -> IngestReport:
-    """Ingest blocks from ``blk*.dat`` files, raw/hex block files or directories of blk files."""
+    """Ingest blocks from ``blk*.dat`` files, raw/hex block files or directories of blk files.
+
+    ``workers`` > 1 parses in that many processes (spawned: the calling script needs an
+    ``if __name__ == "__main__"`` guard); -1 picks a number from the input size and cores.
+    """
     files = expand_paths([Path(p) for p in paths])
     stats = ReadStats()
     total = sum(f.stat().st_size for f in files)
     with _Session(home, quiet, total) as session:
-        session.run(read_paths(files, stats), progress_of=lambda rb: stats.bytes)
+        session.run(
+            read_paths(files, stats),
+            progress_of=lambda rb: stats.bytes,
+            workers=default_workers(total) if workers < 0 else workers,
+        )
     report = session.report
     report.files, report.bytes_read, report.skipped_tail_bytes = (
         stats.files,
@@ -157,19 +167,24 @@ class _Session:
         return int(row[0]) if row else 0
 
     # ---- the run ------------------------------------------------------------------------
-    def run(self, blocks: Iterable[RawBlock], progress_of: object) -> None:
+    def run(self, blocks: Iterable[RawBlock], progress_of: object, workers: int = 0) -> None:
         from fundtrail.cli.common import progress
 
         for h, raw in self.pool.load():
             if not self.index.knows(h):
-                self._offer(raw, f"held block {h[::-1].hex()}", from_pool=True)
+                self._offer_raw(raw, f"held block {h[::-1].hex()}")
         if not self.index.hashes:
-            self._offer(genesis_raw(), "built-in genesis block", from_pool=True)
+            self._offer_raw(genesis_raw(), "built-in genesis block")
         with progress(self.quiet) as bar:
             task = bar.add_task("ingest bitcoin", total=self.total or None, info="")
-            for rb in blocks:
-                self._offer(rb.data, rb.where)
-                done = progress_of(rb) if callable(progress_of) else None
+            for item in prepared(blocks, workers=workers, known=self.index.knows):
+                if item is None:
+                    self.report.duplicates += 1
+                    done = None
+                else:
+                    rb, block, classes = item
+                    self._offer(block, rb.data, rb.where, classes)
+                    done = progress_of(rb) if callable(progress_of) else None
                 bar.update(
                     task,
                     completed=done if done is not None else bar.tasks[0].completed + 1,
@@ -192,14 +207,17 @@ class _Session:
                 f"{r.unresolved_inputs} input(s) spend outputs not in the store; their fee is null"
             )
 
-    def _offer(self, raw: bytes, where: str, from_pool: bool = False) -> None:
-        block = _checked_block(raw, where)
+    def _offer_raw(self, raw: bytes, where: str) -> None:
+        self._offer(checked_block(raw, where), raw, where, None)
+
+    def _offer(
+        self, block: Block, raw: bytes, where: str, classes: list[Classified] | None
+    ) -> None:
         h = block.header.hash
         if self.index.knows(h):
-            if not from_pool:
-                self.report.duplicates += 1
+            self.report.duplicates += 1
             return
-        self.index.hold(h, Pending(block, raw, where))
+        self.index.hold(h, Pending(block, raw, where, classes))
         switch = self.index.best_switch(h)
         if switch is not None:
             self._apply(switch)
@@ -210,7 +228,7 @@ class _Session:
         for h in switch.path:
             item = self.index.take(h)
             height = self.index.tip_height + 1
-            self.batch.add(item.block, height)
+            self.batch.add(item.block, height, item.classes)
             self.index.push_main(h, item.block.header.bits)
             self.recent[h] = item.raw
             if len(self.recent) > REORG_WINDOW:
@@ -256,8 +274,8 @@ class _Session:
         for h in dropped:  # the old branch stays known, so it can win again later
             raw = self.recent.pop(h, None) or self.pool.read(h)
             if raw is not None:
-                block = _checked_block(raw, f"rolled-back block {h[::-1].hex()}")
-                self.index.hold(h, Pending(block, raw, "rolled-back block"))
+                block = checked_block(raw, f"rolled-back block {h[::-1].hex()}")
+                self.index.hold(h, Pending(block, raw, "rolled-back block", None))
 
     def _save_pool(self) -> None:
         keep: dict[bytes, bytes | None] = {h: p.raw for h, p in self.index.pending.items()}
@@ -269,21 +287,6 @@ class _Session:
             elif h in on_disk:
                 keep[h] = None
         self.pool.save(keep)
-
-
-def _checked_block(raw: bytes, where: str) -> Block:
-    block = parse_block(raw, where=where)
-    h = block.header
-    if not check_pow(h):
-        raise SourceError(
-            f"{where}: block {h.block_hash} does not meet the target of its own bits "
-            f"{h.bits:08x} (corrupt header?)"
-        )
-    if block.merkle_root() != h.merkle_root:
-        raise SourceError(
-            f"{where}: block {h.block_hash} merkle root does not match its transactions"
-        )
-    return block
 
 
 def _load_index(store: ChainStore) -> ChainIndex:

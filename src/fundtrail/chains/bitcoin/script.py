@@ -29,16 +29,26 @@ def _hash160(data: bytes) -> bytes:
     return hashlib.new("ripemd160", _sha256(data).digest()).digest()
 
 
+_B58_PAIRS = [a + b for a in B58_ALPHABET for b in B58_ALPHABET]  # 58*58 two-digit strings
+_B58_CHUNK = 58**10
+
+
 def base58check(payload: bytes) -> str:
+    """Base58check text of ``payload``: ten digits per big-int division, two per table lookup."""
     data = payload + _sha256(_sha256(payload).digest()).digest()[:4]
     n = int.from_bytes(data, "big")
-    out = []
-    alphabet = B58_ALPHABET
+    pairs = _B58_PAIRS
+    chunks = []
     while n:
-        n, r = divmod(n, 58)
-        out.append(alphabet[r])
+        n, r = divmod(n, _B58_CHUNK)
+        r, d0 = divmod(r, 3364)
+        r, d1 = divmod(r, 3364)
+        r, d2 = divmod(r, 3364)
+        r, d3 = divmod(r, 3364)
+        chunks.append(pairs[r] + pairs[d3] + pairs[d2] + pairs[d1] + pairs[d0])
+    text = "".join(reversed(chunks)).lstrip("1")
     pad = len(data) - len(data.lstrip(b"\0"))
-    return "1" * pad + "".join(reversed(out))
+    return "1" * pad + text
 
 
 _GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)

@@ -1,0 +1,95 @@
+"""Per-block CPU work that needs no shared state: parse, check, classify output scripts.
+
+Run inline for small inputs, or in worker processes for big files so that ingest uses
+more than one core: the main process then only assigns ids and writes. Errors raised
+here (bad block at file/offset) travel back to the main process unchanged.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+
+from fundtrail.chains.bitcoin.blkfile import RawBlock
+from fundtrail.chains.bitcoin.parse import Block, check_pow, parse_block
+from fundtrail.chains.bitcoin.script import Classified, classify
+from fundtrail.errors import SourceError
+
+Prepared = tuple[RawBlock, Block, list[Classified] | None]
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+AHEAD = 8  # blocks in flight per worker: bounds memory however fast the file is read
+
+
+def checked_block(raw: bytes, where: str) -> Block:
+    """Parse ``raw`` and check it is not garbage: merkle root, and PoW against its own bits."""
+    block = parse_block(raw, where=where)
+    h = block.header
+    if not check_pow(h):
+        raise SourceError(
+            f"{where}: block {h.block_hash} does not meet the target of its own bits "
+            f"{h.bits:08x} (corrupt header?)"
+        )
+    if block.merkle_root() != h.merkle_root:
+        raise SourceError(
+            f"{where}: block {h.block_hash} merkle root does not match its transactions"
+        )
+    return block
+
+
+def _prepare(rb: RawBlock) -> tuple[Block, list[Classified]]:
+    block = checked_block(rb.data, rb.where)
+    return block, [classify(s) for tx in block.txs for _, s in tx.outputs]
+
+
+def header_hash(raw: bytes) -> bytes:
+    return hashlib.sha256(hashlib.sha256(raw[:80]).digest()).digest()
+
+
+def prepared(
+    blocks: Iterable[RawBlock], *, workers: int, known: Callable[[bytes], bool]
+) -> Iterator[Prepared | None]:
+    """Blocks in file order, prepared. A block ``known`` by header hash is not parsed at
+    all and comes back as None (re-ingesting a file costs one hash per block)."""
+    if workers <= 1:
+        for rb in blocks:
+            yield (
+                None
+                if known(header_hash(rb.data))
+                else (rb, checked_block(rb.data, rb.where), None)
+            )
+        return
+    gate = threading.Semaphore(AHEAD * workers)
+    skipped: list[int] = []  # appended by the pool's feeder thread (list.append is atomic)
+    sent: collections.deque[RawBlock] = collections.deque()  # in order, matched to results
+    reported = 0
+
+    def feed() -> Iterator[RawBlock]:
+        for rb in blocks:
+            if known(header_hash(rb.data)):
+                skipped.append(1)
+                continue
+            gate.acquire()
+            sent.append(rb)
+            yield rb
+
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers) as pool:
+        for block, classes in pool.imap(_prepare, feed(), chunksize=1):
+            gate.release()
+            while reported < len(skipped):
+                reported += 1
+                yield None
+            yield sent.popleft(), block, classes
+    for _ in range(len(skipped) - reported):
+        yield None
+
+
+def default_workers(total_bytes: int) -> int:
+    """Worker processes for an input of this size: none for small inputs (start-up costs)."""
+    if total_bytes < PARALLEL_MIN_BYTES:
+        return 0
+    return max(0, min(4, os.cpu_count() or 1))
