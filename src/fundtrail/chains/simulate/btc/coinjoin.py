@@ -198,14 +198,13 @@ class CoinJoins:
             queue.extend(picked)
             return None
         outputs: list[Out] = []
-        remix: list[int] = []
+        owners: dict[int, Wallet] = {}
         for wallet, _ in picked:
             addr = led.new_address(wallet, "coinjoin_output")
-            again = d.chance(0.5)
-            outputs.append((self._hold if again else wallet, addr, pool))
-            remix.append(addr) if again else None
+            owners[addr] = wallet
+            # about half the postmix outputs stay in the pool for free remixes
+            outputs.append((self._hold if d.chance(0.5) else wallet, addr, pool))
         txid = self._finish([u for _, u in picked], outputs)
-        owners = {led_addr: w for (w, _), (_, led_addr, _) in zip(picked, outputs, strict=True)}
         for utxo in [u for u in self._hold.utxos if u[0] == txid]:
             self._hold.utxos.remove(utxo)
             self._hold.balance -= utxo[2]

@@ -69,16 +69,16 @@ class Gang:
                 self._peel(head)
         if self.mixed.utxos and d.chance(0.5):
             utxo = self.mixed.utxos[0]
-            self._remove(self.mixed, utxo)
+            self.remove(self.mixed, utxo)
             self._deposit([utxo], None)
 
-    def _remove(self, wallet: Wallet, utxo: Utxo) -> None:
+    def remove(self, wallet: Wallet, utxo: Utxo) -> None:
         wallet.utxos.remove(utxo)
         wallet.balance -= utxo[2]
 
     def _peel(self, head: Utxo) -> None:
         d = self.sim.draws
-        self._remove(self.main, head)
+        self.remove(self.main, head)
         if head[2] < COIN // 20:
             self._deposit([head], None)
             return
@@ -116,7 +116,7 @@ class Gang:
         )
 
     def _coinjoin(self, head: Utxo) -> None:
-        self._remove(self.main, head)
+        self.remove(self.main, head)
         value = head[2]
         chunk = min(value, WASABI1_DENOM * self.sim.draws.between(1, 3) + WASABI1_DENOM // 5)
         if chunk == value or value - chunk < COIN // 100:
@@ -131,7 +131,7 @@ class Gang:
             [head], [(self.mixed, addr, chunk), (self.main, rest, value - chunk - fee)]
         )
         utxo = (txid, 0, chunk, addr)
-        self._remove(self.mixed, utxo)
+        self.remove(self.mixed, utxo)
         self.sim.coinjoins.waiting["wasabi1"].append(Joiner(self.mixed, [utxo]))
 
 
@@ -254,7 +254,7 @@ class Ransomware:
         if head[2] < COIN // 10:
             return
         led, d = sim.ledger, sim.draws
-        self.gang._remove(self.gang.main, head)
+        self.gang.remove(self.gang.main, head)
         deposit = mixer.order()
         value = head[2] - led.fee_for([head], 1, led.feerate())
         led.submit([head], [(mixer.deposits, deposit, value)])

@@ -54,6 +54,7 @@ class EvmChain:
         self.txs = 0
         self.burned = 0
         self.minted = 0
+        self.minted_token = 0
 
     # -- addresses ----------------------------------------------------------------------
     def new_address(self, entity: int, role: str) -> int:
@@ -195,7 +196,7 @@ class EvmChain:
                 frm = hx[src]
             else:
                 frm = ZERO
-                self.minted_token = getattr(self, "minted_token", 0) + amount
+                self.minted_token += amount
             self.token[dst] += amount
             li = self._log_index
             self._log_index += 1

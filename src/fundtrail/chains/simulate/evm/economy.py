@@ -160,7 +160,9 @@ class EvmSim:
             remaining -= 1
             if tick is not None:
                 tick(ch.txs)
-        self.writer.close()
+        token = (ch.hex[ch.token_addr], "USDT", "Tether USD (simulated)", 6, ch.minted_token,
+                 ch.number)  # fmt: skip
+        self.writer.close([token])
 
     def _services(self) -> None:
         ch = self.chain
@@ -233,21 +235,8 @@ class EvmSim:
                 self.truth.tags.append(Tag(addr, ex.name))
         self.truth.campaigns.sort(key=lambda c: c.id)
         writer = TruthWriter(self.registry, encode_hex, "ETH")
-        minted = getattr(self.chain, "minted_token", 0)
-        self.writer_tokens(minted)
         writer.write_all(self.truth, self.out)
         self.registry.discard()
-
-    def writer_tokens(self, supply: int) -> None:
-        import csv
-
-        from fundtrail.chains.simulate.evm.writer import COLUMNS
-
-        with open(self.out / "evm" / "tokens.csv", "w", encoding="utf-8", newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(COLUMNS["tokens"])
-            hexaddr = self.chain.hex[self.chain.token_addr]
-            w.writerow([hexaddr, "USDT", "Tether USD (simulated)", 6, supply, self.chain.number])
 
 
 def run_evm(

@@ -7,6 +7,7 @@ enriched export (stream / BigQuery) does, so one file gives value and fee.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -51,6 +52,8 @@ class EtlWriter:
         self._files: dict[str, IO[str]] = {}
         self._writers: dict[str, Any] = {}
         for table, cols in COLUMNS.items():
+            if table == "tokens":  # one row per token, written by close()
+                continue
             f = open(folder / f"{table}.csv", "w", encoding="utf-8", newline="")  # noqa: SIM115
             w = csv.writer(f, lineterminator="\n")
             w.writerow(cols)
@@ -60,9 +63,14 @@ class EtlWriter:
     def row(self, table: str, values: list[Any] | tuple[Any, ...]) -> None:
         self._writers[table].writerow(values)
 
-    def close(self) -> None:
+    def close(self, tokens: Sequence[Sequence[object]] = ()) -> None:
+        """Close the streams; ``tokens`` rows (address, symbol, name, decimals, supply, block)."""
         for f in self._files.values():
             f.close()
+        with open(self.folder / "tokens.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(COLUMNS["tokens"])
+            w.writerows(tokens)
 
     @property
     def paths(self) -> list[Path]:
