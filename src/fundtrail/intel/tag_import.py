@@ -29,7 +29,8 @@ FORMATS = ("tagpack", "csv", "ofac", "etherscan")
 class ImportReport:
     format: str
     files: int = 0
-    imported: int = 0
+    read: int = 0  # valid tags read (before folding duplicates within a source)
+    imported: int = 0  # tags stored
     invalid: int = 0
     problems: list[Problem] = field(default_factory=list)
     per_file: dict[str, int] = field(default_factory=dict)
@@ -38,6 +39,7 @@ class ImportReport:
         return {
             "format": self.format,
             "files": self.files,
+            "read": self.read,
             "imported": self.imported,
             "invalid": self.invalid,
             "problems": [str(p) for p in self.problems[:max_problems]],
@@ -81,7 +83,9 @@ def import_tags(
     report = ImportReport(fmt)
     for file, reader in _plan(path, fmt, chain):
         before = len(report.problems)
-        count = store.replace(f"{fmt}:{file.resolve()}", tags_table(reader(report.problems)))
+        table = tags_table(reader(report.problems))
+        report.read += table.num_rows
+        count = store.replace(f"{fmt}:{file.resolve()}", table)
         report.files += 1
         report.imported += count
         report.per_file[str(file)] = count

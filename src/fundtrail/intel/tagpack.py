@@ -26,6 +26,7 @@ import yaml
 
 from fundtrail.chainstore.tags import Tag, chain_code, normalize_address
 from fundtrail.errors import FundtrailError, InvalidInputError, SourceError
+from fundtrail.model.chains import get_chain
 from fundtrail.model.indicators import Category
 
 CONFIDENCE_LEVELS: dict[str, int] = {
@@ -207,6 +208,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+TEXT_FIELDS = frozenset({"address", "label", "source", "actor", "currency", "network"})
+
+
+def _value(loader: yaml.CSafeLoader, key: str, node: yaml.Node) -> Any:
+    """A field's value; text fields keep the scalar's text (YAML 1.1 reads an unquoted
+    ``0x8589...`` as a hex integer and ``1e5`` as a float)."""
+    if key in TEXT_FIELDS and isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    return _plain(loader.construct_object(node, deep=True))
+
+
 def _compose(path: Path) -> tuple[Any, yaml.CSafeLoader] | Problem:
     try:
         text = path.read_bytes()
@@ -244,7 +256,7 @@ def read_tagpack(
                 tags_node = value_node
             else:
                 try:
-                    header[key] = _plain(loader.construct_object(value_node, deep=True))
+                    header[key] = _value(loader, key, value_node)
                 except yaml.YAMLError as exc:
                     problems.append(Problem(name, value_node.start_mark.line + 1, str(exc)))
         if tags_node is None:
@@ -264,10 +276,7 @@ def read_tagpack(
                 problems.append(Problem(name, line, "tag is not a mapping"))
                 continue
             try:
-                row = {
-                    str(k.value): _plain(loader.construct_object(v, deep=True))
-                    for k, v in item.value
-                }
+                row = {str(k.value): _value(loader, str(k.value), v) for k, v in item.value}
             except yaml.YAMLError as exc:
                 problems.append(Problem(name, line, f"bad value: {exc}"))
                 continue
@@ -279,6 +288,22 @@ def read_tagpack(
         loader.dispose()
 
 
+TOKEN_NETWORKS = {"BEP20": "BSC", "ERC20": "ETH", "TRC20": "TRX", "MATIC": "POLYGON"}
+
+
+def _chain_of(text: str, address: str) -> str:
+    """Chain code of a tag's currency/network. Unknown names are accepted as custom EVM
+    chains only when the address is an EVM address (AVAX C-chain, KCS, ...)."""
+    key = TOKEN_NETWORKS.get(text.strip().upper(), text)
+    try:
+        return get_chain(key).code
+    except InvalidInputError:
+        if address.startswith("0x") and len(address) == 42:
+            return chain_code(key)
+        msg = f"currency/network {text!r} is not a chain fundtrail knows"
+        raise InvalidInputError(msg) from None
+
+
 def build_tag(row: dict[str, Any], scheme: dict[str, int], *, pack: str) -> Tag:
     """One tag from a merged header+row mapping; raises InvalidInputError naming the field."""
     address = row.get("address")
@@ -287,7 +312,7 @@ def build_tag(row: dict[str, Any], scheme: dict[str, int], *, pack: str) -> Tag:
     chain_text = row.get("network") or row.get("currency")
     if not chain_text:
         raise InvalidInputError("tag has no currency/network")
-    code = chain_code(str(chain_text))
+    code = _chain_of(str(chain_text), str(address))
     norm = normalize_address(code, str(address))
     label = str(row.get("label") or "").strip()
     if not label:

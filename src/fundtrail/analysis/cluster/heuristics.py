@@ -171,7 +171,7 @@ WITH flows AS (
 )
 SELECT addr, dst, fwd_tx FROM per_addr
 WHERE list_contains($exchanges, dst) AND NOT list_contains($exchanges, addr)
-ORDER BY p.addr
+ORDER BY addr
 """
 
 _CUSTOMERS = """
