@@ -231,7 +231,8 @@ class BitcoinSim:
                 value = d.amount(1_000_000, 1.6, 5_000, max(5_000, cap))
                 to = self.users[d.below(len(self.users))].wallet
                 outs.append((to, led.new_address(to, "receive"), value))
-            led.pay(w, outs)
+            # native SegWit and Taproot wallets here are Core-like: nLockTime = tip height
+            led.pay(w, outs, anti_fee_sniping=w.kind in (Kind.P2WPKH, Kind.P2TR))
             return
         inputs = w.take_all(d.between(4, 30))
         fee = led.fee_for(inputs, 1, max(1, led.feerate() // 3))

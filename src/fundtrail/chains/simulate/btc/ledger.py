@@ -185,8 +185,13 @@ class Ledger:
         rate: int | None = None,
         max_inputs: int = 50,
         shuffle: bool = True,
+        anti_fee_sniping: bool = False,
     ) -> tuple[bytes, list[int]] | None:
-        """Pay ``payments`` from ``wallet`` with change; returns (txid, vout of each payment)."""
+        """Pay ``payments`` from ``wallet`` with change; returns (txid, vout of each payment).
+
+        ``anti_fee_sniping`` sets nLockTime to the tip height as Bitcoin Core and
+        Sparrow do: a wallet fingerprint real analysts use.
+        """
         rate = rate or self.feerate()
         need = sum(p[2] for p in payments)
         inputs = wallet.take(need + self._fee_guess(len(payments) + 1, rate), max_inputs)
@@ -206,7 +211,7 @@ class Ledger:
             outs.insert(pos, (wallet, change_addr, change))
         else:
             pos = len(outs)
-        txid = self.submit(inputs, outs)
+        txid = self.submit(inputs, outs, self.height - 1 if anti_fee_sniping else 0)
         vouts = [i if i < pos or change < DUST else i + 1 for i in range(len(payments))]
         return txid, vouts
 
