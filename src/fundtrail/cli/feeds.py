@@ -46,6 +46,9 @@ def pull(
 def publish(
     folder: Path = typer.Argument(..., help="Folder to write manifest.json + events into."),
     org: str = typer.Option(..., "--org", help="Publish what this organisation may see."),
+    max_tlp: str = typer.Option(
+        "green", "--max-tlp", help="Leave out anything stricter (a feed is for sharing)."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Write a MISP feed folder (one event per TLP level) of what the org may see."""
@@ -53,11 +56,14 @@ def publish(
     from fundtrail.intel.misp_feed import write_misp_feed
     from fundtrail.intelstore.db import open_store
     from fundtrail.intelstore.keys import org_principal
+    from fundtrail.model.tlp import TLP
 
     store = open_store()
     with store.session() as s:
         who = org_principal(s, org)
-    out = write_misp_feed(IndicatorService(store).export(who), folder)
+    limit = TLP.parse(max_tlp)
+    records = [r for r in IndicatorService(store).export(who) if r.tlp.rank <= limit.rank]
+    out = write_misp_feed(records, folder)
     emit(
         out,
         as_json,
