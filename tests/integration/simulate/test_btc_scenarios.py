@@ -273,6 +273,11 @@ def test_tags_name_a_few_hot_wallets(scam: tuple[Path, Replay, dict]) -> None:
         assert tag["currency"] == "BTC" and tag["confidence"] == "service_data"
         tagged.add(info["entity"])
     assert 1 <= len(tagged) < len(exchanges)
+    from fundtrail.intel.tagpack import read_tagpack
+
+    problems: list = []
+    read = list(read_tagpack(out / "tags.yaml", problems))
+    assert not problems and len(read) == len(pack["tags"])
 
 
 def test_same_seed_same_bytes_other_seed_other_chain(tmp_path: Path) -> None:

@@ -242,6 +242,7 @@ class TruthWriter:
                     "category": "exchange",
                     "source": "https://partner.example/shared-intel/exchange-hot-wallets",
                     "currency": self.network,
+                    "network": self.network,
                     "confidence": "service_data",
                 }
                 for t in truth.tags
