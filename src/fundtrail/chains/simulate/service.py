@@ -80,8 +80,8 @@ def check_args(scenario: str, chain: str, txs: int, seed: int, rpc: str | None =
             f"--txs {txs} is out of range: a scenario needs {MIN_TXS} to {MAX_TXS} transactions",
             field="txs",
         )
-    if seed < 0:
-        raise InvalidInputError("--seed must be zero or positive", field="seed")
+    if not 0 <= seed < 2**63:
+        raise InvalidInputError("--seed must be between 0 and 2**63 - 1", field="seed")
     if rpc is not None and chain != "evm":
         raise InvalidInputError("--rpc replays EVM scenarios only: add --chain evm", field="rpc")
 
