@@ -53,10 +53,16 @@ async def floor_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """The reference: fixed JSON of a similar size, no key, no database."""
     if scope["type"] != "http":
         return
-    body = json.dumps({"id": "x" * 36, "type": "domain", "value": "a.example.com",
-                       "description": "y" * 300}).encode()
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json")]})
+    body = json.dumps(
+        {"id": "x" * 36, "type": "domain", "value": "a.example.com", "description": "y" * 300}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -69,8 +75,14 @@ def free_port() -> int:
 @contextmanager
 def temp_postgres() -> Iterator[str]:
     """A throwaway PostgreSQL server on loopback (as the test fixture starts one)."""
-    pgbin = next((p for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-                  if (p / "initdb").exists()), None)
+    pgbin = next(
+        (
+            p
+            for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+            if (p / "initdb").exists()
+        ),
+        None,
+    )
     if pgbin is None:
         raise SystemExit("PostgreSQL is not installed (Debian package 'postgresql')")
     base = Path(tempfile.mkdtemp(prefix="fundtrail-bench-pg-"))
@@ -79,17 +91,45 @@ def temp_postgres() -> Iterator[str]:
     if prefix:
         shutil.chown(base, "postgres", "postgres")
     data = base / "data"
-    subprocess.run([*prefix, str(pgbin / "initdb"), "-D", str(data), "-U", "postgres",
-                    "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
-                   check=True, capture_output=True)
-    subprocess.run([*prefix, str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(base / "pg.log"),
-                    "-w", "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {base}", "start"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            *prefix,
+            str(pgbin / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *prefix,
+            str(pgbin / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(base / "pg.log"),
+            "-w",
+            "-o",
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {base}",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*prefix, str(pgbin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
-                        "stop"], capture_output=True)
+        subprocess.run(
+            [*prefix, str(pgbin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -112,11 +152,25 @@ def seed(url: str, n: int) -> tuple[str, list[str]]:
                 iid = f"{i:08d}-0000-4000-8000-{rng.getrandbits(48):012x}"
                 value = f"0x{rng.getrandbits(160):040x}"
                 when = start + timedelta(seconds=i)
-                rows.append({"id": iid, "org_id": police.id, "type": "crypto-address",
-                             "chain": "ETH", "value": value, "value_sha256": value_sha256(value),
-                             "category": "scam", "confidence": 80, "tlp": tlp,
-                             "description": "bench", "references": [], "labels": [],
-                             "source": "bench", "created": when, "modified": when})
+                rows.append(
+                    {
+                        "id": iid,
+                        "org_id": police.id,
+                        "type": "crypto-address",
+                        "chain": "ETH",
+                        "value": value,
+                        "value_sha256": value_sha256(value),
+                        "category": "scam",
+                        "confidence": 80,
+                        "tlp": tlp,
+                        "description": "bench",
+                        "references": [],
+                        "labels": [],
+                        "source": "bench",
+                        "created": when,
+                        "modified": when,
+                    }
+                )
                 if tlp in ("amber", "red"):
                     shares.append({"indicator_id": iid, "org_id": exchange.id})
                 if tlp != "amber+strict":
@@ -138,10 +192,22 @@ def cpu_seconds(pid: int) -> float:
 @contextmanager
 def serve(app: str, env: dict[str, str], factory: bool) -> Iterator[tuple[str, int]]:
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-           "--log-level", "warning", "--no-access-log", "--app-dir", str(ROOT / "bench")]
-    proc = subprocess.Popen([*cmd, *(["--factory"] if factory else [])],
-                            env={**os.environ, **env})
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--app-dir",
+        str(ROOT / "bench"),
+    ]
+    proc = subprocess.Popen([*cmd, *(["--factory"] if factory else [])], env={**os.environ, **env})
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -177,14 +243,31 @@ end
 """
 
 
-def wrk(base: str, key: str, ids_file: Path, *, pause_ms: int, connections: int,
-        duration: int) -> dict[str, Any]:
+def wrk(
+    base: str, key: str, ids_file: Path, *, pause_ms: int, connections: int, duration: int
+) -> dict[str, Any]:
     """Run wrk; each connection waits ``pause_ms`` after each answer (0 = flat out)."""
     script = ids_file.with_suffix(f".{pause_ms}.lua")
     script.write_text(LUA % {"ids": ids_file, "pause": pause_ms, "key": key})
-    out = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration}s",
-                          "--timeout", "5s", "-s", str(script), base], capture_output=True,
-                         text=True, timeout=duration + 60)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "1",
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+    )
     line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
         raise SystemExit(f"wrk failed: {out.stdout}\n{out.stderr}")
@@ -201,13 +284,16 @@ def paced(base: str, key: str, ids_file: Path, args: argparse.Namespace) -> dict
     warm = wrk(base, key, ids_file, pause_ms=pause, connections=args.connections, duration=3)
     latency_ms = args.connections * 1000 / max(warm["rps"], 1) - pause
     pause = max(1, int(cycle_ms - latency_ms))
-    return wrk(base, key, ids_file, pause_ms=pause, connections=args.connections,
-               duration=args.duration)
+    return wrk(
+        base, key, ids_file, pause_ms=pause, connections=args.connections, duration=args.duration
+    )
 
 
 def fmt(r: dict[str, Any]) -> str:
-    return (f"p50 {r['p50_us'] / 1000:6.2f} ms  p99 {r['p99_us'] / 1000:6.2f} ms  "
-            f"{r['rps']:7.1f} req/s  errors {r['errors']}")
+    return (
+        f"p50 {r['p50_us'] / 1000:6.2f} ms  p99 {r['p99_us'] / 1000:6.2f} ms  "
+        f"{r['rps']:7.1f} req/s  errors {r['errors']}"
+    )
 
 
 def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -220,8 +306,14 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> di
         cpu0 = cpu_seconds(pid)
         steady = paced(base, key, ids_file, args)
         cpu_ms = (cpu_seconds(pid) - cpu0) * 1000 / max(steady["requests"], 1)
-        flat = wrk(base, key, ids_file, pause_ms=0, connections=args.connections,
-                   duration=max(3, args.duration // 2))
+        flat = wrk(
+            base,
+            key,
+            ids_file,
+            pause_ms=0,
+            connections=args.connections,
+            duration=max(3, args.duration // 2),
+        )
     print(f"  paced ~{args.rate}/s : {fmt(steady)}")
     print(f"  flat out      : {fmt(flat)}")
     print(f"  server CPU    : {cpu_ms:.2f} ms per lookup (one core serves ~{1000 / cpu_ms:.0f}/s)")
@@ -250,8 +342,9 @@ def main() -> None:
         print(f"  (machine load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         results = {}
         if args.backend in ("sqlite", "both"):
-            results["sqlite"] = run_backend("sqlite", f"sqlite:///{work / 'intel.sqlite'}",
-                                            args, work)
+            results["sqlite"] = run_backend(
+                "sqlite", f"sqlite:///{work / 'intel.sqlite'}", args, work
+            )
         if args.backend in ("postgres", "both"):
             with temp_postgres() as url:
                 results["postgres"] = run_backend("postgres", url, args, work)
@@ -259,11 +352,13 @@ def main() -> None:
         for name, r in results.items():
             p = r["paced"]
             ok = "meets" if p["p99_us"] < 20_000 and p["rps"] >= 0.95 * args.rate else "misses"
-            print(f"  {name:8s} p50 {p['p50_us'] / 1000:.2f} ms, p99 {p['p99_us'] / 1000:.2f} ms "
-                  f"at {p['rps']:.0f} req/s ({ok} the 20 ms p99 at {args.rate:.0f}/s target); "
-                  f"p99 ratio vs floor {p['p99_us'] / max(floor['p99_us'], 1):.1f}x; "
-                  f"flat out {r['flat']['rps']:.0f} req/s; server CPU {r['cpu_ms']:.2f} ms/lookup "
-                  f"= {r['cpu_ms'] / max(floor_cpu, 1e-6):.1f}x the floor's")
+            print(
+                f"  {name:8s} p50 {p['p50_us'] / 1000:.2f} ms, p99 {p['p99_us'] / 1000:.2f} ms "
+                f"at {p['rps']:.0f} req/s ({ok} the 20 ms p99 at {args.rate:.0f}/s target); "
+                f"p99 ratio vs floor {p['p99_us'] / max(floor['p99_us'], 1):.1f}x; "
+                f"flat out {r['flat']['rps']:.0f} req/s; server CPU {r['cpu_ms']:.2f} ms/lookup "
+                f"= {r['cpu_ms'] / max(floor_cpu, 1e-6):.1f}x the floor's"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

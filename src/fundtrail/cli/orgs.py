@@ -74,9 +74,10 @@ def key_create(
     }
 
     def render(d: dict) -> None:
+        until = d["expires"].isoformat(timespec="seconds") if d["expires"] else "never"
         console.print(
-            f"API key for [bold]{d['org']}[/bold] ({d['role']}, expires "
-            f"{d['expires'] or 'never'}); shown only now, store it safely:"
+            f"API key for [bold]{d['org']}[/bold] ({d['role']}, expires {until}); "
+            "shown only now, store it safely:"
         )
         typer.echo(d["key"])
 

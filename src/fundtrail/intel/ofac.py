@@ -45,7 +45,7 @@ def chain_for(asset: str, address: str) -> str:
         return ASSET_CHAINS[asset]
     except KeyError:
         raise InvalidInputError(
-            f"asset {asset} is not a chain fundtrail supports; skipped", field="chain"
+            f"asset {asset} is not on a chain fundtrail supports", field="chain"
         ) from None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,7 @@ class Hub:
         return dict(r.json())
 
 
-def make_hub(url: str, home: Path) -> Hub:
+def seed_hub(url: str) -> tuple[IntelStore, dict[str, str]]:
     store = open_store(url)
     keys: dict[str, str] = {}
     with store.session() as s:
@@ -55,6 +56,10 @@ def make_hub(url: str, home: Path) -> Hub:
             add_org(s, org, kind)
             for role in ("admin", "analyst", "reader"):
                 keys[f"{org}/{role}"] = create_key(s, org, role).key
+    return store, keys
+
+
+def make_hub(store: IntelStore, keys: dict[str, str], home: Path) -> Hub:
     settings = Settings(home=home, max_body_bytes=MAX_BODY)
     app = create_app(store, settings)
     return Hub(
@@ -62,9 +67,22 @@ def make_hub(url: str, home: Path) -> Hub:
     )
 
 
+@pytest.fixture(scope="session")
+def hub_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A migrated SQLite store with the orgs and keys, made once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("hub") / "template.sqlite"
+    store, keys = seed_hub(f"sqlite:///{path}")
+    with store.engine.connect() as con:
+        con.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return path, keys
+
+
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Hub]:
-    h = make_hub(f"sqlite:///{tmp_path / 'intel.sqlite'}", tmp_path)
+def hub(tmp_path: Path, hub_template: tuple[Path, dict[str, str]]) -> Iterator[Hub]:
+    template, keys = hub_template
+    shutil.copy(template, tmp_path / "intel.sqlite")
+    h = make_hub(open_store(f"sqlite:///{tmp_path / 'intel.sqlite'}"), keys, tmp_path)
     yield h
     h.store.close()
 
@@ -76,6 +94,7 @@ def any_hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Hub]:
         url = f"sqlite:///{tmp_path / 'intel.sqlite'}"
     else:
         url = str(request.getfixturevalue("postgres_url"))
-    h = make_hub(url, tmp_path)
+    store, keys = seed_hub(url)
+    h = make_hub(store, keys, tmp_path)
     yield h
     h.store.close()
