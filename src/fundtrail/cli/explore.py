@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.table import Table
 
 from fundtrail.cli.common import HomeOpt, JsonOpt, console, emit, kv_table
 
@@ -24,15 +26,27 @@ def _reads(chain: str, home: Path | None) -> tuple[Any, Any]:
     return store, reads
 
 
+def _show(key: str, value: Any) -> str:
+    """Unix times as UTC text for people; JSON keeps the integers."""
+    if (key == "time" or key.endswith("_time")) and isinstance(value, int):
+        stamp = datetime.datetime.fromtimestamp(value, datetime.UTC)
+        return stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return "" if value is None else str(value)
+
+
 def _render_kv(title: str) -> Any:
     def render(data: dict[str, Any]) -> None:
-        rows = [(k, v) for k, v in data.items() if not isinstance(v, list)]
+        rows = [(k, _show(k, v)) for k, v in data.items() if not isinstance(v, list)]
         console.print(kv_table(title, rows))
         for key in ("inputs", "outputs"):
-            if isinstance(data.get(key), list):
-                console.print(f"[bold]{key}[/bold]")
-                for item in data[key]:
-                    console.print("  " + "  ".join(f"{k}={v}" for k, v in item.items()))
+            items = data.get(key)
+            if isinstance(items, list) and items:
+                table = Table(title=key, title_justify="left")
+                for col in items[0]:
+                    table.add_column(col, overflow="fold")
+                for item in items:
+                    table.add_row(*(_show(k, v) for k, v in item.items()))
+                console.print(table)
 
     return render
 

@@ -43,6 +43,14 @@ class ReadStats:
     files: int = 0
     bytes: int = 0
     skipped_tail: int = 0  # padding / unknown bytes after the last record
+    disk_done: int = 0  # on-disk size of the files finished (for progress bars)
+    disk_current: int = 0
+    len_current: int = 1
+
+    def progress(self, rb: RawBlock) -> int:
+        """On-disk bytes read so far, counting the current file pro rata (it may be bz2)."""
+        pos = (rb.offset or 0) + len(rb.data)
+        return self.disk_done + self.disk_current * pos // max(self.len_current, 1)
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
@@ -145,4 +153,7 @@ def read_paths(paths: list[Path], stats: ReadStats | None = None) -> Iterator[Ra
         if stats is not None:
             stats.files += 1
             stats.bytes += len(data)
+            stats.disk_current, stats.len_current = path.stat().st_size, len(data)
         yield from iter_blocks(data, path.name, stats)
+        if stats is not None:
+            stats.disk_done += stats.disk_current

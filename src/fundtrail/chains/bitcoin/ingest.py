@@ -77,7 +77,7 @@ def ingest_paths(
     with _Session(home, quiet, total) as session:
         session.run(
             read_paths(files, stats),
-            progress_of=lambda rb: stats.bytes,
+            progress_of=stats.progress,
             workers=default_workers(total) if workers < 0 else workers,
         )
     report = session.report
@@ -177,14 +177,12 @@ class _Session:
             self._offer_raw(genesis_raw(), "built-in genesis block")
         with progress(self.quiet) as bar:
             task = bar.add_task("ingest bitcoin", total=self.total or None, info="")
-            for item in prepared(blocks, workers=workers, known=self.index.knows):
-                if item is None:
+            for rb, block, classes in prepared(blocks, workers=workers, known=self.index.knows):
+                if block is None:
                     self.report.duplicates += 1
-                    done = None
                 else:
-                    rb, block, classes = item
                     self._offer(block, rb.data, rb.where, classes)
-                    done = progress_of(rb) if callable(progress_of) else None
+                done = progress_of(rb) if callable(progress_of) else None
                 bar.update(
                     task,
                     completed=done if done is not None else bar.tasks[0].completed + 1,

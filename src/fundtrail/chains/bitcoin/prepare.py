@@ -19,7 +19,7 @@ from fundtrail.chains.bitcoin.parse import Block, check_pow, parse_block
 from fundtrail.chains.bitcoin.script import Classified, classify
 from fundtrail.errors import SourceError
 
-Prepared = tuple[RawBlock, Block, list[Classified] | None]
+Prepared = tuple[RawBlock, Block | None, list[Classified] | None]  # block None: already known
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 AHEAD = 8  # blocks in flight per worker: bounds memory however fast the file is read
 
@@ -51,26 +51,25 @@ def header_hash(raw: bytes) -> bytes:
 
 def prepared(
     blocks: Iterable[RawBlock], *, workers: int, known: Callable[[bytes], bool]
-) -> Iterator[Prepared | None]:
+) -> Iterator[Prepared]:
     """Blocks in file order, prepared. A block ``known`` by header hash is not parsed at
-    all and comes back as None (re-ingesting a file costs one hash per block)."""
+    all and comes back with block None (re-ingesting a file costs one hash per block)."""
     if workers <= 1:
         for rb in blocks:
-            yield (
-                None
-                if known(header_hash(rb.data))
-                else (rb, checked_block(rb.data, rb.where), None)
-            )
+            if known(header_hash(rb.data)):
+                yield rb, None, None
+            else:
+                yield rb, checked_block(rb.data, rb.where), None
         return
     gate = threading.Semaphore(AHEAD * workers)
-    skipped: list[int] = []  # appended by the pool's feeder thread (list.append is atomic)
+    skipped: list[RawBlock] = []  # appended by the pool's feeder thread (append is atomic)
     sent: collections.deque[RawBlock] = collections.deque()  # in order, matched to results
     reported = 0
 
     def feed() -> Iterator[RawBlock]:
         for rb in blocks:
             if known(header_hash(rb.data)):
-                skipped.append(1)
+                skipped.append(rb)
                 continue
             gate.acquire()
             sent.append(rb)
@@ -82,10 +81,10 @@ def prepared(
             gate.release()
             while reported < len(skipped):
                 reported += 1
-                yield None
+                yield skipped[reported - 1], None, None
             yield sent.popleft(), block, classes
-    for _ in range(len(skipped) - reported):
-        yield None
+    for rb in skipped[reported:]:
+        yield rb, None, None
 
 
 def default_workers(total_bytes: int) -> int:
