@@ -66,6 +66,13 @@ def _existing(s: Session, items: list[ComplaintInput]) -> dict[tuple[str, str, i
     return found
 
 
+def _already(first: Complaint, org_id: str | None) -> str:
+    """Say which complaint only to its own org; others learn no more than "reported"."""
+    if first.org_id == org_id:
+        return f"already reported (complaint {first.ref or first.id})"
+    return "already reported by another organisation"
+
+
 def victim_index(cipher: PiiCipher, c: ComplaintInput) -> str:
     """Who the victim is, for counting: name and contact; without a contact, a name alone
     cannot tell two people apart, so the complaint counts as its own victim."""
@@ -118,10 +125,7 @@ def add_complaints(
         for c, v in zip(items, checks, strict=True):
             key = (c.chain, c.txid, -1 if c.vout is None else c.vout)
             if key in existing:
-                first = existing[key].ref or existing[key].id
-                report.errors.append(
-                    RowError(c.line, "txid", f"already reported (complaint {first})")
-                )
+                report.errors.append(RowError(c.line, "txid", _already(existing[key], org_id)))
                 continue
             if not v.ok and not keep_unverified:
                 report.errors.append(RowError(c.line, v.field, v.message))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from fundtrail.cli.common import JsonOpt, console, emit
 
@@ -14,6 +14,10 @@ campaign_app = typer.Typer(help="One campaign: show, trace, report, share.", no_
 OrgOpt = typer.Option(None, "--org", help="Read as this organisation (default: operator, all).")
 MethodOpt = typer.Option("haircut", "--method", help="Taint method: haircut, poison or fifo.")
 HopsOpt = typer.Option(10, "--hops", help="Hop limit of the forward trace.")
+
+
+def _when(iso: str | None) -> str:
+    return (iso or "")[:16].replace("T", " ")
 
 
 def _units(amounts: dict[str, int]) -> str:
@@ -32,7 +36,7 @@ def campaigns(ctx: typer.Context, org: str | None = OrgOpt, as_json: bool = Json
 
     def render(rows: list[dict]) -> None:
         table = Table(
-            "id",
+            Column("id", no_wrap=True),
             "complaints",
             "victims",
             "total loss",
@@ -47,8 +51,8 @@ def campaigns(ctx: typer.Context, org: str | None = OrgOpt, as_json: bool = Json
                 str(r["complaints"]),
                 str(r["victims"]),
                 _units(r["total_loss"]),
-                r["first_seen"] or "",
-                r["last_seen"] or "",
+                _when(r["first_seen"]),
+                _when(r["last_seen"]),
                 str(len(r["addresses"])),
                 ", ".join(sorted({c["exchange"] for c in r["cashouts"]})),
             )

@@ -100,7 +100,9 @@ def test_single_complaint_checked_stored_encrypted_and_private(world: World, api
     assert camp["complaints"] == 1 and camp["total_loss"] == {"BTC": int(row["amount"])}
     # the same payment again: a conflict, nothing stored twice
     again = api.client.post("/api/v1/complaints", json=body(row), headers=api.h("police"))
-    assert again.status_code == 409
+    assert again.status_code == 409 and row["complaint_id"] in again.json()["message"]
+    other = api.client.post("/api/v1/complaints", json=body(row), headers=api.h("bank"))
+    assert other.status_code == 409 and row["complaint_id"] not in other.json()["message"]
 
 
 def test_chain_mismatch_refused_with_field(world: World, api: Api) -> None:
