@@ -123,13 +123,20 @@ class Ledger:
         self._wtxids: list[bytes] = []
         self._segwit = False
         self._fees = 0
+        self._scripts: dict[int, bytes] = {}
         self.feerate_median = 12.0
 
     # -- addresses --------------------------------------------------------------------------
     def new_address(self, wallet: Wallet, role: str) -> int:
-        return self.registry.new_address(wallet.entity, role, wallet.kind)
+        addr = self.registry.new_address(wallet.entity, role, wallet.kind)
+        # most fresh addresses are paid within the block: keep their script until then
+        self._scripts[addr] = output_script(wallet.kind, self.registry.last_program)
+        return addr
 
     def script(self, addr: int) -> bytes:
+        cached = self._scripts.pop(addr, None)
+        if cached is not None:
+            return cached
         kind = self.registry.kind_of[addr]
         return output_script(kind, self.keys.program(addr, kind))
 
@@ -245,6 +252,7 @@ class Ledger:
         self._block, self._txids, self._wtxids = [], [], []
         self._segwit = False
         self._fees = 0
+        self._scripts.clear()
         self.registry.used[miner_addr] = 1
         return (cb_txid, 0, value, miner_addr)
 
