@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -369,9 +368,3 @@ def _read_observable(r: _Reader, obj: dict[str, Any], markings: dict[str, TLP | 
         return
     tlp = tlp_of(obj, markings) or r.default_tlp
     r.add(_PATHS[(obj["type"], prop)], obj[prop], obj, tlp, _chain_hint(obj))
-
-
-def iter_records(result: StixImport) -> Iterator[tuple[IndicatorRecord, list[str]]]:
-    """Records with the STIX ids they came from (a TAXII POST reports per object)."""
-    for i, rec in enumerate(result.records):
-        yield rec, result.stix_ids.get(i, [])
