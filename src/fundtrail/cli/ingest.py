@@ -21,7 +21,7 @@ def ingest_bitcoin(
     password: str | None = typer.Option(None, "--rpc-password", envvar="FUNDTRAIL_RPC_PASSWORD"),
     cookie: Path | None = typer.Option(None, "--rpc-cookie", help="Bitcoin Core .cookie file."),
     workers: int = typer.Option(
-        -1, "--workers", help="Parser processes for files (-1: by size and cores, 0: none)."
+        0, "--workers", help="Parser processes (0: parse inline; -1: by input size and cores)."
     ),
     quiet: bool = QuietOpt,
     home: Path | None = HomeOpt,

@@ -49,7 +49,8 @@ class BatchBuilder:
         self.out_sum: list[int] = []
         self.o: dict[str, list] = {k: [] for k in UTXO_SCHEMAS["outputs"].names}
         self.i: dict[str, list] = {k: [] for k in UTXO_SCHEMAS["inputs"].names}
-        self.outpoints: dict[tuple[bytes, int], tuple[int, int, int]] = {}
+        # txid (internal order) -> (tx_id, row of its first output in this batch, outputs)
+        self.txmap: dict[bytes, tuple[int, int, int]] = {}
         self.misses: list[tuple[int, bytes, int]] = []  # (input row, prev hash, prev n)
 
     def __len__(self) -> int:
@@ -88,26 +89,37 @@ class BatchBuilder:
             i["value"],
             i["sequence"],
         )
-        scripts, outpoints, misses, book = self.scripts, self.outpoints, self.misses, self.book
-        time = h.time
+        scripts, txmap, misses, book = self.scripts, self.txmap, self.misses, self.book
+        txs = block.txs
+        first, n_txs = self.next_tx_id, len(txs)
+        self.next_tx_id += n_txs
+        tx_ids = range(first, first + n_txs)
+        coinbase = [tx.is_coinbase for tx in txs]
+        t["tx_id"].extend(tx_ids)
+        t["txid"].extend([tx.txid for tx in txs])
+        t["height"].extend([height] * n_txs)
+        t["time"].extend([h.time] * n_txs)
+        t["is_coinbase"].extend(coinbase)
+        t["size"].extend([tx.size for tx in txs])
+        t["vsize"].extend([tx.vsize for tx in txs])
+        t["n_inputs"].extend(
+            [0 if cb else len(tx.inputs) for tx, cb in zip(txs, coinbase, strict=True)]
+        )
+        t["n_outputs"].extend([len(tx.outputs) for tx in txs])
+        t["version"].extend([tx.version for tx in txs])
+        t["locktime"].extend([tx.locktime for tx in txs])
+        out_rows = len(o_val)
         k = -1  # position of the output in the block, to find its classification
-        for tx in block.txs:
-            tx_id = self.next_tx_id
-            self.next_tx_id += 1
-            coinbase = tx.is_coinbase
-            t["tx_id"].append(tx_id)
-            t["txid"].append(tx.txid)
-            t["time"].append(time)
-            t["is_coinbase"].append(coinbase)
-            t["size"].append(tx.size)
-            t["vsize"].append(tx.vsize)
-            t["n_inputs"].append(0 if coinbase else len(tx.inputs))
-            t["n_outputs"].append(len(tx.outputs))
-            t["version"].append(tx.version)
-            t["locktime"].append(tx.locktime)
-            total = 0
-            txhash = tx.hash
-            for n, (value, script) in enumerate(tx.outputs):
+        for tx_id, tx in zip(tx_ids, txs, strict=True):
+            outs = tx.outputs
+            m = len(outs)
+            txmap[tx.hash] = (tx_id, len(o_val), m)
+            o_tx.extend([tx_id] * m)
+            o_n.extend(range(m))
+            values = [v for v, _ in outs]
+            o_val.extend(values)
+            self.out_sum.append(sum(values))
+            for _, script in outs:
                 k += 1
                 hit = scripts.get(script)
                 if hit is None:
@@ -117,32 +129,32 @@ class BatchBuilder:
                     if len(scripts) >= SCRIPT_CACHE_MAX:
                         scripts.clear()
                     scripts[script] = hit
-                o_tx.append(tx_id)
-                o_n.append(n)
                 o_aid.append(hit[0])
-                o_val.append(value)
                 o_type.append(hit[1])
-                outpoints[(txhash, n)] = (tx_id, hit[0], value)
-                total += value
-            self.out_sum.append(total)
-            if coinbase:
+        o["height"].extend([height] * (len(o_val) - out_rows))
+        in_rows = len(i_tx)
+        for tx_id, tx, cb in zip(tx_ids, txs, coinbase, strict=True):
+            if cb:
                 continue
-            for n, (prev, index, _script, seq) in enumerate(tx.inputs):
-                spent = outpoints.pop((prev, index), None)
-                if spent is None:
-                    misses.append((len(i_tx), prev, index))
-                    spent = (-1, NO_ADDRESS, 0)
-                i_tx.append(tx_id)
-                i_n.append(n)
-                i_stx.append(spent[0])
-                i_sn.append(index)
-                i_aid.append(spent[1])
-                i_val.append(spent[2])
-                i_seq.append(seq)
-        n_txs = len(block.txs)
-        t["height"].extend([height] * n_txs)
-        self.o["height"].extend([height] * (len(o_tx) - len(self.o["height"])))
-        self.i["height"].extend([height] * (len(i_tx) - len(self.i["height"])))
+            ins = tx.inputs
+            m = len(ins)
+            i_tx.extend([tx_id] * m)
+            i_n.extend(range(m))
+            i_sn.extend([x[1] for x in ins])
+            i_seq.extend([x[3] for x in ins])
+            for prev, index, _, _ in ins:
+                rec = txmap.get(prev)
+                if rec is None or index >= rec[2]:
+                    misses.append((len(i_stx), prev, index))
+                    i_stx.append(-1)
+                    i_aid.append(NO_ADDRESS)
+                    i_val.append(0)
+                else:
+                    row = rec[1] + index
+                    i_stx.append(rec[0])
+                    i_aid.append(o_aid[row])
+                    i_val.append(o_val[row])
+        i["height"].extend([height] * (len(i_tx) - in_rows))
 
     def finish(self) -> BatchResult:
         """Resolve the inputs this batch could not, compute fees, build the Arrow tables."""
