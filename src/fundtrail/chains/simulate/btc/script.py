@@ -45,8 +45,7 @@ class Keyring:
         return _sha256(self._prefix + addr_id.to_bytes(6, "little") + bytes((index,))).digest()
 
     def pubkey(self, addr_id: int, index: int = 0) -> bytes:
-        h = self.secret(addr_id, index)
-        return (b"\x02" if h[31] & 1 == 0 else b"\x03") + h
+        return _compressed(self.secret(addr_id, index))
 
     def multisig_script(self, addr_id: int) -> bytes:
         """2-of-3 multisig witness script: a typical cold wallet."""
@@ -72,13 +71,18 @@ class Keyring:
         sig = b"\x30\x44\x02\x20" + h + b"\x02\x20" + h[::-1] + b"\x01"
         if kind == Kind.P2WSH:
             return b"", [b"", sig, sig[::-1][1:] + b"\x01", self.multisig_script(addr_id)]
-        pub = self.pubkey(addr_id)
+        pub = _compressed(h)
         if kind == Kind.P2PKH:
             return b"\x47" + sig + b"\x21" + pub, None
         if kind == Kind.P2WPKH:
             return b"", [sig, pub]
         pkh = _ripemd160(_sha256(pub).digest())
         return b"\x16\x00\x14" + pkh, [sig, pub]
+
+
+def _compressed(h: bytes) -> bytes:
+    """A 33-byte compressed-key-shaped public key from 32 bytes of key material."""
+    return (b"\x02" if h[31] & 1 == 0 else b"\x03") + h
 
 
 def output_script(kind: int, program: bytes) -> bytes:
