@@ -55,8 +55,10 @@ def is_taxii_error(r: httpx.Response, status: int) -> bool:
 
 
 @pytest.fixture
-def hub(fresh: LiveHub) -> Iterator[LiveHub]:
-    yield fresh
+def hub(live: LiveHub) -> Iterator[LiveHub]:
+    """The module's hub: tests here that post as the exchange expect nothing stored, so
+    the one test that does store posts as the police unit."""
+    yield live
 
 
 def test_unauthenticated_and_bad_keys_get_401(live: LiveHub) -> None:
@@ -216,11 +218,12 @@ def test_next_token_replayed_by_another_org_is_refused(live: LiveHub) -> None:
 
 
 def test_status_of_another_org_is_404(hub: LiveHub) -> None:
-    r = post(hub, "exchange/analyst", envelope(GOOD))
+    private = IndicatorRecord.build("domain", "status.example", "scam", tlp="amber+strict")
+    r = post(hub, "police/analyst", envelope(private))
     assert r.status_code == 202
     url = f"{hub.api_root}status/{r.json()['id']}/"
-    assert httpx.get(url, headers=hub.bearer("exchange/analyst")).status_code == 200
-    assert is_taxii_error(httpx.get(url, headers=hub.bearer("police/analyst")), 404)
+    assert httpx.get(url, headers=hub.bearer("police/analyst")).status_code == 200
+    assert is_taxii_error(httpx.get(url, headers=hub.bearer("exchange/analyst")), 404)
 
 
 def test_bad_filters_are_4xx(live: LiveHub) -> None:
