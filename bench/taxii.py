@@ -12,10 +12,10 @@ the ratio fundtrail / medallion.
     .venv/bin/python bench/taxii.py --large       # 100,000 indicators
 
 medallion's memory backend matches every manifest entry against every object when a
-query starts (quadratic in the collection size: one to two minutes for the first page of 2,000 objects
-on the 2-core dev box, ~30 min projected for 10,000), so the ratio is taken on the first
-``--medallion-n`` objects (default 2,000), served by both; fundtrail is also measured on
-all N.
+query starts (quadratic in the collection size: one to two minutes for the first page
+of 2,000 objects on the 2-core dev box, ~30 min projected for 10,000), so the ratio is
+taken on the first ``--medallion-n`` objects (default 2,000), served by both; fundtrail
+is also measured on all N.
 """
 
 from __future__ import annotations
