@@ -8,6 +8,11 @@
 4. Time the whole ``fundtrail cluster`` run with the embedded and the Spark engine.
 
     python bench/cluster.py [--txs 100000] [--repeat 5] [--no-spark] [--home DIR]
+    python bench/cluster.py --synthetic 10000000   # kernels only, on 10M random edges
+
+``--synthetic N`` skips the simulator and times the kernels on N uniformly random edges
+over N addresses (a giant component forms: the supercluster case, and the worst case
+for memory locality).
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ def main() -> None:
     ap.add_argument("--no-spark", action="store_true", help="skip the Spark engine")
     ap.add_argument("--no-networkx", action="store_true", help="skip networkx (slow on big runs)")
     ap.add_argument("--home", type=Path, help="workspace to reuse (simulated on first use)")
+    ap.add_argument("--synthetic", type=int, default=0, help="random edges instead of a chain")
     args = ap.parse_args()
 
     import networkx as nx
@@ -82,10 +88,17 @@ def main() -> None:
     from fundtrail.analysis.cluster.service import run_clustering
 
     home = args.home or Path(tempfile.mkdtemp(prefix="fundtrail-bench-")) / "ws"
-    prepare(home, args.txs)
-    n, a, b = edges_of(home)
+    if args.synthetic:
+        rng = np.random.default_rng(1)
+        n = args.synthetic
+        a, b = rng.integers(0, n, n), rng.integers(0, n, n)
+        args.no_spark = True
+        print(f"synthetic: {n:,} addresses, {n:,} uniformly random edges")
+    else:
+        prepare(home, args.txs)
+        n, a, b = edges_of(home)
+        print(f"{n:,} addresses, {a.shape[0]:,} multi_input edges")
     m = a.shape[0]
-    print(f"{n:,} addresses, {m:,} multi_input edges")
 
     uf.components(4, np.array([0, 2]), np.array([1, 3]))  # compile outside the timing
     ours = uf.components(n, a, b)
@@ -123,6 +136,8 @@ def main() -> None:
     for name, t in rows:
         print(f"| {name} | {t:.4f} | {m / t:,.0f} | {t / t_uf:.1f}x |")
 
+    if args.synthetic:
+        return
     t = time.perf_counter()
     emb = run_clustering("BTC", home=home, full=True)
     t_emb = time.perf_counter() - t

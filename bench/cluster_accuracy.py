@@ -5,7 +5,10 @@ and scores the clusters against ``truth.json``: pairwise precision and recall, c
 mixing owners, merges made through true CoinJoins, the CoinJoin detector's hits, and the
 share of each criminal's wallet found in one cluster.
 
-    python bench/cluster_accuracy.py [--scenario mixed] [--txs 20000] [--seed 1]
+On ``--chain evm`` the ``deposit_address`` heuristic is scored instead, after importing
+the partner's ``tags.yaml`` (the known exchange hot wallets it starts from).
+
+    python bench/cluster_accuracy.py [--scenario mixed] [--txs 20000] [--seed 1] [--chain btc]
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ def main() -> None:
     ap.add_argument("--scenario", default="mixed")
     ap.add_argument("--txs", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--chain", choices=("btc", "evm"), default="btc")
     args = ap.parse_args()
+    if args.chain == "evm":
+        evm(args.scenario, args.txs, args.seed)
+        return
 
     from fundtrail.analysis.cluster.accuracy import load_truth, score
     from fundtrail.analysis.cluster.service import run_clustering
@@ -60,6 +67,53 @@ def main() -> None:
     print("|---|" + "---:|" * len(scores))
     for name in scores[0].criminal_wallets:
         print(f"| {name} | " + " | ".join(f"{s.criminal_wallets[name]:.1%}" for s in scores) + " |")
+
+
+def evm(scenario: str, txs: int, seed: int) -> None:
+    from fundtrail.analysis.cluster.accuracy import load_truth, score
+    from fundtrail.analysis.cluster.service import run_clustering
+    from fundtrail.chains.evm.ingest import ingest_files
+    from fundtrail.chains.simulate.service import run as simulate
+    from fundtrail.chainstore.store import ChainStore
+    from fundtrail.intel.tag_import import import_tags
+
+    root = Path(tempfile.mkdtemp(prefix="fundtrail-acc-evm-"))
+    simulate(scenario, root / "sim", seed=seed, txs=txs, chain="evm")
+    home = root / "ws"
+    ingest_files(root / "sim" / "evm", chain="ETH", home=home)
+    named = import_tags(root / "sim" / "tags.yaml", home=home).imported
+    truth = load_truth(root / "sim" / "truth.json")
+    report = run_clustering("ETH", home=home)
+    store = ChainStore("ETH", home)
+    s = score(store, truth, "deposit_address")
+    roles = truth["addresses"]
+    con = store.connect()
+    edges = con.sql(
+        "SELECT a.address, b.address FROM cluster_edges e "
+        "JOIN addresses a ON a.address_id = e.address_id_a "
+        "JOIN addresses b ON b.address_id = e.address_id_b"
+    ).fetchall()
+    con.close()
+    right = sum(
+        1
+        for d, h in edges
+        if roles.get(d, {}).get("role") == "deposit" and roles[d]["entity"] == roles[h]["entity"]
+    )
+    true_deposits = sum(1 for v in roles.values() if v["role"] == "deposit")
+    tagged = sum(1 for v in roles.values() if v["role"] == "hot_wallet")
+    print(
+        f"{scenario} on EVM: {txs:,} txs, seed {seed}; {tagged} hot wallets in truth, "
+        f"{named} named in the partner's tags.yaml\n"
+    )
+    print(
+        "| heuristic | pairwise precision | deposit addresses found | of which right "
+        "| true deposit addresses | customers linked (not merged) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        f"| deposit_address | {s.precision:.4f} | {len(edges)} | {right} | {true_deposits} "
+        f"| {report.counterparties} |"
+    )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def session(master: str | None = None) -> SparkSession:
     url = master or get_settings().spark_master
     builder: Any = SparkSession.builder
     try:
-        return (
+        spark: SparkSession = (
             builder.master(url)
             .appName("fundtrail-cluster")
             .config("spark.ui.enabled", "false")
@@ -55,10 +55,13 @@ def session(master: str | None = None) -> SparkSession:
             .config("spark.driver.host", os.environ["SPARK_LOCAL_IP"])
             .config("spark.driver.bindAddress", os.environ["SPARK_LOCAL_IP"])
             .config("spark.sql.adaptive.enabled", "true")
+            .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate()
         )
     except Exception as exc:
         raise SourceError(f"cannot start Spark with master {url!r}: {exc}") from exc
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 def connected_components(edges: DataFrame) -> DataFrame:

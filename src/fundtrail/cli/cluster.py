@@ -73,7 +73,11 @@ def _render_report(r: dict[str, Any]) -> None:
         (f"edges {h}", f"{n} ({r['merges'].get(h, 0)} joined clusters)")
         for h, n in r["edges"].items()
     ]
-    rows += [("coinjoins", ", ".join(f"{k} {v}" for k, v in r["coinjoins"].items()) or "none")]
+    rows += [
+        ("coinjoins (skipped)", ", ".join(f"{k} {v}" for k, v in r["coinjoins"].items()) or "none")
+    ]
+    if r["whirlpool_tx0"]:
+        rows.append(("whirlpool tx0 (not a coinjoin)", r["whirlpool_tx0"]))
     if r["counterparties"]:
         rows.append(("deposit customers", r["counterparties"]))
     rows += [

@@ -48,6 +48,28 @@ def load_truth(path: Path) -> dict[str, Any]:
         return dict(json.load(fh))
 
 
+def _coinjoin_sets(store: ChainStore) -> tuple[set[str], set[str]]:
+    """txids the detector flagged, and txids multi_input merged through."""
+    con = store.connect()
+    try:
+        detected = {
+            r[0]
+            for r in con.sql(
+                "SELECT t.txid FROM coinjoin c JOIN txs t USING (tx_id) WHERE c.is_coinjoin"
+            ).fetchall()
+        }
+        through = {
+            r[0]
+            for r in con.sql(
+                "SELECT t.txid FROM cluster_edges e JOIN txs t USING (tx_id) "
+                "WHERE e.heuristic = 'multi_input'"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    return detected, through
+
+
 def score(store: ChainStore, truth: dict[str, Any], heuristics: str = "") -> Score:
     """Score the store's current clusters against ``truth``."""
     owner_of = {a: info["entity"] for a, info in truth["addresses"].items()}
@@ -68,23 +90,7 @@ def score(store: ChainStore, truth: dict[str, Any], heuristics: str = "") -> Sco
     owners_per_cluster = np.unique(pair_keys[0], return_counts=True)[1]
     # CoinJoins
     true_cj = set(truth.get("coinjoin_txids", []))
-    con = store.connect()
-    try:
-        detected = {
-            r[0]
-            for r in con.sql(
-                "SELECT t.txid FROM coinjoin c JOIN txs t USING (tx_id) WHERE c.is_coinjoin"
-            ).fetchall()
-        }
-        through = {
-            r[0]
-            for r in con.sql(
-                "SELECT t.txid FROM cluster_edges e JOIN txs t USING (tx_id) "
-                "WHERE e.heuristic = 'multi_input'"
-            ).fetchall()
-        }
-    finally:
-        con.close()
+    detected, through = _coinjoin_sets(store) if store.model == "utxo" else (set(), set())
     # criminal wallets: the share of each criminal's addresses in its largest cluster
     crim: dict[str, float] = {}
     for e in entity_names:

@@ -50,6 +50,7 @@ class ClusterReport:
     edges: dict[str, int] = field(default_factory=dict)  # evidence edges per heuristic
     merges: dict[str, int] = field(default_factory=dict)  # edges that joined two clusters
     coinjoins: dict[str, int] = field(default_factory=dict)  # detected CoinJoins per kind
+    whirlpool_tx0: int = 0  # Whirlpool premixes seen (one owner: merged like any tx)
     counterparties: int = 0
     txs_processed: int = 0
     incremental: bool = False
@@ -226,8 +227,10 @@ def _utxo(
     report.incremental = incremental
     report.txs_processed = ntx - after - 1
     coin = cj.detect(con, after)
-    kinds = Counter(k for k in coin.column("kind").to_pylist() if k)
+    flags = coin.column("is_coinjoin").to_pylist()
+    kinds = Counter(k for k, f in zip(coin.column("kind").to_pylist(), flags, strict=True) if f)
     report.coinjoins = dict(sorted(kinds.items()))
+    report.whirlpool_tx0 = sum(1 for k in coin.column("kind").to_pylist() if k == cj.Kind.TX0)
     inputs = csr.tx_inputs(store).tail(after + 1)
     skip = np.zeros(inputs.n_rows, dtype=np.bool_)
     cj_tx = coin.column("tx_id").to_numpy() - (after + 1)
