@@ -98,3 +98,17 @@ def test_unknown_campaign_is_a_clear_error(ws: Path) -> None:
     result = runner.invoke(app, ["campaign", "show", "CMP-NOPE"])
     assert result.exit_code != 0
     assert "no campaign" in str(result.exception)
+
+
+def test_keep_unverified_flags_and_keeps_them_out_of_campaigns(
+    world: World, ws: Path, tmp_path: Path
+) -> None:
+    path, n_good = bad_csv(world, tmp_path / "c.csv")
+    data = json.loads(run("complaints", "import", str(path), "--keep-unverified", "--json"))
+    # unknown txid and wrong amount are stored, flagged; malformed rows never are
+    assert data["import"]["imported"] == n_good + 2 and data["import"]["flagged"] == 2
+    assert {e["line"] for e in data["import"]["errors"]} == {14, 17, 18}
+    (camp,) = json.loads(run("campaigns", "--json"))
+    assert camp["complaints"] == n_good
+    relinked = json.loads(run("campaigns", "link", "--json"))
+    assert relinked["newly_confirmed"] == 0 and relinked["complaints_linked"] == n_good

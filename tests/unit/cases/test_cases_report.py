@@ -12,6 +12,7 @@ import pytest
 from cases_chainfix import ADDR1, ADDR2, ADDR3, TXA, TXB
 
 from fundtrail.cases.report import ReportOptions, write_report
+from fundtrail.cases.stixout import campaign_bundle
 from fundtrail.cases.views import CampaignView, CashoutView, ComplaintView
 from fundtrail.intel.stix_check import stix_validation_errors
 from fundtrail.model.tlp import TLP
@@ -39,8 +40,7 @@ def complaint(i: int, victim: str, visible: bool, amount: int, addr: str) -> Com
     )
 
 
-@pytest.fixture
-def view() -> CampaignView:
+def make_view() -> CampaignView:
     return CampaignView(
         id="CMP-TEST",
         status="active",
@@ -60,9 +60,22 @@ def view() -> CampaignView:
     )
 
 
-def test_case_file_complete_hashed_and_readable(view: CampaignView, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def view() -> CampaignView:
+    return make_view()
+
+
+@pytest.fixture(scope="module")
+def case_file(
+    view: CampaignView, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[Path]]:
+    out = tmp_path_factory.mktemp("case")
     opts = ReportOptions(reference="FT-2024-0001", tlp=TLP.AMBER, requester="Police A", now=T)
-    files = write_report(view, tmp_path, opts)
+    return out, write_report(view, out, opts)
+
+
+def test_case_file_complete_hashed_and_readable(case_file: tuple[Path, list[Path]]) -> None:
+    tmp_path, files = case_file
     names = sorted(p.name for p in files)
     assert names == sorted(
         [
@@ -100,8 +113,8 @@ def test_case_file_complete_hashed_and_readable(view: CampaignView, tmp_path: Pa
     assert len(list(tmp_path.glob("page-*.png"))) >= 2
 
 
-def test_freeze_requests_per_exchange_without_pii(view: CampaignView, tmp_path: Path) -> None:
-    write_report(view, tmp_path, ReportOptions(reference="FT-2024-0001", now=T))
+def test_freeze_requests_per_exchange_without_pii(case_file: tuple[Path, list[Path]]) -> None:
+    tmp_path, _ = case_file
     big = json.loads((tmp_path / "freeze-request-big-exchange.json").read_text())
     assert big["case_reference"] == "FT-2024-0001" and big["exchange"] == "Big Exchange"
     assert big["totals"] == {"BTC": 100_000}
@@ -114,9 +127,8 @@ def test_freeze_requests_per_exchange_without_pii(view: CampaignView, tmp_path: 
             assert "Ann" not in text and "Secret Bob" not in text
 
 
-def test_indicators_bundle_valid_with_chosen_tlp(view: CampaignView, tmp_path: Path) -> None:
-    write_report(view, tmp_path, ReportOptions(reference="R", tlp=TLP.GREEN, now=T))
-    bundle = json.loads((tmp_path / "indicators.stix.json").read_text())
+def test_indicators_bundle_valid_with_chosen_tlp(view: CampaignView) -> None:
+    bundle = campaign_bundle(view, tlp=TLP.GREEN, now=T, reference="R")
     assert stix_validation_errors(bundle) == []
     indicators = [o for o in bundle["objects"] if o["type"] == "indicator"]
     patterns = " ".join(i["pattern"] for i in indicators)
