@@ -72,7 +72,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(u, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # no pre-ping (it costs a round trip per checkout, three per request); recycling
+    # idle connections covers server-side timeouts
+    return sa.create_engine(u, pool_size=10, max_overflow=20, pool_recycle=900)
 
 
 class IntelStore:
