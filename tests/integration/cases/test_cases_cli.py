@@ -112,3 +112,18 @@ def test_keep_unverified_flags_and_keeps_them_out_of_campaigns(
     assert camp["complaints"] == n_good
     relinked = json.loads(run("campaigns", "link", "--json"))
     assert relinked["newly_confirmed"] == 0 and relinked["complaints_linked"] == n_good
+
+
+def test_reading_as_an_org_and_sharing_the_case(world: World, ws: Path, tmp_path: Path) -> None:
+    path, _ = bad_csv(world, tmp_path / "c.csv")
+    run("org", "add", "police", "--kind", "law-enforcement")
+    run("org", "add", "bank", "--kind", "bank")
+    run("complaints", "import", str(path), "--org", "police")
+    assert json.loads(run("campaigns", "--org", "bank", "--json")) == []
+    (camp,) = json.loads(run("campaigns", "--org", "police", "--json"))
+    shared = json.loads(
+        run("campaign", "share", camp["id"], "--with", "bank", "--owner", "police", "--json")
+    )
+    assert shared["case_reference"].startswith("FT-")
+    shown = json.loads(run("campaign", "show", camp["id"], "--org", "bank", "--json"))
+    assert "[withheld]" not in {p["victim"] for p in shown["payments"]}
