@@ -78,9 +78,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Balance, totals received and sent, tx count, first and last seen."""
         from fundtrail.model.addresses import parse_address
+        from fundtrail.model.chains import CHAINS
 
         store, reads = _reads(chain, home)
-        parse_address(addr, store.chain.code)
+        code = store.chain.code
+        parse_address(addr, code if code in CHAINS else "ETH")  # custom names are EVM chains
         emit(reads.address_summary(store, addr), as_json, _render_kv(f"address {addr}"))
 
     @app.command()

@@ -59,3 +59,9 @@ def test_bad_input_is_one_line_and_an_exit_code(home: Path, tmp_path: Path) -> N
     failed = run("ingest", "bitcoin", str(junk), "--quiet")
     assert failed.returncode == 1 and "blk00000.dat offset 0" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_account_chains_are_dispatched_to_the_evm_reads(home: Path) -> None:
+    assert json.loads(cli("stats", "--chain", "eth", "--json"))["chain"] == "ETH"
+    result = runner.invoke(app, ["address", "0x" + "ab" * 20, "--chain", "bsc"])
+    assert "empty" in str(result.exception)  # looked up in the BSC store, not the BTC one
