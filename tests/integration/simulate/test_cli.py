@@ -43,3 +43,6 @@ def test_bad_arguments_get_one_clear_line(tmp_path: Path) -> None:
         assert done.returncode == 2, done
         assert message in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x").exists()
+    (tmp_path / "file").write_text("not a folder")
+    done = _fundtrail("simulate", "--scenario", "mixed", "--out", str(tmp_path / "file"), "-q")
+    assert done.returncode == 2 and "exists and is not a folder" in done.stderr

@@ -90,12 +90,15 @@ def _prepare(out: Path) -> None:
     """Empty the output folder of a previous run (only files a run writes), then create it."""
     if out.exists() and not out.is_dir():
         raise InvalidInputError(f"--out {out} exists and is not a folder", field="out")
-    for name in ("blocks", "evm"):
-        if (out / name).is_dir():
-            shutil.rmtree(out / name)
-    for name in ("truth.json", "complaints.csv", "tags.yaml", ".addresses.tmp"):
-        (out / name).unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        for name in ("blocks", "evm"):
+            if (out / name).is_dir():
+                shutil.rmtree(out / name)
+        for name in ("truth.json", "complaints.csv", "tags.yaml", ".addresses.tmp"):
+            (out / name).unlink(missing_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write to --out {out}: {exc.strerror}", field="out") from exc
 
 
 def _run_btc(
