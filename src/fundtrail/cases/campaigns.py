@@ -36,6 +36,7 @@ def _cashout(d: dict[str, Any]) -> CashoutView:
         amount=int(d["amount"]), asset=d["asset"], txid=d.get("txid"),
         time=datetime.fromisoformat(t.replace("Z", "+00:00")) if t else None,
         hops=d.get("hops"), chain=d.get("chain", "BTC"),
+        deposit_identified=bool(d.get("deposit_identified", True)),
     )  # fmt: skip
 
 

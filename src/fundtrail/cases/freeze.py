@@ -30,6 +30,7 @@ CSV_COLUMNS = (
     "asset",
     "txid",
     "time",
+    "deposit_identified",
 )
 
 
@@ -59,7 +60,10 @@ def freeze_payload(
         "request": (
             f"Please freeze or preserve the funds credited through the deposit addresses "
             f"below and the records of the accounts they belong to, in case {reference}. "
-            f"The amounts are traced proceeds of victims' payments to campaign {view.id}."
+            f"The amounts are traced proceeds of victims' payments to campaign {view.id}. "
+            "Where deposit_identified is false the funds reached your own wallet listed "
+            "(the customer deposit could not be told from the chain): please identify the "
+            "credited account from the transaction."
         ),
         "totals": dict(sorted(totals.items())),
         "deposits": [
@@ -116,6 +120,7 @@ def write_freeze_requests(
                         d["asset"],
                         d["txid"] or "",
                         d["time"] or "",
+                        "yes" if d["deposit_identified"] else "no",
                     ]
                 )
         html = render_html("freeze.html", p=payload, fmt=_fmt)

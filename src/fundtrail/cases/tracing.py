@@ -76,8 +76,28 @@ def trace_payments(
             hops=params.hops, home=home, amounts=amounts,
         )  # fmt: skip
         out.results[chain] = result
-        out.cashouts += cashouts_of(chain, result.endpoints)
+        out.cashouts += mark_service_wallets(chain, cashouts_of(chain, result.endpoints), home)
     return out
+
+
+def mark_service_wallets(
+    chain: str, cashouts: list[CashoutView], home: Path | None = None
+) -> list[CashoutView]:
+    """Flag cash-outs whose "deposit address" is a wallet tagged as the service's own."""
+    from fundtrail.chainstore.tags import TagStore
+
+    wanted = {c.deposit_address for c in cashouts if c.deposit_address}
+    if not wanted:
+        return cashouts
+    own = {
+        t.address
+        for t in TagStore(home).lookup(chain, wanted)
+        if t.category in ("exchange", "service")
+    }
+    for c in cashouts:
+        if c.deposit_address in own:
+            c.deposit_identified = False
+    return cashouts
 
 
 def cashouts_of(chain: str, endpoints: Sequence[Any]) -> list[CashoutView]:

@@ -73,6 +73,9 @@ class CashoutView:
     time: datetime | None
     hops: int | None = None
     chain: str = "BTC"
+    # False when the "deposit address" is the service's own (tagged) wallet: the trace met
+    # the exchange there and the customer account must come from the exchange's records
+    deposit_identified: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +89,7 @@ class CashoutView:
             "time": _iso(self.time),
             "hops": self.hops,
             "chain": self.chain,
+            "deposit_identified": self.deposit_identified,
         }
 
 

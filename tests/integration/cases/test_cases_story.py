@@ -82,6 +82,9 @@ def test_cashouts_and_freeze_requests_match_truth(world: World, ws: Path) -> Non
     true_deposits = {c["deposit_address"] for c in truth_out}
     found = traced.view.cashouts
     assert found, "no cash-out found"
+    hot = {a for a, i in world.truth["addresses"].items() if i["role"] == "hot_wallet"}
+    for c in found:  # a tagged hot wallet is never passed off as a customer deposit
+        assert c.deposit_identified == (c.deposit_address not in hot)
     traced_total = sum(c.amount for c in found)
     assert true_exchanges <= {c.exchange for c in found}
     at_true = sum(c.amount for c in found if c.exchange in true_exchanges)
