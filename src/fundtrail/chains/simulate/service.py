@@ -98,7 +98,8 @@ def _prepare(out: Path) -> None:
             (out / name).unlink(missing_ok=True)
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InvalidInputError(f"cannot write to --out {out}: {exc.strerror}", field="out") from exc
+        message = f"cannot write to --out {out}: {exc.strerror}"
+        raise InvalidInputError(message, field="out") from exc
 
 
 def _run_btc(
