@@ -16,6 +16,7 @@ from decimal import Decimal
 import numpy as np
 import pyarrow as pa
 
+from fundtrail.analysis.trace.graph import open_tables
 from fundtrail.analysis.trace.stops import Entity, read_clusters, read_entities, stop_mask
 from fundtrail.chainstore.store import ChainStore
 
@@ -74,7 +75,7 @@ def _value(v: object, text: object) -> int:
 
 
 def build_account_graph(store: ChainStore) -> AccountGraph:
-    con = store.connect()
+    con = open_tables(store, ("transfers", "assets", "addresses"))
     try:
         t = con.sql(
             "SELECT tx_hash, time, log_index, from_id, to_id, asset_id, value, value_text, kind "

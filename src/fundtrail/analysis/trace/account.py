@@ -30,7 +30,7 @@ import numpy as np
 from fundtrail.analysis.trace.accgraph import SINK_KINDS, SOURCE_KINDS, AccountGraph
 from fundtrail.analysis.trace.fifo import Intervals, merge
 from fundtrail.analysis.trace.haircut import split_int
-from fundtrail.analysis.trace.stops import looks_like_sweep
+from fundtrail.analysis.trace.stops import pays_outside
 
 HEX64 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 FAR = 2**62
@@ -183,16 +183,18 @@ def forward_balance(
 
 
 def _deposit(g: AccountGraph, sender: int, service: int) -> int:
-    """Deposit address: the receiver, unless the sender only forwards to this service (a sweep)."""
+    """Deposit address: the receiver, unless the sender only forwards to this service and
+    the receiver is a hot wallet (pays outside its cluster): then the sender was swept."""
     if sender < 0 or g.is_stop(sender):
         return service
-    outs = g.history(sender)
-    outs = outs[g.frm[outs] == sender]
-    if len(outs) == 0 or np.any(g.addr_cluster[np.maximum(g.to[outs], 0)] != g.cluster(service)):
+    cluster = g.cluster(service)
+    sent = g.history(sender)
+    sent = sent[g.frm[sent] == sender]
+    if len(sent) == 0 or np.any(g.addr_cluster[np.maximum(g.to[sent], 0)] != cluster):
         return service
-    deg_service = int(np.count_nonzero(g.to[g.history(service)] == service))
-    deg_sender = int(np.count_nonzero(g.to[g.history(sender)] == sender))
-    return sender if looks_like_sweep(deg_service, deg_sender) else service
+    paid = g.history(service)
+    paid = paid[(g.frm[paid] == service) & (g.to[paid] >= 0)]
+    return sender if pays_outside(g.addr_cluster[g.to[paid]], cluster) else service
 
 
 def backward_balance(

@@ -15,6 +15,7 @@ from fundtrail.analysis.trace.account import (
     fifo_walk,
     forward_balance,
 )
+from fundtrail.analysis.trace.graph import open_tables
 from fundtrail.analysis.trace.result import Edge, Endpoint, Node, TraceResult, sort_endpoints
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import InvalidInputError, NotFoundError
@@ -72,7 +73,7 @@ def _address_inflows(
         raise InvalidInputError(
             f"start {text!r} is neither TXHASH[:LOGINDEX] nor a valid address: {exc}", field="from"
         ) from exc
-    con = store.connect()
+    con = open_tables(store, ("addresses",))
     try:
         row = con.execute(
             "SELECT address_id FROM addresses WHERE address = ?", [address]
@@ -194,7 +195,7 @@ def _result(
 
 def _address_names(store: ChainStore, ids: set[int]) -> dict[int, str]:
     wanted = sorted(i for i in ids if i >= 0)
-    con = store.connect()
+    con = open_tables(store, ("addresses",))
     try:
         rows = con.execute(
             "SELECT address_id, address FROM addresses WHERE list_contains(?, address_id)", [wanted]

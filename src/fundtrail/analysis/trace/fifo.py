@@ -150,7 +150,8 @@ def fifo_forward(
                 srcs.setdefault(i, o)
         for i, iv in sorted(got.items()):
             o = lo + i
-            w.taint[o], w.hop[o], w.src[o] = merge(iv), hops[i], srcs[i]
+            w.taint[o] = merge(w.taint.get(o, []) + iv)
+            w.hop[o], w.src[o] = min(w.hop.get(o, hops[i]), hops[i]), srcs[i]
             route(o, False)
     return w
 
@@ -204,7 +205,8 @@ def fifo_backward(
             if o < 0:
                 w.lost += sum(b - a for a, b in iv)
                 continue
-            w.taint[o], w.hop[o], w.src[o] = merge(iv), hops[j], srcs[j]
+            w.taint[o] = merge(w.taint.get(o, []) + iv)
+            w.hop[o], w.src[o] = min(w.hop.get(o, hops[j]), hops[j]), srcs[j]
             a = int(g.in_addr[ilo + j])
             if a >= 0 and g.addr_stop[a]:
                 w.status[o] = CASH_OUT

@@ -19,7 +19,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
+import pyarrow as pa
 
 from fundtrail.analysis.trace.stops import (
     Entity,
@@ -128,13 +130,26 @@ def _save(path: Path, graph: UtxoGraph) -> None:
     tmp.replace(path)
 
 
+def open_tables(store: ChainStore, tables: tuple[str, ...]) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with views over just ``tables`` (cheaper than every view)."""
+    con = duckdb.connect()
+    for table in tables:
+        files = store.parts(table)
+        if files:
+            paths = ", ".join(f"'{p.as_posix()}'" for p in files)
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{paths}])")
+        else:
+            con.register(table, pa.Table.from_batches([], schema=store.schemas[table]))
+    return con
+
+
 def _col(table: object, name: str, dtype: type) -> np.ndarray:
     return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=dtype)  # type: ignore[attr-defined]
 
 
 def build_utxo_graph(store: ChainStore, entities: dict[int, Entity] | None = None) -> UtxoGraph:
     """Build the traversal arrays from the store's Parquet tables (vectorised numpy)."""
-    con = store.connect()
+    con = open_tables(store, ("txs", "outputs", "inputs", "addresses"))
     try:
         txs = con.sql("SELECT tx_id, time FROM txs ORDER BY tx_id").to_arrow_table()
         outs = con.sql(

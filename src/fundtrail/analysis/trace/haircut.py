@@ -23,7 +23,7 @@ from numba import njit
 
 @njit(cache=True)
 def muldiv(t: int, w: int, total: int) -> tuple[int, int]:  # pragma: no cover - numba
-    """(floor(t*w/total), t*w mod total) for 0 <= t, w and 0 < total, all below 2**53.
+    """(floor(t*w/total), t*w mod total) for 0 <= t, w <= total < 2**53.
 
     A float estimate of the quotient is off by at most a few units; the remainder is
     computed in wrapping 64-bit arithmetic (exact, as its true value is small) and the

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fundtrail.analysis.trace import acctrace, utxo
-from fundtrail.analysis.trace.graph import utxo_graph
+from fundtrail.analysis.trace.graph import open_tables, utxo_graph
 from fundtrail.analysis.trace.result import TraceResult
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import InvalidInputError, NotFoundError
@@ -58,23 +58,7 @@ def trace(
     store.require_data()
     t0, t1 = to_time(since, "since"), to_time(until, "until")
     if store.model == "utxo":
-        g = utxo_graph(store)
-        start_map = utxo.resolve_starts(store, g, starts, since=t0, until=t1, amounts=amounts)
-        if not start_map:
-            raise NotFoundError(
-                "no output matches the starting points in that time window", field="from"
-            )
-        w = utxo.walk(
-            g,
-            start_map,
-            direction=direction,
-            method=method,
-            hops=hops,
-            min_amount=min_amount,
-            since=t0,
-            until=t1,
-        )
-        result = utxo.build_result(store, g, w, start_map, direction=direction, method=method)
+        result = _trace_utxo(store, starts, direction, method, hops, min_amount, t0, t1, amounts)
     else:
         result = acctrace.trace_account(
             store,
@@ -89,6 +73,42 @@ def trace(
         )
     result.summary.update({"hops": hops, "min_amount": min_amount, "since": t0, "until": t1})
     return result
+
+
+def _trace_utxo(
+    store: ChainStore,
+    starts: list[str],
+    direction: str,
+    method: str,
+    hops: int,
+    min_amount: int,
+    since: int | None,
+    until: int | None,
+    amounts: dict[str, int] | None,
+) -> TraceResult:
+    g = utxo_graph(store)
+    con = open_tables(store, ("txs", "addresses"))
+    try:
+        found = utxo.resolve_starts(
+            store, con, g, starts, since=since, until=until, amounts=amounts
+        )
+        if not found:
+            raise NotFoundError(
+                "no output matches the starting points in that time window", field="from"
+            )
+        w = utxo.walk(
+            g,
+            found,
+            direction=direction,
+            method=method,
+            hops=hops,
+            min_amount=min_amount,
+            since=since,
+            until=until,
+        )
+        return utxo.build_result(store, con, g, w, found, direction=direction, method=method)
+    finally:
+        con.close()
 
 
 def to_time(value: TimeLike, field: str) -> int | None:

@@ -30,9 +30,10 @@ class Entity:
 
 
 def read_clusters(store: ChainStore, n_addresses: int) -> np.ndarray:
-    """cluster id per address id; addresses without a row are their own singleton cluster.
+    """cluster id per address id, as ``cluster.service.cluster_of`` gives it.
 
-    Singletons get ids above every stored cluster id, so they never collide with one.
+    Cluster ids are union-find roots (an address id of the cluster); an address without
+    a row (ingested after the last clustering) is its own singleton, with its own id.
     """
     table = store.read_table("clusters", ["address_id", "cluster_id"])
     out = np.arange(n_addresses, dtype=np.int64)
@@ -41,7 +42,6 @@ def read_clusters(store: ChainStore, n_addresses: int) -> np.ndarray:
     addr = table.column("address_id").to_numpy()
     cid = table.column("cluster_id").to_numpy()
     keep = (addr >= 0) & (addr < n_addresses)
-    out += int(cid.max()) + 1
     out[addr[keep]] = cid[keep]
     return out
 
@@ -120,11 +120,11 @@ def equal_output_coinjoins(
     return (best >= min_equal) & (n_inputs >= best)
 
 
-def looks_like_sweep(receipts_of_service_address: int, receipts_of_sender: int) -> bool:
-    """Is a payment into a service, that carries all its sender sends, a deposit *sweep*?
+def pays_outside(paid_clusters: np.ndarray, own_cluster: int) -> bool:
+    """Has a service address ever paid an address outside its own cluster?
 
-    A hot wallet receives sweeps from many deposit addresses; a deposit address (and a
-    customer's own wallet) receives a few payments. When the service address receives
-    several times as often as the sender, the sender is taken for the deposit address.
+    A hot wallet does (customer withdrawals, gas top-ups); a customer deposit address
+    never does: it is only ever swept into the service. That tells the two apart when
+    the trace meets a service address in a sweep.
     """
-    return receipts_of_service_address > 3 * max(receipts_of_sender, 1)
+    return bool(np.any(paid_clusters != own_cluster))

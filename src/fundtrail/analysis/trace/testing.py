@@ -54,12 +54,12 @@ class _Labels:
         """clusters (declared ones; every other address is a singleton) and entities."""
         addr, cid, heur = [], [], []
         names = list(self.clusters)
-        for i, name in enumerate(names):
+        for name in names:
             for label in self.clusters[name]:
                 addr.append(self.id(label))
-                cid.append(i)
+                cid.append(self.cluster_id(name))
                 heur.append("multi_input")
-        ents = [(names.index(c), lab, cat) for c, (lab, cat) in self.entities.items()]
+        ents = [(self.cluster_id(c), lab, cat) for c, (lab, cat) in self.entities.items()]
         return {
             "clusters": pa.table({"address_id": addr, "cluster_id": cid, "heuristic": heur}),
             "entities": pa.table(
@@ -79,7 +79,8 @@ class _Labels:
         }
 
     def cluster_id(self, name: str) -> int:
-        return list(self.clusters).index(name)
+        """Like union-find: a cluster is named by its first member's address id."""
+        return self.id(self.clusters[name][0])
 
 
 class UtxoChain:

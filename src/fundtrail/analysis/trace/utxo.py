@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 
 from fundtrail.analysis.trace.fifo import FifoWalk, fifo_backward, fifo_forward
@@ -18,7 +19,7 @@ from fundtrail.analysis.trace.stops import (
     KIND_NAMES,
     LIMIT,
     NONE,
-    looks_like_sweep,
+    pays_outside,
 )
 from fundtrail.analysis.trace.walk import HAIRCUT, POISON, backward_kernel, forward_kernel
 from fundtrail.chainstore.store import ChainStore
@@ -43,6 +44,7 @@ class Walk:
 
 def resolve_starts(
     store: ChainStore,
+    con: duckdb.DuckDBPyConnection,
     g: UtxoGraph,
     starts: list[str],
     *,
@@ -52,22 +54,18 @@ def resolve_starts(
 ) -> dict[int, int]:
     """Output index -> starting taint for TXID:VOUT, TXID (all outputs) or ADDR starts."""
     found: dict[int, int] = {}
-    con = store.connect()
-    try:
-        for text in starts:
-            key = text.strip()
-            txid, _, vout = key.partition(":")
-            if HEX64.match(txid):
-                outs = _tx_outputs(con, g, txid.lower().removeprefix("0x"), vout, key)
-            else:
-                outs = _address_outputs(con, g, key, store.chain.code, since, until)
-            cap = (amounts or {}).get(text) or None
-            for o in outs:
-                value = int(g.out_val[o])
-                amount = value if cap is None else min(value, int(cap))
-                found[o] = max(found.get(o, 0), amount)
-    finally:
-        con.close()
+    for text in starts:
+        key = text.strip()
+        txid, _, vout = key.partition(":")
+        if HEX64.match(txid):
+            outs = _tx_outputs(con, g, txid.lower().removeprefix("0x"), vout, key)
+        else:
+            outs = _address_outputs(con, g, key, store.chain.code, since, until)
+        cap = (amounts or {}).get(text) or None
+        for o in outs:
+            value = int(g.out_val[o])
+            amount = value if cap is None else min(value, int(cap))
+            found[o] = max(found.get(o, 0), amount)
     return found
 
 
@@ -198,6 +196,7 @@ def _from_fifo(g: UtxoGraph, fw: FifoWalk) -> Walk:
 
 def build_result(
     store: ChainStore,
+    con: duckdb.DuckDBPyConnection,
     g: UtxoGraph,
     w: Walk,
     starts: dict[int, int],
@@ -209,7 +208,7 @@ def build_result(
     ends = np.flatnonzero(np.isin(w.status, (HELD, CASH_OUT, LIMIT, COINJOIN)) & (w.taint > 0))
     txs_needed = np.unique(np.concatenate([g.out_tx[ends], g.out_spent[ends]]))
     addrs_needed = np.unique(np.concatenate([g.out_addr[ends], _deposit_inputs(g, w, ends)]))
-    txids, addresses = _names(store, g, txs_needed, addrs_needed)
+    txids, addresses = _names(con, g, txs_needed, addrs_needed)
     deposit_ids = _known_deposits(store)
     endpoints = []
     for o in ends.tolist():
@@ -244,7 +243,8 @@ def build_result(
     totals = {KIND_NAMES[k]: int(w.taint[w.status == k].sum()) for k in KIND_NAMES}
     totals["burned"] = int(w.taint[w.status == BURNED].sum())
     totals["fee" if direction == "forward" else "unresolved"] = int(w.lost)
-    cj = np.flatnonzero(g.coinjoin[g.out_spent[(w.status != NONE) & (g.out_spent >= 0)]])
+    spent = np.unique(g.out_spent[(w.status != NONE) & (g.out_spent >= 0)])
+    cj = spent[g.coinjoin[spent]]
     summary = {
         "chain": store.chain.code,
         "direction": direction,
@@ -281,47 +281,51 @@ def _deposit_address(g: UtxoGraph, w: Walk, o: int, known: set[int]) -> int:
     Normally the address of the cash-out output itself. But when clustering left the
     deposit address outside the service, the trace meets the service one step later, at
     its hot wallet, in the *sweep*: a tx whose outputs all go to the service. Then the
-    deposit address is the sweep's (dominant tainted) input, unless the output address
-    is itself a known deposit address or receives less often than that input does.
+    deposit address is the sweep's (dominant tainted) input, provided the output address
+    is a hot wallet: it pays addresses outside the service (withdrawals), which a deposit
+    address never does.
     """
     a = int(g.out_addr[o])
     src = int(w.src[o])
     if a in known or src < 0:
         return a
     t = int(g.out_tx[o])
-    lo, hi = int(g.out_ptr[t]), int(g.out_ptr[t + 1])
-    outs = g.out_addr[lo:hi]
-    cluster = g.addr_cluster[a]
+    outs = g.out_addr[int(g.out_ptr[t]) : int(g.out_ptr[t + 1])]
+    cluster = int(g.addr_cluster[a])
     if np.any(outs < 0) or np.any(g.addr_cluster[outs] != cluster):
         return a  # a payment with change: the output is the deposit address
     a_in = int(g.out_addr[src])
     if a_in < 0 or g.addr_stop[a_in]:
         return a
-    sweep = looks_like_sweep(
-        int(np.count_nonzero(g.out_addr == a)), int(np.count_nonzero(g.out_addr == a_in))
-    )
-    return a_in if sweep else a
+    return a_in if pays_outside(_paid_clusters(g, a), cluster) else a
+
+
+def _paid_clusters(g: UtxoGraph, address: int) -> np.ndarray:
+    """Clusters of every output of every tx that ``address`` spent from."""
+    spends = np.flatnonzero(g.in_addr == address)
+    txs = np.unique(np.searchsorted(g.in_ptr, spends, side="right") - 1)
+    if len(txs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    outs = np.concatenate([np.arange(g.out_ptr[t], g.out_ptr[t + 1]) for t in txs[:1000]])
+    addrs = g.out_addr[outs]
+    return np.asarray(g.addr_cluster[addrs[addrs >= 0]])
 
 
 def _names(
-    store: ChainStore, g: UtxoGraph, tx_pos: np.ndarray, addr_ids: np.ndarray
+    con: duckdb.DuckDBPyConnection, g: UtxoGraph, tx_pos: np.ndarray, addr_ids: np.ndarray
 ) -> tuple[dict[int, str], dict[int, str]]:
     tx_pos = tx_pos[tx_pos >= 0]
     addr_ids = addr_ids[addr_ids >= 0]
-    con = store.connect()
-    try:
-        ids = g.tx_ids[tx_pos]
-        rows = con.execute(
-            "SELECT tx_id, txid FROM txs WHERE list_contains(?, tx_id)", [ids.tolist()]
-        ).fetchall()
-        by_id = {int(i): str(t) for i, t in rows}
-        txids = {int(p): by_id[int(i)] for p, i in zip(tx_pos, ids, strict=True) if int(i) in by_id}
-        rows = con.execute(
-            "SELECT address_id, address FROM addresses WHERE list_contains(?, address_id)",
-            [addr_ids.tolist()],
-        ).fetchall()
-    finally:
-        con.close()
+    ids = g.tx_ids[tx_pos]
+    rows = con.execute(
+        "SELECT tx_id, txid FROM txs WHERE list_contains(?, tx_id)", [ids.tolist()]
+    ).fetchall()
+    by_id = {int(i): str(t) for i, t in rows}
+    txids = {int(p): by_id[int(i)] for p, i in zip(tx_pos, ids, strict=True) if int(i) in by_id}
+    rows = con.execute(
+        "SELECT address_id, address FROM addresses WHERE list_contains(?, address_id)",
+        [addr_ids.tolist()],
+    ).fetchall()
     return txids, {int(i): str(a) for i, a in rows}
 
 

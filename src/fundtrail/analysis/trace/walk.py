@@ -137,13 +137,14 @@ def forward_kernel(  # pragma: no cover - numba
             if share <= 0:
                 continue
             o = lo + i
-            taint[o] = share
+            taint[o] += share  # += : a start output may also be reached from another start
             src[o] = in_src[best]
             a = out_addr[o]
             if a < 0:
                 status[o] = BURNED
                 continue
-            hop[o] = hmin + _step(o, lo, hi, out_val, out_spent, out_ptr, addr_cluster[a] == c_src)
+            h = hmin + _step(o, lo, hi, out_val, out_spent, out_ptr, addr_cluster[a] == c_src)
+            hop[o] = h if hop[o] < 0 else min(hop[o], h)
             s = out_spent[o]
             if addr_stop[a]:
                 status[o] = CASH_OUT
@@ -248,11 +249,12 @@ def backward_kernel(  # pragma: no cover - numba
             if o < 0:
                 unresolved += share
                 continue
-            taint[o] = share
+            taint[o] += share
             src[o] = best
             a = in_addr[j]
             same = a >= 0 and addr_cluster[a] == c_best
-            hop[o] = hmin + (0 if same else step_peel)
+            h = hmin + (0 if same else step_peel)
+            hop[o] = h if hop[o] < 0 else min(hop[o], h)
             if a >= 0 and addr_stop[a]:
                 status[o] = CASH_OUT
             elif hop[o] > max_hops or share < min_amount or tx_time[out_tx[o]] < since:

@@ -1,0 +1,90 @@
+"""`fundtrail trace`: follow the money forward or backward from outputs, transfers, addresses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from fundtrail.cli.common import HomeOpt, JsonOpt, console, emit, err_console
+from fundtrail.errors import InvalidInputError
+
+
+def _render(data: dict[str, Any]) -> None:
+    s = data["summary"]
+    console.print(
+        f"[bold]{s['method']}[/bold] trace {s['direction']} on {s['chain']} from "
+        f"{s['starts']} start(s), {s['txs_visited']} txs visited"
+    )
+    table = Table(show_lines=False)
+    for col in ("kind", "amount", "address", "entity", "hops"):
+        table.add_column(col, overflow="fold")
+    for e in data["endpoints"][:50]:
+        ent = e["entity"]
+        address = e["address"] or "-"
+        if e["deposit_address"] and e["deposit_address"] != e["address"]:
+            address += f" (deposit {e['deposit_address']})"
+        table.add_row(
+            e["kind"], f"{e['amount']} {e['asset']}", address,
+            f"{ent['label']} ({ent['category']})" if ent else "-", str(e["hops"]),
+        )  # fmt: skip
+    console.print(table)
+    if len(data["endpoints"]) > 50:
+        console.print(f"... {len(data['endpoints']) - 50} more endpoints (use --json)")
+    for asset, start in s["start_amount"].items():
+        parts = ", ".join(f"{k} {v}" for k, v in s["totals"][asset].items() if v)
+        console.print(f"{asset}: started with {start}; {parts}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def trace(
+        start: list[str] | None = typer.Option(
+            None, "--from", help="TXID:VOUT, TXHASH:LOGINDEX, TXHASH or ADDR (repeatable)."
+        ),
+        from_complaints: Path | None = typer.Option(
+            None, "--from-complaints", help="complaints CSV (chain,txid,vout,amount,...)."
+        ),
+        chain: str | None = typer.Option(None, "--chain", help="btc, eth, bsc, ..."),
+        direction: str = typer.Option("forward", "--direction", help="forward | backward"),
+        method: str = typer.Option("haircut", "--method", help="poison | haircut | fifo"),
+        hops: int = typer.Option(10, "--hops", help="stop after this many cluster changes"),
+        min_amount: int = typer.Option(0, "--min-amount", help="stop below this (base units)"),
+        since: str | None = typer.Option(None, "--since", help="date or unix time"),
+        until: str | None = typer.Option(None, "--until", help="date or unix time"),
+        fmt: str | None = typer.Option(None, "--format", help="csv | graphml (with -o)"),
+        output: Path | None = typer.Option(None, "-o", "--output", help="write --format here"),
+        picture: Path | None = typer.Option(None, "--picture", help="money-flow FILE.svg|png"),
+        as_json: bool = JsonOpt,
+        home: Path | None = HomeOpt,
+    ) -> None:
+        """Follow the money from starting points to cash-outs (or back to its sources)."""
+        from fundtrail.analysis.trace import export
+        from fundtrail.analysis.trace import picture as pic
+        from fundtrail.analysis.trace.service import read_complaints
+        from fundtrail.analysis.trace.service import trace as run_trace
+
+        starts, amounts = list(start or []), None
+        if from_complaints is not None:
+            chain, more, amounts = read_complaints(from_complaints, chain)
+            starts += more
+        if not starts:
+            raise InvalidInputError("give --from or --from-complaints", field="from")
+        result = run_trace(
+            chain or "btc", starts, direction=direction, method=method, hops=hops,
+            min_amount=min_amount, since=since, until=until, home=home, amounts=amounts,
+        )  # fmt: skip
+        if fmt is not None:
+            text = export.render(result, fmt)
+            if output is None:
+                typer.echo(text, nl=False)
+                return
+            output.write_text(text, encoding="utf-8")
+            err_console.print(f"wrote {fmt} to {output}")
+        if picture is not None:
+            pic.draw(result, picture)
+            err_console.print(f"wrote money-flow picture to {picture}")
+        if fmt is None or as_json:
+            emit(result.to_dict(), as_json, _render)

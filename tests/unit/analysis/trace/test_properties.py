@@ -1,0 +1,125 @@
+"""Hypothesis properties on random chains: taint conserves value; FIFO runs both ways."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fundtrail.analysis.trace.fifo import fifo_backward, fifo_forward, merge
+from fundtrail.analysis.trace.graph import utxo_graph
+from fundtrail.analysis.trace.service import trace
+from fundtrail.analysis.trace.stops import PASSED
+from fundtrail.analysis.trace.testing import AccountChain, UtxoChain, txid_of
+from fundtrail.chainstore.store import ChainStore
+
+FAR = 2**62
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@st.composite
+def utxo_chains(draw: st.DrawFn) -> tuple[UtxoChain, str]:
+    """2-4 coinbases, then 1-10 txs each spending 1-3 unspent outputs into 1-3 outputs."""
+    c = UtxoChain()
+    unspent: list[tuple[str, int, int]] = []
+    for i in range(draw(st.integers(2, 4))):
+        value = draw(st.integers(1, 10**9))
+        c.tx(f"cb{i}", [], [(f"a{i}", value)])
+        unspent.append((f"cb{i}", 0, value))
+    for i in range(draw(st.integers(1, 10))):
+        picks = draw(
+            st.lists(st.sampled_from(range(len(unspent))), min_size=1, max_size=3, unique=True)
+        )
+        spent = [unspent[k] for k in picks]
+        unspent = [u for k, u in enumerate(unspent) if k not in picks]
+        total = sum(v for _, _, v in spent)
+        fee = draw(st.integers(0, total // 10))
+        k = draw(st.integers(1, min(3, total - fee)))
+        cuts = sorted(draw(st.lists(st.integers(1, total - fee - 1), min_size=k - 1, max_size=k - 1, unique=True))) if k > 1 else []  # fmt: skip
+        values = [b - a for a, b in zip([0, *cuts], [*cuts, total - fee], strict=True)]
+        outs = [(f"addr{draw(st.integers(0, 7))}", v) for v in values]
+        c.tx(f"t{i}", [(tx, n) for tx, n, _ in spent], outs)  # type: ignore[misc]
+        unspent += [(f"t{i}", n, v) for n, v in enumerate(values)]
+    label, _inputs, outputs = draw(st.sampled_from(c.txs))
+    vout = draw(st.integers(0, len(outputs) - 1))
+    return c, f"{txid_of(label)}:{vout}"
+
+
+def fresh_home() -> Path:
+    return Path(tempfile.mkdtemp(prefix="trace-prop-"))
+
+
+@SETTINGS
+@given(
+    utxo_chains(), st.sampled_from(["haircut", "fifo"]), st.sampled_from(["forward", "backward"])
+)
+def test_utxo_value_is_conserved(chain: tuple[UtxoChain, str], method: str, direction: str) -> None:
+    c, start = chain
+    home = fresh_home()
+    c.commit(home)
+    r = trace("btc", [start], method=method, direction=direction, home=home, hops=100)
+    totals = r.summary["totals"]["BTC"]
+    start_amount = r.summary["start_amount"]["BTC"]
+    lost = totals.get("fee", 0) + totals.get("unresolved", 0) + totals["burned"]
+    assert r.total() + lost == start_amount  # exactly what moved, no more, no less
+    assert all(e.amount > 0 for e in r.endpoints)
+
+
+@SETTINGS
+@given(utxo_chains())
+def test_fifo_forward_then_backward_returns_to_start(chain: tuple[UtxoChain, str]) -> None:
+    c, start = chain
+    home = fresh_home()
+    c.commit(home)
+    g = utxo_graph(ChainStore("btc", home))
+    txid, vout = start.split(":")
+    pos = next(i for i, (label, _, _) in enumerate(c.txs) if txid_of(label) == txid)
+    s = g.output_index(pos, int(vout))
+    value = int(g.out_val[s])
+    fw = fifo_forward(g, {s: [(0, value)]}, max_hops=10**6, min_amount=0, until=FAR)
+    ends = {o: iv for o, iv in fw.taint.items() if fw.status[o] != PASSED}
+    bw = fifo_backward(g, ends, max_hops=10**6, min_amount=0, since=-FAR)
+    back = merge(bw.taint.get(s, []))
+    assert sum(b - a for a, b in back) == value - fw.lost  # all of it comes back, less fees
+    assert all(0 <= a < b <= value for a, b in back)  # ... and only to the start's coins
+
+
+@st.composite
+def account_chains(draw: st.DrawFn) -> tuple[AccountChain, str]:
+    """Random native transfers among 5 addresses, each within the sender's balance."""
+    c = AccountChain()
+    balance = {f"u{i}": draw(st.integers(1, 10**24)) for i in range(5)}
+    for who, value in balance.items():
+        c.transfer(f"g-{who}", None, who, value, kind="genesis")
+    labels = []
+    for i in range(draw(st.integers(1, 12))):
+        frm = draw(st.sampled_from(sorted(balance)))
+        to = draw(st.sampled_from(sorted(set(balance) - {frm})))
+        if balance[frm] == 0:
+            continue
+        value = draw(st.integers(1, balance[frm]))
+        balance[frm] -= value
+        balance[to] += value
+        labels.append(c.transfer(f"x{i}", frm, to, value))
+    if not labels:
+        labels.append(c.transfer("x", "u0", "u1", 1))
+    return c, draw(st.sampled_from(labels))
+
+
+@SETTINGS
+@given(
+    account_chains(), st.sampled_from(["haircut", "fifo"]), st.sampled_from(["forward", "backward"])
+)
+def test_account_value_is_conserved(
+    chain: tuple[AccountChain, str], method: str, direction: str
+) -> None:
+    c, start = chain
+    home = fresh_home()
+    c.commit(home)
+    r = trace("eth", [start], method=method, direction=direction, home=home, hops=100)
+    totals = r.summary["totals"]["ETH"]
+    assert r.total() + totals["fee"] == r.summary["start_amount"]["ETH"]

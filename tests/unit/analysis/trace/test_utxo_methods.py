@@ -1,0 +1,80 @@
+"""Poison, haircut and FIFO on the hand-written `story` chain (see conftest for the txs)."""
+
+from __future__ import annotations
+
+from fundtrail.analysis.trace.service import trace
+from fundtrail.analysis.trace.testing import UtxoChain, txid_of
+
+
+def ends(result: object) -> dict[tuple[str, str], int]:
+    """(kind, address label) -> amount, with addresses shown by their test label."""
+    return {(e.kind, e.address): e.amount for e in result.endpoints}  # type: ignore[attr-defined]
+
+
+def named(chain: UtxoChain, pairs: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+    return {(k, chain.address(a)): v for (k, a), v in pairs.items()}
+
+
+def test_haircut_forward(story: UtxoChain) -> None:
+    r = trace("btc", [txid_of("tx1") + ":0"], method="haircut")
+    # tx2: 900 taint over inputs 3900 -> E1 900*2000/3900 = 461.5 -> 462 (largest remainder),
+    #      S3 900*1800/3900 = 415.4 -> 415, fee 900*100/3900 = 23.1 -> 23.
+    # tx3: 415 over 1800 -> H 415*1000/1800 = 230.6 -> 231, S4 172.9 -> 173, fee 11.5 -> 11.
+    # tx4: 173 over 750 -> E2 173*740/750 = 170.7 -> 171, fee 2.3 -> 2.
+    assert ends(r) == named(story, {("cash-out", "E1"): 462, ("cash-out", "E2"): 171,
+                                    ("held", "H"): 231})  # fmt: skip
+    assert r.summary["totals"]["BTC"]["fee"] == 23 + 11 + 2
+    assert r.total() + r.summary["totals"]["BTC"]["fee"] == 900  # conserved exactly
+    e1 = next(e for e in r.endpoints if e.address == story.address("E1"))
+    assert e1.entity == {"label": "Binance", "category": "exchange"}
+    assert e1.deposit_address == story.address("E1")
+    assert e1.txid == txid_of("tx2") and e1.time == 4000
+
+
+def test_poison_forward(story: UtxoChain) -> None:
+    r = trace("btc", [txid_of("tx1") + ":0"], method="poison")
+    # every output of a tx with a tainted input is tainted in full
+    assert ends(r) == named(story, {("cash-out", "E1"): 2000, ("cash-out", "E2"): 740,
+                                    ("held", "H"): 1000})  # fmt: skip
+
+
+def test_fifo_forward(story: UtxoChain) -> None:
+    r = trace("btc", [txid_of("tx1") + ":0"], method="fifo")
+    # tx2 line: S2 [0,3000) S1 [3000,3900) | E1 [0,2000) S3 [2000,3800) fee [3800,3900)
+    #   -> taint lands in S3 at [1000,1800) (800) and in the fee (100).
+    # tx3 line: S3 [0,1800) | H [0,1000) S4 [1000,1750) fee [1750,1800)
+    #   -> S4 gets [0,750) (750), the fee 50.  tx4: E2 740, fee 10.
+    assert ends(r) == named(story, {("cash-out", "E2"): 740})
+    assert r.summary["totals"]["BTC"]["fee"] == 160
+
+
+def test_haircut_backward(story: UtxoChain) -> None:
+    r = trace("btc", [txid_of("tx4") + ":0"], method="haircut", direction="backward")
+    # 740 goes back through S4 and S3 whole, then tx2 splits it by input value:
+    # S2 740*3000/3900 = 569.2 -> 569, S1 740*900/3900 = 170.8 -> 171; both end at coinbases.
+    assert ends(r) == named(story, {("held", "S2"): 569, ("held", "A1"): 171})
+
+
+def test_fifo_backward(story: UtxoChain) -> None:
+    r = trace("btc", [txid_of("tx4") + ":0"], method="fifo", direction="backward")
+    # E2 [0,740) <- S4 [0,740) <- S3 [1000,1740) <- tx2 line [3000,3740): input S1 [0,740)
+    assert ends(r) == named(story, {("held", "A1"): 740})
+
+
+def test_hop_limit_and_min_amount(story: UtxoChain) -> None:
+    r = trace("btc", [txid_of("tx1") + ":0"], method="haircut", hops=0)
+    # E1 is a cash-out even at the limit (a service stops first); H is one hop away
+    kinds = {(e.kind, e.address) for e in r.endpoints}
+    assert ("limit", story.address("H")) in kinds
+    r = trace("btc", [txid_of("tx1") + ":0"], method="haircut", min_amount=300)
+    # S3 (415) goes on; its shares H 231 and S4 173 are below 300: limit endpoints
+    assert ends(r) == named(story, {("cash-out", "E1"): 462, ("limit", "H"): 231,
+                                    ("limit", "S4"): 173})  # fmt: skip
+
+
+def test_start_by_address_and_time_window(story: UtxoChain) -> None:
+    r = trace("btc", [story.address("S1")], method="haircut")
+    assert r.summary["start_amount"] == {"BTC": 900}
+    r = trace("btc", [story.address("S1")], method="haircut", until=4500)
+    # tx3 (time 5000) is after the window: the money is still held in S3
+    assert ends(r) == named(story, {("cash-out", "E1"): 462, ("held", "S3"): 415})
