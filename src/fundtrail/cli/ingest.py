@@ -30,6 +30,10 @@ def ingest_bitcoin(
     import fundtrail.chains.bitcoin.ingest as service
     from fundtrail.errors import InvalidInputError
 
+    if rpc and paths:
+        raise InvalidInputError("give block files or --rpc URL, not both", field="paths")
+    if not rpc and (start is not None or stop is not None):
+        raise InvalidInputError("--start/--stop choose heights to fetch with --rpc", field="start")
     if rpc:
         report = service.ingest_rpc(
             rpc,

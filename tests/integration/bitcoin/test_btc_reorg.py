@@ -140,3 +140,29 @@ def test_crash_mid_batch_leaves_the_store_as_before(
     report = ingest_paths([early_file])  # the rerun does all the work, once
     assert (report.blocks_added, report.txs_added) == (256, 263)
     assert len(list((store.root / "tables" / "txs").glob("*.parquet"))) == 1  # orphans swept
+
+
+def test_crash_between_rollback_and_new_branch_recovers(
+    base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fundtrail.chainstore import ChainStoreWriter
+
+    a = simple_chain(TIP_255, 2, tag=1, time=T0)
+    b = simple_chain(TIP_255, 3, tag=2, time=T0 + 60)
+    ingest_paths([_write(tmp_path, "a.dat", *a)])
+    real_commit, calls = ChainStoreWriter.commit, []
+
+    def flaky(self: ChainStoreWriter, *args: object, **kwargs: object) -> int:
+        calls.append(1)
+        if len(calls) == 2:  # the rollback went through; the branch's commit dies
+            raise OSError("power cut (simulated)")
+        return real_commit(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ChainStoreWriter, "commit", flaky)
+    with pytest.raises(OSError, match="power cut"):
+        ingest_paths([_write(tmp_path, "b.dat", *b)])
+    monkeypatch.undo()
+    store = ChainStore("BTC")
+    assert stats(store)["max_height"] == 255  # shorter, consistent
+    report = ingest_paths([_write(tmp_path, "none.dat", b[0])])  # any run finishes the job
+    assert (report.tip_hash, report.tip_height) == (block_hash(b[-1]), 258)

@@ -253,8 +253,13 @@ class _Session:
         return {"tip_height": self.index.tip_height, "tip_hash": self.index.hashes[-1][::-1].hex()}
 
     def _rollback(self, fork_height: int) -> None:
-        """Remove every block above ``fork_height`` from the store in one atomic commit."""
+        """Remove every block above ``fork_height`` from the store in one atomic commit.
+
+        The winning branch is saved to the pool first: a crash between this commit and the
+        branch's own commit leaves a shorter but consistent store that the next run extends.
+        """
         self._flush()
+        self._save_pool()
         w, keep = self.writer, f"height <= {fork_height}"
         tables = {t: w.filtered(t, keep) for t in ("blocks", "txs", "outputs", "inputs")}
         tables["addresses"] = w.filtered("addresses", f"first_seen <= {fork_height}")
