@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
+import pytest
 from typer.testing import CliRunner
 
-from fundtrail.cli.main import app
+from fundtrail.cli.main import app, main
 
 
 def test_simulate_prints_a_summary_as_json(tmp_path: Path) -> None:
@@ -26,12 +27,16 @@ def test_simulate_prints_a_summary_as_json(tmp_path: Path) -> None:
         assert (out / name).is_file()
 
 
-def _fundtrail(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("fundtrail")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=120)
+def _fundtrail(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Run the real entry point in process: exit code and stderr, as a shell user sees them."""
+    with mock.patch.object(sys, "argv", ["fundtrail", *args]), pytest.raises(SystemExit) as done:
+        main()
+    return int(done.value.code or 0), capsys.readouterr().err
 
 
-def test_bad_arguments_get_one_clear_line(tmp_path: Path) -> None:
+def test_bad_arguments_get_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cases = {
         ("--scenario", "heist"): "unknown scenario 'heist'",
         ("--scenario", "mixed", "--txs", "10"): "--txs 10 is out of range",
@@ -39,10 +44,12 @@ def test_bad_arguments_get_one_clear_line(tmp_path: Path) -> None:
         ("--scenario", "mixed", "--rpc", "http://127.0.0.1:1"): "add --chain evm",
     }
     for args, message in cases.items():
-        done = _fundtrail("simulate", "--out", str(tmp_path / "x"), "--quiet", *args)
-        assert done.returncode == 2, done
-        assert message in done.stderr and "Traceback" not in done.stderr
+        code, err = _fundtrail(capsys, "simulate", "--out", str(tmp_path / "x"), "--quiet", *args)
+        assert code == 2, err
+        assert message in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
     (tmp_path / "file").write_text("not a folder")
-    done = _fundtrail("simulate", "--scenario", "mixed", "--out", str(tmp_path / "file"), "-q")
-    assert done.returncode == 2 and "exists and is not a folder" in done.stderr
+    code, err = _fundtrail(
+        capsys, "simulate", "--scenario", "mixed", "--out", str(tmp_path / "file")
+    )
+    assert code == 2 and "exists and is not a folder" in err
