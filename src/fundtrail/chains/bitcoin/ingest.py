@@ -26,7 +26,7 @@ from fundtrail.chains.bitcoin.pool import BlockPool
 from fundtrail.chains.bitcoin.prepare import checked_block, default_workers, prepared
 from fundtrail.chains.bitcoin.script import Classified
 from fundtrail.chainstore import AddressBook, ChainStore, ChainStoreWriter
-from fundtrail.errors import StorageError
+from fundtrail.errors import SourceError, StorageError
 
 BATCH_BYTES = 64 * 1024 * 1024  # raw block bytes per atomic commit
 REORG_WINDOW = 50  # recent main-chain blocks kept raw, so a later run can switch back
@@ -118,8 +118,11 @@ def ingest_rpc(
         report = IngestReport(tip_height=tip)
         report.notes.append(f"nothing to fetch: node tip {count}, asked {first}..{last}")
         return report
-    with _Session(home, quiet, last - first + 1) as session:
-        session.run(client.iter_blocks(first, last), progress_of=None)
+    try:
+        with _Session(home, quiet, last - first + 1) as session:
+            session.run(client.iter_blocks(first, last), progress_of=None)
+    finally:
+        client.close()
     return session.report
 
 
@@ -168,13 +171,27 @@ class _Session:
 
     # ---- the run ------------------------------------------------------------------------
     def run(self, blocks: Iterable[RawBlock], progress_of: object, workers: int = 0) -> None:
-        from fundtrail.cli.common import progress
-
         for h, raw in self.pool.load():
             if not self.index.knows(h):
-                self._offer_raw(raw, f"held block {h[::-1].hex()}")
+                try:
+                    self._offer_raw(raw, f"held block {h[::-1].hex()}")
+                except SourceError:  # a damaged pool file: drop it, the store is not touched
+                    self.pool.discard(h)
         if not self.index.hashes:
             self._offer_raw(genesis_raw(), "built-in genesis block")
+        try:
+            self._read(blocks, progress_of, workers)
+        except SourceError:
+            self._flush()  # the valid blocks before the bad one are kept: a rerun resumes
+            self._save_pool()
+            raise
+        self._flush()
+        self._save_pool()
+        self._finish_report()
+
+    def _read(self, blocks: Iterable[RawBlock], progress_of: object, workers: int) -> None:
+        from fundtrail.cli.common import progress
+
         with progress(self.quiet) as bar:
             task = bar.add_task("ingest bitcoin", total=self.total or None, info="")
             for rb, block, classes in prepared(blocks, workers=workers, known=self.index.knows):
@@ -188,8 +205,8 @@ class _Session:
                     completed=done if done is not None else bar.tasks[0].completed + 1,
                     info=f"height {self.index.tip_height}",
                 )
-        self._flush()
-        self._save_pool()
+
+    def _finish_report(self) -> None:
         r = self.report
         r.tip_height = self.index.tip_height
         r.tip_hash = self.index.hashes[-1][::-1].hex() if self.index.hashes else None

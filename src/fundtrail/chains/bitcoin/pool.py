@@ -38,6 +38,9 @@ class BlockPool:
         except OSError:
             return None
 
+    def discard(self, h: bytes) -> None:
+        self._path(h).unlink(missing_ok=True)
+
     def save(self, keep: dict[bytes, bytes | None]) -> None:
         """Make the folder hold exactly ``keep`` (None: keep the file already there)."""
         existing = set(self.hashes())
