@@ -6,6 +6,8 @@ import bz2
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fundtrail.chains.bitcoin.parse import parse_block, parse_tx
 from fundtrail.chains.bitcoin.script import classify
@@ -110,3 +112,24 @@ def test_every_address_in_block_574200_matches_python_bitcoinlib(test_data: Path
             assert ours == ref
             checked += 1
     assert checked == 8150 - 976  # every output but the OP_RETURNs
+
+
+@given(st.binary(max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_any_bytes_classify_without_error_to_a_valid_address(script: bytes) -> None:
+    kind, address = classify(script)
+    if address is not None:
+        assert parse_address(address, "BTC").kind in {kind, "p2pkh"}  # p2pk shows as p2pkh
+
+
+@given(
+    st.sampled_from([b"\x00\x14", b"\x00\x20", b"\x51\x20", b"\xa9\x14", b"\x60\x02"]), st.data()
+)
+@settings(max_examples=200, deadline=None)
+def test_standard_templates_with_any_payload_round_trip(prefix: bytes, data: st.DataObject) -> None:
+    size = prefix[1]
+    script = prefix + data.draw(st.binary(min_size=size, max_size=size))
+    if prefix == b"\xa9\x14":
+        script += b"\x87"
+    kind, address = classify(script)
+    assert address is not None and parse_address(address, "BTC").kind == kind
