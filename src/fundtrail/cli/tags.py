@@ -39,7 +39,8 @@ def _render(r: dict[str, Any]) -> None:
             [
                 ("format", r["format"]),
                 ("files", r["files"]),
-                ("imported", r["imported"]),
+                ("tags read", r["read"]),
+                ("stored (repeats folded)", r["imported"]),
                 ("invalid rows skipped", r["invalid"]),
             ],
         )

@@ -32,7 +32,11 @@ def export_clusters_csv(chain: str, output: Path, *, home: Path | None = None) -
         }
     )
     try:
-        pacsv.write_csv(table, output, pacsv.WriteOptions(quoting_style="needed"))
+        # validated addresses never hold a comma or a quote: no quoting needed
+        with open(output, "wb") as fh:
+            fh.write(b"address,cluster_id\n")
+            opts = pacsv.WriteOptions(quoting_style="none", include_header=False)
+            pacsv.write_csv(table, fh, opts)
     except (OSError, pa.ArrowInvalid) as exc:
         raise StorageError(f"cannot write {output}: {exc}") from exc
     return int(table.num_rows)
