@@ -30,9 +30,12 @@ def sha256d(data: bytes) -> bytes:
     return _sha256(_sha256(data).digest()).digest()
 
 
+_SMALL = [bytes((i,)) for i in range(0xFD)]
+
+
 def varint(n: int) -> bytes:
     if n < 0xFD:
-        return bytes((n,))
+        return _SMALL[n]
     if n <= 0xFFFF:
         return b"\xfd" + n.to_bytes(2, "little")
     if n <= 0xFFFFFFFF:
