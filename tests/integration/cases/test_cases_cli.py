@@ -11,6 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from conftest import World
+from fundtrail.chainstore.store import ChainStore
 from fundtrail.cli.main import app
 
 runner = CliRunner()
@@ -90,6 +91,11 @@ def test_campaign_commands(world: World, ws: Path, tmp_path: Path) -> None:
     assert {"report.html", "report.pdf", "indicators.stix.json", "SHA256SUMS"} <= set(data["files"])
     assert any(f.startswith("freeze-request-") and f.endswith(".pdf") for f in data["files"])
     assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=out).returncode == 0
+    html = (out / "report.html").read_text()
+    con = ChainStore("BTC").connect()
+    blocks, tip = con.execute("SELECT count(*), max(height) FROM blocks").fetchone()
+    assert f'<td>BTC</td><td class="num">{blocks}</td><td>0 – {tip}</td>' in html
+    assert "alliance exchanges (test)" in html  # the tag source behind the attribution
     bundle = json.loads((out / "indicators.stix.json").read_text())
     assert any(o["type"] == "indicator" for o in bundle["objects"])
 
