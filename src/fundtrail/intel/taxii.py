@@ -10,15 +10,12 @@ like a missing one. ``next`` tokens are signed and bound to the org and the quer
 
 Posting objects runs the STIX importer (markings mapped, unsafe input refused whole) and
 stores the records in one transaction as the caller's org; a collection's TLP is a
-floor for what is posted into it. Status resources are kept in memory for an hour.
+floor for what is posted into it. Status resources are kept in the store for a day.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +30,7 @@ from fundtrail.intel.stix_import import parse_stix
 from fundtrail.intelstore import audit, paging
 from fundtrail.intelstore.keys import Principal
 from fundtrail.intelstore.models import Indicator, Org
+from fundtrail.intelstore.taxii_status import TaxiiStatus
 from fundtrail.intelstore.visibility import visible_to
 from fundtrail.model.indicators import Category, IndicatorType
 from fundtrail.model.tlp import TLP
@@ -44,7 +42,7 @@ STIX_MEDIA = "application/stix+json;version=2.1"
 DEFAULT_PAGE, MAX_PAGE = 100, 1000
 _NS = uuid.UUID("1d5e6c3a-4b2f-4e8d-9a7c-0f3b2e1d4c5a")
 _AUDITED = frozenset({TLP.AMBER.value, TLP.AMBER_STRICT.value, TLP.RED.value})
-_STATUS_TTL, _STATUS_MAX = 3600.0, 10_000
+_STATUS_TTL = timedelta(days=1)
 
 
 class NotAcceptableError(UserError):
@@ -141,8 +139,6 @@ class TaxiiService:
     def __init__(self, indicators: IndicatorService) -> None:
         self.indicators = indicators
         self.store = indicators.store
-        self._statuses: OrderedDict[str, tuple[float, str, dict[str, Any]]] = OrderedDict()
-        self._lock = threading.Lock()
 
     # -- collections ---------------------------------------------------------------
     def collection(self, collection_id: str) -> CollectionView:
@@ -285,21 +281,22 @@ class TaxiiService:
 
     # -- status resources ----------------------------------------------------------
     def _keep(self, who: Principal, status: dict[str, Any]) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._statuses[status["id"]] = (now, who.org_id, status)
-            while self._statuses and (
-                len(self._statuses) > _STATUS_MAX
-                or next(iter(self._statuses.values()))[0] < now - _STATUS_TTL
-            ):
-                self._statuses.popitem(last=False)
+        now = datetime.now(UTC)
+        with self.store.session() as s:
+            s.execute(sa.delete(TaxiiStatus).where(TaxiiStatus.created < now - _STATUS_TTL))
+            s.add(TaxiiStatus(id=status["id"], org_id=who.org_id, created=now, body=status))
 
     def status(self, who: Principal, status_id: str) -> dict[str, Any]:
-        with self._lock:
-            found = self._statuses.get(status_id)
-        if found is None or found[1] != who.org_id:
+        """A status resource of the caller's org (another org's answers 404, like none)."""
+        with self.store.read_session() as s:
+            row = s.scalar(
+                sa.select(TaxiiStatus.body).where(
+                    TaxiiStatus.id == status_id[:36], TaxiiStatus.org_id == who.org_id
+                )
+            )
+        if row is None:
             raise NotFoundError(f"no status {status_id[:60]!r}", field="id")
-        return found[2]
+        return dict(row)
 
 
 _COLUMNS = (
