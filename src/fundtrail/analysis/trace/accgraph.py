@@ -84,7 +84,9 @@ def build_account_graph(store: ChainStore) -> AccountGraph:
             "trace_index, log_index"
         ).to_arrow_table()
         assets = con.execute("SELECT asset_id, contract, symbol FROM assets").fetchall()
-        n_addr = con.execute("SELECT coalesce(max(address_id), -1) + 1 FROM addresses").fetchone()
+        n_addr = con.execute("SELECT coalesce(max(address_id), -1) + 1 FROM addresses").fetchall()[
+            0
+        ]
     finally:
         con.close()
     frm = np.asarray(t.column("from_id").to_numpy(zero_copy_only=False), dtype=np.int64)

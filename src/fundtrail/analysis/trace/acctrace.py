@@ -75,9 +75,10 @@ def _address_inflows(
         ) from exc
     con = open_tables(store, ("addresses",))
     try:
-        row = con.execute(
+        rows = con.execute(
             "SELECT address_id FROM addresses WHERE address = ?", [address]
-        ).fetchone()
+        ).fetchall()
+        row = rows[0] if rows else None
     finally:
         con.close()
     if row is None:

@@ -76,6 +76,16 @@ class UtxoGraph:
     addr_cluster: np.ndarray  # cluster id per address id
     addr_stop: np.ndarray  # bool per address id: a service cluster ends the trace here
     entities: dict[int, Entity] = field(default_factory=dict)
+    known_deposits: set[int] = field(default_factory=set)  # the clustering's deposit addresses
+    store: ChainStore | None = None
+    _con: duckdb.DuckDBPyConnection | None = None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB cursor over txs and addresses (one connection per graph, reused)."""
+        if self._con is None:
+            assert self.store is not None
+            self._con = open_tables(self.store, ("txs", "addresses"))
+        return self._con.cursor()
 
     @property
     def n_txs(self) -> int:
@@ -108,9 +118,19 @@ def utxo_graph(store: ChainStore) -> UtxoGraph:
         if graph is None:
             graph = build_utxo_graph(store, entities)
             _save(path, graph)
+        graph.store = store
+        graph.known_deposits = known_deposits(store)
         _CACHE.clear()
         _CACHE[key] = graph
         return graph
+
+
+def known_deposits(store: ChainStore) -> set[int]:
+    """Addresses the clustering found to be customer deposit addresses of a service."""
+    if "counterparties" not in store.schemas or not store.parts("counterparties"):
+        return set()
+    table = store.read_table("counterparties", ["counterparty_id"])
+    return set(table.column("counterparty_id").to_pylist())
 
 
 def _load(path: Path, entities: dict[int, Entity]) -> UtxoGraph | None:
@@ -158,7 +178,9 @@ def build_utxo_graph(store: ChainStore, entities: dict[int, Entity] | None = Non
         ins = con.sql(
             "SELECT tx_id, spent_tx_id, spent_n, address_id, value FROM inputs ORDER BY tx_id, n"
         ).to_arrow_table()
-        n_addr = con.execute("SELECT coalesce(max(address_id), -1) + 1 FROM addresses").fetchone()
+        n_addr = con.execute("SELECT coalesce(max(address_id), -1) + 1 FROM addresses").fetchall()[
+            0
+        ]
     finally:
         con.close()
     tx_ids = _col(txs, "tx_id", np.int64)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fundtrail.analysis.trace import acctrace, utxo
-from fundtrail.analysis.trace.graph import open_tables, utxo_graph
+from fundtrail.analysis.trace.graph import utxo_graph
 from fundtrail.analysis.trace.result import TraceResult
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import InvalidInputError, NotFoundError
@@ -87,7 +87,7 @@ def _trace_utxo(
     amounts: dict[str, int] | None,
 ) -> TraceResult:
     g = utxo_graph(store)
-    con = open_tables(store, ("txs", "addresses"))
+    con = g.cursor()
     try:
         found = utxo.resolve_starts(
             store, con, g, starts, since=since, until=until, amounts=amounts

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from fundtrail.analysis.trace.fifo import FifoWalk, fifo_backward, fifo_forward
 from fundtrail.analysis.trace.graph import UtxoGraph
@@ -53,14 +54,17 @@ def resolve_starts(
     amounts: dict[str, int] | None = None,
 ) -> dict[int, int]:
     """Output index -> starting taint for TXID:VOUT, TXID (all outputs) or ADDR starts."""
+    parsed = [(text, *text.strip().partition(":")[::2]) for text in starts]
+    wanted = sorted({t.lower().removeprefix("0x") for _, t, _ in parsed if HEX64.match(t)})
+    con.register("want_txids", pa.table({"txid": pa.array(wanted, pa.string())}))
+    rows = con.execute("SELECT txid, tx_id FROM txs SEMI JOIN want_txids USING (txid)").fetchall()
+    tx_ids = {str(t): int(i) for t, i in rows}
     found: dict[int, int] = {}
-    for text in starts:
-        key = text.strip()
-        txid, _, vout = key.partition(":")
-        if HEX64.match(txid):
-            outs = _tx_outputs(con, g, txid.lower().removeprefix("0x"), vout, key)
+    for text, head, vout in parsed:
+        if HEX64.match(head):
+            outs = _tx_outputs(g, tx_ids, head.lower().removeprefix("0x"), vout, text)
         else:
-            outs = _address_outputs(con, g, key, store.chain.code, since, until)
+            outs = _address_outputs(con, g, text.strip(), store.chain.code, since, until)
         cap = (amounts or {}).get(text) or None
         for o in outs:
             value = int(g.out_val[o])
@@ -69,11 +73,10 @@ def resolve_starts(
     return found
 
 
-def _tx_outputs(con: object, g: UtxoGraph, txid: str, vout: str, text: str) -> list[int]:
-    row = con.execute("SELECT tx_id FROM txs WHERE txid = ?", [txid]).fetchone()  # type: ignore[attr-defined]
-    if row is None:
+def _tx_outputs(g: UtxoGraph, tx_ids: dict[str, int], txid: str, vout: str, text: str) -> list[int]:
+    if txid not in tx_ids:
         raise NotFoundError(f"tx {txid} is not in the chain store (start {text!r})", field="from")
-    pos = int(g.position(np.array([row[0]]))[0])
+    pos = int(g.position(np.array([tx_ids[txid]]))[0])
     if vout == "":
         return list(range(int(g.out_ptr[pos]), int(g.out_ptr[pos + 1])))
     if not vout.isdigit():
@@ -95,7 +98,8 @@ def _address_outputs(
         raise InvalidInputError(
             f"start {address!r} is neither TXID:VOUT nor a valid address: {exc}", field="from"
         ) from exc
-    row = con.execute("SELECT address_id FROM addresses WHERE address = ?", [address]).fetchone()  # type: ignore[attr-defined]
+    rows = con.execute("SELECT address_id FROM addresses WHERE address = ?", [address]).fetchall()  # type: ignore[attr-defined]
+    row = rows[0] if rows else None
     if row is None:
         raise NotFoundError(
             f"{address!r} is neither TXID:VOUT nor an address seen on this chain", field="from"
@@ -209,7 +213,7 @@ def build_result(
     txs_needed = np.unique(np.concatenate([g.out_tx[ends], g.out_spent[ends]]))
     addrs_needed = np.unique(np.concatenate([g.out_addr[ends], _deposit_inputs(g, w, ends)]))
     txids, addresses = _names(con, g, txs_needed, addrs_needed)
-    deposit_ids = _known_deposits(store)
+    paid: dict[int, bool] = {}
     endpoints = []
     for o in ends.tolist():
         kind = KIND_NAMES[int(w.status[o])]
@@ -223,7 +227,7 @@ def build_result(
         ent = g.entities.get(cid) if cid is not None else None
         deposit = None
         if kind == "cash-out" and direction == "forward":
-            deposit = addresses.get(_deposit_address(g, w, o, deposit_ids))
+            deposit = addresses.get(_deposit_address(g, w, o, paid))
         endpoints.append(
             Endpoint(
                 address=addresses.get(a),
@@ -267,15 +271,7 @@ def _deposit_inputs(g: UtxoGraph, w: Walk, ends: np.ndarray) -> np.ndarray:
     return g.out_addr[src[src >= 0]]
 
 
-def _known_deposits(store: ChainStore) -> set[int]:
-    """Addresses the clustering found to be customer deposit addresses of a service."""
-    if "counterparties" not in store.schemas or not store.parts("counterparties"):
-        return set()
-    table = store.read_table("counterparties", ["counterparty_id"])
-    return set(table.column("counterparty_id").to_pylist())
-
-
-def _deposit_address(g: UtxoGraph, w: Walk, o: int, known: set[int]) -> int:
+def _deposit_address(g: UtxoGraph, w: Walk, o: int, paid: dict[int, bool]) -> int:
     """The customer deposit address through which the money entered the service.
 
     Normally the address of the cash-out output itself. But when clustering left the
@@ -287,7 +283,7 @@ def _deposit_address(g: UtxoGraph, w: Walk, o: int, known: set[int]) -> int:
     """
     a = int(g.out_addr[o])
     src = int(w.src[o])
-    if a in known or src < 0:
+    if a in g.known_deposits or src < 0:
         return a
     t = int(g.out_tx[o])
     outs = g.out_addr[int(g.out_ptr[t]) : int(g.out_ptr[t + 1])]
@@ -297,7 +293,9 @@ def _deposit_address(g: UtxoGraph, w: Walk, o: int, known: set[int]) -> int:
     a_in = int(g.out_addr[src])
     if a_in < 0 or g.addr_stop[a_in]:
         return a
-    return a_in if pays_outside(_paid_clusters(g, a), cluster) else a
+    if a not in paid:
+        paid[a] = pays_outside(_paid_clusters(g, a), cluster)
+    return a_in if paid[a] else a
 
 
 def _paid_clusters(g: UtxoGraph, address: int) -> np.ndarray:
@@ -315,21 +313,18 @@ def _names(
     con: duckdb.DuckDBPyConnection, g: UtxoGraph, tx_pos: np.ndarray, addr_ids: np.ndarray
 ) -> tuple[dict[int, str], dict[int, str]]:
     tx_pos = tx_pos[tx_pos >= 0]
-    addr_ids = addr_ids[addr_ids >= 0]
     ids = g.tx_ids[tx_pos]
-    rows = con.execute(
-        "SELECT tx_id, txid FROM txs WHERE list_contains(?, tx_id)", [ids.tolist()]
-    ).fetchall()
+    con.register("want_tx", pa.table({"tx_id": pa.array(ids, pa.int64())}))
+    con.register(
+        "want_addr", pa.table({"address_id": pa.array(addr_ids[addr_ids >= 0], pa.int64())})
+    )
+    rows = con.execute("SELECT tx_id, txid FROM txs SEMI JOIN want_tx USING (tx_id)").fetchall()
     by_id = {int(i): str(t) for i, t in rows}
     txids = {int(p): by_id[int(i)] for p, i in zip(tx_pos, ids, strict=True) if int(i) in by_id}
     rows = con.execute(
-        "SELECT address_id, address FROM addresses WHERE list_contains(?, address_id)",
-        [addr_ids.tolist()],
+        "SELECT address_id, address FROM addresses SEMI JOIN want_addr USING (address_id)"
     ).fetchall()
     return txids, {int(i): str(a) for i, a in rows}
-
-
-ROLE_RANK = {"start": 0, "cash-out": 1, "coinjoin": 2, "held": 3, "limit": 4, "transit": 5}
 
 
 def _flow_graph(
@@ -354,9 +349,8 @@ def _flow_graph(
         pairs = np.stack([src_c, dst_c], axis=1)
         uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
         inv = inv.reshape(-1)
-        sums = np.zeros(len(uniq), dtype=object)
-        for i, a in zip(inv.tolist(), amt.tolist(), strict=True):
-            sums[i] += a
+        sums = np.zeros(len(uniq), dtype=np.int64)  # exact: taints sum to at most the start
+        np.add.at(sums, inv, amt)
         tx_counts = np.bincount(
             np.unique(np.stack([inv, tx], axis=1), axis=0)[:, 0], minlength=len(uniq)
         )
@@ -364,32 +358,48 @@ def _flow_graph(
             Edge(int(s), int(d), int(v), asset, int(c))
             for (s, d), v, c in zip(uniq.tolist(), sums.tolist(), tx_counts.tolist(), strict=True)
         ]
-    role: dict[int, str] = {}
-    received: dict[int, int] = {}
-    for o, amount in starts.items():
-        c = int(g.addr_cluster[g.out_addr[o]]) if g.out_addr[o] >= 0 else -1
-        role[c] = "start"
-        received[c] = received.get(c, 0) + int(amount)
-    for o in ends.tolist():
-        c = int(g.addr_cluster[g.out_addr[o]])
-        kind = KIND_NAMES[int(w.status[o])]
-        if ROLE_RANK[kind] < ROLE_RANK[role.get(c, "transit")]:
-            role[c] = kind
-    for e in edges:
-        for c in (e.source, e.target):
-            role.setdefault(c, "transit")
-        if role[e.target] != "start":
-            received[e.target] = received.get(e.target, 0) + e.amount
+    return _nodes(g, w, starts, ends, edges), edges
+
+
+ROLES = ("start", "cash-out", "coinjoin", "held", "limit", "transit")
+_STATUS_RANK = np.full(8, 5, dtype=np.int64)
+for _status, _kind in KIND_NAMES.items():
+    _STATUS_RANK[_status] = ROLES.index(_kind)
+
+
+def _nodes(
+    g: UtxoGraph, w: Walk, starts: dict[int, int], ends: np.ndarray, edges: list[Edge]
+) -> list[Node]:
+    """One node per cluster the money touched; its role is the strongest it plays."""
+    start_o = np.fromiter(starts, dtype=np.int64, count=len(starts))
+    start_amt = np.fromiter(starts.values(), dtype=np.int64, count=len(starts))
+    start_c = g.addr_cluster[np.maximum(g.out_addr[start_o], 0)]
+    e_src = np.array([e.source for e in edges], dtype=np.int64)
+    e_dst = np.array([e.target for e in edges], dtype=np.int64)
+    e_amt = np.array([e.amount for e in edges], dtype=np.int64)
+    clusters = np.concatenate([start_c, g.addr_cluster[g.out_addr[ends]], e_src, e_dst])
+    ranks = np.concatenate(
+        [np.zeros(len(start_c), np.int64), _STATUS_RANK[w.status[ends]],
+         np.full(2 * len(edges), 5, np.int64)]
+    )  # fmt: skip
+    uc, inv = np.unique(clusters, return_inverse=True)
+    best = np.full(len(uc), 5, dtype=np.int64)
+    np.minimum.at(best, inv, ranks)
+    received = np.zeros(len(uc), dtype=np.int64)
+    np.add.at(received, np.searchsorted(uc, start_c), start_amt)
+    into = np.searchsorted(uc, e_dst)
+    not_start = best[into] != 0
+    np.add.at(received, into[not_start], e_amt[not_start])
+    touched = np.flatnonzero(w.taint > 0)
+    touched = touched[g.out_addr[touched] >= 0]
+    addr = np.unique(g.out_addr[touched])
+    per_cluster = np.bincount(np.searchsorted(uc, g.addr_cluster[addr]), minlength=len(uc))
     nodes = []
-    for c in sorted(role, key=lambda c: (ROLE_RANK[role[c]], c)):
+    for i in np.lexsort((uc, best)).tolist():
+        c = int(uc[i])
         ent = g.entities.get(c)
         nodes.append(
-            Node(
-                c,
-                ent.label if ent else None,
-                ent.category if ent else None,
-                role[c],
-                received.get(c, 0),
-            )
-        )
-    return nodes, edges
+            Node(c, ent.label if ent else None, ent.category if ent else None,
+                 ROLES[int(best[i])], int(received[i]), int(per_cluster[i]))
+        )  # fmt: skip
+    return nodes
