@@ -30,9 +30,9 @@ def _world(tmp_path: Path) -> tuple[Registry, Truth, dict[int, str]]:
             texts[addr] = "0x" + addr.to_bytes(20, "big").hex()
     t = Truth("investment-scam", 1, "ETH", 1_704_067_200)
     camp = t.campaign("investment-scam", ents[2])
-    camp.collection_addresses = [3]
+    camp.collection_addresses = [5]
     t.add_complaint(camp, ents[3], Complaint("C-1", "Anna Adler", 1_704_100_000, "ETH",
-                                             "0xab", 2, 3, 500, "USDT"))  # fmt: skip
+                                             "0xab", 2, 5, 500, "USDT"))  # fmt: skip
     t.cashouts.append(Cashout(camp.id, ents[0], 0, 400, "USDT", "0xcd", None, 1_704_200_000))
     t.tags.append(Tag(0, "exchange 0"))
     return reg, t, texts
@@ -61,4 +61,4 @@ def test_streamed_truth_equals_the_naive_one(
     assert doc["cashouts"][0]["exchange_name"] == "exchange 0"
     assert doc["cashouts"][0]["time"] == "2024-01-02T12:53:20Z"
     rows = (tmp_path / "complaints.csv").read_text().splitlines()
-    assert rows[1] == f"C-1,Anna Adler,2024-01-01T08:53:20Z,ETH,0xab,2,{texts[3]},500,USDT"
+    assert rows[1] == f"C-1,Anna Adler,2024-01-01T09:06:40Z,ETH,0xab,2,{texts[5]},500,USDT"
