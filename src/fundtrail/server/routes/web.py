@@ -67,7 +67,7 @@ def login(request: Request, api_key: str = Form(""), next: str = Query("/ui/")) 
     try:
         token, _who = sign_in(store_of(request), api_key)
     except AuthenticationError as exc:
-        return page(request, "login.html", status=401, who=None, error=exc.message)
+        return page(request, "login.html", status=401, who=None, error=exc.message, next=next)
     target = unquote(next)
     response = RedirectResponse(target if target.startswith("/ui/") else "/ui/", status_code=303)
     response.set_cookie(

@@ -67,6 +67,7 @@
         { selector: ":selected", style: { "border-width": 3, "border-color": "#0b5fff" } },
       ],
       layout: { name: "breadthfirst", directed: true, spacingFactor: 1.15 } });
+    window.cy = cy;  // for the console and for browser tests
     cy.on("tap", "node, edge", ev => showDetails(ev.target.data("raw")));
     endpoints(data);
     const s = data.summary || {};
