@@ -200,8 +200,11 @@ def speed(args: argparse.Namespace) -> None:
 def accuracy(args: argparse.Namespace) -> None:
     from fundtrail.analysis.trace.accuracy import evaluate, prepare
 
-    print("| scenario | tags | method | recall | share of proceeds at true deposits |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        "| scenario | tags | method | recall | share of proceeds at true deposits "
+        "| truth: cashed out / proceeds |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
     for scenario in ("investment-scam", "ransomware"):
         for all_ex in (False, True):
             work = Path(tempfile.mkdtemp(prefix="acc-trace-"))
@@ -212,7 +215,7 @@ def accuracy(args: argparse.Namespace) -> None:
                 s = evaluate(work / "sim", method, home=work / "home", hops=args.hops)
                 share = f"{s.share:.3f}" + (" (upper bound)" if method == "poison" else "")
                 print(f"| {scenario} | {tags} | {method} | {s.recall:.3f} "
-                      f"({s.deposits_found}/{s.deposits_true}) | {share} |", flush=True)  # fmt: skip
+                      f"({s.deposits_found}/{s.deposits_true}) | {share} | {s.truth_share:.3f} |", flush=True)  # fmt: skip
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ class Score:
     deposits_found: int
     proceeds: int
     at_true_deposits: int
+    truth_share: float  # what the truth says was cashed out, over the proceeds: the ceiling
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +55,7 @@ def score(result: TraceResult, truth: dict[str, Any], method: str) -> Score:
         deposits_found=len(found),
         proceeds=proceeds,
         at_true_deposits=hit,
+        truth_share=sum(int(c["amount"]) for c in truth["cashouts"]) / proceeds if proceeds else 0,
     )
 
 
