@@ -17,11 +17,14 @@ Shapes (values in satoshi):
   denominations, 10+ input addresses and 20+ outputs in five or more equal-value groups.
   (ZeroLink wins over it when there are at most four equal-value groups.)
 - ``wasabi1`` (ZeroLink): 10 or more equal outputs near the 0.1 BTC base denomination
-  (or its doublings), at least as many inputs.
+  (or its doublings), from at least a third as many input addresses (one participant
+  may mix several levels).
 - ``joinmarket``: k >= 3 equal outputs to distinct addresses, at least k distinct input
-  addresses, and at most one change output per participant plus one (n_out <= 2k + 1).
-- ``generic``: 10 or more equal outputs and at least 5 distinct input addresses, none of
-  the above: an equal-output mix of an unknown coordinator.
+  addresses, and a change output for (almost) every participant: 2k - 1 <= n_out <= 2k + 1.
+  (A payroll, k equal payments plus one change, is not a JoinMarket round.)
+- ``generic``: 10 or more equal outputs from at least 5 and at least half as many
+  distinct input addresses, none of the above: an equal-output mix of an unknown
+  coordinator.
 - ``whirlpool_tx0`` is recorded but is *not* a CoinJoin: a Whirlpool premix splits one
   wallet's coins into equal outputs of pool size plus the mix fee, with only the
   coordinator fee and change beside them. Its inputs have one owner.
@@ -124,11 +127,25 @@ def classify(f: dict[str, np.ndarray]) -> np.ndarray:
     ) | ((n_in_addr >= 10) & (groups >= 5) & (n_out >= 20))  # many denominations, any set
     ratio = np.where(v > 0, v / WASABI1_BASE, 0.0)
     level = np.exp2(np.round(np.log2(np.where(ratio > 0, ratio, 1.0))))
-    near_level = (ratio > 0) & (np.abs(ratio / level - 1.0) <= 0.15) & (level <= 8)
+    near_level = (ratio > 0) & (np.abs(ratio / level - 1.0) <= 0.15) & (level >= 1) & (level <= 8)
     # one participant may mix several 0.1 BTC levels: fewer inputs than equal outputs is normal
-    wasabi1 = (k >= 10) & (n_in_addr >= 5) & near_level & distinct_eq & (f["n_groups"] <= 4)
-    joinmarket = (k >= MIN_EQUAL_JOINMARKET) & (n_in_addr >= k) & (n_out <= 2 * k + 1) & distinct_eq
-    generic = (k >= MIN_EQUAL_GENERIC) & (n_in_addr >= 5) & distinct_eq
+    wasabi1 = (
+        (k >= 10)
+        & (n_in_addr >= 5)
+        & (n_in_addr * 3 >= k)
+        & near_level
+        & distinct_eq
+        & (f["n_groups"] <= 4)
+    )
+    # every maker takes change back: a payroll (k equal payments + one change) is not one
+    joinmarket = (
+        (k >= MIN_EQUAL_JOINMARKET)
+        & (n_in_addr >= k)
+        & (n_out >= 2 * k - 1)
+        & (n_out <= 2 * k + 1)
+        & distinct_eq
+    )
+    generic = (k >= MIN_EQUAL_GENERIC) & (n_in_addr >= 5) & (n_in_addr * 2 >= k) & distinct_eq
     premix = np.zeros(v.shape[0], dtype=np.bool_)
     for pool in WHIRLPOOL_POOLS:
         premix |= (v > pool) & (v <= pool + TX0_MAX_MARGIN)
