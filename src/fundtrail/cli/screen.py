@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich.table import Table
 from typer.core import TyperGroup
@@ -19,9 +18,7 @@ from fundtrail.workspace import workspace_home
 class _DefaultToCheck(TyperGroup):
     """`fundtrail screen ADDR...` means `fundtrail screen check ADDR...`."""
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["check", *args]
         return super().resolve_command(ctx, args)
