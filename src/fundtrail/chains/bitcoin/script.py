@@ -73,8 +73,49 @@ def _hrp_state(hrp: str) -> int:
 _BC_STATE = _hrp_state("bc")
 
 
+# Two bech32 checksum steps at once: the top 10 bits of the state pick one table entry.
+_T10 = [0] * 1024
+for _h in range(1024):
+    _g = _GEN_TABLE[_h >> 5]
+    _T10[_h] = ((_g & 0x1FFFFFF) << 5) ^ _GEN_TABLE[(_h & 31) ^ (_g >> 25)]
+_PAIR_CHARS = [BECH32_CHARSET[p >> 5] + BECH32_CHARSET[p & 31] for p in range(1024)]
+_BC_VERSION_STATE = [_polymod(_BC_STATE, [v]) for v in range(17)]
+
+
 def segwit_address(version: int, program: bytes, hrp: str = "bc") -> str:
-    """bech32 (v0) or bech32m (v1+) address of a witness program (BIP-173/BIP-350)."""
+    """bech32 (v0) or bech32m (v1+) address of a witness program (BIP-173/BIP-350).
+
+    Mainnet 20- and 32-byte programs (all of P2WPKH, P2WSH, P2TR) take a fast path that
+    handles 10 bits per step; anything else takes the plain 5-bit path.
+    """
+    n = len(program)
+    if hrp != "bc" or (n != 20 and n != 32) or not 0 <= version <= 16:
+        return _segwit_generic(version, program, hrp)
+    padded = program + b"\0\0\0" if n == 32 else program
+    pairs: list[int] = []
+    for i in range(0, len(padded), 5):
+        c = int.from_bytes(padded[i : i + 5], "big")
+        pairs += (c >> 30, (c >> 20) & 1023, (c >> 10) & 1023, c & 1023)
+    if n == 32:
+        del pairs[26:]  # 256 bits = 52 five-bit groups, the last one zero-padded
+    chk, table = _BC_VERSION_STATE[version], _T10
+    for p in pairs:
+        chk = ((chk & 0xFFFFF) << 10) ^ p ^ table[chk >> 20]
+    for _ in range(3):  # six zero groups
+        chk = ((chk & 0xFFFFF) << 10) ^ table[chk >> 20]
+    chk ^= 1 if version == 0 else 0x2BC830A3
+    chars = _PAIR_CHARS
+    return (
+        "bc1"
+        + BECH32_CHARSET[version]
+        + "".join([chars[p] for p in pairs])
+        + chars[chk >> 20]
+        + chars[(chk >> 10) & 1023]
+        + chars[chk & 1023]
+    )
+
+
+def _segwit_generic(version: int, program: bytes, hrp: str = "bc") -> str:
     acc = int.from_bytes(program, "big")
     nbits = len(program) * 8
     pad = (-nbits) % 5
