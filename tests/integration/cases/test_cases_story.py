@@ -122,3 +122,35 @@ def test_cashouts_and_freeze_requests_match_truth(world: World, ws: Path) -> Non
             c.deposit_address for c in frozen[ex]
         }
     store.close()
+
+
+def _first_blocks(blk: Path, out: Path, keep: float) -> Path:
+    """A blk file with the first ``keep`` share of the blocks (magic, length, block)."""
+    data = blk.read_bytes()
+    spans, pos = [], 0
+    while pos + 8 <= len(data) and data[pos : pos + 4] == b"\xf9\xbe\xb4\xd9":
+        size = int.from_bytes(data[pos + 4 : pos + 8], "little")
+        spans.append((pos, pos + 8 + size))
+        pos += 8 + size
+    cut = spans[int(len(spans) * keep)][0]
+    out.write_bytes(data[:cut])
+    return out
+
+
+def test_new_blocks_confirm_flagged_complaints(world: World, home: Path, tmp_path: Path) -> None:
+    from fundtrail.chains.bitcoin.ingest import ingest_paths
+
+    (blk,) = sorted((world.sim / "blocks").glob("blk*.dat"))
+    ingest_paths([_first_blocks(blk, tmp_path / "blk00000.dat", 0.8)], home=home)
+    store = open_store()
+    rep = import_complaints(world.complaints_csv, store=store, keep_unverified=True, home=home)
+    assert rep.imported == len(world.rows()) and 0 < rep.flagged < rep.imported
+    first = link_campaigns(store, home=home)
+    assert first.linked == rep.imported - rep.flagged
+    ingest_paths([blk], home=home)  # the rest of the chain arrives
+    second = link_campaigns(store, home=home)
+    assert second.confirmed == rep.flagged and second.linked == rep.imported
+    with store.read_session() as s:
+        total = sum(len(v.complaints) for v in list_campaigns(s, home=home))
+    assert total == rep.imported
+    store.close()
