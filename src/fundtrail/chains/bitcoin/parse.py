@@ -23,6 +23,8 @@ _U32 = struct.Struct("<I").unpack_from
 _I32 = struct.Struct("<i").unpack_from
 _U64 = struct.Struct("<Q").unpack_from
 _HEADER = struct.Struct("<i32s32sIII").unpack_from
+_IN_HEAD = struct.Struct("<32sIB").unpack_from  # prev hash, prev index, first script-length byte
+_OUT_HEAD = struct.Struct("<QB").unpack_from  # value, first script-length byte
 
 HEADER_SIZE = 80
 
@@ -198,9 +200,7 @@ def _parse_tx(data: bytes, start: int) -> tuple[Tx, int]:
     inputs: list[TxIn] = []
     append_in = inputs.append
     for _ in range(n):
-        prev = data[pos : pos + 32]
-        index = _U32(data, pos + 32)[0]
-        ln = data[pos + 36]
+        prev, index, ln = _IN_HEAD(data, pos)
         pos += 37
         if ln >= 0xFD:
             ln, pos = _varint(data, pos - 1)
@@ -221,8 +221,7 @@ def _parse_tx(data: bytes, start: int) -> tuple[Tx, int]:
     outputs: list[TxOut] = []
     append_out = outputs.append
     for _ in range(n):
-        value = _U64(data, pos)[0]
-        ln = data[pos + 8]
+        value, ln = _OUT_HEAD(data, pos)
         pos += 9
         if ln >= 0xFD:
             ln, pos = _varint(data, pos - 1)
@@ -235,12 +234,20 @@ def _parse_tx(data: bytes, start: int) -> tuple[Tx, int]:
     if segwit:
         witnesses = []
         for _ in range(len(inputs)):
-            k, pos = _varint(data, pos)
+            k = data[pos]
+            if k < 0xFD:
+                pos += 1
+            else:
+                k, pos = _varint(data, pos)
             if k > end - pos:
                 raise _Overrun(f"witness item count {k} at offset {pos} runs past the end")
             items = []
             for _ in range(k):
-                ln, pos = _varint(data, pos)
+                ln = data[pos]
+                if ln < 0xFD:
+                    pos += 1
+                else:
+                    ln, pos = _varint(data, pos)
                 if pos + ln > end:
                     raise _Overrun(f"witness item of length {ln} runs past the end at {pos}")
                 items.append(data[pos : pos + ln])
