@@ -10,6 +10,7 @@ checked again first: newly ingested blocks may confirm them now.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -289,3 +290,32 @@ def _write(
             None,
             {"campaigns": len(assigned), "merged": report.merged},
         )
+
+
+class LinkScheduler:
+    """Re-link after API writes without piling up runs: one at a time, and one more if
+    complaints arrived while it ran (a burst of single POSTs costs two runs, not N)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = False
+        self._again = False
+
+    def run(self, store: IntelStore, home: Path | None = None, actor: Any = "api") -> None:
+        with self._lock:
+            if self._running:
+                self._again = True
+                return
+            self._running = True
+        try:
+            while True:
+                self._again = False
+                link_campaigns(store, home=home, actor=actor)
+                with self._lock:
+                    if not self._again:
+                        self._running = False
+                        return
+        except BaseException:
+            with self._lock:
+                self._running = False
+            raise

@@ -12,7 +12,7 @@ from fundtrail.cases.access import Viewer
 from fundtrail.cases.campaigns import complaint_view
 from fundtrail.cases.complaints import RowError, parse_complaint
 from fundtrail.cases.intake import add_complaints
-from fundtrail.cases.relink import link_campaigns
+from fundtrail.cases.relink import LinkScheduler
 from fundtrail.errors import ConflictError, InvalidInputError
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.keys import Principal
@@ -21,6 +21,7 @@ from fundtrail.server.deps import get_app_settings, get_store, remote_addr
 from fundtrail.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
+_relink = LinkScheduler()
 
 
 class ComplaintIn(BaseModel):
@@ -74,7 +75,7 @@ def add_complaint(
         if "already reported" in err.message:
             raise ConflictError(err.message, field=err.field)
         raise InvalidInputError(err.message, field=err.field)
-    tasks.add_task(link_campaigns, store, home=settings.home, actor=who)
+    tasks.add_task(_relink.run, store, settings.home, who)
     return complaint_view(store, rep.ids[0], Viewer(who.org_id, who.org_name), settings.home)
 
 
@@ -98,7 +99,7 @@ def add_complaints_bulk(
                          keep_unverified=body.keep_unverified, remote=remote)  # fmt: skip
     rep.errors = errors + rep.errors
     if rep.imported:
-        tasks.add_task(link_campaigns, store, home=settings.home, actor=who)
+        tasks.add_task(_relink.run, store, settings.home, who)
     return rep.to_dict()
 
 
