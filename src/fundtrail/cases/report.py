@@ -79,7 +79,13 @@ def write_report(
         min_share=opts.freeze_min_share,
     )
     stix = out / "indicators.stix.json"
-    bundle = campaign_bundle(view, tlp=opts.tlp, now=opts.now, reference=opts.reference)
+    bundle = campaign_bundle(
+        view,
+        tlp=opts.tlp,
+        now=opts.now,
+        reference=opts.reference,
+        min_share=opts.freeze_min_share,
+    )
     stix.write_text(json.dumps(bundle, indent=2) + "\n")
     written.append(stix)
     cashout_totals: dict[str, int] = defaultdict(int)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from fundtrail.cases.report import ReportOptions, write_report
 from fundtrail.cases.stixout import campaign_bundle
 from fundtrail.cases.views import CampaignView, CashoutView, ComplaintView
 from fundtrail.intel.stix_check import stix_validation_errors
+from fundtrail.model.encoding import segwit_encode
 from fundtrail.model.tlp import TLP
 
 T = datetime(2024, 3, 1, 12, tzinfo=UTC)
@@ -128,10 +130,19 @@ def test_freeze_requests_per_exchange_without_pii(case_file: tuple[Path, list[Pa
 
 
 def test_indicators_bundle_valid_with_chosen_tlp(view: CampaignView) -> None:
-    bundle = campaign_bundle(view, tlp=TLP.GREEN, now=T, reference="R")
+    hot = segwit_encode("bc", 0, bytes(range(5, 25)))
+    sliver = segwit_encode("bc", 0, bytes(range(7, 27)))
+    shared = replace(view, cashouts=[
+        *view.cashouts,
+        CashoutView("Big Exchange", "exchange", hot, hot, 50_000, "BTC", TXA, T, 2,
+                    deposit_identified=False),  # the exchange's own hot wallet
+        CashoutView("Big Exchange", "exchange", sliver, sliver, 3, "BTC", TXA, T, 9),  # a sliver
+    ])  # fmt: skip
+    bundle = campaign_bundle(shared, tlp=TLP.GREEN, now=T, reference="R", min_share=0.0025)
     assert stix_validation_errors(bundle) == []
     indicators = [o for o in bundle["objects"] if o["type"] == "indicator"]
     patterns = " ".join(i["pattern"] for i in indicators)
     assert all(a in patterns for a in (ADDR1, ADDR2, ADDR3))
+    assert hot not in patterns and sliver not in patterns
     green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
     assert all(green in i["object_marking_refs"] for i in indicators)
