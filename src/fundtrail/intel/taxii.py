@@ -148,11 +148,15 @@ class TaxiiService:
             raise NotFoundError(f"no collection {collection_id[:60]!r}", field="id") from None
 
     def _where(self, who: Principal, coll: CollectionView, flt: Filters) -> list[Any]:
-        conds: list[Any] = [visible_to(who.org_id)]
+        scope: list[Any] = [visible_to(who.org_id)]
         if coll.key == "own":
-            conds.append(Indicator.org_id == who.org_id)
+            scope.append(Indicator.org_id == who.org_id)
         elif coll.tlp is not None:
-            conds.append(Indicator.tlp == coll.tlp.value)
+            scope.append(Indicator.tlp == coll.tlp.value)
+        # Wrapped so the planner cannot answer it from the org/tlp indexes (then sort every
+        # visible row for each page): pages walk the ``modified`` index in order instead
+        # and stop after ``limit`` rows. Same rule, evaluated per row.
+        conds: list[Any] = [sa.func.coalesce(sa.and_(*scope), sa.false()) == sa.true()]
         if flt.added_after is not None:
             conds.append(Indicator.modified > flt.added_after)
         if flt.types and "indicator" not in flt.types:
