@@ -161,15 +161,20 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def bench_ingest(mb: int, workers: int, ref_rate: float) -> None:
+def bench_ingest(mb: int, workers: int, ref_rate: float, blk: Path | None = None) -> None:
     from fundtrail.chains.bitcoin.ingest import ingest_paths
 
-    template = load_block(574200)
-    assert template is not None
-    print(f"== ingest: {mb} MB chain built from block 574200's real txs (parse+check+store)")
-    t0 = time.perf_counter()
-    data, n_blocks, n_txs = build_chain(template, mb)
-    print(f"built {n_blocks} blocks, {n_txs:,} txs in {time.perf_counter() - t0:.1f} s")
+    if blk is not None:  # e.g. the blocks/ folder `fundtrail simulate` wrote
+        print(f"== ingest: the blk*.dat files in {blk} (parse+check+store)")
+        data = b"".join(p.read_bytes() for p in sorted(Path(blk).glob("blk*.dat")))
+        n_blocks = n_txs = -1
+    else:
+        template = load_block(574200)
+        assert template is not None
+        print(f"== ingest: {mb} MB chain built from block 574200's real txs (parse+check+store)")
+        t0 = time.perf_counter()
+        data, n_blocks, n_txs = build_chain(template, mb)
+        print(f"built {n_blocks} blocks, {n_txs:,} txs in {time.perf_counter() - t0:.1f} s")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "blk00000.dat"
         path.write_bytes(data)
@@ -177,7 +182,9 @@ def bench_ingest(mb: int, workers: int, ref_rate: float) -> None:
         report = ingest_paths([path], home=Path(tmp) / "ws", workers=workers)
         took, cpu = time.perf_counter() - start, time.process_time() - cpu
         kids = _children_cpu() - kids
-    assert report.blocks_added == n_blocks + 1, report.summary()
+    if n_blocks >= 0:
+        assert report.blocks_added == n_blocks + 1, report.summary()
+    n_txs = report.txs_added
     rate = len(data) / 1e6 / took
     print(
         f"ingest ({workers} parser processes): {len(data) / 1e6:.0f} MB in {took:.1f} s wall "
@@ -197,11 +204,12 @@ def main() -> None:
     ap.add_argument("--mb", type=int, default=64, help="size of the ingest chain in MB")
     ap.add_argument("--repeat", type=int, default=5, help="parse repetitions (median)")
     ap.add_argument("--workers", type=int, default=0, help="parser processes (0: inline)")
+    ap.add_argument("--blk", type=Path, help="ingest this folder's blk*.dat files instead")
     ap.add_argument("--skip-ingest", action="store_true")
     args = ap.parse_args()
     ref_rate = bench_parse(args.repeat)
     if not args.skip_ingest:
-        bench_ingest(args.mb, args.workers, ref_rate)
+        bench_ingest(args.mb, args.workers, ref_rate, args.blk)
 
 
 if __name__ == "__main__":
