@@ -13,29 +13,31 @@ from fundtrail.errors import InvalidInputError
 
 
 def _render(data: dict[str, Any]) -> None:
-    s = data["summary"]
+    from fundtrail.analysis.trace.picture import fmt_amount
+
+    s, chain, shown = data["summary"], data["summary"]["chain"], 20
     console.print(
-        f"[bold]{s['method']}[/bold] trace {s['direction']} on {s['chain']} from "
+        f"[bold]{s['method']}[/bold] trace {s['direction']} on {chain} from "
         f"{s['starts']} start(s), {s['txs_visited']} txs visited"
     )
-    table = Table(show_lines=False)
-    for col in ("kind", "amount", "address", "entity", "hops"):
+    table = Table()
+    for col in ("kind", "amount", "address (cash-out: deposit address)", "entity", "hops"):
         table.add_column(col, overflow="fold")
-    for e in data["endpoints"][:50]:
+    for e in data["endpoints"][:shown]:
         ent = e["entity"]
-        address = e["address"] or "-"
-        if e["deposit_address"] and e["deposit_address"] != e["address"]:
-            address += f" (deposit {e['deposit_address']})"
         table.add_row(
-            e["kind"], f"{e['amount']} {e['asset']}", address,
+            e["kind"], fmt_amount(e["amount"], e["asset"], chain),
+            e["deposit_address"] or e["address"] or "-",
             f"{ent['label']} ({ent['category']})" if ent else "-", str(e["hops"]),
         )  # fmt: skip
     console.print(table)
-    if len(data["endpoints"]) > 50:
-        console.print(f"... {len(data['endpoints']) - 50} more endpoints (use --json)")
+    if len(data["endpoints"]) > shown:
+        console.print(f"... {len(data['endpoints']) - shown} more endpoints (--json shows all)")
     for asset, start in s["start_amount"].items():
-        parts = ", ".join(f"{k} {v}" for k, v in s["totals"][asset].items() if v)
-        console.print(f"{asset}: started with {start}; {parts}")
+        parts = ", ".join(
+            f"{k} {fmt_amount(v, asset, chain)}" for k, v in s["totals"][asset].items() if v
+        )
+        console.print(f"started with {fmt_amount(start, asset, chain)}: {parts}")
 
 
 def register(app: typer.Typer) -> None:

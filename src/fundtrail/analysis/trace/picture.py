@@ -24,7 +24,7 @@ COLOURS = {
     "limit": "#ced4da",
     "coinjoin": "#b388eb",
 }
-MAX_NODES = 24
+MAX_NODES = 16
 
 
 def fmt_amount(amount: int, asset: str, chain: str) -> str:
@@ -40,13 +40,20 @@ def fmt_amount(amount: int, asset: str, chain: str) -> str:
 
 
 def _pick(result: TraceResult) -> tuple[list[Node], list[Edge]]:
+    """The largest flows, until MAX_NODES clusters are in; the starts always are."""
     nodes = {n.cluster_id: n for n in result.nodes}
-    must = [n for n in result.nodes if n.role in ("start", "cash-out")]
-    rest = sorted((n for n in result.nodes if n.role not in ("start", "cash-out")),
-                  key=lambda n: -n.amount)  # fmt: skip
-    keep = {n.cluster_id for n in (must + rest)[:MAX_NODES]}
-    edges = [e for e in result.edges if e.source in keep and e.target in keep]
-    return [nodes[c] for c in nodes if c in keep], edges
+    keep = {n.cluster_id for n in result.nodes if n.role == "start"}
+    edges: list[Edge] = []
+    for e in sorted(result.edges, key=lambda e: -e.amount):
+        new = {e.source, e.target} - keep
+        if len(keep) + len(new) > MAX_NODES:
+            continue
+        keep |= new
+        edges.append(e)
+    drawn = {c for e in edges for c in (e.source, e.target)} | {
+        c for c in keep if nodes[c].role == "start"
+    }
+    return [nodes[c] for c in nodes if c in drawn], edges
 
 
 def _layers(nodes: list[Node], edges: list[Edge]) -> dict[int, int]:
@@ -101,7 +108,8 @@ def draw(result: TraceResult, path: Path) -> None:
         ax.annotate("", xy=(x1 - 1.1, y1), xytext=(x0 + 1.1, y0),
                     arrowprops={"arrowstyle": "-|>", "color": "#495057", "lw": 1.2,
                                 "connectionstyle": "arc3,rad=0.08"})  # fmt: skip
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.18, fmt_amount(e.amount, e.asset, chain),
+        lx, ly = x0 + 1.1 + 0.6 * (x1 - x0 - 2.2), y0 + 0.6 * (y1 - y0)
+        ax.text(lx, ly + 0.12, fmt_amount(e.amount, e.asset, chain),
                 ha="center", fontsize=7, color="#212529",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                       "alpha": 0.8})  # fmt: skip
@@ -124,5 +132,5 @@ def draw(result: TraceResult, path: Path) -> None:
     ax.axis("off")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format=suffix[1:], dpi=110)
+    fig.savefig(path, format=suffix[1:], dpi=90)
     plt.close(fig)

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from fundtrail.analysis.trace.fifo import FifoWalk, fifo_backward, fifo_forward
 from fundtrail.analysis.trace.graph import UtxoGraph
-from fundtrail.analysis.trace.result import Edge, Endpoint, Node, TraceResult, sort_endpoints
+from fundtrail.analysis.trace.result import Edge, Endpoint, Node, TraceResult
 from fundtrail.analysis.trace.stops import (
     BURNED,
     CASH_OUT,
@@ -210,19 +210,21 @@ def build_result(
 ) -> TraceResult:
     asset = store.chain.native_asset
     ends = np.flatnonzero(np.isin(w.status, (HELD, CASH_OUT, LIMIT, COINJOIN)) & (w.taint > 0))
+    # the output order of sort_endpoints, done on arrays: kind, then amount (largest first)
+    ends = ends[np.lexsort((ends, -w.taint[ends], _KIND_ORDER[w.status[ends]]))]
     txs_needed = np.unique(np.concatenate([g.out_tx[ends], g.out_spent[ends]]))
     addrs_needed = np.unique(np.concatenate([g.out_addr[ends], _deposit_inputs(g, w, ends)]))
     txids, addresses = _names(con, g, txs_needed, addrs_needed)
     paid: dict[int, bool] = {}
     endpoints = []
-    for o in ends.tolist():
-        kind = KIND_NAMES[int(w.status[o])]
-        a = int(g.out_addr[o])
-        tx = (
-            int(g.out_spent[o])
-            if kind == "coinjoin" and direction == "forward"
-            else int(g.out_tx[o])
-        )
+    tx_of = np.where(
+        (w.status[ends] == COINJOIN) & (direction == "forward"), g.out_spent[ends], g.out_tx[ends]
+    )
+    cols = zip(ends.tolist(), w.status[ends].tolist(), g.out_addr[ends].tolist(),
+               tx_of.tolist(), w.taint[ends].tolist(), w.hop[ends].tolist(),
+               g.tx_time[tx_of].tolist(), strict=True)  # fmt: skip
+    for o, status, a, tx, amount, hops, time in cols:
+        kind = KIND_NAMES[status]
         cid = int(g.addr_cluster[a]) if a >= 0 else None
         ent = g.entities.get(cid) if cid is not None else None
         deposit = None
@@ -235,11 +237,11 @@ def build_result(
                 cluster_id=cid,
                 entity={"label": ent.label, "category": ent.category} if ent else None,
                 kind=kind,
-                amount=int(w.taint[o]),
+                amount=amount,
                 asset=asset,
                 txid=txids.get(tx),
-                time=int(g.tx_time[tx]),
-                hops=int(w.hop[o]),
+                time=time,
+                hops=hops,
             )
         )
     nodes, edges = _flow_graph(g, w, starts, ends, direction, asset)
@@ -263,7 +265,7 @@ def build_result(
         if method == "poison"
         else "taint shares (sum to the start)",
     }
-    return TraceResult(sort_endpoints(endpoints), nodes, edges, summary)
+    return TraceResult(endpoints, nodes, edges, summary)
 
 
 def _deposit_inputs(g: UtxoGraph, w: Walk, ends: np.ndarray) -> np.ndarray:
@@ -346,20 +348,22 @@ def _flow_graph(
     src_c, dst_c, amt, tx = src_c[keep], dst_c[keep], w.taint[moved[keep]], g.out_tx[moved[keep]]
     edges: list[Edge] = []
     if len(src_c):
-        pairs = np.stack([src_c, dst_c], axis=1)
-        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
-        inv = inv.reshape(-1)
+        base = int(max(src_c.max(), dst_c.max())) + 1
+        keys, inv = np.unique(src_c * base + dst_c, return_inverse=True)
+        uniq = np.stack([keys // base, keys % base], axis=1)
         sums = np.zeros(len(uniq), dtype=np.int64)  # exact: taints sum to at most the start
         np.add.at(sums, inv, amt)
-        tx_counts = np.bincount(
-            np.unique(np.stack([inv, tx], axis=1), axis=0)[:, 0], minlength=len(uniq)
-        )
+        pair_tx = np.unique(inv.astype(np.int64) * (int(tx.max()) + 1) + tx)
+        tx_counts = np.bincount(pair_tx // (int(tx.max()) + 1), minlength=len(uniq))
         edges = [
             Edge(int(s), int(d), int(v), asset, int(c))
             for (s, d), v, c in zip(uniq.tolist(), sums.tolist(), tx_counts.tolist(), strict=True)
         ]
     return _nodes(g, w, starts, ends, edges), edges
 
+
+_KIND_ORDER = np.full(8, 9, dtype=np.int64)
+_KIND_ORDER[[CASH_OUT, HELD, LIMIT, COINJOIN]] = [0, 1, 2, 3]  # as result.KINDS
 
 ROLES = ("start", "cash-out", "coinjoin", "held", "limit", "transit")
 _STATUS_RANK = np.full(8, 5, dtype=np.int64)
