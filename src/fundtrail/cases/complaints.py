@@ -186,28 +186,33 @@ def read_csv(
         raise InvalidInputError(f"cannot read {path}: no such file", field="file")
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        missing_src = [c for c in mapping if c not in header]
-        if missing_src:
-            raise InvalidInputError(
-                f"{path}: --map names column(s) {', '.join(missing_src)} that the header lacks",
-                field="map",
-            )
-        present = {mapping.get(c, c) for c in header}
-        absent = [c for c in REQUIRED if c not in present]
-        if absent:
-            raise InvalidInputError(
-                f"{path}: header lacks column(s) {', '.join(absent)}; "
-                f"rename with --map THEIRS=OURS",
-                field="file",
-            )
-        rows = ({mapping.get(k, k): v for k, v in r.items() if k is not None} for r in reader)
         try:
-            return _parse_file_rows(reader, rows)
+            return _read(path, reader, mapping)
         except (csv.Error, UnicodeDecodeError) as exc:
             raise InvalidInputError(
-                f"{path}: line {reader.line_num}: not valid CSV: {exc}", field="file"
+                f"{path}: line {reader.line_num or 1}: not a UTF-8 CSV file: {exc}", field="file"
             ) from exc
+
+
+def _read(
+    path: Path, reader: csv.DictReader[str], mapping: dict[str, str]
+) -> tuple[list[ComplaintInput], list[RowError]]:
+    header = reader.fieldnames or []
+    missing_src = [c for c in mapping if c not in header]
+    if missing_src:
+        raise InvalidInputError(
+            f"{path}: --map names column(s) {', '.join(missing_src)} that the header lacks",
+            field="map",
+        )
+    present = {mapping.get(c, c) for c in header}
+    absent = [c for c in REQUIRED if c not in present]
+    if absent:
+        raise InvalidInputError(
+            f"{path}: header lacks column(s) {', '.join(absent)}; rename with --map THEIRS=OURS",
+            field="file",
+        )
+    rows = ({mapping.get(k, k): v for k, v in r.items() if k is not None} for r in reader)
+    return _parse_file_rows(reader, rows)
 
 
 def _parse_file_rows(

@@ -128,3 +128,12 @@ def test_empty_store_means_unknown_tx(home: Path) -> None:
     )
     (r,) = verify_payments([c], home)
     assert r.status == UNKNOWN_TX and "no BTC blocks" in r.message
+
+
+def test_binary_or_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "bin.csv"
+    path.write_bytes(b"\xff\xfe\x00garbage\n\x81")
+    with pytest.raises(InvalidInputError, match="not a UTF-8 CSV file"):
+        read_csv(path)
+    with pytest.raises(InvalidInputError, match="no such file"):
+        read_csv(tmp_path / "nope.csv")
