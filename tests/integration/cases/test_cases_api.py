@@ -171,3 +171,29 @@ def test_bulk_and_case_sharing(world: World, api: Api) -> None:
         f"/api/v1/campaigns/{cid}/case", json={"share_with": ["exchange"]}, headers=api.h("bank")
     )
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"amount": 1.5},
+        {"amount": "-5"},
+        {"amount": "12e3"},
+        {"vout": -1},
+        {"txid": "<script>"},
+        {"chain": "DOGE2"},
+        {"reported_at": "yesterday"},
+        {"victim": ""},
+        {"extra": "field"},
+    ],
+)
+def test_bad_bodies_answer_4xx_and_store_nothing(
+    world: World, api: Api, change: dict[str, Any]
+) -> None:
+    r = api.client.post(
+        "/api/v1/complaints", json=body(scam_rows(world)[0], **change), headers=api.h("police")
+    )
+    assert 400 <= r.status_code < 500, r.text
+    assert r.json()["message"]
+    with sqlite3.connect(api.db) as con:
+        assert con.execute("SELECT count(*) FROM complaints").fetchone() == (0,)
