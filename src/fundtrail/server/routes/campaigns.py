@@ -21,9 +21,10 @@ from fundtrail.intelstore.keys import Principal
 from fundtrail.intelstore.models import Org
 from fundtrail.server.auth import require_principal, require_role
 from fundtrail.server.deps import get_app_settings, get_store, remote_addr
+from fundtrail.server.schemas import ERROR_RESPONSES
 from fundtrail.settings import Settings
 
-router = APIRouter(prefix="/api/v1", tags=["campaigns"])
+router = APIRouter(prefix="/api/v1", tags=["campaigns"], responses=ERROR_RESPONSES)
 
 
 class CaseIn(BaseModel):

@@ -18,9 +18,10 @@ from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.keys import Principal
 from fundtrail.server.auth import require_principal, require_role
 from fundtrail.server.deps import get_app_settings, get_store, remote_addr
+from fundtrail.server.schemas import ERROR_RESPONSES
 from fundtrail.settings import Settings
 
-router = APIRouter(prefix="/api/v1", tags=["complaints"])
+router = APIRouter(prefix="/api/v1", tags=["complaints"], responses=ERROR_RESPONSES)
 _relink = LinkScheduler()
 
 
