@@ -170,28 +170,34 @@ class ScreenIndex:
         self.version: str = self.meta["version"]
 
     def lookup_keys(self, keys: np.ndarray) -> list[list[dict[str, Any]]]:
-        """Raw reasons per key (unfiltered: callers apply visibility)."""
+        """Raw reasons per key (unfiltered: callers apply visibility).
+
+        One vectorised binary search for the whole batch; Python work only for hits.
+        """
         keys = np.asarray(keys, dtype=np.uint64)
-        pos = np.searchsorted(self.keys, keys)
-        out: list[list[dict[str, Any]]] = []
+        out: list[list[dict[str, Any]]] = [[] for _ in range(len(keys))]
         n = len(self.keys)
-        for k, p in zip(keys, pos, strict=True):
-            if p >= n or self.keys[p] != k:
-                out.append([])
-                continue
-            recs = self.records[self.offsets[p] : self.offsets[p + 1]]
-            out.append(
-                [
-                    {
-                        "category": CATEGORIES[int(r["category"])],
-                        "kind": KINDS[int(r["kind"])],
-                        "hops": int(r["hops"]),
-                        "share": int(r["share_ppm"]) / PPM,
-                        "source": self.sources[int(r["source"])],
-                    }
-                    for r in recs
-                ]
-            )
+        if n == 0 or len(keys) == 0:
+            return out
+        pos = np.searchsorted(self.keys, keys)
+        np.minimum(pos, n - 1, out=pos)
+        hit = np.nonzero(self.keys[pos] == keys)[0]
+        if len(hit) == 0:
+            return out
+        starts = self.offsets[pos[hit]]
+        ends = self.offsets[pos[hit] + 1]
+        sources = self.sources
+        for i, lo, hi in zip(hit.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            out[i] = [
+                {
+                    "category": CATEGORIES[cat],
+                    "kind": KINDS[kind],
+                    "hops": hops,
+                    "share": share / PPM,
+                    "source": sources[src],
+                }
+                for cat, kind, hops, share, src in self.records[lo:hi].tolist()
+            ]
         return out
 
 

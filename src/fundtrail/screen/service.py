@@ -6,6 +6,8 @@ live in the intel store (one small read, one bulk insert per request).
 
 from __future__ import annotations
 
+import time
+import weakref
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,10 +49,26 @@ def parse_request(body: Any) -> list[ScreenItem]:
     return [ScreenItem.from_dict(body)]
 
 
+# (store, org id) -> (read at, rules): a burst of single screens reads the rules once;
+# a change in this process applies at once, one made by another worker within the TTL
+RULES_TTL_S = 1.0
+_RULES: weakref.WeakKeyDictionary[IntelStore, dict[str, tuple[float, Rules]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def get_rules(store: IntelStore, org_id: str) -> Rules:
+    cache = _RULES.setdefault(store, {})
+    hit = cache.get(org_id)
+    if hit is not None and time.monotonic() - hit[0] < RULES_TTL_S:
+        return hit[1]
     with store.read_session() as s:
         row = s.get(ScreenRuleSet, org_id)
-        return Rules.from_dict(row.rules if row else None)
+        rules = Rules.from_dict(row.rules if row else None)
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[org_id] = (time.monotonic(), rules)
+    return rules
 
 
 def set_rules(
@@ -65,6 +83,7 @@ def set_rules(
         else:
             row.rules = rules.to_dict()
             row.modified = datetime.now(UTC)
+    _RULES.clear()
     return rules
 
 
@@ -86,7 +105,8 @@ def screen(
     if log:
         rows = _rows(answers, items, org_id=org_id, key_id=key_id, version=index.version)
         with store.session() as s:
-            s.execute(sa.insert(ScreenDecision), rows)
+            # core executemany (one statement for the batch), not the ORM's bulk path
+            s.connection().execute(ScreenDecision.__table__.insert(), rows)
             record(
                 s,
                 actor,

@@ -120,6 +120,22 @@ def answer(
         errors.append(None)
         keys[i] = address_key(item.chain, norm)
     raw = index.lookup_keys(keys)
+    return assemble(
+        items, normalised, errors, raw, version=index.version, viewer_org=viewer_org, rules=rules
+    )
+
+
+def assemble(
+    items: list[ScreenItem],
+    normalised: list[str | None],
+    errors: list[str | None],
+    raw: list[list[dict[str, Any]]],
+    *,
+    version: str,
+    viewer_org: str,
+    rules: Rules,
+) -> list[dict[str, Any]]:
+    """Answers from raw reasons per item (whatever looked them up)."""
     out: list[dict[str, Any]] = []
     for item, maybe_norm, err, reasons in zip(items, normalised, errors, raw, strict=True):
         base: dict[str, Any] = {"chain": item.chain, "address": item.address}
@@ -147,7 +163,7 @@ def answer(
                 "risk": level,
                 "score": score,
                 "reasons": shown,
-                "index_version": index.version,
+                "index_version": version,
             }
         )
     return out
