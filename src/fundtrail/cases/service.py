@@ -8,6 +8,7 @@ open store: ``intake.import_complaints``, ``relink.link_campaigns``,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -115,12 +116,16 @@ def campaign_report(
             store, campaign_id, out, tlp=tlp, params=TraceParams(method, hops), viewer=viewer
         )
         with store.read_session() as s:
-            ref = get_campaign(s, campaign_id, viewer).case_reference
+            view = get_campaign(s, campaign_id, viewer)
+    freeze = [json.loads(p.read_text()) for p in files if p.name.startswith("freeze-request-")
+              and p.suffix == ".json"]  # fmt: skip
     return {
-        "campaign": campaign_id,
-        "case_reference": ref,
+        "campaign": view.id,
+        "case_reference": view.case_reference,
+        "total_loss": view.total_loss,
         "out": str(out),
         "files": [p.name for p in files],
+        "freeze_requests": {f["exchange"]: f["totals"] for f in freeze},
     }
 
 

@@ -158,14 +158,16 @@ def report(
     from fundtrail.cases.service import campaign_report
 
     data = campaign_report(campaign_id, out, tlp=tlp, method=method, hops=hops, org=org)
-    emit(
-        data,
-        as_json,
-        lambda d: console.print(
-            f"case {d['case_reference']}: {len(d['files'])} files in {d['out']}\n"
-            + "\n".join(f"  {f}" for f in d["files"])
-        ),
-    )
+
+    def render(d: dict) -> None:
+        console.print(f"case {d['case_reference']}: loss {_units(d['total_loss'])}")
+        for exchange, totals in d["freeze_requests"].items():
+            console.print(f"  freeze request to {exchange}: {_units(totals)}")
+        console.print(f"{len(d['files'])} files in {d['out']}")
+        for f in d["files"]:
+            console.print(f"  {f}")
+
+    emit(data, as_json, render)
 
 
 @campaign_app.command("share")
