@@ -35,7 +35,10 @@ __all__ = [
     "relink",
     "trace_campaign",
     "write_campaign_report",
+    "write_report",
 ]
+
+write_report = write_campaign_report  # the step's short name: (store, campaign_id, out, tlp=...)
 
 
 @contextmanager
