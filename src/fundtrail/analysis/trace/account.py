@@ -184,17 +184,22 @@ def forward_balance(
 
 def _deposit(g: AccountGraph, sender: int, service: int) -> int:
     """Deposit address: the receiver, unless the sender only forwards to this service and
-    the receiver is a hot wallet (pays outside its cluster): then the sender was swept."""
+    the receiver is a hot wallet (pays outside its cluster): then the sender was swept.
+    Gas fees and burns are no payment to anyone and are left out of both tests."""
     if sender < 0 or g.is_stop(sender):
         return service
     cluster = g.cluster(service)
-    sent = g.history(sender)
-    sent = sent[g.frm[sent] == sender]
-    if len(sent) == 0 or np.any(g.addr_cluster[np.maximum(g.to[sent], 0)] != cluster):
+    sent = _payments(g, sender)
+    if len(sent) == 0 or np.any(g.addr_cluster[g.to[sent]] != cluster):
         return service
-    paid = g.history(service)
-    paid = paid[(g.frm[paid] == service) & (g.to[paid] >= 0)]
+    paid = _payments(g, service)
     return sender if pays_outside(g.addr_cluster[g.to[paid]], cluster) else service
+
+
+def _payments(g: AccountGraph, address: int) -> np.ndarray:
+    hist = g.history(address)
+    out = hist[(g.frm[hist] == address) & (g.to[hist] >= 0)]
+    return np.array([p for p in out.tolist() if g.kind[p] not in SINK_KINDS], dtype=np.int64)
 
 
 def backward_balance(
