@@ -44,7 +44,7 @@ from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import FundtrailError
 from fundtrail.intelstore import audit
 from fundtrail.intelstore.base import utcnow
-from fundtrail.intelstore.cases import Campaign, CampaignLink, Complaint
+from fundtrail.intelstore.cases import Campaign, CampaignLink, Case, CaseOrg, Complaint
 from fundtrail.intelstore.db import IntelStore
 
 SERVICE_CATEGORIES = ("exchange", "service")  # their clusters never link victims
@@ -278,6 +278,7 @@ def _write(
             camp = s.get(Campaign, old)
             if camp is not None:
                 camp.status, camp.merged_into, camp.updated = "merged", new, now
+            _carry_case(s, old, new)
         gone = sa.update(Campaign).where(
             Campaign.id.not_in([*assigned, *report.merged]), Campaign.status == "active"
         )
@@ -290,6 +291,24 @@ def _write(
             None,
             {"campaigns": len(assigned), "merged": report.merged},
         )
+
+
+def _carry_case(s: Any, old: str, new: str) -> None:
+    """A merged campaign's case goes with its complaints: moved to the surviving
+    campaign, or, when that has a case already, its orgs are added to that case."""
+    moved = s.scalars(sa.select(Case).where(Case.campaign_id == old)).first()
+    if moved is None:
+        return
+    kept = s.scalars(sa.select(Case).where(Case.campaign_id == new)).first()
+    if kept is None:
+        moved.campaign_id = new
+        s.flush()
+        return
+    have = set(s.scalars(sa.select(CaseOrg.org_id).where(CaseOrg.case_id == kept.id)))
+    members = set(s.scalars(sa.select(CaseOrg.org_id).where(CaseOrg.case_id == moved.id)))
+    carried = members | ({moved.owner_org_id} - {None})
+    for org_id in sorted(carried - have - {kept.owner_org_id}):
+        s.add(CaseOrg(case_id=kept.id, org_id=org_id))
 
 
 class LinkScheduler:
