@@ -34,7 +34,7 @@ class Score:
     deposits_found: int
     proceeds: int
     at_true_deposits: int
-    truth_share: float  # what the truth says was cashed out, over the proceeds: the ceiling
+    truth_share: float  # what truth.json lists as cashed out, over the proceeds (for scale)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
