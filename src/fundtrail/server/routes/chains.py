@@ -1,0 +1,100 @@
+"""Chain data under /api/v1: what was ingested, addresses, transactions, traces.
+
+Ledger data is public (the chains are); attribution shown here comes from the tag
+store. Shared indicators stay behind /api/v1/indicators with their TLP filter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from fundtrail.chainstore.store import ChainStore
+from fundtrail.errors import NotFoundError
+from fundtrail.intelstore.keys import Principal
+from fundtrail.server.auth import require_principal
+
+router = APIRouter(prefix="/api/v1", tags=["chains"])
+
+
+def _home(request: Request) -> Path:
+    return Path(request.app.state.settings.home)
+
+
+def _reads(store: ChainStore) -> Any:
+    if store.model == "utxo":
+        from fundtrail.chainstore import utxo_reads
+
+        return utxo_reads
+    from fundtrail.chains.evm import reads
+
+    return reads
+
+
+@router.get("/chains")
+def chains(request: Request, who: Principal = Depends(require_principal)) -> list[dict[str, Any]]:
+    """Every ingested chain with its counts (what `fundtrail stats --json` prints)."""
+    root = _home(request) / "chains"
+    out = []
+    for d in sorted(root.iterdir()) if root.exists() else []:
+        store = ChainStore(d.name.upper(), _home(request))
+        if not store.is_empty():
+            out.append({"chain": store.chain.code, **_reads(store).stats(store)})
+    return out
+
+
+@router.get("/addresses/{chain}/{address}")
+def address(
+    request: Request, chain: str, address: str, who: Principal = Depends(require_principal)
+) -> dict[str, Any]:
+    """Balance, totals, activity, cluster and attribution tags of one address."""
+    from fundtrail.analysis.cluster.query import show
+    from fundtrail.chainstore.tags import TagStore
+    from fundtrail.model.addresses import parse_address
+
+    store = ChainStore(chain, _home(request))
+    summary = _reads(store).address_summary(store, address)
+    norm = parse_address(address, store.chain.code).value
+    try:
+        cluster: dict[str, Any] | None = show(store, norm, home=_home(request))
+    except NotFoundError:
+        cluster = None
+    tags = TagStore(_home(request)).lookup(store.chain.code, [norm])
+    return {**summary, "cluster": cluster, "tags": [t.to_dict() for t in tags]}
+
+
+@router.get("/txs/{chain}/{txid}")
+def tx(
+    request: Request, chain: str, txid: str, who: Principal = Depends(require_principal)
+) -> dict[str, Any]:
+    """One transaction with its inputs and outputs (or transfers on account chains)."""
+    store = ChainStore(chain, _home(request))
+    return dict(_reads(store).tx_summary(store, txid))
+
+
+@router.get("/trace")
+def trace(
+    request: Request,
+    chain: str = Query("BTC"),
+    start: list[str] = Query(..., description="TXID:VOUT, TXHASH[:LOGINDEX] or an address"),
+    direction: str = Query("forward", pattern="^(forward|backward)$"),
+    method: str = Query("haircut", pattern="^(poison|haircut|fifo)$"),
+    hops: int = Query(10, ge=1, le=50),
+    min_amount: int = Query(0, ge=0),
+    who: Principal = Depends(require_principal),
+) -> dict[str, Any]:
+    """Follow the money: the same JSON as `fundtrail trace --json` (endpoints, graph, summary)."""
+    from fundtrail.analysis.trace.service import trace as run_trace
+
+    result = run_trace(
+        chain,
+        start,
+        direction=direction,
+        method=method,
+        hops=hops,
+        min_amount=min_amount,
+        home=_home(request),
+    )
+    return dict(result.to_dict())
