@@ -44,8 +44,8 @@ def _random_chain(home: Path, n_txs: int, seed: int) -> None:
 
 def test_spark_equals_embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
-    _random_chain(a, 60, seed=7)
-    _random_chain(b, 60, seed=7)
+    _random_chain(a, 30, seed=7)
+    _random_chain(b, 30, seed=7)
     embedded = run_clustering("BTC", home=a)
     spark = run_clustering("BTC", home=b, engine="spark", master="local[2]")
     left, right = cluster_of(ChainStore("BTC", a)), cluster_of(ChainStore("BTC", b))
