@@ -180,6 +180,21 @@ class TagStore:
             con.close()
         return [Tag(**row) for row in t.to_pylist()]
 
+    def lookup_stored(self, chain: str, addresses: pa.Array, limit: int = 10_000) -> list[Tag]:
+        """Tags of addresses already in stored (normalised) form, e.g. a cluster's members
+        read from the chain store: no per-address parsing, one DuckDB join."""
+        con = self.connect()
+        try:
+            con.register("wanted", pa.table({"address": addresses}))
+            t = con.sql(
+                "SELECT t.* FROM tags t SEMI JOIN wanted w ON w.address = t.address "
+                "WHERE t.chain = $c ORDER BY t.confidence DESC, t.address, t.label LIMIT $n",
+                params={"c": chain_code(chain), "n": int(limit)},
+            ).to_arrow_table()
+        finally:
+            con.close()
+        return [Tag(**row) for row in t.to_pylist()]
+
     def search(self, text: str, limit: int = 1000) -> pa.Table:
         """Tags whose label or actor contains ``text`` (case-insensitive)."""
         con = self.connect()

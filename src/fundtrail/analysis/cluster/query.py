@@ -81,7 +81,7 @@ def show(store: ChainStore, address: str, *, page: int = 1, home: Any = None) ->
         con.close()
     s = srow[0] if srow else {}
     size = int(s.get("size") or all_members.num_rows)
-    tags = TagStore(home).lookup(store.chain.code, all_members.column("address").to_pylist())
+    tags = TagStore(home).lookup_stored(store.chain.code, all_members.column("address"))
     return {
         "chain": store.chain.code,
         "address": norm,
