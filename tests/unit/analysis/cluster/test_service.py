@@ -128,3 +128,24 @@ def test_change_heuristic_is_opt_in(home: Path) -> None:
     assert cl[ids[change]] == cl[ids[A]] != cl[ids[pay]]
     assert off.merges == {"multi_input": 0}
     assert on.merges["change_address"] == 1
+
+
+def test_show_pages_a_large_cluster_and_why_crosses_transactions(home: Path) -> None:
+    from fundtrail.analysis.cluster.query import PAGE_SIZE, show, why
+
+    many = [addr(f"m{i}") for i in range(150)]
+    txs = [Tx([], [(m, 1000)]) for m in many]
+    txs.append(Tx([(m, 1000) for m in many[:80]], [(A, 79_000)]))  # tx150: m0..m79
+    txs.append(Tx([(m, 1000) for m in many[79:]], [(B, 70_000)]))  # tx151: m79..m149
+    write_chain(home, txs)
+    run_clustering("BTC", home=home)
+    store = ChainStore("BTC", home)
+    first = show(store, many[5])
+    second = show(store, many[5], page=2)
+    assert first["size"] == 150 and first["pages"] == 2
+    assert len(first["addresses"]) == PAGE_SIZE and len(second["addresses"]) == 50
+    assert set(first["addresses"]) | set(second["addresses"]) == set(many)
+    path = why(store, many[0], many[149])["path"]
+    assert {h["tx"] for h in path} == {
+        t["txid"] for t in store.read_table("txs").to_pylist() if t["tx_id"] in (150, 151)
+    }  # the evidence crosses both transactions, joined by the shared input m79
