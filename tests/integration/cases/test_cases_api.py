@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cases_world import World
 from fastapi.testclient import TestClient
 
-from conftest import World
 from fundtrail.intelstore.db import IntelStore, open_store
 from fundtrail.intelstore.keys import create_key
 from fundtrail.intelstore.orgs import add_org

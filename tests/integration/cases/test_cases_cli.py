@@ -8,9 +8,9 @@ import json
 import subprocess
 from pathlib import Path
 
+from cases_world import World
 from typer.testing import CliRunner
 
-from conftest import World
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.cli.main import app
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cases_world import World
 
-from conftest import World
 from fundtrail.cases.access import Viewer
 from fundtrail.cases.campaigns import get_campaign, list_campaigns, open_case
 from fundtrail.cases.intake import import_complaints

@@ -7,7 +7,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conftest import World
+from cases_world import World
+
 from fundtrail.cases.campaigns import get_campaign, list_campaigns
 from fundtrail.cases.casefile import trace_campaign
 from fundtrail.cases.freeze import freezable, write_freeze_requests
