@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from fundtrail.analysis.cluster.service import cluster_of, run_clustering
@@ -149,3 +150,15 @@ def test_show_pages_a_large_cluster_and_why_crosses_transactions(home: Path) -> 
     assert {h["tx"] for h in path} == {
         t["txid"] for t in store.read_table("txs").to_pylist() if t["tx_id"] in (150, 151)
     }  # the evidence crosses both transactions, joined by the shared input m79
+
+
+def test_reorg_below_the_watermark_recomputes(home: Path) -> None:
+    write_chain(home, BASIC)
+    run_clustering("BTC", home=home)
+    store = ChainStore("BTC", home)
+    txs = store.read_table("txs").to_pylist()
+    txs[-1]["txid"] = "00" * 32  # the last clustered tx was replaced by a reorg
+    with store.writer() as w:
+        w.commit(replace={"txs": pa.Table.from_pylist(txs, schema=store.schemas["txs"])})
+    again = run_clustering("BTC", home=home)
+    assert not again.incremental and again.txs_processed == len(BASIC)
