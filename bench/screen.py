@@ -30,7 +30,6 @@ import io
 import json
 import os
 import pstats
-import random
 import shutil
 import socket
 import sqlite3
@@ -88,7 +87,10 @@ class World:
 
         self.rng = np.random.default_rng(seed)
         n_btc = int(n * btc_share)
-        self.addresses = {"BTC": btc_addresses(self.rng, n_btc), "ETH": eth_addresses(self.rng, n - n_btc)}
+        self.addresses = {
+            "BTC": btc_addresses(self.rng, n_btc),
+            "ETH": eth_addresses(self.rng, n - n_btc),
+        }
         self.n = n
         self.facts = FactTable()
         self.sources = self.facts.sources
@@ -209,8 +211,8 @@ def bench_build(n: int, home: Path) -> tuple[World, dict[str, Any]]:
         "load_s": t_load,
         "load": load(),
     }
-    out["total_s"] = out["hash_s"] + out["write_s"] + out["load_s"]
-    out["per_10m_s"] = out["total_s"] * 10_000_000 / n
+    out["total_s"] = world.hash_s + t_write + t_load
+    out["per_10m_s"] = (world.hash_s + t_write + t_load) * 10_000_000 / n
     print(
         f"  hashing {out['hash_s']:.2f} s, facts {out['facts_s']:.2f} s (synthetic, not timed "
         f"in total), write_index {t_write:.2f} s, load {t_load * 1000:.1f} ms; "
@@ -355,7 +357,9 @@ def bench_batch(world: World, home: Path, args: argparse.Namespace) -> dict[str,
     print(f"[2] batch of {args.batch:,} through the service ({load()})", flush=True)
     store, org_id, _key, _ = setup_intel(home)
     # a fresh batch every run: nothing is answered from a warm per-address cache
-    bodies = [{"items": request_items(world, args.batch, seed=11 + r)} for r in range(args.runs + 1)]
+    bodies = [
+        {"items": request_items(world, args.batch, seed=11 + r)} for r in range(args.runs + 1)
+    ]
     index = service.index_cache(home).get()
     rules = service.get_rules(store, org_id)
 
@@ -410,7 +414,9 @@ def bench_batch(world: World, home: Path, args: argparse.Namespace) -> dict[str,
 # ---------------------------------------------------------------- 4. SQL ratio
 
 
-def bench_sql(world: World, home: Path, b: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+def bench_sql(
+    world: World, home: Path, b: dict[str, Any], args: argparse.Namespace
+) -> dict[str, Any]:
     from fundtrail.screen.verdicts import answer
 
     print(f"[4] reference: SQLite (chain, address) -> reasons ({load()})", flush=True)
@@ -628,8 +634,20 @@ def bench_http(world: World, home: Path, key: str, args: argparse.Namespace) -> 
             script = home / "screen.lua"
             script.write_text(LUA % {"bodies": bodies, "key": key})
             w = subprocess.run(
-                ["wrk", "-t", "1", "-c", "8", "-d", f"{max(5, args.duration // 2)}s",
-                 "--timeout", "5s", "-s", str(script), f"http://{host}:{port}"],
+                [
+                    "wrk",
+                    "-t",
+                    "1",
+                    "-c",
+                    "8",
+                    "-d",
+                    f"{max(5, args.duration // 2)}s",
+                    "--timeout",
+                    "5s",
+                    "-s",
+                    str(script),
+                    f"http://{host}:{port}",
+                ],
                 capture_output=True,
                 text=True,
                 timeout=args.duration + 60,

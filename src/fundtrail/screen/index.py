@@ -5,7 +5,9 @@ On disk, one folder per version under ``<home>/screen/``::
     keys.npy      uint64, sorted, unique: address_key(chain, address)
     offsets.npy   int64, len(keys)+1: records of keys[i] are records[offsets[i]:offsets[i+1]]
     records.npy   structured: category, kind, hops, share_ppm, source
-    sources.json  who said it: indicator/tag/entity ids, org, TLP, share list
+    sources.jsonl who said it: indicator/tag/entity ids, org, TLP, share list (a line each)
+    source_offsets.npy  int64, byte offset of every line: a source is decoded when a hit
+                  needs it, so loading a version costs the same for 100 or 1M sources
     meta.json     version, build time, input fingerprint, counts
 
 ``CURRENT`` names the live version and is swapped atomically, so a lookup that is
@@ -110,12 +112,34 @@ def screen_root(home: Path) -> Path:
     return path
 
 
+def _sorted(keys: np.ndarray, recs: np.ndarray) -> np.ndarray:
+    """The order by (key, kind, source): one sort of the keys, then a finer sort only of
+    the records whose key has more than one (most addresses have a single reason)."""
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    dup = np.zeros(len(sk), dtype=bool)
+    if len(sk) > 1:
+        same = sk[1:] == sk[:-1]
+        dup[1:] |= same
+        dup[:-1] |= same
+    pos = np.nonzero(dup)[0]
+    if len(pos):
+        sub = order[pos]
+        r = recs[sub]
+        order[pos] = sub[np.lexsort((r["source"], r["kind"], keys[sub]))]
+    return order
+
+
 def write_index(home: Path, facts: FactTable, *, fingerprint: dict[str, Any]) -> str:
     """Sort, group and write a new version; swap CURRENT to it. Returns the version."""
     keys, recs = facts.arrays()
-    order = np.lexsort((recs["source"], recs["kind"], keys))
+    order = _sorted(keys, recs)
     keys, recs = keys[order], recs[order]
-    uniq, starts = np.unique(keys, return_index=True)
+    first = np.ones(len(keys), dtype=bool)
+    if len(keys) > 1:
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.nonzero(first)[0]
+    uniq = keys[starts]
     offsets = np.append(starts, len(keys)).astype(np.int64)
     root = screen_root(home)
     version = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
@@ -124,7 +148,10 @@ def write_index(home: Path, facts: FactTable, *, fingerprint: dict[str, Any]) ->
     np.save(tmp / "keys.npy", uniq)
     np.save(tmp / "offsets.npy", offsets)
     np.save(tmp / "records.npy", recs)
-    (tmp / "sources.json").write_text(json.dumps([asdict(s) for s in facts.sources]))
+    lines = [json.dumps(asdict(s)).encode() + b"\n" for s in facts.sources]
+    (tmp / "sources.jsonl").write_bytes(b"".join(lines))
+    ends = np.cumsum([len(line) for line in lines], dtype=np.int64)
+    np.save(tmp / "source_offsets.npy", np.concatenate([[0], ends]).astype(np.int64))
     meta = {
         "version": version,
         "built_at": time.time(),
@@ -155,6 +182,38 @@ def current_version(home: Path) -> str | None:
     return pointer.read_text().strip() if pointer.exists() else None
 
 
+class Sources:
+    """The sources of a version, decoded one at a time when a hit names them."""
+
+    def __init__(self, folder: Path) -> None:
+        self._cache: dict[int, Source] = {}
+        lines = folder / "sources.jsonl"
+        if lines.exists():
+            self._data: Any = (
+                np.memmap(lines, dtype=np.uint8, mode="r")
+                if lines.stat().st_size  # numpy cannot map an empty file
+                else np.empty(0, np.uint8)
+            )
+            self._offsets = np.load(folder / "source_offsets.npy", mmap_mode="r")
+        else:  # a version written before sources.jsonl: all at once
+            loaded = json.loads((folder / "sources.json").read_text())
+            self._cache = {i: Source(**s) for i, s in enumerate(loaded)}
+            self._data, self._offsets = None, np.zeros(len(loaded) + 1, np.int64)
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i: int) -> Source:
+        hit = self._cache.get(i)
+        if hit is None:
+            if not 0 <= i < len(self):
+                raise IndexError(i)
+            lo, hi = int(self._offsets[i]), int(self._offsets[i + 1])
+            hit = Source(**json.loads(self._data[lo:hi].tobytes()))
+            self._cache[i] = hit
+        return hit
+
+
 class ScreenIndex:
     """One loaded, immutable index version. Thread-safe for readers."""
 
@@ -163,7 +222,7 @@ class ScreenIndex:
             self.keys = np.load(folder / "keys.npy", mmap_mode="r")
             self.offsets = np.load(folder / "offsets.npy", mmap_mode="r")
             self.records = np.load(folder / "records.npy", mmap_mode="r")
-            self.sources = [Source(**s) for s in json.loads((folder / "sources.json").read_text())]
+            self.sources = Sources(folder)
             self.meta = json.loads((folder / "meta.json").read_text())
         except (OSError, ValueError) as exc:
             raise StorageError(f"screening index at {folder} is unreadable: {exc}") from exc

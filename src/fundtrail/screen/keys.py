@@ -23,11 +23,10 @@ def address_key(chain: str, normalised: str) -> int:
 
 def keys_of(chain: str, normalised: list[str]) -> np.ndarray:
     """Keys of many normalised addresses, as a uint64 array."""
-    prefix = f"{chain.upper()}:"
-    out = np.empty(len(normalised), dtype=np.uint64)
-    for i, a in enumerate(normalised):
-        out[i] = int.from_bytes(hashlib.sha256((prefix + a).encode()).digest()[:8], "big")
-    return out
+    prefix = f"{chain.upper()}:".encode()
+    sha = hashlib.sha256
+    digests = b"".join([sha(prefix + a.encode()).digest()[:8] for a in normalised])
+    return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
 
 
 _HEX40 = re.compile(r"0x[0-9a-fA-F]{40}")

@@ -6,11 +6,13 @@ live in the intel store (one small read, one bulk insert per request).
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -104,23 +106,89 @@ def screen(
     answers = answer(index, items, viewer_org=org_name, rules=rules)
     if log:
         rows = _rows(answers, items, org_id=org_id, key_id=key_id, version=index.version)
-        with store.session() as s:
-            # core executemany (one statement for the batch), not the ORM's bulk path
-            s.connection().execute(ScreenDecision.__table__.insert(), rows)
-            record(
-                s,
-                actor,
-                "screen",
-                "screen_decisions",
-                None,
-                {
-                    "items": len(rows),
-                    "index_version": index.version,
-                    "risky": sum(1 for r in rows if r["risk"] not in ("none", "invalid")),
-                },
-                remote,
-            )
+        audit = {
+            "items": len(rows),
+            "index_version": index.version,
+            "risky": sum(1 for r in rows if r["risk"] not in ("none", "invalid")),
+        }
+        _decision_log(store).write(rows, audit, actor, remote)
     return {"index_version": index.version, "items": answers}
+
+
+_INSERT_DECISIONS = sa.insert(cast(sa.Table, ScreenDecision.__table__))
+
+
+class _DecisionLog:
+    """Group commit of screening decisions: concurrent requests share one transaction.
+
+    Each request queues its rows and its audit entry, then waits for the write turn;
+    whoever gets the turn commits everything queued so far (its own and any that
+    arrived while the previous transaction ran). Every request still returns only
+    after its own rows and audit row are committed, with the same rows as one
+    transaction each, but a burst of single screens pays one commit, not one each.
+    """
+
+    def __init__(self, store: IntelStore) -> None:
+        self.store = store
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self._turn = threading.Lock()
+
+    def write(
+        self,
+        rows: list[dict[str, Any]],
+        audit: dict[str, Any],
+        actor: Actor | str | None,
+        remote: str | None,
+    ) -> None:
+        job = _Pending(rows, audit, actor, remote)
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._turn:
+            if not job.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit(batch)
+        if job.error is not None:
+            raise job.error
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            with self.store.session() as s:
+                con = s.connection()
+                rows = [r for job in batch for r in job.rows]
+                # core executemany (one statement for all), not the ORM's bulk path
+                con.execute(_INSERT_DECISIONS, rows)
+                for job in batch:
+                    record(s, job.actor, "screen", "screen_decisions", None, job.audit, job.remote)
+        except BaseException as exc:  # every request of the batch learns it was not logged
+            for job in batch:
+                job.error = exc
+        finally:
+            for job in batch:
+                job.done = True
+
+
+@dataclass(slots=True)
+class _Pending:
+    rows: list[dict[str, Any]]
+    audit: dict[str, Any]
+    actor: Actor | str | None
+    remote: str | None
+    done: bool = False
+    error: BaseException | None = None
+
+
+_LOGS: weakref.WeakKeyDictionary[IntelStore, _DecisionLog] = weakref.WeakKeyDictionary()
+_LOGS_LOCK = threading.Lock()
+
+
+def _decision_log(store: IntelStore) -> _DecisionLog:
+    with _LOGS_LOCK:
+        log = _LOGS.get(store)
+        if log is None:
+            log = _LOGS[store] = _DecisionLog(store)
+        return log
 
 
 def _rows(
