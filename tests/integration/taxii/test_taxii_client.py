@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import requests
 from requests.exceptions import HTTPError
-from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
+from taxii2client.v21 import ApiRoot, Server, as_pages
+from taxii_hub import N_GREEN, LiveHub, all_objects, collection
 
-from conftest import N_GREEN, LiveHub
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intel.stix import TLP2_MARKINGS, to_stix_bundle
-from fundtrail.intel.stix_check import stix_validation_errors
 from fundtrail.model.tlp import TLP
-
-
-def collection(live: LiveHub, who: str, title: str) -> Collection:
-    root = ApiRoot(live.api_root, user=live.creds(who)[0], password=live.creds(who)[1])
-    found = next(c for c in root.collections if c.title == title)
-    return Collection(found.url, user=live.creds(who)[0], password=live.creds(who)[1])
-
-
-def all_objects(coll: Collection, per_request: int, **filters: Any) -> list[dict[str, Any]]:
-    objects: list[dict[str, Any]] = []
-    for envelope in as_pages(coll.get_objects, per_request=per_request, **filters):
-        page = envelope.get("objects", [])
-        assert stix_validation_errors(page, enforce_refs=False) == []
-        objects += page
-    return objects
 
 
 def test_discovery_needs_no_key_and_names_the_api_root(live: LiveHub) -> None:

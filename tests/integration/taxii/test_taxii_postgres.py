@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 from taxii2client.v21 import as_pages
-from test_taxii_client import all_objects, collection
-
-from conftest import N_GREEN, LiveHub
+from taxii_hub import N_GREEN, LiveHub, all_objects, collection
 
 
 @pytest.mark.postgres

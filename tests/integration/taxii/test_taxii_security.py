@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from taxii_hub import MAX_BODY, N_GREEN, TAXII, LiveHub
 
-from conftest import MAX_BODY, N_GREEN, TAXII, LiveHub
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intel.stix import to_stix_bundle
 from fundtrail.intel.taxii import COLLECTIONS
