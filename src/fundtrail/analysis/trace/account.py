@@ -128,7 +128,8 @@ def forward_balance(
     taint: dict[int, int] = defaultdict(int)
     hop: dict[int, int] = {}
     last_in: dict[int, int] = {}
-    heap: list[tuple[int, int]] = []
+    # events in chain order: (position, 0 = a start's arrival | 1 = an outflow, address, taint)
+    heap: list[tuple[int, int, int, int]] = []
     pending: set[int] = set()
 
     def schedule(a: int, after: int) -> None:
@@ -137,7 +138,7 @@ def forward_balance(
         nxt = led[a].outflows_after(after)
         if nxt and g.time[nxt[0]] <= until:
             pending.add(a)
-            heapq.heappush(heap, (nxt[0], a))
+            heapq.heappush(heap, (nxt[0], 1, a, 0))
 
     def receive(a: int, amount: int, h: int, p: int, sender: int, is_start: bool = False) -> None:
         if sender >= 0 or not is_start:
@@ -152,10 +153,13 @@ def forward_balance(
             last_in[a] = p
             schedule(a, p)
 
-    for p, amount in sorted(starts.items()):
-        receive(int(g.to[p]), amount, 0, p, int(g.frm[p]), is_start=True)
+    for p, amount in starts.items():  # a start's taint arrives at its own position, not before
+        heapq.heappush(heap, (p, 0, int(g.to[p]), amount))
     while heap:
-        q, a = heapq.heappop(heap)
+        q, event, a, amount = heapq.heappop(heap)
+        if event == 0:
+            receive(a, amount, 0, q, int(g.frm[q]), is_start=True)
+            continue
         pending.discard(a)
         w.visited += 1
         balance = led[a].advance_to(q)

@@ -93,20 +93,26 @@ def prepare(
     seed: int = 1,
     txs: int = 3000,
     all_exchanges: bool = True,
+    chain: str = "btc",
 ) -> dict[str, Any]:
     """Simulate, ingest, import tags, cluster and attribute: a workspace ready to trace."""
     from fundtrail.analysis.attribute import attribute
     from fundtrail.analysis.cluster.service import run_clustering
     from fundtrail.chains.bitcoin.ingest import ingest_paths
+    from fundtrail.chains.evm.ingest import ingest_files
     from fundtrail.chains.simulate import run
     from fundtrail.intel.tag_import import import_tags
 
-    run(scenario, sim_dir, seed=seed, txs=txs)
+    run(scenario, sim_dir, seed=seed, txs=txs, chain=chain)
     truth: dict[str, Any] = json.loads((sim_dir / "truth.json").read_text())
-    ingest_paths([sim_dir / "blocks"], home=home)
+    code = "BTC" if chain == "btc" else "ETH"
+    if chain == "btc":
+        ingest_paths([sim_dir / "blocks"], home=home)
+    else:
+        ingest_files(sim_dir / "evm", chain=code, home=home)
     import_tags(sim_dir / "tags.yaml", home=home)
     if all_exchanges:
         import_tags(exchange_tagpack(truth, sim_dir / "exchanges.yaml"), home=home)
-    run_clustering("BTC", home=home)
-    attribute("BTC", home=home)
+    run_clustering(code, home=home)
+    attribute(code, home=home)
     return truth

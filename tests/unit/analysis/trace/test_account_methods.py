@@ -79,3 +79,16 @@ def test_haircut_balance_with_later_clean_inflow(home: Path) -> None:
     c.commit(home)
     r = trace("eth", ["0x" + txid_of("a")], method="haircut")
     assert ends(c, r) == {("held", "X"): 50, ("held", "Y"): 25, ("held", "S"): 25}
+
+
+def test_later_start_is_not_spent_before_it_arrives(home: Path) -> None:
+    c = AccountChain()
+    c.transfer("g1", None, "V1", 100, kind="genesis")
+    c.transfer("g2", None, "V2", 100, kind="genesis")
+    first = c.transfer("a", "V1", "S", 100)
+    c.transfer("b", "S", "X", 100)  # carries only the first payment's 100
+    second = c.transfer("c", "V2", "S", 100)
+    c.transfer("d", "S", "Y", 50)  # 100 * 50 // 100
+    c.commit(home)
+    r = trace("eth", [first, second], method="haircut")
+    assert ends(c, r) == {("held", "X"): 100, ("held", "Y"): 50, ("held", "S"): 50}
