@@ -141,8 +141,19 @@ def why(store: ChainStore, address_a: str, address_b: str) -> dict[str, Any]:
         con.close()
     if not path:
         return {**out, "together": True, "path": [], "note": "evidence not recorded for this run"}
-    hops = [{"from": names[u], "to": names[v], "tx": tx, "heuristic": h} for u, v, tx, h in path]
-    return {**out, "together": True, "path": hops}
+    return {**out, "together": True, "path": _compact(path, names)}
+
+
+def _compact(path: list[tuple[int, int, str, str]], names: dict[int, str]) -> list[dict[str, Any]]:
+    """One hop per piece of evidence: star edges of one tx (A - rep - B) become A - B."""
+    hops: list[dict[str, Any]] = []
+    for u, v, tx, h in path:
+        if hops and hops[-1]["tx"] == tx and hops[-1]["heuristic"] == h:
+            hops[-1]["to"] = names[v]
+            hops[-1]["via"].append(names[u])
+        else:
+            hops.append({"from": names[u], "to": names[v], "tx": tx, "heuristic": h, "via": []})
+    return hops
 
 
 def _path(edges: pa.Table, a: int, b: int) -> list[tuple[int, int, str, str]]:
