@@ -48,7 +48,7 @@ class Endpoint:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """A cluster the traced money passed through or ended in."""
 
@@ -71,7 +71,7 @@ class Node:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Edge:
     source: int  # cluster ids; money flows source -> target
     target: int

@@ -355,10 +355,8 @@ def _flow_graph(
         np.add.at(sums, inv, amt)
         pair_tx = np.unique(inv.astype(np.int64) * (int(tx.max()) + 1) + tx)
         tx_counts = np.bincount(pair_tx // (int(tx.max()) + 1), minlength=len(uniq))
-        edges = [
-            Edge(int(s), int(d), int(v), asset, int(c))
-            for (s, d), v, c in zip(uniq.tolist(), sums.tolist(), tx_counts.tolist(), strict=True)
-        ]
+        cols = (uniq[:, 0].tolist(), uniq[:, 1].tolist(), sums.tolist(), tx_counts.tolist())
+        edges = [Edge(s, d, v, asset, c) for s, d, v, c in zip(*cols, strict=True)]
     return _nodes(g, w, starts, ends, edges), edges
 
 
@@ -399,11 +397,11 @@ def _nodes(
     addr = np.unique(g.out_addr[touched])
     per_cluster = np.bincount(np.searchsorted(uc, g.addr_cluster[addr]), minlength=len(uc))
     nodes = []
-    for i in np.lexsort((uc, best)).tolist():
-        c = int(uc[i])
+    order = np.lexsort((uc, best))
+    cols = (uc[order].tolist(), best[order].tolist(), received[order].tolist(),
+            per_cluster[order].tolist())  # fmt: skip
+    for c, role, amount, n_addr in zip(*cols, strict=True):
         ent = g.entities.get(c)
-        nodes.append(
-            Node(c, ent.label if ent else None, ent.category if ent else None,
-                 ROLES[int(best[i])], int(received[i]), int(per_cluster[i]))
-        )  # fmt: skip
+        label, category = (ent.label, ent.category) if ent else (None, None)
+        nodes.append(Node(c, label, category, ROLES[role], amount, n_addr))
     return nodes
