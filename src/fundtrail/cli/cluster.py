@@ -86,6 +86,8 @@ def _render_report(r: dict[str, Any]) -> None:
         ("seconds", r["seconds"]),
     ]
     console.print(kv_table("clustering", rows))
+    for note in r.get("notes", []):
+        console.print(f"[yellow]note:[/yellow] {note}")
 
 
 @cluster_app.command("why")

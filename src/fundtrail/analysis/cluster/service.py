@@ -55,6 +55,7 @@ class ClusterReport:
     txs_processed: int = 0
     incremental: bool = False
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -287,7 +288,14 @@ def _account(
     edge_sets: list[hz.Edges] = []
     counterparties = _empty("counterparties")
     if "deposit_address" in names:
-        edges, counterparties = hz.deposit_address(con, _exchange_ids(store, home))
+        exchanges = _exchange_ids(store, home)
+        if not exchanges:
+            report.notes.append(
+                f"deposit_address starts from known exchange hot wallets and no {store.chain.code}"
+                " address is tagged 'exchange' yet: import exchange tags first "
+                "(fundtrail tags import)"
+            )
+        edges, counterparties = hz.deposit_address(con, exchanges)
         edge_sets.append(edges)
     report.counterparties = counterparties.num_rows
     if engine == "spark":

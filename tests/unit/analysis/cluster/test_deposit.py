@@ -107,3 +107,4 @@ def test_without_known_exchanges_nothing_is_merged(home: Path) -> None:
     _write(home)
     report = run_clustering("ETH", home=home)
     assert report.clusters == len(NAMES) and report.counterparties == 0
+    assert "no ETH address is tagged 'exchange'" in report.notes[0]
