@@ -8,15 +8,22 @@ answers exactly like a missing one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from fundtrail.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from fundtrail.errors import (
+    ConflictError,
+    InvalidInputError,
+    PermissionDeniedError,
+    StorageError,
+)
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intelstore import audit, paging
 from fundtrail.intelstore import indicators as repo
@@ -29,6 +36,7 @@ from fundtrail.intelstore.orgs import orgs_by_names
 from fundtrail.model.indicators import Category
 from fundtrail.model.tlp import TLP
 
+_NO_FLUSH_WAIT = sa.text("SET LOCAL synchronous_commit TO OFF")
 AUDITED_READS = frozenset({TLP.AMBER, TLP.AMBER_STRICT, TLP.RED})
 SIGHTING_KINDS = ("seen", "false-positive")
 MAX_LIMIT = 1000
@@ -99,6 +107,11 @@ class IndicatorService:
     def __init__(self, store: IntelStore) -> None:
         self.store = store
         self._secret: bytes | None = None
+        self._read_engine = (
+            store.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if store.dialect == "postgresql"
+            else store.engine
+        )
 
     @property
     def secret(self) -> bytes:
@@ -220,10 +233,23 @@ class IndicatorService:
 
     # -- reads ------------------------------------------------------------------
     def get(self, who: Principal, indicator_id: str, remote: str | None = None) -> IndicatorRecord:
-        with self.store.read_session() as s:
-            rec = repo.to_record(repo.get_visible(s, who.org_id, indicator_id), who.org_id)
+        with self._reader() as conn:
+            rec = repo.get_visible_record(conn, who.org_id, indicator_id)
         self._audit_reads(who, [rec], "indicator.read", remote)
         return rec
+
+    @contextmanager
+    def _reader(self) -> Iterator[sa.Connection]:
+        """A connection for one-statement reads, without the ORM session.
+
+        On PostgreSQL it runs in autocommit: a single SELECT is atomic by itself, and
+        BEGIN and COMMIT would be two more round trips per lookup.
+        """
+        try:
+            with self._read_engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StorageError(f"intel store error: {type(exc).__name__}: {exc}") from exc
 
     def search(
         self,
@@ -338,6 +364,13 @@ class IndicatorService:
         if not ids:
             return
         with self.store.session() as s:
+            if self.store.dialect == "postgresql":
+                # The row is written and committed like any other; only the wait for its
+                # WAL flush is skipped (a server crash may drop the last <1 s of read
+                # records, never reorder or corrupt the chain). Writes keep full
+                # durability. Waiting for the flush while holding the audit append lock
+                # serialised every audited read behind the disk.
+                s.execute(_NO_FLUSH_WAIT)
             audit.record(
                 s,
                 who,
