@@ -414,6 +414,19 @@ def bench_batch(world: World, home: Path, args: argparse.Namespace) -> dict[str,
 # ---------------------------------------------------------------- 4. SQL ratio
 
 
+def paired(a: Any, b: Any, runs: int) -> tuple[float, float]:
+    """Median times of ``a`` and ``b``, run alternately so that both see the same
+    moments of a shared machine's load."""
+    ta: list[float] = []
+    tb: list[float] = []
+    for _ in range(runs):
+        for fn, out in ((a, ta), (b, tb)):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+    return statistics.median(ta), statistics.median(tb)
+
+
 def bench_sql(
     world: World, home: Path, b: dict[str, Any], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -439,23 +452,28 @@ def bench_sql(
         except Exception:
             continue
     keys = np.array([address_key(c, a) for c, a in valid], dtype=np.uint64)
-    l_idx = median_time(lambda r: index.lookup_keys(keys), args.runs)
-    l_sql = median_time(lambda r: [sql.lookup(c, a) for c, a in valid], args.runs)
-    t_idx = median_time(lambda r: answer(index, items, **kw), args.runs)
-    t_sql = median_time(lambda r: answer_sql(sql, items, index.version, **kw), args.runs)
+    l_idx, l_sql = paired(
+        lambda: index.lookup_keys(keys), lambda: [sql.lookup(c, a) for c, a in valid], args.runs
+    )
+    t_idx, t_sql = paired(
+        lambda: answer(index, items, **kw),
+        lambda: answer_sql(sql, items, index.version, **kw),
+        args.runs,
+    )
     la_batch = load()
     singles = items[: min(len(items), 2000)]
 
-    def one_by_one(fn: Any) -> float:
-        t0 = time.perf_counter()
+    def one_by_one(fn: Any) -> None:
         for it in singles:
             fn([it])
-        return (time.perf_counter() - t0) / len(singles)
 
-    s_idx = statistics.median(one_by_one(lambda x: answer(index, x, **kw)) for _ in range(3))
-    s_sql = statistics.median(
-        one_by_one(lambda x: answer_sql(sql, x, index.version, **kw)) for _ in range(3)
+    s_idx, s_sql = paired(
+        lambda: one_by_one(lambda x: answer(index, x, **kw)),
+        lambda: one_by_one(lambda x: answer_sql(sql, x, index.version, **kw)),
+        max(5, args.runs),
     )
+    s_idx /= len(singles)
+    s_sql /= len(singles)
     la_single = load()
     sql.con.close()
     print(

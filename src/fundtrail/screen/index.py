@@ -238,15 +238,26 @@ class ScreenIndex:
         n = len(self.keys)
         if n == 0 or len(keys) == 0:
             return out
-        pos = np.searchsorted(self.keys, keys)
-        np.minimum(pos, n - 1, out=pos)
-        hit = np.nonzero(self.keys[pos] == keys)[0]
-        if len(hit) == 0:
-            return out
-        starts = self.offsets[pos[hit]]
-        ends = self.offsets[pos[hit] + 1]
+        if len(keys) <= 4:  # a few keys: scalar searches beat the array set-up
+            found = []
+            for i, k in enumerate(keys.tolist()):
+                p = int(self.keys.searchsorted(np.uint64(k)))
+                if p < n and int(self.keys[p]) == k:
+                    found.append((i, int(self.offsets[p]), int(self.offsets[p + 1])))
+        else:
+            pos = np.searchsorted(self.keys, keys)
+            np.minimum(pos, n - 1, out=pos)
+            hit = np.nonzero(self.keys[pos] == keys)[0]
+            found = list(
+                zip(
+                    hit.tolist(),
+                    self.offsets[pos[hit]].tolist(),
+                    self.offsets[pos[hit] + 1].tolist(),
+                    strict=True,
+                )
+            )
         sources = self.sources
-        for i, lo, hi in zip(hit.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        for i, lo, hi in found:
             out[i] = [
                 {
                     "category": CATEGORIES[cat],
