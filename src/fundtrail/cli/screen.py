@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -69,11 +70,14 @@ def _render(result: dict[str, Any]) -> None:
             where = (
                 f"indirect, {r['share']:.1%} of received value within {r['hops']} hop(s)"
                 if r["exposure"] == "indirect"
+                else f"same cluster as {r['cluster_members']} reported address(es)"
+                if r["kind"] == "cluster"
                 else r["kind"]
             )
             src = r["source"]
             who = f"{src['org']} (TLP:{src['tlp'].upper()})" if src["org"] else src["ref"]
-            console.print(f"   - {r['category']}: {src['label']} [{where}] from {who}")
+            line = f"   - {r['category']}: {src['label']} [{where}] from {who}"
+            console.print(escape(line))
     console.print(f"[dim]index version {result['index_version']}[/dim]")
 
 

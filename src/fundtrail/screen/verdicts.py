@@ -89,10 +89,34 @@ def _reason_view(r: dict[str, Any], score: int) -> dict[str, Any]:
             "confidence": src.confidence,
         },
     }
+    if r["kind"] == "cluster":
+        out["cluster_members"] = r.get("members", 1)
     if r["kind"] == "indirect":
         out["share"] = round(r["share"], 6)
         out["hops"] = r["hops"]
         out["origin"] = src.address or None
+    return out
+
+
+def _collapse(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One ``cluster`` reason per category and source owner, counting the risky members.
+
+    An address in a cluster with six reported collection wallets has one reason ("same
+    cluster as 6 addresses reported as scam by X"), not six identical lines.
+    """
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str | None, str], dict[str, Any]] = {}
+    for r in reasons:
+        if r["kind"] != "cluster":
+            out.append(r)
+            continue
+        src: Source = r["source"]
+        key = (r["category"], src.org, src.tlp)
+        if key in seen:
+            seen[key]["members"] += 1
+            continue
+        seen[key] = {**r, "members": 1}
+        out.append(seen[key])
     return out
 
 
@@ -144,7 +168,7 @@ def assemble(
         if err is not None:
             out.append({**base, "error": err, "risk": None, "score": None, "reasons": []})
             continue
-        visible = [r for r in reasons if _visible(r["source"], viewer_org)]
+        visible = _collapse([r for r in reasons if _visible(r["source"], viewer_org)])
         level, score = verdict(rules, visible)
         shown = sorted(
             (

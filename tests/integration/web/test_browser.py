@@ -53,7 +53,7 @@ def test_search_an_address_and_open_its_cluster(page, site, shots: Path) -> None
     cluster = page.inner_text("#cluster")
     assert "addresses" in cluster and "multi_input" in cluster  # members and why they joined
     assert "Screening verdict" in page.inner_text("#screening")
-    page.screenshot(path=str(shots / "address.png"), full_page=True, timeout=120_000)
+    page.screenshot(path=str(shots / "address.png"), timeout=120_000)
     page.click("#cluster a:has-text('why?')")
     assert "by multi_input in" in page.inner_text("main")
 
@@ -73,7 +73,7 @@ def test_trace_view_draws_the_money_flow_with_cash_out_nodes(page, site, shots: 
     assert "cash-out" in rows
     nodes = page.evaluate("cy.nodes('[kind = \"cash-out\"]').map(n => n.data('label'))")
     assert any(label for label in nodes if label and "cluster" not in label)
-    page.screenshot(path=str(shots / "trace.png"), full_page=True, timeout=120_000)
+    page.screenshot(path=str(shots / "trace.png"), timeout=120_000)
 
 
 def test_campaign_page_shows_victims_totals_and_cash_outs(page, site, shots: Path) -> None:
@@ -86,7 +86,8 @@ def test_campaign_page_shows_victims_totals_and_cash_outs(page, site, shots: Pat
     assert f"{total // 10**8}." in page.inner_text("main")
     exchanges = {c["exchange_name"] for c in truth["cashouts"]}
     assert exchanges & set(page.inner_text("#cashouts").split("\n")[1].split("\t"))
-    page.screenshot(path=str(shots / "campaign.png"), full_page=True, timeout=120_000)
+    page.wait_for_load_state("networkidle", timeout=120_000)
+    page.screenshot(path=str(shots / "campaign.png"), timeout=120_000)
 
 
 def test_an_xss_payload_in_an_indicator_is_shown_as_text(page, site, shots: Path) -> None:
@@ -115,7 +116,7 @@ def test_an_xss_payload_in_an_indicator_is_shown_as_text(page, site, shots: Path
     assert page.evaluate("window.__xss") is None
     assert page.locator("main script").count() == 0
     assert page.locator("a[href^='javascript:']").count() == 0
-    page.screenshot(path=str(shots / "indicator.png"), full_page=True, timeout=120_000)
+    page.screenshot(path=str(shots / "indicator.png"), timeout=120_000)
 
 
 def test_red_intel_of_one_org_is_invisible_to_another_in_the_browser(browser, site) -> None:
@@ -152,4 +153,4 @@ def test_an_analyst_adds_an_indicator_through_the_form(page, site, shots: Path) 
     form.locator("button[type=submit]").click()
     page.wait_for_url("**/ui/intel/*")
     assert "0x01e2919679362dfbc9ee1644ba9c6da6d6245bb1" in page.inner_text("#indicator-value")
-    page.screenshot(path=str(shots / "intel.png"), full_page=True, timeout=120_000)
+    page.screenshot(path=str(shots / "intel.png"), timeout=120_000)

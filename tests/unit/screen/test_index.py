@@ -142,3 +142,18 @@ def test_keys_are_sorted_and_unique_on_disk(tmp_path: Path) -> None:
     keys = np.load(tmp_path / "screen" / version / "keys.npy")
     assert np.all(keys[1:] > keys[:-1])
     assert address_key("BTC", SANCTIONED) in set(keys.tolist())
+
+
+def test_cluster_reasons_from_one_source_owner_collapse_into_one(tmp_path: Path) -> None:
+    facts = FactTable()
+    for i in range(3):
+        src = facts.add_source(
+            Source(
+                "indicator", f"ind-{i}", "collection wallet", "scam", org="police-a", tlp="green"
+            )
+        )
+        facts.add_address("BTC", CLEAN, category="scam", kind="cluster", source=src)
+    write_index(tmp_path, facts, fingerprint={})
+    (hit,) = _ask(tmp_path, "bank-b", CLEAN)
+    (reason,) = hit["reasons"]
+    assert reason["kind"] == "cluster" and reason["cluster_members"] == 3

@@ -18,8 +18,19 @@
   }
   function fmt(amount, asset) { return String(amount) + " " + (asset || ""); }
 
+  const MAX_NODES = 80;  // a readable graph: the largest flows, every start, the top cash-outs
+
+  function pick(all) {
+    const must = all.filter(n => n.role === "start");
+    const ends = all.filter(n => n.role === "cash-out").sort((a, b) => b.amount - a.amount);
+    const rest = all.filter(n => n.role !== "start" && n.role !== "cash-out")
+      .sort((a, b) => b.amount - a.amount);
+    const kept = must.concat(ends.slice(0, MAX_NODES / 2));
+    return kept.concat(rest.slice(0, Math.max(0, MAX_NODES - kept.length)));
+  }
+
   function elements(data) {
-    const nodes = (data.graph.nodes || []).map(n => ({ data: {
+    const nodes = pick(data.graph.nodes || []).map(n => ({ data: {
       id: String(n.id),
       label: n.label || ("cluster " + n.cluster_id + " · " + n.addresses + " addr"),
       category: n.category || (n.role === "start" ? "start" : ""),
@@ -71,8 +82,11 @@
     cy.on("tap", "node, edge", ev => showDetails(ev.target.data("raw")));
     endpoints(data);
     const s = data.summary || {};
-    text(status, (data.endpoints || []).length + " endpoints · " + (data.graph.nodes || []).length +
-      " nodes" + (s.method ? " · " + s.method : ""));
+    const total = (data.graph.nodes || []).length;
+    const shown = cy.nodes().length;
+    text(status, (data.endpoints || []).length + " endpoints · " +
+      (shown < total ? "showing the " + shown + " largest of " + total + " clusters" : total + " clusters") +
+      (s.method ? " · " + s.method : ""));
     document.getElementById("png").onclick = function () { this.href = cy.png({ full: true, scale: 2, bg: "#ffffff" }); };
   }
 
