@@ -201,7 +201,10 @@ def _shared(bundle: Path) -> str:
     finally:
         store.close()
     partners = ", ".join(EXCHANGES)
-    return f"{len(records)} campaign indicators shared TLP:AMBER with {partners} ({summary})"
+    return (
+        f"{len(records)} campaign indicators shared TLP:AMBER with {partners} "
+        f"({summary.added} new, {summary.updated} updated)"
+    )
 
 
 def _screened(home: Path, traced: dict[str, Any], into: dict[str, Any]) -> str:

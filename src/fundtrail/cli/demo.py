@@ -12,27 +12,31 @@ from fundtrail.cli.common import console
 from fundtrail.model.amounts import format_units
 
 
-def _cashout_table(cashouts: list[dict], top: int = 12) -> Table:
-    """Cash-outs per exchange and deposit address, largest first (what a freeze cites)."""
-    per: dict[tuple[str, str], list[int]] = {}
+def _cashout_tables(cashouts: list[dict], per_exchange: int = 3) -> list[Table]:
+    """Totals per exchange, then each exchange's largest deposit addresses (what a freeze cites)."""
+    per: dict[str, dict[str, list[int]]] = {}
     for o in cashouts:
-        agg = per.setdefault((o["exchange"], o["deposit_address"]), [0, 0])
+        agg = per.setdefault(o["exchange"], {}).setdefault(o["deposit_address"] or "?", [0, 0])
         agg[0] += int(o["amount"])
         agg[1] += 1
-    totals: dict[str, int] = {}
-    for (exchange, _), (amount, _) in per.items():
-        totals[exchange] = totals.get(exchange, 0) + amount
-    table = Table(title="Where the money went: cash-outs to request freezes at")
-    for col in ("exchange", "exchange total (BTC)", "deposit address", "amount (BTC)", "txs"):
-        table.add_column(col)
-    rows = sorted(per.items(), key=lambda kv: (-totals[kv[0][0]], -kv[1][0]))
-    for (exchange, deposit), (amount, n) in rows[:top]:
-        table.add_row(
-            exchange, format_units(totals[exchange], 8), deposit, format_units(amount, 8), str(n)
+    totals = {ex: sum(a for a, _ in deps.values()) for ex, deps in per.items()}
+    summary = Table(title="Where the money went: cash-outs per exchange")
+    for col in ("exchange", "traced to it (BTC)", "deposit addresses", "payments"):
+        summary.add_column(col)
+    detail = Table(title=f"Largest deposit addresses per exchange (top {per_exchange})")
+    for col in ("exchange", "deposit address", "amount (BTC)", "payments"):
+        detail.add_column(col)
+    for exchange in sorted(per, key=lambda e: -totals[e]):
+        deps = per[exchange]
+        summary.add_row(
+            exchange,
+            format_units(totals[exchange], 8),
+            str(len(deps)),
+            str(sum(n for _, n in deps.values())),
         )
-    if len(rows) > top:
-        table.caption = f"... and {len(rows) - top} more deposit addresses in the freeze requests"
-    return table
+        for deposit, (amount, n) in sorted(deps.items(), key=lambda kv: -kv[1][0])[:per_exchange]:
+            detail.add_row(exchange, deposit, format_units(amount, 8), str(n))
+    return [summary, detail]
 
 
 def register(app: typer.Typer) -> None:
@@ -68,7 +72,8 @@ def register(app: typer.Typer) -> None:
             f"\n[bold]Campaign {c['id']}[/bold]: {c['complaints']} complaints, "
             f"{c['victims']} victims, total loss {loss}"
         )
-        console.print(_cashout_table(result.cashouts))
+        for table in _cashout_tables(result.cashouts):
+            console.print(table)
         console.print(
             f"Case file, freeze requests and SHA256SUMS: [bold]{result.report_dir}[/bold]"
         )
