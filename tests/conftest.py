@@ -71,7 +71,9 @@ def postgres_server() -> Iterator[str]:
     """A real PostgreSQL server on a free loopback port, in a temp dir; stopped after."""
     pgbin = _pg_bin()
     if pgbin is None:
-        pytest.fail("PostgreSQL is not installed (Debian package 'postgresql'; .ci/run installs it)")
+        pytest.fail(
+            "PostgreSQL is not installed (Debian package 'postgresql'; .ci/run installs it)"
+        )
     base = Path(tempfile.mkdtemp(prefix="fundtrail-pg-"))
     port = free_port()
     as_root = os.geteuid() == 0
@@ -80,14 +82,36 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(base, "postgres", "postgres")
     data = base / "data"
     subprocess.run(
-        [*prefix, str(pgbin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-         "-E", "UTF8", "--locale=C.UTF-8"],
-        check=True, capture_output=True,
+        [
+            *prefix,
+            str(pgbin / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
+        check=True,
+        capture_output=True,
     )
     subprocess.run(
-        [*prefix, str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(base / "pg.log"), "-w", "-o",
-         f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off", "start"],
-        check=True, capture_output=True,
+        [
+            *prefix,
+            str(pgbin / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(base / "pg.log"),
+            "-w",
+            "-o",
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
     )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"

@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     confirmations: int = Field(default=6, description="Bitcoin confirmation depth kept reorg-safe")
     evm_confirmations: int = Field(default=12, description="EVM confirmation depth")
     max_body_bytes: int = Field(default=10 * 1024 * 1024, description="largest accepted HTTP body")
-    screen_hops: int = Field(default=3, description="hops of indirect exposure in the screening index")
+    screen_hops: int = Field(
+        default=3, description="hops of indirect exposure in the screening index"
+    )
     screen_retention_days: int = Field(
         default=1825, description="days screening decisions are kept for the regulator"
     )

@@ -164,7 +164,9 @@ class ChainStoreWriter:
         try:
             data = data.select(schema.names).cast(schema)
         except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise StorageError(f"batch for table {table!r} does not match its schema: {exc}") from exc
+            raise StorageError(
+                f"batch for table {table!r} does not match its schema: {exc}"
+            ) from exc
         folder = self.store.root / "tables" / table
         folder.mkdir(parents=True, exist_ok=True)
         name = f"part-{self.store.version + 1:08d}-{uuid.uuid4().hex[:12]}.parquet"
@@ -180,7 +182,7 @@ class ChainStoreWriter:
         replace: Mapping[str, pa.Table] | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> int:
-        """Append rows to tables and/or replace whole tables, atomically. Returns the new version."""
+        """Append rows to and/or replace whole tables, atomically; returns the new version."""
         manifest = json.loads(json.dumps(self.store._manifest))
         tables: dict[str, list[str]] = manifest.setdefault("tables", {})
         for table, data in (append or {}).items():

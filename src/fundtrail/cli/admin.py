@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,7 +13,7 @@ from fundtrail.workspace import workspace_home
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def init(home: Optional[Path] = HomeOpt) -> None:
+    def init(home: Path | None = HomeOpt) -> None:
         """Create the workspace (optional: every command creates it on first use)."""
         path = workspace_home(home)
         console.print(f"workspace ready at [bold]{path.resolve()}[/bold]")

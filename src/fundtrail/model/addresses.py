@@ -52,7 +52,7 @@ def parse_address(text: str, chain: str = "BTC") -> Address:
     if len(s) > 128:
         raise InvalidInputError("address is longer than any known format", field="address")
     code = get_chain(chain).code if chain.upper() not in EVM_CHAINS else chain.upper()
-    if code in EVM_CHAINS or get_chain(code).model == "account" and code not in ("TRX", "XRP"):
+    if code in EVM_CHAINS or (get_chain(code).model == "account" and code not in ("TRX", "XRP")):
         return _parse_evm(s, code)
     if code == "TRX":
         return _parse_tron(s)
@@ -117,7 +117,9 @@ def _parse_utxo(s: str, code: str) -> Address:
         return Address(code, value, value, "cashaddr")
     if not set(s) <= set(B58_ALPHABET):
         bad = next(c for c in s if c not in B58_ALPHABET)
-        raise InvalidInputError(f"invalid character {bad!r} in {code} address {s!r}", field="address")
+        raise InvalidInputError(
+            f"invalid character {bad!r} in {code} address {s!r}", field="address"
+        )
     payload = b58check_decode(s)
     versions = _B58_VERSIONS[code]
     if len(payload) != 21 or payload[0] not in versions:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Context, Decimal, InvalidOperation
-
-_EXACT = Context(prec=200)  # wide enough for any 256-bit amount at any scale
+from decimal import Context, InvalidOperation
 
 from fundtrail.errors import InvalidInputError
+
+_EXACT = Context(prec=200)  # wide enough for any 256-bit amount at any scale
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,9 @@ class Amount:
 
     def __post_init__(self) -> None:
         if not isinstance(self.value, int) or isinstance(self.value, bool):
-            raise InvalidInputError("amount must be an integer number of base units", field="amount")
+            raise InvalidInputError(
+                "amount must be an integer number of base units", field="amount"
+            )
 
     def display(self) -> str:
         return f"{format_units(self.value, self.decimals)} {self.asset}"

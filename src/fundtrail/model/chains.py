@@ -43,8 +43,16 @@ CHAINS: dict[str, Chain] = {
     )
 }
 
-ALIASES = {"XBT": "BTC", "BITCOIN": "BTC", "ETHEREUM": "ETH", "BNB": "BSC", "TRON": "TRX",
-           "MATIC": "POLYGON", "USDT": "ETH", "USDC": "ETH"}
+ALIASES = {
+    "XBT": "BTC",
+    "BITCOIN": "BTC",
+    "ETHEREUM": "ETH",
+    "BNB": "BSC",
+    "TRON": "TRX",
+    "MATIC": "POLYGON",
+    "USDT": "ETH",
+    "USDC": "ETH",
+}
 
 EVM_CHAINS = frozenset({"ETH", "BSC", "ETC", "ARB", "POLYGON"})
 

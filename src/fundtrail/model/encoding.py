@@ -114,7 +114,9 @@ def segwit_encode(hrp: str, version: int, program: bytes) -> str:
 def segwit_decode(text: str) -> tuple[str, int, bytes]:
     """Decode a segwit address; returns (hrp, witness version, program)."""
     if text.lower() != text and text.upper() != text:
-        raise InvalidInputError(f"bech32 address {text!r} mixes upper and lower case", field="address")
+        raise InvalidInputError(
+            f"bech32 address {text!r} mixes upper and lower case", field="address"
+        )
     s = text.lower()
     pos = s.rfind("1")
     if pos < 1 or pos + 7 > len(s) or len(s) > 90:
@@ -160,4 +162,6 @@ def eip55(hex40: str) -> str:
     """Return the EIP-55 mixed-case checksum form of a 40-hex-digit address."""
     lower = hex40.lower()
     digest = keccak256(lower.encode("ascii")).hex()
-    return "0x" + "".join(c.upper() if int(d, 16) >= 8 else c for c, d in zip(lower, digest[:40], strict=True))
+    return "0x" + "".join(
+        c.upper() if int(d, 16) >= 8 else c for c, d in zip(lower, digest[:40], strict=True)
+    )

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from fundtrail.errors import InvalidInputError
 from fundtrail.model.addresses import parse_address
+from fundtrail.model.chains import EVM_CHAINS
 
 
 class IndicatorType(StrEnum):
@@ -100,13 +101,18 @@ def normalize_indicator(kind: IndicatorType | str, value: str, chain: str | None
         raise InvalidInputError("indicator value is longer than 2048 characters", field="value")
     if t is IndicatorType.CRYPTO_ADDRESS:
         if not chain:
-            raise InvalidInputError("a crypto-address needs its chain (BTC, ETH, ...)", field="chain")
+            raise InvalidInputError(
+                "a crypto-address needs its chain (BTC, ETH, ...)", field="chain"
+            )
         return parse_address(v, chain).value
     if t is IndicatorType.TX:
         low = v.lower()
         if not _TXHASH.match(low):
-            raise InvalidInputError(f"{v!r} is not a transaction hash (64 hex digits)", field="value")
-        return low if low.startswith("0x") or (chain or "").upper() in ("BTC", "LTC", "BCH") else low
+            raise InvalidInputError(
+                f"{v!r} is not a transaction hash (64 hex digits)", field="value"
+            )
+        bare = low.removeprefix("0x")
+        return "0x" + bare if (chain or "").upper() in EVM_CHAINS else bare
     if t is IndicatorType.DOMAIN:
         low = v.lower().rstrip(".")
         if not _DOMAIN.match(low):

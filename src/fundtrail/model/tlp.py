@@ -26,9 +26,11 @@ class TLP(StrEnum):
     @classmethod
     def parse(cls, text: str) -> TLP:
         key = str(text).strip().lower().removeprefix("tlp:").replace(" ", "")
-        key = {"white": "clear", "amber-strict": "amber+strict", "amber_strict": "amber+strict"}.get(
-            key, key
-        )
+        key = {
+            "white": "clear",
+            "amber-strict": "amber+strict",
+            "amber_strict": "amber+strict",
+        }.get(key, key)
         try:
             return cls(key)
         except ValueError:

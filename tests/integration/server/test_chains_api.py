@@ -1,8 +1,8 @@
 """Chain data over the API: counts, an address, a tx and a trace, all behind a key.
 
-    c0: coinbase -> victim 1000
-    pay: victim 1000 -> scam 990 (10 fee)
-    out: scam 990 -> dep 980 (10 fee)         dep is Kraylo Exchange's deposit address
+c0: coinbase -> victim 1000
+pay: victim 1000 -> scam 990 (10 fee)
+out: scam 990 -> dep 980 (10 fee)         dep is Kraylo Exchange's deposit address
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def test_tx_and_trace_to_the_cash_out(chain_hub) -> None:
     tx = chain_hub.client.get(f"/api/v1/txs/BTC/{txid_of('pay')}", headers=auth).json()
     assert tx["fee"] == 10 and tx["outputs"][0]["value"] == 990
     r = chain_hub.client.get(
-        "/api/v1/trace", headers=auth,
+        "/api/v1/trace",
+        headers=auth,
         params={"chain": "BTC", "start": f"{txid_of('pay')}:0", "method": "haircut", "hops": 5},
     )
     assert r.status_code == 200, r.text
