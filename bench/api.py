@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -184,13 +184,20 @@ def seed(url: str, n: int) -> tuple[str, list[str]]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads), from /proc."""
+    """User + system CPU time of a process (all its threads) and its worker processes."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            with suppress(OSError):  # a worker that just exited
+                total += cpu_seconds(int(child))
+    return total
 
 
 @contextmanager
-def serve(app: str, env: dict[str, str], factory: bool) -> Iterator[tuple[str, int]]:
+def serve(
+    app: str, env: dict[str, str], factory: bool, workers: int = 1
+) -> Iterator[tuple[str, int]]:
     port = free_port()
     cmd = [
         sys.executable,
@@ -204,6 +211,8 @@ def serve(app: str, env: dict[str, str], factory: bool) -> Iterator[tuple[str, i
         "--log-level",
         "warning",
         "--no-access-log",
+        "--workers",
+        str(workers),
         "--app-dir",
         str(ROOT / "bench"),
     ]
@@ -276,18 +285,25 @@ def wrk(
     return res
 
 
-def paced(base: str, key: str, ids_file: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """A run offering ~``args.rate``/s: the pause is calibrated on a short first run, since
-    each connection's cycle is its pause plus the answer's latency."""
+def paced(
+    base: str, key: str, ids_file: Path, args: argparse.Namespace, pid: int
+) -> dict[str, Any]:
+    """A run offering ~``args.rate``/s: the pause is calibrated on short first runs, since
+    each connection's cycle is its pause plus the answer's latency. ``cpu_ms``: the
+    server's CPU per request over the measured run only (not the calibration runs)."""
     cycle_ms = args.connections * 1000 / args.rate
     pause = int(cycle_ms)
     for _ in range(2):  # latency changes with the pause: two rounds get close enough
         warm = wrk(base, key, ids_file, pause_ms=pause, connections=args.connections, duration=3)
         latency_ms = args.connections * 1000 / max(warm["rps"], 1) - pause
         pause = max(1, int(cycle_ms - latency_ms))
-    return wrk(
+    cpu0 = cpu_seconds(pid)
+    res = wrk(
         base, key, ids_file, pause_ms=pause, connections=args.connections, duration=args.duration
     )
+    res["cpu_ms"] = (cpu_seconds(pid) - cpu0) * 1000 / max(res["requests"], 1)
+    res["load"] = os.getloadavg()[0]
+    return res
 
 
 def fmt(r: dict[str, Any]) -> str:
@@ -303,10 +319,10 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> di
     ids_file = work / f"ids-{name}.txt"
     ids_file.write_text("\n".join(random.Random(1).sample(visible, min(len(visible), 20000))))
     env = {"FUNDTRAIL_DATABASE_URL": url, "FUNDTRAIL_HOME": str(work / name)}
-    with serve("fundtrail.server.app:create_app", env, factory=True) as (base, pid):
-        cpu0 = cpu_seconds(pid)
-        steady = paced(base, key, ids_file, args)
-        cpu_ms = (cpu_seconds(pid) - cpu0) * 1000 / max(steady["requests"], 1)
+    app = "fundtrail.server.app:create_app"
+    with serve(app, env, factory=True, workers=args.workers) as (base, pid):
+        steady = paced(base, key, ids_file, args, pid)
+        cpu_ms = steady["cpu_ms"]
         flat = wrk(
             base,
             key,
@@ -315,7 +331,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> di
             connections=args.connections,
             duration=max(3, args.duration // 2),
         )
-    print(f"  paced ~{args.rate}/s : {fmt(steady)}")
+    print(f"  paced ~{args.rate}/s : {fmt(steady)}  (load average {steady['load']:.1f})")
     print(f"  flat out      : {fmt(flat)}")
     print(f"  server CPU    : {cpu_ms:.2f} ms per lookup (one core serves ~{1000 / cpu_ms:.0f}/s)")
     return {"paced": steady, "flat": flat, "cpu_ms": cpu_ms}
@@ -327,6 +343,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=200, help="offered requests/s (paced run)")
     ap.add_argument("--duration", type=int, default=10, help="seconds of the paced run")
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
@@ -335,10 +352,9 @@ def main() -> None:
     try:
         print(f"[reference: bare ASGI app on the same uvicorn, paced ~{args.rate}/s]")
         (work / "none.txt").write_text("x\n")
-        with serve("api:floor_app", {}, factory=False) as (base, pid):
-            cpu0 = cpu_seconds(pid)
-            floor = paced(base, "", work / "none.txt", args)
-            floor_cpu = (cpu_seconds(pid) - cpu0) * 1000 / max(floor["requests"], 1)
+        with serve("api:floor_app", {}, factory=False, workers=args.workers) as (base, pid):
+            floor = paced(base, "", work / "none.txt", args, pid)
+            floor_cpu = floor["cpu_ms"]
         print(f"  floor         : {fmt(floor)}  server CPU {floor_cpu:.2f} ms/request")
         print(f"  (machine load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         results = {}
@@ -358,7 +374,8 @@ def main() -> None:
                 f"at {p['rps']:.0f} req/s ({ok} the 20 ms p99 at {args.rate:.0f}/s target); "
                 f"p99 ratio vs floor {p['p99_us'] / max(floor['p99_us'], 1):.1f}x; "
                 f"flat out {r['flat']['rps']:.0f} req/s; server CPU {r['cpu_ms']:.2f} ms/lookup "
-                f"= {r['cpu_ms'] / max(floor_cpu, 1e-6):.1f}x the floor's"
+                f"= {r['cpu_ms'] / max(floor_cpu, 1e-6):.1f}x the floor's; "
+                f"load average {p['load']:.1f}"
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
