@@ -26,13 +26,13 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from fundtrail.analysis.trace.exposure import flow_graph, propagate
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
 from fundtrail.errors import InvalidInputError
 from fundtrail.intelstore.db import IntelStore, open_store
 from fundtrail.intelstore.models import Indicator, Org
 from fundtrail.model.indicators import Category
-from fundtrail.screen.exposure import flow_graph, propagate
 from fundtrail.screen.index import (
     CATEGORY_CODE,
     PPM,

@@ -2,80 +2,145 @@
 
 The per-trace kernels answer "where did *this* money go" exactly; screening asks "how
 much of what each address received came, within N hops, from sources of category C",
-for all addresses together. That is haircut as sparse linear algebra: with ``F[a, b]``
-the value address ``a`` passed to ``b`` (a UTXO tx splits each input over the outputs
-in proportion; an account transfer is one entry), ``R[b]`` all that ``b`` received and
-``x`` the tainted share of each address's funds,
+for all addresses together. That is haircut as sparse linear algebra: a transaction
+moves value from its input addresses to its output addresses in proportion (UTXO), a
+transfer moves value from sender to receiver (account chains, per asset). With W[a, b]
+the value that flowed from a to b and R[b] everything b received,
 
-    x_{k+1} = min(1, F^T x_k / R),  x at a source = 1,
+    x_k[b] = min(1, (W^T x_{k-1})[b] / R[b]),  x_k[seed] = 1
 
-one sparse matrix-vector product per hop and category (scipy). Service addresses receive
-exposure but do not pass it on (pooled customer funds). Shares are ratios (floats), not
-amounts: amounts stay exact in ``trace``. Time order is not enforced: a screening signal.
+one sparse matrix-vector product per hop, category and asset (scipy). Service
+addresses (exchanges) receive exposure but do not pass it on: their pooled funds would
+otherwise taint every customer. Shares are ratios (floats), not amounts: amounts stay
+exact in ``trace``. Time order inside the window is not enforced: this is a screening
+signal, not evidence (the tracer produces evidence).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from fundtrail.analysis.trace.accgraph import account_graph
-from fundtrail.analysis.trace.graph import UtxoGraph, utxo_graph
+from fundtrail.analysis.trace.stops import read_clusters, read_entities, stop_mask
 from fundtrail.chainstore.store import ChainStore
 
 
-def utxo_flows(g: UtxoGraph) -> sp.csr_matrix:
-    """F[a, b]: value that moved from address a to address b (haircut within each tx)."""
-    n = len(g.addr_cluster)
-    n_in = np.diff(g.in_ptr)
-    n_out = np.diff(g.out_ptr)
-    in_tx = np.repeat(np.arange(g.n_txs), n_in)
-    total = np.maximum(g.tx_in_total, 1).astype(np.float64)
-    ok_in = g.in_addr >= 0
-    a_in = sp.csr_matrix(
-        (g.in_val[ok_in] / total[in_tx[ok_in]], (g.in_addr[ok_in], in_tx[ok_in])),
-        shape=(n, g.n_txs),
-    )  # address -> tx: the share of the tx's inputs it put in
-    out_tx = np.repeat(np.arange(g.n_txs), n_out)
-    ok_out = g.out_addr >= 0
-    a_out = sp.csr_matrix(
-        (g.out_val[ok_out].astype(np.float64), (out_tx[ok_out], g.out_addr[ok_out])),
-        shape=(g.n_txs, n),
-    )  # tx -> address: value paid
-    return (a_in @ a_out).tocsr()
+@dataclass(slots=True)
+class FlowGraph:
+    """One value-flow matrix per asset; rows send, columns receive."""
+
+    n: int
+    flows: list[sp.csr_matrix]
+    received: list[np.ndarray]
 
 
-def account_flows(store: ChainStore) -> sp.csr_matrix:
-    g = account_graph(store)
-    n = len(g.addr_cluster)
-    ok = (g.frm >= 0) & (g.to >= 0) & (g.asset == 0)
-    values = np.array([float(v) for v in g.values], dtype=np.float64)
-    return sp.csr_matrix((values[ok], (g.frm[ok], g.to[ok])), shape=(n, n))
+def _n_addresses(store: ChainStore) -> int:
+    con = store.connect()
+    try:
+        rows = con.sql("SELECT coalesce(max(address_id) + 1, 0) FROM addresses").fetchall()
+        return int(rows[0][0])
+    finally:
+        con.close()
+
+
+def flow_graph(store: ChainStore) -> FlowGraph:
+    n = _n_addresses(store)
+    con = store.connect()
+    try:
+        if store.model == "utxo":
+            edges = con.sql(
+                """
+                WITH i AS (SELECT tx_id, address_id a, sum(value) v FROM inputs
+                           WHERE address_id >= 0 GROUP BY ALL),
+                     t AS (SELECT tx_id, sum(v) tot FROM i GROUP BY ALL),
+                     o AS (SELECT tx_id, address_id b, sum(value) v FROM outputs
+                           WHERE address_id >= 0 GROUP BY ALL)
+                SELECT i.a, o.b, sum(i.v::DOUBLE * o.v::DOUBLE / t.tot::DOUBLE) w
+                FROM i JOIN t USING (tx_id) JOIN o USING (tx_id)
+                WHERE i.a <> o.b AND t.tot > 0 GROUP BY ALL
+                """
+            ).fetchnumpy()
+            recv = con.sql(
+                "SELECT address_id, sum(value)::DOUBLE r FROM outputs WHERE address_id >= 0 "
+                "GROUP BY ALL"
+            ).fetchnumpy()
+            return FlowGraph(n, [_matrix(n, edges)], [_vector(n, recv)])
+        assets = [
+            int(r[0])
+            for r in con.sql(
+                "SELECT DISTINCT asset_id FROM transfers "
+                "WHERE kind IN ('native','internal','token')"
+            ).fetchall()
+        ]
+        flows, received = [], []
+        for asset in assets:
+            edges = con.sql(
+                f"""SELECT from_id a, to_id b, sum(coalesce(value::DOUBLE, 0)) w FROM transfers
+                    WHERE asset_id = {asset} AND kind IN ('native','internal','token')
+                      AND from_id <> to_id AND from_id >= 0 AND to_id >= 0 GROUP BY ALL"""
+            ).fetchnumpy()
+            recv = con.sql(
+                f"""SELECT to_id address_id, sum(coalesce(value::DOUBLE, 0)) r FROM transfers
+                    WHERE asset_id = {asset} AND to_id >= 0
+                      AND kind IN ('native','internal','token','genesis','reward') GROUP BY ALL"""
+            ).fetchnumpy()
+            flows.append(_matrix(n, edges))
+            received.append(_vector(n, recv))
+        return FlowGraph(n, flows, received)
+    finally:
+        con.close()
+
+
+def _matrix(n: int, edges: dict[str, np.ndarray]) -> sp.csr_matrix:
+    a = np.asarray(edges["a"], dtype=np.int64)
+    b = np.asarray(edges["b"], dtype=np.int64)
+    w = np.asarray(edges["w"], dtype=np.float64)
+    return sp.csr_matrix((w, (a, b)), shape=(n, n))
+
+
+def _vector(n: int, recv: dict[str, np.ndarray]) -> np.ndarray:
+    out = np.zeros(n, dtype=np.float64)
+    out[np.asarray(recv["address_id"], dtype=np.int64)] = np.asarray(recv["r"], dtype=np.float64)
+    return out
 
 
 def propagate(
-    flows: sp.csr_matrix, sources: dict[int, str], hops: int, blocked: np.ndarray
-) -> dict[int, dict[str, float]]:
-    """Share of each address's received value from each category within ``hops``."""
-    received = np.asarray(flows.sum(axis=0)).ravel()
-    inv = np.divide(1.0, received, out=np.zeros_like(received), where=received > 0)
-    ft = flows.T.tocsr()
-    out: dict[int, dict[str, float]] = {}
-    for category in sorted(set(sources.values())):
-        seeds = np.array([a for a, c in sources.items() if c == category], dtype=np.int64)
-        x = np.zeros(flows.shape[0])
-        x[seeds] = 1.0
-        for _ in range(hops):
-            passing = np.where(blocked, 0.0, x)
-            passing[seeds] = 1.0
-            x = np.minimum(ft @ passing * inv, 1.0)
-            x[seeds] = 1.0
-        x[seeds] = 0.0  # a source's risk is direct, not indirect exposure
-        for a in np.flatnonzero(x > 0).tolist():
-            out.setdefault(int(a), {})[category] = float(x[a])
-    return out
+    graph: FlowGraph, seeds: np.ndarray, hops: int, stop: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exposure share (0..1) of every address to ``seeds`` and the hop it first appears at.
+
+    ``seeds`` are address ids; ``stop`` a boolean mask of addresses that do not pass
+    exposure on. Seeds themselves report share 0 (their risk is direct, not indirect).
+    """
+    n = graph.n
+    best = np.zeros(n, dtype=np.float64)
+    first = np.zeros(n, dtype=np.uint8)
+    if n == 0 or len(seeds) == 0:
+        return best, first
+    seed_mask = np.zeros(n, dtype=bool)
+    seed_mask[seeds] = True
+    for flow, recv in zip(graph.flows, graph.received, strict=True):
+        x = seed_mask.astype(np.float64)
+        safe = np.where(recv > 0, recv, 1.0)
+        flow_t = flow.T.tocsr()
+        for hop in range(1, hops + 1):
+            send = x if stop is None else np.where(stop & ~seed_mask, 0.0, x)
+            new = np.minimum(1.0, (flow_t @ send) / safe)
+            new[recv <= 0] = 0.0
+            new[seed_mask] = 1.0
+            appeared = (new > 1e-12) & (first == 0) & ~seed_mask
+            first[appeared] = hop
+            if np.allclose(new, x):
+                x = new
+                break
+            x = new
+        share = np.where(seed_mask, 0.0, x)
+        best = np.maximum(best, share)
+    first[best <= 1e-12] = 0
+    return best, first
 
 
 def exposure(
@@ -84,8 +149,12 @@ def exposure(
     """address_id -> {category: share of its received value from that category's sources}."""
     store = ChainStore(chain, home)
     store.require_data()
-    if store.model == "utxo":
-        g = utxo_graph(store)
-        return propagate(utxo_flows(g), sources, hops, g.addr_stop)
-    ag = account_graph(store)
-    return propagate(account_flows(store), sources, hops, ag.addr_stop)
+    graph = flow_graph(store)
+    stop = stop_mask(read_clusters(store, graph.n), read_entities(store))
+    out: dict[int, dict[str, float]] = {}
+    for category in sorted(set(sources.values())):
+        seeds = np.array([a for a, c in sources.items() if c == category], dtype=np.int64)
+        share, _first = propagate(graph, seeds, hops, stop)
+        for a in np.flatnonzero(share > 0).tolist():
+            out.setdefault(int(a), {})[category] = float(share[a])
+    return out
