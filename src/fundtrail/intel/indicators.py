@@ -24,6 +24,7 @@ from fundtrail.errors import (
     PermissionDeniedError,
     StorageError,
 )
+from fundtrail.intel.readaudit import ReadAuditor
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intelstore import audit, paging
 from fundtrail.intelstore import indicators as repo
@@ -107,6 +108,7 @@ class IndicatorService:
     def __init__(self, store: IntelStore) -> None:
         self.store = store
         self._secret: bytes | None = None
+        self._read_audit = ReadAuditor(store, self._read_audit_settings)
         self._read_engine = (
             store.engine.execution_options(isolation_level="AUTOCOMMIT")
             if store.dialect == "postgresql"
@@ -363,23 +365,22 @@ class IndicatorService:
         ids = [r.id for r in records if r.tlp in AUDITED_READS]
         if not ids:
             return
-        with self.store.session() as s:
-            if self.store.dialect == "postgresql":
-                # The row is written and committed like any other; only the wait for its
-                # WAL flush is skipped (a server crash may drop the last <1 s of read
-                # records, never reorder or corrupt the chain). Writes keep full
-                # durability. Waiting for the flush while holding the audit append lock
-                # serialised every audited read behind the disk.
-                s.execute(_NO_FLUSH_WAIT)
-            audit.record(
-                s,
-                who,
-                action,
-                "indicator",
-                ids[0] if len(ids) == 1 else None,
-                {"ids": ids} if len(ids) > 1 else {},
-                remote,
-            )
+        self._read_audit.record(
+            who,
+            action,
+            ids[0] if len(ids) == 1 else None,
+            {"ids": ids} if len(ids) > 1 else {},
+            remote,
+        )
+
+    def _read_audit_settings(self, s: Session) -> None:
+        if self.store.dialect == "postgresql":
+            # The rows are written and committed like any other; only the wait for their
+            # WAL flush is skipped (a server crash may drop the last <1 s of read
+            # records, never reorder or corrupt the chain). Writes keep full
+            # durability. Waiting for the flush while holding the audit append lock
+            # serialised every audited read behind the disk.
+            s.execute(_NO_FLUSH_WAIT)
 
 
 def ind_sightings(s: Session, indicator_id: str) -> list[Sighting]:
