@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from fundtrail.chainstore.schema import NO_ADDRESS
 from fundtrail.chainstore.store import ChainStore
 
 
@@ -41,6 +42,25 @@ class AddressBook:
         self._new_type.append(script_type)
         self._new_seen.append(seen)
         return new
+
+    def ids_for(self, addresses: list[str | None], script_types: list[str], seen: int) -> list[int]:
+        """``id_for`` of each address in order (None gives NO_ADDRESS), in one loop for ingest."""
+        ids = self._ids
+        out: list[int] = []
+        append = out.append
+        for address, script_type in zip(addresses, script_types, strict=True):
+            if address is None:
+                append(NO_ADDRESS)
+                continue
+            found = ids.get(address)
+            if found is None:
+                found = ids[address] = self.next_id
+                self.next_id += 1
+                self._new_addr.append(address)
+                self._new_type.append(script_type)
+                self._new_seen.append(seen)
+            append(found)
+        return out
 
     def take_new(self) -> pa.Table:
         """Rows for the addresses created since the last call (to commit with the batch)."""

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from fundtrail.chains.bitcoin.bulk import classify_many
 from fundtrail.chains.bitcoin.parse import Block
-from fundtrail.chains.bitcoin.script import Classified, classify
+from fundtrail.chains.bitcoin.script import Classified
 from fundtrail.chainstore import AddressBook, ChainStore
 from fundtrail.chainstore.schema import NO_ADDRESS, UTXO_SCHEMAS
 
@@ -89,7 +90,7 @@ class BatchBuilder:
             i["value"],
             i["sequence"],
         )
-        scripts, txmap, misses, book = self.scripts, self.txmap, self.misses, self.book
+        txmap, misses = self.txmap, self.misses
         txs = block.txs
         first, n_txs = self.next_tx_id, len(txs)
         self.next_tx_id += n_txs
@@ -109,7 +110,6 @@ class BatchBuilder:
         t["version"].extend([tx.version for tx in txs])
         t["locktime"].extend([tx.locktime for tx in txs])
         out_rows = len(o_val)
-        k = -1  # position of the output in the block, to find its classification
         for tx_id, tx in zip(tx_ids, txs, strict=True):
             outs = tx.outputs
             m = len(outs)
@@ -119,18 +119,9 @@ class BatchBuilder:
             values = [v for v, _ in outs]
             o_val.extend(values)
             self.out_sum.append(sum(values))
-            for _, script in outs:
-                k += 1
-                hit = scripts.get(script)
-                if hit is None:
-                    stype, addr = classes[k] if classes is not None else classify(script)
-                    aid = book.id_for(addr, stype, height) if addr is not None else NO_ADDRESS
-                    hit = (aid, stype)
-                    if len(scripts) >= SCRIPT_CACHE_MAX:
-                        scripts.clear()
-                    scripts[script] = hit
-                o_aid.append(hit[0])
-                o_type.append(hit[1])
+        hits = self._script_ids([s for tx in txs for _, s in tx.outputs], height, classes)
+        o_aid.extend([x[0] for x in hits])
+        o_type.extend([x[1] for x in hits])
         o["height"].extend([height] * (len(o_val) - out_rows))
         in_rows = len(i_tx)
         for tx_id, tx, cb in zip(tx_ids, txs, coinbase, strict=True):
@@ -155,6 +146,31 @@ class BatchBuilder:
                     i_aid.append(o_aid[row])
                     i_val.append(o_val[row])
         i["height"].extend([height] * (len(i_tx) - in_rows))
+
+    def _script_ids(
+        self, block_scripts: list[bytes], height: int, classes: list[Classified] | None
+    ) -> list[tuple[int, str]]:
+        """(address id, script type) of each output script of one block, in order.
+
+        Scripts not cached are classified together (base58 in bulk), and get address ids
+        in order of first appearance: the same ids as classifying one output at a time.
+        """
+        scripts = self.scripts
+        if len(scripts) + len(block_scripts) > SCRIPT_CACHE_MAX:
+            scripts.clear()
+        new = [s for s in block_scripts if s not in scripts]
+        if new:
+            if classes is None:
+                new = list(dict.fromkeys(new))
+                found = classify_many(new)
+            else:
+                known = dict(zip(block_scripts, classes, strict=True))
+                new = list(dict.fromkeys(new))
+                found = [known[s] for s in new]
+            types = [c[0] for c in found]
+            aids = self.book.ids_for([c[1] for c in found], types, height)
+            scripts.update(zip(new, zip(aids, types, strict=True), strict=True))
+        return [scripts[s] for s in block_scripts]
 
     def finish(self) -> BatchResult:
         """Resolve the inputs this batch could not, compute fees, build the Arrow tables."""

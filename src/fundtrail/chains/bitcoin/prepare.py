@@ -15,8 +15,9 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 
 from fundtrail.chains.bitcoin.blkfile import RawBlock
+from fundtrail.chains.bitcoin.bulk import classify_many
 from fundtrail.chains.bitcoin.parse import Block, check_pow, parse_block
-from fundtrail.chains.bitcoin.script import Classified, classify
+from fundtrail.chains.bitcoin.script import Classified
 from fundtrail.errors import SourceError
 
 Prepared = tuple[RawBlock, Block | None, list[Classified] | None]  # block None: already known
@@ -42,7 +43,7 @@ def checked_block(raw: bytes, where: str) -> Block:
 
 def _prepare(rb: RawBlock) -> tuple[Block, list[Classified]]:
     block = checked_block(rb.data, rb.where)
-    return block, [classify(s) for tx in block.txs for _, s in tx.outputs]
+    return block, classify_many([s for tx in block.txs for _, s in tx.outputs])
 
 
 def header_hash(raw: bytes) -> bytes:
