@@ -12,7 +12,7 @@ def register(app: typer.Typer) -> None:
         port: int | None = typer.Option(None, help="Port (default 8000)."),
         workers: int = typer.Option(1, help="Worker processes."),
     ) -> None:
-        """Serve the intel hub's HTTP API (every call but TAXII discovery needs a key)."""
+        """Serve the web UI, the REST API and TAXII 2.1 (every call but discovery needs a key)."""
         import uvicorn
 
         from fundtrail.intelstore.db import open_store
@@ -20,6 +20,11 @@ def register(app: typer.Typer) -> None:
 
         settings = get_settings()
         open_store().close()  # migrate once, before workers start
+        base = f"http://{host or settings.host}:{port or settings.port}"
+        typer.echo(
+            f"fundtrail serving {settings.home.resolve()}: web UI {base}/ · REST {base}/api/v1 "
+            f"(OpenAPI {base}/openapi.json) · TAXII {base}/taxii2/ — Ctrl-C stops it"
+        )
         uvicorn.run(
             "fundtrail.server.app:create_app",
             factory=True,
