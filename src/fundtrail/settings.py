@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = Field(
         default=False, description="let webhooks target loopback/private addresses (tests only)"
     )
+    durable_read_audit: bool = Field(
+        default=False,
+        description="on PostgreSQL, wait for the disk flush of every read-audit row",
+    )
     host: str = Field(default="127.0.0.1", description="address `fundtrail serve` binds")
     port: int = Field(default=8000, description="port `fundtrail serve` binds")
 

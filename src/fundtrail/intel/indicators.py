@@ -374,7 +374,9 @@ class IndicatorService:
         )
 
     def _read_audit_settings(self, s: Session) -> None:
-        if self.store.dialect == "postgresql":
+        from fundtrail.settings import get_settings
+
+        if self.store.dialect == "postgresql" and not get_settings().durable_read_audit:
             # The rows are written and committed like any other; only the wait for their
             # WAL flush is skipped (a server crash may drop the last <1 s of read
             # records, never reorder or corrupt the chain). Writes keep full
