@@ -104,6 +104,22 @@ class Block:
     def merkle_root(self) -> bytes:
         return merkle_root([tx.hash for tx in self.txs])
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickle as plain tuples: parser workers send blocks back, and the dataclass
+        default (a Python ``__setstate__`` per object) made unpickling cost as much as
+        parsing."""
+        h = self.header
+        header = (h.version, h.prev_hash, h.merkle_root, h.time, h.bits, h.nonce, h.hash)
+        txs = [
+            (t.hash, t.version, t.inputs, t.outputs, t.locktime, t.witnesses, t.size, t.base_size)
+            for t in self.txs
+        ]
+        return _rebuild_block, (header, txs, self.size)
+
+
+def _rebuild_block(header: tuple, txs: list[tuple], size: int) -> Block:
+    return Block(BlockHeader(*header), [Tx(*t) for t in txs], size)
+
 
 def merkle_root(hashes: list[bytes]) -> bytes:
     """Bitcoin's merkle root over txids (internal order); odd levels repeat the last hash."""
