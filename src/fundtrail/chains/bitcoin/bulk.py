@@ -13,8 +13,16 @@ import hashlib
 
 import numpy as np
 
-from fundtrail.chains.bitcoin.script import Classified, classify
-from fundtrail.model.encoding import B58_ALPHABET
+from fundtrail.chains.bitcoin.script import (
+    _BC_VERSION_STATE,
+    _PAIR_CHARS,
+    _T10,
+    Classified,
+    base58check,
+    classify,
+    segwit_address,
+)
+from fundtrail.model.encoding import B58_ALPHABET, BECH32_CHARSET
 
 _sha256 = hashlib.sha256
 _ALPHABET = np.frombuffer(B58_ALPHABET.encode("ascii"), dtype=np.uint8)
@@ -24,6 +32,10 @@ _DIGITS = 35  # base58 digits of a 200-bit number (58**35 > 2**200)
 _BULK_MIN = 16  # below this many payloads the per-item encoder is as fast
 
 _P2PKH_HEAD, _P2PKH_TAIL = b"\x76\xa9\x14", b"\x88\xac"
+_T10_NP = np.array(_T10, dtype=np.uint32)
+_PAIR_NP = np.frombuffer("".join(_PAIR_CHARS).encode("ascii"), dtype=np.uint8).reshape(1024, 2)
+# (script type, witness version) of the bulk segwit groups, by (first byte, program length)
+_SEGWIT = {(0x00, 20): ("p2wpkh", 0), (0x00, 32): ("p2wsh", 0), (0x51, 32): ("p2tr", 1)}
 
 
 def base58check_many(payloads: list[bytes]) -> list[str]:
@@ -56,12 +68,46 @@ def base58check_many(payloads: list[bytes]) -> list[str]:
     return [text[i * _DIGITS + s : (i + 1) * _DIGITS] for i, s in enumerate(starts)]
 
 
+def segwit_many(version: int, programs: list[bytes]) -> list[str]:
+    """``[segwit_address(version, p) for p in programs]`` for mainnet programs of one
+    length, 20 or 32 bytes: the same 10-bits-per-step checksum, over all rows at once."""
+    n = len(programs)
+    if n < _BULK_MIN:
+        return [segwit_address(version, p) for p in programs]
+    size = len(programs[0])
+    raw = np.frombuffer(b"".join(programs), dtype=np.uint8).reshape(n, size)
+    padded = np.zeros((n, size + (-size) % 5), dtype=np.uint8)
+    padded[:, :size] = raw
+    b = padded.reshape(n, -1, 5).astype(np.uint64)
+    c = (b[..., 0] << 32) | (b[..., 1] << 24) | (b[..., 2] << 16) | (b[..., 3] << 8) | b[..., 4]
+    pairs = np.stack([c >> 30, (c >> 20) & 1023, (c >> 10) & 1023, c & 1023], axis=2)
+    pairs = pairs.reshape(n, -1).astype(np.uint32)
+    if size == 32:
+        pairs = pairs[:, :26]  # 256 bits = 52 five-bit groups, the last one zero-padded
+    chk = np.full(n, _BC_VERSION_STATE[version], dtype=np.uint32)
+    low, table = np.uint32(0xFFFFF), _T10_NP
+    ten, twenty = np.uint32(10), np.uint32(20)
+    for j in range(pairs.shape[1]):
+        chk = ((chk & low) << ten) ^ pairs[:, j] ^ table[chk >> twenty]
+    for _ in range(3):  # six zero groups
+        chk = ((chk & low) << ten) ^ table[chk >> twenty]
+    chk ^= np.uint32(1 if version == 0 else 0x2BC830A3)
+    tail = np.stack([chk >> twenty, (chk >> ten) & np.uint32(1023), chk & np.uint32(1023)], 1)
+    chars = _PAIR_NP[np.concatenate([pairs, tail], axis=1)]
+    width = chars.shape[1] * 2
+    text = chars.tobytes().decode("ascii")
+    prefix = "bc1" + BECH32_CHARSET[version]
+    return [prefix + text[i * width : (i + 1) * width] for i in range(n)]
+
+
 def classify_many(scripts: list[bytes]) -> list[Classified]:
-    """``[classify(s) for s in scripts]``, with the P2PKH/P2SH base58 done in bulk."""
+    """``[classify(s) for s in scripts]``, with base58 (P2PKH/P2SH) and bech32 (P2WPKH,
+    P2WSH, P2TR) text done in bulk."""
     out: list[Classified | None] = []
     where: list[int] = []
     payloads: list[bytes] = []
     types: list[str] = []
+    seg: dict[tuple[int, int], tuple[list[int], list[bytes]]] = {k: ([], []) for k in _SEGWIT}
     for script in scripts:
         n = len(script)
         if n == 25 and script[:3] == _P2PKH_HEAD and script[23:] == _P2PKH_TAIL:
@@ -70,17 +116,25 @@ def classify_many(scripts: list[bytes]) -> list[Classified]:
         elif n == 23 and script[0] == 0xA9 and script[1] == 20 and script[22] == 0x87:
             payloads.append(b"\x05" + script[2:22])
             types.append("p2sh")
+        elif (n == 22 or n == 34) and script[1] == n - 2 and (script[0], n - 2) in seg:
+            rows, programs = seg[(script[0], n - 2)]
+            rows.append(len(out))
+            programs.append(script[2:])
+            out.append(None)
+            continue
         else:
             out.append(classify(script))
             continue
         where.append(len(out))
         out.append(None)
     if len(payloads) < _BULK_MIN:
-        from fundtrail.chains.bitcoin.script import base58check
-
         texts = [base58check(p) for p in payloads]
     else:
         texts = base58check_many(payloads)
     for i, t, a in zip(where, types, texts, strict=True):
         out[i] = (t, a)
+    for key, (rows, programs) in seg.items():
+        stype, version = _SEGWIT[key]
+        for i, a in zip(rows, segwit_many(version, programs), strict=True):
+            out[i] = (stype, a)
     return out  # type: ignore[return-value]

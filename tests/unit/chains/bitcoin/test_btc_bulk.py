@@ -8,9 +8,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fundtrail.chains.bitcoin.bulk import base58check_many, classify_many
+from fundtrail.chains.bitcoin.bulk import base58check_many, classify_many, segwit_many
 from fundtrail.chains.bitcoin.parse import parse_block
-from fundtrail.chains.bitcoin.script import base58check, classify
+from fundtrail.chains.bitcoin.script import base58check, classify, segwit_address
 from fundtrail.chainstore import AddressBook, ChainStore
 from fundtrail.chainstore.schema import NO_ADDRESS
 
@@ -40,6 +40,36 @@ def test_real_block_scripts_classify_the_same_in_bulk() -> None:
 def test_base58_in_bulk_matches_one_at_a_time(items: list[tuple[int, int, bytes]]) -> None:
     payloads = [bytes([v]) + b"\0" * z + h[z:] for v, z, h in items]
     assert base58check_many(payloads) == [base58check(p) for p in payloads]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from([(0, 20), (0, 32), (1, 32)]),
+    st.lists(st.binary(min_size=32, max_size=32), min_size=0, max_size=60),
+)
+def test_bech32_in_bulk_matches_one_at_a_time(kind: tuple[int, int], raw: list[bytes]) -> None:
+    version, size = kind
+    programs = [r[:size] for r in raw] + [b"\0" * size, b"\xff" * size] * 8
+    assert segwit_many(version, programs) == [segwit_address(version, p) for p in programs]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=40),
+            st.tuples(
+                st.sampled_from([b"\x00\x14", b"\x00\x20", b"\x51\x20", b"\x51\x14"]),
+                st.binary(min_size=20, max_size=32),
+            ).map(lambda t: t[0] + t[1]),
+            st.binary(min_size=20, max_size=20).map(lambda h: b"\x76\xa9\x14" + h + b"\x88\xac"),
+            st.binary(min_size=20, max_size=20).map(lambda h: b"\xa9\x14" + h + b"\x87"),
+        ),
+        max_size=80,
+    )
+)
+def test_any_scripts_classify_the_same_in_bulk(scripts: list[bytes]) -> None:
+    assert classify_many(scripts) == [classify(s) for s in scripts]
 
 
 def test_edge_payloads() -> None:
