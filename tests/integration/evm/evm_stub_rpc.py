@@ -56,15 +56,17 @@ class StubNode:
                 pass
 
             def do_POST(self) -> None:
+                # A request is in flight until its answer is sent: count down *before*
+                # writing it, or the client's next request can race the decrement.
                 with lock:
                     stub.in_flight += 1
                     stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
                 try:
                     time.sleep(stub.delay)
-                    self._post()
                 finally:
                     with lock:
                         stub.in_flight -= 1
+                self._post()
 
             def _post(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
