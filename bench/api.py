@@ -45,6 +45,7 @@ from fundtrail.intelstore.indicators import value_sha256  # noqa: E402
 from fundtrail.intelstore.keys import create_key  # noqa: E402
 from fundtrail.intelstore.models import Indicator, IndicatorShare  # noqa: E402
 from fundtrail.intelstore.orgs import add_org  # noqa: E402
+from fundtrail.testing import free_port, temporary_postgres  # noqa: E402
 
 TLPS = ["clear", "green", "amber", "amber+strict", "red"]
 
@@ -64,73 +65,6 @@ async def floor_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def temp_postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL server on loopback (as the test fixture starts one)."""
-    pgbin = next(
-        (
-            p
-            for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-            if (p / "initdb").exists()
-        ),
-        None,
-    )
-    if pgbin is None:
-        raise SystemExit("PostgreSQL is not installed (Debian package 'postgresql')")
-    base = Path(tempfile.mkdtemp(prefix="fundtrail-bench-pg-"))
-    port = free_port()
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if prefix:
-        shutil.chown(base, "postgres", "postgres")
-    data = base / "data"
-    subprocess.run(
-        [
-            *prefix,
-            str(pgbin / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            *prefix,
-            str(pgbin / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(base / "pg.log"),
-            "-w",
-            "-o",
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {base}",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*prefix, str(pgbin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def seed(url: str, n: int) -> tuple[str, list[str]]:
@@ -363,7 +297,7 @@ def main() -> None:
                 "sqlite", f"sqlite:///{work / 'intel.sqlite'}", args, work
             )
         if args.backend in ("postgres", "both"):
-            with temp_postgres() as url:
+            with temporary_postgres() as url:
                 results["postgres"] = run_backend("postgres", url, args, work)
         print("\nsummary (single lookups, GET /api/v1/indicators/{id}):")
         for name, r in results.items():

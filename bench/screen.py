@@ -45,6 +45,8 @@ from typing import Any
 
 import numpy as np
 
+from fundtrail.testing import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -497,12 +499,6 @@ def bench_sql(
 
 
 # ---------------------------------------------------------------- 3. HTTP
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:

@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,15 +37,11 @@ from typing import Any
 import httpx
 from taxii2client.v21 import Collection, as_pages
 
+from fundtrail.testing import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TAXII = "application/taxii+json;version=2.1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:

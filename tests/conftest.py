@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fundtrail.settings import reset_settings
+from fundtrail.testing import postgres_bin, temporary_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(__file__).resolve().parent / "data"
@@ -52,75 +49,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     reset_settings()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _pg_bin() -> Path | None:
-    for cand in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (cand / "initdb").exists():
-            return cand
-    found = shutil.which("initdb")
-    return Path(found).parent if found else None
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A real PostgreSQL server on a free loopback port, in a temp dir; stopped after."""
-    pgbin = _pg_bin()
-    if pgbin is None:
+    if postgres_bin() is None:
         pytest.fail(
             "PostgreSQL is not installed (Debian package 'postgresql'; .ci/run installs it)"
         )
-    base = Path(tempfile.mkdtemp(prefix="fundtrail-pg-"))
-    port = free_port()
-    as_root = os.geteuid() == 0
-    prefix: list[str] = ["runuser", "-u", "postgres", "--"] if as_root else []
-    if as_root:
-        shutil.chown(base, "postgres", "postgres")
-    data = base / "data"
-    subprocess.run(
-        [
-            *prefix,
-            str(pgbin / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            *prefix,
-            str(pgbin / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(base / "pg.log"),
-            "-w",
-            "-o",
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*prefix, str(pgbin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(base, ignore_errors=True)
+    with temporary_postgres(durable=False) as url:
+        yield url
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ import httpx
 
 from fundtrail.errors import FundtrailError, SourceError
 from fundtrail.model.encoding import keccak256
+from fundtrail.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[4]
 ANVIL = ROOT / "tools/node/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
@@ -82,12 +82,6 @@ def encode_args(types: Sequence[str], values: Sequence[Any]) -> str:
     return "".join(head + tail)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class DevNode:
     """An anvil process: chain id 1, automining, ten prefunded unlocked accounts."""
 
@@ -106,7 +100,7 @@ class DevNode:
     def start(self, timeout: float = 30.0) -> DevNode:
         binary = anvil_path()
         for _ in range(3):  # a free port can be taken between probe and bind: retry
-            port = self.port or _free_port()
+            port = self.port or free_port()
             self.proc = subprocess.Popen(
                 [str(binary), "--host", "127.0.0.1", "--port", str(port),
                  "--chain-id", str(self.chain_id), "--silent", *self.extra_args],
