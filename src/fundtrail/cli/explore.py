@@ -16,14 +16,11 @@ ChainOpt = typer.Option("btc", "--chain", "-c", help="Chain: btc (default), eth,
 
 def _reads(chain: str, home: Path | None) -> tuple[Any, Any]:
     """The chain's store and the module of read functions for its ledger model."""
+    from fundtrail.chains.reads import reads_for
     from fundtrail.chainstore import ChainStore
 
     store = ChainStore(chain, home)
-    if store.model == "utxo":
-        from fundtrail.chainstore import utxo_reads as reads
-    else:
-        from fundtrail.chains.evm import reads  # type: ignore[no-redef]
-    return store, reads
+    return store, reads_for(store)
 
 
 def _show(key: str, value: Any) -> str:

@@ -27,6 +27,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from fundtrail.analysis.trace.exposure import flow_graph, propagate
+from fundtrail.chains.reads import chain_stores
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
 from fundtrail.errors import InvalidInputError
@@ -54,19 +55,6 @@ def _category(text: str | None) -> str:
         return Category.parse(text or "other").value
     except InvalidInputError:
         return Category.OTHER.value
-
-
-def _chains(home: Path) -> list[ChainStore]:
-    root = Path(home) / "chains"
-    if not root.exists():
-        return []
-    out = []
-    for d in sorted(root.iterdir()):
-        if (d / "manifest.json").exists():
-            store = ChainStore(d.name.upper(), home)
-            if not store.is_empty():
-                out.append(store)
-    return out
 
 
 def _indicators(intel: IntelStore) -> list[dict[str, Any]]:
@@ -117,7 +105,7 @@ def build_index(
     """Build the index if its inputs changed; raise retro-screening alerts after a build."""
     hops = hops if hops is not None else get_settings().screen_hops
     intel = intel or open_store()
-    chains = _chains(home)
+    chains = chain_stores(home)
     inds = _indicators(intel)
     fp = fingerprint(home, chains, inds, hops)
     version = current_version(home)

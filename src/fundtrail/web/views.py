@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fundtrail.chains.reads import chain_stores, reads_for
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import FundtrailError, InvalidInputError, NotFoundError
 from fundtrail.intelstore.db import IntelStore
@@ -18,33 +19,10 @@ _HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS_CHAINS = ("BTC", "ETH", "TRX", "LTC", "BSC")
 
 
-def chain_stores(home: Path) -> list[ChainStore]:
-    root = Path(home) / "chains"
-    if not root.exists():
-        return []
-    out = []
-    for d in sorted(root.iterdir()):
-        if (d / "manifest.json").exists():
-            store = ChainStore(d.name.upper(), home)
-            if not store.is_empty():
-                out.append(store)
-    return out
-
-
-def reads(store: ChainStore) -> Any:
-    if store.model == "utxo":
-        from fundtrail.chainstore import utxo_reads
-
-        return utxo_reads
-    from fundtrail.chains.evm import reads as evm_reads
-
-    return evm_reads
-
-
 def chains_overview(home: Path) -> list[dict[str, Any]]:
     out = []
     for store in chain_stores(home):
-        st = reads(store).stats(store)
+        st = reads_for(store).stats(store)
         detail = (
             f"heights {st.get('min_height')}–{st.get('max_height')}"
             if store.model == "utxo"
@@ -108,7 +86,7 @@ def find_tx(home: Path, q: str) -> tuple[str, str] | None:
 
 def address_page(home: Path, chain: str, address: str) -> dict[str, Any]:
     store = ChainStore(chain, home)
-    summary = reads(store).address_summary(store, address)
+    summary = reads_for(store).address_summary(store, address)
     norm = parse_address(address, store.chain.code).value
     cluster: dict[str, Any] | None = None
     try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from fundtrail.chains.reads import chain_stores, reads_for
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import NotFoundError
 from fundtrail.intelstore.keys import Principal
@@ -23,26 +24,13 @@ def _home(request: Request) -> Path:
     return Path(request.app.state.settings.home)
 
 
-def _reads(store: ChainStore) -> Any:
-    if store.model == "utxo":
-        from fundtrail.chainstore import utxo_reads
-
-        return utxo_reads
-    from fundtrail.chains.evm import reads
-
-    return reads
-
-
 @router.get("/chains")
 def chains(request: Request, who: Principal = Depends(require_principal)) -> list[dict[str, Any]]:
     """Every ingested chain with its counts (what `fundtrail stats --json` prints)."""
-    root = _home(request) / "chains"
-    out = []
-    for d in sorted(root.iterdir()) if root.exists() else []:
-        store = ChainStore(d.name.upper(), _home(request))
-        if not store.is_empty():
-            out.append({"chain": store.chain.code, **_reads(store).stats(store)})
-    return out
+    return [
+        {"chain": store.chain.code, **reads_for(store).stats(store)}
+        for store in chain_stores(_home(request))
+    ]
 
 
 @router.get("/addresses/{chain}/{address}")
@@ -55,7 +43,7 @@ def address(
     from fundtrail.model.addresses import parse_address
 
     store = ChainStore(chain, _home(request))
-    summary = _reads(store).address_summary(store, address)
+    summary = reads_for(store).address_summary(store, address)
     norm = parse_address(address, store.chain.code).value
     try:
         cluster: dict[str, Any] | None = show(store, norm, home=_home(request))
@@ -71,7 +59,7 @@ def tx(
 ) -> dict[str, Any]:
     """One transaction with its inputs and outputs (or transfers on account chains)."""
     store = ChainStore(chain, _home(request))
-    return dict(_reads(store).tx_summary(store, txid))
+    return dict(reads_for(store).tx_summary(store, txid))
 
 
 @router.get("/trace")

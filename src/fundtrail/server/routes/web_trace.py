@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from fundtrail.chains.reads import chain_stores
 from fundtrail.errors import InvalidInputError, UserError
 from fundtrail.intelstore.keys import Principal
-from fundtrail.web import views
 from fundtrail.web.pages import guarded, home_of, store_of
 from fundtrail.web.render import page
 from fundtrail.web.session import SignInRequired, principal_of
@@ -66,7 +66,7 @@ def _trace(request: Request, who: Principal) -> dict[str, Any]:
 def trace_page(request: Request) -> Response:
     def build(who: Principal) -> Response:
         form = _form(request)
-        chains = [s.chain.code for s in views.chain_stores(home_of(request))] or ["BTC"]
+        chains = [s.chain.code for s in chain_stores(home_of(request))] or ["BTC"]
         query = urlencode({k: v for k, v in form.items() if v not in ("", None)})
         return page(
             request,
