@@ -288,6 +288,12 @@ def _clusters(store: ChainStore, n: int) -> np.ndarray:
 
 
 def _entities(store: ChainStore) -> dict[int, tuple[str, str]]:
+    """(label, category) per attributed cluster, the conservative way round.
+
+    Tracing and attribution name a cluster by its primary label; screening lets any risky
+    label win over a benign one, so a cluster tagged both "exchange" and "ransomware"
+    (a conflict attribution keeps and reports) screens as risky rather than clean.
+    """
     t = store.read_table("entities")
     if not t.num_rows:
         return {}
