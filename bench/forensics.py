@@ -1,0 +1,270 @@
+"""Forensic accuracy across laundering styles, seeds, sizes and orders of work.
+
+A figure measured on one simulated world, in one order of work, proves little. This
+harness builds many worlds (``--styles`` x ``--seeds`` x ``--sizes``, each in both orders
+of work: partner tags imported before clustering, and after it) and computes every
+registered figure on each, then prints, per figure and size, the min and median over
+all worlds and whether the goal is met (goals are on the worst world: min, or max for
+"at most" goals).
+
+    python bench/forensics.py                                  # 20 seeds x styles at 5k
+    python bench/forensics.py --sizes 5000,50000 --seeds 20
+    python bench/forensics.py --sizes 1000000 --seeds 1 --styles default
+    python bench/forensics.py --figures trace_recall --keep    # keep the worlds to inspect
+
+Adding a figure (the campaigns part adds its own here): a function taking a ``World``
+and returning a float (or None when it does not apply to that world), registered with
+``@figure(name, goal=(">=", 0.95), text="what it measures")``. Expensive steps shared by
+several figures (a trace from the complaints, complaints imported and linked, the
+screening index) are memoised per world with ``world.once(key, fn)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Order = Literal["tags-first", "tags-after"]
+ORDERS: tuple[Order, ...] = ("tags-first", "tags-after")
+Goal = tuple[Literal[">=", "<="], float]
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    name: str
+    fn: Callable[[World], float | None]
+    goal: Goal | None
+    text: str
+    goal_from_txs: int = 0  # sizes below this report the figure without judging it
+
+
+FIGURES: dict[str, Figure] = {}
+
+
+def figure(
+    name: str, *, goal: Goal | None = None, text: str = "", goal_from_txs: int = 0
+) -> Callable[[Callable[[World], float | None]], Callable[[World], float | None]]:
+    """Register ``fn`` as a figure computed on every world."""
+
+    def register(fn: Callable[[World], float | None]) -> Callable[[World], float | None]:
+        doc = text or (fn.__doc__ or "").strip().split("\n")[0]
+        FIGURES[name] = Figure(name, fn, goal, doc, goal_from_txs)
+        return fn
+
+    return register
+
+
+# -- worlds ---------------------------------------------------------------------------------
+# Laundering styles: keyword arguments of the simulator's style knobs. "default" is the
+# simulator's own habits; the others each push one behaviour seen in the field.
+STYLES: dict[str, dict[str, Any]] = {"default": {}}
+
+
+@dataclass
+class World:
+    """One simulated chain, ingested, tagged and clustered in one order of work."""
+
+    style: str
+    seed: int
+    txs: int
+    order: Order
+    root: Path
+    truth: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sim(self) -> Path:
+        return self.root / "sim"
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    def once(self, key: str, fn: Callable[[], Any]) -> Any:
+        """``fn()`` computed once per world (shared by every figure that needs it)."""
+        if key not in self._memo:
+            self._memo[key] = fn()
+        return self._memo[key]
+
+    def build(self) -> World:
+        from fundtrail.analysis.cluster.service import run_clustering
+        from fundtrail.chains.bitcoin.ingest import ingest_paths
+        from fundtrail.chains.simulate.service import run as simulate
+        from fundtrail.intel.tag_import import import_tags
+        from fundtrail.settings import reset_settings
+
+        os.environ["FUNDTRAIL_HOME"] = str(self.home)
+        reset_settings()
+        self._timed("simulate", lambda: simulate("mixed", self.sim, seed=self.seed, txs=self.txs,
+                                                 **STYLES[self.style]))  # fmt: skip
+        self.truth = json.loads((self.sim / "truth.json").read_text())
+        self._timed("ingest", lambda: ingest_paths([self.sim / "blocks"], home=self.home))
+        steps = [
+            ("tags", lambda: import_tags(self.sim / "tags.yaml", home=self.home)),
+            ("cluster", lambda: run_clustering("BTC", home=self.home)),
+        ]
+        for name, step in steps if self.order == "tags-first" else steps[::-1]:
+            self._timed(name, step)
+        return self
+
+    def _timed(self, name: str, fn: Callable[[], Any]) -> Any:
+        t = time.perf_counter()
+        out = fn()
+        self.seconds[name] = time.perf_counter() - t
+        return out
+
+
+# -- figures of the tracing part ------------------------------------------------------------
+def forward_trace(w: World) -> Any:
+    """The forward haircut trace from every complaint of the world (memoised)."""
+    from fundtrail.analysis.trace.service import read_complaints, trace
+
+    def run() -> Any:
+        chain, starts, amounts = read_complaints(w.sim / "complaints.csv")
+        return w._timed("trace", lambda: trace(chain, starts, home=w.home, amounts=amounts))
+
+    return w.once("forward_trace", run)
+
+
+@figure(
+    "trace_recall",
+    goal=(">=", 0.95),
+    text="true cash-out deposit addresses named by the forward trace from the complaints",
+)
+def trace_recall(w: World) -> float | None:
+    true = {c["deposit_address"] for c in w.truth["cashouts"]}
+    if not true:
+        return None
+    found = {e.deposit_address for e in forward_trace(w).cash_outs()}
+    return len(true & found) / len(true)
+
+
+@figure("trace_endpoints", text="endpoints listed by that trace (a person reads them)")
+def trace_endpoints(w: World) -> float:
+    return float(len(forward_trace(w).endpoints))
+
+
+@figure(
+    "trace_vs_ingest",
+    goal=("<=", 0.5),
+    goal_from_txs=1_000_000,
+    text="that trace's time over the chain's ingest time (judged at 1M txs: fixed costs rule below)",
+)
+def trace_vs_ingest(w: World) -> float:
+    forward_trace(w)
+    return w.seconds["trace"] / max(w.seconds["ingest"], 1e-9)
+
+
+# -- the harness ----------------------------------------------------------------------------
+Row = dict[str, Any]
+
+
+def run_world(style: str, seed: int, txs: int, order: Order, work: Path, names: list[str]) -> Row:
+    root = Path(tempfile.mkdtemp(prefix=f"{style}-{seed}-{txs}-{order}-", dir=work))
+    row: Row = {"style": style, "seed": seed, "txs": txs, "order": order, "root": str(root)}
+    w = World(style, seed, txs, order, root).build()
+    for name in names:
+        try:
+            row[name] = FIGURES[name].fn(w)
+        except Exception as exc:  # a figure that breaks is reported, the others still run
+            row[name] = None
+            row.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
+    row["seconds"] = {k: round(v, 2) for k, v in w.seconds.items()}
+    return row
+
+
+def summarise(rows: list[Row], names: list[str]) -> list[Row]:
+    """Per figure and size: worlds counted, min, median, max, goal, met."""
+    out = []
+    for name in names:
+        fig = FIGURES[name]
+        for txs in sorted({r["txs"] for r in rows}):
+            values = [r[name] for r in rows if r["txs"] == txs and r.get(name) is not None]
+            if not values:
+                continue
+            lo, med, hi = min(values), statistics.median(values), max(values)
+            met = None
+            if fig.goal is not None and txs >= fig.goal_from_txs:
+                op, target = fig.goal
+                met = lo >= target if op == ">=" else hi <= target
+            out.append({"figure": name, "txs": txs, "worlds": len(values), "min": lo,
+                        "median": med, "max": hi, "goal": fig.goal, "met": met})  # fmt: skip
+    return out
+
+
+def print_table(summary: list[Row]) -> None:
+    print("| figure | txs | worlds | min | median | max | goal | met |")
+    print("|---|---:|---:|---:|---:|---:|---|---|")
+    for s in summary:
+        goal = f"{s['goal'][0]} {s['goal'][1]:g}" if s["goal"] else ""
+        met = {True: "yes", False: "**no**", None: ""}[s["met"]]
+        print(f"| {s['figure']} | {s['txs']:,} | {s['worlds']} | {s['min']:.4g} "
+              f"| {s['median']:.4g} | {s['max']:.4g} | {goal} | {met} |")  # fmt: skip
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--sizes", default="5000", help="comma-separated chain sizes (txs)")
+    p.add_argument("--seeds", type=int, default=20, help="seeds per size, spread over styles")
+    p.add_argument("--first-seed", type=int, default=1)
+    p.add_argument("--styles", default="all", help=f"comma list of {', '.join(STYLES)} or all")
+    p.add_argument("--orders", default="both", help="tags-first, tags-after or both")
+    p.add_argument("--figures", default="all", help="comma list of figure names or all")
+    p.add_argument("--work", type=Path, default=None, help="folder for the worlds (temp)")
+    p.add_argument("--keep", action="store_true", help="keep the worlds on disk")
+    p.add_argument("--json", type=Path, default=None, help="also write every row here")
+    args = p.parse_args()
+    styles = list(STYLES) if args.styles == "all" else args.styles.split(",")
+    orders: list[Order] = list(ORDERS) if args.orders == "both" else [args.orders]  # type: ignore[list-item]
+    names = list(FIGURES) if args.figures == "all" else args.figures.split(",")
+    unknown = [n for n in names if n not in FIGURES] + [s for s in styles if s not in STYLES]
+    if unknown:
+        sys.exit(f"unknown figure or style: {', '.join(unknown)}")
+    work = Path(tempfile.mkdtemp(prefix="forensics-", dir=args.work))
+    rows: list[Row] = []
+    began = time.perf_counter()
+    print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
+    try:
+        for txs in (int(s) for s in args.sizes.split(",")):
+            for k in range(args.seeds):
+                seed, style = args.first_seed + k, styles[k % len(styles)]
+                for order in orders:
+                    row = run_world(style, seed, txs, order, work, names)
+                    rows.append(row)
+                    shown = {n: row[n] for n in names if row.get(n) is not None}
+                    print(f"{style} seed {seed} {txs:,} txs {order}: {shown}"
+                          f"{' errors: ' + str(row['errors']) if 'errors' in row else ''}",
+                          flush=True)  # fmt: skip
+                    if not args.keep:
+                        shutil.rmtree(row["root"], ignore_errors=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    summary = summarise(rows, names)
+    print(f"\n{len(rows)} worlds in {time.perf_counter() - began:.0f} s, "
+          f"load average {os.getloadavg()[0]:.2f}\n")  # fmt: skip
+    print_table(summary)
+    print()
+    for name in names:
+        print(f"- {name}: {FIGURES[name].text}")
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, "summary": summary}, indent=1))
+    failed = [s["figure"] for s in summary if s["met"] is False]
+    print("\ngoals met" if not failed else f"\ngoals NOT met: {', '.join(sorted(set(failed)))}")
+
+
+if __name__ == "__main__":
+    main()
