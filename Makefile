@@ -6,7 +6,7 @@ NODEDIR := tools/node
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test test-fast bench lint fmt clean
+.PHONY: setup demo test test-fast bench docs docs-check lint fmt clean
 
 setup: $(VENV)/.stamp $(NODEDIR)/.stamp
 
@@ -33,14 +33,22 @@ bench: setup
 	$(BIN)/pip install -q -e '.[bench]'
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# Console blocks in README and guides re-run on fixed seeds; figures copied from bench/results/.
+docs: setup
+	$(BIN)/python tools/docs.py
+
+# Every console session (minutes); the test suite checks the figures and the cheap sessions.
+docs-check: setup
+	$(BIN)/python tools/docs.py --check
+
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
 
 fmt: setup
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench tools
+	$(BIN)/ruff check --fix src tests bench tools
 
 clean:
 	rm -rf $(VENV) $(NODEDIR)/node_modules $(NODEDIR)/.stamp fundtrail-data demo-data
