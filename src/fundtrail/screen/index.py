@@ -17,6 +17,7 @@ database: a binary search over ``keys.npy`` (memory-mapped) and a slice.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -42,6 +43,7 @@ RECORD = np.dtype(
     [("category", "u1"), ("kind", "u1"), ("hops", "u1"), ("share_ppm", "<u4"), ("source", "<i4")]
 )
 PPM = 1_000_000
+PRUNE_GRACE_S = 60.0
 
 
 @dataclass(slots=True)
@@ -142,7 +144,11 @@ def write_index(home: Path, facts: FactTable, *, fingerprint: dict[str, Any]) ->
     uniq = keys[starts]
     offsets = np.append(starts, len(keys)).astype(np.int64)
     root = screen_root(home)
-    version = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+    now = time.time()
+    version = (
+        time.strftime("%Y%m%dT%H%M%S", time.gmtime(now))
+        + f".{int(now * 1e6) % 1_000_000:06d}-{uuid.uuid4().hex[:6]}"
+    )
     tmp = root / f".{version}.tmp"
     tmp.mkdir()
     np.save(tmp / "keys.npy", uniq)
@@ -170,10 +176,22 @@ def write_index(home: Path, facts: FactTable, *, fingerprint: dict[str, Any]) ->
 
 
 def _prune(root: Path, keep: set[str], retain: int = 2) -> None:
-    """Remove old versions, keeping the newest few (readers may still have them mapped)."""
-    versions = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for old in versions[:-retain]:
-        if old.name not in keep:
+    """Remove versions superseded more than ``PRUNE_GRACE_S`` ago, keeping the newest few.
+
+    A reader reads ``CURRENT`` and then opens that version's files; deleting by count
+    alone let two quick rebuilds remove a version between those two steps (a reader then
+    met a half-deleted folder). A version's retirement time is when its successor was
+    written, so a reader has the whole grace period to open what CURRENT named.
+    """
+    versions = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: (p.stat().st_mtime_ns, p.name),
+    )
+    now = time.time()
+    for old, successor in itertools.pairwise(versions[: len(versions) - retain + 1]):
+        if old.name in keep:
+            continue
+        if now - successor.stat().st_mtime > PRUNE_GRACE_S:
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -188,17 +206,10 @@ class Sources:
     def __init__(self, folder: Path) -> None:
         self._cache: dict[int, Source] = {}
         lines = folder / "sources.jsonl"
-        if lines.exists():
-            self._data: Any = (
-                np.memmap(lines, dtype=np.uint8, mode="r")
-                if lines.stat().st_size  # numpy cannot map an empty file
-                else np.empty(0, np.uint8)
-            )
-            self._offsets = np.load(folder / "source_offsets.npy", mmap_mode="r")
-        else:  # a version written before sources.jsonl: all at once
-            loaded = json.loads((folder / "sources.json").read_text())
-            self._cache = {i: Source(**s) for i, s in enumerate(loaded)}
-            self._data, self._offsets = None, np.zeros(len(loaded) + 1, np.int64)
+        size = lines.stat().st_size  # missing: the version is gone (or was never whole)
+        # numpy cannot map an empty file
+        self._data: Any = np.memmap(lines, np.uint8, mode="r") if size else np.empty(0, np.uint8)
+        self._offsets = np.load(folder / "source_offsets.npy", mmap_mode="r")
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -271,6 +282,9 @@ class ScreenIndex:
         return out
 
 
+_MAX_MOVES = 100  # CURRENT moving this often while one reader opens it is a broken writer
+
+
 class IndexCache:
     """Keeps the live version loaded; reloads when CURRENT changes (cheap stat per call)."""
 
@@ -280,8 +294,10 @@ class IndexCache:
         self._index: ScreenIndex | None = None
 
     def get(self) -> ScreenIndex:
-        for attempt in range(3):
-            version = current_version(self.home)
+        """The live version. A version that cannot be opened is only an error if CURRENT
+        still names it: otherwise a rebuild moved on, and the new one is read instead."""
+        version = current_version(self.home)
+        for _ in range(_MAX_MOVES):
             if version is None:
                 raise NotFoundError("no screening index yet: run `fundtrail screen index build`")
             index = self._index
@@ -293,6 +309,8 @@ class IndexCache:
                         self._index = ScreenIndex(screen_root(self.home) / version)
                     return self._index
                 except StorageError:
-                    if attempt == 2:  # pruned under us by two quick rebuilds: read CURRENT again
+                    moved = current_version(self.home)
+                    if moved == version:
                         raise
-        raise AssertionError("unreachable")
+                    version = moved
+        raise StorageError(f"the screening index changed {_MAX_MOVES} times while being opened")

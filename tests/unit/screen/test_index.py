@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from fundtrail.errors import InvalidInputError, NotFoundError
-from fundtrail.screen.index import PPM, FactTable, IndexCache, Source, write_index
+from fundtrail.screen.index import (
+    PPM,
+    PRUNE_GRACE_S,
+    FactTable,
+    IndexCache,
+    ScreenIndex,
+    Source,
+    write_index,
+)
 from fundtrail.screen.keys import address_key
 from fundtrail.screen.scoring import Rules
 from fundtrail.screen.verdicts import ScreenItem, answer
@@ -157,3 +168,38 @@ def test_cluster_reasons_from_one_source_owner_collapse_into_one(tmp_path: Path)
     (hit,) = _ask(tmp_path, "bank-b", CLEAN)
     (reason,) = hit["reasons"]
     assert reason["kind"] == "cluster" and reason["cluster_members"] == 3
+
+
+def test_a_version_read_from_current_survives_quick_rebuilds(tmp_path: Path) -> None:
+    """A reader that read CURRENT just before two rebuilds still finds that version whole.
+
+    (The old prune kept only the newest two versions, so a reader between reading
+    CURRENT and opening the files could meet a half-deleted folder.)
+    """
+    versions = [write_index(tmp_path, _facts(), fingerprint={}) for _ in range(4)]
+    for version in versions:
+        index = ScreenIndex(tmp_path / "screen" / version)
+        assert index.version == version and len(index.sources) == 3
+
+
+def test_versions_are_pruned_once_superseded_for_the_grace_period(tmp_path: Path) -> None:
+    old = write_index(tmp_path, _facts(), fingerprint={})
+    middle = write_index(tmp_path, _facts(), fingerprint={})
+    past = time.time() - PRUNE_GRACE_S - 5
+    for name in (old, middle):  # both superseded long ago
+        os.utime(tmp_path / "screen" / name, (past, past))
+    newest = write_index(tmp_path, _facts(), fingerprint={})
+    left = {p.name for p in (tmp_path / "screen").iterdir() if p.is_dir()}
+    assert newest in left and middle in left  # the newest two are always kept
+    assert old not in left
+
+
+def test_a_reader_meeting_a_pruned_version_reads_current_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = write_index(tmp_path, _facts(), fingerprint={})
+    shutil.rmtree(tmp_path / "screen" / stale)  # pruned after this reader read CURRENT
+    fresh = write_index(tmp_path, _facts(), fingerprint={})
+    reads = iter([stale, fresh])
+    monkeypatch.setattr("fundtrail.screen.index.current_version", lambda home: next(reads))
+    assert IndexCache(tmp_path).get().version == fresh
