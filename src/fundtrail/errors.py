@@ -9,6 +9,7 @@
     |   +-- ConflictError          duplicate or state clash                         409
     |   +-- PayloadTooLargeError   body over the limit                              413
     |   +-- UnsupportedMediaError  wrong content type                               415
+    |   +-- UnavailableError       cannot answer safely right now (retry)           503
     +-- SourceError                an outside source misbehaved (RPC node, file)
     +-- StorageError               our own stores failed (disk, database)
 
@@ -66,6 +67,13 @@ class PayloadTooLargeError(UserError):
 
 class UnsupportedMediaError(UserError):
     status_code = 415
+
+
+class UnavailableError(UserError):
+    """The request was fine, but it cannot be answered safely right now (e.g. its
+    screening decision could not be made durable); the caller should retry."""
+
+    status_code = 503
 
 
 class SourceError(FundtrailError):

@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fundtrail.errors import StorageError
+from fundtrail.intelstore import changes
 from fundtrail.intelstore.base import metadata
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -86,6 +87,9 @@ class IntelStore:
             bind=engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
         self._reader = sessionmaker(bind=engine, expire_on_commit=False)
+        # every write session journals indicator/rules changes and signals them
+        self.changes = changes.ChangeSignal(changes.signal_path(engine.url))
+        changes.install(self._writer, self.changes)
         self._write_lock: AbstractContextManager[Any] = (
             threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
         )
@@ -138,6 +142,7 @@ class IntelStore:
             return bytes.fromhex(row.value)
 
     def close(self) -> None:
+        self.changes.close()
         self.engine.dispose()
 
 

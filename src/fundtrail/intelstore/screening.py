@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fundtrail.intelstore.base import Base, UTCDateTime, new_id, utcnow
+from fundtrail.intelstore.changes import watch
 
 
 class ScreenDecision(Base):
@@ -46,6 +47,9 @@ class ScreenRuleSet(Base):
     )
     rules: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     modified: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+watch(ScreenRuleSet, "rules", "org_id")  # screening answers apply a change at once
 
 
 class Alert(Base):
