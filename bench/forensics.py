@@ -128,11 +128,13 @@ class World:
 # -- figures of the tracing part ------------------------------------------------------------
 def forward_trace(w: World) -> Any:
     """The forward haircut trace from every complaint of the world (memoised)."""
+    from fundtrail.analysis.trace.request import TraceRequest
     from fundtrail.analysis.trace.service import read_complaints, trace
 
     def run() -> Any:
         chain, starts, amounts = read_complaints(w.sim / "complaints.csv")
-        return w._timed("trace", lambda: trace(chain, starts, home=w.home, amounts=amounts))
+        request = TraceRequest.parse(chain, starts, amounts=amounts)
+        return w._timed("trace", lambda: trace(request, home=w.home))
 
     return w.once("forward_trace", run)
 

@@ -64,6 +64,7 @@ def trace_payments(
     payments: Iterable[tuple[str, str, int]], params: TraceParams, home: Path | None = None
 ) -> CampaignTrace:
     """Forward-trace ``(chain, start, amount)`` payments; each start capped at its amount."""
+    from fundtrail.analysis.trace.request import TraceRequest
     from fundtrail.analysis.trace.service import trace
 
     by_chain: dict[str, dict[str, int]] = defaultdict(dict)
@@ -71,10 +72,10 @@ def trace_payments(
         by_chain[chain][start] = by_chain[chain].get(start, 0) + amount
     out = CampaignTrace()
     for chain, amounts in sorted(by_chain.items()):
-        result = trace(
-            chain, list(amounts), direction="forward", method=params.method,
-            hops=params.hops, home=home, amounts=amounts,
-        )  # fmt: skip
+        request = TraceRequest.parse(
+            chain, list(amounts), method=params.method, hops=params.hops, amounts=amounts
+        )
+        result = trace(request, home=home)
         out.results[chain] = result
         out.cashouts += mark_service_wallets(chain, cashouts_of(chain, result.endpoints), home)
     return out

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from fundtrail.analysis.trace.request import DEFAULT_MIN_SHARE
 from fundtrail.cli.common import HomeOpt, JsonOpt, console, emit, err_console
 from fundtrail.errors import InvalidInputError
 
@@ -33,6 +34,12 @@ def _render(data: dict[str, Any]) -> None:
     console.print(table)
     if len(data["endpoints"]) > shown:
         console.print(f"... {len(data['endpoints']) - shown} more endpoints (--json shows all)")
+    for d in data.get("dispersed", []):
+        who = f" at {d['entity']}" if d["entity"] else ""
+        console.print(
+            f"dispersed below the listing floor: {d['kind']}{who} "
+            f"{fmt_amount(d['amount'], d['asset'], chain)} over {d['places']} place(s)"
+        )
     for asset, start in s["start_amount"].items():
         parts = ", ".join(
             f"{k} {fmt_amount(v, asset, chain)}" for k, v in s["totals"][asset].items() if v
@@ -53,7 +60,14 @@ def register(app: typer.Typer) -> None:
         direction: str = typer.Option("forward", "--direction", help="forward | backward"),
         method: str = typer.Option("haircut", "--method", help="poison | haircut | fifo"),
         hops: int = typer.Option(10, "--hops", help="stop after this many cluster changes"),
-        min_amount: int = typer.Option(0, "--min-amount", help="stop below this (base units)"),
+        min_share: float = typer.Option(
+            DEFAULT_MIN_SHARE,
+            "--min-share",
+            help="list a place only if it holds this share of the traced amount (rest: dispersed)",
+        ),
+        min_amount: int = typer.Option(
+            0, "--min-amount", help="... or at least this many base units (rest: dispersed)"
+        ),
         since: str | None = typer.Option(None, "--since", help="date or unix time"),
         until: str | None = typer.Option(None, "--until", help="date or unix time"),
         fmt: str | None = typer.Option(None, "--format", help="csv | graphml (with -o)"),
@@ -65,6 +79,7 @@ def register(app: typer.Typer) -> None:
         """Follow the money from starting points to cash-outs (or back to its sources)."""
         from fundtrail.analysis.trace import export
         from fundtrail.analysis.trace import picture as pic
+        from fundtrail.analysis.trace.request import TraceRequest
         from fundtrail.analysis.trace.service import read_complaints
         from fundtrail.analysis.trace.service import trace as run_trace
 
@@ -74,10 +89,11 @@ def register(app: typer.Typer) -> None:
             starts += more
         if not starts:
             raise InvalidInputError("give --from or --from-complaints", field="from")
-        result = run_trace(
+        request = TraceRequest.parse(
             chain or "btc", starts, direction=direction, method=method, hops=hops,
-            min_amount=min_amount, since=since, until=until, home=home, amounts=amounts,
+            min_share=min_share, min_amount=min_amount, since=since, until=until, amounts=amounts,
         )  # fmt: skip
+        result = run_trace(request, home=home)
         if fmt is not None:
             text = export.render(result, fmt)
             if output is None:

@@ -59,3 +59,23 @@ def test_tx_and_trace_to_the_cash_out(chain_hub) -> None:
 def test_chain_routes_need_a_key(chain_hub) -> None:
     assert chain_hub.client.get("/api/v1/chains").status_code == 401
     assert chain_hub.client.get("/api/v1/trace?start=x").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"method": "magic"}, "method"),
+        ({"direction": "sideways"}, "direction"),
+        ({"hops": 99}, "hops"),
+        ({"min_share": 2}, "min_share"),
+        ({"min_amount": -1}, "min_amount"),
+        ({"since": "yesterday"}, "since"),
+    ],
+)
+def test_bad_trace_options_name_the_field(chain_hub, params: dict[str, object], field: str) -> None:
+    r = chain_hub.client.get(
+        "/api/v1/trace",
+        headers=chain_hub.auth("police/reader"),
+        params={"chain": "BTC", "start": f"{txid_of('pay')}:0", **params},
+    )
+    assert r.status_code == 422 and r.json()["field"] == field, r.text

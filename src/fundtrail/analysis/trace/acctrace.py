@@ -6,133 +6,94 @@ from collections import defaultdict
 
 import numpy as np
 
+from fundtrail.analysis.trace import result as res
+from fundtrail.analysis.trace import starts
 from fundtrail.analysis.trace.accgraph import SINK_KINDS, AccountGraph, account_graph
 from fundtrail.analysis.trace.account import (
     FAR,
-    HEX64,
     AccountWalk,
     backward_balance,
     fifo_walk,
     forward_balance,
 )
 from fundtrail.analysis.trace.graph import open_tables
-from fundtrail.analysis.trace.result import Edge, Endpoint, Node, TraceResult, sort_endpoints
+from fundtrail.analysis.trace.request import TraceRequest
+from fundtrail.analysis.trace.result import Candidates, Edge, Endpoint, Node, TraceResult
+from fundtrail.analysis.trace.starts import (
+    AddressStart,
+    TxStart,
+    address_not_found,
+    index_not_found,
+    tx_not_found,
+)
 from fundtrail.chainstore.store import ChainStore
-from fundtrail.errors import InvalidInputError, NotFoundError
-from fundtrail.model.addresses import parse_address
-
-ROLE_RANK = {"start": 0, "cash-out": 1, "coinjoin": 2, "held": 3, "limit": 4, "transit": 5}
 
 
-def resolve_starts(
-    store: ChainStore,
-    g: AccountGraph,
-    starts: list[str],
-    since: int | None,
-    until: int | None,
-    amounts: dict[str, int] | None,
-) -> dict[int, int]:
-    """Transfer position -> starting taint for TXHASH:LOGINDEX, TXHASH or ADDR starts."""
-    found: dict[int, int] = {}
-    hashes = g.tx_hash.to_numpy(zero_copy_only=False)
-    for text in starts:
-        key = text.strip()
-        head, _, tail = key.partition(":")
-        if HEX64.match(head):
-            pos = np.flatnonzero(hashes == head.lower())
+class AccountFinder:
+    """Start items (transfer positions) of an account graph: its ``starts.Finder``."""
+
+    def __init__(self, store: ChainStore, g: AccountGraph) -> None:
+        self.store, self.g = store, g
+        self.hashes = g.tx_hash.to_numpy(zero_copy_only=False)
+
+    def tx_items(self, starts: list[TxStart]) -> dict[TxStart, list[int]]:
+        out: dict[TxStart, list[int]] = {}
+        for s in starts:
+            pos = np.flatnonzero(self.hashes == "0x" + s.txid)
             if len(pos) == 0:
-                raise NotFoundError(
-                    f"tx {head} is not in the chain store (start {text!r})", field="from"
-                )
-            if tail:
-                if not tail.lstrip("-").isdigit():
-                    raise InvalidInputError(
-                        f"log index {tail!r} of start {text!r} is not a number", field="from"
-                    )
-                pos = pos[g.log_index[pos] == int(tail)]
+                raise tx_not_found(s)
+            if s.index is not None:
+                pos = pos[self.g.log_index[pos] == s.index]
                 if len(pos) == 0:
-                    raise NotFoundError(
-                        f"tx {head} has no transfer with log index {tail}", field="from"
-                    )
-        else:
-            pos = _address_inflows(store, g, key, since, until)
-        chosen = [int(p) for p in pos if g.kind[p] not in SINK_KINDS and g.values[p] > 0]
-        cap = (amounts or {}).get(text) or None
-        for p in chosen:
-            amount = g.values[p] if cap is None else min(g.values[p], cap)
-            found[p] = max(found.get(p, 0), amount)
-    return found
+                    raise index_not_found(s, "transfer with log index")
+            out[s] = [int(p) for p in pos if self.g.kind[p] not in SINK_KINDS]
+        return out
+
+    def address_items(self, start: AddressStart, since: int | None, until: int | None) -> list[int]:
+        con = open_tables(self.store, ("addresses",))
+        try:
+            rows = con.execute(
+                "SELECT address_id FROM addresses WHERE address = ?", [start.address]
+            ).fetchall()
+        finally:
+            con.close()
+        if not rows:
+            raise address_not_found(start)
+        g = self.g
+        hist = g.history(int(rows[0][0]))
+        hist = hist[g.to[hist] == int(rows[0][0])]
+        t = g.time[hist]
+        lo = since if since is not None else -FAR
+        hi = until if until is not None else FAR
+        return [int(p) for p in hist[(t >= lo) & (t <= hi)] if g.kind[p] not in SINK_KINDS]
+
+    def item_value(self, item: int) -> int:
+        return int(self.g.values[item])
 
 
-def _address_inflows(
-    store: ChainStore, g: AccountGraph, text: str, since: int | None, until: int | None
-) -> np.ndarray:
-    try:
-        address = parse_address(text, "ETH").value
-    except InvalidInputError as exc:
-        raise InvalidInputError(
-            f"start {text!r} is neither TXHASH[:LOGINDEX] nor a valid address: {exc}", field="from"
-        ) from exc
-    con = open_tables(store, ("addresses",))
-    try:
-        rows = con.execute(
-            "SELECT address_id FROM addresses WHERE address = ?", [address]
-        ).fetchall()
-        row = rows[0] if rows else None
-    finally:
-        con.close()
-    if row is None:
-        raise NotFoundError(
-            f"{text!r} is neither TXHASH[:LOGINDEX] nor an address seen on this chain", field="from"
-        )
-    hist = g.history(int(row[0]))
-    hist = hist[g.to[hist] == int(row[0])]
-    t = g.time[hist]
-    keep = (t >= (since if since is not None else -FAR)) & (
-        t <= (until if until is not None else FAR)
-    )
-    return hist[keep]
-
-
-def trace_account(
-    store: ChainStore,
-    starts: list[str],
-    *,
-    direction: str,
-    method: str,
-    hops: int,
-    min_amount: int,
-    since: int | None,
-    until: int | None,
-    amounts: dict[str, int] | None = None,
-) -> TraceResult:
+def trace_account(store: ChainStore, request: TraceRequest) -> TraceResult:
     g = account_graph(store)
-    found = resolve_starts(store, g, starts, since, until, amounts)
-    if not found:
-        raise NotFoundError(
-            "no transfer matches the starting points in that time window", field="from"
-        )
+    found = starts.resolve(request, store.chain.code, AccountFinder(store, g))
     by_asset: dict[int, dict[int, int]] = defaultdict(dict)
     for p, amount in found.items():
         by_asset[int(g.asset[p])][p] = amount
-    lo, hi = since if since is not None else -FAR, until if until is not None else FAR
+    forward = request.direction == "forward"
+    lo = request.since if request.since is not None else -FAR
+    hi = request.until if request.until is not None else FAR
     walks: dict[int, AccountWalk] = {}
     for asset, group in sorted(by_asset.items()):
-        if method == "fifo":
-            walks[asset] = fifo_walk(
-                g,
-                group,
-                asset,
-                direction == "forward",
-                hops,
-                min_amount,
-                hi if direction == "forward" else lo,
-            )
-        elif direction == "forward":
-            walks[asset] = forward_balance(g, group, asset, method, hops, min_amount, hi)
+        if request.method == "fifo":
+            limit = hi if forward else lo
+            walks[asset] = fifo_walk(g, group, asset, forward, request.hops, 0, limit)
+        elif forward:
+            walks[asset] = forward_balance(g, group, asset, request.method, request.hops, 0, hi)
         else:
-            walks[asset] = backward_balance(g, group, asset, method, hops, min_amount, lo)
-    return _result(store, g, found, by_asset, walks, direction, method)
+            walks[asset] = backward_balance(g, group, asset, request.method, request.hops, 0, lo)
+    return _result(store, g, found, by_asset, walks, request)
+
+
+# the walks name hits as a forward trace does; a hit's kind is its position in result.kinds
+_KIND_INDEX = {"cash-out": 0, "held": 1, "limit": 2, "coinjoin": 3}
 
 
 def _result(
@@ -141,57 +102,74 @@ def _result(
     found: dict[int, int],
     by_asset: dict[int, dict[int, int]],
     walks: dict[int, AccountWalk],
-    direction: str,
-    method: str,
+    request: TraceRequest,
 ) -> TraceResult:
-    ids = {h.address for w in walks.values() for h in w.hits} | {
-        h.deposit for w in walks.values() for h in w.hits
-    }
-    names = _address_names(store, ids)
+    direction = request.direction
+    names = res.kinds(direction)
+    assets = sorted(walks)
+    asset_names = [g.assets.get(a, f"asset-{a}") for a in assets]
+    hits = [(i, h) for i, a in enumerate(assets) for h in walks[a].hits]
+    ents = [g.entities.get(g.cluster(h.address)) for _, h in hits]
+    labels = sorted({e.label for e in ents if e is not None})
+    code = {lab: i for i, lab in enumerate(labels)}
+    cash = [names[_KIND_INDEX[h.kind]] == "cash-out" for _, h in hits]
+    rows = Candidates(
+        kind=np.array([_KIND_INDEX[h.kind] for _, h in hits], dtype=np.int64),
+        asset=np.array([i for i, _ in hits], dtype=np.int64),
+        place=np.array(
+            [h.deposit if c else h.address for (_, h), c in zip(hits, cash, strict=True)],
+            dtype=np.int64,
+        ),
+        label=np.array([code[e.label] if e else -1 for e in ents], dtype=np.int64),
+        amount=np.array([h.amount for _, h in hits], dtype=object),
+    )
+    start_amount = {asset_names[i]: sum(by_asset[a].values()) for i, a in enumerate(assets)}
+    floors = {i: request.floor(start_amount[n]) for i, n in enumerate(asset_names)}
+    listed, dispersed = res.size_for_people(rows, floors, names, labels, asset_names)
+    ids = {hits[i][1].address for i in listed} | {hits[i][1].deposit for i in listed}
+    addr_names = _address_names(store, ids)
     endpoints: list[Endpoint] = []
-    totals: dict[str, dict[str, int]] = {}
-    start_amount: dict[str, int] = {}
-    for asset, w in walks.items():
-        name = g.assets.get(asset, f"asset-{asset}")
-        start_amount[name] = sum(by_asset[asset].values())
-        tot = {"cash-out": 0, "held": 0, "limit": 0, "coinjoin": 0, "fee": w.fee}
-        for h in w.hits:
-            cid = g.cluster(h.address)
-            ent = g.entities.get(cid)
-            endpoints.append(
-                Endpoint(
-                    address=names.get(h.address),
-                    deposit_address=names.get(h.deposit)
-                    if h.kind == "cash-out" and direction == "forward"
-                    else None,
-                    cluster_id=cid if cid >= 0 else None,
-                    entity={"label": ent.label, "category": ent.category} if ent else None,
-                    kind=h.kind,
-                    amount=h.amount,
-                    asset=name,
-                    txid=g.txid(h.pos),
-                    time=int(g.time[h.pos]),
-                    hops=h.hops,
-                )
+    for i in listed:
+        a, h = hits[i]
+        cid, ent = g.cluster(h.address), ents[i]
+        endpoints.append(
+            Endpoint(
+                address=addr_names.get(h.address),
+                deposit_address=addr_names.get(h.deposit) if cash[i] else None,
+                cluster_id=cid if cid >= 0 else None,
+                entity={"label": ent.label, "category": ent.category} if ent else None,
+                kind=names[_KIND_INDEX[h.kind]],
+                amount=h.amount,
+                asset=asset_names[a],
+                txid=g.txid(h.pos),
+                time=int(g.time[h.pos]),
+                hops=h.hops,
             )
-            tot[h.kind] += h.amount
-        totals[name] = tot
-    nodes, edges = _flow_graph(g, found, walks, endpoints)
+        )
+    totals: dict[str, dict[str, int]] = {}
+    for i, a in enumerate(assets):
+        tot = dict.fromkeys(names, 0)
+        for h in walks[a].hits:
+            tot[names[_KIND_INDEX[h.kind]]] += h.amount
+        tot["fee" if direction == "forward" else "unresolved"] = walks[a].fee
+        totals[asset_names[i]] = tot
+    nodes, edges = _flow_graph(g, found, walks, endpoints, direction)
     summary = {
         "chain": store.chain.code,
         "direction": direction,
-        "method": method,
+        "method": request.method,
         "starts": len(found),
         "start_amount": start_amount,
         "totals": totals,
         "endpoints": len(endpoints),
+        "listing_floor": {asset_names[i]: f for i, f in floors.items()},
         "txs_visited": sum(w.visited for w in walks.values()),
         "coinjoin_txs": 0,
         "amounts": "poisoned transfer values (may exceed the start)"
-        if method == "poison"
+        if request.method == "poison"
         else "taint shares (sum to the start)",
     }
-    return TraceResult(sort_endpoints(endpoints), nodes, edges, summary)
+    return TraceResult(endpoints, nodes, edges, summary, dispersed)
 
 
 def _address_names(store: ChainStore, ids: set[int]) -> dict[int, str]:
@@ -207,8 +185,13 @@ def _address_names(store: ChainStore, ids: set[int]) -> dict[int, str]:
 
 
 def _flow_graph(
-    g: AccountGraph, found: dict[int, int], walks: dict[int, AccountWalk], endpoints: list[Endpoint]
+    g: AccountGraph,
+    found: dict[int, int],
+    walks: dict[int, AccountWalk],
+    endpoints: list[Endpoint],
+    direction: str,
 ) -> tuple[list[Node], list[Edge]]:
+    rank = {k: i for i, k in enumerate(("start", *res.kinds(direction), "transit"))}
     agg: dict[tuple[int, int, str], list[int]] = {}
     txs: dict[tuple[int, int, str], set[str]] = defaultdict(set)
     for asset, w in walks.items():
@@ -229,7 +212,7 @@ def _flow_graph(
         received[c] += amount
     for end in endpoints:
         cid = end.cluster_id
-        if cid is not None and ROLE_RANK[end.kind] < ROLE_RANK[role.get(cid, "transit")]:
+        if cid is not None and rank[end.kind] < rank[role.get(cid, "transit")]:
             role[cid] = end.kind
     for e in edges:
         role.setdefault(e.source, "transit")
@@ -237,7 +220,7 @@ def _flow_graph(
         if role[e.target] != "start":
             received[e.target] += e.amount
     nodes = []
-    for c in sorted(role, key=lambda c: (ROLE_RANK[role[c]], c)):
+    for c in sorted(role, key=lambda c: (rank[role[c]], c)):
         ent = g.entities.get(c)
         nodes.append(
             Node(c, ent.label if ent else None, ent.category if ent else None, role[c], received[c])

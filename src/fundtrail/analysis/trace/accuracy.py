@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from fundtrail.analysis.trace.request import TraceRequest
 from fundtrail.analysis.trace.result import TraceResult
 from fundtrail.analysis.trace.service import read_complaints, trace
 
@@ -63,7 +64,8 @@ def evaluate(sim_dir: Path, method: str, *, home: Path | None = None, hops: int 
     """Trace forward from ``sim_dir/complaints.csv`` and score against ``truth.json``."""
     truth = json.loads((sim_dir / "truth.json").read_text())
     chain, starts, amounts = read_complaints(sim_dir / "complaints.csv")
-    result = trace(chain, starts, method=method, hops=hops, home=home, amounts=amounts)
+    request = TraceRequest.parse(chain, starts, method=method, hops=hops, amounts=amounts)
+    result = trace(request, home=home)
     return score(result, truth, method)
 
 

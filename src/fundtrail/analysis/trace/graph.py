@@ -87,6 +87,12 @@ class UtxoGraph:
             self._con = open_tables(self.store, ("txs", "addresses"))
         return self._con.cursor()
 
+    def kernel_arrays(self) -> tuple[np.ndarray, ...]:
+        """The chain arrays ``walk.walk_kernel`` takes, in its order."""
+        return (self.out_ptr, self.out_addr, self.out_val, self.out_spent, self.out_tx,
+                self.in_ptr, self.in_src, self.in_val, self.tx_in_total,
+                self.tx_time, self.coinjoin)  # fmt: skip
+
     @property
     def n_txs(self) -> int:
         return len(self.tx_ids)

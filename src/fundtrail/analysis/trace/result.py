@@ -1,21 +1,41 @@
-"""The shape of a trace's answer: endpoints, a cluster-level money-flow graph, a summary.
+"""The shape of a trace's answer: endpoints, dispersed totals, a money-flow graph, a summary.
 
 ``TraceResult.to_dict()`` is the ``--json`` output and the API body::
 
     {"endpoints": [{"address", "deposit_address", "cluster_id", "entity", "kind",
                     "amount", "asset", "txid", "time", "hops"}],
+     "dispersed": [{"kind", "entity", "asset", "amount", "places", "endpoints"}],
      "graph": {"nodes": [...], "edges": [...]},
      "summary": {...}}
 
+Endpoint kinds, forward: ``cash-out`` (money entered a service: an exchange, or a
+deposit cluster swept into one), ``held`` (it rests in a wallet), ``limit`` (the hop
+limit or time window stopped the walk), ``coinjoin`` (poison stops at CoinJoins).
+Backward the ends are ``source`` (the money came out of a service), ``origin`` (coins
+mined or minted, or no recorded inflow explains them), ``limit`` and ``coinjoin``.
+
+Results are sized for people: endpoints are grouped by *place* (kind, deposit address or
+address, asset) and ranked by the place's amount; a place below the request's floor is
+not listed but summed into ``dispersed`` (per kind, entity and asset), so that listed
+endpoints plus dispersed totals add up exactly to the kind totals of the summary.
 Amounts are exact integers in base units (JSON numbers of any size).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("cash-out", "held", "limit", "coinjoin")
+import numpy as np
+
+FORWARD_KINDS = ("cash-out", "held", "limit", "coinjoin")
+BACKWARD_KINDS = ("source", "origin", "limit", "coinjoin")
+SERVICE_KINDS = frozenset({"cash-out", "source"})
+
+
+def kinds(direction: str) -> tuple[str, ...]:
+    return FORWARD_KINDS if direction == "forward" else BACKWARD_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,13 +45,18 @@ class Endpoint:
     address: str | None
     deposit_address: str | None  # cash-out: the customer deposit address it entered by
     cluster_id: int | None
-    entity: dict[str, str] | None  # {"label", "category"} of the cluster, if attributed
-    kind: str  # cash-out | held | limit | coinjoin
+    entity: dict[str, Any] | None  # {"label", "category", "heuristic", "confidence"}
+    kind: str  # see the module docstring
     amount: int
     asset: str
     txid: str | None  # the tx (or TXHASH:LOGINDEX transfer) that brought the money here
     time: int | None
     hops: int
+
+    @property
+    def place(self) -> tuple[str, str, str | None]:
+        """What a person acts on: a deposit address (cash-outs) or a wallet address."""
+        return (self.kind, self.asset, self.deposit_address or self.address)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,13 +74,35 @@ class Endpoint:
 
 
 @dataclass(slots=True)
+class Dispersed:
+    """Money below the listing floor, summed per kind, entity and asset."""
+
+    kind: str
+    entity: str | None  # the entity's label (e.g. the exchange of small cash-outs)
+    asset: str
+    amount: int = 0
+    places: int = 0
+    endpoints: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "entity": self.entity,
+            "asset": self.asset,
+            "amount": int(self.amount),
+            "places": self.places,
+            "endpoints": self.endpoints,
+        }
+
+
+@dataclass(slots=True)
 class Node:
     """A cluster the traced money passed through or ended in."""
 
     cluster_id: int
     label: str | None
     category: str | None
-    role: str  # start | transit | cash-out | held | limit | coinjoin
+    role: str  # start | transit | an endpoint kind
     amount: int = 0  # taint received (start: taint that left it)
     addresses: int = 0
 
@@ -95,10 +142,12 @@ class TraceResult:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    dispersed: list[Dispersed] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "endpoints": [e.to_dict() for e in self.endpoints],
+            "dispersed": [d.to_dict() for d in self.dispersed],
             "graph": {
                 "nodes": [n.to_dict() for n in self.nodes],
                 "edges": [e.to_dict() for e in self.edges],
@@ -107,19 +156,85 @@ class TraceResult:
         }
 
     def total(self, kind: str | None = None, asset: str | None = None) -> int:
-        return sum(
+        """Listed plus dispersed amount of ``kind`` (all kinds if None) in ``asset``."""
+        listed = sum(
             e.amount
             for e in self.endpoints
             if (kind is None or e.kind == kind) and (asset is None or e.asset == asset)
+        )
+        return listed + sum(
+            d.amount
+            for d in self.dispersed
+            if (kind is None or d.kind == kind) and (asset is None or d.asset == asset)
         )
 
     def cash_outs(self) -> list[Endpoint]:
         return [e for e in self.endpoints if e.kind == "cash-out"]
 
 
-def sort_endpoints(endpoints: list[Endpoint]) -> list[Endpoint]:
-    """Cash-outs first, then by amount (largest first), then by txid for a stable order."""
-    rank = {k: i for i, k in enumerate(KINDS)}
-    return sorted(
-        endpoints, key=lambda e: (rank.get(e.kind, 9), -e.amount, e.txid or "", e.address or "")
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Every endpoint a walk produced, as parallel arrays (one row per endpoint).
+
+    ``kind`` indexes the direction's kinds, ``asset`` and ``label`` index the caller's
+    lists (``label`` -1: no entity), ``place`` is the address id a person acts on
+    (the deposit address of a cash-out, else the address; -1: none). ``amount`` is int64
+    (UTXO) or object (Python ints: account-chain amounts exceed 64 bits).
+    """
+
+    kind: np.ndarray
+    asset: np.ndarray
+    place: np.ndarray
+    label: np.ndarray
+    amount: np.ndarray
+
+
+def size_for_people(
+    rows: Candidates,
+    floors: dict[int, int],
+    kind_names: Sequence[str],
+    labels: Sequence[str],
+    assets: Sequence[str],
+) -> tuple[list[int], list[Dispersed]]:
+    """Rows to list, ranked, and the rest summed as dispersed totals.
+
+    A place is listed when its total (all its rows) reaches ``floors[asset]``; its rows
+    are ranked by the place's total (largest first), then place, amount and row, so the
+    order is stable. Nothing is lost: every row is either listed or summed.
+    """
+    n = len(rows.amount)
+    if n == 0:
+        return [], []
+    key = (rows.kind.astype(np.int64) * 4096 + rows.asset.astype(np.int64)) << 40
+    key |= rows.place.astype(np.int64) + 1
+    uniq, inv = np.unique(key, return_inverse=True)
+    totals = np.zeros(len(uniq), dtype=rows.amount.dtype)
+    np.add.at(totals, inv, rows.amount)
+    floor = np.array([floors.get(int(a), 0) for a in rows.asset.tolist()], dtype=object)
+    place_total = totals[inv]
+    keep = np.array(
+        [t > 0 and t >= f for t, f in zip(place_total.tolist(), floor.tolist(), strict=True)],
+        dtype=bool,
     )
+    listed = np.flatnonzero(keep).tolist()
+    tot, place, amount = place_total.tolist(), rows.place.tolist(), rows.amount.tolist()
+    listed.sort(key=lambda i: (-tot[i], place[i], -amount[i], i))
+    dropped = np.flatnonzero(~keep)
+    out: list[Dispersed] = []
+    if len(dropped):
+        gkey = (rows.kind[dropped].astype(np.int64) * 4096 + rows.asset[dropped]) << 32
+        gkey |= rows.label[dropped].astype(np.int64) + 1
+        groups, ginv = np.unique(gkey, return_inverse=True)
+        sums = np.zeros(len(groups), dtype=rows.amount.dtype)
+        np.add.at(sums, ginv, rows.amount[dropped])
+        counts = np.bincount(ginv, minlength=len(groups))
+        places = np.bincount(np.unique(ginv.astype(np.int64) * len(uniq) + inv[dropped])
+                             // len(uniq), minlength=len(groups))  # fmt: skip
+        for g, s, c, p in zip(groups.tolist(), sums.tolist(), counts.tolist(), places.tolist(),
+                              strict=True):  # fmt: skip
+            label = (g & 0xFFFFFFFF) - 1
+            kind, asset = divmod(g >> 32, 4096)
+            out.append(Dispersed(kind_names[kind], labels[label] if label >= 0 else None,
+                                 assets[asset], int(s), int(p), int(c)))  # fmt: skip
+    out.sort(key=lambda d: (d.asset, -d.amount, d.kind, d.entity or ""))
+    return listed, out

@@ -18,9 +18,15 @@ from fundtrail.chainstore.store import ChainStore
 # categories whose clusters end a trace (custodial services with customers)
 STOP_CATEGORIES = frozenset({"exchange", "service"})
 
-# endpoint kinds, as stored in the status arrays of the kernels (int8)
-NONE, PASSED, HELD, CASH_OUT, LIMIT, COINJOIN, BURNED = 0, 1, 2, 3, 4, 5, 6
-KIND_NAMES = {HELD: "held", CASH_OUT: "cash-out", LIMIT: "limit", COINJOIN: "coinjoin"}
+# statuses in the kernels' arrays (int8); STOP: a service ended the walk
+NONE, PASSED, HELD, STOP, LIMIT, COINJOIN, BURNED = 0, 1, 2, 3, 4, 5, 6
+CASH_OUT = STOP
+# the endpoint kind of each ending status, by direction (see ``result``)
+ENDINGS = (STOP, HELD, LIMIT, COINJOIN)
+KIND_NAMES = {
+    "forward": {STOP: "cash-out", HELD: "held", LIMIT: "limit", COINJOIN: "coinjoin"},
+    "backward": {STOP: "source", HELD: "origin", LIMIT: "limit", COINJOIN: "coinjoin"},
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,200 +2,113 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from fundtrail.analysis.trace import result as res
 from fundtrail.analysis.trace.fifo import FifoWalk, fifo_backward, fifo_forward
 from fundtrail.analysis.trace.graph import UtxoGraph
-from fundtrail.analysis.trace.result import Edge, Endpoint, Node, TraceResult
+from fundtrail.analysis.trace.request import TraceRequest
+from fundtrail.analysis.trace.result import Candidates, Edge, Endpoint, Node, TraceResult
+from fundtrail.analysis.trace.starts import (
+    AddressStart,
+    TxStart,
+    address_not_found,
+    index_not_found,
+    tx_not_found,
+)
 from fundtrail.analysis.trace.stops import (
     BURNED,
-    CASH_OUT,
     COINJOIN,
-    HELD,
+    ENDINGS,
     KIND_NAMES,
-    LIMIT,
     NONE,
+    STOP,
     pays_outside,
 )
-from fundtrail.analysis.trace.walk import HAIRCUT, POISON, backward_kernel, forward_kernel
+from fundtrail.analysis.trace.walk import FAR, HAIRCUT, POISON, Walk, walk_kernel
 from fundtrail.chainstore.store import ChainStore
-from fundtrail.errors import InvalidInputError, NotFoundError
-from fundtrail.model.addresses import parse_address
-
-HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
-FAR_FUTURE = 2**62
 
 
-@dataclass
-class Walk:
-    """Per-output arrays of a finished walk, the same for every method."""
+class UtxoFinder:
+    """Start items (output indices) of a UTXO graph: the ``starts.Finder`` of UTXO chains."""
 
-    taint: np.ndarray
-    hop: np.ndarray
-    status: np.ndarray
-    src: np.ndarray
-    lost: int
-    visited: int
+    def __init__(self, g: UtxoGraph, con: duckdb.DuckDBPyConnection) -> None:
+        self.g, self.con = g, con
 
+    def tx_items(self, starts: list[TxStart]) -> dict[TxStart, list[int]]:
+        wanted = sorted({s.txid for s in starts})
+        self.con.register("want_txids", pa.table({"txid": pa.array(wanted, pa.string())}))
+        rows = self.con.execute(
+            "SELECT txid, tx_id FROM txs SEMI JOIN want_txids USING (txid)"
+        ).fetchall()
+        tx_ids = {str(t): int(i) for t, i in rows}
+        out: dict[TxStart, list[int]] = {}
+        for s in starts:
+            if s.txid not in tx_ids:
+                raise tx_not_found(s)
+            pos = int(self.g.position(np.array([tx_ids[s.txid]]))[0])
+            if s.index is None:
+                out[s] = list(range(int(self.g.out_ptr[pos]), int(self.g.out_ptr[pos + 1])))
+                continue
+            o = self.g.output_index(pos, s.index)
+            if o < 0:
+                raise index_not_found(s)
+            out[s] = [o]
+        return out
 
-def resolve_starts(
-    store: ChainStore,
-    con: duckdb.DuckDBPyConnection,
-    g: UtxoGraph,
-    starts: list[str],
-    *,
-    since: int | None,
-    until: int | None,
-    amounts: dict[str, int] | None = None,
-) -> dict[int, int]:
-    """Output index -> starting taint for TXID:VOUT, TXID (all outputs) or ADDR starts."""
-    parsed = [(text, *text.strip().partition(":")[::2]) for text in starts]
-    wanted = sorted({t.lower().removeprefix("0x") for _, t, _ in parsed if HEX64.match(t)})
-    con.register("want_txids", pa.table({"txid": pa.array(wanted, pa.string())}))
-    rows = con.execute("SELECT txid, tx_id FROM txs SEMI JOIN want_txids USING (txid)").fetchall()
-    tx_ids = {str(t): int(i) for t, i in rows}
-    found: dict[int, int] = {}
-    for text, head, vout in parsed:
-        if HEX64.match(head):
-            outs = _tx_outputs(g, tx_ids, head.lower().removeprefix("0x"), vout, text)
-        else:
-            outs = _address_outputs(con, g, text.strip(), store.chain.code, since, until)
-        cap = (amounts or {}).get(text) or None
-        for o in outs:
-            value = int(g.out_val[o])
-            amount = value if cap is None else min(value, int(cap))
-            found[o] = max(found.get(o, 0), amount)
-    return found
+    def address_items(self, start: AddressStart, since: int | None, until: int | None) -> list[int]:
+        rows = self.con.execute(
+            "SELECT address_id FROM addresses WHERE address = ?", [start.address]
+        ).fetchall()
+        if not rows:
+            raise address_not_found(start)
+        g = self.g
+        outs = np.flatnonzero(g.out_addr == int(rows[0][0]))
+        times = g.tx_time[g.out_tx[outs]]
+        lo = since if since is not None else -FAR
+        hi = until if until is not None else FAR
+        return [int(o) for o in outs[(times >= lo) & (times <= hi)]]
 
-
-def _tx_outputs(g: UtxoGraph, tx_ids: dict[str, int], txid: str, vout: str, text: str) -> list[int]:
-    if txid not in tx_ids:
-        raise NotFoundError(f"tx {txid} is not in the chain store (start {text!r})", field="from")
-    pos = int(g.position(np.array([tx_ids[txid]]))[0])
-    if vout == "":
-        return list(range(int(g.out_ptr[pos]), int(g.out_ptr[pos + 1])))
-    if not vout.isdigit():
-        raise InvalidInputError(
-            f"output index {vout!r} of start {text!r} is not a number", field="from"
-        )
-    o = g.output_index(pos, int(vout))
-    if o < 0:
-        raise NotFoundError(f"tx {txid} has no output {vout} (start {text!r})", field="from")
-    return [o]
+    def item_value(self, item: int) -> int:
+        return int(self.g.out_val[item])
 
 
-def _address_outputs(
-    con: object, g: UtxoGraph, address: str, chain: str, since: int | None, until: int | None
-) -> list[int]:
-    try:
-        address = parse_address(address, chain).value
-    except InvalidInputError as exc:
-        raise InvalidInputError(
-            f"start {address!r} is neither TXID:VOUT nor a valid address: {exc}", field="from"
-        ) from exc
-    rows = con.execute("SELECT address_id FROM addresses WHERE address = ?", [address]).fetchall()  # type: ignore[attr-defined]
-    row = rows[0] if rows else None
-    if row is None:
-        raise NotFoundError(
-            f"{address!r} is neither TXID:VOUT nor an address seen on this chain", field="from"
-        )
-    outs = np.flatnonzero(g.out_addr == int(row[0]))
-    times = g.tx_time[g.out_tx[outs]]
-    keep = (times >= (since if since is not None else -FAR_FUTURE)) & (
-        times <= (until if until is not None else FAR_FUTURE)
-    )
-    return [int(o) for o in outs[keep]]
-
-
-def walk(
-    g: UtxoGraph,
-    starts: dict[int, int],
-    *,
-    direction: str,
-    method: str,
-    hops: int,
-    min_amount: int,
-    since: int | None,
-    until: int | None,
-) -> Walk:
-    """Run one method in one direction from the start outputs."""
-    lo_t = since if since is not None else -FAR_FUTURE
-    hi_t = until if until is not None else FAR_FUTURE
-    if method == "fifo":
+def walk(g: UtxoGraph, starts: dict[int, int], request: TraceRequest) -> Walk:
+    """Run the request's method in its direction from the start outputs."""
+    forward = request.direction == "forward"
+    bound = request.until if forward else request.since
+    t_limit = int(bound) if bound is not None else (FAR if forward else -FAR)
+    if request.method == "fifo":
         iv = {o: [(0, a)] for o, a in starts.items()}
-        if direction == "forward":
-            fw = fifo_forward(g, iv, max_hops=hops, min_amount=min_amount, until=hi_t)
+        if forward:
+            fw = fifo_forward(g, iv, max_hops=request.hops, min_amount=0, until=t_limit)
         else:
-            fw = fifo_backward(g, iv, max_hops=hops, min_amount=min_amount, since=lo_t)
+            fw = fifo_backward(g, iv, max_hops=request.hops, min_amount=0, since=t_limit)
         return _from_fifo(g, fw)
-    code = HAIRCUT if method == "haircut" else POISON
     start_o = np.fromiter(starts.keys(), dtype=np.int64, count=len(starts))
     start_amt = np.fromiter(starts.values(), dtype=np.int64, count=len(starts))
-    if direction == "forward":
-        out = forward_kernel(
-            g.out_ptr,
-            g.out_addr,
-            g.out_val,
-            g.out_spent,
-            g.in_ptr,
-            g.in_src,
-            g.in_addr,
-            g.tx_in_total,
-            g.tx_time,
-            g.coinjoin,
-            g.addr_cluster,
-            g.addr_stop,
-            start_o,
-            start_amt,
-            code,
-            hops,
-            min_amount,
-            hi_t,
-        )
-    else:
-        out = backward_kernel(
-            g.out_ptr,
-            g.out_addr,
-            g.out_val,
-            g.out_spent,
-            g.out_tx,
-            g.in_ptr,
-            g.in_src,
-            g.in_addr,
-            g.in_val,
-            g.tx_time,
-            g.coinjoin,
-            g.addr_cluster,
-            g.addr_stop,
-            start_o,
-            start_amt,
-            code,
-            hops,
-            min_amount,
-            lo_t,
-        )
+    out = walk_kernel(
+        g.kernel_arrays(), g.addr_cluster, g.addr_stop, start_o, start_amt,
+        HAIRCUT if request.method == "haircut" else POISON, forward, request.hops, t_limit,
+    )  # fmt: skip
     return Walk(*out)
 
 
 def _from_fifo(g: UtxoGraph, fw: FifoWalk) -> Walk:
     n = len(g.out_val)
-    w = Walk(
-        taint=np.zeros(n, dtype=np.int64),
-        hop=np.full(n, -1, dtype=np.int32),
-        status=np.zeros(n, dtype=np.int8),
-        src=np.full(n, -1, dtype=np.int64),
-        lost=fw.lost,
-        visited=fw.visited,
-    )
-    for o, status in fw.status.items():
-        w.taint[o], w.hop[o], w.status[o] = fw.amount(o), fw.hop[o], status
-        w.src[o] = fw.src.get(o, -1)
-    return w
+    taint = np.zeros(n, dtype=np.int64)
+    hop = np.full(n, -1, dtype=np.int32)
+    status = np.zeros(n, dtype=np.int8)
+    src = np.full(n, -1, dtype=np.int64)
+    for o, s in fw.status.items():
+        taint[o], hop[o], status[o], src[o] = fw.amount(o), fw.hop[o], s, fw.src.get(o, -1)
+    return Walk(taint, hop, status, src, fw.lost, fw.visited)
+
+
+_KIND_CODE = np.full(8, -1, dtype=np.int64)
+_KIND_CODE[list(ENDINGS)] = np.arange(len(ENDINGS))  # ENDINGS in the order of result.kinds
 
 
 def build_result(
@@ -204,36 +117,53 @@ def build_result(
     g: UtxoGraph,
     w: Walk,
     starts: dict[int, int],
-    *,
-    direction: str,
-    method: str,
+    request: TraceRequest,
 ) -> TraceResult:
     asset = store.chain.native_asset
-    ends = np.flatnonzero(np.isin(w.status, (HELD, CASH_OUT, LIMIT, COINJOIN)) & (w.taint > 0))
-    # the output order of sort_endpoints, done on arrays: kind, then amount (largest first)
-    ends = ends[np.lexsort((ends, -w.taint[ends], _KIND_ORDER[w.status[ends]]))]
-    txs_needed = np.unique(np.concatenate([g.out_tx[ends], g.out_spent[ends]]))
-    addrs_needed = np.unique(np.concatenate([g.out_addr[ends], _deposit_inputs(g, w, ends)]))
-    txids, addresses = _names(con, g, txs_needed, addrs_needed)
-    paid: dict[int, bool] = {}
-    endpoints = []
-    tx_of = np.where(
-        (w.status[ends] == COINJOIN) & (direction == "forward"), g.out_spent[ends], g.out_tx[ends]
+    direction = request.direction
+    forward = direction == "forward"
+    ends = np.flatnonzero(np.isin(w.status, ENDINGS) & (w.taint > 0))
+    place = g.out_addr[ends].copy()
+    if forward:
+        paid: dict[int, bool] = {}
+        for i in np.flatnonzero(w.status[ends] == STOP).tolist():
+            place[i] = _deposit_address(g, w, int(ends[i]), paid)
+    end_addr = g.out_addr[ends]
+    clusters = np.where(end_addr >= 0, g.addr_cluster[np.maximum(end_addr, 0)], -1)
+    uc, label_of = np.unique(clusters, return_inverse=True)
+    ents = [g.entities.get(int(c)) if c >= 0 else None for c in uc.tolist()]
+    labels = sorted({e.label for e in ents if e is not None})
+    code = {lab: i for i, lab in enumerate(labels)}
+    label_code = np.array([code[e.label] if e else -1 for e in ents], dtype=np.int64)
+    start_amount = int(sum(starts.values()))
+    rows = Candidates(
+        kind=_KIND_CODE[w.status[ends]],
+        asset=np.zeros(len(ends), dtype=np.int64),
+        place=place,
+        label=label_code[label_of] if len(ends) else np.zeros(0, np.int64),
+        amount=w.taint[ends],
     )
-    cols = zip(ends.tolist(), w.status[ends].tolist(), g.out_addr[ends].tolist(),
-               tx_of.tolist(), w.taint[ends].tolist(), w.hop[ends].tolist(),
-               g.tx_time[tx_of].tolist(), strict=True)  # fmt: skip
-    for o, status, a, tx, amount, hops, time in cols:
-        kind = KIND_NAMES[status]
+    names = res.kinds(direction)
+    listed, dispersed = res.size_for_people(
+        rows, {0: request.floor(start_amount)}, names, labels, [asset]
+    )
+    chosen = ends[listed]
+    tx_of = np.where(
+        (w.status[chosen] == COINJOIN) & forward, g.out_spent[chosen], g.out_tx[chosen]
+    )
+    txids, addresses = _names(con, g, tx_of, np.concatenate([g.out_addr[chosen], place[listed]]))
+    endpoints = []
+    cols = zip(listed, g.out_addr[chosen].tolist(), tx_of.tolist(),
+               w.taint[chosen].tolist(), w.hop[chosen].tolist(), g.tx_time[tx_of].tolist(),
+               strict=True)  # fmt: skip
+    for i, a, tx, amount, hops, time in cols:
+        kind = names[int(rows.kind[i])]
         cid = int(g.addr_cluster[a]) if a >= 0 else None
         ent = g.entities.get(cid) if cid is not None else None
-        deposit = None
-        if kind == "cash-out" and direction == "forward":
-            deposit = addresses.get(_deposit_address(g, w, o, paid))
         endpoints.append(
             Endpoint(
                 address=addresses.get(a),
-                deposit_address=deposit,
+                deposit_address=addresses.get(int(place[i])) if kind == "cash-out" else None,
                 cluster_id=cid,
                 entity={"label": ent.label, "category": ent.category} if ent else None,
                 kind=kind,
@@ -244,33 +174,27 @@ def build_result(
                 hops=hops,
             )
         )
-    nodes, edges = _flow_graph(g, w, starts, ends, direction, asset)
-    start_amount = int(sum(starts.values()))
-    totals = {KIND_NAMES[k]: int(w.taint[w.status == k].sum()) for k in KIND_NAMES}
+    nodes, edges = _flow_graph(g, w, starts, chosen, forward, asset)
+    totals = {KIND_NAMES[direction][k]: int(w.taint[w.status == k].sum()) for k in ENDINGS}
     totals["burned"] = int(w.taint[w.status == BURNED].sum())
-    totals["fee" if direction == "forward" else "unresolved"] = int(w.lost)
+    totals["fee" if forward else "unresolved"] = int(w.lost)
     spent = np.unique(g.out_spent[(w.status != NONE) & (g.out_spent >= 0)])
-    cj = spent[g.coinjoin[spent]]
     summary = {
         "chain": store.chain.code,
         "direction": direction,
-        "method": method,
+        "method": request.method,
         "starts": len(starts),
         "start_amount": {asset: start_amount},
         "totals": {asset: totals},
         "endpoints": len(endpoints),
+        "listing_floor": {asset: request.floor(start_amount)},
         "txs_visited": int(w.visited),
-        "coinjoin_txs": len(cj),
+        "coinjoin_txs": int(np.count_nonzero(g.coinjoin[spent])),
         "amounts": "poisoned output values (may exceed the start)"
-        if method == "poison"
+        if request.method == "poison"
         else "taint shares (sum to the start)",
     }
-    return TraceResult(endpoints, nodes, edges, summary)
-
-
-def _deposit_inputs(g: UtxoGraph, w: Walk, ends: np.ndarray) -> np.ndarray:
-    src = w.src[ends]
-    return g.out_addr[src[src >= 0]]
+    return TraceResult(endpoints, nodes, edges, summary, dispersed)
 
 
 def _deposit_address(g: UtxoGraph, w: Walk, o: int, paid: dict[int, bool]) -> int:
@@ -314,11 +238,12 @@ def _paid_clusters(g: UtxoGraph, address: int) -> np.ndarray:
 def _names(
     con: duckdb.DuckDBPyConnection, g: UtxoGraph, tx_pos: np.ndarray, addr_ids: np.ndarray
 ) -> tuple[dict[int, str], dict[int, str]]:
-    tx_pos = tx_pos[tx_pos >= 0]
+    tx_pos = np.unique(tx_pos[tx_pos >= 0])
     ids = g.tx_ids[tx_pos]
     con.register("want_tx", pa.table({"tx_id": pa.array(ids, pa.int64())}))
     con.register(
-        "want_addr", pa.table({"address_id": pa.array(addr_ids[addr_ids >= 0], pa.int64())})
+        "want_addr",
+        pa.table({"address_id": pa.array(np.unique(addr_ids[addr_ids >= 0]), pa.int64())}),
     )
     rows = con.execute("SELECT tx_id, txid FROM txs SEMI JOIN want_tx USING (tx_id)").fetchall()
     by_id = {int(i): str(t) for i, t in rows}
@@ -329,22 +254,39 @@ def _names(
     return txids, {int(i): str(a) for i, a in rows}
 
 
+def _on_paths(w: Walk, chosen: np.ndarray) -> np.ndarray:
+    """Every output on the way from a start to a listed endpoint (following ``src``)."""
+    mark = np.zeros(len(w.src), dtype=bool)
+    frontier = np.unique(chosen)
+    while len(frontier):
+        mark[frontier] = True
+        frontier = np.unique(w.src[frontier])
+        frontier = frontier[frontier >= 0]
+        frontier = frontier[~mark[frontier]]
+    return mark
+
+
 def _flow_graph(
     g: UtxoGraph,
     w: Walk,
     starts: dict[int, int],
-    ends: np.ndarray,
-    direction: str,
+    chosen: np.ndarray,
+    forward: bool,
     asset: str,
 ) -> tuple[list[Node], list[Edge]]:
-    """Cluster-level flows: every tainted output links its src's cluster to its own."""
+    """Cluster-level flows between the clusters on the listed endpoints' paths.
+
+    Every tainted output links its src's cluster to its own; only clusters on the way
+    from a start to a listed endpoint are drawn (dispersed slivers would bury the path).
+    """
+    on_path = _on_paths(w, chosen)
+    keep_c = np.unique(g.addr_cluster[np.maximum(g.out_addr[on_path], 0)][g.out_addr[on_path] >= 0])
     moved = np.flatnonzero((w.src >= 0) & (w.taint > 0) & (g.out_addr >= 0))
-    here = g.addr_cluster[g.out_addr[moved]]
     there_addr = g.out_addr[w.src[moved]]
-    ok = there_addr >= 0
-    moved, here, there = moved[ok], here[ok], g.addr_cluster[there_addr[ok]]
-    src_c, dst_c = (there, here) if direction == "forward" else (here, there)
-    keep = src_c != dst_c
+    moved, there_addr = moved[there_addr >= 0], there_addr[there_addr >= 0]
+    here, there = g.addr_cluster[g.out_addr[moved]], g.addr_cluster[there_addr]
+    src_c, dst_c = (there, here) if forward else (here, there)
+    keep = (src_c != dst_c) & np.isin(src_c, keep_c) & np.isin(dst_c, keep_c)
     src_c, dst_c, amt, tx = src_c[keep], dst_c[keep], w.taint[moved[keep]], g.out_tx[moved[keep]]
     edges: list[Edge] = []
     if len(src_c):
@@ -357,35 +299,35 @@ def _flow_graph(
         tx_counts = np.bincount(pair_tx // (int(tx.max()) + 1), minlength=len(uniq))
         cols = (uniq[:, 0].tolist(), uniq[:, 1].tolist(), sums.tolist(), tx_counts.tolist())
         edges = [Edge(s, d, v, asset, c) for s, d, v, c in zip(*cols, strict=True)]
-    return _nodes(g, w, starts, ends, edges), edges
-
-
-_KIND_ORDER = np.full(8, 9, dtype=np.int64)
-_KIND_ORDER[[CASH_OUT, HELD, LIMIT, COINJOIN]] = [0, 1, 2, 3]  # as result.KINDS
-
-ROLES = ("start", "cash-out", "coinjoin", "held", "limit", "transit")
-_STATUS_RANK = np.full(8, 5, dtype=np.int64)
-for _status, _kind in KIND_NAMES.items():
-    _STATUS_RANK[_status] = ROLES.index(_kind)
+    return _nodes(g, w, starts, chosen, edges, forward), edges
 
 
 def _nodes(
-    g: UtxoGraph, w: Walk, starts: dict[int, int], ends: np.ndarray, edges: list[Edge]
+    g: UtxoGraph,
+    w: Walk,
+    starts: dict[int, int],
+    ends: np.ndarray,
+    edges: list[Edge],
+    forward: bool,
 ) -> list[Node]:
-    """One node per cluster the money touched; its role is the strongest it plays."""
+    """One node per drawn cluster; its role is the strongest it plays."""
+    roles = ("start", *res.kinds("forward" if forward else "backward"), "transit")
+    rank = np.full(8, len(roles) - 1, dtype=np.int64)
+    rank[list(ENDINGS)] = np.arange(1, len(ENDINGS) + 1)
     start_o = np.fromiter(starts, dtype=np.int64, count=len(starts))
     start_amt = np.fromiter(starts.values(), dtype=np.int64, count=len(starts))
     start_c = g.addr_cluster[np.maximum(g.out_addr[start_o], 0)]
+    ends = ends[g.out_addr[ends] >= 0]
     e_src = np.array([e.source for e in edges], dtype=np.int64)
     e_dst = np.array([e.target for e in edges], dtype=np.int64)
     e_amt = np.array([e.amount for e in edges], dtype=np.int64)
     clusters = np.concatenate([start_c, g.addr_cluster[g.out_addr[ends]], e_src, e_dst])
     ranks = np.concatenate(
-        [np.zeros(len(start_c), np.int64), _STATUS_RANK[w.status[ends]],
-         np.full(2 * len(edges), 5, np.int64)]
+        [np.zeros(len(start_c), np.int64), rank[w.status[ends]],
+         np.full(2 * len(edges), len(roles) - 1, np.int64)]
     )  # fmt: skip
     uc, inv = np.unique(clusters, return_inverse=True)
-    best = np.full(len(uc), 5, dtype=np.int64)
+    best = np.full(len(uc), len(roles) - 1, dtype=np.int64)
     np.minimum.at(best, inv, ranks)
     received = np.zeros(len(uc), dtype=np.int64)
     np.add.at(received, np.searchsorted(uc, start_c), start_amt)
@@ -395,7 +337,9 @@ def _nodes(
     touched = np.flatnonzero(w.taint > 0)
     touched = touched[g.out_addr[touched] >= 0]
     addr = np.unique(g.out_addr[touched])
-    per_cluster = np.bincount(np.searchsorted(uc, g.addr_cluster[addr]), minlength=len(uc))
+    addr_c = g.addr_cluster[addr]
+    addr_c = addr_c[np.isin(addr_c, uc)]
+    per_cluster = np.bincount(np.searchsorted(uc, addr_c), minlength=len(uc))
     nodes = []
     order = np.lexsort((uc, best))
     cols = (uc[order].tolist(), best[order].tolist(), received[order].tolist(),
@@ -403,5 +347,5 @@ def _nodes(
     for c, role, amount, n_addr in zip(*cols, strict=True):
         ent = g.entities.get(c)
         label, category = (ent.label, ent.category) if ent else (None, None)
-        nodes.append(Node(c, label, category, ROLES[role], amount, n_addr))
+        nodes.append(Node(c, label, category, roles[role], amount, n_addr))
     return nodes

@@ -11,6 +11,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from fundtrail.analysis.trace.request import (
+    DEFAULT_HOPS,
+    DEFAULT_MIN_SHARE,
+    Direction,
+    Method,
+    TraceRequest,
+)
 from fundtrail.chains.reads import chain_stores, reads_for
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import NotFoundError
@@ -67,22 +74,20 @@ def trace(
     request: Request,
     chain: str = Query("BTC"),
     start: list[str] = Query(..., description="TXID:VOUT, TXHASH[:LOGINDEX] or an address"),
-    direction: str = Query("forward", pattern="^(forward|backward)$"),
-    method: str = Query("haircut", pattern="^(poison|haircut|fifo)$"),
-    hops: int = Query(10, ge=1, le=50),
-    min_amount: int = Query(0, ge=0),
+    direction: Direction = Query("forward"),
+    method: Method = Query("haircut"),
+    hops: int = Query(DEFAULT_HOPS),
+    min_share: float = Query(DEFAULT_MIN_SHARE),
+    min_amount: int = Query(0),
+    since: str | None = Query(None, description="date or unix time"),
+    until: str | None = Query(None, description="date or unix time"),
     who: Principal = Depends(require_principal),
 ) -> dict[str, Any]:
     """Follow the money: the same JSON as `fundtrail trace --json` (endpoints, graph, summary)."""
     from fundtrail.analysis.trace.service import trace as run_trace
 
-    result = run_trace(
-        chain,
-        start,
-        direction=direction,
-        method=method,
-        hops=hops,
-        min_amount=min_amount,
-        home=_home(request),
-    )
-    return dict(result.to_dict())
+    req = TraceRequest.parse(
+        chain, start, direction=direction, method=method, hops=hops, min_share=min_share,
+        min_amount=min_amount, since=since, until=until, viewer=who.org_id,
+    )  # fmt: skip
+    return dict(run_trace(req, home=_home(request)).to_dict())

@@ -132,6 +132,7 @@ def report_file(request: Request, campaign_id: str, name: str) -> Response:
 def flow_svg(request: Request, campaign_id: str) -> Response:
     def build(who: Principal) -> Response:
         from fundtrail.analysis.trace.picture import draw
+        from fundtrail.analysis.trace.request import TraceRequest
         from fundtrail.analysis.trace.service import trace
         from fundtrail.cases.campaigns import get_campaign
         from fundtrail.cases.tracing import start_of
@@ -144,7 +145,8 @@ def flow_svg(request: Request, campaign_id: str) -> Response:
         if not by_chain:
             raise NotFoundError("campaign has no payments to trace")
         chain, starts = max(by_chain.items(), key=lambda kv: len(kv[1]))
-        result = trace(chain, starts, home=home_of(request))
+        req = TraceRequest.parse(chain, starts, viewer=who.org_id)
+        result = trace(req, home=home_of(request))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "flow.svg"
             draw(result, path)

@@ -48,18 +48,15 @@ def _starts(request: Request, who: Principal, form: dict[str, Any]) -> list[str]
 
 
 def _trace(request: Request, who: Principal) -> dict[str, Any]:
+    from fundtrail.analysis.trace.request import TraceRequest
     from fundtrail.analysis.trace.service import trace
 
     form = _form(request)
-    result = trace(
-        form["chain"],
-        _starts(request, who, form),
-        direction=form["direction"],
-        method=form["method"],
-        hops=form["hops"],
-        home=home_of(request),
-    )
-    return {"form": form, "result": result}
+    req = TraceRequest.parse(
+        form["chain"], _starts(request, who, form), direction=form["direction"],
+        method=form["method"], hops=form["hops"], viewer=who.org_id,
+    )  # fmt: skip
+    return {"form": form, "result": trace(req, home=home_of(request))}
 
 
 @router.get("/ui/trace")

@@ -26,7 +26,7 @@ def run(*args: str) -> str:
 
 def test_json_output_contract(story: UtxoChain) -> None:
     data = json.loads(run("--from", txid_of("tx1") + ":0", "--chain", "btc", "--json"))
-    assert set(data) == {"endpoints", "graph", "summary"}
+    assert set(data) == {"endpoints", "dispersed", "graph", "summary"}
     e1 = data["endpoints"][0]
     assert set(e1) == {"address", "deposit_address", "cluster_id", "entity", "kind", "amount",
                        "asset", "txid", "time", "hops"}  # fmt: skip
@@ -64,7 +64,7 @@ def test_complaints_file_csv_graphml_and_picture(story: UtxoChain, tmp_path: Pat
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--from", "nonsense"], "neither TXID:VOUT nor a valid address"),
+        (["--from", "nonsense"], "neither TXID:VOUT (TXHASH:LOGINDEX) nor a valid address"),
         (["--from", txid_of("tx1") + ":9"], "has no output 9"),
         (["--from", txid_of("nope") + ":0"], "is not in the chain store"),
         (["--from", txid_of("tx1") + ":0", "--method", "magic"], "method must be"),

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from fundtrail.analysis.trace.fifo import fifo_backward, fifo_forward, merge
 from fundtrail.analysis.trace.graph import utxo_graph
+from fundtrail.analysis.trace.request import TraceRequest
 from fundtrail.analysis.trace.service import trace
 from fundtrail.analysis.trace.stops import PASSED
 from fundtrail.analysis.trace.testing import AccountChain, UtxoChain, txid_of
@@ -55,18 +56,32 @@ def fresh_home() -> Path:
 
 @SETTINGS
 @given(
-    utxo_chains(), st.sampled_from(["haircut", "fifo"]), st.sampled_from(["forward", "backward"])
+    utxo_chains(),
+    st.sampled_from(["haircut", "fifo"]),
+    st.sampled_from(["forward", "backward"]),
+    st.sampled_from([0.0, 0.001, 0.3]),
 )
-def test_utxo_value_is_conserved(chain: tuple[UtxoChain, str], method: str, direction: str) -> None:
+def test_utxo_value_is_conserved(
+    chain: tuple[UtxoChain, str], method: str, direction: str, min_share: float
+) -> None:
+    """Listed endpoints + dispersed totals + fees is exactly the start, whatever the floor."""
     c, start = chain
     home = fresh_home()
     c.commit(home)
-    r = trace("btc", [start], method=method, direction=direction, home=home, hops=100)
+    request = TraceRequest.parse(
+        "btc", [start], method=method, direction=direction, hops=50, min_share=min_share
+    )
+    r = trace(request, home=home)
     totals = r.summary["totals"]["BTC"]
     start_amount = r.summary["start_amount"]["BTC"]
     lost = totals.get("fee", 0) + totals.get("unresolved", 0) + totals["burned"]
     assert r.total() + lost == start_amount  # exactly what moved, no more, no less
     assert all(e.amount > 0 for e in r.endpoints)
+    floor = r.summary["listing_floor"]["BTC"]
+    places: dict[object, int] = {}
+    for e in r.endpoints:
+        places[e.place] = places.get(e.place, 0) + e.amount
+    assert all(v >= floor for v in places.values())  # nothing below the floor is listed
 
 
 @SETTINGS
@@ -112,14 +127,21 @@ def account_chains(draw: st.DrawFn) -> tuple[AccountChain, str]:
 
 @SETTINGS
 @given(
-    account_chains(), st.sampled_from(["haircut", "fifo"]), st.sampled_from(["forward", "backward"])
+    account_chains(),
+    st.sampled_from(["haircut", "fifo"]),
+    st.sampled_from(["forward", "backward"]),
+    st.sampled_from([0.0, 0.3]),
 )
 def test_account_value_is_conserved(
-    chain: tuple[AccountChain, str], method: str, direction: str
+    chain: tuple[AccountChain, str], method: str, direction: str, min_share: float
 ) -> None:
     c, start = chain
     home = fresh_home()
     c.commit(home)
-    r = trace("eth", [start], method=method, direction=direction, home=home, hops=100)
+    request = TraceRequest.parse(
+        "eth", [start], method=method, direction=direction, hops=50, min_share=min_share
+    )
+    r = trace(request, home=home)
     totals = r.summary["totals"]["ETH"]
-    assert r.total() + totals["fee"] == r.summary["start_amount"]["ETH"]
+    lost = totals.get("fee", 0) + totals.get("unresolved", 0)
+    assert r.total() + lost == r.summary["start_amount"]["ETH"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from fundtrail.analysis.trace.request import TraceRequest
 from fundtrail.analysis.trace.service import trace
 from fundtrail.analysis.trace.testing import UtxoChain, txid_of
 
@@ -30,7 +31,7 @@ def coinjoin_chain(home: Path, *, mark: bool) -> UtxoChain:
 @pytest.mark.parametrize("mark", [True, False], ids=["detector-table", "equal-output-shape"])
 def test_poison_stops_at_coinjoin(home: Path, mark: bool) -> None:
     c = coinjoin_chain(home, mark=mark)
-    r = trace("btc", [txid_of("c0") + ":0"], method="poison")
+    r = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"], method="poison"))
     [end] = r.endpoints
     assert (end.kind, end.amount, end.address, end.txid) == (
         "coinjoin",
@@ -42,7 +43,7 @@ def test_poison_stops_at_coinjoin(home: Path, mark: bool) -> None:
 
 def test_haircut_passes_coinjoin_proportionally(home: Path) -> None:
     c = coinjoin_chain(home, mark=True)
-    r = trace("btc", [txid_of("c0") + ":0"], method="haircut")
+    r = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"], method="haircut"))
     # 1000 of 3000 in: each 900 output gets 300, C 1000*280/3000 = 93.3 -> 93,
     # the fee 1000*20/3000 = 6.7 -> 7 (the unit left over goes to the largest remainder)
     got = {e.address: e.amount for e in r.endpoints}
@@ -65,7 +66,7 @@ def test_sweep_names_the_deposit_address(home: Path) -> None:
     c.cluster("ex", ["HW"])
     c.entity("ex", "Bitstamp", "exchange")
     c.commit(home)
-    r = trace("btc", [txid_of("c0") + ":0"], method="haircut")
+    r = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"], method="haircut"))
     [cash] = r.cash_outs()
     # haircut 5000 of 5000 in "pay": D 3000, S2 1900 (held), fee 100; then D's 3000 is swept:
     # HW 2990, fee 10
@@ -86,7 +87,7 @@ def test_payment_without_change_into_a_deposit_address(home: Path) -> None:
     c.cluster("ex", ["HW", "D"])
     c.entity("ex", "Bitstamp", "exchange")
     c.commit(home)
-    [cash] = trace("btc", [txid_of("c0") + ":0"], method="haircut").cash_outs()
+    [cash] = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"], method="haircut")).cash_outs()
     assert (cash.address, cash.deposit_address) == (c.address("D"), c.address("D"))
 
 
@@ -98,7 +99,7 @@ def test_service_cluster_is_never_expanded(home: Path) -> None:
     c.cluster("ex", ["E1", "E2"])
     c.entity("ex", "Binance", "exchange")
     c.commit(home)
-    r = trace("btc", [txid_of("c0") + ":0"], method="poison")
+    r = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"], method="poison"))
     assert [(e.kind, e.address) for e in r.endpoints] == [("cash-out", c.address("E1"))]
     assert r.summary["txs_visited"] == 1
 
@@ -116,7 +117,7 @@ def test_peel_chain_is_one_hop(home: Path) -> None:
         c.tx(f"p{i}", [(prev, 0 if i == 1 else 1)], [(f"X{i}", 1000), (f"R{i}", rest)])
         prev = f"p{i}"
     c.commit(home)
-    r = trace("btc", [txid_of("c0") + ":0"], method="haircut", hops=1)
+    r = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"], method="haircut", hops=1))
     hops = {e.address: (e.kind, e.hops) for e in r.endpoints}
     for i in range(1, 5):
         assert hops[c.address(f"X{i}")] == ("held", 1)  # each peel: one hop, not i hops

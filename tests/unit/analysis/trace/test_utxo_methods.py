@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fundtrail.analysis.trace.request import TraceRequest
 from fundtrail.analysis.trace.service import trace
 from fundtrail.analysis.trace.testing import UtxoChain, txid_of
 
@@ -16,7 +17,7 @@ def named(chain: UtxoChain, pairs: dict[tuple[str, str], int]) -> dict[tuple[str
 
 
 def test_haircut_forward(story: UtxoChain) -> None:
-    r = trace("btc", [txid_of("tx1") + ":0"], method="haircut")
+    r = trace(TraceRequest.parse("btc", [txid_of("tx1") + ":0"], method="haircut"))
     # tx2: 900 taint over inputs 3900 -> E1 900*2000/3900 = 461.5 -> 462 (largest remainder),
     #      S3 900*1800/3900 = 415.4 -> 415, fee 900*100/3900 = 23.1 -> 23.
     # tx3: 415 over 1800 -> H 415*1000/1800 = 230.6 -> 231, S4 172.9 -> 173, fee 11.5 -> 11.
@@ -32,14 +33,14 @@ def test_haircut_forward(story: UtxoChain) -> None:
 
 
 def test_poison_forward(story: UtxoChain) -> None:
-    r = trace("btc", [txid_of("tx1") + ":0"], method="poison")
+    r = trace(TraceRequest.parse("btc", [txid_of("tx1") + ":0"], method="poison"))
     # every output of a tx with a tainted input is tainted in full
     assert ends(r) == named(story, {("cash-out", "E1"): 2000, ("cash-out", "E2"): 740,
                                     ("held", "H"): 1000})  # fmt: skip
 
 
 def test_fifo_forward(story: UtxoChain) -> None:
-    r = trace("btc", [txid_of("tx1") + ":0"], method="fifo")
+    r = trace(TraceRequest.parse("btc", [txid_of("tx1") + ":0"], method="fifo"))
     # tx2 line: S2 [0,3000) S1 [3000,3900) | E1 [0,2000) S3 [2000,3800) fee [3800,3900)
     #   -> taint lands in S3 at [1000,1800) (800) and in the fee (100).
     # tx3 line: S3 [0,1800) | H [0,1000) S4 [1000,1750) fee [1750,1800)
@@ -49,32 +50,55 @@ def test_fifo_forward(story: UtxoChain) -> None:
 
 
 def test_haircut_backward(story: UtxoChain) -> None:
-    r = trace("btc", [txid_of("tx4") + ":0"], method="haircut", direction="backward")
+    r = trace(
+        TraceRequest.parse("btc", [txid_of("tx4") + ":0"], method="haircut", direction="backward")
+    )
     # 740 goes back through S4 and S3 whole, then tx2 splits it by input value:
     # S2 740*3000/3900 = 569.2 -> 569, S1 740*900/3900 = 170.8 -> 171; both end at coinbases.
-    assert ends(r) == named(story, {("held", "S2"): 569, ("held", "A1"): 171})
+    # backward ends are origins (coins mined), not cash-outs or holdings
+    assert ends(r) == named(story, {("origin", "S2"): 569, ("origin", "A1"): 171})
 
 
 def test_fifo_backward(story: UtxoChain) -> None:
-    r = trace("btc", [txid_of("tx4") + ":0"], method="fifo", direction="backward")
+    r = trace(
+        TraceRequest.parse("btc", [txid_of("tx4") + ":0"], method="fifo", direction="backward")
+    )
     # E2 [0,740) <- S4 [0,740) <- S3 [1000,1740) <- tx2 line [3000,3740): input S1 [0,740)
-    assert ends(r) == named(story, {("held", "A1"): 740})
+    assert ends(r) == named(story, {("origin", "A1"): 740})
 
 
-def test_hop_limit_and_min_amount(story: UtxoChain) -> None:
-    r = trace("btc", [txid_of("tx1") + ":0"], method="haircut", hops=0)
+def test_hop_limit(story: UtxoChain) -> None:
+    r = trace(TraceRequest.parse("btc", [txid_of("tx1") + ":0"], method="haircut", hops=0))
     # E1 is a cash-out even at the limit (a service stops first); H is one hop away
     kinds = {(e.kind, e.address) for e in r.endpoints}
     assert ("limit", story.address("H")) in kinds
-    r = trace("btc", [txid_of("tx1") + ":0"], method="haircut", min_amount=300)
-    # S3 (415) goes on; its shares H 231 and S4 173 are below 300: limit endpoints
-    assert ends(r) == named(story, {("cash-out", "E1"): 462, ("limit", "H"): 231,
-                                    ("limit", "S4"): 173})  # fmt: skip
+
+
+def test_places_below_the_floor_are_summed_as_dispersed(story: UtxoChain) -> None:
+    start = txid_of("tx1") + ":0"
+    r = trace(TraceRequest.parse("btc", [start], method="haircut", min_amount=300))
+    # the walk is the same (E1 462, E2 171, H 231); only E1 reaches 300 and is listed
+    assert ends(r) == named(story, {("cash-out", "E1"): 462})
+    assert [d.to_dict() for d in r.dispersed] == [
+        {"kind": "held", "entity": None, "asset": "BTC", "amount": 231, "places": 1,
+         "endpoints": 1},
+        {"kind": "cash-out", "entity": "Binance", "asset": "BTC", "amount": 171, "places": 1,
+         "endpoints": 1},
+    ]  # fmt: skip
+    assert r.total("cash-out") == 462 + 171  # listed + dispersed
+    # a share floor: 30% of the 900 traced is 270, so H (231) and E2 (171) are dispersed too
+    r = trace(TraceRequest.parse("btc", [start], method="haircut", min_share=0.3))
+    assert ends(r) == named(story, {("cash-out", "E1"): 462})
+    assert r.summary["listing_floor"] == {"BTC": 270}
+    # no floor at all: everything is listed, largest place first
+    r = trace(TraceRequest.parse("btc", [start], method="haircut", min_share=0))
+    assert [e.amount for e in r.endpoints] == [462, 231, 171]
+    assert r.dispersed == []
 
 
 def test_start_by_address_and_time_window(story: UtxoChain) -> None:
-    r = trace("btc", [story.address("S1")], method="haircut")
+    r = trace(TraceRequest.parse("btc", [story.address("S1")], method="haircut"))
     assert r.summary["start_amount"] == {"BTC": 900}
-    r = trace("btc", [story.address("S1")], method="haircut", until=4500)
+    r = trace(TraceRequest.parse("btc", [story.address("S1")], method="haircut", until=4500))
     # tx3 (time 5000) is after the window: the money is still held in S3
     assert ends(r) == named(story, {("cash-out", "E1"): 462, ("held", "S3"): 415})
