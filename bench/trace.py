@@ -28,7 +28,9 @@ import numpy as np
 from fundtrail.analysis.trace import utxo
 from fundtrail.analysis.trace.graph import UtxoGraph, utxo_graph
 from fundtrail.analysis.trace.haircut import split_int
+from fundtrail.analysis.trace.request import TraceRequest
 from fundtrail.analysis.trace.service import read_complaints, trace
+from fundtrail.analysis.trace.starts import resolve
 from fundtrail.analysis.trace.stops import CASH_OUT, HELD, LIMIT
 from fundtrail.chainstore.store import ChainStore
 
@@ -124,7 +126,8 @@ def pick_starts(store: ChainStore, g: UtxoGraph, sim: Path, n: int, seed: int) -
     _, complaints, _ = read_complaints(sim / "complaints.csv")
     con = store.connect()
     try:
-        found = utxo.resolve_starts(store, con, g, complaints[:n], since=None, until=None)
+        request = TraceRequest.parse("btc", complaints[:n])
+        found = resolve(request, "BTC", utxo.UtxoFinder(g, con))
     finally:
         con.close()
     rng = np.random.default_rng(seed)
@@ -160,21 +163,20 @@ def speed(args: argparse.Namespace) -> None:
         f"chain: {g.n_txs:,} txs, {len(g.out_val):,} outputs; setup {time.perf_counter() - t0:.1f} s"
     )
     starts = pick_starts(store, g, work / "sim", args.starts, args.seed)
-    kw = {"direction": "forward", "method": "haircut", "hops": args.hops, "min_amount": 0,
-          "since": None, "until": None}  # fmt: skip
-    utxo.walk(g, starts, **kw)  # warm-up (numba load)
+    texts = start_texts(store, g, starts)
+    request = TraceRequest.parse("btc", texts, hops=args.hops)
+    utxo.walk(g, starts, request)  # warm-up (numba load)
     ours, ours_cpu = [], []
     for _ in range(args.runs):
         t, c = time.perf_counter(), time.process_time()
-        w = utxo.walk(g, starts, **kw)
+        w = utxo.walk(g, starts, request)
         ours.append(time.perf_counter() - t)
         ours_cpu.append(time.process_time() - c)
     # the whole call, before the networkx graph exists (its millions of objects slow GC)
-    texts = start_texts(store, g, starts)
     svc, cpu = [], []
     for _ in range(5):
         t, c = time.perf_counter(), time.process_time()
-        trace("btc", texts, hops=args.hops, home=work / "home")
+        trace(request, home=work / "home")
         svc.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
     print(f"whole `trace()` call (starts by TXID:VOUT, endpoints, graph, names): "
