@@ -14,7 +14,14 @@ def workspace_home(home: Path | None = None) -> Path:
     return path
 
 
+def chain_path(chain: str, home: Path | None = None) -> Path:
+    """Where the chain store of ``chain`` lives; not created until something is written,
+    so that reading a chain never leaves an empty folder behind."""
+    return workspace_home(home) / "chains" / chain.lower()
+
+
 def chain_dir(chain: str, home: Path | None = None) -> Path:
-    path = workspace_home(home) / "chains" / chain.lower()
+    """The chain store folder of ``chain``, created if missing (for writers)."""
+    path = chain_path(chain, home)
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -11,8 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-import pyarrow as pa
-
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
 
 
@@ -26,35 +25,9 @@ def held_balances(
     out: dict[tuple[str, str, str], int] = {}
     for chain, items in by_chain.items():
         store = ChainStore(chain, home)
-        con = store.connect()
-        try:
-            con.register("wanted", pa.table({"address": sorted({a for a, _ in items})}))
-            if store.model == "utxo":
-                rows = con.execute(
-                    """SELECT a.address, sum(o.value) FROM outputs o
-                       JOIN addresses a ON a.address_id = o.address_id
-                       JOIN wanted w ON w.address = a.address
-                       ANTI JOIN inputs i ON i.spent_tx_id = o.tx_id AND i.spent_n = o.n
-                       GROUP BY 1"""
-                ).fetchall()
-                for address, value in rows:
-                    out[(chain, address, store.chain.native_asset)] = int(value or 0)
-            else:
-                rows = con.execute(
-                    """WITH moves AS (
-                         SELECT to_id AS id, asset_id, value FROM transfers
-                         UNION ALL SELECT from_id, asset_id, -value FROM transfers)
-                       SELECT a.address, coalesce(s.symbol, ''), m.asset_id, sum(m.value)
-                       FROM moves m JOIN addresses a ON a.address_id = m.id
-                       JOIN wanted w ON w.address = a.address
-                       LEFT JOIN assets s ON s.asset_id = m.asset_id
-                       GROUP BY 1, 2, 3"""
-                ).fetchall()
-                for address, symbol, asset_id, value in rows:
-                    asset = store.chain.native_asset if asset_id == 0 else str(symbol).upper()
-                    out[(chain, address, asset)] = int(value or 0)
-        finally:
-            con.close()
+        held = ledger_for(store).balances(store, {a for a, _ in items})
+        for (address, held_asset), value in held.items():
+            out[(chain, address, held_asset.symbol.upper())] = value
     return out
 
 

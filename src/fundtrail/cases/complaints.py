@@ -11,17 +11,18 @@ line and field, and the good rows go on.
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.errors import InvalidInputError
 from fundtrail.model.addresses import parse_address
 from fundtrail.model.amounts import parse_amount
-from fundtrail.model.chains import EVM_CHAINS, get_chain
+from fundtrail.model.chains import get_chain
+from fundtrail.model.txids import parse_txid
 
 COLUMNS = (
     "complaint_id",
@@ -37,7 +38,6 @@ COLUMNS = (
     "description",
 )
 REQUIRED = ("victim", "chain", "txid", "to_address", "amount")
-_HEX64 = re.compile(r"^(0x)?[0-9a-f]{64}$")
 MAX_TEXT = 2000
 
 
@@ -128,15 +128,12 @@ def parse_complaint(raw: Mapping[str, Any], line: int | None = None) -> Complain
     for name in REQUIRED:
         if _text(raw, name, MAX_TEXT) is None:
             raise InvalidInputError(f"{name} is missing", field=name)
-    chain = get_chain(str(raw["chain"])).code
-    evm = chain in EVM_CHAINS
-    txid = str(raw["txid"]).strip().lower()
-    if not _HEX64.match(txid):
-        raise InvalidInputError(f"txid {raw['txid']!r} is not a 64-digit hex hash", field="txid")
-    txid = ("0x" + txid.removeprefix("0x")) if evm else txid.removeprefix("0x")
+    c = get_chain(str(raw["chain"]))
+    chain = c.code
+    txid = parse_txid(str(raw["txid"]), chain, field="txid")
     vout_text = _text(raw, "vout")
     if vout_text is None:
-        if not evm:
+        if c.has_ledger and ledger_for(c).shape == "utxo":
             raise InvalidInputError("vout (the output index) is missing", field="vout")
         vout = None
     else:

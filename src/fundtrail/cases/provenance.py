@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
 
 
@@ -15,7 +16,7 @@ def chain_provenance(chains: list[str], home: Path | None = None) -> dict[str, A
         store = ChainStore(code, home)
         con = store.connect()
         try:
-            key = "height" if store.model == "utxo" else "number"
+            key = "height" if ledger_for(store).shape == "utxo" else "number"
             n, first, last = con.execute(
                 f"SELECT count(*), min({key}), max({key}) FROM blocks"
             ).fetchone() or (0, None, None)

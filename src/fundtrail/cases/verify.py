@@ -18,8 +18,9 @@ from typing import Any
 import pyarrow as pa
 
 from fundtrail.cases.complaints import ComplaintInput
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
-from fundtrail.model.chains import EVM_CHAINS, get_chain
+from fundtrail.model.chains import get_chain
 
 VERIFIED = "verified"
 UNKNOWN_TX = "unknown-tx"
@@ -55,7 +56,7 @@ def verify_payments(
                     UNKNOWN_TX, f"no {chain} blocks are ingested, so txid cannot be found", "txid"
                 )
             continue
-        check = _check_evm if chain in EVM_CHAINS else _check_utxo
+        check = _check_utxo if ledger_for(store).shape == "utxo" else _check_account
         for i, v in zip(idx, check(store, [items[i] for i in idx]), strict=True):
             result[i] = v
     return [v for v in result if v is not None]
@@ -114,7 +115,8 @@ def _match_utxo(
     return Verification(VERIFIED, "", None, *when)
 
 
-def _check_evm(store: ChainStore, items: list[ComplaintInput]) -> list[Verification]:
+def _check_account(store: ChainStore, items: list[ComplaintInput]) -> list[Verification]:
+    ledger = ledger_for(store)
     keys = [c.txid for c in items] + [c.txid.removeprefix("0x") for c in items]
     rows = _query(
         store,
@@ -127,9 +129,9 @@ def _check_evm(store: ChainStore, items: list[ComplaintInput]) -> list[Verificat
     )
     txs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        txs["0x" + str(r["txid"]).removeprefix("0x")].append(r)
+        txs[ledger.parse_txid(str(r["txid"]))].append(r)
     native = store.chain.native_asset
-    return [_match_evm(c, txs.get(c.txid), native) for c in items]
+    return [_match_account(c, txs.get(c.txid), native) for c in items]
 
 
 def _asset_names(r: dict[str, Any], native: str) -> set[str]:
@@ -138,7 +140,9 @@ def _asset_names(r: dict[str, Any], native: str) -> set[str]:
     return {str(x).upper() for x in (r["symbol"], r["contract"]) if x}
 
 
-def _match_evm(c: ComplaintInput, rows: list[dict[str, Any]] | None, native: str) -> Verification:
+def _match_account(
+    c: ComplaintInput, rows: list[dict[str, Any]] | None, native: str
+) -> Verification:
     if not rows:
         return Verification(UNKNOWN_TX, f"txid {c.txid} is not in the chain store", "txid")
     when = (rows[0]["time"], rows[0]["height"])

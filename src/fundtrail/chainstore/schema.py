@@ -203,6 +203,15 @@ DERIVED_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def schemas_for(model: str) -> dict[str, pa.Schema]:
-    base = UTXO_SCHEMAS if model == "utxo" else ACCOUNT_SCHEMAS
-    return {**base, **DERIVED_SCHEMAS}
+# The table layout of each ledger family: EVM and TRON are both account ledgers and share
+# one layout (transfers with an asset id), so account-chain kernels read either.
+LAYOUTS: dict[str, dict[str, pa.Schema]] = {
+    "utxo": UTXO_SCHEMAS,
+    "evm": ACCOUNT_SCHEMAS,
+    "tron": ACCOUNT_SCHEMAS,
+}
+
+
+def schemas_for(family: str) -> dict[str, pa.Schema]:
+    """Every table of a chain store of ``family`` (``fundtrail.model.chains.Family``)."""
+    return {**LAYOUTS[family], **DERIVED_SCHEMAS}

@@ -28,9 +28,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fundtrail.chainstore.schema import schemas_for
-from fundtrail.errors import NotFoundError, StorageError
-from fundtrail.model.chains import Chain, evm_chain, get_chain
-from fundtrail.workspace import chain_dir
+from fundtrail.errors import InvalidInputError, NotFoundError, StorageError
+from fundtrail.model.chains import Chain, get_chain
+from fundtrail.workspace import chain_path
 
 MANIFEST = "manifest.json"
 
@@ -39,16 +39,15 @@ class ChainStore:
     """One chain's tables. Readers get consistent snapshots; one writer at a time."""
 
     def __init__(self, chain: str | Chain, home: Path | None = None) -> None:
-        if isinstance(chain, Chain):
-            self.chain = chain
-        else:
-            try:
-                self.chain = get_chain(chain)
-            except Exception:
-                self.chain = evm_chain(chain)
-        self.model = "utxo" if self.chain.model == "utxo" else "account"
-        self.root = chain_dir(self.chain.store, home)
-        self.schemas = schemas_for(self.model)
+        self.chain = chain if isinstance(chain, Chain) else get_chain(chain)
+        if not self.chain.has_ledger:
+            raise InvalidInputError(
+                f"fundtrail validates {self.chain.code} addresses but holds no "
+                f"{self.chain.name} ledger",
+                field="chain",
+            )
+        self.root = chain_path(self.chain.store, home)
+        self.schemas = schemas_for(self.chain.family)
         self._manifest = self._read_manifest()
 
     # ---- manifest -------------------------------------------------------------------
@@ -82,6 +81,7 @@ class ChainStore:
     @contextlib.contextmanager
     def writer(self) -> Iterator[ChainStoreWriter]:
         """Exclusive write access; commit happens explicitly via ``ChainStoreWriter.commit``."""
+        self.root.mkdir(parents=True, exist_ok=True)  # a store's folder exists once written
         lock_path = self.root / "lock"
         with open(lock_path, "w") as lock:
             try:

@@ -6,16 +6,14 @@ JSON or tables; the API serialises them). Amounts are integer satoshi.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import duckdb
 
 from fundtrail.chainstore.store import ChainStore
-from fundtrail.errors import InvalidInputError, NotFoundError
+from fundtrail.errors import NotFoundError
 from fundtrail.model.addresses import parse_address
-
-_TXID = re.compile(r"^[0-9a-fA-F]{64}$")
+from fundtrail.model.txids import parse_txid
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, *params: Any) -> dict[str, Any] | None:
@@ -62,9 +60,7 @@ def stats(store: ChainStore) -> dict[str, Any]:
 
 def tx_summary(store: ChainStore, txid: str) -> dict[str, Any]:
     """One transaction: block, time, fee, inputs (what they spend) and outputs (who spent them)."""
-    key = txid.strip().lower()
-    if not _TXID.match(key):
-        raise InvalidInputError(f"{txid!r} is not a txid (expected 64 hex digits)", field="txid")
+    key = parse_txid(txid, store.chain.code, field="txid")
     store.require_data()
     con = store.connect()
     try:
@@ -178,3 +174,54 @@ def address_summary(store: ChainStore, address: str) -> dict[str, Any]:
         "last_seen_height": out["last_seen_height"],
         "last_seen_time": (times or {}).get("last_seen_time"),
     }
+
+
+def activity(store: ChainStore, key: str) -> list[dict[str, Any]]:
+    """Value received and sent per UTC day by the address with stored key ``key``."""
+    con = store.connect()
+    try:
+        rows = con.execute(
+            """WITH me AS (SELECT address_id FROM addresses WHERE address = $a),
+               t AS (SELECT o.height, o.value AS recv, 0 AS sent FROM outputs o, me
+                     WHERE o.address_id = me.address_id
+                     UNION ALL
+                     SELECT i.height, 0, i.value FROM inputs i, me
+                     WHERE i.address_id = me.address_id)
+               SELECT CAST(to_timestamp(b.time) AS DATE) AS day, sum(recv)::HUGEINT,
+                      sum(sent)::HUGEINT
+               FROM t JOIN blocks b USING (height) GROUP BY 1 ORDER BY 1""",
+            {"a": key},
+        ).fetchall()
+    finally:
+        con.close()
+    return [{"day": str(d), "received": int(r or 0), "sent": int(s or 0)} for d, r, s in rows]
+
+
+def balances(
+    store: ChainStore, keys: list[str]
+) -> list[tuple[str, str | None, str | None, int | None, int]]:
+    """(address key, None, None, None, unspent value) of each address: UTXO chains hold
+    only their native coin, so the asset columns are empty."""
+    import pyarrow as pa
+
+    con = store.connect()
+    try:
+        con.register("wanted", pa.table({"address": pa.array(keys, pa.string())}))
+        rows = con.execute(
+            """SELECT a.address, sum(o.value) FROM outputs o
+               JOIN addresses a ON a.address_id = o.address_id
+               JOIN wanted w ON w.address = a.address
+               ANTI JOIN inputs i ON i.spent_tx_id = o.tx_id AND i.spent_n = o.n
+               GROUP BY 1"""
+        ).fetchall()
+    finally:
+        con.close()
+    return [(a, None, None, None, int(v or 0)) for a, v in rows]
+
+
+def has_tx(store: ChainStore, key: str) -> bool:
+    con = store.connect()
+    try:
+        return bool(con.execute("SELECT 1 FROM txs WHERE txid = ? LIMIT 1", [key]).fetchall())
+    finally:
+        con.close()

@@ -15,12 +15,12 @@ ChainOpt = typer.Option("btc", "--chain", "-c", help="Chain: btc (default), eth,
 
 
 def _reads(chain: str, home: Path | None) -> tuple[Any, Any]:
-    """The chain's store and the module of read functions for its ledger model."""
-    from fundtrail.chains.reads import reads_for
+    """The chain's store and its ledger adapter, which answers the reads."""
+    from fundtrail.chains.ledger import ledger_for
     from fundtrail.chainstore import ChainStore
 
     store = ChainStore(chain, home)
-    return store, reads_for(store)
+    return store, ledger_for(store)
 
 
 def _show(key: str, value: Any) -> str:
@@ -74,12 +74,8 @@ def register(app: typer.Typer) -> None:
         home: Path | None = HomeOpt,
     ) -> None:
         """Balance, totals received and sent, tx count, first and last seen."""
-        from fundtrail.model.addresses import parse_address
-        from fundtrail.model.chains import CHAINS
-
         store, reads = _reads(chain, home)
-        code = store.chain.code
-        parse_address(addr, code if code in CHAINS else "ETH")  # custom names are EVM chains
+        reads.parse_address(addr)  # a mistyped address is an error before any lookup
         emit(reads.address_summary(store, addr), as_json, _render_kv(f"address {addr}"))
 
     @app.command()

@@ -27,6 +27,7 @@ from fundtrail.errors import FundtrailError, InvalidInputError
 from fundtrail.intel.misp_export import to_misp_event, write_misp
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intel.stix_import import guess_chain, load_stix_json
+from fundtrail.model.assets import is_token_symbol
 from fundtrail.model.chains import ALIASES
 from fundtrail.model.indicators import Category, IndicatorType
 from fundtrail.model.tlp import TLP
@@ -173,6 +174,8 @@ def _chain_of(symbol: str | None) -> str | None:
     if not symbol:
         return None
     key = symbol.strip().upper()
+    if is_token_symbol(key):
+        return None  # a token lives on several chains: the address's shape decides
     return ALIASES.get(key, key)
 
 

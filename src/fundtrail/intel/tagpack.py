@@ -26,6 +26,8 @@ import yaml
 
 from fundtrail.chainstore.tags import Tag, chain_code, normalize_address
 from fundtrail.errors import FundtrailError, InvalidInputError, SourceError
+from fundtrail.model.addresses import guess_chain
+from fundtrail.model.assets import is_token_symbol
 from fundtrail.model.chains import get_chain
 from fundtrail.model.indicators import Category
 
@@ -295,6 +297,8 @@ def _chain_of(text: str, address: str) -> str:
     """Chain code of a tag's currency/network. Unknown names are accepted as custom EVM
     chains only when the address is an EVM address (AVAX C-chain, KCS, ...)."""
     key = TOKEN_NETWORKS.get(text.strip().upper(), text)
+    if is_token_symbol(key):
+        return guess_chain(address)  # USDT alone: the address says ETH or TRON
     try:
         return get_chain(key).code
     except InvalidInputError:

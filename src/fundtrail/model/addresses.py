@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from fundtrail.errors import InvalidInputError
-from fundtrail.model.chains import EVM_CHAINS, get_chain
+from fundtrail.model.chains import find_chain, get_chain
 from fundtrail.model.encoding import (
     B58_ALPHABET,
     b58check_decode,
@@ -20,6 +20,7 @@ from fundtrail.model.encoding import (
 )
 
 _HEX40 = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_TRON_HEX = re.compile(r"^(0x)?41[0-9a-fA-F]{40}$")
 _CASHADDR = re.compile(r"^(bitcoincash:)?[qp][02-9ac-hj-np-z]{41}$")
 _XRP_ALPHABET = set("rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz")
 
@@ -51,10 +52,11 @@ def parse_address(text: str, chain: str = "BTC") -> Address:
     s = text.strip()
     if len(s) > 128:
         raise InvalidInputError("address is longer than any known format", field="address")
-    code = get_chain(chain).code if chain.upper() not in EVM_CHAINS else chain.upper()
-    if code in EVM_CHAINS or (get_chain(code).model == "account" and code not in ("TRX", "XRP")):
+    c = get_chain(chain)
+    code = c.code
+    if c.family == "evm":
         return _parse_evm(s, code)
-    if code == "TRX":
+    if c.family == "tron":
         return _parse_tron(s)
     if code in _B58_VERSIONS:
         return _parse_utxo(s, code)
@@ -73,6 +75,21 @@ def parse_address(text: str, chain: str = "BTC") -> Address:
     raise InvalidInputError(f"addresses on {code} are not supported", field="chain")
 
 
+def format_address(value: str | None, chain: str) -> str | None:
+    """What people see for a stored address key: EIP-55 on EVM chains, base58check ``T…``
+    on TRON, the key itself elsewhere. Pseudo-addresses (``coinbase``, ``fee``) and other
+    text that is not an address of the chain are returned unchanged."""
+    if value is None:
+        return None
+    c = find_chain(chain)
+    family = c.family if c is not None else "evm" if _HEX40.match(value) else "other"
+    if family == "evm" and _HEX40.match(value):
+        return eip55(value[2:])
+    if family == "tron" and _TRON_HEX.match(value):
+        return b58check_encode(bytes.fromhex(value[-42:]))
+    return value
+
+
 def _parse_evm(s: str, code: str) -> Address:
     if not _HEX40.match(s):
         raise InvalidInputError(
@@ -89,7 +106,7 @@ def _parse_evm(s: str, code: str) -> Address:
 
 
 def _parse_tron(s: str) -> Address:
-    if re.fullmatch(r"(0x)?41[0-9a-fA-F]{40}", s):
+    if _TRON_HEX.match(s):
         raw = bytes.fromhex(s[-42:])
         s = b58check_encode(raw)
     payload = b58check_decode(s)
@@ -145,7 +162,7 @@ def guess_chain(text: str) -> str:
     s = text.strip()
     if _HEX40.match(s):
         return "ETH"
-    if s.startswith("T") and len(s) == 34:
+    if (s.startswith("T") and len(s) == 34) or _TRON_HEX.match(s):
         return "TRX"
     if s.lower().startswith("ltc1") or (s[:1] in "LM" and len(s) == 34):
         return "LTC"

@@ -81,6 +81,13 @@ def known_tokens(chain: str | None = None) -> list[Asset]:
     return [a for a in _TOKENS if a.chain == code]
 
 
+def is_token_symbol(text: str) -> bool:
+    """Whether ``text`` names a token of the table (USDT, USDC, ...) rather than a chain:
+    such a name alone does not say which chain an address is on."""
+    key = text.strip().upper()
+    return any(a.symbol.upper() == key for a in _TOKENS)
+
+
 def native(chain: str) -> Asset:
     """The native coin of ``chain`` (BTC on Bitcoin, BNB on BNB Smart Chain, TRX on TRON)."""
     c = get_chain(chain)

@@ -8,7 +8,8 @@ from enum import StrEnum
 
 from fundtrail.errors import InvalidInputError
 from fundtrail.model.addresses import parse_address
-from fundtrail.model.chains import EVM_CHAINS
+from fundtrail.model.chains import find_chain
+from fundtrail.model.txids import parse_txid
 
 
 class IndicatorType(StrEnum):
@@ -111,8 +112,10 @@ def normalize_indicator(kind: IndicatorType | str, value: str, chain: str | None
             raise InvalidInputError(
                 f"{v!r} is not a transaction hash (64 hex digits)", field="value"
             )
-        bare = low.removeprefix("0x")
-        return "0x" + bare if (chain or "").upper() in EVM_CHAINS else bare
+        found = find_chain(chain or "")
+        if found is None:
+            return low.removeprefix("0x")
+        return parse_txid(low, found.code, field="value")
     if t is IndicatorType.DOMAIN:
         low = v.lower().rstrip(".")
         if not _DOMAIN.match(low):

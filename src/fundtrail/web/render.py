@@ -11,9 +11,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from fundtrail import __version__
-from fundtrail.errors import InvalidInputError
 from fundtrail.model.amounts import format_units
-from fundtrail.model.chains import evm_chain, get_chain
+from fundtrail.model.chains import evm_chain
 
 TEMPLATES = Jinja2Templates(
     env=jinja2.Environment(
@@ -27,10 +26,7 @@ def units(value: Any, chain: str, decimals: int | None = None, asset: str | None
     """Exact decimal display of a base-unit integer, with its asset symbol."""
     if value is None:
         return "-"
-    try:
-        c = get_chain(chain)
-    except InvalidInputError:
-        c = evm_chain(chain)
+    c = evm_chain(chain)  # the registry's chain; custom names (tags) read as EVM
     d = c.decimals if decimals is None else decimals
     return f"{format_units(int(value), d)} {asset or c.native_asset}"
 

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fundtrail.chains.reads import chain_stores, reads_for
+from fundtrail.chains.ledger import ledger_for
+from fundtrail.chains.reads import chain_stores
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import FundtrailError, InvalidInputError, NotFoundError
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.keys import Principal
 from fundtrail.model.addresses import parse_address
-from fundtrail.model.chains import EVM_CHAINS
+from fundtrail.model.chains import find_chain
 
 _HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS_CHAINS = ("BTC", "ETH", "TRX", "LTC", "BSC")
@@ -22,10 +23,11 @@ _ADDRESS_CHAINS = ("BTC", "ETH", "TRX", "LTC", "BSC")
 def chains_overview(home: Path) -> list[dict[str, Any]]:
     out = []
     for store in chain_stores(home):
-        st = reads_for(store).stats(store)
+        ledger = ledger_for(store)
+        st = ledger.stats(store)
         detail = (
             f"heights {st.get('min_height')}–{st.get('max_height')}"
-            if store.model == "utxo"
+            if ledger.shape == "utxo"
             else f"{st.get('transfers', 0):,} transfers"
         )
         out.append(
@@ -68,26 +70,19 @@ def address_problem(q: str) -> str | None:
 
 
 def find_tx(home: Path, q: str) -> tuple[str, str] | None:
-    h = q.strip().lower()
+    """(chain, stored key) of the first chain of the workspace holding transaction ``q``."""
     for store in chain_stores(home):
-        key = h if store.model == "account" else h.removeprefix("0x")
-        if store.model == "account" and not key.startswith("0x"):
-            key = "0x" + key
-        col, table = ("txid", "txs") if store.model == "utxo" else ("tx_hash", "txs")
-        con = store.connect()
-        try:
-            found = con.sql(f"SELECT 1 FROM {table} WHERE {col} = $h LIMIT 1", params={"h": key})
-            if found.fetchall():
-                return store.chain.code, key
-        finally:
-            con.close()
+        ledger = ledger_for(store)
+        if ledger.has_tx(store, q):
+            return store.chain.code, ledger.parse_txid(q)
     return None
 
 
 def address_page(home: Path, chain: str, address: str) -> dict[str, Any]:
     store = ChainStore(chain, home)
-    summary = reads_for(store).address_summary(store, address)
-    norm = parse_address(address, store.chain.code).value
+    ledger = ledger_for(store)
+    summary = ledger.address_summary(store, address)
+    norm = ledger.parse_address(address).value
     cluster: dict[str, Any] | None = None
     try:
         from fundtrail.analysis.cluster.query import show
@@ -117,8 +112,9 @@ def cluster_evidence(store: ChainStore, norm: str, limit: int = 25) -> list[dict
         return []
     con = store.connect()
     try:
-        tx = "t.txid" if store.model == "utxo" else "e.tx_hash"
-        join = "LEFT JOIN txs t ON t.tx_id = e.tx_id" if store.model == "utxo" else ""
+        utxo = ledger_for(store).shape == "utxo"
+        tx = "t.txid" if utxo else "e.tx_hash"
+        join = "LEFT JOIN txs t ON t.tx_id = e.tx_id" if utxo else ""
         rows = con.sql(
             f"""WITH me AS (SELECT address_id FROM addresses WHERE address = $a)
                 SELECT o.address AS other, {tx} AS tx, e.heuristic
@@ -136,32 +132,7 @@ def cluster_evidence(store: ChainStore, norm: str, limit: int = 25) -> list[dict
 
 def timeline(store: ChainStore, norm: str) -> list[dict[str, Any]]:
     """Value received and sent per day (base units), for the activity chart."""
-    con = store.connect()
-    try:
-        if store.model == "utxo":
-            sql = """
-                WITH me AS (SELECT address_id FROM addresses WHERE address = $a),
-                t AS (SELECT o.height, o.value AS recv, 0 AS sent FROM outputs o, me
-                      WHERE o.address_id = me.address_id
-                      UNION ALL
-                      SELECT i.height, 0, i.value FROM inputs i, me
-                      WHERE i.address_id = me.address_id)
-                SELECT CAST(to_timestamp(b.time) AS DATE) AS day, sum(recv)::HUGEINT,
-                       sum(sent)::HUGEINT
-                FROM t JOIN blocks b USING (height) GROUP BY 1 ORDER BY 1"""
-        else:
-            sql = """
-                WITH me AS (SELECT address_id FROM addresses WHERE address = $a)
-                SELECT CAST(to_timestamp(time) AS DATE) AS day,
-                  sum(CASE WHEN to_id = (SELECT * FROM me) THEN coalesce(value, 0) ELSE 0 END),
-                  sum(CASE WHEN from_id = (SELECT * FROM me) THEN coalesce(value, 0) ELSE 0 END)
-                FROM transfers WHERE asset_id = 0 AND (to_id = (SELECT * FROM me)
-                                                       OR from_id = (SELECT * FROM me))
-                GROUP BY 1 ORDER BY 1"""
-        rows = con.sql(sql, params={"a": norm}).fetchall()
-    finally:
-        con.close()
-    return [{"day": str(r[0]), "received": int(r[1] or 0), "sent": int(r[2] or 0)} for r in rows]
+    return ledger_for(store).activity(store, norm)
 
 
 def timeline_svg(points: list[dict[str, Any]], width: int = 720, height: int = 140) -> str:
@@ -300,4 +271,5 @@ def when(ts: Any) -> str:
 
 
 def is_evm(chain: str) -> bool:
-    return chain.upper() in EVM_CHAINS
+    found = find_chain(chain)
+    return found is not None and found.family == "evm"

@@ -79,3 +79,15 @@ def test_bad_trace_options_name_the_field(chain_hub, params: dict[str, object], 
         params={"chain": "BTC", "start": f"{txid_of('pay')}:0", **params},
     )
     assert r.status_code == 422 and r.json()["field"] == field, r.text
+
+
+def test_an_unknown_chain_names_the_known_ones_and_creates_nothing(chain_hub) -> None:
+    home = Path(chain_hub.app.state.settings.home)
+    auth = chain_hub.auth("bank/reader")
+    for path in ("/api/v1/txs/FOO/x", f"/api/v1/addresses/FOO/{btc_address('scam')}"):
+        r = chain_hub.client.get(path, headers=auth)
+        assert r.status_code == 422, r.text
+        assert "unknown chain 'FOO'" in r.json()["message"] and "TRX" in r.json()["message"]
+    r = chain_hub.client.get(f"/api/v1/txs/LTC/{txid_of('pay')}", headers=auth)
+    assert r.status_code == 404 and "LTC chain store" in r.json()["message"]
+    assert sorted(p.name for p in (home / "chains").iterdir()) == ["btc"]

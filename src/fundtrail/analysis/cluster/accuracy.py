@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from fundtrail.analysis.cluster.service import cluster_of
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
 
 CRIMINAL_KINDS = ("scam", "ransomware")
@@ -90,7 +91,9 @@ def score(store: ChainStore, truth: dict[str, Any], heuristics: str = "") -> Sco
     owners_per_cluster = np.unique(pair_keys[0], return_counts=True)[1]
     # CoinJoins
     true_cj = set(truth.get("coinjoin_txids", []))
-    detected, through = _coinjoin_sets(store) if store.model == "utxo" else (set(), set())
+    detected, through = (
+        _coinjoin_sets(store) if ledger_for(store).shape == "utxo" else (set(), set())
+    )
     # criminal wallets: the share of each criminal's addresses in its largest cluster
     crim: dict[str, float] = {}
     for e in entity_names:

@@ -28,14 +28,16 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from fundtrail.chains.ledger import Ledger
 from fundtrail.chainstore.csr import CSR
 from fundtrail.errors import InvalidInputError
 
 IntArray = NDArray[np.int64]
 
+# the heuristics implemented here; which of them apply to a chain is its ledger's
+# (``Ledger.heuristics``, ``Ledger.default_heuristics``)
 UTXO_HEURISTICS = ("multi_input", "change_address")
 ACCOUNT_HEURISTICS = ("deposit_address",)
-DEFAULTS = {"utxo": ("multi_input",), "account": ("deposit_address",)}
 
 ROUND_UNIT = 10_000  # an amount that is a multiple of 0.0001 BTC looks typed by a person
 DEPOSIT_FORWARD_SHARE = 0.95  # "almost all" of what a deposit address receives
@@ -56,17 +58,20 @@ class Edges:
         return int(self.a.shape[0])
 
 
-def parse_heuristics(text: str | list[str] | tuple[str, ...] | None, model: str) -> tuple[str, ...]:
-    """Validate a heuristic list (comma text or list) for a ledger model."""
+def parse_heuristics(
+    text: str | list[str] | tuple[str, ...] | None, ledger: Ledger
+) -> tuple[str, ...]:
+    """Validate a heuristic list (comma text or list) for the chain of ``ledger``."""
     if text is None:
-        return DEFAULTS[model]
+        return ledger.default_heuristics
     items = text.split(",") if isinstance(text, str) else list(text)
     names = tuple(dict.fromkeys(i.strip() for i in items if i.strip()))
-    allowed = UTXO_HEURISTICS if model == "utxo" else ACCOUNT_HEURISTICS
+    allowed = ledger.heuristics
     for name in names:
         if name not in allowed:
             raise InvalidInputError(
-                f"heuristic {name!r} does not apply to {model} chains; choose from "
+                f"heuristic {name!r} does not apply to {ledger.shape} chains "
+                f"({ledger.chain.code}); choose from "
                 f"{', '.join(allowed)}",
                 field="heuristics",
             )

@@ -15,6 +15,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
 from fundtrail.analysis.cluster.service import cluster_of
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore, normalize_address
 from fundtrail.errors import NotFoundError
@@ -125,7 +126,7 @@ def why(store: ChainStore, address_a: str, address_b: str) -> dict[str, Any]:
             "SELECT e.address_id_a, e.address_id_b, e.tx_id, coalesce(e.tx_hash, t.txid) AS tx, "
             "e.heuristic FROM cluster_edges e SEMI JOIN members m ON m.address_id = e.address_id_a "
             "LEFT JOIN txs t ON t.tx_id = e.tx_id"
-            if store.model == "utxo"
+            if ledger_for(store).shape == "utxo"
             else "SELECT e.address_id_a, e.address_id_b, e.tx_id, e.tx_hash AS tx, e.heuristic "
             "FROM cluster_edges e SEMI JOIN members m ON m.address_id = e.address_id_a"
         ).to_arrow_table()

@@ -29,6 +29,7 @@ from fundtrail.analysis.cluster import coinjoin as cj
 from fundtrail.analysis.cluster import heuristics as hz
 from fundtrail.analysis.cluster import unionfind as uf
 from fundtrail.analysis.cluster.stats import cluster_stats
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore import csr
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
@@ -142,13 +143,14 @@ def run_clustering(
         )
     started = time.perf_counter()
     store = _open(chain, home)
-    names = list(hz.parse_heuristics(heuristics, store.model))
+    ledger = ledger_for(store)
+    names = list(hz.parse_heuristics(heuristics, ledger))
     report = ClusterReport(store.chain.code, engine, names)
     n = csr.n_addresses(store)
     report.addresses = n
     con = store.connect()
     try:
-        if store.model == "utxo":
+        if ledger.shape == "utxo":
             result = _utxo(store, con, names, engine, master, full, report)
         else:
             result = _account(store, con, names, engine, master, home, report)

@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.schema import DERIVED_SCHEMAS
 from fundtrail.chainstore.store import ChainStore
 
@@ -95,7 +96,7 @@ def cluster_stats(
     )
     con.register("cl", cl)
     try:
-        sql = _UTXO if store.model == "utxo" else _ACCOUNT
+        sql = _UTXO if ledger_for(store).shape == "utxo" else _ACCOUNT
         out = con.sql(sql).to_arrow_table()
     finally:
         con.unregister("cl")

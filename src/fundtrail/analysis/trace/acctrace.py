@@ -26,6 +26,7 @@ from fundtrail.analysis.trace.starts import (
     index_not_found,
     tx_not_found,
 )
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
 
 
@@ -34,12 +35,13 @@ class AccountFinder:
 
     def __init__(self, store: ChainStore, g: AccountGraph) -> None:
         self.store, self.g = store, g
+        self.ledger = ledger_for(store)  # stored tx keys: 0x on EVM chains, bare on TRON
         self.hashes = g.tx_hash.to_numpy(zero_copy_only=False)
 
     def tx_items(self, starts: list[TxStart]) -> dict[TxStart, list[int]]:
         out: dict[TxStart, list[int]] = {}
         for s in starts:
-            pos = np.flatnonzero(self.hashes == "0x" + s.txid)
+            pos = np.flatnonzero(self.hashes == self.ledger.parse_txid(s.txid))
             if len(pos) == 0:
                 raise tx_not_found(s)
             if s.index is not None:

@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fundtrail.analysis.trace.stops import read_clusters, read_entities, stop_mask
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
 
 
@@ -50,7 +51,7 @@ def flow_graph(store: ChainStore) -> FlowGraph:
     n = _n_addresses(store)
     con = store.connect()
     try:
-        if store.model == "utxo":
+        if ledger_for(store).shape == "utxo":
             edges = con.sql(
                 """
                 WITH i AS (SELECT tx_id, address_id a, sum(value) v FROM inputs

@@ -5,10 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from fundtrail.analysis.trace import acctrace, starts, utxo
-from fundtrail.analysis.trace.graph import utxo_graph
 from fundtrail.analysis.trace.request import TraceRequest
 from fundtrail.analysis.trace.result import TraceResult
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import InvalidInputError
 
@@ -23,23 +22,9 @@ def trace(request: TraceRequest, *, home: Path | None = None) -> TraceResult:
     """
     store = ChainStore(request.chain, home)
     store.require_data()
-    if store.model == "utxo":
-        result = _trace_utxo(store, request)
-    else:
-        result = acctrace.trace_account(store, request)
+    result = ledger_for(store).trace_kernel()(store, request)
     result.summary.update(request.to_dict())
     return result
-
-
-def _trace_utxo(store: ChainStore, request: TraceRequest) -> TraceResult:
-    g = utxo_graph(store)
-    con = g.cursor()
-    try:
-        found = starts.resolve(request, store.chain.code, utxo.UtxoFinder(g, con))
-        w = utxo.walk(g, found, request)
-        return utxo.build_result(store, con, g, w, found, request)
-    finally:
-        con.close()
 
 
 def read_complaints(path: Path, chain: str | None = None) -> tuple[str, list[str], dict[str, int]]:

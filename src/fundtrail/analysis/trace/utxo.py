@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from fundtrail.analysis.trace import result as res
 from fundtrail.analysis.trace.fifo import FifoWalk, fifo_backward, fifo_forward
-from fundtrail.analysis.trace.graph import UtxoGraph
+from fundtrail.analysis.trace.graph import UtxoGraph, utxo_graph
 from fundtrail.analysis.trace.request import TraceRequest
 from fundtrail.analysis.trace.result import Candidates, Edge, Endpoint, Node, TraceResult
 from fundtrail.analysis.trace.starts import (
@@ -16,6 +16,7 @@ from fundtrail.analysis.trace.starts import (
     TxStart,
     address_not_found,
     index_not_found,
+    resolve,
     tx_not_found,
 )
 from fundtrail.analysis.trace.stops import (
@@ -349,3 +350,15 @@ def _nodes(
         label, category = (ent.label, ent.category) if ent else (None, None)
         nodes.append(Node(c, label, category, roles[role], amount, n_addr))
     return nodes
+
+
+def trace_utxo(store: ChainStore, request: TraceRequest) -> TraceResult:
+    """The UTXO ledgers' trace kernel (``Ledger.trace_kernel``): starts -> walk -> result."""
+    g = utxo_graph(store)
+    con = g.cursor()
+    try:
+        found = resolve(request, store.chain.code, UtxoFinder(g, con))
+        w = walk(g, found, request)
+        return build_result(store, con, g, w, found, request)
+    finally:
+        con.close()

@@ -34,7 +34,7 @@ from fundtrail.chains.evm.rpc import RpcClient
 from fundtrail.chainstore.addressbook import AddressBook
 from fundtrail.chainstore.store import ChainStore, ChainStoreWriter
 from fundtrail.errors import InvalidInputError, SourceError
-from fundtrail.model.chains import Chain, evm_chain
+from fundtrail.model.chains import EVM_CHAINS, Chain, get_chain
 from fundtrail.settings import get_settings
 
 Progress = Callable[[int, int], None]  # (blocks done, blocks total)
@@ -147,9 +147,12 @@ class _Batcher:
 
 
 def _open_store(chain: str | Chain, home: Path | None) -> ChainStore:
-    c = chain if isinstance(chain, Chain) else evm_chain(chain)
-    if c.model != "account":
-        raise InvalidInputError(f"{c.code} is not an EVM chain", field="chain")
+    c = chain if isinstance(chain, Chain) else get_chain(chain)
+    if c.family != "evm":
+        raise InvalidInputError(
+            f"{c.code} is not an EVM chain; EVM chains: {', '.join(sorted(EVM_CHAINS))}",
+            field="chain",
+        )
     return ChainStore(c, home)
 
 

@@ -1,4 +1,8 @@
-"""Read side of an EVM chain store: stats, an address's balances, one transaction.
+"""Read side of an account chain store (EVM and TRON): stats, balances, one transaction.
+
+Addresses and transaction ids are parsed and shown by the chain's own rules (EIP-55 on
+EVM chains, base58check ``T…`` on TRON), through ``fundtrail.model``; the tables are the
+same for every account ledger.
 
 Balances are computed, not stored: ``sum(in) - sum(out)`` per asset over the
 ``transfers`` table, exactly. Sums run in DuckDB split into a high and a low part
@@ -8,7 +12,6 @@ overflow, and the rare values beyond 38 digits (``value_text``) are added in Pyt
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import duckdb
@@ -16,21 +19,20 @@ import duckdb
 from fundtrail.chains.evm.records import PSEUDO_ADDRESSES
 from fundtrail.chainstore.schema import NATIVE_ASSET
 from fundtrail.chainstore.store import ChainStore
-from fundtrail.errors import InvalidInputError, NotFoundError
-from fundtrail.model.addresses import parse_address
+from fundtrail.errors import NotFoundError
+from fundtrail.model.addresses import format_address, parse_address
 from fundtrail.model.amounts import format_units
-from fundtrail.model.chains import EVM_CHAINS
-from fundtrail.model.encoding import eip55
+from fundtrail.model.txids import parse_txid
 
-_TX_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _SPLIT = 10**18
 
 
-def display(address: str | None) -> str | None:
-    """EIP-55 form of a stored lowercase address; pseudo-addresses as they are."""
-    if address is None or address in PSEUDO_ADDRESSES or not address.startswith("0x"):
+def display(address: str | None, chain: str = "ETH") -> str | None:
+    """What people see for a stored address key (EIP-55, ``T…``); pseudo-addresses as
+    they are."""
+    if address is None or address in PSEUDO_ADDRESSES:
         return address
-    return eip55(address[2:])
+    return format_address(address, chain)
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
@@ -74,8 +76,7 @@ def stats(store: ChainStore) -> dict[str, Any]:
 
 
 def _address_id(con: duckdb.DuckDBPyConnection, store: ChainStore, text: str) -> tuple[int, str]:
-    code = store.chain.code if store.chain.code in EVM_CHAINS else "ETH"
-    parsed = parse_address(text, code)
+    parsed = parse_address(text, store.chain.code)
     found = _one(con, "SELECT address_id FROM addresses WHERE address = ?", [parsed.value])
     if found is None:
         raise NotFoundError(
@@ -135,6 +136,7 @@ def address_summary(store: ChainStore, address: str) -> dict[str, Any]:
     finally:
         con.close()
     chain = store.chain
+    code = chain.code
     tokens = []
     for asset_id in sorted((set(received) | set(sent)) - {NATIVE_ASSET}):
         _, contract, symbol, decimals = assets.get(asset_id, (asset_id, None, None, None))
@@ -142,7 +144,7 @@ def address_summary(store: ChainStore, address: str) -> dict[str, Any]:
         tokens.append(
             {
                 "asset_id": asset_id,
-                "contract": display(contract),
+                "contract": display(contract, code),
                 "symbol": symbol,
                 "decimals": decimals,
                 "balance": bal,
@@ -172,12 +174,8 @@ def address_summary(store: ChainStore, address: str) -> dict[str, Any]:
 
 def tx_summary(store: ChainStore, tx_hash: str) -> dict[str, Any]:
     """One transaction: sender, receiver, value, gas fee, status and every transfer in it."""
-    if not isinstance(tx_hash, str) or not _TX_HASH.match(tx_hash.strip()):
-        raise InvalidInputError(
-            f"{tx_hash!r} is not an EVM transaction hash (0x followed by 64 hex digits)",
-            field="tx",
-        )
-    key = tx_hash.strip().lower()
+    code = store.chain.code
+    key = parse_txid(tx_hash, code)
     store.require_data()
     con = store.connect()
     try:
@@ -213,8 +211,8 @@ def tx_summary(store: ChainStore, tx_hash: str) -> dict[str, Any]:
         "block": tx["block"],
         "tx_index": tx["tx_index"],
         "time": tx["time"],
-        "from": display(names.get(tx["from_id"])),
-        "to": display(names.get(tx["to_id"])),
+        "from": display(names.get(tx["from_id"]), code),
+        "to": display(names.get(tx["to_id"]), code),
         "value": int(tx["value"]),
         "fee": int(tx["fee"]),
         "gas_used": tx["gas_used"],
@@ -223,10 +221,10 @@ def tx_summary(store: ChainStore, tx_hash: str) -> dict[str, Any]:
         "transfers": [
             {
                 "kind": k,
-                "from": display(f),
-                "to": display(t),
+                "from": display(f, code),
+                "to": display(t, code),
                 "asset_id": aid,
-                "contract": display(c),
+                "contract": display(c, code),
                 "symbol": s,
                 "decimals": d,
                 "value": int(v) if v is not None else int(vt),
@@ -236,3 +234,58 @@ def tx_summary(store: ChainStore, tx_hash: str) -> dict[str, Any]:
             for k, f, t, aid, c, s, d, v, vt, li, ti in transfers
         ],
     }
+
+
+def activity(store: ChainStore, key: str) -> list[dict[str, Any]]:
+    """Native coin received and sent per UTC day by the address with stored key ``key``."""
+    con = store.connect()
+    try:
+        rows = con.execute(
+            """WITH me AS (SELECT address_id FROM addresses WHERE address = $a)
+               SELECT CAST(to_timestamp(time) AS DATE) AS day,
+                 sum(CASE WHEN to_id = (SELECT * FROM me) THEN coalesce(value, 0) ELSE 0 END),
+                 sum(CASE WHEN from_id = (SELECT * FROM me) THEN coalesce(value, 0) ELSE 0 END)
+               FROM transfers WHERE asset_id = 0 AND (to_id = (SELECT * FROM me)
+                                                      OR from_id = (SELECT * FROM me))
+               GROUP BY 1 ORDER BY 1""",
+            {"a": key},
+        ).fetchall()
+    finally:
+        con.close()
+    return [{"day": str(d), "received": int(r or 0), "sent": int(s or 0)} for d, r, s in rows]
+
+
+def balances(
+    store: ChainStore, keys: list[str]
+) -> list[tuple[str, str | None, str | None, int | None, int]]:
+    """(address key, contract, symbol, decimals, balance) for every asset the addresses hold."""
+    import pyarrow as pa
+
+    con = store.connect()
+    try:
+        con.register("wanted", pa.table({"address": pa.array(keys, pa.string())}))
+        rows = con.execute(
+            """WITH moves AS (
+                 SELECT to_id AS id, asset_id, value FROM transfers WHERE value IS NOT NULL
+                 UNION ALL SELECT from_id, asset_id, -value FROM transfers
+                 WHERE value IS NOT NULL)
+               SELECT a.address,
+                 CASE WHEN m.asset_id = 0 THEN NULL
+                      ELSE coalesce(s.contract, 'asset:' || m.asset_id) END,
+                 s.symbol, s.decimals, sum(m.value::HUGEINT)
+               FROM moves m JOIN addresses a ON a.address_id = m.id
+               JOIN wanted w ON w.address = a.address
+               LEFT JOIN assets s ON s.asset_id = m.asset_id
+               GROUP BY ALL"""
+        ).fetchall()
+    finally:
+        con.close()
+    return [(a, c, s, d, int(v or 0)) for a, c, s, d, v in rows]
+
+
+def has_tx(store: ChainStore, key: str) -> bool:
+    con = store.connect()
+    try:
+        return bool(con.execute("SELECT 1 FROM txs WHERE tx_hash = ? LIMIT 1", [key]).fetchall())
+    finally:
+        con.close()

@@ -18,7 +18,8 @@ from fundtrail.analysis.trace.request import (
     Method,
     TraceRequest,
 )
-from fundtrail.chains.reads import chain_stores, reads_for
+from fundtrail.chains.ledger import ledger_for
+from fundtrail.chains.reads import chain_stores
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import NotFoundError
 from fundtrail.intelstore.keys import Principal
@@ -35,7 +36,7 @@ def _home(request: Request) -> Path:
 def chains(request: Request, who: Principal = Depends(require_principal)) -> list[dict[str, Any]]:
     """Every ingested chain with its counts (what `fundtrail stats --json` prints)."""
     return [
-        {"chain": store.chain.code, **reads_for(store).stats(store)}
+        {"chain": store.chain.code, **ledger_for(store).stats(store)}
         for store in chain_stores(_home(request))
     ]
 
@@ -47,11 +48,11 @@ def address(
     """Balance, totals, activity, cluster and attribution tags of one address."""
     from fundtrail.analysis.cluster.query import show
     from fundtrail.chainstore.tags import TagStore
-    from fundtrail.model.addresses import parse_address
 
     store = ChainStore(chain, _home(request))
-    summary = reads_for(store).address_summary(store, address)
-    norm = parse_address(address, store.chain.code).value
+    ledger = ledger_for(store)
+    summary = ledger.address_summary(store, address)
+    norm = ledger.parse_address(address).value
     try:
         cluster: dict[str, Any] | None = show(store, norm, home=_home(request))
     except NotFoundError:
@@ -66,7 +67,7 @@ def tx(
 ) -> dict[str, Any]:
     """One transaction with its inputs and outputs (or transfers on account chains)."""
     store = ChainStore(chain, _home(request))
-    return dict(reads_for(store).tx_summary(store, txid))
+    return ledger_for(store).tx_summary(store, txid)
 
 
 @router.get("/trace")

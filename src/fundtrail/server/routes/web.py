@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from fundtrail.chains.reads import reads_for
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.errors import AuthenticationError, InvalidInputError, NotFoundError
 from fundtrail.intelstore.keys import Principal
 from fundtrail.server.auth import add_public_path
@@ -181,7 +181,7 @@ def tx(request: Request, chain: str, txid: str) -> Response:
         from fundtrail.chainstore.store import ChainStore
 
         store = ChainStore(chain, home_of(request))
-        data = reads_for(store).tx_summary(store, txid)
+        data = ledger_for(store).tx_summary(store, txid)
         return page(
             request,
             "tx.html",

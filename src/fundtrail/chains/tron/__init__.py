@@ -1,0 +1,1 @@
+"""TRON: a java-tron node's HTTP API ingested into an account chain store."""
