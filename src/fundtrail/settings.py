@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         default=False,
         description="on PostgreSQL, wait for the disk flush of every read-audit row",
     )
+    memory_mb: int = Field(
+        default=2048,
+        ge=64,
+        description="memory budget in MiB that ingest, clustering, tracing, linking and "
+        "index builds size their caches and chunks by",
+    )
     host: str = Field(default="127.0.0.1", description="address `fundtrail serve` binds")
     port: int = Field(default=8000, description="port `fundtrail serve` binds")
 

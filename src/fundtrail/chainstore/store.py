@@ -74,6 +74,16 @@ class ChainStore:
     def parts(self, table: str) -> list[Path]:
         return [self.root / "tables" / table / f for f in self._manifest["tables"].get(table, [])]
 
+    def row_count(self, table: str) -> int:
+        """Committed rows of ``table``, from the Parquet footers (no data read)."""
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.parts(table))
+
+    @property
+    def index_dir(self) -> Path:
+        """Disk-backed id maps (address text -> id, outpoints): caches of the committed
+        tables, cut back or caught up to them whenever a writer opens them."""
+        return self.root / "index"
+
     def is_empty(self) -> bool:
         return not any(self._manifest["tables"].values())
 

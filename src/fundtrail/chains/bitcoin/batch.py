@@ -1,10 +1,13 @@
 """Parsed blocks to chain-store rows: dense tx ids, address ids, inputs resolved in bulk.
 
-Inputs spending outputs of the same batch are resolved from an in-memory outpoint map;
-the rest are resolved once per batch with one DuckDB join over the stored ``txs`` and
-``outputs`` tables (never one query per input). An input whose spent output is not in
-the store (a chain that does not start at genesis) keeps ``spent_tx_id`` -1, no address
-and value 0, and its tx's fee is left null rather than guessed.
+``add()`` only collects a block's fields; ``finish()`` does the work for the whole batch
+at once, against disk-backed maps whose cost does not grow with the chain: address ids
+(:class:`~fundtrail.chainstore.AddressBook`, new ones in order of first appearance) and
+the outputs each input spends (:class:`~fundtrail.chainstore.outpoints.OutpointMap`,
+which already holds this batch's own outputs when inputs are resolved). An input whose
+spent output is not in the store (a chain that does not start at genesis) keeps
+``spent_tx_id`` -1, no address and value 0, and its tx's fee is left null rather than
+guessed.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from fundtrail.chains.bitcoin.bulk import classify_many
 from fundtrail.chains.bitcoin.parse import Block
 from fundtrail.chains.bitcoin.script import Classified
 from fundtrail.chainstore import AddressBook, ChainStore
-from fundtrail.chainstore.schema import NO_ADDRESS, UTXO_SCHEMAS
+from fundtrail.chainstore.budget import chunk_rows
+from fundtrail.chainstore.outpoints import OutpointMap
+from fundtrail.chainstore.schema import UTXO_SCHEMAS
 
-SCRIPT_CACHE_MAX = 2_000_000
+SCRIPT_CACHE_BYTES_PER_ENTRY = 200  # a script, its type and address text, dict overhead
 
 
 @dataclass(slots=True)
@@ -32,13 +37,16 @@ class BatchResult:
 
 
 class BatchBuilder:
-    """Accumulates rows for one atomic commit; ``finish()`` resolves inputs and builds tables."""
+    """Accumulates rows for one atomic commit; ``finish()`` resolves ids and builds tables."""
 
     def __init__(self, store: ChainStore, book: AddressBook, next_tx_id: int) -> None:
         self.store = store
         self.book = book
+        self.outpoints = OutpointMap(store)
         self.next_tx_id = next_tx_id
-        self.scripts: dict[bytes, tuple[int, str]] = {}
+        # inline classification only (workers classify themselves): reused scripts
+        self.scripts: dict[bytes, Classified] = {}
+        self.script_cache_max = chunk_rows(SCRIPT_CACHE_BYTES_PER_ENTRY, 0.1)
         self.raw_bytes = 0
         self._reset()
 
@@ -47,19 +55,24 @@ class BatchBuilder:
         self.raw_bytes = 0
         self.b: dict[str, list] = {k: [] for k in UTXO_SCHEMAS["blocks"].names}
         self.t: dict[str, list] = {k: [] for k in UTXO_SCHEMAS["txs"].names if k != "fee"}
+        self.txid_raw: list[bytes] = []
         self.out_sum: list[int] = []
-        self.o: dict[str, list] = {k: [] for k in UTXO_SCHEMAS["outputs"].names}
-        self.i: dict[str, list] = {k: [] for k in UTXO_SCHEMAS["inputs"].names}
-        # txid (internal order) -> (tx_id, row of its first output in this batch, outputs)
-        self.txmap: dict[bytes, tuple[int, int, int]] = {}
-        self.misses: list[tuple[int, bytes, int]] = []  # (input row, prev hash, prev n)
+        self.o_tx: list[int] = []
+        self.o_n: list[int] = []
+        self.o_val: list[int] = []
+        self.o_height: list[int] = []
+        self.o_class: list[Classified] = []
+        self.i: dict[str, list] = {k: [] for k in ("tx_id", "n", "spent_n", "height", "sequence")}
+        self.i_prev: list[bytes] = []
 
     def __len__(self) -> int:
         return len(self.b["height"])
 
-    def forget_addresses_from(self, first_id: int) -> None:
-        """After a rollback: cached scripts may point at address ids that no longer exist."""
-        self.scripts = {s: v for s, v in self.scripts.items() if v[0] < first_id}
+    def rolled_back(self, n_txs: int, n_outputs: int) -> None:
+        """After a rollback commit: the outpoint map follows the store's shorter tables."""
+        self.outpoints.truncate(n_txs, n_outputs)
+        self.outpoints.flush()
+        self.next_tx_id = self.first_tx_id = n_txs
 
     def add(self, block: Block, height: int, classes: list[Classified] | None = None) -> None:
         h = block.header
@@ -73,24 +86,7 @@ class BatchBuilder:
         b["size"].append(block.size)
         b["first_tx_id"].append(self.next_tx_id)
         self.raw_bytes += block.size
-        t, o, i = self.t, self.o, self.i
-        o_tx, o_n, o_aid, o_val, o_type = (
-            o["tx_id"],
-            o["n"],
-            o["address_id"],
-            o["value"],
-            o["script_type"],
-        )
-        i_tx, i_n, i_stx, i_sn, i_aid, i_val, i_seq = (
-            i["tx_id"],
-            i["n"],
-            i["spent_tx_id"],
-            i["spent_n"],
-            i["address_id"],
-            i["value"],
-            i["sequence"],
-        )
-        txmap, misses = self.txmap, self.misses
+        t, i = self.t, self.i
         txs = block.txs
         first, n_txs = self.next_tx_id, len(txs)
         self.next_tx_id += n_txs
@@ -98,6 +94,7 @@ class BatchBuilder:
         coinbase = [tx.is_coinbase for tx in txs]
         t["tx_id"].extend(tx_ids)
         t["txid"].extend([tx.txid for tx in txs])
+        self.txid_raw.extend([tx.hash for tx in txs])
         t["height"].extend([height] * n_txs)
         t["time"].extend([h.time] * n_txs)
         t["is_coinbase"].extend(coinbase)
@@ -109,129 +106,93 @@ class BatchBuilder:
         t["n_outputs"].extend([len(tx.outputs) for tx in txs])
         t["version"].extend([tx.version for tx in txs])
         t["locktime"].extend([tx.locktime for tx in txs])
-        out_rows = len(o_val)
+        out_rows = len(self.o_val)
         for tx_id, tx in zip(tx_ids, txs, strict=True):
             outs = tx.outputs
             m = len(outs)
-            txmap[tx.hash] = (tx_id, len(o_val), m)
-            o_tx.extend([tx_id] * m)
-            o_n.extend(range(m))
+            self.o_tx.extend([tx_id] * m)
+            self.o_n.extend(range(m))
             values = [v for v, _ in outs]
-            o_val.extend(values)
+            self.o_val.extend(values)
             self.out_sum.append(sum(values))
-        hits = self._script_ids([s for tx in txs for _, s in tx.outputs], height, classes)
-        o_aid.extend([x[0] for x in hits])
-        o_type.extend([x[1] for x in hits])
-        o["height"].extend([height] * (len(o_val) - out_rows))
-        in_rows = len(i_tx)
+        self.o_class.extend(classes if classes is not None else self._classify(txs))
+        self.o_height.extend([height] * (len(self.o_val) - out_rows))
+        in_rows = len(i["tx_id"])
         for tx_id, tx, cb in zip(tx_ids, txs, coinbase, strict=True):
             if cb:
                 continue
             ins = tx.inputs
             m = len(ins)
-            i_tx.extend([tx_id] * m)
-            i_n.extend(range(m))
-            i_sn.extend([x[1] for x in ins])
-            i_seq.extend([x[3] for x in ins])
-            for prev, index, _, _ in ins:
-                rec = txmap.get(prev)
-                if rec is None or index >= rec[2]:
-                    misses.append((len(i_stx), prev, index))
-                    i_stx.append(-1)
-                    i_aid.append(NO_ADDRESS)
-                    i_val.append(0)
-                else:
-                    row = rec[1] + index
-                    i_stx.append(rec[0])
-                    i_aid.append(o_aid[row])
-                    i_val.append(o_val[row])
-        i["height"].extend([height] * (len(i_tx) - in_rows))
+            i["tx_id"].extend([tx_id] * m)
+            i["n"].extend(range(m))
+            i["spent_n"].extend([x[1] for x in ins])
+            i["sequence"].extend([x[3] for x in ins])
+            self.i_prev.extend([x[0] for x in ins])
+        i["height"].extend([height] * (len(i["tx_id"]) - in_rows))
 
-    def _script_ids(
-        self, block_scripts: list[bytes], height: int, classes: list[Classified] | None
-    ) -> list[tuple[int, str]]:
-        """(address id, script type) of each output script of one block, in order.
-
-        Scripts not cached are classified together (base58 in bulk), and get address ids
-        in order of first appearance: the same ids as classifying one output at a time.
-        """
+    def _classify(self, txs: list) -> list[Classified]:
+        """Classify a block's output scripts here (no workers), reusing recent results."""
         scripts = self.scripts
-        if len(scripts) + len(block_scripts) > SCRIPT_CACHE_MAX:
+        block_scripts = [s for tx in txs for _, s in tx.outputs]
+        if len(scripts) + len(block_scripts) > self.script_cache_max:
             scripts.clear()
-        new = [s for s in block_scripts if s not in scripts]
+        new = list(dict.fromkeys(s for s in block_scripts if s not in scripts))
         if new:
-            if classes is None:
-                new = list(dict.fromkeys(new))
-                found = classify_many(new)
-            else:
-                known = dict(zip(block_scripts, classes, strict=True))
-                new = list(dict.fromkeys(new))
-                found = [known[s] for s in new]
-            types = [c[0] for c in found]
-            aids = self.book.ids_for([c[1] for c in found], types, height)
-            scripts.update(zip(new, zip(aids, types, strict=True), strict=True))
+            scripts.update(zip(new, classify_many(new), strict=True))
         return [scripts[s] for s in block_scripts]
 
     def finish(self) -> BatchResult:
-        """Resolve the inputs this batch could not, compute fees, build the Arrow tables."""
-        unresolved = self._resolve_misses()
+        """Assign address ids, resolve every input, compute fees, build the Arrow tables."""
+        o_types = pa.array([c[0] for c in self.o_class], pa.string())
+        o_text = pa.array([c[1] for c in self.o_class], pa.string())
+        o_aid = self.book.assign(o_text, o_types, np.asarray(self.o_height, dtype=np.int64))
+        o_val = np.asarray(self.o_val, dtype=np.int64)
+        self.outpoints.add_batch(
+            b"".join(self.txid_raw), np.asarray(self.t["n_outputs"]), o_aid, o_val
+        )
+        i_tx = np.asarray(self.i["tx_id"], dtype=np.int64)
+        spent = self.outpoints.resolve(
+            b"".join(self.i_prev), np.asarray(self.i["spent_n"], dtype=np.int64), i_tx
+        )
+        unresolved = spent.unresolved
         n_tx = self.next_tx_id - self.first_tx_id
+        rel = i_tx - self.first_tx_id
         in_sum = np.zeros(n_tx, dtype=np.int64)
-        tx_ids = np.asarray(self.i["tx_id"], dtype=np.int64) - self.first_tx_id
-        np.add.at(in_sum, tx_ids, np.asarray(self.i["value"], dtype=np.int64))
+        np.add.at(in_sum, rel, spent.value)
         fee = in_sum - np.asarray(self.out_sum, dtype=np.int64)
         coinbase = np.asarray(self.t["is_coinbase"], dtype=bool)
         fee[coinbase] = 0
         unknown = np.zeros(n_tx, dtype=bool)
         if unresolved:
-            bad = np.asarray(self.i["spent_tx_id"], dtype=np.int64) < 0
-            unknown[tx_ids[bad]] = True
+            unknown[rel[spent.tx_id < 0]] = True
+        inputs = {
+            "tx_id": i_tx,
+            "n": pa.array(self.i["n"], pa.int32()),
+            "spent_tx_id": spent.tx_id,
+            "spent_n": pa.array(self.i["spent_n"], pa.int32()),
+            "address_id": spent.address_id,
+            "value": spent.value,
+            "height": pa.array(self.i["height"], pa.int64()),
+            "sequence": pa.array(self.i["sequence"], pa.uint32()),
+        }
+        outputs = {
+            "tx_id": pa.array(self.o_tx, pa.int64()),
+            "n": pa.array(self.o_n, pa.int32()),
+            "address_id": o_aid,
+            "value": o_val,
+            "script_type": o_types,
+            "height": pa.array(self.o_height, pa.int64()),
+        }
         tables = {
             "blocks": pa.table(self.b, schema=UTXO_SCHEMAS["blocks"]),
             "txs": pa.table({**self.t, "fee": pa.array(fee, pa.int64(), mask=unknown)}).select(
                 UTXO_SCHEMAS["txs"].names
             ),
-            "outputs": pa.table(self.o, schema=UTXO_SCHEMAS["outputs"]),
-            "inputs": pa.table(self.i, schema=UTXO_SCHEMAS["inputs"]),
+            "outputs": pa.table(outputs, schema=UTXO_SCHEMAS["outputs"]),
+            "inputs": pa.table(inputs, schema=UTXO_SCHEMAS["inputs"]),
             "addresses": self.book.take_new(),
         }
+        self.outpoints.flush()
         result = BatchResult(tables, len(self), n_tx, unresolved)
         self._reset()
         return result
-
-    def _resolve_misses(self) -> int:
-        if not self.misses:
-            return 0
-        rows, prevs, ns = zip(*self.misses, strict=True)
-        wanted = pa.table(
-            {
-                "row": pa.array(rows, pa.int64()),
-                "txid": pa.array([p[::-1].hex() for p in prevs], pa.string()),
-                "n": pa.array(ns, pa.int32()),
-            }
-        )
-        con = self.store.connect()
-        try:
-            con.register("wanted", wanted)
-            found = con.sql(
-                """
-                SELECT w.row, t.tx_id, o.address_id, o.value
-                FROM wanted w
-                JOIN txs t ON t.txid = w.txid
-                JOIN outputs o ON o.tx_id = t.tx_id AND o.n = w.n
-                QUALIFY row_number() OVER (PARTITION BY w.row ORDER BY t.tx_id DESC) = 1
-                """
-            ).fetchnumpy()
-        finally:
-            con.close()
-        stx, aid, val = self.i["spent_tx_id"], self.i["address_id"], self.i["value"]
-        for row, tx_id, a, v in zip(
-            found["row"].tolist(),
-            found["tx_id"].tolist(),
-            found["address_id"].tolist(),
-            found["value"].tolist(),
-            strict=True,
-        ):
-            stx[row], aid[row], val[row] = tx_id, a, v
-        self.misses = []
-        return len(rows) - len(found["row"])

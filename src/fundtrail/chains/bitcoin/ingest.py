@@ -297,10 +297,8 @@ class _Session:
             replace=tables,
             meta=self._tip_meta(),
         )
-        first_addr = tables["addresses"].num_rows
-        self.book.forget_from(first_addr)
-        self.batch.forget_addresses_from(first_addr)
-        self.batch.next_tx_id = self.batch.first_tx_id = tables["txs"].num_rows
+        self.book.forget_from(tables["addresses"].num_rows)
+        self.batch.rolled_back(tables["txs"].num_rows, tables["outputs"].num_rows)
         self.report.reorgs += 1
         self.report.blocks_rolled_back += len(dropped)
         for h in dropped:  # the old branch stays known, so it can win again later

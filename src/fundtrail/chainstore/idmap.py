@@ -1,0 +1,168 @@
+"""Byte strings (address text, txids) to dense ids, on disk: a value column plus a hash table.
+
+The value column (id -> bytes) is the truth the table is checked against, and it is
+itself a cache of the committed Parquet tables: :meth:`IdMap.sync` cuts it back to the
+committed row count (a batch that crashed, a rollback) and the owner appends rows the
+store has but the map lacks (a store written before the map existed, a lost write).
+Memory: the pages touched by one call are dropped when it returns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from fundtrail.chainstore import hashindex as hx
+from fundtrail.chainstore.column import TextColumn
+
+
+def buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(bytes, int64 offsets of len+1, valid mask) of a string or binary Arrow array."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type):
+        odt: type = np.int64
+    else:
+        odt = np.int32
+    n = len(arr)
+    bufs = arr.buffers()
+    offs: np.ndarray = np.frombuffer(bufs[1], dtype=odt, count=arr.offset + n + 1)[arr.offset :]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    valid = (
+        np.ones(n, dtype=bool)
+        if arr.null_count == 0
+        else np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    )
+    return data, offs.astype(np.int64), valid
+
+
+class IdMap:
+    """One id space (``name``) under ``folder``: ``get``, ``get_or_add``, ``add``, ``take``."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.values = TextColumn(folder, name)
+        self.table = hx.HashTable(folder, name)
+        self._catch_up()
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def sync(self, committed: int) -> int:
+        """Cut the map back to ``committed`` rows; returns the rows it holds (may be fewer:
+        the owner then appends the missing ones from the store)."""
+        self.values.truncate(committed)
+        self.table.indexed = min(self.table.indexed, len(self.values))
+        return len(self.values)
+
+    def _catch_up(self) -> None:
+        rows = len(self.values)
+        if self.table.needs_rebuild(rows):
+            self._rebuild(0)
+        elif self.table.indexed < rows:
+            ends, chars = self.values.ends.view(), self.values.chars.view()
+            hx._insert_stored(
+                self.table.slots, ends, chars, self.table.indexed, rows, self.table.seed
+            )
+            self.table.indexed = rows
+            self._release()
+
+    def _rebuild(self, extra: int) -> None:
+        rows = len(self.values)
+        self.table.rebuild(self.values.ends.view(), self.values.chars.view(), rows, extra)
+        self._release()
+
+    def _room(self, extra: int) -> None:
+        if self.table.needs_rebuild(len(self.values) + extra):
+            self._rebuild(extra)
+
+    def get(self, arr: pa.Array) -> np.ndarray:
+        """Id of each value (the latest, if a value was added twice), -1 where absent/null."""
+        data, offs, valid = buffers(arr)
+        out = np.empty(len(offs) - 1, dtype=np.int64)
+        if len(self.values):
+            hx._get(
+                self.table.slots,
+                self.values.ends.view(),
+                self.values.chars.view(),
+                len(self.values),
+                data,
+                offs,
+                valid,
+                self.table.seed,
+                out,
+            )
+            self._release()
+        else:
+            out[:] = -1
+        return out
+
+    def get_or_add(self, arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """(id of each value, positions of the values that got new ids): new values get the
+        next ids in order of first appearance; nulls get -1."""
+        data, offs, valid = buffers(arr)
+        q = len(offs) - 1
+        self._room(q)
+        n0 = len(self.values)
+        out = np.empty(q, dtype=np.int64)
+        first_q = np.empty(q, dtype=np.int64)
+        empty = np.zeros(1, dtype=np.int64)
+        ends = self.values.ends.view() if n0 else empty
+        chars = self.values.chars.view() if n0 else np.zeros(1, np.uint8)
+        n = hx._get_or_insert(
+            self.table.slots, ends, chars, n0, data, offs, valid, self.table.seed, out, first_q
+        )
+        self._release()
+        new = first_q[: n - n0]
+        if len(new):
+            self._append(data, offs, new)
+        self.table.indexed = len(self.values)
+        return out, new
+
+    def add(self, arr: pa.Array) -> int:
+        """Append every value as a new id (a value already present gets a second, later id);
+        returns the first new id."""
+        data, offs, _ = buffers(arr)
+        q = len(offs) - 1
+        self._room(q)
+        n0 = len(self.values)
+        self.values.append(data, offs)
+        hx._insert_stored(
+            self.table.slots,
+            self.values.ends.view(),
+            self.values.chars.view(),
+            n0,
+            n0 + q,
+            self.table.seed,
+        )
+        self.table.indexed = len(self.values)
+        self._release()
+        return n0
+
+    def _append(self, data: np.ndarray, offs: np.ndarray, rows: np.ndarray) -> None:
+        starts, stops = offs[rows], offs[rows + 1]
+        lengths = stops - starts
+        new_offs = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=new_offs[1:])
+        idx = np.repeat(starts - new_offs[:-1], lengths) + np.arange(new_offs[-1])
+        self.values.append(data[idx], new_offs)
+
+    def take(self, ids: np.ndarray) -> list[str]:
+        return self.values.take(ids)
+
+    def truncate(self, rows: int) -> None:
+        self.sync(rows)
+
+    def flush(self) -> None:
+        """Values and slots durable: call before the manifest swap that commits them."""
+        self.values.sync()
+        self.table.save(len(self.values))
+
+    def _release(self) -> None:
+        self.values.release()
+        self.table.release()
+
+    def close(self) -> None:
+        self.values.close()
