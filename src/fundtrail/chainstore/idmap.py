@@ -116,8 +116,9 @@ class IdMap:
         )
         self._release()
         new = first_q[: n - n0]
-        if len(new):
-            self._append(data, offs, new)
+        if len(new):  # Arrow's take gathers the new values' bytes in C
+            sub_data, sub_offs, _ = buffers(arr.take(pa.array(new)))
+            self.values.append(sub_data, sub_offs)
         self.table.indexed = len(self.values)
         return out, new
 
@@ -140,14 +141,6 @@ class IdMap:
         self.table.indexed = len(self.values)
         self._release()
         return n0
-
-    def _append(self, data: np.ndarray, offs: np.ndarray, rows: np.ndarray) -> None:
-        starts, stops = offs[rows], offs[rows + 1]
-        lengths = stops - starts
-        new_offs = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=new_offs[1:])
-        idx = np.repeat(starts - new_offs[:-1], lengths) + np.arange(new_offs[-1])
-        self.values.append(data[idx], new_offs)
 
     def take(self, ids: np.ndarray) -> list[str]:
         return self.values.take(ids)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fundtrail.errors import InvalidInputError
 
-SCENARIOS = ("investment-scam", "ransomware", "mixed")
+SCENARIOS = ("investment-scam", "ransomware", "mixed", "background")
 CHAINS = ("btc", "evm")
 START_TIME = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
 MAX_TXS = 100_000_000
@@ -57,7 +57,9 @@ def run(
     out = Path(out)
     _prepare(out)
     began = time.perf_counter()
-    if chain == "btc":
+    if scenario == "background":
+        summary = _run_background(out, seed, txs, progress)
+    elif chain == "btc":
         summary = _run_btc(scenario, out, seed, txs, progress)
     else:
         from fundtrail.chains.simulate.evm.economy import run_evm
@@ -82,6 +84,10 @@ def check_args(scenario: str, chain: str, txs: int, seed: int, rpc: str | None =
         )
     if not 0 <= seed < 2**63:
         raise InvalidInputError("--seed must be between 0 and 2**63 - 1", field="seed")
+    if scenario == "background" and chain != "btc":
+        raise InvalidInputError(
+            "--scenario background writes Bitcoin blk files only", field="chain"
+        )
     if rpc is not None and chain != "evm":
         raise InvalidInputError("--rpc replays EVM scenarios only: add --chain evm", field="rpc")
 
@@ -100,6 +106,30 @@ def _prepare(out: Path) -> None:
     except OSError as exc:
         message = f"cannot write to --out {out}: {exc.strerror}"
         raise InvalidInputError(message, field="out") from exc
+
+
+def _run_background(
+    out: Path, seed: int, txs: int, progress: Callable[[int, int], None] | None
+) -> SimulationSummary:
+    """Ordinary activity only, in bulk (no crime, so no truth, complaints or tags)."""
+    from fundtrail.chains.simulate.background import write_background
+
+    tick = None if progress is None else (lambda n: progress(n, txs))
+    bg = write_background(out / "blocks", txs, seed=seed, start_time=START_TIME, progress=tick)
+    return SimulationSummary(
+        scenario="background",
+        seed=seed,
+        chain="btc",
+        out=out,
+        blocks=bg.blocks,
+        txs=bg.txs,
+        addresses=0,
+        entities=0,
+        complaints=0,
+        cashouts=0,
+        coinjoins=0,
+        files=[str(p.relative_to(out)) for p in bg.files],
+    )
 
 
 def _run_btc(
