@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     screen_hops: int = Field(
         default=3, description="hops of indirect exposure in the screening index"
     )
+    screen_background: bool = Field(
+        default=True,
+        description="the server rebuilds the screening index when its inputs change and "
+        "drains screening decisions into the intel store, in background processes",
+    )
     screen_retention_days: int = Field(
         default=1825, description="days screening decisions are kept for the regulator"
     )

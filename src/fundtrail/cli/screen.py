@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
-from fundtrail.cli.common import JsonOpt, QuietOpt, console, emit
+from fundtrail.cli.common import JsonOpt, QuietOpt, console, emit, err_console
 from fundtrail.errors import NotFoundError
 from fundtrail.workspace import workspace_home
 
@@ -76,9 +76,13 @@ def _render(result: dict[str, Any]) -> None:
             )
             src = r["source"]
             who = f"{src['org']} (TLP:{src['tlp'].upper()})" if src["org"] else src["ref"]
-            line = f"   - {r['category']}: {src['label']} [{where}] from {who}"
+            origin = f", from {r['origin']}" if r.get("origin") else ""
+            line = f"   - {r['category']}: {src['label']} [{where}{origin}] from {who}"
             console.print(escape(line))
-    console.print(f"[dim]index version {result['index_version']}[/dim]")
+    note = ""
+    if result.get("rebuild_pending"):
+        note = f" (rebuild pending: {', '.join(result.get('pending', []))} changed since)"
+    console.print(f"[dim]index version {result['index_version']}{note}[/dim]")
 
 
 @screen_app.command("check")
@@ -89,9 +93,10 @@ def check(
     direction: str | None = typer.Option(None, "--direction", help="deposit | withdrawal"),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Risk verdict with reasons for each address."""
+    """Risk verdict with reasons for each address (the index is rebuilt first if its
+    inputs changed since it was built)."""
     from fundtrail.intelstore.db import open_store
-    from fundtrail.screen.service import screen
+    from fundtrail.screen.service import OrgView, screener
     from fundtrail.screen.verdicts import ScreenItem
 
     store = open_store()
@@ -100,9 +105,13 @@ def check(
         ScreenItem.from_dict({"chain": chain, "address": a, "direction": direction})
         for a in addresses
     ]
-    result = screen(
-        store, workspace_home(), items, org_id=org_id, org_name=org_name, log=bool(org_id)
-    )
+    live = screener(store, workspace_home())
+    moved = live.rebuild_if_stale()
+    if moved and not as_json:
+        err_console.print(f"[dim]screening index rebuilt first ({', '.join(moved)} changed)[/dim]")
+    who = OrgView(org_id, org_name)
+    result = live.screen(items, who) if org_id else live.answer(items, who)
+    live.close()  # the decisions reach the intel store before the command ends
     emit(result, as_json, _render)
 
 

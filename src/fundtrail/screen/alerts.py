@@ -21,8 +21,8 @@ from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.models import Org
 from fundtrail.intelstore.screening import Alert, ScreenDecision, Webhook
 from fundtrail.screen.scoring import LEVELS
-from fundtrail.screen.service import get_rules, index_cache
-from fundtrail.screen.verdicts import ScreenItem, answer
+from fundtrail.screen.service import OrgView, screener
+from fundtrail.screen.verdicts import ScreenItem
 from fundtrail.screen.webhooks import deliver
 from fundtrail.settings import get_settings
 
@@ -33,7 +33,9 @@ def _rank(level: str | None) -> int:
 
 def raise_alerts(store: IntelStore, home: Path, *, notify: bool = True) -> list[dict[str, Any]]:
     """Re-screen past deposits against the live index; returns the new alerts."""
-    index = index_cache(home).get()
+    live = screener(store, home)
+    index, _overlay = live.current()
+    live.flush()  # decisions of this process still on their way to the store
     with store.read_session() as s:
         orgs = {o.id: o.name for o in s.scalars(sa.select(Org))}
         rows = s.scalars(
@@ -52,9 +54,8 @@ def raise_alerts(store: IntelStore, home: Path, *, notify: bool = True) -> list[
             by_org[d.org_id].append(d)
     created: list[dict[str, Any]] = []
     for org_id, decs in by_org.items():
-        rules = get_rules(store, org_id)
         items = [ScreenItem(d.chain, d.address, d.direction) for d in decs]
-        answers = answer(index, items, viewer_org=orgs.get(org_id, ""), rules=rules)
+        answers = live.answer(items, OrgView(org_id, orgs.get(org_id, "")))["items"]
         for d, a in zip(decs, answers, strict=True):
             if a["risk"] is None or _rank(a["risk"]) <= _rank(d.risk):
                 continue

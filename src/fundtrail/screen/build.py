@@ -24,73 +24,48 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
 
-from fundtrail.analysis.trace.exposure import flow_graph, propagate
+from fundtrail.analysis.trace.exposure import FlowGraph, flow_graph, propagate
 from fundtrail.chains.reads import chain_stores
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
-from fundtrail.errors import InvalidInputError
+from fundtrail.intelstore.changes import latest_seq
 from fundtrail.intelstore.db import IntelStore, open_store
-from fundtrail.intelstore.models import Indicator, Org
-from fundtrail.model.indicators import Category
+from fundtrail.screen.freshness import inputs
 from fundtrail.screen.index import (
     CATEGORY_CODE,
     PPM,
     FactTable,
     Source,
     current_version,
+    restamp,
     screen_root,
     write_index,
 )
 from fundtrail.screen.keys import keys_of
+from fundtrail.screen.overlay import IndicatorState, category_of, read_indicators
+from fundtrail.screen.scoring import BENIGN
 from fundtrail.settings import get_settings
 
 MAX_CLUSTER_EXPANSION = 100_000  # a bigger "criminal" cluster is a mis-clustering symptom
-BENIGN = {Category.EXCHANGE.value, Category.SERVICE.value}
 
 
-def _category(text: str | None) -> str:
-    try:
-        return Category.parse(text or "other").value
-    except InvalidInputError:
-        return Category.OTHER.value
+FORMAT = 3  # meta "format": versions written by older code are rebuilt, not read
 
 
-def _indicators(intel: IntelStore) -> list[dict[str, Any]]:
-    with intel.read_session() as s:
-        orgs = {o.id: o.name for o in s.scalars(sa.select(Org))}
-        rows = s.scalars(sa.select(Indicator).where(Indicator.type == "crypto-address")).all()
-        return [
-            {
-                "id": r.id,
-                "chain": r.chain,
-                "value": r.value,
-                "category": _category(r.category),
-                "org": orgs.get(r.org_id, ""),
-                "tlp": r.tlp,
-                "share_with": sorted(orgs.get(sh.org_id, "") for sh in r.shares),
-                "confidence": r.confidence,
-                "label": (r.labels[0] if r.labels else "") or r.description[:80] or r.category,
-                "modified": r.modified.isoformat(),
-            }
-            for r in rows
-        ]
-
-
-def fingerprint(
-    home: Path, chains: list[ChainStore], indicators: list[dict[str, Any]], hops: int
-) -> dict[str, Any]:
-    tag_files = [(p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in TagStore(home).files()]
+def fingerprint(home: Path, indicators: list[IndicatorState], hops: int) -> dict[str, Any]:
+    """What a version is built from: workspace inputs and the intel content itself."""
     digest = hashlib.sha256(
-        json.dumps(sorted((i["id"], i["modified"]) for i in indicators)).encode()
+        json.dumps(
+            sorted(
+                (i.id, i.chain, i.value, i.category, i.org, i.tlp, sorted(i.share_with), i.label)
+                for i in indicators
+            )
+        ).encode()
     ).hexdigest()
-    return {
-        "chains": {c.chain.code: c.version for c in chains},
-        "tags": tag_files,
-        "indicators": digest,
-        "hops": hops,
-    }
+    return {**inputs(home, hops), "indicators": digest, "format": FORMAT}
 
 
 def build_index(
@@ -102,22 +77,34 @@ def build_index(
     intel: IntelStore | None = None,
     alerts: bool = True,
 ) -> dict[str, Any]:
-    """Build the index if its inputs changed; raise retro-screening alerts after a build."""
+    """Build the index if its inputs changed; raise retro-screening alerts after a build.
+
+    The journal position is read before the indicators, so every change after it is
+    either in this build or replayed by the overlay (never lost between the two).
+    """
     hops = hops if hops is not None else get_settings().screen_hops
     intel = intel or open_store()
+    with intel.read_session() as s:
+        intel_seq = latest_seq(s)
+    inds = read_indicators(intel)
     chains = chain_stores(home)
-    inds = _indicators(intel)
-    fp = fingerprint(home, chains, inds, hops)
+    fp = fingerprint(home, inds, hops)
     version = current_version(home)
     if version and not force:
         meta = json.loads((screen_root(home) / version / "meta.json").read_text())
         if meta.get("fingerprint") == json.loads(json.dumps(fp)):
+            if int(meta.get("intel_seq", 0)) < intel_seq:  # journalled, but no content change
+                meta = json.loads(
+                    (
+                        screen_root(home) / restamp(home, version, intel_seq) / "meta.json"
+                    ).read_text()
+                )
             return {**_summary(meta), "rebuilt": False, "alerts": 0}
     facts = FactTable()
     direct = _direct(home, facts, inds)
     for store in chains:
         _chain_reasons(store, facts, direct.get(store.chain.code, {}), hops, quiet)
-    version = write_index(home, facts, fingerprint=fp)
+    version = write_index(home, facts, fingerprint=fp, extra={"intel_seq": intel_seq})
     meta = json.loads((screen_root(home) / version / "meta.json").read_text())
     n_alerts = 0
     if alerts:
@@ -135,7 +122,7 @@ def _summary(meta: dict[str, Any]) -> dict[str, Any]:
 Direct = dict[str, dict[str, list[tuple[int, str]]]]
 
 
-def _direct(home: Path, facts: FactTable, inds: list[dict[str, Any]]) -> Direct:
+def _direct(home: Path, facts: FactTable, inds: list[IndicatorState]) -> Direct:
     direct: Direct = defaultdict(lambda: defaultdict(list))
     tags = TagStore(home).table()
     if tags.num_rows:
@@ -145,7 +132,7 @@ def _direct(home: Path, facts: FactTable, inds: list[dict[str, Any]]) -> Direct:
             key = (
                 cols["chain"][i],
                 cols["label"][i] or "",
-                _category(cols["category"][i]),
+                category_of(cols["category"][i]),
                 cols["tagpack"][i] or "",
             )
             groups[key].append(i)
@@ -170,24 +157,21 @@ def _direct(home: Path, facts: FactTable, inds: list[dict[str, Any]]) -> Direct:
         src = facts.add_source(
             Source(
                 "indicator",
-                ind["id"],
-                ind["label"],
-                ind["category"],
-                org=ind["org"],
-                tlp=ind["tlp"],
-                share_with=ind["share_with"],
-                confidence=ind["confidence"],
-                chain=ind["chain"],
-                address=ind["value"],
+                ind.id,
+                ind.label,
+                ind.category,
+                org=ind.org,
+                tlp=ind.tlp,
+                share_with=sorted(ind.share_with),
+                confidence=ind.confidence,
+                chain=ind.chain,
+                address=ind.value,
             )
         )
         facts.add(
-            keys_of(ind["chain"], [ind["value"]]),
-            category=ind["category"],
-            kind="indicator",
-            source=src,
+            keys_of(ind.chain, [ind.value]), category=ind.category, kind="indicator", source=src
         )
-        direct[ind["chain"]][ind["value"]].append((src, ind["category"]))
+        direct[ind.chain][ind.value].append((src, ind.category))
     return direct
 
 
@@ -226,8 +210,7 @@ def _chain_reasons(
             ent = facts.add_source(Source("entity", f"cluster:{cid}", label, cat, chain=chain))
             facts.add(keys[members], category=cat, kind="entity", source=ent)
     # cluster reasons and exposure seeds, grouped by the visibility of the source
-    seeds: dict[tuple[str, str], list[int]] = defaultdict(list)
-    group_source: dict[tuple[str, str], Source] = {}
+    seeds: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)  # group -> aid -> source
     for address, hits in direct.items():
         aid = ids.get(address)
         if aid is None:
@@ -241,39 +224,82 @@ def _chain_reasons(
             if 0 < len(members) <= MAX_CLUSTER_EXPANSION and not service[aid]:
                 facts.add(keys[members], category=category, kind="cluster", source=src_idx)
             vis = json.dumps([src.org, src.tlp if src.org else "clear", sorted(src.share_with)])
-            seeds[(vis, category)].append(int(aid))
-            group_source.setdefault((vis, category), src)
+            seeds[(vis, category)].setdefault(int(aid), src_idx)
     if not seeds:
         return
     graph = flow_graph(store)
-    for (vis, category), seed_ids in seeds.items():
-        share, first = propagate(
-            graph, np.unique(np.array(seed_ids, dtype=np.int64)), hops, service
-        )
-        hit = np.nonzero(share > 0)[0]
-        if len(hit) == 0:
-            continue
-        origin = group_source[(vis, category)]
+    reach = _reach(graph, service)
+    for (_vis, category), by_seed in seeds.items():
+        _exposure(facts, graph, reach, by_seed, category, hops, service, texts, keys, chain)
+
+
+def _reach(graph: FlowGraph, stop: np.ndarray) -> sp.csr_matrix:
+    """Who passes value to whom (any asset), services passing nothing on."""
+    n = graph.n
+    edges = sp.csr_matrix((n, n), dtype=np.float64)
+    for flow in graph.flows:
+        edges = edges + (flow != 0).astype(np.float64)
+    keep = sp.diags((~stop).astype(np.float64))
+    out = (keep @ edges).tocsr()
+    out.data[:] = 1.0
+    return out
+
+
+def _exposure(
+    facts: FactTable,
+    graph: FlowGraph,
+    reach: sp.csr_matrix,
+    by_seed: dict[int, int],
+    category: str,
+    hops: int,
+    service: np.ndarray,
+    texts: list[str],
+    keys: np.ndarray,
+    chain: str,
+) -> None:
+    """Indirect reasons of one category and visibility group, one source per origin.
+
+    The share is the group's (haircut from all its seeds at once); the origin named is
+    the seed nearest upstream (fewest hops), so a reason says where its exposure came
+    from. The source lists every indicator of the group: answers check their current
+    rights (see ``verdicts``).
+    """
+    seed_ids = np.array(sorted(by_seed), dtype=np.int64)
+    share, first = propagate(graph, seed_ids, hops, service)
+    hit = np.nonzero(share > 0)[0]
+    if len(hit) == 0:
+        return
+    _dist, _pred, nearest = dijkstra(
+        reach, indices=seed_ids, min_only=True, return_predecessors=True, limit=hops + 0.5
+    )
+    origin = np.asarray(nearest, dtype=np.int64)[hit]
+    group = [facts.sources[i] for i in by_seed.values()]
+    members = sorted({s.ref for s in group if s.kind == "indicator"})
+    some = group[0]
+    for seed in np.unique(origin).tolist():
+        rows = hit[origin == seed]
+        seed_src = facts.sources[by_seed[seed]] if seed in by_seed else some
         exp = facts.add_source(
             Source(
                 "exposure",
-                origin.ref if len(seed_ids) == 1 else category,
+                seed_src.ref,
                 f"received funds from {category} sources",
                 category,
-                org=origin.org,
-                tlp=origin.tlp,
-                share_with=list(origin.share_with),
+                org=some.org,
+                tlp=some.tlp,
+                share_with=list(some.share_with),
                 chain=chain,
-                address=texts[seed_ids[0]] if len(set(seed_ids)) == 1 else "",
+                address=texts[seed] if seed >= 0 else "",
+                members=members,
             )
         )
         facts.add(
-            keys[hit],
-            category=np.full(len(hit), CATEGORY_CODE[category], np.uint8),
+            keys[rows],
+            category=np.full(len(rows), CATEGORY_CODE[category], np.uint8),
             kind="indirect",
             source=exp,
-            share_ppm=np.round(share[hit] * PPM).astype(np.uint32),
-            hops=first[hit],
+            share_ppm=np.round(share[rows] * PPM).astype(np.uint32),
+            hops=first[rows],
         )
 
 
@@ -302,7 +328,7 @@ def _entities(store: ChainStore) -> dict[int, tuple[str, str]]:
     cats = t.column("category").to_pylist()
     out: dict[int, tuple[str, str]] = {}
     for cid, label, cat in zip(cids, labels, cats, strict=True):
-        c = _category(cat)
+        c = category_of(cat)
         prev = out.get(int(cid))
         if prev is None or (prev[1] in BENIGN and c not in BENIGN):
             out[int(cid)] = (label or c, c)

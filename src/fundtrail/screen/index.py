@@ -60,6 +60,7 @@ class Source:
     confidence: int = 100
     chain: str = ""
     address: str = ""  # the address the source names (for indirect reasons: the origin)
+    members: list[str] = field(default_factory=list)  # exposure: the indicator ids behind it
 
 
 class FactTable:
@@ -132,11 +133,44 @@ def _sorted(keys: np.ndarray, recs: np.ndarray) -> np.ndarray:
     return order
 
 
-def write_index(home: Path, facts: FactTable, *, fingerprint: dict[str, Any]) -> str:
-    """Sort, group and write a new version; swap CURRENT to it. Returns the version."""
+def _new_version() -> str:
+    now = time.time()
+    return (
+        time.strftime("%Y%m%dT%H%M%S", time.gmtime(now))
+        + f".{int(now * 1e6) % 1_000_000:06d}-{uuid.uuid4().hex[:6]}"
+    )
+
+
+def _distinct(keys: np.ndarray, recs: np.ndarray) -> np.ndarray:
+    """Rows not repeating the (key, kind, source, category) of the row before them (the
+    same tag listed twice in a pack, an address in two imports): one reason, not two."""
+    keep = np.ones(len(keys), dtype=bool)
+    if len(keys) > 1:
+        keep[1:] = (
+            (keys[1:] != keys[:-1])
+            | (recs["kind"][1:] != recs["kind"][:-1])
+            | (recs["source"][1:] != recs["source"][:-1])
+            | (recs["category"][1:] != recs["category"][:-1])
+        )
+    return keep
+
+
+def write_index(
+    home: Path,
+    facts: FactTable,
+    *,
+    fingerprint: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """Sort, group and write a new version; swap CURRENT to it. Returns the version.
+
+    ``extra`` goes into ``meta.json`` (the build records its intel journal position).
+    """
     keys, recs = facts.arrays()
     order = _sorted(keys, recs)
     keys, recs = keys[order], recs[order]
+    keep = _distinct(keys, recs)
+    keys, recs = keys[keep], recs[keep]
     first = np.ones(len(keys), dtype=bool)
     if len(keys) > 1:
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
@@ -144,11 +178,7 @@ def write_index(home: Path, facts: FactTable, *, fingerprint: dict[str, Any]) ->
     uniq = keys[starts]
     offsets = np.append(starts, len(keys)).astype(np.int64)
     root = screen_root(home)
-    now = time.time()
-    version = (
-        time.strftime("%Y%m%dT%H%M%S", time.gmtime(now))
-        + f".{int(now * 1e6) % 1_000_000:06d}-{uuid.uuid4().hex[:6]}"
-    )
+    version = _new_version()
     tmp = root / f".{version}.tmp"
     tmp.mkdir()
     np.save(tmp / "keys.npy", uniq)
@@ -159,6 +189,7 @@ def write_index(home: Path, facts: FactTable, *, fingerprint: dict[str, Any]) ->
     ends = np.cumsum([len(line) for line in lines], dtype=np.int64)
     np.save(tmp / "source_offsets.npy", np.concatenate([[0], ends]).astype(np.int64))
     meta = {
+        **(extra or {}),
         "version": version,
         "built_at": time.time(),
         "fingerprint": fingerprint,
@@ -166,6 +197,10 @@ def write_index(home: Path, facts: FactTable, *, fingerprint: dict[str, Any]) ->
         "records": len(recs),
         "sources": len(facts.sources),
     }
+    return _publish(root, tmp, version, meta)
+
+
+def _publish(root: Path, tmp: Path, version: str, meta: dict[str, Any]) -> str:
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
     os.replace(tmp, root / version)
     pointer = root / f".CURRENT.{uuid.uuid4().hex}"
@@ -173,6 +208,21 @@ def write_index(home: Path, facts: FactTable, *, fingerprint: dict[str, Any]) ->
     os.replace(pointer, root / "CURRENT")
     _prune(root, keep={version})
     return version
+
+
+def restamp(home: Path, version: str, intel_seq: int) -> str:
+    """A new version with ``version``'s data (hard links) at a later intel journal
+    position: changes were journalled, but the content the index is built from is the
+    same, so a rebuild would write the same bytes."""
+    root = screen_root(home)
+    old = root / version
+    meta = json.loads((old / "meta.json").read_text())
+    new = _new_version()
+    tmp = root / f".{new}.tmp"
+    tmp.mkdir()
+    for name in ("keys.npy", "offsets.npy", "records.npy", "sources.jsonl", "source_offsets.npy"):
+        os.link(old / name, tmp / name)
+    return _publish(root, tmp, new, {**meta, "version": new, "intel_seq": intel_seq})
 
 
 def _prune(root: Path, keep: set[str], retain: int = 2) -> None:
@@ -184,7 +234,7 @@ def _prune(root: Path, keep: set[str], retain: int = 2) -> None:
     written, so a reader has the whole grace period to open what CURRENT named.
     """
     versions = sorted(
-        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        (p for p in root.iterdir() if p.is_dir() and p.name[:1].isdigit()),
         key=lambda p: (p.stat().st_mtime_ns, p.name),
     )
     now = time.time()
@@ -239,47 +289,31 @@ class ScreenIndex:
             raise StorageError(f"screening index at {folder} is unreadable: {exc}") from exc
         self.version: str = self.meta["version"]
 
-    def lookup_keys(self, keys: np.ndarray) -> list[list[dict[str, Any]]]:
-        """Raw reasons per key (unfiltered: callers apply visibility).
-
-        One vectorised binary search for the whole batch; Python work only for hits.
-        """
+    def ranges(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(lo, hi) record ranges of many keys with one vectorised binary search;
+        lo == hi for a key that is not in the index."""
         keys = np.asarray(keys, dtype=np.uint64)
-        out: list[list[dict[str, Any]]] = [[] for _ in range(len(keys))]
         n = len(self.keys)
         if n == 0 or len(keys) == 0:
-            return out
-        if len(keys) <= 4:  # a few keys: scalar searches beat the array set-up
-            found = []
-            for i, k in enumerate(keys.tolist()):
-                p = int(self.keys.searchsorted(np.uint64(k)))
-                if p < n and int(self.keys[p]) == k:
-                    found.append((i, int(self.offsets[p]), int(self.offsets[p + 1])))
-        else:
-            pos = np.searchsorted(self.keys, keys)
-            np.minimum(pos, n - 1, out=pos)
-            hit = np.nonzero(self.keys[pos] == keys)[0]
-            found = list(
-                zip(
-                    hit.tolist(),
-                    self.offsets[pos[hit]].tolist(),
-                    self.offsets[pos[hit] + 1].tolist(),
-                    strict=True,
-                )
-            )
-        sources = self.sources
-        for i, lo, hi in found:
-            out[i] = [
-                {
-                    "category": CATEGORIES[cat],
-                    "kind": KINDS[kind],
-                    "hops": hops,
-                    "share": share / PPM,
-                    "source": sources[src],
-                }
-                for cat, kind, hops, share, src in self.records[lo:hi].tolist()
-            ]
-        return out
+            zeros = np.zeros(len(keys), np.int64)
+            return zeros, zeros
+        pos = np.searchsorted(self.keys, keys)
+        np.minimum(pos, n - 1, out=pos)
+        hit = self.keys[pos] == keys
+        lo = np.where(hit, self.offsets[pos], 0)
+        hi = np.where(hit, self.offsets[pos + 1], 0)
+        return lo, hi
+
+    def records_of(self, key: int) -> list[tuple[int, int, int, int, int]]:
+        """(category, kind, hops, share ppm, source) of every record of one key."""
+        p = int(self.keys.searchsorted(np.uint64(key)))
+        if p >= len(self.keys) or int(self.keys[p]) != key:
+            return []
+        return self.records_between(int(self.offsets[p]), int(self.offsets[p + 1]))
+
+    def records_between(self, lo: int, hi: int) -> list[tuple[int, int, int, int, int]]:
+        rows: list[tuple[int, int, int, int, int]] = self.records[lo:hi].tolist()
+        return rows
 
 
 _MAX_MOVES = 100  # CURRENT moving this often while one reader opens it is a broken writer
@@ -290,12 +324,31 @@ class IndexCache:
 
     def __init__(self, home: Path) -> None:
         self.home = Path(home)
+        self._pointer = screen_root(self.home) / "CURRENT"
         self._lock = threading.Lock()
         self._index: ScreenIndex | None = None
+        self._stamp: tuple[int, int] | None = None  # (inode, mtime) of the CURRENT read
 
     def get(self) -> ScreenIndex:
         """The live version. A version that cannot be opened is only an error if CURRENT
-        still names it: otherwise a rebuild moved on, and the new one is read instead."""
+        still names it: otherwise a rebuild moved on, and the new one is read instead.
+
+        CURRENT is replaced by rename, so a new pointer is a new inode: one ``stat``
+        tells whether the loaded version is still the live one.
+        """
+        try:
+            st = os.stat(self._pointer)
+            stamp: tuple[int, int] | None = (st.st_ino, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        index = self._index
+        if index is not None and stamp is not None and stamp == self._stamp:
+            return index
+        index = self._open()
+        self._stamp = stamp
+        return index
+
+    def _open(self) -> ScreenIndex:
         version = current_version(self.home)
         for _ in range(_MAX_MOVES):
             if version is None:

@@ -34,6 +34,7 @@ WEIGHTS: dict[str, int] = {
 }
 
 LEVELS = ("none", "low", "medium", "high", "severe")
+BENIGN = frozenset({Category.EXCHANGE.value, Category.SERVICE.value})  # never risk by itself
 DEFAULT_THRESHOLDS = {"severe": 90, "high": 70, "medium": 40, "low": 1}
 HOP_DISCOUNT = 0.8  # each hop away keeps 80% of the weight
 
@@ -95,15 +96,3 @@ def reason_score(rules: Rules, category: str, kind: str, share: float, hops: int
     # indirect: a 10% share of a sanctioned source is already serious
     factor = min(1.0, share * 4) * (HOP_DISCOUNT ** max(0, hops - 1))
     return round(weight * factor)
-
-
-def verdict(rules: Rules, reasons: list[dict[str, Any]]) -> tuple[str, int]:
-    """Risk level and score from visible reasons (already filtered for the caller)."""
-    score = 0
-    for r in reasons:
-        if r["category"] in rules.ignore_categories:
-            continue
-        if r["kind"] == "indirect" and r["share"] < rules.min_indirect_share:
-            continue
-        score = max(score, reason_score(rules, r["category"], r["kind"], r["share"], r["hops"]))
-    return rules.level(score), score

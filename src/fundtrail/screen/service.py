@@ -1,11 +1,18 @@
-"""Screening as a service: answer, log the decision, apply the org's rules.
+"""Screening as a service: answer from the live index, log the decision, apply org rules.
 
-The index answers without touching a database; the decision log and the org's rules
-live in the intel store (one small read, one bulk insert per request).
+One :class:`Screener` per process and workspace holds what an answer needs: the
+memory-mapped index, the intel overlay (current rights), each org's rules, the freshness
+check and the durable decision log. After warm-up a request touches no database: the
+index is a file mapping, the overlay and the rules are refreshed only when the intel
+store's change signal moved (one integer compared), freshness is a few ``stat`` calls,
+and the decision goes to the local log (:mod:`fundtrail.screen.decisionlog`) whose
+flush the answer waits for; a background thread drains it into the intel store.
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
 import os
 import threading
 import time
@@ -13,9 +20,9 @@ import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol
 
-import numpy as np
+import anyio
 import sqlalchemy as sa
 
 from fundtrail.errors import InvalidInputError
@@ -23,18 +30,38 @@ from fundtrail.intelstore.audit import Actor, record
 from fundtrail.intelstore.base import new_id
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.screening import ScreenDecision, ScreenRuleSet
-from fundtrail.screen.index import IndexCache
+from fundtrail.screen.decisionlog import DecisionLog, encode_request
+from fundtrail.screen.drain import DrainKeeper, drain_folder
+from fundtrail.screen.freshness import Freshness
+from fundtrail.screen.index import IndexCache, ScreenIndex
+from fundtrail.screen.overlay import IntelOverlay
 from fundtrail.screen.scoring import Rules
 from fundtrail.screen.verdicts import MAX_BATCH, ScreenItem, answer
+from fundtrail.settings import get_settings
 
-_CACHES: dict[Path, IndexCache] = {}
+THREAD_ABOVE = 50  # items: a batch this big is answered off the event loop
 
 
-def index_cache(home: Path) -> IndexCache:
-    key = Path(home).resolve()
-    if key not in _CACHES:
-        _CACHES[key] = IndexCache(key)
-    return _CACHES[key]
+class Caller(Protocol):
+    """Who is screening: the org whose rights and rules apply, and the key it used."""
+
+    @property
+    def org_id(self) -> str: ...
+
+    @property
+    def org_name(self) -> str: ...
+
+    @property
+    def key_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrgView:
+    """A caller named by the command line or the web UI (no key)."""
+
+    org_id: str
+    org_name: str
+    key_id: str | None = None
 
 
 def parse_request(body: Any) -> list[ScreenItem]:
@@ -53,42 +80,196 @@ def parse_request(body: Any) -> list[ScreenItem]:
     return [ScreenItem.from_dict(body)]
 
 
-# (store, org id) -> (read at, rules): a burst of single screens reads the rules once;
-# a change in this process applies at once, one made by another worker within the TTL
-RULES_TTL_S = 1.0
-_RULES: weakref.WeakKeyDictionary[IntelStore, dict[str, tuple[float, Rules]]] = (
+class Screener:
+    """Everything an answer needs in this process, for one workspace and intel store."""
+
+    def __init__(self, store: IntelStore, home: Path, *, background: bool = False) -> None:
+        """``background``: the server's screener also rebuilds the index by itself and
+        keeps a drainer process copying decisions into the store."""
+        self.store = store
+        self.home = Path(home)
+        self.cache = IndexCache(self.home)
+        self.freshness = Freshness(self.home, get_settings().screen_hops)
+        self._overlay: IntelOverlay | None = None
+        self._version: str | None = None
+        self._rules: dict[str, Rules] = {}
+        self._lock = threading.Lock()
+        self._log: DecisionLog | None = None
+        self._keeper: DrainKeeper | None = DrainKeeper(self.home, store) if background else None
+        self.rebuilder: Any = None
+        if background:
+            from fundtrail.screen.rebuild import Rebuilder
+
+            self.rebuilder = Rebuilder(self.home, store, self._stale)
+
+    # -- state ---------------------------------------------------------------------
+    def current(self) -> tuple[ScreenIndex, IntelOverlay]:
+        """The live index and the overlay of intel changes since it was built."""
+        index = self.cache.get()
+        overlay = self._overlay
+        if overlay is None or self._version != index.version:
+            with self._lock:
+                base = int(index.meta.get("intel_seq", 0))
+                if self._overlay is None:
+                    self._overlay = IntelOverlay(self.store, base)
+                elif self._version != index.version:
+                    self._overlay.rebase(base)
+                self._version = index.version
+                overlay = self._overlay
+        latest = self.store.changes.latest()
+        if latest > overlay.seq:
+            for org_id in overlay.refresh(latest):
+                self._rules.pop(org_id, None)
+        return index, overlay
+
+    def pending(self) -> list[str]:
+        """Inputs that moved since the live index was built ([] when it is current)."""
+        index, overlay = self.current()
+        return self.freshness.pending(index, overlay.seq)
+
+    def _stale(self) -> bool:
+        try:
+            return bool(self.pending())
+        except Exception:
+            return False  # no index yet: building the first one is the operator's call
+
+    def rebuild_if_stale(self) -> list[str]:
+        """Rebuild now when the live index is behind its inputs (the command line's
+        "next read"); returns what had moved."""
+        from fundtrail.screen.build import build_index
+
+        moved = self.pending()
+        if moved:
+            build_index(self.home, intel=self.store)
+        return moved
+
+    def freshness_of(self, index: ScreenIndex, overlay: IntelOverlay) -> dict[str, Any]:
+        pending = self.freshness.pending(index, overlay.seq)
+        if pending and self.rebuilder is not None:
+            self.rebuilder.request()
+        out: dict[str, Any] = {
+            "index_version": index.version,
+            "intel_version": overlay.seq,
+            "rebuild_pending": bool(pending),
+        }
+        if pending:
+            out["pending"] = pending
+        return out
+
+    def rules(self, org_id: str) -> Rules:
+        hit = self._rules.get(org_id)
+        if hit is None:
+            with self.store.read_session() as s:
+                row = s.get(ScreenRuleSet, org_id)
+                hit = Rules.from_dict(row.rules if row else None)
+            if len(self._rules) > 10_000:
+                self._rules.clear()
+            self._rules[org_id] = hit
+        return hit
+
+    @property
+    def log(self) -> DecisionLog:
+        if self._log is None:
+            with self._lock:
+                if self._log is None:
+                    log = DecisionLog(self.home)
+                    if self._keeper is not None:
+                        log.after_flush.append(self._keeper.ensure)
+                    self._log = log
+        return self._log
+
+    # -- answers -------------------------------------------------------------------
+    def answer(self, items: list[ScreenItem], who: Caller) -> dict[str, Any]:
+        """Verdicts as ``who`` may see them now, without logging (pages, alerts)."""
+        index, overlay = self.current()
+        rules = self.rules(who.org_id) if who.org_id else Rules()
+        answers = answer(index, items, viewer_org=who.org_name, rules=rules, overlay=overlay)
+        return {**self.freshness_of(index, overlay), "items": answers}
+
+    def _decided(
+        self, items: list[ScreenItem], who: Caller, remote: str | None
+    ) -> tuple[dict[str, Any], bytes]:
+        result = self.answer(items, who)
+        rows = _rows(result["items"], items, org_id=who.org_id, key_id=who.key_id)
+        return result, encode_request(rows, org_id=who.org_id, key_id=who.key_id, remote=remote)
+
+    def screen(
+        self, items: list[ScreenItem], who: Caller, *, remote: str | None = None
+    ) -> dict[str, Any]:
+        """Answer and log; returns once the decisions are on disk."""
+        result, payload = self._decided(items, who, remote)
+        self.log.commit(payload)
+        return result
+
+    async def screen_async(
+        self, items: list[ScreenItem], who: Caller, *, remote: str | None = None
+    ) -> dict[str, Any]:
+        """As :meth:`screen` for the event loop: a big batch is answered in a worker
+        thread, and the disk flush is awaited, not waited for."""
+        if len(items) > THREAD_ABOVE:
+            result, payload = await anyio.to_thread.run_sync(self._decided, items, who, remote)
+        else:
+            result, payload = self._decided(items, who, remote)
+        await self.log.commit_async(payload)
+        return result
+
+    def flush(self) -> None:
+        """Drain the workspace's logged decisions into the store now (reads of the
+        decision list call it, so an org sees its decisions at once)."""
+        drain_folder(self.home, self.store)
+
+    def close(self) -> None:
+        """Stop background work; flush and drain what this process logged (best effort:
+        with the store down it waits on disk for the next drainer)."""
+        if self.rebuilder is not None:
+            self.rebuilder.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+            try:
+                drain_folder(self.home, self.store)
+            except Exception as exc:
+                logging.getLogger(__name__).warning("decisions left to drain later: %s", exc)
+
+
+# -- one Screener per (store, workspace) in this process ----------------------------
+_SCREENERS: weakref.WeakKeyDictionary[IntelStore, dict[Path, Screener]] = (
     weakref.WeakKeyDictionary()
 )
+_SCREENERS_LOCK = threading.Lock()
 
 
-def get_rules(store: IntelStore, org_id: str) -> Rules:
-    cache = _RULES.setdefault(store, {})
-    hit = cache.get(org_id)
-    if hit is not None and time.monotonic() - hit[0] < RULES_TTL_S:
-        return hit[1]
-    with store.read_session() as s:
-        row = s.get(ScreenRuleSet, org_id)
-        rules = Rules.from_dict(row.rules if row else None)
-    if len(cache) > 10_000:
-        cache.clear()
-    cache[org_id] = (time.monotonic(), rules)
-    return rules
+def screener(store: IntelStore, home: Path, *, background: bool = False) -> Screener:
+    """This process's screener of ``home`` over ``store``. The server asks first, with
+    ``background`` from ``FUNDTRAIL_SCREEN_BACKGROUND``: its screener rebuilds the index
+    and drains decisions in background processes. Commands rebuild before they answer
+    and drain when they end instead."""
+    key = Path(home).resolve()
+    per_store = _SCREENERS.get(store)
+    hit = per_store.get(key) if per_store else None
+    if hit is not None:
+        return hit
+    with _SCREENERS_LOCK:
+        per_store = _SCREENERS.setdefault(store, {})
+        if key not in per_store:
+            per_store[key] = Screener(store, key, background=background)
+        return per_store[key]
 
 
-def set_rules(
-    store: IntelStore, org_id: str, data: dict[str, Any], actor: Actor | str | None = None
-) -> Rules:
-    rules = Rules.from_dict(data)  # validates
-    with store.session() as s:
-        record(s, actor, "update", "screen_rules", org_id, rules.to_dict())
-        row = s.get(ScreenRuleSet, org_id)
-        if row is None:
-            s.add(ScreenRuleSet(org_id=org_id, rules=rules.to_dict()))
-        else:
-            row.rules = rules.to_dict()
-            row.modified = datetime.now(UTC)
-    _RULES.clear()
-    return rules
+def close_all() -> None:
+    """Drain and close every screener of this process (at exit: nothing left behind)."""
+    for per_store in list(_SCREENERS.values()):
+        for s in list(per_store.values()):
+            s.close()
+    _SCREENERS.clear()
+
+
+atexit.register(close_all)
+
+
+def index_cache(home: Path) -> IndexCache:
+    """The live index of a workspace (for readers that need no overlay)."""
+    return IndexCache(Path(home).resolve())
 
 
 def screen(
@@ -103,130 +284,71 @@ def screen(
     actor: Actor | str | None = None,
     remote: str | None = None,
 ) -> dict[str, Any]:
-    index = index_cache(home).get()
-    rules = get_rules(store, org_id)
-    answers = answer(index, items, viewer_org=org_name, rules=rules)
-    if log:
-        rows = _rows(answers, items, org_id=org_id, key_id=key_id, version=index.version)
-        audit = {
-            "items": len(rows),
-            "index_version": index.version,
-            "risky": sum(1 for r in rows if r["risk"] not in ("none", "invalid")),
-        }
-        _decision_log(store).write(rows, audit, actor, remote)
-    return {"index_version": index.version, "items": answers}
+    """Answer ``items`` as the org sees them; log the decisions unless ``log`` is off."""
+    del actor  # the decision log records the key; kept for older call sites
+    s = screener(store, home)
+    who = OrgView(org_id, org_name, key_id)
+    return s.screen(items, who, remote=remote) if log else s.answer(items, who)
 
 
-_INSERT_DECISIONS = sa.insert(cast(sa.Table, ScreenDecision.__table__))
+def get_rules(store: IntelStore, org_id: str) -> Rules:
+    with store.read_session() as s:
+        row = s.get(ScreenRuleSet, org_id)
+        return Rules.from_dict(row.rules if row else None)
 
 
-class _DecisionLog:
-    """Group commit of screening decisions: concurrent requests share one transaction.
-
-    Each request queues its rows and its audit entry, then waits for the write turn;
-    whoever gets the turn commits everything queued so far (its own and any that
-    arrived while the previous transaction ran). Every request still returns only
-    after its own rows and audit row are committed, with the same rows as one
-    transaction each, but a burst of single screens pays one commit, not one each.
-    """
-
-    def __init__(self, store: IntelStore) -> None:
-        self.store = store
-        self._queue: list[_Pending] = []
-        self._queue_lock = threading.Lock()
-        self._turn = threading.Lock()
-
-    def write(
-        self,
-        rows: list[dict[str, Any]],
-        audit: dict[str, Any],
-        actor: Actor | str | None,
-        remote: str | None,
-    ) -> None:
-        job = _Pending(rows, audit, actor, remote)
-        with self._queue_lock:
-            self._queue.append(job)
-        with self._turn:
-            if not job.done:
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-                self._commit(batch)
-        if job.error is not None:
-            raise job.error
-
-    def _commit(self, batch: list[_Pending]) -> None:
-        try:
-            with self.store.session() as s:
-                con = s.connection()
-                rows = [r for job in batch for r in job.rows]
-                # core executemany (one statement for all), not the ORM's bulk path
-                con.execute(_INSERT_DECISIONS, rows)
-                for job in batch:
-                    record(s, job.actor, "screen", "screen_decisions", None, job.audit, job.remote)
-        except BaseException as exc:  # every request of the batch learns it was not logged
-            for job in batch:
-                job.error = exc
-        finally:
-            for job in batch:
-                job.done = True
-
-
-@dataclass(slots=True)
-class _Pending:
-    rows: list[dict[str, Any]]
-    audit: dict[str, Any]
-    actor: Actor | str | None
-    remote: str | None
-    done: bool = False
-    error: BaseException | None = None
-
-
-_LOGS: weakref.WeakKeyDictionary[IntelStore, _DecisionLog] = weakref.WeakKeyDictionary()
-_LOGS_LOCK = threading.Lock()
-
-
-def _decision_log(store: IntelStore) -> _DecisionLog:
-    with _LOGS_LOCK:
-        log = _LOGS.get(store)
-        if log is None:
-            log = _LOGS[store] = _DecisionLog(store)
-        return log
+def set_rules(
+    store: IntelStore, org_id: str, data: dict[str, Any], actor: Actor | str | None = None
+) -> Rules:
+    """Validate and store an org's rules; every process applies them on its next answer
+    (the change journal signals the write)."""
+    rules = Rules.from_dict(data)  # validates
+    with store.session() as s:
+        record(s, actor, "update", "screen_rules", org_id, rules.to_dict())
+        row = s.get(ScreenRuleSet, org_id)
+        if row is None:
+            s.add(ScreenRuleSet(org_id=org_id, rules=rules.to_dict()))
+        else:
+            row.rules = rules.to_dict()
+            row.modified = datetime.now(UTC)
+    return rules
 
 
 def _rows(
-    answers: list[dict[str, Any]],
-    items: list[ScreenItem],
-    *,
-    org_id: str,
-    key_id: str | None,
-    version: str,
+    answers: list[dict[str, Any]], items: list[ScreenItem], *, org_id: str, key_id: str | None
 ) -> list[dict[str, Any]]:
-    now = datetime.now(UTC)
-    return [
-        {
-            "id": row_id,
-            "org_id": org_id,
-            "key_id": key_id,
-            "chain": item.chain,
-            "address": a.get("normalised") or item.address[:128],
-            "direction": item.direction,
-            "amount": str(item.amount) if item.amount is not None else None,
-            "asset": item.asset,
-            "txid": item.txid,
-            "risk": a["risk"] or "invalid",
-            "score": a["score"] or 0,
-            "reasons": a["reasons"],
-            "index_version": version,
-            "created": now,
-        }
-        for a, item, row_id in zip(answers, items, _uuid4s(len(items)), strict=True)
-    ]
+    """Decision rows (``screen_decisions`` columns); each answer gets its ``decision_id``."""
+    now = time.time()
+    rows = []
+    for a, item, row_id in zip(answers, items, _uuid4s(len(items)), strict=True):
+        a["decision_id"] = row_id
+        rows.append(
+            {
+                "id": row_id,
+                "org_id": org_id,
+                "key_id": key_id,
+                "chain": item.chain,
+                "address": a.get("normalised") or item.address[:128],
+                "direction": item.direction,
+                "amount": str(item.amount) if item.amount is not None else None,
+                "asset": item.asset,
+                "txid": item.txid,
+                "risk": a["risk"] or "invalid",
+                "score": a["score"] or 0,
+                "reasons": a["reasons"],
+                "index_version": a.get("index_version", ""),
+                "created": now,
+            }
+        )
+    return rows
 
 
 def _uuid4s(n: int) -> list[str]:
     """``n`` random UUID4 texts, as ``new_id`` makes them, without a UUID object each."""
     if n == 1:
         return [new_id()]
+    import numpy as np
+
     raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
@@ -239,8 +361,16 @@ def _uuid4s(n: int) -> list[str]:
 
 
 def decisions(
-    store: IntelStore, org_id: str, *, limit: int = 100, address: str | None = None
+    store: IntelStore,
+    org_id: str,
+    *,
+    limit: int = 100,
+    address: str | None = None,
+    home: Path | None = None,
 ) -> list[dict[str, Any]]:
+    """An org's logged decisions, newest first (this process's pending ones drained first)."""
+    if home is not None:
+        screener(store, home).flush()
     with store.read_session() as s:
         q = sa.select(ScreenDecision).where(ScreenDecision.org_id == org_id)
         if address:

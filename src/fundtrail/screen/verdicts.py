@@ -1,6 +1,20 @@
 """Answer screening requests from a loaded index: visible reasons, score, risk level.
 
-Pure functions over the index; the service adds logging and the API adds auth.
+Pure functions over the index and the intel overlay; the service adds logging and the
+API adds auth. Three rules, each decided here and nowhere else:
+
+- **Current rights.** A reason derived from an indicator is shown with that indicator's
+  visibility *now*: the index's copy is used only while the indicator is unchanged since
+  the build; a changed one answers from the overlay (its current TLP, share list and
+  category), a deleted one not at all. Indirect exposure computed from a group of
+  indicators is withheld while any of them changed in a way the caller may not see
+  (until the automatic rebuild recomputes it).
+- **What counts is what is shown.** The reasons listed are exactly those the verdict
+  counted: ignored categories and indirect shares under the org's threshold are neither
+  scored nor shown, so a "none, 0" never sits beside a reason.
+- **One line per fact.** Cluster reasons from one owner collapse into one ("same cluster
+  as 6 reported addresses"); indirect exposure to one category keeps its strongest path
+  and says how many sources it stands for; exact repeats are dropped.
 """
 
 from __future__ import annotations
@@ -13,9 +27,10 @@ import numpy as np
 from fundtrail.errors import InvalidInputError, UserError
 from fundtrail.model.chains import get_chain
 from fundtrail.model.tlp import TLP, may_see
-from fundtrail.screen.index import ScreenIndex, Source
+from fundtrail.screen.index import CATEGORIES, KINDS, PPM, ScreenIndex, Source
 from fundtrail.screen.keys import address_key, normalise
-from fundtrail.screen.scoring import Rules, reason_score, verdict
+from fundtrail.screen.overlay import IndicatorState, IntelOverlay
+from fundtrail.screen.scoring import BENIGN, Rules, reason_score
 
 MAX_BATCH = 10_000
 
@@ -52,19 +67,37 @@ class ScreenItem:
             raise InvalidInputError(
                 f"{where}amount must be a whole number of base units", field=f"{where}amount"
             )
+        asset, txid = data.get("asset"), data.get("txid")
+        for name, value in (("asset", asset), ("txid", txid)):
+            if value is not None and (not isinstance(value, str) or len(value) > 80):
+                raise InvalidInputError(
+                    f"{where}{name} must be text of at most 80 characters", field=f"{where}{name}"
+                )
         return cls(
             chain=get_chain(chain).code,
             address=address,
             direction=direction,
             amount=int(amount) if amount is not None else None,
-            asset=data.get("asset"),
-            txid=data.get("txid"),
+            asset=asset,
+            txid=txid,
         )
+
+
+@dataclass(slots=True)
+class Reason:
+    """One reason for an address, with the source whose visibility governs it."""
+
+    category: str
+    kind: str  # indicator | tag | entity | cluster | indirect
+    hops: int
+    share: float
+    source: Source
+    members: int = 1  # cluster: reported addresses in the cluster; indirect: sources
 
 
 def _visible(source: Source, viewer_org: str) -> bool:
     if source.org is None:
-        return True  # public attribution data (TagPacks, OFAC lists)
+        return True  # public attribution data (TagPacks, OFAC lists, entities)
     return may_see(
         TLP.parse(source.tlp),
         owner_org=source.org,
@@ -73,12 +106,122 @@ def _visible(source: Source, viewer_org: str) -> bool:
     )
 
 
-def _reason_view(r: dict[str, Any], score: int) -> dict[str, Any]:
-    src: Source = r["source"]
+def _may_see_state(st: IndicatorState, viewer_org: str) -> bool:
+    tlp = TLP.parse(st.tlp)
+    return may_see(tlp, owner_org=st.org, viewer_org=viewer_org, shared_with=st.share_with)
+
+
+def _from_state(st: IndicatorState) -> Source:
+    return Source(
+        "indicator",
+        st.id,
+        st.label,
+        st.category,
+        org=st.org,
+        tlp=st.tlp,
+        share_with=sorted(st.share_with),
+        confidence=st.confidence,
+        chain=st.chain,
+        address=st.value,
+    )
+
+
+class Answerer:
+    """Reasons of an address as one viewer may see them now: the index, corrected by the
+    overlay. One per request (it caches per-source decisions for a batch)."""
+
+    def __init__(self, index: ScreenIndex, overlay: IntelOverlay | None, viewer_org: str) -> None:
+        self.index = index
+        self.overlay = overlay
+        self.viewer = viewer_org
+        self._exposure_ok: dict[int, bool] = {}
+
+    def reasons(self, key: int) -> list[Reason]:
+        out: list[Reason] = []
+        sources = self.index.sources
+        for cat, kind, hops, share, src_idx in self.index.records_of(key):
+            src = sources[src_idx]
+            kind_name = KINDS[kind]
+            category = CATEGORIES[cat]
+            if self.overlay is not None and src.kind == "indicator":
+                changed, now = self.overlay.state(src.ref)
+                if changed:
+                    if kind_name == "indicator" or now is None or now.category in BENIGN:
+                        continue  # direct hits of changed indicators come from the overlay
+                    src, category = _from_state(now), now.category
+            if kind_name == "indirect" and not self._exposure_visible(src_idx, src):
+                continue
+            if _visible(src, self.viewer):
+                out.append(Reason(category, kind_name, hops, share / PPM, src))
+        if self.overlay is not None:
+            for st in self.overlay.by_key.get(key, ()):
+                if _may_see_state(st, self.viewer):
+                    out.append(Reason(st.category, "indicator", 0, 1.0, _from_state(st)))
+        return out
+
+    def _exposure_visible(self, src_idx: int, src: Source) -> bool:
+        """Exposure from indicators that changed since the build is shown only if the
+        viewer may still see every changed one, unchanged in category."""
+        if self.overlay is None or not src.members or not self.overlay.changed:
+            return True
+        ok = self._exposure_ok.get(src_idx)
+        if ok is None:
+            ok = True
+            for member in src.members:
+                changed, now = self.overlay.state(member)
+                if changed and (
+                    now is None
+                    or now.category != src.category
+                    or not _may_see_state(now, self.viewer)
+                ):
+                    ok = False
+                    break
+            self._exposure_ok[src_idx] = ok
+        return ok
+
+
+def _collapse(reasons: list[Reason]) -> list[Reason]:
+    """One line per fact (see the module docstring)."""
+    out: list[Reason] = []
+    clusters: dict[tuple[str, str | None, str], Reason] = {}
+    indirect: dict[str, Reason] = {}
+    seen: set[tuple[str, str, str, str]] = set()
+    for r in reasons:
+        if r.kind == "cluster":
+            ckey = (r.category, r.source.org, r.source.tlp)
+            if ckey in clusters:
+                clusters[ckey].members += 1
+                continue
+            clusters[ckey] = r
+        elif r.kind == "indirect":
+            best = indirect.get(r.category)
+            if best is not None:
+                best.members += 1
+                if (r.share, -r.hops) > (best.share, -best.hops):
+                    best.share, best.hops, best.source = r.share, r.hops, r.source
+                continue
+            indirect[r.category] = r
+        else:
+            dkey = (r.kind, r.category, r.source.kind, r.source.ref)
+            if dkey in seen:
+                continue
+            seen.add(dkey)
+        out.append(r)
+    return out
+
+
+def _counts(rules: Rules, r: Reason) -> bool:
+    if r.category in rules.ignore_categories:
+        return False
+    return not (r.kind == "indirect" and r.share < rules.min_indirect_share)
+
+
+def _view(r: Reason, score: int) -> dict[str, Any]:
+    src = r.source
     out: dict[str, Any] = {
-        "category": r["category"],
-        "kind": r["kind"],
-        "exposure": "indirect" if r["kind"] == "indirect" else "direct",
+        "category": r.category,
+        "kind": r.kind,
+        "exposure": "indirect" if r.kind == "indirect" else "direct",
         "score": score,
         "source": {
             "type": src.kind,
@@ -89,45 +232,38 @@ def _reason_view(r: dict[str, Any], score: int) -> dict[str, Any]:
             "confidence": src.confidence,
         },
     }
-    if r["kind"] == "cluster":
-        out["cluster_members"] = r.get("members", 1)
-    if r["kind"] == "indirect":
-        out["share"] = round(r["share"], 6)
-        out["hops"] = r["hops"]
+    if r.kind == "cluster":
+        out["cluster_members"] = r.members
+    if r.kind == "indirect":
+        out["share"] = round(r.share, 6)
+        out["hops"] = r.hops
         out["origin"] = src.address or None
+        out["sources"] = r.members
     return out
 
 
-def _collapse(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One ``cluster`` reason per category and source owner, counting the risky members.
-
-    An address in a cluster with six reported collection wallets has one reason ("same
-    cluster as 6 addresses reported as scam by X"), not six identical lines.
-    """
-    out: list[dict[str, Any]] = []
-    seen: dict[tuple[str, str | None, str], dict[str, Any]] = {}
-    for r in reasons:
-        if r["kind"] != "cluster":
-            out.append(r)
-            continue
-        src: Source = r["source"]
-        key = (r["category"], src.org, src.tlp)
-        if key in seen:
-            seen[key]["members"] += 1
-            continue
-        seen[key] = {**r, "members": 1}
-        out.append(seen[key])
-    return out
-
-
-def _score(rules: Rules, r: dict[str, Any]) -> int:
-    return reason_score(rules, r["category"], r["kind"], r["share"], r["hops"])
+def verdict_of(rules: Rules, reasons: list[Reason]) -> tuple[str, int, list[dict[str, Any]]]:
+    """(risk, score, reason views): the reasons shown are exactly the ones counted."""
+    counted = [r for r in _collapse(reasons) if _counts(rules, r)]
+    scored = [(reason_score(rules, r.category, r.kind, r.share, r.hops), r) for r in counted]
+    scored.sort(key=lambda p: -p[0])
+    score = scored[0][0] if scored else 0
+    return rules.level(score), score, [_view(r, s) for s, r in scored]
 
 
 def answer(
-    index: ScreenIndex, items: list[ScreenItem], *, viewer_org: str, rules: Rules
+    index: ScreenIndex,
+    items: list[ScreenItem],
+    *,
+    viewer_org: str,
+    rules: Rules,
+    overlay: IntelOverlay | None = None,
 ) -> list[dict[str, Any]]:
-    """Verdicts for items, with only the reasons the viewer may see."""
+    """Verdicts for items, with only the reasons the viewer may see now.
+
+    Keys of the whole batch are searched at once; an address neither in the index nor
+    in the overlay is answered "none" without further work (most of a batch).
+    """
     if len(items) > MAX_BATCH:
         raise UserError(f"a batch holds at most {MAX_BATCH} items; got {len(items)}")
     normalised: list[str | None] = []
@@ -143,51 +279,36 @@ def answer(
         normalised.append(norm)
         errors.append(None)
         keys[i] = address_key(item.chain, norm)
-    raw = index.lookup_keys(keys)
-    return assemble(
-        items, normalised, errors, raw, version=index.version, viewer_org=viewer_org, rules=rules
-    )
-
-
-def assemble(
-    items: list[ScreenItem],
-    normalised: list[str | None],
-    errors: list[str | None],
-    raw: list[list[dict[str, Any]]],
-    *,
-    version: str,
-    viewer_org: str,
-    rules: Rules,
-) -> list[dict[str, Any]]:
-    """Answers from raw reasons per item (whatever looked them up)."""
+    # a few keys: the scalar search in reasons() beats setting up arrays
+    miss = np.zeros(len(items), dtype=bool)
+    if len(items) > 4:
+        lo, hi = index.ranges(keys)
+        miss = lo == hi
+    extra = overlay.by_key if overlay is not None else {}
+    who = Answerer(index, overlay, viewer_org)
     out: list[dict[str, Any]] = []
-    for item, maybe_norm, err, reasons in zip(items, normalised, errors, raw, strict=True):
+    for i, item in enumerate(items):
         base: dict[str, Any] = {"chain": item.chain, "address": item.address}
         if item.direction:
             base["direction"] = item.direction
-        if err is not None:
-            out.append({**base, "error": err, "risk": None, "score": None, "reasons": []})
+        found = normalised[i]
+        if found is None:
+            out.append({**base, "error": errors[i], "risk": None, "score": None, "reasons": []})
             continue
-        visible = _collapse([r for r in reasons if _visible(r["source"], viewer_org)])
-        level, score = verdict(rules, visible)
-        shown = sorted(
-            (
-                _reason_view(
-                    r, reason_score(rules, r["category"], r["kind"], r["share"], r["hops"])
-                )
-                for r in visible
-                if r["category"] not in rules.ignore_categories
-            ),
-            key=lambda v: -v["score"],
-        )
+        key = int(keys[i])
+        shown: list[dict[str, Any]] = []
+        if miss[i] and key not in extra:
+            risk, score = rules.level(0), 0
+        else:
+            risk, score, shown = verdict_of(rules, who.reasons(key))
         out.append(
             {
                 **base,
-                "normalised": maybe_norm,
-                "risk": level,
+                "normalised": found,
+                "risk": risk,
                 "score": score,
                 "reasons": shown,
-                "index_version": version,
+                "index_version": index.version,
             }
         )
     return out

@@ -15,6 +15,7 @@ from fundtrail import __version__
 from fundtrail.errors import FundtrailError
 from fundtrail.intel.indicators import IndicatorService
 from fundtrail.intelstore.db import IntelStore, open_store
+from fundtrail.screen.service import screener
 from fundtrail.server import errors
 from fundtrail.server.auth import Gatekeeper
 from fundtrail.settings import Settings, get_settings
@@ -51,4 +52,6 @@ def create_app(store: IntelStore | None = None, settings: Settings | None = None
         if isinstance(router, APIRouter):
             app.include_router(router)
     app.add_middleware(Gatekeeper, store=store, max_body_bytes=settings.max_body_bytes)
+    # screening's per-process state and its background work (rebuilds, decision drain)
+    app.state.screener = screener(store, settings.home, background=settings.screen_background)
     return app

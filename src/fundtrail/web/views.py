@@ -170,21 +170,14 @@ def timeline_svg(points: list[dict[str, Any]], width: int = 720, height: int = 1
 def screening(
     store: IntelStore, home: Path, who: Principal, chain: str, address: str
 ) -> dict[str, Any] | None:
-    from fundtrail.screen.service import screen
+    from fundtrail.screen.service import screener
     from fundtrail.screen.verdicts import ScreenItem
 
     try:
-        result = screen(
-            store,
-            home,
-            [ScreenItem(chain, address)],
-            org_id=who.org_id,
-            org_name=who.org_name,
-            log=False,
-        )
+        result = screener(store, home).answer([ScreenItem(chain, address)], who)
     except NotFoundError:
         return None
-    return dict(result["items"][0])
+    return {**result["items"][0], "rebuild_pending": result["rebuild_pending"]}
 
 
 def indicators_mentioning(store: IntelStore, who: Principal, value: str) -> list[Any]:

@@ -60,7 +60,8 @@ def seed_hub(url: str) -> tuple[IntelStore, dict[str, str]]:
 
 
 def make_hub(store: IntelStore, keys: dict[str, str], home: Path) -> Hub:
-    settings = Settings(home=home, max_body_bytes=MAX_BODY)
+    # the in-process hub rebuilds its screening index and drains decisions when a test says so
+    settings = Settings(home=home, max_body_bytes=MAX_BODY, screen_background=False)
     app = create_app(store, settings)
     return Hub(
         app=app, client=TestClient(app, raise_server_exceptions=False), store=store, keys=keys

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,13 +18,8 @@ from fundtrail.intelstore.db import IntelStore, open_store
 from fundtrail.intelstore.models import StoreMeta
 from fundtrail.intelstore.orgs import add_org
 from fundtrail.intelstore.screening import ScreenDecision
-from fundtrail.screen.decisionlog import (
-    CHECKPOINT_PREFIX,
-    DecisionLog,
-    decisions_folder,
-    encode_request,
-    read_frames,
-)
+from fundtrail.screen.decisionlog import DecisionLog, decisions_folder, encode_request, read_frames
+from fundtrail.screen.drain import CHECKPOINT_PREFIX, drain_folder
 
 ADDRESS = "12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h"
 
@@ -75,27 +69,29 @@ def _stored(store: IntelStore) -> list[str]:
 
 
 def test_a_committed_decision_is_on_disk_before_the_store_has_it(home: Path, intel) -> None:
-    log = DecisionLog(home, intel, background=False)
+    log = DecisionLog(home)
     payload, ids = _request(_org_id(intel))
     log.commit(payload)
     (segment,) = decisions_folder(home).glob("*.log")
     (frame,) = [p for _end, p in read_frames(segment.read_bytes())]
     assert ids[0].encode() in frame
     assert _stored(intel) == []  # not drained yet: the answer did not wait for the database
-    assert log.drain() == 1
-    assert _stored(intel) == ids
+    assert drain_folder(home, intel) == 1  # the live writer's whole frames
+    assert _stored(intel) == ids and segment.exists()
     log.close()
-    assert list(decisions_folder(home).glob("*.log")) == []  # drained segments are removed
+    assert drain_folder(home, intel) == 0
+    assert list(decisions_folder(home).glob("*.log")) == []  # a finished segment is removed
 
 
 def test_draining_twice_stores_once_and_audits_each_caller(home: Path, intel) -> None:
-    log = DecisionLog(home, intel, background=False)
+    log = DecisionLog(home)
     org = _org_id(intel)
     for _ in range(3):
         log.commit(_request(org, n=2)[0])
-    log.drain()
-    log.drain()
+    drain_folder(home, intel)
+    drain_folder(home, intel)
     log.close()
+    drain_folder(home, intel)
     assert len(_stored(intel)) == 6
     with intel.read_session() as s:
         (row,) = s.scalars(sa.select(AuditEntry).where(AuditEntry.action == "screen")).all()
@@ -107,17 +103,17 @@ def test_draining_twice_stores_once_and_audits_each_caller(home: Path, intel) ->
 
 def test_a_segment_drained_before_a_crash_is_not_stored_again(home: Path, intel) -> None:
     """Killed after the drain committed but before the segment was deleted."""
-    log = DecisionLog(home, intel, background=False)
+    log = DecisionLog(home)
     log.commit(_request(_org_id(intel), n=3)[0])
+    log.close()
     (segment,) = decisions_folder(home).glob("*.log")
     copy = segment.read_bytes()
-    log.drain()
-    log.close()
+    drain_folder(home, intel)
     segment.write_bytes(copy)  # the file came back: its checkpoint says it was drained
     with intel.session() as s:
         s.add(StoreMeta(key=CHECKPOINT_PREFIX + segment.stem, value=str(len(copy))))
     before = _audit_rows(intel)
-    DecisionLog(home, intel, background=False).close()
+    drain_folder(home, intel)
     assert len(_stored(intel)) == 3 and _audit_rows(intel) == before
     assert not segment.exists()
 
@@ -133,7 +129,7 @@ from pathlib import Path
 from fundtrail.intelstore.db import open_store
 from fundtrail.screen.decisionlog import DecisionLog, encode_request
 home, org = Path(sys.argv[1]), sys.argv[2]
-log = DecisionLog(home, open_store(), background=False)
+log = DecisionLog(home)
 while True:
     i = str(uuid.uuid4())
     row = {"id": i, "org_id": org, "key_id": "k", "chain": "BTC", "address": "a",
@@ -161,19 +157,20 @@ def test_every_acknowledged_decision_survives_kill_9(home: Path, intel) -> None:
     (segment,) = decisions_folder(home).glob("*.log")
     with open(segment, "ab") as fh:
         fh.write(b"FTD1\x40\x00\x00\x00torn")  # a frame cut by the crash: never answered
-    DecisionLog(home, intel, background=False).close()  # finds the dead writer's segment
+    drain_folder(home, intel)  # finds the dead writer's segment
     stored = set(_stored(intel))
     assert set(acknowledged) <= stored
     assert len(stored) == len(_stored(intel))  # each once
     assert not segment.exists()
 
 
-def test_a_live_writers_segment_is_left_to_it(home: Path, intel) -> None:
-    first = DecisionLog(home, intel, background=False)
-    first.commit(_request(_org_id(intel))[0])
-    other = DecisionLog(home, intel, background=False)
-    assert other.drain() == 0  # the first process holds its segment
-    assert first.drain() == 1
-    other.close()
-    first.close()
-    shutil.rmtree(decisions_folder(home))
+def test_two_drainers_of_a_live_segment_store_each_decision_once(home: Path, intel) -> None:
+    log = DecisionLog(home)
+    org = _org_id(intel)
+    log.commit(_request(org, n=2)[0])
+    assert drain_folder(home, intel) == 2
+    log.commit(_request(org, n=1)[0])
+    other = open_store()  # another process's drainer, racing this one
+    assert drain_folder(home, other) + drain_folder(home, intel) == 1
+    log.close()
+    assert len(_stored(intel)) == 3

@@ -203,3 +203,37 @@ def test_a_reader_meeting_a_pruned_version_reads_current_again(
     reads = iter([stale, fresh])
     monkeypatch.setattr("fundtrail.screen.index.current_version", lambda home: next(reads))
     assert IndexCache(tmp_path).get().version == fresh
+
+
+def test_a_reason_under_the_threshold_is_neither_counted_nor_shown(tmp_path: Path) -> None:
+    """A hot wallet showed "NONE · 0" beside "scam · indirect (0.0%)" (issue 18)."""
+    facts = FactTable()
+    exp = facts.add_source(Source("exposure", "scam", "received funds from scam", "scam"))
+    facts.add_address(
+        "BTC", CLEAN, category="scam", kind="indirect", source=exp, share_ppm=300, hops=2
+    )
+    write_index(tmp_path, facts, fingerprint={})
+    (hit,) = _ask(tmp_path, "bank-b", CLEAN)
+    assert hit["risk"] == "none" and hit["score"] == 0 and hit["reasons"] == []
+
+
+def test_one_fact_is_one_reason(tmp_path: Path) -> None:
+    """One reason listed six times (issue 18): a tag repeated in its pack, and exposure
+    to one category through several sources, each answer once."""
+    facts = FactTable()
+    tag = facts.add_source(Source("tag", "pack", "Scam wallet", "scam"))
+    for _ in range(6):
+        facts.add_address("BTC", SCAMMER, category="scam", kind="tag", source=tag)
+    for share in (0.05, 0.30, 0.10):
+        src = facts.add_source(
+            Source("exposure", "ind", "received funds from scam", "scam", address=SCAMMER)
+        )
+        facts.add_address(
+            "BTC", FUNDED, category="scam", kind="indirect", source=src, share_ppm=int(share * PPM)
+        )
+    write_index(tmp_path, facts, fingerprint={})
+    direct, funded = _ask(tmp_path, "bank-b", SCAMMER, FUNDED)
+    assert len(direct["reasons"]) == 1
+    (reason,) = funded["reasons"]
+    assert reason["share"] == pytest.approx(0.30) and reason["sources"] == 3
+    assert reason["origin"] == SCAMMER

@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+import orjson
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
+from fundtrail.errors import InvalidInputError
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.keys import Principal
 from fundtrail.screen import alerts as alert_service
 from fundtrail.screen import service
 from fundtrail.server.auth import require_principal, require_role
-from fundtrail.server.deps import get_store, remote_addr
+from fundtrail.server.deps import get_store
 
 router = APIRouter(prefix="/api/v1", tags=["screening"])
 
@@ -29,34 +31,64 @@ def _home(request: Request) -> Path:
     return Path(request.app.state.settings.home)
 
 
-@router.post("/screen")
-def screen(
-    request: Request,
-    body: dict[str, Any] = Body(..., examples=[_EXAMPLE, {"items": [_EXAMPLE]}]),
-    who: Principal = Depends(require_principal),
-    store: IntelStore = Depends(get_store),
-    remote: str | None = Depends(remote_addr),
-) -> dict[str, Any]:
+_ITEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["address"],
+    "properties": {
+        "chain": {"type": "string", "default": "BTC"},
+        "address": {"type": "string"},
+        "direction": {"type": "string", "enum": ["deposit", "withdrawal"]},
+        "amount": {"type": ["integer", "string"], "description": "base units"},
+        "asset": {"type": "string", "maxLength": 80},
+        "txid": {"type": "string", "maxLength": 80},
+    },
+}
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        _ITEM_SCHEMA,
+                        {
+                            "type": "object",
+                            "required": ["items"],
+                            "properties": {
+                                "items": {"type": "array", "items": _ITEM_SCHEMA, "maxItems": 10000}
+                            },
+                        },
+                    ]
+                },
+                "examples": {"one": {"value": _EXAMPLE}, "batch": {"value": {"items": [_EXAMPLE]}}},
+            }
+        },
+    }
+}
+
+
+@router.post("/screen", openapi_extra={**_BODY, "security": [{"HTTPBearer": []}]})
+async def screen(request: Request) -> Response:
     """Risk of one address, one transfer, or a batch of up to 10,000 as {"items": [...]}.
 
     Each answer: risk (severe|high|medium|low|none), score 0-100, the reasons you may see
-    (category, direct or indirect with share and hops, who shared it at which TLP) and the
-    index version. Decisions are logged for the regulator.
+    now (category, direct or indirect with share, hops and origin, who shared it at which
+    TLP), its decision_id, the index version and whether a rebuild is pending. The
+    decision is on disk before the answer is sent.
     """
+    who = await require_principal(request, None)  # no dependency graph on the hot path
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInputError(f"request body is not valid JSON: {exc}", field="body") from None
     items = service.parse_request(body)
-    result = service.screen(
-        store,
-        _home(request),
-        items,
-        org_id=who.org_id,
-        org_name=who.org_name,
-        key_id=who.key_id,
-        actor=who,
-        remote=remote,
-    )
+    live: service.Screener = request.app.state.screener  # no per-request lookups
+    remote = request.client.host if request.client else None
+    result = await live.screen_async(items, who, remote=remote)
     if "items" not in body:
-        return {"index_version": result["index_version"], **result["items"][0]}
-    return result
+        (item,) = result.pop("items")
+        result.update(item)
+    return Response(orjson.dumps(result), media_type="application/json")
 
 
 @router.get("/screen/rules")
@@ -79,13 +111,14 @@ def put_rules(
 
 @router.get("/screen/decisions")
 def decisions(
+    request: Request,
     address: str | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
     who: Principal = Depends(require_role("analyst")),
     store: IntelStore = Depends(get_store),
 ) -> list[dict[str, Any]]:
     """Your organisation's logged screening decisions, newest first."""
-    return service.decisions(store, who.org_id, limit=limit, address=address)
+    return service.decisions(store, who.org_id, limit=limit, address=address, home=_home(request))
 
 
 @router.get("/alerts")
