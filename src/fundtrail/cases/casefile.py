@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ from fundtrail.cases.tracing import CampaignTrace, TraceParams, start_of, trace_
 from fundtrail.cases.verify import VERIFIED
 from fundtrail.cases.views import CampaignView
 from fundtrail.errors import NotFoundError
+from fundtrail.intelstore import audit
+from fundtrail.intelstore.audit import Actor
 from fundtrail.intelstore.cases import Campaign
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.model.tlp import TLP
@@ -108,8 +111,12 @@ def write_campaign_report(
     viewer: Viewer = OPERATOR,
     requester: str = "",
     home: Path | None = None,
+    actor: Actor | str | None = "cli",
 ) -> list[Path]:
-    """`fundtrail campaign report`: trace, open the case, write every file and SHA256SUMS."""
+    """`fundtrail campaign report`: trace, open the case, write every file and SHA256SUMS.
+
+    The audit row pins the case file: the SHA-256 of its SHA256SUMS covers every file.
+    """
     level = TLP.parse(tlp)
     traced = trace_campaign(store, campaign_id, params=params, viewer=viewer, home=home)
     view = traced.view
@@ -140,4 +147,20 @@ def write_campaign_report(
         provenance=chain_provenance(view.chains, home),
         now=datetime.now(UTC),
     )
-    return write_report(view, out, opts, _flow_picture(traced.trace))
+    files = write_report(view, out, opts, _flow_picture(traced.trace))
+    sums = next((p for p in files if p.name == "SHA256SUMS"), None)
+    with store.session() as s:
+        audit.record(
+            s,
+            actor,
+            "case.report",
+            "case",
+            case.reference,
+            {
+                "campaign": view.id,
+                "folder": str(out),
+                "files": len(files),
+                "sha256sums": hashlib.sha256(sums.read_bytes()).hexdigest() if sums else None,
+            },
+        )
+    return files

@@ -90,7 +90,30 @@ def import_tags(
         report.imported += count
         report.per_file[str(file)] = count
         report.invalid += len(report.problems) - before
+    _audit(path, report, home)
     return report
+
+
+def _audit(path: Path, report: ImportReport, home: Path | None) -> None:
+    """Tags decide who a cluster is (and so every freeze request): their import is a write."""
+    from fundtrail.intelstore import audit
+    from fundtrail.intelstore.db import open_store
+    from fundtrail.settings import Settings, get_settings
+
+    store = open_store((Settings(home=home) if home else get_settings()).intel_url)
+    try:
+        with store.session() as s:
+            audit.record(
+                s,
+                "cli",
+                "tags.import",
+                "tags",
+                str(path.resolve()),
+                {"format": report.format, "files": report.files, "imported": report.imported,
+                 "invalid": report.invalid},
+            )  # fmt: skip
+    finally:
+        store.close()
 
 
 Reader = Callable[[list[Problem]], Iterator[Tag]]

@@ -18,6 +18,7 @@ from fundtrail.intelstore.db import IntelStore, open_store
 from fundtrail.screen.service import screener
 from fundtrail.server import errors
 from fundtrail.server.auth import Gatekeeper
+from fundtrail.server.headers import SecurityHeaders
 from fundtrail.settings import Settings, get_settings
 
 
@@ -54,4 +55,5 @@ def create_app(store: IntelStore | None = None, settings: Settings | None = None
     app.add_middleware(Gatekeeper, store=store, max_body_bytes=settings.max_body_bytes)
     # screening's per-process state and its background work (rebuilds, decision drain)
     app.state.screener = screener(store, settings.home, background=settings.screen_background)
+    app.add_middleware(SecurityHeaders)  # outermost: the gatekeeper's refusals carry it too
     return app

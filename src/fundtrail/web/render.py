@@ -43,12 +43,5 @@ def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResp
     except SignInRequired:
         who, csrf = None, ""
     context = {"who": who, "csrf": csrf, "version": __version__, "q": "", **ctx}
-    response = TEMPLATES.TemplateResponse(request, name, context, status_code=status)
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-        "form-action 'self'"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
+    # the Content-Security-Policy is set on every answer by server/headers.py
+    return TEMPLATES.TemplateResponse(request, name, context, status_code=status)

@@ -110,6 +110,7 @@ def write_report(
             viewer=_viewer(who),
             requester=who.org_name,
             home=home_of(request),
+            actor=who,
         )
         return campaign(request, c["id"], notice=f"wrote {len(files)} files to {out}")
 
