@@ -115,45 +115,47 @@ def quotes(path: Path, lines: list[str], fences: list[Fence], regs: list[Region]
     for r in regs:
         if r.kind == "figures":
             name, _, key = r.ref.partition(":")
-            out.append(Quote(name, f"table {key}", path, r.start + 1))
+            out.append(Quote(name, f"its table {key!r}", path, r.start + 1))
     for f in fences:
         if f.marker and "bench" in f.marker:
-            out.append(Quote(str(f.marker["bench"]), "output", path, f.start + 1))
+            out.append(Quote(str(f.marker["bench"]), "its output", path, f.start + 1))
     return out
 
 
 def sources_table(records: dict[str, Record], quoted: list[Quote]) -> list[str]:
-    """The README's 'How the figures were measured' table, one row per quoted figure."""
-    machines = {
-        (m["cpu"], m["cores"], m["memory_gib"], m["python"], m["system"])
-        for m in (records[q.name].machine for q in quoted if q.name in records)
-    }
-    out = []
-    for cpu, cores, mem, py, system in sorted(machines):
-        out.append(
-            f"Machine: {cpu}, {cores} cores, {mem:g} GiB, Python {py}, {system}; shared "
-            "with other jobs, so each row gives the load average at the start and end of its run."
-        )
+    """The README's 'How the figures were measured' table: one row per benchmark run."""
+    used = sorted({q.name for q in quoted if q.name in records})
+    machines = sorted(
+        {
+            (m["cpu"], m["cores"], m["memory_gib"], m["python"], m["system"])
+            for m in (records[name].machine for name in used)
+        }
+    )
+    out = [
+        f"Machine: {cpu}, {cores} cores, {mem:g} GiB, Python {py}, {system}."
+        for cpu, cores, mem, py, system in machines
+    ]
     out += [
         "",
-        "| figure | what it measures | quoted in | benchmark | data | load | recorded |",
-        "|---|---|---|---|---|---|---|",
+        "| benchmark run | data | load | recorded | figures quoted (where) |",
+        "|---|---|---|---|---|",
     ]
-    seen: set[tuple[str, str]] = set()
-    for q in sorted(quoted, key=lambda q: (q.name, q.key, str(q.path))):
-        if (q.name, q.key) in seen or q.name not in records:
-            continue
-        seen.add((q.name, q.key))
-        rec = records[q.name]
-        where = sorted({_doc_link(o.path) for o in quoted if (o.name, o.key) == (q.name, q.key)})
-        if q.key in rec.figures:
-            fig = rec.figures[q.key]
-            shown, about = fig.text, fig.about
-        else:
-            shown, about = q.key, "the run's " + q.key
+    for name in used:
+        rec = records[name]
+        shown = []
+        keys = {q.key for q in quoted if q.name == name}
+        for key in sorted(keys, key=lambda k: (k not in rec.figures, k)):
+            where = ", ".join(
+                sorted({_doc_link(q.path) for q in quoted if (q.name, q.key) == (name, key)})
+            )
+            if key in rec.figures:
+                fig = rec.figures[key]
+                shown.append(f"**{fig.text}**: {fig.about} ({where})")
+            else:
+                shown.append(f"{key} ({where})")
         out.append(
-            f"| {shown} | {about} | {', '.join(where)} | `{rec.command}` | {rec.data} "
-            f"| {rec.load_text()} | {rec.recorded[:10]} |"
+            f"| `{rec.command}` | {rec.data} | {rec.load_text()} | {rec.recorded[:10]} "
+            f"| {'<br>'.join(shown)} |"
         )
     return out
 

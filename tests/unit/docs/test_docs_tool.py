@@ -172,7 +172,10 @@ def test_recorded_output_tables_and_sources(tmp_path: Path) -> None:
     out = path.read_text()
     assert "$ python bench/demo.py --n 10\nn = 10\nratio 3.0x\n```" in out
     assert "<!-- figures demo:t -->\n| a |\n|---|\n| 1 |\n<!-- /figures -->" in out
-    assert "| 3.0× | the speed | page.md | `python bench/demo.py --n 10` | 10 synthetic rows" in out
+    assert (
+        "| `python bench/demo.py --n 10` | 10 synthetic rows | 1.0 -> 2.0 | 2026-01-02 "
+        "| **3.0×**: the speed (page.md)<br>its output (page.md)<br>its table 't' (page.md) |"
+    ) in out
     assert "Machine: X, 2 cores, 24 GiB" in out
     assert check(path, results).ok
 
