@@ -94,6 +94,16 @@ def _complaint(c: Ctx, row: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _screen(c: Ctx) -> Any:
+    """A screening decision is on disk when answered and copied into the store (with
+    its audit row) by a drainer; reading the decision list drains, as an auditor would."""
+    body = {"chain": "BTC", "address": c.complaint_rows()[0]["to_address"], "direction": "deposit"}
+    r = c.client.post("/api/v1/screen", json=body, headers=c.exchange)
+    listed = c.client.get("/api/v1/screen/decisions", headers=c.exchange)
+    assert listed.status_code == 200, listed.text
+    return r
+
+
 def _stix_envelope() -> dict[str, Any]:
     return {
         "objects": [
@@ -150,15 +160,7 @@ API_WRITES: dict[tuple[str, str], Call] = {
         json={"share_with": [EXCHANGE]},
         headers=c.police,
     ),
-    ("POST", "/api/v1/screen"): lambda c: c.client.post(
-        "/api/v1/screen",
-        json={
-            "chain": "BTC",
-            "address": c.complaint_rows()[0]["to_address"],
-            "direction": "deposit",
-        },
-        headers=c.exchange,
-    ),
+    ("POST", "/api/v1/screen"): _screen,
     ("PUT", "/api/v1/screen/rules"): lambda c: c.client.put(
         "/api/v1/screen/rules",
         json=c.client.get("/api/v1/screen/rules", headers=c.exchange).json(),
