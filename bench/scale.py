@@ -1,0 +1,215 @@
+"""A chain big enough to matter: build it, ingest it file by file, run the analyses on it.
+
+1. Build: a crime scenario (``--crime``, default ``mixed`` at 5,000 txs, with its
+   complaints and tags) is written first, then ``--txs`` of ordinary activity from the
+   bulk background generator continue its tip, in blk files of ``--file-mb``. Files are
+   generated one at a time, ingested, and deleted (``--keep`` keeps them), so the disk
+   holds the store plus one file.
+2. Ingest: each file is one ``fundtrail ingest bitcoin FILE --workers N`` process; the
+   table prints MB/s, tx/s and that process's peak RSS, so memory growth shows file by
+   file. Goals checked: peak RSS of the last file <= 1.2x the first's and <= 4 GB; time per
+   MB of the last file <= 1.2x the first's.
+3. Then ``tags import``, ``cluster``, ``screen index build``, ``complaints import`` and
+   ``trace --from-complaints``, each a process with its time and peak RSS; with
+   ``--engine spark`` the clustering runs on Spark as well.
+4. An extrapolation to Bitcoin's size (1.1 billion transactions, about 600 GB of blocks)
+   from the measured MB/s and the store's disk per transaction.
+
+Every process runs the sources of this checkout. ``uptime`` is printed at the start and
+the end: the machine is shared.
+
+    python bench/scale.py --txs 10000000 --work /work/scratch/scale/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BITCOIN_TXS = 1_100_000_000
+BITCOIN_BYTES = 600e9
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def run(
+    args: list[str], home: Path, *, env_extra: dict[str, str] | None = None
+) -> tuple[float, float, str]:
+    """(seconds, peak RSS MiB of the process and its children, stdout) of one CLI command."""
+    env = {**os.environ, "FUNDTRAIL_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
+    env.update(env_extra or {})
+    entry = "from fundtrail.cli.main import main; main()"
+    cmd = ["/usr/bin/time", "-f", "MAXRSS %M", sys.executable, "-c", entry, *args]
+    began = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - began
+    if done.returncode:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    rss = float(re.findall(r"MAXRSS (\d+)", done.stderr)[-1]) / 1024
+    return seconds, rss, done.stdout
+
+
+def tip_of(blk: Path) -> tuple[bytes, int]:
+    """(hash, height) of the last block of a simulated chain's blk files."""
+    from fundtrail.chains.bitcoin.blkfile import read_paths
+    from fundtrail.chains.bitcoin.prepare import header_hash
+
+    height, last = 0, b""
+    for rb in read_paths(sorted(blk.glob("blk*.dat"))):
+        height += 1
+        last = header_hash(rb.data)
+    return last, height
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--txs", type=int, default=10_000_000, help="background transactions")
+    ap.add_argument("--file-mb", type=int, default=128)
+    ap.add_argument("--crime", default="mixed")
+    ap.add_argument("--crime-txs", type=int, default=5_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--engine", choices=("embedded", "spark"), default="embedded")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/fundtrail-scale"))
+    ap.add_argument("--keep", action="store_true", help="keep the blk files")
+    ap.add_argument("--skip-analysis", action="store_true")
+    a = ap.parse_args()
+    sys.path.insert(0, str(ROOT / "src"))
+    from fundtrail.chains.simulate import run as simulate
+    from fundtrail.chains.simulate.background import write_background
+
+    shutil.rmtree(a.work, ignore_errors=True)
+    home, sim = a.work / "ws", a.work / "sim"
+    print(
+        f"== scale bench: {a.txs:,} background txs after a {a.crime} scenario of "
+        f"{a.crime_txs:,}; files of {a.file_mb} MB; {a.workers} parser workers"
+    )
+    print(
+        f"commit {subprocess.run(['git', '-C', str(ROOT), 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()}; {uptime()}"
+    )
+    simulate(a.crime, sim, seed=a.seed, txs=a.crime_txs)
+    prev, height = tip_of(sim / "blocks")
+    crime_files = sorted((sim / "blocks").glob("blk*.dat"))
+    print(
+        f"{'file':<14}{'MB':>8}{'txs':>11}{'gen s':>8}{'ingest s':>10}{'MB/s':>8}"
+        f"{'tx/s':>9}{'s/MB':>8}{'peak RSS MB':>13}{'store GB':>10}"
+    )
+    rows: list[dict[str, float]] = []
+
+    def ingest(path: Path, txs: int, gen_s: float) -> None:
+        mb = path.stat().st_size / 1e6
+        s, rss, _ = run(["ingest", "bitcoin", str(path), "--workers", str(a.workers), "-q"], home)
+        store_gb = sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1e9
+        rows.append({"mb": mb, "txs": txs, "s": s, "rss": rss, "store_gb": store_gb})
+        print(
+            f"{path.name:<14}{mb:>8.0f}{txs:>11,}{gen_s:>8.1f}{s:>10.1f}{mb / s:>8.1f}"
+            f"{txs / s:>9,.0f}{s / mb:>8.3f}{rss:>13,.0f}{store_gb:>10.2f}",
+            flush=True,
+        )
+
+    for f in crime_files:
+        ingest(f, a.crime_txs, 0.0)
+    done, index = 0, len(crime_files)
+    per_file = max(1000, int(a.file_mb * 1e6 / 300))  # ~300 bytes per background tx
+    while done < a.txs:
+        want = min(per_file, a.txs - done)
+        began = time.perf_counter()
+        bg = write_background(
+            sim / "bg",
+            want,
+            seed=a.seed + index,
+            prev=prev,
+            height=height,
+            start_time=1_710_000_000 + 600 * height,
+            first_file=index,
+            file_bytes=1 << 40,
+        )
+        gen = time.perf_counter() - began
+        prev, height = bg.tip_hash, bg.height
+        path = bg.files[0]
+        ingest(path, bg.txs, gen)
+        if not a.keep:
+            path.unlink()
+        done += bg.txs
+        index += 1
+    bg_rows = rows[len(crime_files) :]
+    full = [r for r in bg_rows if r["txs"] >= per_file] or bg_rows  # a short last file aside
+    first, last = full[0], full[-1]
+    total_mb = sum(r["mb"] for r in bg_rows)
+    total_s = sum(r["s"] for r in bg_rows)
+    all_txs = sum(r["txs"] for r in rows)
+    print(
+        f"ingest: {total_mb:,.0f} MB, {all_txs:,} txs in {total_s:.0f} s = "
+        f"{total_mb / total_s:.1f} MB/s, {all_txs / total_s:,.0f} tx/s end to end"
+    )
+    print(
+        f"goal time per MB last/first <= 1.2: {last['s'] / last['mb'] / (first['s'] / first['mb']):.2f}"
+    )
+    print(
+        f"goal peak RSS last/first <= 1.2 and <= 4096 MB: {last['rss'] / first['rss']:.2f}, "
+        f"{max(r['rss'] for r in rows):,.0f} MB"
+    )
+    disk_per_tx = last["store_gb"] * 1e9 / all_txs
+    print(f"store on disk: {last['store_gb']:.2f} GB = {disk_per_tx:.0f} bytes per tx")
+
+    if not a.skip_analysis:
+        police = ["org", "add", "police", "--kind", "law-enforcement"]
+        run(police, home)
+        steps = [
+            ("tags import", ["tags", "import", str(sim / "tags.yaml")]),
+            ("cluster", ["cluster", "-q"]),
+            ("screen index build", ["screen", "index", "build", "-q"]),
+            (
+                "complaints import",
+                ["complaints", "import", str(sim / "complaints.csv"), "--org", "police"],
+            ),
+            (
+                "trace --from-complaints",
+                ["trace", "--from-complaints", str(sim / "complaints.csv"), "--json"],
+            ),
+        ]
+        if a.engine == "spark":
+            steps.insert(
+                2, ("cluster --engine spark", ["cluster", "--engine", "spark", "--full", "-q"])
+            )
+        print(f"{'command':<26}{'seconds':>9}{'peak RSS MB':>13}")
+        for name, args in steps:
+            try:
+                s, rss, out = run(args, home)
+            except SystemExit as exc:
+                print(f"{name:<26} failed: {str(exc)[:300]}")
+                continue
+            extra = ""
+            if name.startswith("trace"):
+                with contextlib.suppress(ValueError):
+                    extra = f"  ({len(json.loads(out).get('endpoints', []))} endpoints)"
+            print(f"{name:<26}{s:>9.1f}{rss:>13,.0f}{extra}", flush=True)
+
+    rate = total_mb / total_s
+    hours = BITCOIN_BYTES / 1e6 / rate / 3600
+    print(
+        f"extrapolation to Bitcoin (~{BITCOIN_TXS / 1e9:.1f}B txs, ~{BITCOIN_BYTES / 1e9:.0f} GB "
+        f"of blocks) at the measured {rate:.1f} MB/s: {hours:.0f} h of ingest; store "
+        f"{disk_per_tx * BITCOIN_TXS / 1e9:,.0f} GB at {disk_per_tx:.0f} bytes/tx "
+        f"(ours are {total_mb * 1e6 / max(1, sum(r['txs'] for r in bg_rows)):.0f} bytes/tx of blocks, "
+        f"Bitcoin's ~{BITCOIN_BYTES / BITCOIN_TXS:.0f}); peak ingest RSS "
+        f"{'flat' if last['rss'] <= 1.2 * first['rss'] else 'growing'} "
+        f"({first['rss']:,.0f} -> {last['rss']:,.0f} MB)"
+    )
+    print(f"children CPU {resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime:.0f} s; {uptime()}")
+
+
+if __name__ == "__main__":
+    main()
