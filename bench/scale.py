@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+from _record import Record, add_record_flag, recording
+
 ROOT = Path(__file__).resolve().parents[1]
 BITCOIN_TXS = 1_100_000_000
 BITCOIN_BYTES = 600e9
@@ -85,7 +87,17 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/fundtrail-scale"))
     ap.add_argument("--keep", action="store_true", help="keep the blk files")
     ap.add_argument("--skip-analysis", action="store_true")
+    add_record_flag(ap)
     a = ap.parse_args()
+    data = (
+        f"synthetic: a {a.crime} scenario of {a.crime_txs:,} txs (seed {a.seed}), then "
+        f"{a.txs:,} txs of bulk background activity, blk files of {a.file_mb} MB"
+    )
+    with recording("scale", a.record, data=data) as rec:
+        bench(a, rec)
+
+
+def bench(a: argparse.Namespace, rec: Record) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from fundtrail.chains.simulate import run as simulate
     from fundtrail.chains.simulate.background import write_background
@@ -162,6 +174,17 @@ def main() -> None:
         f"{max(r['rss'] for r in rows):,.0f} MB"
     )
     disk_per_tx = last["store_gb"] * 1e9 / all_txs
+    rate, tps = total_mb / total_s, all_txs / total_s
+    peak = max(r["rss"] for r in rows)
+    rec.figure("ingest_mb_s", rate, f"{rate:.1f} MB/s", "background ingest, end to end")
+    rec.figure("ingest_tx_s", tps, f"{tps:,.0f} tx/s", "background ingest, end to end")
+    rec.figure("txs", all_txs, f"{all_txs / 1e6:.1f}M", "transactions in the chain")
+    rec.figure("peak_rss_mb", peak, f"{peak:,.0f} MB", "largest peak RSS of an ingest process")
+    t_ratio = last["s"] / last["mb"] / (first["s"] / first["mb"])
+    m_ratio = last["rss"] / first["rss"]
+    rec.figure("time_per_mb_ratio", t_ratio, f"{t_ratio:.2f}×", "s/MB, last file / first")
+    rec.figure("rss_ratio", m_ratio, f"{m_ratio:.2f}×", "peak RSS, last file / first")
+    rec.figure("disk_per_tx", disk_per_tx, f"{disk_per_tx:.0f} bytes", "store per tx")
     print(f"store on disk: {last['store_gb']:.2f} GB = {disk_per_tx:.0f} bytes per tx")
 
     if not a.skip_analysis:
@@ -196,8 +219,10 @@ def main() -> None:
                 with contextlib.suppress(ValueError):
                     extra = f"  ({len(json.loads(out).get('endpoints', []))} endpoints)"
             print(f"{name:<26}{s:>9.1f}{rss:>13,.0f}{extra}", flush=True)
+            key = name.split()[0] if name != "cluster --engine spark" else "cluster_spark"
+            rec.figure(f"{key}_s", s, f"{s:.0f} s", f"{name}, wall time")
+            rec.figure(f"{key}_rss_mb", rss, f"{rss:,.0f} MB", f"{name}, peak RSS")
 
-    rate = total_mb / total_s
     hours = BITCOIN_BYTES / 1e6 / rate / 3600
     print(
         f"extrapolation to Bitcoin (~{BITCOIN_TXS / 1e9:.1f}B txs, ~{BITCOIN_BYTES / 1e9:.0f} GB "

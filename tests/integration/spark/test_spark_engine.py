@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fundtrail.analysis.cluster.service import cluster_of, run_clustering
 from fundtrail.chainstore.store import ChainStore
@@ -52,3 +55,38 @@ def test_spark_equals_embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert embedded.clusters == spark.clusters
     assert 1 < embedded.largest < embedded.addresses  # a non-trivial partition
     assert np.array_equal(left, right)  # identical ids, not just the same grouping
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    scenario=st.sampled_from(["mixed", "ransomware", "investment-scam", "background"]),
+    seed=st.integers(0, 2**31),
+    txs=st.integers(400, 1000),
+)
+def test_spark_equals_embedded_on_simulated_chains(
+    tmp_path_factory: pytest.TempPathFactory, scenario: str, seed: int, txs: int
+) -> None:
+    """Chains with CoinJoins (detected and excluded alike), exchanges' superclusters and
+    wallets' consolidations: the same partition, ids and stats from both engines."""
+    from fundtrail.chains.bitcoin.ingest import ingest_paths
+    from fundtrail.chains.simulate import run
+
+    root = tmp_path_factory.mktemp("chain")
+    sim = run(scenario, root / "sim", seed=seed, txs=txs)
+    ingest_paths([root / "sim" / "blocks"], home=root / "a")
+    shutil.copytree(root / "a", root / "b")
+    embedded = run_clustering("BTC", home=root / "a")
+    spark = run_clustering("BTC", home=root / "b", engine="spark", master="local[2]")
+    assert embedded.coinjoins == spark.coinjoins
+    if scenario != "background":
+        assert sim.coinjoins == 0 or sum(embedded.coinjoins.values()) > 0
+    assert (embedded.clusters, embedded.largest) == (spark.clusters, spark.largest)
+    assert embedded.largest > 2  # something was joined
+    a, b = ChainStore("BTC", root / "a"), ChainStore("BTC", root / "b")
+    assert np.array_equal(cluster_of(a), cluster_of(b))
+    for table in ("clusters", "cluster_stats"):
+        left, right = a.read_table(table), b.read_table(table)
+        key = [(left.column_names[0], "ascending")]
+        assert left.sort_by(key).equals(right.sort_by(key)), table
