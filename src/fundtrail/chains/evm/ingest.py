@@ -340,6 +340,29 @@ def _handle_reorg(b: _Batcher, source: RpcSource, at: int) -> int:
 
 
 # ---- files ---------------------------------------------------------------------------------
+def _check_continuity(b: _Batcher, blocks: list[BlockRecord], where: str) -> None:
+    """Files must continue the stored chain exactly, as a node's blocks must: the next
+    number, whose parent is the stored tip, each block the child of the one before.
+    Anything else is another chain or a gap, refused before anything is stored."""
+    prev_number, prev_hash = (
+        (b.next_block - 1, b.last_hash) if b.next_block is not None else (None, None)
+    )
+    for blk in blocks:
+        if prev_number is not None and blk.number != prev_number + 1:
+            raise SourceError(
+                f"block {blk.number} in {where}: the chain so far ends at block {prev_number}; "
+                f"files must continue it without a gap ({blk.number - prev_number - 1} blocks "
+                "missing). Nothing was stored from this batch"
+            )
+        if prev_hash is not None and blk.parent_hash != prev_hash:
+            raise SourceError(
+                f"block {blk.number} in {where}: its parent hash {blk.parent_hash} is not the "
+                f"hash of block {prev_number} ({prev_hash}); these files are from another "
+                "chain. Nothing was stored from this batch"
+            )
+        prev_number, prev_hash = blk.number, blk.hash
+
+
 def ingest_files(
     folder: Path,
     *,
@@ -363,12 +386,7 @@ def ingest_files(
         total = len(numbers)
         for i in range(0, len(numbers), batch_blocks):
             blocks = export.blocks(numbers[i : i + batch_blocks])
-            first = blocks[0]
-            if b.last_hash and first.parent_hash != b.last_hash and first.number == b.next_block:
-                raise SourceError(
-                    f"block {first.number} in {folder}: its parent hash does not match the "
-                    f"stored block {first.number - 1}; these files are from another chain"
-                )
+            _check_continuity(b, blocks, str(folder))
             builder = RowBuilder(b.book, b.assets)
             for info in export.token_info(sorted({c for x in blocks for c in x.token_contracts()})):
                 if not b.assets.known(info.contract):

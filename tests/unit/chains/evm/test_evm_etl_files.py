@@ -185,3 +185,26 @@ def test_post_shanghai_mainnet_export(home: Path, shared_data: Path) -> None:
     assert int(by_kind["burn"]) == burned and int(by_kind["reward"]) == withdrawn
     fees = sum(t["receipt_gas_used"] * t["receipt_effective_gas_price"] for t in txs)
     assert int(by_kind["burn"]) + int(by_kind["fee"]) == fees
+
+
+def test_files_from_another_chain_or_with_a_gap_are_refused(
+    tmp_path: Path, traced_export: Path
+) -> None:
+    """Mainnet block 483,920 into a store of blocks 0..2 of another chain: refused by
+    name, and nothing stored (the RPC path checks the same)."""
+    home = tmp_path / "ws"
+    ingest_files(traced_export, home=home)
+    store = ChainStore("ETH", home)
+    version = store.version
+    with pytest.raises(SourceError, match=r"block 483920 .* ends at block 2; .* without a gap"):
+        ingest_files(DATA / "csv_483920", home=home)
+    store.refresh()
+    assert store.version == version and store.row_count("blocks") == 3
+
+
+def test_files_whose_blocks_do_not_chain_are_refused(tmp_path: Path, traced_export: Path) -> None:
+    blocks = (traced_export / "blocks.csv").read_text()
+    (traced_export / "blocks.csv").write_text(blocks.replace(_h(101), _h(555), 1))
+    with pytest.raises(SourceError, match=r"block 2 .* parent hash .* another chain"):
+        ingest_files(traced_export, home=tmp_path / "ws")
+    assert ChainStore("ETH", tmp_path / "ws").is_empty()
