@@ -40,6 +40,9 @@ from _record import Record, add_record_flag, recording
 ROOT = Path(__file__).resolve().parents[1]
 BITCOIN_TXS = 1_100_000_000
 BITCOIN_BYTES = 600e9
+CPU: list[
+    float
+] = []  # CPU seconds of each command run, in order (wall time lies on a busy machine)
 
 
 def uptime() -> str:
@@ -53,14 +56,15 @@ def run(
     env = {**os.environ, "FUNDTRAIL_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
     env.update(env_extra or {})
     entry = "from fundtrail.cli.main import main; main()"
-    cmd = ["/usr/bin/time", "-f", "MAXRSS %M", sys.executable, "-c", entry, *args]
+    cmd = ["/usr/bin/time", "-f", "MAXRSS %M CPU %U %S", sys.executable, "-c", entry, *args]
     began = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - began
     if done.returncode:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    rss = float(re.findall(r"MAXRSS (\d+)", done.stderr)[-1]) / 1024
-    return seconds, rss, done.stdout
+    rss_kb, user, system = re.findall(r"MAXRSS (\d+) CPU ([\d.]+) ([\d.]+)", done.stderr)[-1]
+    CPU.append(float(user) + float(system))  # this process and its parser workers
+    return seconds, float(rss_kb) / 1024, done.stdout
 
 
 def tip_of(blk: Path) -> tuple[bytes, int]:
@@ -124,7 +128,9 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
         mb = path.stat().st_size / 1e6
         s, rss, _ = run(["ingest", "bitcoin", str(path), "--workers", str(a.workers), "-q"], home)
         store_gb = sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1e9
-        rows.append({"mb": mb, "txs": txs, "s": s, "rss": rss, "store_gb": store_gb})
+        rows.append(
+            {"mb": mb, "txs": txs, "s": s, "rss": rss, "store_gb": store_gb, "cpu": CPU[-1]}
+        )
         print(
             f"{path.name:<14}{mb:>8.0f}{txs:>11,}{gen_s:>8.1f}{s:>10.1f}{mb / s:>8.1f}"
             f"{txs / s:>9,.0f}{s / mb:>8.3f}{rss:>13,.0f}{store_gb:>10.2f}",
