@@ -120,7 +120,7 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
     crime_files = sorted((sim / "blocks").glob("blk*.dat"))
     print(
         f"{'file':<14}{'MB':>8}{'txs':>11}{'gen s':>8}{'ingest s':>10}{'MB/s':>8}"
-        f"{'tx/s':>9}{'s/MB':>8}{'peak RSS MB':>13}{'store GB':>10}"
+        f"{'tx/s':>9}{'s/MB':>8}{'peak RSS MB':>13}{'store GB':>10}{'CPU s':>8}"
     )
     rows: list[dict[str, float]] = []
 
@@ -133,7 +133,7 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
         )
         print(
             f"{path.name:<14}{mb:>8.0f}{txs:>11,}{gen_s:>8.1f}{s:>10.1f}{mb / s:>8.1f}"
-            f"{txs / s:>9,.0f}{s / mb:>8.3f}{rss:>13,.0f}{store_gb:>10.2f}",
+            f"{txs / s:>9,.0f}{s / mb:>8.3f}{rss:>13,.0f}{store_gb:>10.2f}{CPU[-1]:>8.1f}",
             flush=True,
         )
 
@@ -172,6 +172,8 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
         f"ingest: {total_mb:,.0f} MB, {all_txs:,} txs in {total_s:.0f} s = "
         f"{total_mb / total_s:.1f} MB/s, {all_txs / total_s:,.0f} tx/s end to end"
     )
+    cpu = sum(r["cpu"] for r in bg_rows)
+    print(f"ingest CPU (main + workers): {cpu:.0f} s = {total_mb / cpu:.1f} MB per CPU-second")
     print(
         f"goal time per MB last/first <= 1.2: {last['s'] / last['mb'] / (first['s'] / first['mb']):.2f}"
     )
