@@ -353,6 +353,7 @@ def median_time(fn: Any, runs: int, cpu: list[float] | None = None) -> float:
 
 
 def bench_batch(world: World, home: Path, args: argparse.Namespace) -> dict[str, Any]:
+    from fundtrail.model.identity import Identity
     from fundtrail.screen import service
     from fundtrail.screen.verdicts import answer
 
@@ -364,10 +365,11 @@ def bench_batch(world: World, home: Path, args: argparse.Namespace) -> dict[str,
     ]
     index = service.index_cache(home).get()
     rules = service.get_rules(store, org_id)
+    who = Identity(org_id, "exchange", "exchange", "analyst", "cli", user="bench")
 
     def full(run: int) -> dict[str, Any]:
         items = service.parse_request(bodies[run])
-        return service.screen(store, home, items, org_id=org_id, org_name="exchange")
+        return service.screen(store, home, items, who=who)
 
     first = full(args.runs)
     hits = sum(1 for a in first["items"] if a["reasons"])

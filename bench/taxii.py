@@ -70,15 +70,15 @@ def seed_fundtrail(home: Path, n: int) -> str:
     from fundtrail.intel.indicators import IndicatorService
     from fundtrail.intel.records import IndicatorRecord
     from fundtrail.intelstore.db import open_store
-    from fundtrail.intelstore.keys import create_key, org_principal
-    from fundtrail.intelstore.orgs import add_org
+    from fundtrail.intelstore.keys import create_key
+    from fundtrail.intelstore.orgs import add_org, org_identity
     from fundtrail.model.encoding import b58check_encode
 
     store = open_store(f"sqlite:///{home / 'intel.sqlite'}")
     with store.session() as s:
         add_org(s, "bench", "research")
         key = create_key(s, "bench", "reader").key
-        who = org_principal(s, "bench", "analyst")
+        who = org_identity(s, "bench", "analyst")
     svc = IndicatorService(store)
     batch = 10_000
     for start in range(0, n, batch):

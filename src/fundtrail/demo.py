@@ -186,7 +186,7 @@ def _shared(bundle: Path) -> str:
     from fundtrail.intel.formats import read_file
     from fundtrail.intel.indicators import IndicatorService
     from fundtrail.intelstore.db import open_store
-    from fundtrail.intelstore.keys import org_principal
+    from fundtrail.intelstore.orgs import org_identity
     from fundtrail.model.tlp import TLP
 
     records = read_file(bundle, "stix", tlp=TLP.AMBER).records
@@ -196,7 +196,7 @@ def _shared(bundle: Path) -> str:
     store = open_store()
     try:
         with store.read_session() as s:
-            who = org_principal(s, POLICE, "analyst")
+            who = org_identity(s, POLICE, "analyst")
         summary = IndicatorService(store).import_records(who, records, source="demo case file")
     finally:
         store.close()
@@ -209,7 +209,7 @@ def _shared(bundle: Path) -> str:
 
 def _screened(home: Path, traced: dict[str, Any], into: dict[str, Any]) -> str:
     from fundtrail.intelstore.db import open_store
-    from fundtrail.intelstore.keys import org_principal
+    from fundtrail.intelstore.orgs import org_identity
     from fundtrail.screen.build import build_index
     from fundtrail.screen.service import screen
     from fundtrail.screen.verdicts import ScreenItem
@@ -222,14 +222,12 @@ def _screened(home: Path, traced: dict[str, Any], into: dict[str, Any]) -> str:
             return f"index {built['version']}: {built['addresses']:,} addresses"
         target = outs[0]["deposit_address"]
         with store.read_session() as s:
-            who = org_principal(s, EXCHANGES[0], "analyst")
+            who = org_identity(s, EXCHANGES[0], "analyst")
         answer = screen(
             store,
             home,
             [ScreenItem("BTC", target, "deposit")],
-            org_id=who.org_id,
-            org_name=who.org_name,
-            actor="demo",
+            who=who,
         )["items"][0]
         into.update(answer)
         return (

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         description="memory budget in MiB that ingest, clustering, tracing, linking and "
         "index builds size their caches and chunks by",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="reverse proxies (addresses or CIDR networks, comma-separated) whose "
+        "X-Forwarded-For names the client; default: none, the connecting peer is the client",
+    )
     host: str = Field(default="127.0.0.1", description="address `fundtrail serve` binds")
     port: int = Field(default=8000, description="port `fundtrail serve` binds")
 

@@ -3,35 +3,21 @@
 Personal data of a complaint: the reporting org, and the orgs on the case of the
 campaign it belongs to (the case owner included). A campaign itself (totals,
 addresses, cash-outs; no personal data): orgs that reported one of its complaints
-or are on its case. The workspace operator (CLI without ``--org``) sees everything:
-they hold the key file.
+or are on its case. The workspace operator (``--operator`` on the command line, never
+a default) sees everything: they hold the key file. The public view and system jobs
+see no campaign.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fundtrail.intelstore.cases import Case, CaseOrg, Complaint
-
-
-@dataclass(frozen=True, slots=True)
-class Viewer:
-    """The reader: an org id, or the operator (``org_id`` None) who sees everything."""
-
-    org_id: str | None = None
-    org_name: str | None = None
-
-    @property
-    def is_operator(self) -> bool:
-        return self.org_id is None
-
-
-OPERATOR = Viewer()
+from fundtrail.model.identity import Identity
 
 
 def case_orgs(s: Session, campaign_ids: Iterable[str]) -> dict[str, set[str]]:
@@ -50,16 +36,21 @@ def case_orgs(s: Session, campaign_ids: Iterable[str]) -> dict[str, set[str]]:
     return out
 
 
-def may_see_pii(viewer: Viewer, complaint: Complaint, on_case: set[str]) -> bool:
-    if viewer.is_operator:
+def may_see_pii(who: Identity, complaint: Complaint, on_case: set[str]) -> bool:
+    if who.is_operator:
         return True
-    return viewer.org_id == complaint.org_id or viewer.org_id in on_case
+    if not who.in_org:
+        return False
+    return who.org_id == complaint.org_id or who.org_id in on_case
 
 
-def visible_campaign_ids(s: Session, viewer: Viewer) -> set[str] | None:
-    """Campaign ids the viewer may see (None: all of them)."""
-    if viewer.is_operator:
+def visible_campaign_ids(s: Session, who: Identity) -> set[str] | None:
+    """Campaign ids ``who`` may see (None: all of them, for the operator only)."""
+    if who.is_operator:
         return None
+    if not who.in_org:
+        return set()
+    viewer = who
     reported = s.scalars(
         sa.select(Complaint.campaign_id).where(
             Complaint.org_id == viewer.org_id, Complaint.campaign_id.is_not(None)

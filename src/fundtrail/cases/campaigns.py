@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fundtrail.cases.access import OPERATOR, Viewer, case_orgs, may_see_pii, visible_campaign_ids
+from fundtrail.cases.access import case_orgs, may_see_pii, visible_campaign_ids
 from fundtrail.cases.crypto import PiiCipher
 from fundtrail.cases.intake import AAD_CONTACT, AAD_TEXT, AAD_VICTIM
 from fundtrail.cases.views import CampaignView, CashoutView, ComplaintView
@@ -24,8 +24,10 @@ from fundtrail.errors import NotFoundError, PermissionDeniedError
 from fundtrail.intelstore import audit
 from fundtrail.intelstore.cases import Campaign, CampaignLink, Case, CaseOrg, Complaint
 from fundtrail.intelstore.db import IntelStore
+from fundtrail.intelstore.groupcommit import group_writer
 from fundtrail.intelstore.models import Org
 from fundtrail.intelstore.orgs import orgs_by_names
+from fundtrail.model.identity import Identity
 
 
 def _cashout(d: dict[str, Any]) -> CashoutView:
@@ -41,7 +43,7 @@ def _cashout(d: dict[str, Any]) -> CashoutView:
 
 
 def build_views(
-    s: Session, campaigns: list[Campaign], viewer: Viewer, cipher: PiiCipher | None
+    s: Session, campaigns: list[Campaign], viewer: Identity, cipher: PiiCipher | None
 ) -> list[CampaignView]:
     ids = [c.id for c in campaigns]
     if not ids:
@@ -84,7 +86,7 @@ def build_views(
 
 def _complaint(
     r: Complaint,
-    viewer: Viewer,
+    viewer: Identity,
     on_case: set[str],
     cipher: PiiCipher | None,
     orgs: dict[str, str],
@@ -109,7 +111,7 @@ def _cipher(home: Path | None) -> PiiCipher:
 
 def list_campaigns(
     s: Session,
-    viewer: Viewer = OPERATOR,
+    viewer: Identity,
     *,
     include_merged: bool = False,
     home: Path | None = None,
@@ -126,7 +128,7 @@ def list_campaigns(
 
 
 def get_campaign(
-    s: Session, campaign_id: str, viewer: Viewer = OPERATOR, *, home: Path | None = None
+    s: Session, campaign_id: str, viewer: Identity, *, home: Path | None = None
 ) -> CampaignView:
     """One campaign; a merged id leads to the campaign it merged into."""
     seen: set[str] = set()
@@ -142,6 +144,20 @@ def get_campaign(
     return build_views(s, [row], viewer, _cipher(home))[0]
 
 
+def read_campaign(
+    store: IntelStore, campaign_id: str, who: Identity, *, home: Path | None = None
+) -> CampaignView:
+    """One campaign as ``who`` may see it; a read that showed victims' data is audited."""
+    with store.read_session() as s:
+        view = get_campaign(s, campaign_id, who, home=home)
+    shown = sum(c.pii_visible for c in view.complaints)
+    if shown:
+        group_writer(store).record(
+            who, "campaign.read", "campaign", view.id, {"personal_data": shown}
+        )
+    return view
+
+
 def case_reference(campaign_id: str, now: datetime) -> str:
     return f"FT-{now.year}-{campaign_id.removeprefix('CMP-')}"
 
@@ -152,15 +168,25 @@ def open_case(
     *,
     owner: str | None = None,
     share_with: Iterable[str] = (),
-    actor: Any = "cli",
+    actor: Identity | str = "cli",
     remote: str | None = None,
 ) -> Case:
-    """Take a campaign up as a case (idempotent); orgs on it may see victims' data."""
+    """Take a campaign up as a case (idempotent); orgs on it may see victims' data.
+
+    Only a law-enforcement organisation may lead a case: the lead decides who else
+    sees every victim's personal data.
+    """
     campaign = s.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFoundError(f"no campaign {campaign_id!r}", field="campaign")
     case = s.scalars(sa.select(Case).where(Case.campaign_id == campaign.id)).first()
-    owner_id = orgs_by_names(s, [owner])[0].id if owner else None
+    owner_org = orgs_by_names(s, [owner])[0] if owner else None
+    if owner_org is not None and owner_org.kind != "law-enforcement":
+        raise PermissionDeniedError(
+            f"only a law-enforcement organisation may lead a case; {owner_org.name} is "
+            f"{owner_org.kind}"
+        )
+    owner_id = owner_org.id if owner_org else None
     if case is None:
         case = Case(
             reference=case_reference(campaign.id, datetime.now(UTC)),
@@ -199,7 +225,7 @@ def open_case(
 
 
 def complaint_view(
-    store: IntelStore, complaint_id: str, viewer: Viewer, home: Path | None = None
+    store: IntelStore, complaint_id: str, viewer: Identity, home: Path | None = None
 ) -> dict[str, Any]:
     """One complaint for its reporter or an org on its case; 404 for anyone else."""
     with store.session() as s:  # writes the audit row of a personal-data read
@@ -211,6 +237,6 @@ def complaint_view(
         orgs = {o.id: o.name for o in s.scalars(sa.select(Org))}
         view = _complaint(row, viewer, members, _cipher(home), orgs)
         out = view.to_dict() | {"campaign": row.campaign_id, "status_detail": row.status_detail}
-        if view.pii_visible and not viewer.is_operator:
-            audit.record(s, None, "complaint.read", "complaint", row.id, {"org": viewer.org_name})
+        if view.pii_visible:
+            audit.record(s, viewer, "complaint.read", "complaint", row.id, {"personal_data": 1})
     return out

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fundtrail.cases.access import OPERATOR, Viewer
 from fundtrail.cases.campaigns import get_campaign, open_case
 from fundtrail.cases.provenance import chain_provenance
 from fundtrail.cases.report import FlowPicture, ReportOptions, write_report
@@ -21,6 +20,7 @@ from fundtrail.intelstore import audit
 from fundtrail.intelstore.audit import Actor
 from fundtrail.intelstore.cases import Campaign
 from fundtrail.intelstore.db import IntelStore
+from fundtrail.model.identity import Identity
 from fundtrail.model.tlp import TLP
 
 
@@ -56,7 +56,7 @@ def trace_campaign(
     campaign_id: str,
     *,
     params: TraceParams | None = None,
-    viewer: Viewer = OPERATOR,
+    viewer: Identity,
     home: Path | None = None,
 ) -> CampaignTraceReport:
     """Forward trace from every confirmed victim payment; cash-outs saved on the campaign."""
@@ -108,7 +108,7 @@ def write_campaign_report(
     *,
     tlp: str = "amber",
     params: TraceParams | None = None,
-    viewer: Viewer = OPERATOR,
+    viewer: Identity,
     requester: str = "",
     home: Path | None = None,
     actor: Actor | str | None = "cli",
@@ -121,7 +121,10 @@ def write_campaign_report(
     traced = trace_campaign(store, campaign_id, params=params, viewer=viewer, home=home)
     view = traced.view
     with store.session() as s:
-        case = open_case(s, view.id, owner=viewer.org_name)
+        # the writer leads a new case only if it may (law enforcement); an open case
+        # keeps its lead whoever writes the file
+        lead = viewer.org_name if viewer.is_law_enforcement else None
+        case = open_case(s, view.id, owner=lead, actor=viewer)
         view.case_reference = case.reference
     methods = {
         "Payment check": "each complaint's txid, output/log index, address and amount "
@@ -139,7 +142,7 @@ def write_campaign_report(
     opts = ReportOptions(
         reference=case.reference,
         tlp=level,
-        requester=requester or (viewer.org_name or "fundtrail workspace operator"),
+        requester=requester or (viewer.org_name or viewer.describe()),
         pii_note="all (workspace operator)"
         if viewer.is_operator
         else f"only complaints {viewer.org_name} reported or shares as a case member",

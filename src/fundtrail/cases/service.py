@@ -14,14 +14,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fundtrail.cases.access import OPERATOR, Viewer
-from fundtrail.cases.campaigns import get_campaign, list_campaigns, open_case
+from fundtrail.cases.campaigns import get_campaign, list_campaigns, open_case, read_campaign
 from fundtrail.cases.casefile import trace_campaign, write_campaign_report
 from fundtrail.cases.intake import import_complaints
 from fundtrail.cases.relink import link_campaigns
 from fundtrail.cases.tracing import TraceParams
+from fundtrail.errors import InvalidInputError
 from fundtrail.intelstore.db import IntelStore, open_store
-from fundtrail.intelstore.orgs import get_org_by_name
+from fundtrail.intelstore.orgs import org_identity
+from fundtrail.model.identity import Identity
 
 __all__ = [
     "campaign_report",
@@ -50,12 +51,24 @@ def _store() -> Iterator[IntelStore]:
         store.close()
 
 
-def _viewer(store: IntelStore, org: str | None) -> Viewer:
+def _viewer(store: IntelStore, org: str | None, operator: bool = False) -> Identity:
+    """The CLI's reader: a named org, or the workspace operator when asked for by name.
+
+    Nobody is the operator by default: a command that reads victims' data says whose
+    rights it reads with.
+    """
+    if org and operator:
+        raise InvalidInputError("give --org NAME or --operator, not both", field="org")
+    if operator:
+        return Identity.operator()
     if not org:
-        return OPERATOR
+        raise InvalidInputError(
+            "say whose rights to read with: --org NAME, or --operator (the workspace "
+            "operator, who holds the key file and may read every victim's data; audited)",
+            field="org",
+        )
     with store.read_session() as s:
-        o = get_org_by_name(s, org)
-        return Viewer(o.id, o.name)
+        return org_identity(s, org)
 
 
 def import_and_link(
@@ -80,25 +93,30 @@ def relink(*, method: str = "haircut", hops: int = 10, trace: bool = True) -> di
         return link_campaigns(store, params=TraceParams(method, hops), trace=trace).to_dict()
 
 
-def campaigns_list(org: str | None = None) -> list[dict[str, Any]]:
+def campaigns_list(org: str | None = None, *, operator: bool = False) -> list[dict[str, Any]]:
     with _store() as store:
-        viewer = _viewer(store, org)
+        viewer = _viewer(store, org, operator)
         with store.read_session() as s:
             return [v.summary() for v in list_campaigns(s, viewer)]
 
 
-def campaign_show(campaign_id: str, org: str | None = None) -> dict[str, Any]:
+def campaign_show(
+    campaign_id: str, org: str | None = None, *, operator: bool = False
+) -> dict[str, Any]:
     with _store() as store:
-        viewer = _viewer(store, org)
-        with store.read_session() as s:
-            return get_campaign(s, campaign_id, viewer).to_dict()
+        return read_campaign(store, campaign_id, _viewer(store, org, operator)).to_dict()
 
 
 def campaign_trace(
-    campaign_id: str, *, method: str = "haircut", hops: int = 10, org: str | None = None
+    campaign_id: str,
+    *,
+    method: str = "haircut",
+    hops: int = 10,
+    org: str | None = None,
+    operator: bool = False,
 ) -> dict[str, Any]:
     with _store() as store:
-        viewer = _viewer(store, org)
+        viewer = _viewer(store, org, operator)
         return trace_campaign(
             store, campaign_id, params=TraceParams(method, hops), viewer=viewer
         ).to_dict()
@@ -112,9 +130,10 @@ def campaign_report(
     method: str = "haircut",
     hops: int = 10,
     org: str | None = None,
+    operator: bool = False,
 ) -> dict[str, Any]:
     with _store() as store:
-        viewer = _viewer(store, org)
+        viewer = _viewer(store, org, operator)
         files = write_campaign_report(
             store, campaign_id, out, tlp=tlp, params=TraceParams(method, hops), viewer=viewer
         )
@@ -132,8 +151,13 @@ def campaign_report(
     }
 
 
-def campaign_share(campaign_id: str, orgs: list[str], owner: str | None = None) -> dict[str, Any]:
-    with _store() as store, store.session() as s:
-        view = get_campaign(s, campaign_id)
-        case = open_case(s, view.id, owner=owner, share_with=orgs)
+def campaign_share(
+    campaign_id: str, orgs: list[str], owner: str | None = None, *, operator: bool = False
+) -> dict[str, Any]:
+    """Put orgs on the campaign's case, as its (law-enforcement) lead or the operator."""
+    with _store() as store:
+        who = _viewer(store, owner, operator)
+        with store.session() as s:
+            view = get_campaign(s, campaign_id, who)
+            case = open_case(s, view.id, owner=owner, share_with=orgs, actor=who)
         return {"campaign": view.id, "case_reference": case.reference, "orgs": orgs}

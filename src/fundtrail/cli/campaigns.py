@@ -7,11 +7,11 @@ from pathlib import Path
 import typer
 from rich.table import Column, Table
 
-from fundtrail.cli.common import JsonOpt, console, emit
+from fundtrail.cli.common import JsonOpt, OperatorOpt, console, emit
 
 campaigns_app = typer.Typer(help="Scam campaigns linked from complaints.")
 campaign_app = typer.Typer(help="One campaign: show, trace, report, share.", no_args_is_help=True)
-OrgOpt = typer.Option(None, "--org", help="Read as this organisation (default: operator, all).")
+OrgOpt = typer.Option(None, "--org", help="Read with this organisation's rights.")
 MethodOpt = typer.Option("haircut", "--method", help="Taint method: haircut, poison or fifo.")
 HopsOpt = typer.Option(10, "--hops", help="Hop limit of the forward trace.")
 
@@ -28,7 +28,12 @@ def _units(amounts: dict[str, int]) -> str:
 
 
 @campaigns_app.callback(invoke_without_command=True)
-def campaigns(ctx: typer.Context, org: str | None = OrgOpt, as_json: bool = JsonOpt) -> None:
+def campaigns(
+    ctx: typer.Context,
+    org: str | None = OrgOpt,
+    operator: bool = OperatorOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """List campaigns (id, complaints, victims, total loss, first/last seen, cash-outs)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -58,7 +63,7 @@ def campaigns(ctx: typer.Context, org: str | None = OrgOpt, as_json: bool = Json
             )
         console.print(table)
 
-    emit(campaigns_list(org), as_json, render)
+    emit(campaigns_list(org, operator=operator), as_json, render)
 
 
 @campaigns_app.command("link")
@@ -84,7 +89,12 @@ def link(
 
 
 @campaign_app.command("show")
-def show(campaign_id: str, org: str | None = OrgOpt, as_json: bool = JsonOpt) -> None:
+def show(
+    campaign_id: str,
+    org: str | None = OrgOpt,
+    operator: bool = OperatorOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """One campaign: totals, payments, why each complaint belongs, cash-outs."""
     from fundtrail.cases.service import campaign_show
 
@@ -110,7 +120,7 @@ def show(campaign_id: str, org: str | None = OrgOpt, as_json: bool = JsonOpt) ->
             lt.add_row(lk["b"], lk["a"], lk["reason"], lk["detail"])
         console.print(lt)
 
-    emit(campaign_show(campaign_id, org), as_json, render)
+    emit(campaign_show(campaign_id, org, operator=operator), as_json, render)
 
 
 @campaign_app.command("trace")
@@ -119,6 +129,7 @@ def trace(
     method: str = MethodOpt,
     hops: int = HopsOpt,
     org: str | None = OrgOpt,
+    operator: bool = OperatorOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Forward trace from every victim payment: cash-out points per exchange."""
@@ -141,7 +152,11 @@ def trace(
                 )
         console.print(t)
 
-    emit(campaign_trace(campaign_id, method=method, hops=hops, org=org), as_json, render)
+    emit(
+        campaign_trace(campaign_id, method=method, hops=hops, org=org, operator=operator),
+        as_json,
+        render,
+    )
 
 
 @campaign_app.command("report")
@@ -152,12 +167,15 @@ def report(
     method: str = MethodOpt,
     hops: int = HopsOpt,
     org: str | None = OrgOpt,
+    operator: bool = OperatorOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Write report.html/.pdf, freeze requests per exchange, indicators.stix.json, SHA256SUMS."""
     from fundtrail.cases.service import campaign_report
 
-    data = campaign_report(campaign_id, out, tlp=tlp, method=method, hops=hops, org=org)
+    data = campaign_report(
+        campaign_id, out, tlp=tlp, method=method, hops=hops, org=org, operator=operator
+    )
 
     def render(d: dict) -> None:
         console.print(f"case {d['case_reference']}: loss {_units(d['total_loss'])}")
@@ -175,13 +193,14 @@ def share(
     campaign_id: str,
     with_: list[str] = typer.Option(..., "--with", help="Organisation to put on the case."),
     owner: str | None = typer.Option(None, "--owner", help="Organisation leading the case."),
+    operator: bool = OperatorOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Open the campaign's case (if needed) and add organisations to it."""
     from fundtrail.cases.service import campaign_share
 
     emit(
-        campaign_share(campaign_id, with_, owner),
+        campaign_share(campaign_id, with_, owner, operator=operator),
         as_json,
         lambda d: console.print(f"case {d['case_reference']}: {', '.join(d['orgs'])}"),
     )

@@ -27,6 +27,12 @@ err_console = Console(stderr=True)
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bar or chatter.")
 HomeOpt = typer.Option(None, "--home", envvar="FUNDTRAIL_HOME", help="Workspace directory.")
+OperatorOpt = typer.Option(
+    False,
+    "--operator",
+    help="Act as the workspace operator (holds the key file; reads every victim's data; "
+    "audited). Never the default: otherwise name --org.",
+)
 
 T = TypeVar("T")
 

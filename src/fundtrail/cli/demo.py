@@ -80,17 +80,11 @@ def register(app: typer.Typer) -> None:
         console.print(f"Workspace: {result.home}  (export FUNDTRAIL_HOME={result.home} to explore)")
         if not serve:
             return
-        import uvicorn
+        from fundtrail.server.serving import run
 
         console.print(
             f"\n[bold]Web UI[/bold]: http://127.0.0.1:{port}/  — sign in with the police key\n"
             f"  {result.police_key}\n  (exchange analyst key: {result.exchange_key})\n"
             "Ctrl-C stops the server."
         )
-        uvicorn.run(
-            "fundtrail.server.app:create_app",
-            factory=True,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
+        run("127.0.0.1", port)

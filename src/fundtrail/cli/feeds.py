@@ -55,12 +55,12 @@ def publish(
     from fundtrail.intel.indicators import IndicatorService
     from fundtrail.intel.misp_feed import write_misp_feed
     from fundtrail.intelstore.db import open_store
-    from fundtrail.intelstore.keys import org_principal
+    from fundtrail.intelstore.orgs import org_identity
     from fundtrail.model.tlp import TLP
 
     store = open_store()
     with store.session() as s:
-        who = org_principal(s, org)
+        who = org_identity(s, org)
     limit = TLP.parse(max_tlp)
     records = [r for r in IndicatorService(store).export(who) if r.tlp.rank <= limit.rank]
     out = write_misp_feed(records, folder)

@@ -10,6 +10,7 @@ from fundtrail.intelstore.db import open_store
 from fundtrail.intelstore.keys import create_key, list_keys, parse_expiry, revoke_key
 from fundtrail.intelstore.models import ORG_KINDS
 from fundtrail.intelstore.orgs import add_org, list_orgs
+from fundtrail.model.identity import Identity
 
 org_app = typer.Typer(help="Organisations of the alliance.", no_args_is_help=True)
 key_app = typer.Typer(
@@ -25,7 +26,7 @@ def org_add(
 ) -> None:
     """Add an organisation."""
     with open_store().session() as s:
-        org = add_org(s, name, kind)
+        org = add_org(s, name, kind, actor=Identity.operator())
         data = {"id": org.id, "name": org.name, "kind": org.kind}
     emit(
         data,
@@ -63,7 +64,9 @@ def key_create(
 ) -> None:
     """Create an API key and print it once."""
     with open_store().session() as s:
-        new = create_key(s, org, role, expires=parse_expiry(expires), label=label)
+        new = create_key(
+            s, org, role, expires=parse_expiry(expires), label=label, actor=Identity.operator()
+        )
     data = {
         "key": new.key,
         "id": new.id,
@@ -122,7 +125,7 @@ def key_list(org: str | None = typer.Option(None, "--org"), as_json: bool = Json
 def key_revoke(key: str = typer.Argument(..., help="Key id, prefix or the key itself.")) -> None:
     """Revoke a key: it stops working at once."""
     with open_store().session() as s:
-        row = revoke_key(s, key)
+        row = revoke_key(s, key, actor=Identity.operator())
         console.print(f"revoked key {row.prefix} of {row.org.name}")
 
 

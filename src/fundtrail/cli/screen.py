@@ -12,7 +12,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from fundtrail.cli.common import JsonOpt, QuietOpt, console, emit, err_console
-from fundtrail.errors import NotFoundError
+from fundtrail.model.identity import Identity
 from fundtrail.workspace import workspace_home
 
 
@@ -40,19 +40,14 @@ _RISK_STYLE = {
 }
 
 
-def _org(store: Any, name: str | None) -> tuple[str, str]:
-    """(org id, org name) for a viewpoint; no name = the public view (CLEAR/GREEN only)."""
+def _org(store: Any, name: str | None) -> Identity:
+    """Whose view to answer with; no name = the public view (CLEAR/GREEN only)."""
     if not name:
-        return "", ""
-    import sqlalchemy as sa
-
-    from fundtrail.intelstore.models import Org
+        return Identity.public()
+    from fundtrail.intelstore.orgs import org_identity
 
     with store.read_session() as s:
-        org = s.scalars(sa.select(Org).where(Org.name == name)).first()
-        if org is None:
-            raise NotFoundError(f"no organisation named {name!r}")
-        return org.id, org.name
+        return org_identity(s, name)
 
 
 def _render(result: dict[str, Any]) -> None:
@@ -96,11 +91,11 @@ def check(
     """Risk verdict with reasons for each address (the index is rebuilt first if its
     inputs changed since it was built)."""
     from fundtrail.intelstore.db import open_store
-    from fundtrail.screen.service import OrgView, screener
+    from fundtrail.screen.service import screener
     from fundtrail.screen.verdicts import ScreenItem
 
     store = open_store()
-    org_id, org_name = _org(store, org)
+    who = _org(store, org)
     items = [
         ScreenItem.from_dict({"chain": chain, "address": a, "direction": direction})
         for a in addresses
@@ -109,8 +104,7 @@ def check(
     moved = live.rebuild_if_stale()
     if moved and not as_json:
         err_console.print(f"[dim]screening index rebuilt first ({', '.join(moved)} changed)[/dim]")
-    who = OrgView(org_id, org_name)
-    result = live.screen(items, who) if org_id else live.answer(items, who)
+    result = live.screen(items, who) if who.in_org else live.answer(items, who)
     live.close()  # the decisions reach the intel store before the command ends
     emit(result, as_json, _render)
 
@@ -161,7 +155,7 @@ def rules(
     from fundtrail.screen.service import get_rules, set_rules
 
     store = open_store()
-    org_id, _ = _org(store, org)
+    org_id = _org(store, org).org_id
     if set_file is not None:
         set_rules(store, org_id, json.loads(set_file.read_text()))
     emit(get_rules(store, org_id).to_dict(), True)
@@ -200,7 +194,7 @@ def register(app: typer.Typer) -> None:
         from fundtrail.screen.alerts import list_alerts
 
         store = open_store()
-        org_id, _ = _org(store, org)
+        org_id = _org(store, org).org_id
         emit(list_alerts(store, org_id, limit=limit), as_json, _alerts_table)
 
     @app.command("webhook")
@@ -214,5 +208,5 @@ def register(app: typer.Typer) -> None:
         from fundtrail.screen.alerts import add_webhook
 
         store = open_store()
-        org_id, _ = _org(store, org)
+        org_id = _org(store, org).org_id
         console.print(f"webhook {add_webhook(store, org_id, url, secret)} registered")

@@ -13,9 +13,8 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(1, help="Worker processes."),
     ) -> None:
         """Serve the web UI, the REST API and TAXII 2.1 (every call but discovery needs a key)."""
-        import uvicorn
-
         from fundtrail.intelstore.db import open_store
+        from fundtrail.server.serving import run
         from fundtrail.settings import get_settings
 
         settings = get_settings()
@@ -25,12 +24,4 @@ def register(app: typer.Typer) -> None:
             f"fundtrail serving {settings.home.resolve()}: web UI {base}/ · REST {base}/api/v1 "
             f"(OpenAPI {base}/openapi.json) · TAXII {base}/taxii2/ — Ctrl-C stops it"
         )
-        uvicorn.run(
-            "fundtrail.server.app:create_app",
-            factory=True,
-            host=host or settings.host,
-            port=port or settings.port,
-            workers=workers,
-            log_level="warning",
-            access_log=False,
-        )
+        run(host or settings.host, port or settings.port, workers=workers)

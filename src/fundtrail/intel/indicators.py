@@ -24,21 +24,19 @@ from fundtrail.errors import (
     PermissionDeniedError,
     StorageError,
 )
-from fundtrail.intel.readaudit import ReadAuditor
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intelstore import audit, paging
 from fundtrail.intelstore import indicators as repo
 from fundtrail.intelstore.base import utcnow
 from fundtrail.intelstore.db import IntelStore
+from fundtrail.intelstore.groupcommit import GroupWriter, group_writer
 from fundtrail.intelstore.indicators import IndicatorQuery
-from fundtrail.intelstore.keys import Principal
 from fundtrail.intelstore.models import Indicator, Org, Sighting
 from fundtrail.intelstore.orgs import orgs_by_names
+from fundtrail.model.identity import Identity
 from fundtrail.model.indicators import Category
-from fundtrail.model.tlp import TLP
+from fundtrail.model.tlp import AUDITED_READS, TLP
 
-_NO_FLUSH_WAIT = sa.text("SET LOCAL synchronous_commit TO OFF")
-AUDITED_READS = frozenset({TLP.AMBER, TLP.AMBER_STRICT, TLP.RED})
 SIGHTING_KINDS = ("seen", "false-positive")
 MAX_LIMIT = 1000
 EDITABLE = (
@@ -108,7 +106,7 @@ class IndicatorService:
     def __init__(self, store: IntelStore) -> None:
         self.store = store
         self._secret: bytes | None = None
-        self._read_audit = ReadAuditor(store, self._read_audit_settings)
+        self._read_audit: GroupWriter = group_writer(store, durable=False)
         self._read_engine = (
             store.engine.execution_options(isolation_level="AUTOCOMMIT")
             if store.dialect == "postgresql"
@@ -123,7 +121,7 @@ class IndicatorService:
 
     # -- writes -----------------------------------------------------------------
     def add(
-        self, who: Principal, rec: IndicatorRecord, remote: str | None = None
+        self, who: Identity, rec: IndicatorRecord, remote: str | None = None
     ) -> IndicatorRecord:
         """Store a new indicator owned by ``who``'s org; 409 if that org already has it."""
         _need_writer(who)
@@ -151,7 +149,7 @@ class IndicatorService:
             return repo.to_record(row, who.org_id)
 
     def update(
-        self, who: Principal, indicator_id: str, changes: dict[str, Any], remote: str | None = None
+        self, who: Identity, indicator_id: str, changes: dict[str, Any], remote: str | None = None
     ) -> IndicatorRecord:
         """Change editable fields of an indicator the caller's org owns."""
         _need_writer(who)
@@ -176,7 +174,7 @@ class IndicatorService:
             s.flush()
             return repo.to_record(row, who.org_id)
 
-    def delete(self, who: Principal, indicator_id: str, remote: str | None = None) -> None:
+    def delete(self, who: Identity, indicator_id: str, remote: str | None = None) -> None:
         _need_writer(who)
         with self.store.session() as s:
             row = _owned(s, who, indicator_id)
@@ -193,7 +191,7 @@ class IndicatorService:
 
     def import_records(
         self,
-        who: Principal,
+        who: Identity,
         records: Iterable[IndicatorRecord],
         source: str = "",
         remote: str | None = None,
@@ -234,7 +232,7 @@ class IndicatorService:
         return summary
 
     # -- reads ------------------------------------------------------------------
-    def get(self, who: Principal, indicator_id: str, remote: str | None = None) -> IndicatorRecord:
+    def get(self, who: Identity, indicator_id: str, remote: str | None = None) -> IndicatorRecord:
         with self._reader() as conn:
             rec = repo.get_visible_record(conn, who.org_id, indicator_id)
         self._audit_reads(who, [rec], "indicator.read", remote)
@@ -255,7 +253,7 @@ class IndicatorService:
 
     def search(
         self,
-        who: Principal,
+        who: Identity,
         query: IndicatorQuery,
         *,
         limit: int = 100,
@@ -279,12 +277,12 @@ class IndicatorService:
         self._audit_reads(who, items, "indicator.search", remote)
         return Page(items=items, next=token, total=total)
 
-    def count(self, who: Principal, query: IndicatorQuery) -> int:
+    def count(self, who: Identity, query: IndicatorQuery) -> int:
         with self.store.read_session() as s:
             return repo.count(s, who.org_id, query)
 
     def export(
-        self, who: Principal, query: IndicatorQuery | None = None, remote: str | None = None
+        self, who: Identity, query: IndicatorQuery | None = None, remote: str | None = None
     ) -> list[IndicatorRecord]:
         """Every indicator ``who`` may see, audited as one export."""
         q = query or IndicatorQuery()
@@ -296,7 +294,7 @@ class IndicatorService:
     # -- sightings ----------------------------------------------------------------
     def add_sighting(
         self,
-        who: Principal,
+        who: Identity,
         indicator_id: str,
         *,
         kind: str = "seen",
@@ -339,7 +337,7 @@ class IndicatorService:
             return _sighting_view(row, ind, who)
 
     def list_sightings(
-        self, who: Principal, indicator_id: str, remote: str | None = None
+        self, who: Identity, indicator_id: str, remote: str | None = None
     ) -> list[SightingView]:
         with self.store.read_session() as s:
             ind = repo.get_visible(s, who.org_id, indicator_id)
@@ -347,20 +345,13 @@ class IndicatorService:
             views = [_sighting_view(r, ind, who) for r in rows]
             tlp = TLP(ind.tlp)
         if tlp in AUDITED_READS:
-            with self.store.session() as s:
-                audit.record(
-                    s,
-                    who,
-                    "sighting.read",
-                    "indicator",
-                    indicator_id,
-                    {"count": len(views)},
-                    remote,
-                )
+            self._read_audit.record(
+                who, "sighting.read", "indicator", indicator_id, {"count": len(views)}, remote
+            )
         return views
 
     def _audit_reads(
-        self, who: Principal, records: list[IndicatorRecord], action: str, remote: str | None
+        self, who: Identity, records: list[IndicatorRecord], action: str, remote: str | None
     ) -> None:
         ids = [r.id for r in records if r.tlp in AUDITED_READS]
         if not ids:
@@ -368,28 +359,18 @@ class IndicatorService:
         self._read_audit.record(
             who,
             action,
+            "indicator",
             ids[0] if len(ids) == 1 else None,
             {"ids": ids} if len(ids) > 1 else {},
             remote,
         )
-
-    def _read_audit_settings(self, s: Session) -> None:
-        from fundtrail.settings import get_settings
-
-        if self.store.dialect == "postgresql" and not get_settings().durable_read_audit:
-            # The rows are written and committed like any other; only the wait for their
-            # WAL flush is skipped (a server crash may drop the last <1 s of read
-            # records, never reorder or corrupt the chain). Writes keep full
-            # durability. Waiting for the flush while holding the audit append lock
-            # serialised every audited read behind the disk.
-            s.execute(_NO_FLUSH_WAIT)
 
 
 def ind_sightings(s: Session, indicator_id: str) -> list[Sighting]:
     return list(s.scalars(sa.select(Sighting).where(Sighting.indicator_id == indicator_id)))
 
 
-def _sighting_view(row: Sighting, ind: Indicator, who: Principal) -> SightingView:
+def _sighting_view(row: Sighting, ind: Indicator, who: Identity) -> SightingView:
     """The sighting org is named only to itself and to the indicator's owner."""
     knows = who.org_id in (row.org_id, ind.org_id)
     return SightingView(
@@ -403,14 +384,14 @@ def _sighting_view(row: Sighting, ind: Indicator, who: Principal) -> SightingVie
     )
 
 
-def _need_writer(who: Principal) -> None:
+def _need_writer(who: Identity) -> None:
     if not who.has_role("analyst"):
         raise PermissionDeniedError(
             f"role {who.role!r} may not write; an analyst or admin key is needed"
         )
 
 
-def _owned(s: Session, who: Principal, indicator_id: str) -> Indicator:
+def _owned(s: Session, who: Identity, indicator_id: str) -> Indicator:
     """Visible and owned by the caller's org: hidden -> 404, visible-not-owned -> 403."""
     row = repo.get_visible(s, who.org_id, indicator_id)
     if row.org_id != who.org_id:

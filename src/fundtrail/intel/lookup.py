@@ -37,9 +37,9 @@ import sqlalchemy as sa
 from fundtrail.errors import InvalidInputError
 from fundtrail.intelstore import audit
 from fundtrail.intelstore.db import IntelStore
-from fundtrail.intelstore.keys import Principal
 from fundtrail.intelstore.models import Indicator
 from fundtrail.intelstore.visibility import visible_to
+from fundtrail.model.identity import Identity
 from fundtrail.model.indicators import normalize_indicator
 from fundtrail.model.tlp import TLP
 
@@ -167,7 +167,7 @@ class LookupService:
     def __init__(self, store: IntelStore) -> None:
         self.store = store
 
-    def by_prefix(self, who: Principal, prefix: str, remote: str | None = None) -> dict[str, Any]:
+    def by_prefix(self, who: Identity, prefix: str, remote: str | None = None) -> dict[str, Any]:
         p = parse_prefix(prefix)
         # visibility wrapped so the planner takes the value_sha256 range (one bucket,
         # ~1e-6 of the rows) instead of walking every visible row by its org/tlp indexes
@@ -188,7 +188,7 @@ class LookupService:
         return {"prefix": p, "count": len(matches), "matches": matches}
 
     def bloom(
-        self, who: Principal, fp_rate: float = 0.001, remote: str | None = None
+        self, who: Identity, fp_rate: float = 0.001, remote: str | None = None
     ) -> BloomFilter:
         stmt = sa.select(Indicator.value_sha256, Indicator.tlp).where(visible_to(who.org_id))
         with self.store.read_session() as s:
@@ -200,7 +200,7 @@ class LookupService:
         return bloom
 
     def _audit(
-        self, who: Principal, action: str, details: dict[str, Any], remote: str | None
+        self, who: Identity, action: str, details: dict[str, Any], remote: str | None
     ) -> None:
         with self.store.session() as s:
             audit.record(s, who, action, "indicator", None, details, remote)

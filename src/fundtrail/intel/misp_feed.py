@@ -199,7 +199,7 @@ def import_misp_feed(
     """Fetch (URL) or read (folder) a whole feed, then store it as ``org``'s in one go."""
     from fundtrail.intel.indicators import IndicatorService
     from fundtrail.intelstore.db import open_store
-    from fundtrail.intelstore.keys import org_principal
+    from fundtrail.intelstore.orgs import org_identity
 
     local = Path(source)
     if "://" not in source and local.is_dir():
@@ -211,7 +211,7 @@ def import_misp_feed(
             rec.tlp = max(rec.tlp, tlp, key=lambda t: t.rank)
     store = store or open_store()
     with store.session() as s:
-        who = org_principal(s, org)
+        who = org_identity(s, org)
     summary = IndicatorService(store).import_records(who, got.records, source="misp-feed")
     return {
         "events": got.events,

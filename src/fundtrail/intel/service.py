@@ -11,22 +11,22 @@ from fundtrail.intel.indicators import ImportSummary, IndicatorService
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intelstore.db import IntelStore, open_store
 from fundtrail.intelstore.indicators import IndicatorQuery
-from fundtrail.intelstore.keys import PUBLIC_VIEW, Principal, org_principal
-from fundtrail.intelstore.orgs import add_org
+from fundtrail.intelstore.orgs import add_org, org_identity
+from fundtrail.model.identity import Identity
 from fundtrail.model.tlp import TLP
 
 
-def _as(store: IntelStore, org: str | None, *, create: bool = False) -> Principal:
+def _as(store: IntelStore, org: str | None, *, create: bool = False) -> Identity:
     if not org:
-        return PUBLIC_VIEW
+        return Identity.public()
     with store.session() as s:
         try:
-            return org_principal(s, org)
+            return org_identity(s, org)
         except NotFoundError:
             if not create:
                 raise
             add_org(s, org, "alliance")
-            return org_principal(s, org)
+            return org_identity(s, org)
 
 
 def import_file(

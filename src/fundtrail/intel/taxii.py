@@ -28,10 +28,10 @@ from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intel.stix import indicator_for, stix_timestamp
 from fundtrail.intel.stix_import import parse_stix
 from fundtrail.intelstore import audit, paging
-from fundtrail.intelstore.keys import Principal
 from fundtrail.intelstore.models import Indicator, Org
 from fundtrail.intelstore.taxii_status import TaxiiStatus
 from fundtrail.intelstore.visibility import visible_to
+from fundtrail.model.identity import Identity
 from fundtrail.model.indicators import Category, IndicatorType
 from fundtrail.model.tlp import TLP
 
@@ -62,7 +62,7 @@ class CollectionView:
     def id(self) -> str:
         return str(uuid.uuid5(_NS, self.key))
 
-    def resource(self, who: Principal) -> dict[str, Any]:
+    def resource(self, who: Identity) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
@@ -147,7 +147,7 @@ class TaxiiService:
         except KeyError:
             raise NotFoundError(f"no collection {collection_id[:60]!r}", field="id") from None
 
-    def _where(self, who: Principal, coll: CollectionView, flt: Filters) -> list[Any]:
+    def _where(self, who: Identity, coll: CollectionView, flt: Filters) -> list[Any]:
         scope: list[Any] = [visible_to(who.org_id)]
         if coll.key == "own":
             scope.append(Indicator.org_id == who.org_id)
@@ -186,7 +186,7 @@ class TaxiiService:
 
     def page(
         self,
-        who: Principal,
+        who: Identity,
         coll: CollectionView,
         flt: Filters,
         kind: str,
@@ -224,7 +224,7 @@ class TaxiiService:
     def objects(page: Page) -> list[dict[str, Any]]:
         return [indicator_for(rec) for rec in page.records]
 
-    def audit_page(self, who: Principal, page: Page, action: str, remote: str | None) -> None:
+    def audit_page(self, who: Identity, page: Page, action: str, remote: str | None) -> None:
         ids = [r.id for r in page.records if r.tlp.value in _AUDITED]
         if ids:
             with self.store.session() as s:
@@ -240,7 +240,7 @@ class TaxiiService:
 
     # -- writes ----------------------------------------------------------------------
     def add_objects(
-        self, who: Principal, coll: CollectionView, body: bytes, remote: str | None = None
+        self, who: Identity, coll: CollectionView, body: bytes, remote: str | None = None
     ) -> dict[str, Any]:
         if not who.has_role("analyst"):
             raise PermissionDeniedError(f"a {who.role} key may read collections, not write them")
@@ -274,7 +274,7 @@ class TaxiiService:
         return status
 
     def delete_object(
-        self, who: Principal, coll: CollectionView, object_id: str, remote: str | None = None
+        self, who: Identity, coll: CollectionView, object_id: str, remote: str | None = None
     ) -> None:
         flt = Filters(ids=(object_id,))
         with self.store.read_session() as s:
@@ -284,13 +284,13 @@ class TaxiiService:
         self.indicators.delete(who, row_id, remote)
 
     # -- status resources ----------------------------------------------------------
-    def _keep(self, who: Principal, status: dict[str, Any]) -> None:
+    def _keep(self, who: Identity, status: dict[str, Any]) -> None:
         now = datetime.now(UTC)
         with self.store.session() as s:
             s.execute(sa.delete(TaxiiStatus).where(TaxiiStatus.created < now - _STATUS_TTL))
             s.add(TaxiiStatus(id=status["id"], org_id=who.org_id, created=now, body=status))
 
-    def status(self, who: Principal, status_id: str) -> dict[str, Any]:
+    def status(self, who: Identity, status_id: str) -> dict[str, Any]:
         """A status resource of the caller's org (another org's answers 404, like none)."""
         with self.store.read_session() as s:
             row = s.scalar(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fundtrail.intelstore.base import Base, UTCDateTime, utcnow
 from fundtrail.intelstore.models import StoreMeta
+from fundtrail.model.identity import Identity
 
 if TYPE_CHECKING:
     from fundtrail.intelstore.db import IntelStore
@@ -46,14 +47,18 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(sa.String(64))
 
 
-class Actor(Protocol):
-    """Who did it: anything with a key id and an org id (``Principal`` is one)."""
+class KeyHolder(Protocol):
+    """Anything with a key id and an org id: what older call sites pass (new code passes
+    an :class:`Identity`)."""
 
     @property
     def key_id(self) -> str: ...
 
     @property
     def org_id(self) -> str: ...
+
+
+Actor = Identity | KeyHolder  # who a row is recorded for
 
 
 def canonical(entry: AuditEntry) -> bytes:
@@ -88,20 +93,28 @@ _MOVE_HEAD = (
 
 def record(
     session: Session,
-    actor: Actor | str | None,
+    who: Actor | str | None,
     action: str,
     object_type: str,
     object_id: str | None,
     details: dict[str, Any] | None = None,
     remote: str | None = None,
 ) -> AuditEntry:
-    """Append one audit row in ``session``'s transaction (committed with the change it logs)."""
+    """Append one audit row in ``session``'s transaction (committed with the change it logs).
+
+    ``who`` is the caller's :class:`Identity` (its actor, org and client address are
+    recorded); a plain string names a system job (``"cli"``, ``"demo"``). ``remote``
+    overrides the identity's address.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
-    if actor is None or isinstance(actor, str):
-        actor_name, org_id = actor or "system", None
-    else:
-        actor_name, org_id = f"key:{actor.key_id}", actor.org_id
+    if who is None or isinstance(who, str):
+        who = Identity.system(who or "system")
+    if isinstance(who, Identity):
+        actor_name, org_id = who.actor, who.org_id or None
+        remote = remote or who.remote
+    else:  # an older call site's object with a key id and an org id
+        actor_name, org_id = f"key:{who.key_id}", who.org_id or None
     last = session.execute(_LAST).first()
     entry = AuditEntry(
         id=(last.id + 1) if last else 1,

@@ -1,4 +1,4 @@
-"""API keys and the principal they stand for.
+"""API keys and the identity they stand for.
 
 A key reads ``ft_<prefix>_<secret>``: the prefix (public, unique) finds the row,
 the SHA-256 of the whole key is compared in constant time. The key itself is
@@ -20,25 +20,12 @@ from sqlalchemy.orm import Session
 from fundtrail.errors import AuthenticationError, InvalidInputError, NotFoundError
 from fundtrail.intelstore import audit
 from fundtrail.intelstore.base import utcnow
-from fundtrail.intelstore.models import ROLES, ApiKey, Org
+from fundtrail.intelstore.models import ApiKey, Org
 from fundtrail.intelstore.orgs import get_org_by_name
+from fundtrail.model.identity import Identity, parse_role
 
 revocations = 0  # bumped by revoke_key in this process
 _KEY = re.compile(r"^ft_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$")
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is asking: an org, through one key with one role."""
-
-    org_id: str
-    org_name: str
-    role: str
-    key_id: str
-    key_expires: datetime | None = None
-
-    def has_role(self, role: str) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +36,6 @@ class NewKey:
     org: str
     role: str
     expires: datetime | None
-
-
-def parse_role(role: str) -> str:
-    r = role.strip().lower()
-    if r not in ROLES:
-        raise InvalidInputError(
-            f"unknown role {role!r}; use admin, analyst or reader", field="role"
-        )
-    return r
 
 
 def parse_expiry(text: str | None, now: datetime | None = None) -> datetime | None:
@@ -89,7 +67,7 @@ def create_key(
     *,
     expires: datetime | None = None,
     label: str = "",
-    actor: str = "cli",
+    actor: Identity | str = "cli",
 ) -> NewKey:
     org = get_org_by_name(s, org_name)
     prefix = secrets.token_hex(6)
@@ -115,7 +93,7 @@ def create_key(
     return NewKey(key=key, id=row.id, prefix=prefix, org=org.name, role=row.role, expires=expires)
 
 
-def revoke_key(s: Session, key_or_prefix: str, *, actor: str = "cli") -> ApiKey:
+def revoke_key(s: Session, key_or_prefix: str, *, actor: Identity | str = "cli") -> ApiKey:
     """Revoke by key id, prefix or the key itself."""
     m = _KEY.match(key_or_prefix)
     token = m.group(1) if m else key_or_prefix.strip()
@@ -139,8 +117,8 @@ def list_keys(s: Session, org_name: str | None = None) -> list[ApiKey]:
     return list(s.scalars(q))
 
 
-def authenticate(s: Session, key: str, now: datetime | None = None) -> Principal:
-    """The principal behind ``key``; one vague message for every way a key is bad.
+def authenticate(s: Session, key: str, now: datetime | None = None) -> Identity:
+    """The identity behind ``key``; one vague message for every way a key is bad.
 
     One indexed lookup by prefix, then a constant-time hash comparison (on every request,
     so revocation takes effect at once).
@@ -157,6 +135,7 @@ def authenticate(s: Session, key: str, now: datetime | None = None) -> Principal
                 ApiKey.expires,
                 ApiKey.revoked,
                 Org.name,
+                Org.kind,
             )
             .join(Org, Org.id == ApiKey.org_id)
             .where(ApiKey.prefix == m.group(1))
@@ -168,16 +147,7 @@ def authenticate(s: Session, key: str, now: datetime | None = None) -> Principal
         raise AuthenticationError("API key revoked")
     if row.expires is not None and row.expires <= now:
         raise AuthenticationError("API key expired")
-    return Principal(
-        org_id=row.org_id, org_name=row.name, role=row.role, key_id=row.id, key_expires=row.expires
-    )
-
-
-def org_principal(s: Session, org_name: str, role: str = "admin") -> Principal:
-    """The principal of a local operator acting for ``org_name`` (CLI, scripts)."""
-    org = get_org_by_name(s, org_name)
-    return Principal(org_id=org.id, org_name=org.name, role=parse_role(role), key_id="cli")
-
-
-PUBLIC_VIEW = Principal(org_id="", org_name="", role="reader", key_id="cli")
-"""A viewer that belongs to no org: sees CLEAR and GREEN only."""
+    return Identity(
+        org_id=row.org_id, org_name=row.name, org_kind=row.kind, role=row.role, via="key",
+        key_id=row.id, key_expires=row.expires,
+    )  # fmt: skip

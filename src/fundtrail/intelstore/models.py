@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundtrail.intelstore.base import Base, UTCDateTime, new_id, utcnow
+from fundtrail.model.identity import ROLES as ROLES  # re-exported: the ordered roles
 
 ORG_KINDS = ("law-enforcement", "exchange", "bank", "research", "alliance")
-ROLES = ("reader", "analyst", "admin")  # ordered by rights
 
 
 class Org(Base):

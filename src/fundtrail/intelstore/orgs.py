@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 from fundtrail.errors import ConflictError, InvalidInputError, NotFoundError
 from fundtrail.intelstore import audit
 from fundtrail.intelstore.models import ORG_KINDS, Org
+from fundtrail.model.identity import Identity, os_user, parse_role
 
 
-def add_org(s: Session, name: str, kind: str = "alliance", *, actor: str = "cli") -> Org:
+def add_org(s: Session, name: str, kind: str = "alliance", *, actor: Identity | str = "cli") -> Org:
     clean = name.strip()
     if not clean or len(clean) > 200 or any(c in clean for c in "\r\n\t:"):
         raise InvalidInputError(
@@ -50,3 +51,16 @@ def orgs_by_names(s: Session, names: list[str]) -> list[Org]:
 
 def list_orgs(s: Session) -> list[Org]:
     return list(s.scalars(sa.select(Org).order_by(Org.name)))
+
+
+def org_identity(s: Session, org_name: str, role: str = "admin") -> Identity:
+    """The identity of someone on this machine acting for ``org_name`` (CLI, scripts).
+
+    The workspace's command line is trusted to name its organisation; it is audited as
+    ``cli:<os user>`` with that org.
+    """
+    org = get_org_by_name(s, org_name)
+    return Identity(
+        org_id=org.id, org_name=org.name, org_kind=org.kind, role=parse_role(role), via="cli",
+        user=os_user(),
+    )  # fmt: skip

@@ -1,8 +1,18 @@
-"""Traffic Light Protocol 2.0 levels and who may see what.
+"""Traffic Light Protocol 2.0 levels and who may see what on the hub.
 
-CLEAR, GREEN: every alliance member. AMBER: the owning org and the orgs it is shared
-with. AMBER+STRICT: the owning org only. RED: the named recipients only (and, of
-course, the owner who wrote it).
+On the hub the source (the owning org) names its recipients with a share list, and
+TLP says what those recipients may do with it (FIRST, TLP 2.0):
+
+- CLEAR, GREEN: every alliance member (GREEN: the community, not the public).
+- AMBER: the orgs on the share list, which may pass it on to their own clients on a
+  need-to-know basis.
+- AMBER+STRICT: the orgs on the share list, *within their own organisation only*
+  (no clients). With an empty share list it stays with the owner.
+- RED: the named recipients only, for their eyes only.
+
+The hub shows AMBER, AMBER+STRICT and RED to the owner and to listed orgs alike;
+what differs is the handling the recipient must apply, which every answer carries
+(:data:`HANDLING`). Reads of these three levels are audited (:data:`AUDITED_READS`).
 """
 
 from __future__ import annotations
@@ -42,15 +52,30 @@ class TLP(StrEnum):
 
 _RANK = {TLP.CLEAR: 0, TLP.GREEN: 1, TLP.AMBER: 2, TLP.AMBER_STRICT: 3, TLP.RED: 4}
 
+EVERYONE = frozenset({TLP.CLEAR, TLP.GREEN})  # every alliance member may see these
+LISTED = frozenset({TLP.AMBER, TLP.AMBER_STRICT, TLP.RED})  # owner and share list only
+AUDITED_READS = LISTED  # a read of these levels leaves an audit row (the one list)
+
+HANDLING = {
+    TLP.CLEAR: "no limit on disclosure",
+    TLP.GREEN: "the alliance community; not to be published",
+    TLP.AMBER: "the recipient organisation and its clients, on a need-to-know basis",
+    TLP.AMBER_STRICT: "the recipient organisation only; not to its clients",
+    TLP.RED: "the named recipients only; not to be shared further",
+}
+
+
+def stricter(a: TLP, b: TLP) -> TLP:
+    """The stricter of two markings: a default never loosens what a source marked."""
+    return a if a.rank >= b.rank else b
+
 
 def may_see(
     tlp: TLP, *, owner_org: str, viewer_org: str, shared_with: frozenset[str] | set[str]
 ) -> bool:
     """The one rule of visibility; every read path must go through it (or its SQL twin)."""
-    if viewer_org == owner_org:
+    if viewer_org and viewer_org == owner_org:
         return True
-    if tlp in (TLP.CLEAR, TLP.GREEN):
+    if tlp in EVERYONE:
         return True
-    if tlp in (TLP.AMBER, TLP.RED):
-        return viewer_org in shared_with
-    return False  # AMBER+STRICT: owner only
+    return bool(viewer_org) and viewer_org in shared_with

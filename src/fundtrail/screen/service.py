@@ -30,6 +30,7 @@ from fundtrail.intelstore.audit import Actor, record
 from fundtrail.intelstore.base import new_id
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.screening import ScreenDecision, ScreenRuleSet
+from fundtrail.model.identity import Identity
 from fundtrail.screen.decisionlog import DecisionLog, encode_request
 from fundtrail.screen.drain import DrainKeeper, drain_folder
 from fundtrail.screen.freshness import Freshness
@@ -277,18 +278,12 @@ def screen(
     home: Path,
     items: list[ScreenItem],
     *,
-    org_id: str,
-    org_name: str,
-    key_id: str | None = None,
+    who: Identity,
     log: bool = True,
-    actor: Actor | str | None = None,
-    remote: str | None = None,
 ) -> dict[str, Any]:
-    """Answer ``items`` as the org sees them; log the decisions unless ``log`` is off."""
-    del actor  # the decision log records the key; kept for older call sites
+    """Answer ``items`` as ``who`` may see them; log the decisions unless ``log`` is off."""
     s = screener(store, home)
-    who = OrgView(org_id, org_name, key_id)
-    return s.screen(items, who, remote=remote) if log else s.answer(items, who)
+    return s.screen(items, who, remote=who.remote) if log else s.answer(items, who)
 
 
 def get_rules(store: IntelStore, org_id: str) -> Rules:

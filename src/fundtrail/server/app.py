@@ -19,6 +19,7 @@ from fundtrail.screen.service import screener
 from fundtrail.server import errors
 from fundtrail.server.auth import Gatekeeper
 from fundtrail.server.headers import SecurityHeaders
+from fundtrail.server.proxies import TrustedProxies
 from fundtrail.settings import Settings, get_settings
 
 
@@ -52,7 +53,12 @@ def create_app(store: IntelStore | None = None, settings: Settings | None = None
         router = getattr(module, "router", None)
         if isinstance(router, APIRouter):
             app.include_router(router)
-    app.add_middleware(Gatekeeper, store=store, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        Gatekeeper,
+        store=store,
+        max_body_bytes=settings.max_body_bytes,
+        proxies=TrustedProxies.parse(settings.trusted_proxies),
+    )
     # screening's per-process state and its background work (rebuilds, decision drain)
     app.state.screener = screener(store, settings.home, background=settings.screen_background)
     app.add_middleware(SecurityHeaders)  # outermost: the gatekeeper's refusals carry it too

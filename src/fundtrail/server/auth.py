@@ -7,7 +7,7 @@ password = key), (3) refuses a declared body over ``max_body_bytes`` (413) and
 counts undeclared (chunked) ones as they stream, (4) insists on a JSON media type
 for bodies sent to ``/api/`` (415). Only then does the route see the request.
 
-Route modules take ``Depends(require_principal)`` or ``Depends(require_role("analyst"))``.
+Route modules take ``Depends(require_identity)`` or ``Depends(require_role("analyst"))``.
 Other parts open public paths with :func:`add_public_path` (TAXII discovery, the
 web UI's sign-in page and static files).
 """
@@ -36,10 +36,12 @@ from fundtrail.errors import (
 from fundtrail.intelstore import keys
 from fundtrail.intelstore.base import utcnow
 from fundtrail.intelstore.db import IntelStore
-from fundtrail.intelstore.keys import Principal, authenticate
+from fundtrail.intelstore.keys import authenticate
+from fundtrail.model.identity import Identity
 from fundtrail.server.errors import error_response
+from fundtrail.server.proxies import TrustedProxies
 
-__all__ = ["Gatekeeper", "Principal", "add_public_path", "require_principal", "require_role"]
+__all__ = ["Gatekeeper", "Identity", "add_public_path", "require_identity", "require_role"]
 
 PUBLIC_PATHS: set[str] = {"/taxii2/"}  # exact paths answered without a key
 PUBLIC_PREFIXES: set[str] = set()  # path prefixes answered without a key (e.g. "/static/")
@@ -86,10 +88,10 @@ class KeyCache:
 
     def __init__(self, ttl: float, size: int = 10_000) -> None:
         self.ttl, self.size = ttl, size
-        self._hits: dict[str, tuple[float, Principal]] = {}
+        self._hits: dict[str, tuple[float, Identity]] = {}
         self._revocations = keys.revocations
 
-    def get(self, key: str) -> Principal | None:
+    def get(self, key: str) -> Identity | None:
         if self._revocations != keys.revocations:
             self._hits.clear()
             self._revocations = keys.revocations
@@ -101,7 +103,7 @@ class KeyCache:
             return None
         return who
 
-    def put(self, key: str, who: Principal) -> None:
+    def put(self, key: str, who: Identity) -> None:
         if self.ttl <= 0:
             return
         if len(self._hits) >= self.size:
@@ -113,27 +115,38 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def principal_for(store: IntelStore, key: str) -> Principal:
+def identity_for(store: IntelStore, key: str) -> Identity:
     with store.read_session() as s:
         return authenticate(s, key)
 
 
 class Gatekeeper:
-    """ASGI middleware: key, body size and media type, in that order, before any route."""
+    """ASGI middleware: key, body size and media type, in that order, before any route.
+
+    It also decides, once, the client's address (``scope["state"]["remote"]``, proxy
+    headers believed only from ``proxies``) and hands routes the caller's
+    :class:`Identity` seen from there.
+    """
 
     def __init__(
-        self, app: ASGIApp, store: IntelStore, max_body_bytes: int, key_cache_seconds: float = 1.0
+        self,
+        app: ASGIApp,
+        store: IntelStore,
+        max_body_bytes: int,
+        key_cache_seconds: float = 1.0,
+        proxies: TrustedProxies | None = None,
     ) -> None:
         self.app = app
         self.store = store
         self.max_body = max_body_bytes
         self.cache = KeyCache(key_cache_seconds)
+        self.proxies = proxies or TrustedProxies()
 
-    async def _principal(self, headers: dict[str, str]) -> Principal:
+    async def _identity(self, headers: dict[str, str]) -> Identity:
         key, user = credentials(headers)
         who = self.cache.get(key)
         if who is None:
-            who = await anyio.to_thread.run_sync(principal_for, self.store, key)
+            who = await anyio.to_thread.run_sync(identity_for, self.store, key)
             self.cache.put(key, who)
         if user is not None and user != who.org_name:
             raise AuthenticationError("HTTP Basic user name must be the key's organisation name")
@@ -144,9 +157,14 @@ class Gatekeeper:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        state = scope.setdefault("state", {})
+        peer = scope.get("client")
+        state["remote"] = remote = self.proxies.client(
+            peer[0] if peer else None, headers.get("x-forwarded-for")
+        )
         try:
             if not is_public(scope["path"]):
-                scope.setdefault("state", {})["principal"] = await self._principal(headers)
+                state["identity"] = (await self._identity(headers)).at(remote)
             self._check_body(scope, headers)
         except UserError as exc:
             await error_response(exc)(scope, receive, send)
@@ -194,18 +212,18 @@ class Gatekeeper:
 _bearer = HTTPBearer(auto_error=False, description="API key: 'Authorization: Bearer KEY'")
 
 
-async def require_principal(request: Request, _doc: Any = Depends(_bearer)) -> Principal:
+async def require_identity(request: Request, _doc: Any = Depends(_bearer)) -> Identity:
     """The authenticated caller (set by :class:`Gatekeeper`)."""
-    who = request.scope.get("state", {}).get("principal")
-    if not isinstance(who, Principal):
+    who = request.scope.get("state", {}).get("identity")
+    if not isinstance(who, Identity):
         raise AuthenticationError("an API key is required")
     return who
 
 
-def require_role(role: str) -> Callable[..., Awaitable[Principal]]:
+def require_role(role: str) -> Callable[..., Awaitable[Identity]]:
     """A dependency: the caller, if its key has at least ``role`` (reader < analyst < admin)."""
 
-    async def dependency(who: Principal = Depends(require_principal)) -> Principal:
+    async def dependency(who: Identity = Depends(require_identity)) -> Identity:
         if not who.has_role(role):
             raise PermissionDeniedError(f"this needs an {role} key; yours is {who.role}")
         return who

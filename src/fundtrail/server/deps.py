@@ -29,4 +29,6 @@ async def indicator_service(request: Request) -> IndicatorService:
 
 
 async def remote_addr(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address as the gatekeeper decided it (trusted proxies only)."""
+    remote = request.scope.get("state", {}).get("remote")
+    return remote if isinstance(remote, str) else None

@@ -139,10 +139,13 @@ class SightingOut(BaseModel):
         )
 
 
-class PrincipalOut(BaseModel):
+class IdentityOut(BaseModel):
+    """Who the key stands for: its organisation, the organisation's kind, the key's role."""
+
     org: str
+    kind: str
     role: str
-    key_id: str
+    key_id: str | None
 
 
 class OrgOut(BaseModel):

@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fundtrail.errors import UserError
 from fundtrail.intelstore.db import IntelStore
-from fundtrail.intelstore.keys import Principal
+from fundtrail.model.identity import Identity
 from fundtrail.web.render import page
-from fundtrail.web.session import SignInRequired, principal_of
+from fundtrail.web.session import SignInRequired, identity_of
 
 
 def store_of(request: Request) -> IntelStore:
@@ -27,13 +27,13 @@ def home_of(request: Request) -> Path:
 
 def guarded(
     request: Request,
-    build: Callable[[Principal], Response],
+    build: Callable[[Identity], Response],
     *,
     template_ctx: dict[str, Any] | None = None,
 ) -> Response:
     """Run a page: not signed in -> sign-in page; a user error -> an HTML error page."""
     try:
-        who = principal_of(request)
+        who = identity_of(request)
     except SignInRequired:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/ui/login?next={_safe_next(target)}", status_code=303)
@@ -43,7 +43,7 @@ def guarded(
         return error_page(request, who, exc)
 
 
-def error_page(request: Request, who: Principal | None, exc: UserError) -> HTMLResponse:
+def error_page(request: Request, who: Identity | None, exc: UserError) -> HTMLResponse:
     titles = {404: "Not found", 403: "Not allowed", 401: "Sign in again", 413: "Too large"}
     return page(
         request,

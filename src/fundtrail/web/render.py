@@ -35,10 +35,10 @@ TEMPLATES.env.filters["units"] = units
 
 
 def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    from fundtrail.web.session import SignInRequired, csrf_token, principal_of
+    from fundtrail.web.session import SignInRequired, csrf_token, identity_of
 
     try:
-        who = ctx.pop("who", None) or principal_of(request)
+        who = ctx.pop("who", None) or identity_of(request)
         csrf = csrf_token(request)
     except SignInRequired:
         who, csrf = None, ""

@@ -18,8 +18,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from fundtrail.errors import PermissionDeniedError
 from fundtrail.intelstore.db import IntelStore
-from fundtrail.intelstore.keys import Principal, authenticate
+from fundtrail.intelstore.keys import authenticate
 from fundtrail.intelstore.models import ApiKey
+from fundtrail.model.identity import Identity
 
 COOKIE = "ft_session"
 MAX_AGE = 8 * 3600  # a working day
@@ -33,8 +34,8 @@ def _serializer(store: IntelStore) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(store.meta_secret("web_session"), salt="fundtrail-web")
 
 
-def sign_in(store: IntelStore, api_key: str) -> tuple[str, Principal]:
-    """Check the key; return (cookie value, principal)."""
+def sign_in(store: IntelStore, api_key: str) -> tuple[str, Identity]:
+    """Check the key; return (cookie value, identity)."""
     with store.read_session() as s:
         who = authenticate(s, api_key)
     token = _serializer(store).dumps({"kid": who.key_id, "csrf": secrets.token_urlsafe(24)})
@@ -55,10 +56,10 @@ def _session_data(request: Request) -> dict[str, Any]:
     return data
 
 
-def principal_of(request: Request) -> Principal:
-    """The signed-in principal, re-validated against the key's current state."""
-    cached = request.scope.get("state", {}).get("web_principal")
-    if isinstance(cached, Principal):
+def identity_of(request: Request) -> Identity:
+    """The signed-in identity, re-validated against the key's current state."""
+    cached = request.scope.get("state", {}).get("web_identity")
+    if isinstance(cached, Identity):
         return cached
     data = _session_data(request)
     store: IntelStore = request.app.state.store
@@ -67,8 +68,12 @@ def principal_of(request: Request) -> Principal:
         now = datetime.now(UTC)
         if row is None or row.revoked is not None or (row.expires and row.expires <= now):
             raise SignInRequired()
-        who = Principal(org_id=row.org_id, org_name=row.org.name, role=row.role, key_id=row.id)
-    request.scope.setdefault("state", {})["web_principal"] = who
+        who = Identity(
+            org_id=row.org_id, org_name=row.org.name, org_kind=row.org.kind, role=row.role,
+            via="session", key_id=row.id, key_expires=row.expires,
+            remote=request.scope.get("state", {}).get("remote"),
+        )  # fmt: skip
+    request.scope.setdefault("state", {})["web_identity"] = who
     return who
 
 
@@ -85,6 +90,6 @@ def check_csrf(request: Request, token: str | None) -> None:
         raise PermissionDeniedError("cross-site form submission refused")
 
 
-def require_writer(who: Principal) -> None:
+def require_writer(who: Identity) -> None:
     if not who.has_role("analyst"):
         raise PermissionDeniedError("this needs an analyst or admin key")

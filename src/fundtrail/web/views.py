@@ -12,9 +12,9 @@ from fundtrail.chains.reads import chain_stores
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import FundtrailError, InvalidInputError, NotFoundError
 from fundtrail.intelstore.db import IntelStore
-from fundtrail.intelstore.keys import Principal
 from fundtrail.model.addresses import parse_address
 from fundtrail.model.chains import find_chain
+from fundtrail.model.identity import Identity
 
 _HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS_CHAINS = ("BTC", "ETH", "TRX", "LTC", "BSC")
@@ -168,7 +168,7 @@ def timeline_svg(points: list[dict[str, Any]], width: int = 720, height: int = 1
 
 
 def screening(
-    store: IntelStore, home: Path, who: Principal, chain: str, address: str
+    store: IntelStore, home: Path, who: Identity, chain: str, address: str
 ) -> dict[str, Any] | None:
     from fundtrail.screen.service import screener
     from fundtrail.screen.verdicts import ScreenItem
@@ -180,7 +180,7 @@ def screening(
     return {**result["items"][0], "rebuild_pending": result["rebuild_pending"]}
 
 
-def indicators_mentioning(store: IntelStore, who: Principal, value: str) -> list[Any]:
+def indicators_mentioning(store: IntelStore, who: Identity, value: str) -> list[Any]:
     from fundtrail.intel.indicators import IndicatorService
     from fundtrail.intelstore.indicators import IndicatorQuery
 
@@ -192,7 +192,7 @@ def indicators_mentioning(store: IntelStore, who: Principal, value: str) -> list
 
 
 def search(
-    home: Path, store: IntelStore, who: Principal, q: str
+    home: Path, store: IntelStore, who: Identity, q: str
 ) -> tuple[str | None, list[dict[str, str]]]:
     """(redirect URL, results): an exact hit redirects, otherwise a list of matches."""
     q = q.strip()
@@ -206,11 +206,10 @@ def search(
         return f"/ui/tx/{tx[0]}/{tx[1]}", []
     results: list[dict[str, str]] = []
     try:
-        from fundtrail.cases.access import Viewer
         from fundtrail.cases.campaigns import list_campaigns
 
         with store.read_session() as s:
-            for c in list_campaigns(s, Viewer(who.org_id, who.org_name)):
+            for c in list_campaigns(s, who):
                 if q.lower() in (c.id.lower(), (c.case_reference or "").lower()):
                     return f"/ui/campaigns/{c.id}", []
     except FundtrailError:

@@ -62,7 +62,7 @@ def test_import_reports_bad_rows_by_line_and_imports_the_rest(
 def test_campaign_commands(world: World, ws: Path, tmp_path: Path) -> None:
     path, n_good = bad_csv(world, tmp_path / "c.csv")
     run("complaints", "import", str(path), "--map", "victim=victim")
-    (camp,) = json.loads(run("campaigns", "--json"))
+    (camp,) = json.loads(run("campaigns", "--operator", "--json"))
     for key in (
         "id",
         "complaints",
@@ -77,16 +77,28 @@ def test_campaign_commands(world: World, ws: Path, tmp_path: Path) -> None:
     rows = [r for r in world.rows() if r["complaint_id"].startswith("C-SCAM")][:n_good]
     assert camp["complaints"] == n_good
     assert camp["total_loss"] == {"BTC": sum(int(r["amount"]) for r in rows)}
-    shown = json.loads(run("campaign", "show", camp["id"], "--json"))
+    shown = json.loads(run("campaign", "show", camp["id"], "--operator", "--json"))
     assert {p["victim"] for p in shown["payments"]} == {r["victim"] for r in rows}
-    assert camp["id"] in run("campaign", "show", camp["id"])  # the table renders
-    traced = json.loads(run("campaign", "trace", camp["id"], "--method", "haircut", "--json"))
+    assert camp["id"] in run("campaign", "show", camp["id"], "--operator")  # the table renders
+    traced = json.loads(
+        run("campaign", "trace", camp["id"], "--operator", "--method", "haircut", "--json")
+    )
     assert traced["params"]["method"] == "haircut" and traced["exchanges"]
     for ex in traced["exchanges"].values():
         assert ex["deposit_addresses"] and all(d["amount"] > 0 for d in ex["deposits"])
     out = tmp_path / "case"
     data = json.loads(
-        run("campaign", "report", camp["id"], "-o", str(out), "--tlp", "green", "--json")
+        run(
+            "campaign",
+            "report",
+            camp["id"],
+            "--operator",
+            "-o",
+            str(out),
+            "--tlp",
+            "green",
+            "--json",
+        )
     )
     assert {"report.html", "report.pdf", "indicators.stix.json", "SHA256SUMS"} <= set(data["files"])
     assert any(f.startswith("freeze-request-") and f.endswith(".pdf") for f in data["files"])
@@ -101,9 +113,16 @@ def test_campaign_commands(world: World, ws: Path, tmp_path: Path) -> None:
 
 
 def test_unknown_campaign_is_a_clear_error(ws: Path) -> None:
-    result = runner.invoke(app, ["campaign", "show", "CMP-NOPE"])
+    result = runner.invoke(app, ["campaign", "show", "CMP-NOPE", "--operator"])
     assert result.exit_code != 0
     assert "no campaign" in str(result.exception)
+
+
+def test_nobody_reads_victims_data_by_default(ws: Path) -> None:
+    """No see-everything default: a reader names its org or asks for the operator."""
+    result = runner.invoke(app, ["campaigns", "--json"])
+    assert result.exit_code != 0
+    assert "--org NAME, or --operator" in str(result.exception)
 
 
 def test_keep_unverified_flags_and_keeps_them_out_of_campaigns(
@@ -114,7 +133,7 @@ def test_keep_unverified_flags_and_keeps_them_out_of_campaigns(
     # unknown txid and wrong amount are stored, flagged; malformed rows never are
     assert data["import"]["imported"] == n_good + 2 and data["import"]["flagged"] == 2
     assert {e["line"] for e in data["import"]["errors"]} == {14, 17, 18}
-    (camp,) = json.loads(run("campaigns", "--json"))
+    (camp,) = json.loads(run("campaigns", "--operator", "--json"))
     assert camp["complaints"] == n_good
     relinked = json.loads(run("campaigns", "link", "--json"))
     assert relinked["newly_confirmed"] == 0 and relinked["complaints_linked"] == n_good

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from fundtrail.cases.access import Viewer
 from fundtrail.cases.campaigns import get_campaign, list_campaigns, open_case
 from fundtrail.cases.intake import import_complaints
 from fundtrail.cases.relink import link_campaigns
 from fundtrail.intelstore.db import open_store
 from fundtrail.intelstore.orgs import add_org
+from fundtrail.model.identity import Identity
+
+OPERATOR = Identity.operator()  # these tests check campaigns, not who sees them
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def test_usdt_scam_linked_after_attribution(evm_sim: Path, home: Path) -> None:
     first = link_campaigns(store, home=home)  # no attribution yet: by address only
     assert any("no attributed services" in n for n in first.notes)
     with store.read_session() as s:
-        views = list_campaigns(s, home=home)
+        views = list_campaigns(s, OPERATOR, home=home)
         before = {v.id for v in views}
     assert len(before) == len(scam["collection_addresses"]) > 1
     smallest = min(views, key=lambda v: (len(v.complaints), v.id))  # will merge away
@@ -54,13 +56,13 @@ def test_usdt_scam_linked_after_attribution(evm_sim: Path, home: Path) -> None:
     attribute("ETH", home=home)
     second = link_campaigns(store, home=home)
     with store.read_session() as s:
-        (camp,) = list_campaigns(s, home=home)
+        (camp,) = list_campaigns(s, OPERATOR, home=home)
         assert camp.id in before and set(second.merged) == before - {camp.id}
         for old in second.merged:  # retired ids still lead to the campaign
-            assert get_campaign(s, old, home=home).id == camp.id
+            assert get_campaign(s, old, OPERATOR, home=home).id == camp.id
     assert smallest.id in second.merged and camp.case_reference == reference  # case moved
     with store.read_session() as s:
-        seen = get_campaign(s, camp.id, Viewer(bank, "bank"), home=home)
+        seen = get_campaign(s, camp.id, Identity(bank, "bank", "bank", "analyst", "cli"), home=home)
     assert all(c.pii_visible for c in seen.complaints)  # the case's orgs keep their view
     assert camp.total_loss == scam["total_loss"]
     assert set(camp.addresses) == {a.lower() for a in scam["collection_addresses"]}

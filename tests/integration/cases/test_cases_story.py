@@ -17,11 +17,14 @@ from fundtrail.cases.relink import link_campaigns
 from fundtrail.cases.report import ReportOptions
 from fundtrail.cases.views import CampaignView
 from fundtrail.intelstore.db import IntelStore, open_store
+from fundtrail.model.identity import Identity
+
+OPERATOR = Identity.operator()  # these tests check campaigns, not who sees them
 
 
 def _campaigns(store: IntelStore) -> list[CampaignView]:
     with store.read_session() as s:
-        return list_campaigns(s)
+        return list_campaigns(s, OPERATOR)
 
 
 def _true_kinds(world: World, view: CampaignView) -> Counter[str]:
@@ -65,7 +68,7 @@ def test_relinking_keeps_ids_and_grows_campaigns(world: World, ws: Path, tmp_pat
     after = {v.id: {c.id for c in v.complaints} for v in _campaigns(store)}
     for cid, members in before.items():  # every old campaign lives on (or merged into one)
         with store.read_session() as s:
-            grown = get_campaign(s, cid)
+            grown = get_campaign(s, cid, OPERATOR)
         assert members <= {c.id for c in grown.complaints}
     assert sum(len(m) for m in after.values()) == len(rows) - 1
     store.close()
@@ -77,7 +80,7 @@ def test_cashouts_and_freeze_requests_match_truth(world: World, ws: Path) -> Non
     link_campaigns(store)
     scam = world.truth_campaign("investment-scam")
     (camp,) = [v for v in _campaigns(store) if _true_kinds(world, v)[scam["id"]]]
-    traced = trace_campaign(store, camp.id)
+    traced = trace_campaign(store, camp.id, viewer=OPERATOR)
     truth_out = [c for c in world.truth["cashouts"] if c["campaign"] == scam["id"]]
     true_exchanges = {c["exchange_name"] for c in truth_out}
     true_deposits = {c["deposit_address"] for c in truth_out}
@@ -152,6 +155,6 @@ def test_new_blocks_confirm_flagged_complaints(world: World, home: Path, tmp_pat
     second = link_campaigns(store, home=home)
     assert second.confirmed == rep.flagged and second.linked == rep.imported
     with store.read_session() as s:
-        total = sum(len(v.complaints) for v in list_campaigns(s, home=home))
+        total = sum(len(v.complaints) for v in list_campaigns(s, OPERATOR, home=home))
     assert total == rep.imported
     store.close()

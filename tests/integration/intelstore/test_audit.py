@@ -13,15 +13,15 @@ from fundtrail.intelstore import audit
 from fundtrail.intelstore.audit import AuditEntry, verify
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.indicators import IndicatorQuery
-from fundtrail.intelstore.keys import Principal, org_principal
-from fundtrail.intelstore.orgs import add_org
+from fundtrail.intelstore.orgs import add_org, org_identity
+from fundtrail.model.identity import Identity
 
 
 @pytest.fixture
-def police(store: IntelStore) -> Principal:
+def police(store: IntelStore) -> Identity:
     with store.session() as s:
         add_org(s, "police")
-        return org_principal(s, "police", "analyst")
+        return org_identity(s, "police", "analyst")
 
 
 def rec(i: int, tlp: str) -> IndicatorRecord:
@@ -33,7 +33,7 @@ def actions(store: IntelStore) -> list[str]:
         return list(s.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
-def test_writes_and_amber_red_reads_are_recorded(store: IntelStore, police: Principal) -> None:
+def test_writes_and_amber_red_reads_are_recorded(store: IntelStore, police: Identity) -> None:
     svc = IndicatorService(store)
     green = svc.add(police, rec(1, "green"), remote="10.0.0.1")
     red = svc.add(police, rec(2, "red"))
@@ -65,7 +65,7 @@ def tamper(store: IntelStore, sql: str) -> None:
         con.execute(sa.text(sql))
 
 
-def test_verify_finds_a_changed_row(store: IntelStore, police: Principal) -> None:
+def test_verify_finds_a_changed_row(store: IntelStore, police: Identity) -> None:
     svc = IndicatorService(store)
     for i in range(4):
         svc.add(police, rec(i, "amber"))
@@ -77,7 +77,7 @@ def test_verify_finds_a_changed_row(store: IntelStore, police: Principal) -> Non
 
 
 def test_verify_finds_a_deleted_row_in_the_middle_and_at_the_end(
-    store: IntelStore, police: Principal
+    store: IntelStore, police: Identity
 ) -> None:
     svc = IndicatorService(store)
     for i in range(4):
@@ -88,7 +88,7 @@ def test_verify_finds_a_deleted_row_in_the_middle_and_at_the_end(
     assert any("newest rows deleted" in p for p in verify(store).problems)
 
 
-def test_concurrent_appends_keep_one_chain(store: IntelStore, police: Principal) -> None:
+def test_concurrent_appends_keep_one_chain(store: IntelStore, police: Identity) -> None:
     def work(n: int) -> None:
         for i in range(5):
             with store.session() as s:

@@ -21,20 +21,21 @@ from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intelstore.base import utcnow
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.indicators import IndicatorQuery
-from fundtrail.intelstore.keys import Principal, authenticate, create_key, org_principal, revoke_key
+from fundtrail.intelstore.keys import authenticate, create_key, revoke_key
 from fundtrail.intelstore.models import ApiKey, Indicator
-from fundtrail.intelstore.orgs import add_org, list_orgs
+from fundtrail.intelstore.orgs import add_org, list_orgs, org_identity
+from fundtrail.model.identity import Identity
 from fundtrail.model.tlp import TLP, may_see
 
 ORGS = ("police", "exchange", "bank")
 
 
 @pytest.fixture
-def orgs(store: IntelStore) -> dict[str, Principal]:
+def orgs(store: IntelStore) -> dict[str, Identity]:
     with store.session() as s:
         for name in ORGS:
             add_org(s, name, "alliance")
-        return {n: org_principal(s, n, "analyst") for n in ORGS}
+        return {n: org_identity(s, n, "analyst") for n in ORGS}
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def domain(i: int, tlp: TLP, share: list[str] | None = None) -> IndicatorRecord:
     )
 
 
-def test_orgs_are_unique_and_validated(store: IntelStore, orgs: dict[str, Principal]) -> None:
+def test_orgs_are_unique_and_validated(store: IntelStore, orgs: dict[str, Identity]) -> None:
     with store.session() as s:
         assert [o.name for o in list_orgs(s)] == sorted(ORGS)
         with pytest.raises(ConflictError):
@@ -63,7 +64,7 @@ def test_orgs_are_unique_and_validated(store: IntelStore, orgs: dict[str, Princi
 
 
 def test_keys_store_only_a_hash_and_stop_when_revoked_or_expired(
-    store: IntelStore, orgs: dict[str, Principal]
+    store: IntelStore, orgs: dict[str, Identity]
 ) -> None:
     with store.session() as s:
         good = create_key(s, "police", "reader")
@@ -84,7 +85,7 @@ def test_keys_store_only_a_hash_and_stop_when_revoked_or_expired(
 
 
 def test_visibility_matches_may_see_on_every_read_path(
-    store: IntelStore, svc: IndicatorService, orgs: dict[str, Principal]
+    store: IntelStore, svc: IndicatorService, orgs: dict[str, Identity]
 ) -> None:
     """Every (TLP, owner, share list, viewer) combination: get, search, count, export, value."""
     shares = ([], ["exchange"], ["exchange", "bank"])
@@ -117,7 +118,7 @@ def test_visibility_matches_may_see_on_every_read_path(
 
 
 def test_sharing_list_shown_to_the_owner_only(
-    svc: IndicatorService, orgs: dict[str, Principal]
+    svc: IndicatorService, orgs: dict[str, Identity]
 ) -> None:
     rec = svc.add(orgs["police"], domain(1, TLP.AMBER, ["exchange"]))
     assert svc.get(orgs["police"], rec.id or "").share_with == ["exchange"]
@@ -125,7 +126,7 @@ def test_sharing_list_shown_to_the_owner_only(
 
 
 def test_pages_cover_everything_once_and_tokens_are_bound(
-    svc: IndicatorService, orgs: dict[str, Principal]
+    svc: IndicatorService, orgs: dict[str, Identity]
 ) -> None:
     for i in range(7):
         svc.add(orgs["police"], domain(i, TLP.GREEN))
@@ -150,7 +151,7 @@ def test_pages_cover_everything_once_and_tokens_are_bound(
 
 
 def test_only_the_owner_writes_and_readers_never(
-    store: IntelStore, svc: IndicatorService, orgs: dict[str, Principal]
+    store: IntelStore, svc: IndicatorService, orgs: dict[str, Identity]
 ) -> None:
     rec = svc.add(orgs["police"], domain(1, TLP.GREEN))
     hidden = svc.add(orgs["police"], domain(2, TLP.AMBER_STRICT))
@@ -159,7 +160,7 @@ def test_only_the_owner_writes_and_readers_never(
     with pytest.raises(NotFoundError):
         svc.delete(orgs["exchange"], hidden.id or "")
     with store.session() as s:
-        reader = org_principal(s, "police", "reader")
+        reader = org_identity(s, "police", "reader")
     with pytest.raises(PermissionDeniedError):
         svc.add(reader, domain(3, TLP.CLEAR))
     with pytest.raises(InvalidInputError, match="editable"):
@@ -176,7 +177,7 @@ def test_only_the_owner_writes_and_readers_never(
 
 
 def test_sighting_org_is_named_only_to_itself_and_the_owner(
-    svc: IndicatorService, orgs: dict[str, Principal]
+    svc: IndicatorService, orgs: dict[str, Identity]
 ) -> None:
     rec = svc.add(orgs["police"], domain(1, TLP.GREEN))
     svc.add_sighting(orgs["exchange"], rec.id or "", where="deposit wallet")
@@ -195,7 +196,7 @@ def test_sighting_org_is_named_only_to_itself_and_the_owner(
 
 
 def test_import_is_idempotent_and_all_or_nothing(
-    store: IntelStore, svc: IndicatorService, orgs: dict[str, Principal]
+    store: IntelStore, svc: IndicatorService, orgs: dict[str, Identity]
 ) -> None:
     recs = [domain(i, TLP.CLEAR) for i in range(5)] + [domain(0, TLP.CLEAR)]
     first = svc.import_records(orgs["bank"], recs)
@@ -210,7 +211,7 @@ def test_import_is_idempotent_and_all_or_nothing(
 
 
 def test_confidence_and_references_are_checked(
-    svc: IndicatorService, orgs: dict[str, Principal]
+    svc: IndicatorService, orgs: dict[str, Identity]
 ) -> None:
     rec = domain(1, TLP.CLEAR)
     rec.confidence = 101

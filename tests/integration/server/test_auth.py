@@ -134,10 +134,11 @@ def test_wrong_media_type_is_415_and_bad_json_400(hub: Hub) -> None:
 def test_role_dependency_is_reusable(hub: Hub) -> None:
     from fastapi import Depends
 
-    from fundtrail.server.auth import Principal, require_role
+    from fundtrail.model.identity import Identity
+    from fundtrail.server.auth import require_role
 
     @hub.app.get("/api/v1/test-admin-only")
-    def admin_only(who: Principal = Depends(require_role("admin"))) -> dict[str, str]:
+    def admin_only(who: Identity = Depends(require_role("admin"))) -> dict[str, str]:
         return {"org": who.org_name}
 
     assert (

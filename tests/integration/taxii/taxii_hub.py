@@ -19,8 +19,8 @@ from fundtrail.intel.indicators import IndicatorService
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intel.stix_check import stix_validation_errors
 from fundtrail.intelstore.db import IntelStore, open_store
-from fundtrail.intelstore.keys import create_key, org_principal
-from fundtrail.intelstore.orgs import add_org
+from fundtrail.intelstore.keys import create_key
+from fundtrail.intelstore.orgs import add_org, org_identity
 from fundtrail.model.encoding import b58check_encode
 from fundtrail.server.app import create_app
 from fundtrail.settings import Settings
@@ -62,7 +62,7 @@ class LiveHub:
 def seed(store: IntelStore) -> tuple[set[str], set[str]]:
     svc = IndicatorService(store)
     with store.read_session() as s:
-        police = org_principal(s, "police", "analyst")
+        police = org_identity(s, "police", "analyst")
     green = [
         IndicatorRecord.build(
             "crypto-address", btc_address(i), "ransomware", chain="BTC", tlp="green"
@@ -82,7 +82,7 @@ def seed(store: IntelStore) -> tuple[set[str], set[str]]:
             police, [IndicatorRecord.build("domain", value, "phishing", tlp=tlp, share_with=share)]
         )
     hidden_bank = {v for v, _, _ in restricted}
-    hidden_exchange = {"amber-unshared.example", "amber-strict.example", "red-unshared.example"}
+    hidden_exchange = {"amber-unshared.example", "red-unshared.example"}  # TLP 2.0 strict: listed
     return hidden_bank, hidden_exchange
 
 

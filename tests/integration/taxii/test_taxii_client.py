@@ -38,7 +38,7 @@ def test_api_root_and_collections_reflect_the_callers_rights(live: LiveHub) -> N
 def test_paging_with_as_pages_returns_every_visible_object_once(live: LiveHub) -> None:
     objects = all_objects(collection(live, "exchange/analyst", "Shared with you"), 5)
     ids = [o["id"] for o in objects]
-    assert len(ids) == len(set(ids)) == N_GREEN + 2  # GREEN + AMBER and RED shared with it
+    assert len(ids) == len(set(ids)) == N_GREEN + 3  # GREEN + AMBER, AMBER+STRICT, RED shared
     patterns = " ".join(o["pattern"] for o in objects)
     assert "amber-shared.example" in patterns and "red-shared.example" in patterns
     assert not any(v in patterns for v in live.hidden_from_exchange)

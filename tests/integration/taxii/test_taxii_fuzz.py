@@ -11,8 +11,8 @@ from schemathesis.checks import not_a_server_error
 from fundtrail.intel.indicators import IndicatorService
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intelstore.db import open_store
-from fundtrail.intelstore.keys import create_key, org_principal
-from fundtrail.intelstore.orgs import add_org
+from fundtrail.intelstore.keys import create_key
+from fundtrail.intelstore.orgs import add_org, org_identity
 from fundtrail.server.app import create_app
 from fundtrail.settings import Settings
 
@@ -24,7 +24,7 @@ def test_taxii_and_lookup_never_fail(tmp_path: Path) -> None:
     with store.session() as s:
         add_org(s, "police")
         key = create_key(s, "police", "analyst").key
-        who = org_principal(s, "police", "analyst")
+        who = org_identity(s, "police", "analyst")
     IndicatorService(store).import_records(
         who,
         [

@@ -11,7 +11,7 @@ from taxii_hub import N_GREEN, LiveHub, all_objects, collection
 def test_paging_filters_and_visibility_on_postgres(live_pg: LiveHub) -> None:
     exchange = collection(live_pg, "exchange/analyst", "Shared with you")
     objects = all_objects(exchange, 4)
-    assert len({o["id"] for o in objects}) == N_GREEN + 2
+    assert len({o["id"] for o in objects}) == N_GREEN + 3
     patterns = " ".join(o["pattern"] for o in objects)
     assert not any(v in patterns for v in live_pg.hidden_from_exchange)
     one = objects[0]

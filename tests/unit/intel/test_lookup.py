@@ -18,8 +18,9 @@ from fundtrail.intel.lookup import BloomFilter, LookupService, lookup_hash, pars
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intelstore.audit import AuditEntry
 from fundtrail.intelstore.db import IntelStore, open_store
-from fundtrail.intelstore.keys import Principal, create_key, org_principal
-from fundtrail.intelstore.orgs import add_org
+from fundtrail.intelstore.keys import create_key
+from fundtrail.intelstore.orgs import add_org, org_identity
+from fundtrail.model.identity import Identity
 
 POLICE_ONLY = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"  # RED, shared with nobody
 PUBLIC = "0x8589427373d6d84e98730d7795d8f6f8731fda16"  # GREEN
@@ -48,9 +49,9 @@ def store(tmp_path: Path) -> Iterator[IntelStore]:
     st.close()
 
 
-def who(store: IntelStore, org: str) -> Principal:
+def who(store: IntelStore, org: str) -> Identity:
     with store.read_session() as s:
-        return org_principal(s, org, "analyst")
+        return org_identity(s, org, "analyst")
 
 
 def test_hash_is_sha256_of_the_normalised_value() -> None:

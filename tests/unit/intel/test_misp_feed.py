@@ -24,8 +24,7 @@ from fundtrail.intel.misp_feed import (
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intelstore.db import IntelStore, open_store
 from fundtrail.intelstore.indicators import IndicatorQuery
-from fundtrail.intelstore.keys import org_principal
-from fundtrail.intelstore.orgs import add_org
+from fundtrail.intelstore.orgs import add_org, org_identity
 from fundtrail.model.tlp import TLP
 
 RECORDS = [
@@ -90,7 +89,7 @@ def store(tmp_path: Path) -> Iterator[IntelStore]:
 
 def stored(store: IntelStore) -> int:
     with store.read_session() as s:
-        who = org_principal(s, "cert")
+        who = org_identity(s, "cert")
     return IndicatorService(store).count(who, IndicatorQuery())
 
 
@@ -176,7 +175,7 @@ def test_a_broken_event_stores_nothing(store: IntelStore, feed: Path, tmp_path: 
 def test_tlp_option_never_loosens(store: IntelStore, feed: Path) -> None:
     import_misp_feed(str(feed), org="cert", tlp=TLP.AMBER, store=store)
     with store.read_session() as s:
-        who = org_principal(s, "cert")
+        who = org_identity(s, "cert")
     levels = {r.value: r.tlp for r in IndicatorService(store).export(who)}
     assert levels["1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"] is TLP.RED
     assert levels["198.51.100.7"] is TLP.AMBER

@@ -12,9 +12,8 @@ from fundtrail.intel.indicators import IndicatorService
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intelstore.changes import changes_since, latest_seq
 from fundtrail.intelstore.db import IntelStore, open_store
-from fundtrail.intelstore.keys import org_principal
 from fundtrail.intelstore.models import Indicator
-from fundtrail.intelstore.orgs import add_org
+from fundtrail.intelstore.orgs import add_org, org_identity
 from fundtrail.intelstore.screening import ScreenRuleSet
 
 ADDRESS = "12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h"
@@ -37,7 +36,7 @@ def _since(store: IntelStore, seq: int) -> list[tuple[str, str]]:
 def test_every_kind_of_indicator_write_is_journalled_and_signalled(intel: IntelStore) -> None:
     service = IndicatorService(intel)
     with intel.session() as s:
-        police = org_principal(s, "police", "analyst")
+        police = org_identity(s, "police", "analyst")
     other = open_store()  # another handle on the same database: another process's view
     start = other.changes.latest()
     rec = service.add(

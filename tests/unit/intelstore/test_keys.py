@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fundtrail.errors import AuthenticationError, InvalidInputError
-from fundtrail.intelstore.keys import Principal, parse_expiry, parse_role
+from fundtrail.intelstore.keys import parse_expiry
+from fundtrail.model.identity import Identity, parse_role
 from fundtrail.server.auth import credentials
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -30,8 +31,8 @@ def test_iso_dates_and_never() -> None:
 
 
 def test_roles_are_ordered() -> None:
-    admin = Principal("o", "org", "admin", "k")
-    reader = Principal("o", "org", "reader", "k")
+    admin = Identity("o", "org", "bank", "admin", "key", key_id="k")
+    reader = Identity("o", "org", "bank", "reader", "key", key_id="k")
     assert admin.has_role("analyst") and not reader.has_role("analyst")
     assert parse_role(" Analyst ") == "analyst"
     with pytest.raises(InvalidInputError, match="unknown role"):

@@ -26,8 +26,7 @@ from fundtrail.chainstore.tags import Tag, TagStore, tags_table
 from fundtrail.intel.indicators import IndicatorService
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intelstore.db import open_store
-from fundtrail.intelstore.keys import org_principal
-from fundtrail.intelstore.orgs import add_org
+from fundtrail.intelstore.orgs import add_org, org_identity
 from fundtrail.screen.build import build_index
 from fundtrail.screen.index import IndexCache
 from fundtrail.screen.scoring import Rules
@@ -60,7 +59,7 @@ def world(home: Path):
         add_org(s, "police-a", "law-enforcement")
         add_org(s, "bank-b", "bank")
     with intel.session() as s:
-        police = org_principal(s, "police-a", "analyst")
+        police = org_identity(s, "police-a", "analyst")
     IndicatorService(intel).add(
         police,
         IndicatorRecord.build(
@@ -121,7 +120,7 @@ def test_unchanged_inputs_do_not_rebuild_and_new_intel_does(world) -> None:
     again = build_index(home, hops=3, intel=intel)
     assert again["rebuilt"] is False and again["version"] == report["version"]
     with intel.session() as s:
-        bank = org_principal(s, "bank-b", "analyst")
+        bank = org_identity(s, "bank-b", "analyst")
     IndicatorService(intel).add(
         bank,
         IndicatorRecord.build(

@@ -12,14 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from fundtrail.cases.access import Viewer
-from fundtrail.cases.campaigns import get_campaign, list_campaigns, open_case
+from fundtrail.cases.campaigns import get_campaign, list_campaigns, open_case, read_campaign
 from fundtrail.errors import PermissionDeniedError
-from fundtrail.intelstore import audit
 from fundtrail.intelstore.db import IntelStore
-from fundtrail.intelstore.keys import Principal
-from fundtrail.intelstore.models import Org
-from fundtrail.server.auth import require_principal, require_role
+from fundtrail.model.identity import Identity
+from fundtrail.server.auth import require_identity, require_role
 from fundtrail.server.deps import get_app_settings, get_store, remote_addr
 from fundtrail.server.schemas import ERROR_RESPONSES
 from fundtrail.settings import Settings
@@ -33,44 +30,33 @@ class CaseIn(BaseModel):
     share_with: list[str] = Field(default_factory=list, max_length=100, description="org names")
 
 
-def _viewer(who: Principal) -> Viewer:
-    return Viewer(who.org_id, who.org_name)
-
-
 @router.get("/campaigns")
 def campaigns(
-    who: Principal = Depends(require_principal),
+    who: Identity = Depends(require_identity),
     store: IntelStore = Depends(get_store),
     settings: Settings = Depends(get_app_settings),
 ) -> list[dict[str, Any]]:
     """Campaigns the caller's org may see (no personal data in this list)."""
     with store.read_session() as s:
-        return [v.summary() for v in list_campaigns(s, _viewer(who), home=settings.home)]
+        return [v.summary() for v in list_campaigns(s, who, home=settings.home)]
 
 
 @router.get("/campaigns/{campaign_id}")
 def campaign(
     campaign_id: str,
-    who: Principal = Depends(require_principal),
+    who: Identity = Depends(require_identity),
     store: IntelStore = Depends(get_store),
     settings: Settings = Depends(get_app_settings),
-    remote: str | None = Depends(remote_addr),
 ) -> dict[str, Any]:
     """One campaign with its payments; victims' data only where the caller may see it."""
-    with store.session() as s:
-        view = get_campaign(s, campaign_id, _viewer(who), home=settings.home)
-        shown = sum(c.pii_visible for c in view.complaints)
-        if shown:
-            audit.record(s, who, "campaign.read", "campaign", view.id, {"personal_data": shown},
-                         remote)  # fmt: skip
-        return view.to_dict()
+    return read_campaign(store, campaign_id, who, home=settings.home).to_dict()
 
 
 @router.post("/campaigns/{campaign_id}/case", status_code=201)
 def take_case(
     campaign_id: str,
     body: CaseIn,
-    who: Principal = Depends(require_role("analyst")),
+    who: Identity = Depends(require_role("analyst")),
     store: IntelStore = Depends(get_store),
     settings: Settings = Depends(get_app_settings),
     remote: str | None = Depends(remote_addr),
@@ -80,11 +66,10 @@ def take_case(
     Cases are led by law-enforcement organisations: they decide who else may see the
     victims' personal data.
     """
+    if not who.is_law_enforcement:
+        raise PermissionDeniedError("only a law-enforcement organisation may lead a case")
     with store.session() as s:
-        org = s.get(Org, who.org_id)
-        if org is None or org.kind != "law-enforcement":
-            raise PermissionDeniedError("only a law-enforcement organisation may lead a case")
-        view = get_campaign(s, campaign_id, _viewer(who), home=settings.home)
+        view = get_campaign(s, campaign_id, who, home=settings.home)
         case = open_case(s, view.id, owner=who.org_name, share_with=body.share_with, actor=who,
                          remote=remote)  # fmt: skip
         return {"campaign": view.id, "case_reference": case.reference}

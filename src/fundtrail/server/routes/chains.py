@@ -22,8 +22,8 @@ from fundtrail.chains.ledger import ledger_for
 from fundtrail.chains.reads import chain_stores
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import NotFoundError
-from fundtrail.intelstore.keys import Principal
-from fundtrail.server.auth import require_principal
+from fundtrail.model.identity import Identity
+from fundtrail.server.auth import require_identity
 
 router = APIRouter(prefix="/api/v1", tags=["chains"])
 
@@ -33,7 +33,7 @@ def _home(request: Request) -> Path:
 
 
 @router.get("/chains")
-def chains(request: Request, who: Principal = Depends(require_principal)) -> list[dict[str, Any]]:
+def chains(request: Request, who: Identity = Depends(require_identity)) -> list[dict[str, Any]]:
     """Every ingested chain with its counts (what `fundtrail stats --json` prints)."""
     return [
         {"chain": store.chain.code, **ledger_for(store).stats(store)}
@@ -43,7 +43,7 @@ def chains(request: Request, who: Principal = Depends(require_principal)) -> lis
 
 @router.get("/addresses/{chain}/{address}")
 def address(
-    request: Request, chain: str, address: str, who: Principal = Depends(require_principal)
+    request: Request, chain: str, address: str, who: Identity = Depends(require_identity)
 ) -> dict[str, Any]:
     """Balance, totals, activity, cluster and attribution tags of one address."""
     from fundtrail.analysis.cluster.query import show
@@ -63,7 +63,7 @@ def address(
 
 @router.get("/txs/{chain}/{txid}")
 def tx(
-    request: Request, chain: str, txid: str, who: Principal = Depends(require_principal)
+    request: Request, chain: str, txid: str, who: Identity = Depends(require_identity)
 ) -> dict[str, Any]:
     """One transaction with its inputs and outputs (or transfers on account chains)."""
     store = ChainStore(chain, _home(request))
@@ -82,7 +82,7 @@ def trace(
     min_amount: int = Query(0),
     since: str | None = Query(None, description="date or unix time"),
     until: str | None = Query(None, description="date or unix time"),
-    who: Principal = Depends(require_principal),
+    who: Identity = Depends(require_identity),
 ) -> dict[str, Any]:
     """Follow the money: the same JSON as `fundtrail trace --json` (endpoints, graph, summary)."""
     from fundtrail.analysis.trace.service import trace as run_trace

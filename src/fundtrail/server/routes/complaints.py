@@ -8,15 +8,14 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from fundtrail.cases.access import Viewer
 from fundtrail.cases.campaigns import complaint_view
 from fundtrail.cases.complaints import RowError, parse_complaint
 from fundtrail.cases.intake import add_complaints
 from fundtrail.cases.relink import LinkScheduler
 from fundtrail.errors import ConflictError, InvalidInputError
 from fundtrail.intelstore.db import IntelStore
-from fundtrail.intelstore.keys import Principal
-from fundtrail.server.auth import require_principal, require_role
+from fundtrail.model.identity import Identity
+from fundtrail.server.auth import require_identity, require_role
 from fundtrail.server.deps import get_app_settings, get_store, remote_addr
 from fundtrail.server.schemas import ERROR_RESPONSES
 from fundtrail.settings import Settings
@@ -62,7 +61,7 @@ def add_complaint(
     body: ComplaintIn,
     tasks: BackgroundTasks,
     keep_unverified: bool = False,
-    who: Principal = Depends(require_role("analyst")),
+    who: Identity = Depends(require_role("analyst")),
     store: IntelStore = Depends(get_store),
     settings: Settings = Depends(get_app_settings),
     remote: str | None = Depends(remote_addr),
@@ -77,14 +76,14 @@ def add_complaint(
             raise ConflictError(err.message, field=err.field)
         raise InvalidInputError(err.message, field=err.field)
     tasks.add_task(_relink.run, store, settings.home, who)
-    return complaint_view(store, rep.ids[0], Viewer(who.org_id, who.org_name), settings.home)
+    return complaint_view(store, rep.ids[0], who, settings.home)
 
 
 @router.post("/complaints/bulk")
 def add_complaints_bulk(
     body: BulkIn,
     tasks: BackgroundTasks,
-    who: Principal = Depends(require_role("analyst")),
+    who: Identity = Depends(require_role("analyst")),
     store: IntelStore = Depends(get_store),
     settings: Settings = Depends(get_app_settings),
     remote: str | None = Depends(remote_addr),
@@ -107,9 +106,9 @@ def add_complaints_bulk(
 @router.get("/complaints/{complaint_id}")
 def get_complaint(
     complaint_id: str,
-    who: Principal = Depends(require_principal),
+    who: Identity = Depends(require_identity),
     store: IntelStore = Depends(get_store),
     settings: Settings = Depends(get_app_settings),
 ) -> dict[str, Any]:
     """A complaint its reporter or an org on its case may see; anyone else gets 404."""
-    return complaint_view(store, complaint_id, Viewer(who.org_id, who.org_name), settings.home)
+    return complaint_view(store, complaint_id, who, settings.home)

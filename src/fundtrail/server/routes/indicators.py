@@ -9,26 +9,26 @@ from fundtrail.intel.indicators import IndicatorService
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.indicators import IndicatorQuery
-from fundtrail.intelstore.keys import Principal
 from fundtrail.intelstore.orgs import list_orgs
+from fundtrail.model.identity import Identity
 from fundtrail.model.indicators import Category, IndicatorType
 from fundtrail.model.tlp import TLP
-from fundtrail.server.auth import require_principal
+from fundtrail.server.auth import require_identity
 from fundtrail.server.deps import get_store, indicator_service, remote_addr
 from fundtrail.server.schemas import (
     ERROR_RESPONSES,
+    IdentityOut,
     IndicatorIn,
     IndicatorOut,
     IndicatorPage,
     IndicatorPatch,
     OrgOut,
-    PrincipalOut,
     SightingIn,
     SightingOut,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["indicators"], responses=ERROR_RESPONSES)
-Who = Depends(require_principal)
+Who = Depends(require_identity)
 Svc = Depends(indicator_service)
 Remote = Depends(remote_addr)
 
@@ -46,7 +46,7 @@ def _json(model: BaseModel) -> Response:
 @router.post("/indicators", status_code=201, response_model=IndicatorOut)
 def add_indicator(
     body: IndicatorIn,
-    who: Principal = Who,
+    who: Identity = Who,
     svc: IndicatorService = Svc,
     remote: str | None = Remote,
 ) -> IndicatorOut:
@@ -75,7 +75,7 @@ def list_indicators(
     limit: int = Query(100, ge=1, le=1000),
     next: str | None = Query(None, max_length=1000, description="token from the previous page"),
     count: bool = Query(False, description="also return the total"),
-    who: Principal = Who,
+    who: Identity = Who,
     svc: IndicatorService = Svc,
     remote: str | None = Remote,
 ) -> Response:
@@ -98,7 +98,7 @@ def list_indicators(
 @router.get("/indicators/{indicator_id}", response_model=IndicatorOut)
 def get_indicator(
     indicator_id: str,
-    who: Principal = Who,
+    who: Identity = Who,
     svc: IndicatorService = Svc,
     remote: str | None = Remote,
 ) -> Response:
@@ -109,7 +109,7 @@ def get_indicator(
 def update_indicator(
     indicator_id: str,
     body: IndicatorPatch,
-    who: Principal = Who,
+    who: Identity = Who,
     svc: IndicatorService = Svc,
     remote: str | None = Remote,
 ) -> IndicatorOut:
@@ -120,7 +120,7 @@ def update_indicator(
 @router.delete("/indicators/{indicator_id}", status_code=204)
 def delete_indicator(
     indicator_id: str,
-    who: Principal = Who,
+    who: Identity = Who,
     svc: IndicatorService = Svc,
     remote: str | None = Remote,
 ) -> Response:
@@ -132,7 +132,7 @@ def delete_indicator(
 def add_sighting(
     indicator_id: str,
     body: SightingIn,
-    who: Principal = Who,
+    who: Identity = Who,
     svc: IndicatorService = Svc,
     remote: str | None = Remote,
 ) -> SightingOut:
@@ -151,19 +151,19 @@ def add_sighting(
 @router.get("/indicators/{indicator_id}/sightings", response_model=list[SightingOut])
 def list_sightings(
     indicator_id: str,
-    who: Principal = Who,
+    who: Identity = Who,
     svc: IndicatorService = Svc,
     remote: str | None = Remote,
 ) -> list[SightingOut]:
     return [SightingOut.of(v) for v in svc.list_sightings(who, indicator_id, remote)]
 
 
-@router.get("/me", response_model=PrincipalOut, tags=["organisations"])
-def whoami(who: Principal = Who) -> PrincipalOut:
-    return PrincipalOut(org=who.org_name, role=who.role, key_id=who.key_id)
+@router.get("/me", response_model=IdentityOut, tags=["organisations"])
+def whoami(who: Identity = Who) -> IdentityOut:
+    return IdentityOut(org=who.org_name, kind=who.org_kind, role=who.role, key_id=who.key_id)
 
 
 @router.get("/orgs", response_model=list[OrgOut], tags=["organisations"])
-def orgs(who: Principal = Who, store: IntelStore = Depends(get_store)) -> list[OrgOut]:
+def orgs(who: Identity = Who, store: IntelStore = Depends(get_store)) -> list[OrgOut]:
     with store.read_session() as s:
         return [OrgOut(name=o.name, kind=o.kind) for o in list_orgs(s)]

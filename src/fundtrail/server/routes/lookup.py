@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from fundtrail.intel.lookup import LookupService
-from fundtrail.intelstore.keys import Principal
-from fundtrail.server.auth import require_principal
+from fundtrail.model.identity import Identity
+from fundtrail.server.auth import require_identity
 from fundtrail.server.deps import remote_addr
 
 router = APIRouter(prefix="/api/v1/lookup", tags=["lookup"])
@@ -30,7 +30,7 @@ async def lookup_service(request: Request) -> LookupService:
 )
 def get_bloom(
     fp_rate: float = Query(0.001, gt=1e-9, lt=0.5, description="target false-positive rate"),
-    who: Principal = Depends(require_principal),
+    who: Identity = Depends(require_identity),
     svc: LookupService = Depends(lookup_service),
     remote: str | None = Depends(remote_addr),
 ) -> Response:
@@ -52,7 +52,7 @@ def get_bloom(
 @router.get("/{prefix}")
 def get_prefix(
     prefix: str,
-    who: Principal = Depends(require_principal),
+    who: Identity = Depends(require_identity),
     svc: LookupService = Depends(lookup_service),
     remote: str | None = Depends(remote_addr),
 ) -> dict[str, Any]:

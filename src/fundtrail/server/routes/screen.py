@@ -10,10 +10,10 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from fundtrail.errors import InvalidInputError
 from fundtrail.intelstore.db import IntelStore
-from fundtrail.intelstore.keys import Principal
+from fundtrail.model.identity import Identity
 from fundtrail.screen import alerts as alert_service
 from fundtrail.screen import service
-from fundtrail.server.auth import require_principal, require_role
+from fundtrail.server.auth import require_identity, require_role
 from fundtrail.server.deps import get_store
 
 router = APIRouter(prefix="/api/v1", tags=["screening"])
@@ -76,15 +76,14 @@ async def screen(request: Request) -> Response:
     TLP), its decision_id, the index version and whether a rebuild is pending. The
     decision is on disk before the answer is sent.
     """
-    who = await require_principal(request, None)  # no dependency graph on the hot path
+    who = await require_identity(request, None)  # no dependency graph on the hot path
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
         raise InvalidInputError(f"request body is not valid JSON: {exc}", field="body") from None
     items = service.parse_request(body)
     live: service.Screener = request.app.state.screener  # no per-request lookups
-    remote = request.client.host if request.client else None
-    result = await live.screen_async(items, who, remote=remote)
+    result = await live.screen_async(items, who, remote=who.remote)
     if "items" not in body:
         (item,) = result.pop("items")
         result.update(item)
@@ -93,7 +92,7 @@ async def screen(request: Request) -> Response:
 
 @router.get("/screen/rules")
 def get_rules(
-    who: Principal = Depends(require_principal), store: IntelStore = Depends(get_store)
+    who: Identity = Depends(require_identity), store: IntelStore = Depends(get_store)
 ) -> dict[str, Any]:
     """Your organisation's screening rules."""
     return service.get_rules(store, who.org_id).to_dict()
@@ -102,7 +101,7 @@ def get_rules(
 @router.put("/screen/rules")
 def put_rules(
     body: dict[str, Any] = Body(...),
-    who: Principal = Depends(require_role("admin")),
+    who: Identity = Depends(require_role("admin")),
     store: IntelStore = Depends(get_store),
 ) -> dict[str, Any]:
     """Set thresholds per level, categories to ignore, category weights (admin keys)."""
@@ -114,7 +113,7 @@ def decisions(
     request: Request,
     address: str | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
-    who: Principal = Depends(require_role("analyst")),
+    who: Identity = Depends(require_role("analyst")),
     store: IntelStore = Depends(get_store),
 ) -> list[dict[str, Any]]:
     """Your organisation's logged screening decisions, newest first."""
@@ -124,7 +123,7 @@ def decisions(
 @router.get("/alerts")
 def alerts(
     limit: int = Query(100, ge=1, le=1000),
-    who: Principal = Depends(require_principal),
+    who: Identity = Depends(require_identity),
     store: IntelStore = Depends(get_store),
 ) -> list[dict[str, Any]]:
     """Past deposits of yours that new intel or new blocks made risky."""
@@ -136,7 +135,7 @@ def add_webhook(
     body: dict[str, Any] = Body(
         ..., examples=[{"url": "https://siem.example/hook", "secret": "a-long-shared-secret"}]
     ),
-    who: Principal = Depends(require_role("admin")),
+    who: Identity = Depends(require_role("admin")),
     store: IntelStore = Depends(get_store),
 ) -> dict[str, Any]:
     """Register a URL that receives your alerts, signed with HMAC-SHA256 of the body."""

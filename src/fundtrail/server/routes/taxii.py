@@ -30,8 +30,8 @@ from fundtrail.intel.taxii import (
     date_added,
     parse_timestamp,
 )
-from fundtrail.intelstore.keys import Principal
-from fundtrail.server.auth import require_principal
+from fundtrail.model.identity import Identity
+from fundtrail.server.auth import require_identity
 from fundtrail.server.deps import remote_addr
 
 API_ROOT = "/taxii2/api/"
@@ -103,7 +103,7 @@ async def check_accept(request: Request) -> None:
 router = APIRouter(
     prefix="/taxii2", tags=["taxii"], route_class=TaxiiRoute, dependencies=[Depends(check_accept)]
 )
-Who = Depends(require_principal)
+Who = Depends(require_identity)
 Remote = Depends(remote_addr)
 
 
@@ -171,7 +171,7 @@ def discovery(request: Request) -> TaxiiJSON:
 
 
 @router.get("/api/")
-def api_root(request: Request, who: Principal = Who) -> TaxiiJSON:
+def api_root(request: Request, who: Identity = Who) -> TaxiiJSON:
     return TaxiiJSON(
         {
             "title": "fundtrail",
@@ -183,23 +183,23 @@ def api_root(request: Request, who: Principal = Who) -> TaxiiJSON:
 
 
 @router.get("/api/status/{status_id}/")
-def get_status(status_id: str, who: Principal = Who, svc: TaxiiService = Svc) -> TaxiiJSON:
+def get_status(status_id: str, who: Identity = Who, svc: TaxiiService = Svc) -> TaxiiJSON:
     return TaxiiJSON(svc.status(who, status_id))
 
 
 @router.get("/api/collections/")
-def list_collections(who: Principal = Who) -> TaxiiJSON:
+def list_collections(who: Identity = Who) -> TaxiiJSON:
     return TaxiiJSON({"collections": [c.resource(who) for c in COLLECTIONS]})
 
 
 @router.get("/api/collections/{cid}/")
-def get_collection(cid: str, who: Principal = Who, svc: TaxiiService = Svc) -> TaxiiJSON:
+def get_collection(cid: str, who: Identity = Who, svc: TaxiiService = Svc) -> TaxiiJSON:
     return TaxiiJSON(svc.collection(cid).resource(who))
 
 
 def _read(
     svc: TaxiiService,
-    who: Principal,
+    who: Identity,
     cid: str,
     request: Request,
     kind: str,
@@ -209,13 +209,13 @@ def _read(
     page = svc.page(
         who, coll, flt or _filters(request), kind, _limit(request), request.query_params.get("next")
     )
-    svc.audit_page(who, page, f"taxii.{kind}", request.client.host if request.client else None)
+    svc.audit_page(who, page, f"taxii.{kind}", who.remote)
     return coll, page
 
 
 @router.get("/api/collections/{cid}/objects/")
 def get_objects(
-    cid: str, request: Request, who: Principal = Who, svc: TaxiiService = Svc
+    cid: str, request: Request, who: Identity = Who, svc: TaxiiService = Svc
 ) -> TaxiiJSON:
     _, page = _read(svc, who, cid, request, "objects")
     return _paged(page, {"objects": svc.objects(page)})
@@ -225,7 +225,7 @@ def get_objects(
 async def add_objects(
     cid: str,
     request: Request,
-    who: Principal = Who,
+    who: Identity = Who,
     svc: TaxiiService = Svc,
     remote: str | None = Remote,
 ) -> TaxiiJSON:
@@ -242,7 +242,7 @@ async def add_objects(
 
 @router.get("/api/collections/{cid}/objects/{oid}/")
 def get_object(
-    cid: str, oid: str, request: Request, who: Principal = Who, svc: TaxiiService = Svc
+    cid: str, oid: str, request: Request, who: Identity = Who, svc: TaxiiService = Svc
 ) -> TaxiiJSON:
     base = _filters(request)
     flt = Filters(
@@ -259,7 +259,7 @@ def get_object(
 
 @router.delete("/api/collections/{cid}/objects/{oid}/")
 def delete_object(
-    cid: str, oid: str, who: Principal = Who, svc: TaxiiService = Svc, remote: str | None = Remote
+    cid: str, oid: str, who: Identity = Who, svc: TaxiiService = Svc, remote: str | None = Remote
 ) -> TaxiiJSON:
     svc.delete_object(who, svc.collection(cid), oid, remote)
     return TaxiiJSON({})
@@ -267,7 +267,7 @@ def delete_object(
 
 @router.get("/api/collections/{cid}/objects/{oid}/versions/")
 def get_versions(
-    cid: str, oid: str, request: Request, who: Principal = Who, svc: TaxiiService = Svc
+    cid: str, oid: str, request: Request, who: Identity = Who, svc: TaxiiService = Svc
 ) -> TaxiiJSON:
     base = _filters(request)
     flt = Filters(ids=(oid,), spec_versions=base.spec_versions, added_after=base.added_after)
@@ -279,7 +279,7 @@ def get_versions(
 
 @router.get("/api/collections/{cid}/manifest/")
 def get_manifest(
-    cid: str, request: Request, who: Principal = Who, svc: TaxiiService = Svc
+    cid: str, request: Request, who: Identity = Who, svc: TaxiiService = Svc
 ) -> TaxiiJSON:
     _, page = _read(svc, who, cid, request, "manifest")
     entries = [

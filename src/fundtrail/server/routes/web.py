@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.errors import AuthenticationError, InvalidInputError, NotFoundError
-from fundtrail.intelstore.keys import Principal
+from fundtrail.model.identity import Identity
 from fundtrail.server.auth import add_public_path
 from fundtrail.web import views
 from fundtrail.web.pages import guarded, home_of, store_of
@@ -85,7 +85,7 @@ def login(request: Request, api_key: str = Form(""), next: str = Query("/ui/")) 
 
 @router.post("/ui/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
-    def build(_who: Principal) -> Response:
+    def build(_who: Identity) -> Response:
         check_csrf(request, csrf)
         response = RedirectResponse("/ui/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
@@ -96,7 +96,7 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
 
 @router.get("/ui/")
 def home(request: Request) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         from fundtrail.screen.alerts import list_alerts
 
         store = store_of(request)
@@ -113,24 +113,23 @@ def home(request: Request) -> Response:
     return guarded(request, build)
 
 
-def _count_indicators(request: Request, who: Principal) -> int:
+def _count_indicators(request: Request, who: Identity) -> int:
     from fundtrail.intel.indicators import IndicatorService
     from fundtrail.intelstore.indicators import IndicatorQuery
 
     return IndicatorService(store_of(request)).count(who, IndicatorQuery())
 
 
-def _campaigns(request: Request, who: Principal) -> list[dict]:
-    from fundtrail.cases.access import Viewer
+def _campaigns(request: Request, who: Identity) -> list[dict]:
     from fundtrail.cases.campaigns import list_campaigns
 
     with store_of(request).read_session() as s:
-        return [v.summary() for v in list_campaigns(s, Viewer(who.org_id, who.org_name))]
+        return [v.summary() for v in list_campaigns(s, who)]
 
 
 @router.get("/ui/search")
 def search(request: Request, q: str = "") -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         try:
             target, results = views.search(home_of(request), store_of(request), who, q)
         except InvalidInputError as exc:
@@ -152,7 +151,7 @@ def search(request: Request, q: str = "") -> Response:
 
 @router.get("/ui/address/{chain}/{address}")
 def address(request: Request, chain: str, address: str) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         home = home_of(request)
         data = views.address_page(home, chain, address)
         s = data["summary"]
@@ -177,7 +176,7 @@ def address(request: Request, chain: str, address: str) -> Response:
 
 @router.get("/ui/tx/{chain}/{txid}")
 def tx(request: Request, chain: str, txid: str) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         from fundtrail.chainstore.store import ChainStore
 
         store = ChainStore(chain, home_of(request))
@@ -196,7 +195,7 @@ def tx(request: Request, chain: str, txid: str) -> Response:
 
 @router.get("/ui/why")
 def why(request: Request, chain: str, a: str, b: str) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         from fundtrail.analysis.cluster.query import why as explain
         from fundtrail.chainstore.store import ChainStore
 
@@ -208,7 +207,7 @@ def why(request: Request, chain: str, a: str, b: str) -> Response:
 
 @router.get("/ui/alerts")
 def alerts(request: Request) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         from fundtrail.screen.alerts import list_alerts
 
         return page(

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
 from fundtrail.errors import NotFoundError
-from fundtrail.intelstore.keys import Principal
+from fundtrail.model.identity import Identity
 from fundtrail.web import views
 from fundtrail.web.pages import guarded, home_of, store_of
 from fundtrail.web.render import TEMPLATES, page
@@ -26,17 +26,11 @@ TEMPLATES.env.globals["asset_decimals"] = lambda a: _DECIMALS.get(str(a).upper()
 TEMPLATES.env.globals["asset_chain"] = lambda a: _CHAIN_OF.get(str(a).upper(), "ETH")
 
 
-def _viewer(who: Principal) -> Any:
-    from fundtrail.cases.access import Viewer
-
-    return Viewer(who.org_id, who.org_name)
-
-
-def _campaign(request: Request, who: Principal, campaign_id: str) -> dict[str, Any]:
+def _campaign(request: Request, who: Identity, campaign_id: str) -> dict[str, Any]:
     from fundtrail.cases.campaigns import get_campaign
 
     with store_of(request).read_session() as s:
-        return dict(get_campaign(s, campaign_id, _viewer(who)).to_dict())
+        return dict(get_campaign(s, campaign_id, who).to_dict())
 
 
 def _reports_dir(request: Request, campaign_id: str) -> Path:
@@ -46,11 +40,11 @@ def _reports_dir(request: Request, campaign_id: str) -> Path:
 
 @router.get("/ui/campaigns")
 def campaigns(request: Request) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         from fundtrail.cases.campaigns import list_campaigns
 
         with store_of(request).read_session() as s:
-            rows = [v.summary() for v in list_campaigns(s, _viewer(who))]
+            rows = [v.summary() for v in list_campaigns(s, who)]
         return page(request, "campaigns.html", who=who, campaigns=rows)
 
     return guarded(request, build)
@@ -68,7 +62,7 @@ def _payments_chart(c: dict[str, Any]) -> str:
 
 @router.get("/ui/campaigns/{campaign_id}")
 def campaign(request: Request, campaign_id: str, notice: str = "") -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         c = _campaign(request, who, campaign_id)
         folder = _reports_dir(request, c["id"])
         files = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
@@ -95,7 +89,7 @@ def campaign(request: Request, campaign_id: str, notice: str = "") -> Response:
 def write_report(
     request: Request, campaign_id: str, csrf: str = Form(""), tlp: str = Form("amber")
 ) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         from fundtrail.cases.casefile import write_campaign_report
 
         check_csrf(request, csrf)
@@ -107,7 +101,7 @@ def write_report(
             c["id"],
             out,
             tlp=tlp,
-            viewer=_viewer(who),
+            viewer=who,
             requester=who.org_name,
             home=home_of(request),
             actor=who,
@@ -119,7 +113,7 @@ def write_report(
 
 @router.get("/ui/campaigns/{campaign_id}/files/{name}")
 def report_file(request: Request, campaign_id: str, name: str) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         c = _campaign(request, who, campaign_id)  # 404 unless the viewer may see the campaign
         path = _reports_dir(request, c["id"]) / name
         if "/" in name or name.startswith(".") or not path.is_file():
@@ -131,7 +125,7 @@ def report_file(request: Request, campaign_id: str, name: str) -> Response:
 
 @router.get("/ui/campaigns/{campaign_id}/flow.svg")
 def flow_svg(request: Request, campaign_id: str) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         from fundtrail.analysis.trace.picture import draw
         from fundtrail.analysis.trace.request import TraceRequest
         from fundtrail.analysis.trace.service import trace
@@ -139,7 +133,7 @@ def flow_svg(request: Request, campaign_id: str) -> Response:
         from fundtrail.cases.tracing import start_of
 
         with store_of(request).read_session() as s:
-            view = get_campaign(s, campaign_id, _viewer(who))
+            view = get_campaign(s, campaign_id, who)
         by_chain: dict[str, list[str]] = defaultdict(list)
         for c in view.complaints:
             by_chain[c.chain].append(start_of(c.txid, c.vout))

@@ -13,7 +13,7 @@ from fundtrail.errors import InvalidInputError, UserError
 from fundtrail.intel.indicators import IndicatorService
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intelstore.indicators import IndicatorQuery
-from fundtrail.intelstore.keys import Principal
+from fundtrail.model.identity import Identity
 from fundtrail.model.indicators import Category, IndicatorType
 from fundtrail.model.tlp import TLP
 from fundtrail.web.pages import guarded, store_of
@@ -23,10 +23,6 @@ from fundtrail.web.session import check_csrf, require_writer
 router = APIRouter(include_in_schema=False)
 
 
-def remote_addr(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
@@ -34,7 +30,7 @@ def _service(request: Request) -> IndicatorService:
     return IndicatorService(store_of(request))
 
 
-def _list(request: Request, who: Principal, **extra: Any) -> Response:
+def _list(request: Request, who: Identity, **extra: Any) -> Response:
     from fundtrail.intel.formats import FORMATS
 
     q = request.query_params
@@ -43,7 +39,7 @@ def _list(request: Request, who: Principal, **extra: Any) -> Response:
         q=iq or None, category=Category.parse(category).value if category else None
     )
     result = _service(request).search(
-        who, query, limit=50, next_token=q.get("next") or None, remote=remote_addr(request)
+        who, query, limit=50, next_token=q.get("next") or None, remote=who.remote
     )
     return page(
         request,
@@ -78,7 +74,7 @@ def add_indicator(
     confidence: int = Form(70),
     description: str = Form(""),
 ) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         check_csrf(request, csrf)
         require_writer(who)
         try:
@@ -92,7 +88,7 @@ def add_indicator(
                 confidence=confidence,
                 description=description,
             )
-            added = _service(request).add(who, rec, remote_addr(request))
+            added = _service(request).add(who, rec, who.remote)
         except UserError as exc:
             return _list(request, who, error=exc.message)
         return RedirectResponse(f"/ui/intel/{added.id}", status_code=303)
@@ -110,7 +106,7 @@ async def import_file(
 ) -> Response:
     data = await file.read(MAX_UPLOAD + 1)
 
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         from fundtrail.intel.formats import read_file
 
         check_csrf(request, csrf)
@@ -124,7 +120,7 @@ async def import_file(
                 path.write_bytes(data)
                 result = read_file(path, format, tlp=TLP.parse(tlp))
             summary = _service(request).import_records(
-                who, result.records, source=f"web upload {name}", remote=remote_addr(request)
+                who, result.records, source=f"web upload {name}", remote=who.remote
             )
         except UserError as exc:
             return _list(request, who, error=f"{name}: {exc.message}")
@@ -137,15 +133,15 @@ async def import_file(
 
 @router.get("/ui/intel/{indicator_id}")
 def indicator(request: Request, indicator_id: str) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         svc = _service(request)
-        rec = svc.get(who, indicator_id, remote_addr(request))
+        rec = svc.get(who, indicator_id, who.remote)
         return page(
             request,
             "indicator.html",
             who=who,
             i=rec,
-            sightings=svc.list_sightings(who, indicator_id, remote_addr(request)),
+            sightings=svc.list_sightings(who, indicator_id, who.remote),
         )
 
     return guarded(request, build)
@@ -159,14 +155,12 @@ def sighting(
     kind: str = Form("seen"),
     where: str = Form(""),
 ) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         check_csrf(request, csrf)
         require_writer(who)
         if len(where) > 500:
             raise InvalidInputError("where is longer than 500 characters", field="where")
-        _service(request).add_sighting(
-            who, indicator_id, kind=kind, where=where, remote=remote_addr(request)
-        )
+        _service(request).add_sighting(who, indicator_id, kind=kind, where=where, remote=who.remote)
         return RedirectResponse(f"/ui/intel/{indicator_id}", status_code=303)
 
     return guarded(request, build)

@@ -12,10 +12,10 @@ from fastapi.responses import JSONResponse, Response
 
 from fundtrail.chains.reads import chain_stores
 from fundtrail.errors import InvalidInputError, UserError
-from fundtrail.intelstore.keys import Principal
+from fundtrail.model.identity import Identity
 from fundtrail.web.pages import guarded, home_of, store_of
 from fundtrail.web.render import page
-from fundtrail.web.session import SignInRequired, principal_of
+from fundtrail.web.session import SignInRequired, identity_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,19 +35,18 @@ def _form(request: Request) -> dict[str, Any]:
     }
 
 
-def _starts(request: Request, who: Principal, form: dict[str, Any]) -> list[str]:
+def _starts(request: Request, who: Identity, form: dict[str, Any]) -> list[str]:
     if form["campaign"]:
-        from fundtrail.cases.access import Viewer
         from fundtrail.cases.campaigns import get_campaign
         from fundtrail.cases.tracing import start_of
 
         with store_of(request).read_session() as s:
-            view = get_campaign(s, form["campaign"], Viewer(who.org_id, who.org_name))
+            view = get_campaign(s, form["campaign"], who)
         return [start_of(c.txid, c.vout) for c in view.complaints if c.chain == form["chain"]]
     return [form["start"]]
 
 
-def _trace(request: Request, who: Principal) -> dict[str, Any]:
+def _trace(request: Request, who: Identity) -> dict[str, Any]:
     from fundtrail.analysis.trace.request import TraceRequest
     from fundtrail.analysis.trace.service import trace
 
@@ -61,7 +60,7 @@ def _trace(request: Request, who: Principal) -> dict[str, Any]:
 
 @router.get("/ui/trace")
 def trace_page(request: Request) -> Response:
-    def build(who: Principal) -> Response:
+    def build(who: Identity) -> Response:
         form = _form(request)
         chains = [s.chain.code for s in chain_stores(home_of(request))] or ["BTC"]
         query = urlencode({k: v for k, v in form.items() if v not in ("", None)})
@@ -78,9 +77,9 @@ def trace_page(request: Request) -> Response:
     return guarded(request, build)
 
 
-def _api(request: Request) -> tuple[Principal | None, Response | None]:
+def _api(request: Request) -> tuple[Identity | None, Response | None]:
     try:
-        return principal_of(request), None
+        return identity_of(request), None
     except SignInRequired:
         return None, JSONResponse({"error": "AuthenticationError", "message": "sign in first"}, 401)
 
