@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
 
-def run(host: str, port: int, *, workers: int = 1) -> None:
-    """Serve ``create_app()`` until Ctrl-C.
+
+def config(host: str, port: int, *, workers: int = 1) -> Any:
+    """The uvicorn configuration of ``create_app()`` (a ``uvicorn.Config``).
 
     Uvicorn's proxy-header handling is off: it trusts ``X-Forwarded-For`` from loopback
     by default, which would let any local caller forge its address in the audit log.
@@ -13,7 +15,7 @@ def run(host: str, port: int, *, workers: int = 1) -> None:
     """
     import uvicorn
 
-    uvicorn.run(
+    return uvicorn.Config(
         "fundtrail.server.app:create_app",
         factory=True,
         host=host,
@@ -24,3 +26,20 @@ def run(host: str, port: int, *, workers: int = 1) -> None:
         proxy_headers=False,
         server_header=False,
     )
+
+
+def run(host: str, port: int, *, workers: int = 1) -> None:
+    """Serve ``create_app()`` until Ctrl-C."""
+    import uvicorn
+
+    cfg = config(host, port, workers=workers)
+    if workers > 1:
+        uvicorn.run(cfg.app, **{k: getattr(cfg, k) for k in _RUN_OPTIONS})
+    else:
+        uvicorn.Server(cfg).run()
+
+
+_RUN_OPTIONS = (
+    "factory", "host", "port", "workers", "log_level", "access_log", "proxy_headers",
+    "server_header",
+)  # fmt: skip
