@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from conftest import Hub, make_hub, seed_hub
 from fundtrail.errors import InvalidInputError
 from fundtrail.intelstore.audit import AuditEntry
 from fundtrail.server.proxies import TrustedProxies
+
+Hub = Any  # the `hub` fixture (conftest.py)
 
 
 def _write_and_read_remote(hub: Hub, client: TestClient, forwarded: str) -> str | None:
@@ -31,17 +33,14 @@ def test_forwarded_for_is_ignored_by_default(hub: Hub) -> None:
     assert remote == "testclient"
 
 
-def test_forwarded_for_is_believed_from_a_trusted_proxy(tmp_path: Path) -> None:
-    store, keys = seed_hub(f"sqlite:///{tmp_path / 'intel.sqlite'}")
-    hub = make_hub(store, keys, tmp_path)
+def test_forwarded_for_is_believed_from_a_trusted_proxy(hub: Hub, tmp_path: Path) -> None:
     from fundtrail.server.app import create_app
     from fundtrail.settings import Settings
 
-    app = create_app(store, Settings(home=tmp_path, trusted_proxies="10.0.0.0/8"))
+    app = create_app(hub.store, Settings(home=tmp_path, trusted_proxies="10.0.0.0/8"))
     client = TestClient(app, client=("10.1.2.3", 50000))
     # the proxy appended the address it saw; whatever the client wrote before it is ignored
     assert _write_and_read_remote(hub, client, "198.51.100.1, 203.0.113.7") == "203.0.113.7"
-    store.close()
 
 
 def test_proxy_rules() -> None:
