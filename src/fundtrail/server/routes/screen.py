@@ -15,8 +15,9 @@ from fundtrail.screen import alerts as alert_service
 from fundtrail.screen import service
 from fundtrail.server.auth import require_identity, require_role
 from fundtrail.server.deps import get_store
+from fundtrail.server.schemas import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1", tags=["screening"])
+router = APIRouter(prefix="/api/v1", tags=["screening"], responses=ERROR_RESPONSES)
 
 _EXAMPLE = {
     "chain": "BTC",

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fundtrail.errors import NotFoundError, UnsupportedMediaError, UserError
@@ -50,6 +51,19 @@ _TITLES = {
     413: "Payload Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Entity",
+}
+
+
+class TaxiiErrorOut(BaseModel):
+    """A TAXII 2.1 error message (section 3.6.1)."""
+
+    title: str
+    description: str
+    http_status: str
+
+
+TAXII_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": TaxiiErrorOut, "description": title} for code, title in _TITLES.items()
 }
 
 
@@ -101,7 +115,12 @@ async def check_accept(request: Request) -> None:
 
 
 router = APIRouter(
-    prefix="/taxii2", tags=["taxii"], route_class=TaxiiRoute, dependencies=[Depends(check_accept)]
+    prefix="/taxii2",
+    tags=["taxii"],
+    route_class=TaxiiRoute,
+    dependencies=[Depends(check_accept)],
+    default_response_class=TaxiiJSON,  # the spec documents the media type TAXII answers in
+    responses=TAXII_ERRORS,
 )
 Who = Depends(require_identity)
 Remote = Depends(remote_addr)
