@@ -8,27 +8,17 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, date
 from typing import Any
 
 from fundtrail.cases.views import CampaignView, CashoutView
-from fundtrail.model.amounts import format_units
-from fundtrail.model.chains import get_chain
-
-DECIMALS = {"USDT": 6, "USDC": 6}
-
-
-def decimals_of(asset: str) -> int:
-    if asset in DECIMALS:
-        return DECIMALS[asset]
-    try:
-        return get_chain(asset).decimals
-    except Exception:
-        return 18
+from fundtrail.model import display
+from fundtrail.model.assets import resolve
+from fundtrail.pictures.charts import DayBar, bar_chart_svg
 
 
-def _units(amount: int, asset: str) -> str:
-    return f"{format_units(amount, decimals_of(asset))} {asset}"
+def _units(amount: int, asset: str, chain: str | None = None) -> str:
+    return display.amount(amount, asset, chain=chain)
 
 
 def _figure(width: float, height: float) -> Any:
@@ -46,38 +36,23 @@ def _png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def timeline_png(view: CampaignView) -> bytes:
-    """Each payment as a dot (when, how much) and the cumulative loss per asset."""
-    fig = _figure(7.5, 3.2)
-    ax = fig.add_subplot(1, 1, 1)
-    by_asset: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+def timeline_svg(view: CampaignView) -> str:
+    """Victims' payments per day, one chart per asset, with a y-axis in that asset's units."""
+    per: dict[tuple[str, str], dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for c in view.complaints:
         if c.paid_at is not None:
-            by_asset[c.asset].append((c.paid_at, c.amount))
-    if not by_asset:
-        ax.text(0.5, 0.5, "no payment times known", ha="center", va="center")
-        ax.set_axis_off()
-        return _png(fig)
-    twin = ax.twinx()
-    for asset, points in sorted(by_asset.items()):
-        points.sort()
-        scale = 10 ** decimals_of(asset)
-        xs = [p[0] for p in points]
-        ys = [p[1] / scale for p in points]
-        ax.scatter(xs, ys, s=12, alpha=0.7, label=f"payment ({asset})")
-        running, cum = 0, []
-        for _t, v in points:
-            running += v
-            cum.append(running / scale)
-        twin.step(xs, cum, where="post", linewidth=1.5, label=f"cumulative ({asset})")
-    ax.set_ylabel("payment")
-    twin.set_ylabel("cumulative loss")
-    ax.set_title(f"Victim payments to campaign {view.id}")
-    handles = ax.get_legend_handles_labels()
-    more = twin.get_legend_handles_labels()
-    ax.legend(handles[0] + more[0], handles[1] + more[1], loc="upper left", fontsize=7)
-    fig.autofmt_xdate()
-    return _png(fig)
+            per[(c.chain, c.asset)][c.paid_at.astimezone(UTC).date()] += c.amount
+    if not per:
+        return ""
+    return "".join(
+        bar_chart_svg(
+            [DayBar(d, v) for d, v in sorted(days.items())],
+            resolve(asset, chain),
+            title=f"Victims' payments per day ({resolve(asset, chain).symbol})",
+            up_label="paid",
+        )
+        for (chain, asset), days in sorted(per.items())
+    )
 
 
 def flow_png(view: CampaignView) -> bytes:
@@ -105,7 +80,7 @@ def flow_png(view: CampaignView) -> bytes:
         ax.text(
             1.5,
             y,
-            f"{addr[:14]}…\n{format_units(amount, decimals_of(asset))} {asset}",
+            f"{addr}\n{_units(amount, asset, view.chains[0] if view.chains else None)}",
             ha="center",
             va="center",
             fontsize=6,
@@ -117,7 +92,7 @@ def flow_png(view: CampaignView) -> bytes:
         ax.text(
             8.5,
             y,
-            f"{name}\n{len(outs)} deposit(s)\n{_units(total, outs[0].asset)}",
+            f"{name}\n{len(outs)} deposit(s)\n{_units(total, outs[0].asset, outs[0].chain)}",
             ha="center",
             va="center",
             fontsize=6,

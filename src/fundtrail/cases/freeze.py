@@ -18,7 +18,7 @@ from typing import Any
 
 from fundtrail.cases.render import render_html, write_pdf
 from fundtrail.cases.views import CampaignView, CashoutView, _iso
-from fundtrail.model.amounts import format_units
+from fundtrail.model import display
 
 CSV_COLUMNS = (
     "case_reference",
@@ -123,14 +123,19 @@ def write_freeze_requests(
                         "yes" if d["deposit_identified"] else "no",
                     ]
                 )
-        html = render_html("freeze.html", p=payload, fmt=_fmt)
+        chains = {r.chain for r in rows}
+        html = render_html(
+            "freeze.html",
+            p=payload,
+            fmt=_fmt,
+            iso=display.time_utc,
+            chain=chains.pop() if len(chains) == 1 else None,
+        )
         pdf_path = base.with_suffix(".pdf")
         write_pdf(html, pdf_path)
         written += [json_path, csv_path, pdf_path]
     return written
 
 
-def _fmt(amount: int, asset: str) -> str:
-    from fundtrail.cases.charts import decimals_of
-
-    return f"{format_units(amount, decimals_of(asset))} {asset}"
+def _fmt(amount: int, asset: str, chain: str | None = None) -> str:
+    return display.amount(amount, asset, chain=chain)

@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from fundtrail import __version__
-from fundtrail.cases.charts import decimals_of, flow_png, timeline_png
+from fundtrail.cases.charts import flow_png, timeline_svg
 from fundtrail.cases.freeze import freezable, write_freeze_requests
 from fundtrail.cases.render import render_html, write_pdf
 from fundtrail.cases.stixout import campaign_bundle
 from fundtrail.cases.views import CampaignView, _iso
-from fundtrail.model.amounts import format_units
+from fundtrail.model import display
 from fundtrail.model.tlp import TLP
 
+_EMPTY_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 FlowPicture = Callable[[Path], None]  # draws the money flow into the given .png path
 
 
@@ -49,8 +50,8 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fmt(amount: int, asset: str) -> str:
-    return f"{format_units(amount, decimals_of(asset))} {asset}"
+def _fmt(amount: int, asset: str, chain: str | None = None) -> str:
+    return display.amount(amount, asset, chain=chain)
 
 
 def write_report(
@@ -59,8 +60,8 @@ def write_report(
     """Write the whole case file into ``out``; returns the files written, SHA256SUMS last."""
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    timeline = out / "timeline.png"
-    timeline.write_bytes(timeline_png(view))
+    timeline = out / "timeline.svg"
+    timeline.write_text(timeline_svg(view) or _EMPTY_SVG)
     flow_path, flow_note = out / "money-flow.png", "Drawn by fundtrail's trace picture."
     try:
         if flow is None:
@@ -93,6 +94,7 @@ def write_report(
         cashout_totals[c.asset] += c.amount
     context = {
         "reference": opts.reference,
+        "chain": view.chains[0] if len(view.chains) == 1 else None,  # for totals by symbol
         "tlp": opts.tlp.value,
         "generated": _iso(opts.now),
         "version": __version__,
@@ -100,7 +102,7 @@ def write_report(
         "pii_note": opts.pii_note,
         "exchanges": list(view.cashouts_by_exchange()),
         "cashout_totals": dict(sorted(cashout_totals.items())),
-        "timeline_b64": base64.b64encode(timeline.read_bytes()).decode(),
+        "timeline_svg": timeline.name,
         "flow_b64": base64.b64encode(flow_path.read_bytes()).decode(),
         "flow_note": flow_note,
         "methods": opts.methods,
@@ -115,7 +117,7 @@ def write_report(
         "provenance": {"chains": [], "tag_sources": [], **opts.provenance},
         "hashes": [(p.name, sha256_file(p)) for p in written],
     }
-    html = render_html("report.html", v=view, r=context, fmt=_fmt, iso=_iso)
+    html = render_html("report.html", v=view, r=context, fmt=_fmt, iso=display.time_utc)
     report_html = out / "report.html"
     report_html.write_text(html)
     report_pdf = out / "report.pdf"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Column, Table
 
-from fundtrail.cli.common import JsonOpt, OperatorOpt, console, emit
+from fundtrail.cli.common import JsonOpt, OperatorOpt, console, emit, table
+from fundtrail.model import display
 
 campaigns_app = typer.Typer(help="Scam campaigns linked from complaints.")
 campaign_app = typer.Typer(help="One campaign: show, trace, report, share.", no_args_is_help=True)
@@ -16,15 +16,10 @@ MethodOpt = typer.Option("haircut", "--method", help="Taint method: haircut, poi
 HopsOpt = typer.Option(10, "--hops", help="Hop limit of the forward trace.")
 
 
-def _when(iso: str | None) -> str:
-    return (iso or "")[:16].replace("T", " ")
-
-
-def _units(amounts: dict[str, int]) -> str:
-    from fundtrail.cases.charts import decimals_of
-    from fundtrail.model.amounts import format_units
-
-    return ", ".join(f"{format_units(v, decimals_of(a))} {a}" for a, v in amounts.items()) or "-"
+def _units(amounts: dict[str, int], chains: list[str] | None = None) -> str:
+    """Per-asset totals in each asset's units (a symbol is read on the campaign's one chain)."""
+    chain = chains[0] if chains and len(chains) == 1 else None
+    return display.amounts(amounts, chain=chain)
 
 
 @campaigns_app.callback(invoke_without_command=True)
@@ -40,8 +35,8 @@ def campaigns(
     from fundtrail.cases.service import campaigns_list
 
     def render(rows: list[dict]) -> None:
-        table = Table(
-            Column("id", no_wrap=True),
+        out = table(
+            "id",
             "complaints",
             "victims",
             "total loss",
@@ -51,17 +46,17 @@ def campaigns(
             "cash-out exchanges",
         )
         for r in rows:
-            table.add_row(
+            out.add_row(
                 r["id"],
                 str(r["complaints"]),
                 str(r["victims"]),
-                _units(r["total_loss"]),
-                _when(r["first_seen"]),
-                _when(r["last_seen"]),
+                _units(r["total_loss"], r["chains"]),
+                display.time_utc(r["first_seen"]),
+                display.time_utc(r["last_seen"]),
                 str(len(r["addresses"])),
                 ", ".join(sorted({c["exchange"] for c in r["cashouts"]})),
             )
-        console.print(table)
+        console.print(out)
 
     emit(campaigns_list(org, operator=operator), as_json, render)
 
@@ -101,21 +96,22 @@ def show(
     def render(d: dict) -> None:
         console.print(
             f"[bold]{d['id']}[/bold]  {d['complaints']} complaints, {d['victims']} victims, "
-            f"loss {_units(d['total_loss'])}, {d['first_seen']} .. {d['last_seen']}"
+            f"loss {_units(d['total_loss'], d['chains'])}, "
+            f"{display.time_utc(d['first_seen'])} .. {display.time_utc(d['last_seen'])}"
             + (f"  case {d['case_reference']}" if d["case_reference"] else "")
         )
-        t = Table("complaint", "victim", "paid", "to address", "amount", "asset")
+        t = table("complaint", "victim", "paid (UTC)", "to address", "amount", "txid")
         for p in d["payments"]:
             t.add_row(
-                p["ref"] or p["id"][:8],
+                p["ref"] or p["id"],
                 p["victim"] or "",
-                p["paid_at"] or "",
+                display.time_utc(p["paid_at"]),
                 p["to_address"],
-                str(p["amount"]),
-                p["asset"],
+                display.amount(p["amount"], p["asset"], chain=p["chain"]),
+                p["txid"],
             )
         console.print(t)
-        lt = Table("complaint", "joined via", "reason", "evidence")
+        lt = table("complaint", "joined via", "reason", "evidence")
         for lk in d["links"]:
             lt.add_row(lk["b"], lk["a"], lk["reason"], lk["detail"])
         console.print(lt)
@@ -137,18 +133,18 @@ def trace(
 
     def render(d: dict) -> None:
         console.print(
-            f"campaign [bold]{d['campaign']}[/bold]: loss {_units(d['total_loss'])}, "
+            f"campaign [bold]{d['campaign']}[/bold]: loss {_units(d['total_loss'], _chains(d))}, "
             f"method {d['params']['method']}, {d['params']['hops']} hops"
         )
-        t = Table("exchange", "deposit address", "amount", "txid", "time")
+        t = table("exchange", "deposit address", "amount", "txid", "time (UTC)")
         for name, ex in d["exchanges"].items():
             for dep in ex["deposits"]:
                 t.add_row(
                     name,
                     dep["deposit_address"] or dep["address"],
-                    _units({dep["asset"]: dep["amount"]}),
+                    display.amount(dep["amount"], dep["asset"], chain=dep["chain"]),
                     dep["txid"] or "",
-                    dep["time"] or "",
+                    display.time_utc(dep["time"]),
                 )
         console.print(t)
 
@@ -178,9 +174,10 @@ def report(
     )
 
     def render(d: dict) -> None:
-        console.print(f"case {d['case_reference']}: loss {_units(d['total_loss'])}")
+        chains = d.get("chains")
+        console.print(f"case {d['case_reference']}: loss {_units(d['total_loss'], chains)}")
         for exchange, totals in d["freeze_requests"].items():
-            console.print(f"  freeze request to {exchange}: {_units(totals)}")
+            console.print(f"  freeze request to {exchange}: {_units(totals, chains)}")
         console.print(f"{len(d['files'])} files in {d['out']}")
         for f in d["files"]:
             console.print(f"  {f}")
@@ -204,6 +201,10 @@ def share(
         as_json,
         lambda d: console.print(f"case {d['case_reference']}: {', '.join(d['orgs'])}"),
     )
+
+
+def _chains(d: dict) -> list[str]:
+    return sorted({c["chain"] for c in d.get("cashouts", [])})
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 import typer
 
 from fundtrail.cli.common import HomeOpt, JsonOpt, QuietOpt, console, emit, kv_table
+from fundtrail.model import display
+from fundtrail.model.assets import Asset, resolve
 
 cluster_app = typer.Typer(
     help="Cluster addresses into entities (multi_input, change_address, deposit_address).",
@@ -54,6 +56,8 @@ def cluster(
     attribution = attribute_report(chain, home=home)
     report["entities"] = attribution.entities
     report["label_conflicts"] = len(attribution.conflicts)
+    if quiet and not as_json:
+        return
     emit(report, as_json, _render_report)
 
 
@@ -133,17 +137,19 @@ def show_cmd(
     from fundtrail.analysis.cluster.query import show
     from fundtrail.chainstore.store import ChainStore
 
-    emit(show(ChainStore(chain, home), address, page=page, home=home), as_json, _render_show)
+    store = ChainStore(chain, home)
+    coin = resolve(store.chain.code)
+    emit(show(store, address, page=page, home=home), as_json, lambda r: _render_show(r, coin))
 
 
-def _render_show(r: dict[str, Any]) -> None:
+def _render_show(r: dict[str, Any], coin: Asset) -> None:
     entity = r["entity"]
     rows = [
         ("cluster", r["cluster_id"]),
         ("size", r["size"]),
-        ("balance", r["balance"]),
-        ("first seen", r["first_seen"]),
-        ("last seen", r["last_seen"]),
+        ("balance", display.amount(r["balance"], coin)),
+        ("first seen (UTC)", display.time_utc(r["first_seen"])),
+        ("last seen (UTC)", display.time_utc(r["last_seen"])),
         ("in/out degree", f"{r['in_degree']}/{r['out_degree']}"),
         ("entity", f"{entity['label']} ({entity['category']})" if entity else "-"),
         ("tags", len(r["tags"])),

@@ -65,10 +65,20 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], None] | None = None) 
         render(data)
 
 
+def table(*headers: str, title: str | None = None) -> Table:
+    """A table for people whose cells wrap instead of being cut: a txid or an address in
+    a cell is copied whole, never as ``bc1q…`` (rich's default overflow is an ellipsis).
+    Every command's table comes from here so that rule lives in one place."""
+    out = Table(title=title, title_justify="left")
+    for h in headers:
+        out.add_column(h, overflow="fold")
+    return out
+
+
 def kv_table(title: str, rows: Iterable[tuple[str, Any]]) -> Table:
     table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column(style="bold cyan")
-    table.add_column()
+    table.add_column(style="bold cyan", overflow="fold")
+    table.add_column(overflow="fold")
     for k, v in rows:
         table.add_row(k, str(v))
     return table

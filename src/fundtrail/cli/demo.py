@@ -8,8 +8,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from fundtrail.cli.common import console
-from fundtrail.model.amounts import format_units
+from fundtrail.cli.common import console, table
+from fundtrail.model import display
+from fundtrail.model.assets import resolve
 
 
 def _cashout_tables(cashouts: list[dict], per_exchange: int = 3) -> list[Table]:
@@ -20,22 +21,26 @@ def _cashout_tables(cashouts: list[dict], per_exchange: int = 3) -> list[Table]:
         agg[0] += int(o["amount"])
         agg[1] += 1
     totals = {ex: sum(a for a, _ in deps.values()) for ex, deps in per.items()}
-    summary = Table(title="Where the money went: cash-outs per exchange")
-    for col in ("exchange", "traced to it (BTC)", "deposit addresses", "payments"):
-        summary.add_column(col)
-    detail = Table(title=f"Largest deposit addresses per exchange (top {per_exchange})")
-    for col in ("exchange", "deposit address", "amount (BTC)", "payments"):
-        detail.add_column(col)
+    coin = resolve(cashouts[0]["asset"], cashouts[0]["chain"]) if cashouts else None
+    unit = display.unit_label(coin) if coin else "BTC"
+    summary = table(
+        "exchange", f"traced to it ({unit})", "deposit addresses", "payments",
+        title="Where the money went: cash-outs per exchange",
+    )  # fmt: skip
+    detail = table(
+        "exchange", "deposit address", f"amount ({unit})", "payments",
+        title=f"Largest deposit addresses per exchange (top {per_exchange})",
+    )  # fmt: skip
     for exchange in sorted(per, key=lambda e: -totals[e]):
         deps = per[exchange]
         summary.add_row(
             exchange,
-            format_units(totals[exchange], 8),
+            display.units(totals[exchange], coin or "BTC"),
             str(len(deps)),
             str(sum(n for _, n in deps.values())),
         )
         for deposit, (amount, n) in sorted(deps.items(), key=lambda kv: -kv[1][0])[:per_exchange]:
-            detail.add_row(exchange, deposit, format_units(amount, 8), str(n))
+            detail.add_row(exchange, deposit, display.units(amount, coin or "BTC"), str(n))
     return [summary, detail]
 
 
@@ -67,13 +72,13 @@ def register(app: typer.Typer) -> None:
             ),
         )
         c = result.campaign
-        loss = ", ".join(f"{format_units(v, 8)} {a}" for a, v in c["total_loss"].items())
+        loss = display.amounts(c["total_loss"], chain=(c["chains"] or [None])[0])
         console.print(
             f"\n[bold]Campaign {c['id']}[/bold]: {c['complaints']} complaints, "
             f"{c['victims']} victims, total loss {loss}"
         )
-        for table in _cashout_tables(result.cashouts):
-            console.print(table)
+        for t in _cashout_tables(result.cashouts):
+            console.print(t)
         console.print(
             f"Case file, freeze requests and SHA256SUMS: [bold]{result.report_dir}[/bold]"
         )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from fundtrail.cli.common import HomeOpt, JsonOpt, console, emit, kv_table
+from fundtrail.cli.common import HomeOpt, JsonOpt, console, emit, kv_table, table
+from fundtrail.model import display
+from fundtrail.model.assets import Asset, native, resolve, token
+
+BTC = native("BTC")  # `decode` reads Bitcoin blocks and transactions
 
 ChainOpt = typer.Option("btc", "--chain", "-c", help="Chain: btc (default), eth, bsc, ...")
 
@@ -23,27 +25,48 @@ def _reads(chain: str, home: Path | None) -> tuple[Any, Any]:
     return store, ledger_for(store)
 
 
-def _show(key: str, value: Any) -> str:
-    """Unix times as UTC text for people; JSON keeps the integers."""
+# keys of the read functions' answers that hold base units of the chain's native coin
+AMOUNT_KEYS = frozenset(
+    {"balance", "total_received", "total_sent", "received", "sent", "fee", "value",
+     "total_in", "total_out", "amount", "reward", "burnt_fee"}
+)  # fmt: skip
+
+
+def _show(key: str, value: Any, coin: Asset) -> str:
+    """For people: amounts in the coin's units, Unix times as UTC ISO 8601 (JSON keeps both
+    as integers)."""
+    if value is None:
+        return ""
     if (key == "time" or key.endswith("_time")) and isinstance(value, int):
-        stamp = datetime.datetime.fromtimestamp(value, datetime.UTC)
-        return stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return "" if value is None else str(value)
+        return display.time_utc(value)
+    if key in AMOUNT_KEYS and isinstance(value, int) and not isinstance(value, bool):
+        return display.amount(value, coin)
+    if isinstance(value, dict) and "time" in value:  # {"block", "time"} of account chains
+        return f"block {value.get('block')} at {display.time_utc(value['time'])}"
+    return str(value)
 
 
-def _render_kv(title: str) -> Any:
+def _token_cell(item: dict[str, Any], key: str, value: Any, coin: Asset) -> str:
+    """A transfer's or token's value in its own asset (the row says which)."""
+    if key in ("value", "balance", "received", "sent") and item.get("contract"):
+        tok = token(coin.chain, item["contract"], symbol=item.get("symbol"),
+                    decimals=item.get("decimals"))  # fmt: skip
+        return display.amount(int(value), tok)
+    return _show(key, value, coin)
+
+
+def _render_kv(title: str, chain: str) -> Any:
     def render(data: dict[str, Any]) -> None:
-        rows = [(k, _show(k, v)) for k, v in data.items() if not isinstance(v, list)]
+        coin = resolve(data.get("chain") or chain)
+        rows = [(k, _show(k, v, coin)) for k, v in data.items() if not isinstance(v, list)]
         console.print(kv_table(title, rows))
-        for key in ("inputs", "outputs"):
+        for key in ("inputs", "outputs", "transfers", "tokens"):
             items = data.get(key)
             if isinstance(items, list) and items:
-                table = Table(title=key, title_justify="left")
-                for col in items[0]:
-                    table.add_column(col, overflow="fold")
+                out = table(*items[0], title=key)
                 for item in items:
-                    table.add_row(*(_show(k, v) for k, v in item.items()))
-                console.print(table)
+                    out.add_row(*(_token_cell(item, k, v, coin) for k, v in item.items()))
+                console.print(out)
 
     return render
 
@@ -53,7 +76,7 @@ def register(app: typer.Typer) -> None:
     def stats(chain: str = ChainOpt, as_json: bool = JsonOpt, home: Path | None = HomeOpt) -> None:
         """What the chain store holds: blocks, txs, addresses, height range."""
         store, reads = _reads(chain, home)
-        emit(reads.stats(store), as_json, _render_kv(f"{store.chain.name} chain store"))
+        emit(reads.stats(store), as_json, _render_kv(f"{store.chain.name} chain store", chain))
 
     @app.command()
     def tx(
@@ -64,7 +87,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """One transaction: block, time, fee, inputs and outputs with addresses and values."""
         store, reads = _reads(chain, home)
-        emit(reads.tx_summary(store, txid), as_json, _render_kv(f"tx {txid}"))
+        emit(reads.tx_summary(store, txid), as_json, _render_kv(f"tx {txid}", chain))
 
     @app.command()
     def address(
@@ -76,7 +99,7 @@ def register(app: typer.Typer) -> None:
         """Balance, totals received and sent, tx count, first and last seen."""
         store, reads = _reads(chain, home)
         reads.parse_address(addr)  # a mistyped address is an error before any lookup
-        emit(reads.address_summary(store, addr), as_json, _render_kv(f"address {addr}"))
+        emit(reads.address_summary(store, addr), as_json, _render_kv(f"address {addr}", chain))
 
     @app.command()
     def decode(
@@ -96,7 +119,8 @@ def _render_decoded(data: dict[str, Any]) -> None:
         txs = item["txs"] if item["type"] == "block" else [item]
         if item["type"] == "block":
             console.print(
-                f"[bold]block[/bold] {item['hash']} time {item['time']} txs {item['tx_count']} "
+                f"[bold]block[/bold] {item['hash']} time {display.time_utc(item['time'])} "
+                f"txs {item['tx_count']} "
                 f"merkle_ok={item['merkle_ok']} pow_ok={item['pow_ok']}"
             )
         for t in txs:
@@ -106,6 +130,6 @@ def _render_decoded(data: dict[str, Any]) -> None:
                 console.print(f"  in  {i['n']}: {src}")
             for o in t["outputs"]:
                 console.print(
-                    f"  out {o['n']}: {o['value']} sat -> {o['address'] or '-'} "
+                    f"  out {o['n']}: {display.amount(o['value'], BTC)} -> {o['address'] or '-'} "
                     f"({o['script_type']})"
                 )

@@ -6,9 +6,8 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from fundtrail.cli.common import JsonOpt, console, emit, err_console
+from fundtrail.cli.common import JsonOpt, console, emit, err_console, table
 from fundtrail.intel.formats import FORMATS
 
 intel_app = typer.Typer(help="Shared indicators: import, export, search.", no_args_is_help=True)
@@ -82,9 +81,9 @@ def search(
     data = [record_to_json(r) for r in search_as(q, org=org, limit=limit)]
 
     def render(rows: list[dict]) -> None:
-        table = Table("type", "value", "chain", "category", "tlp", "conf", "org")
+        out = table("type", "value", "chain", "category", "tlp", "conf", "org")
         for r in rows:
-            table.add_row(
+            out.add_row(
                 r["type"],
                 r["value"],
                 r["chain"] or "",
@@ -93,7 +92,7 @@ def search(
                 str(r["confidence"]),
                 r["org"],
             )
-        console.print(table)
+        console.print(out)
 
     emit(data, as_json, render)
 

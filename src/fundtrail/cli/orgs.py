@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
-from fundtrail.cli.common import JsonOpt, console, emit
+from fundtrail.cli.common import JsonOpt, console, emit, table
 from fundtrail.intelstore.db import open_store
 from fundtrail.intelstore.keys import create_key, list_keys, parse_expiry, revoke_key
 from fundtrail.intelstore.models import ORG_KINDS
 from fundtrail.intelstore.orgs import add_org, list_orgs
+from fundtrail.model import display
 from fundtrail.model.identity import Identity
 
 org_app = typer.Typer(help="Organisations of the alliance.", no_args_is_help=True)
@@ -46,10 +46,10 @@ def org_list(as_json: bool = JsonOpt) -> None:
         ]
 
     def render(rows: list[dict]) -> None:
-        table = Table("name", "kind", "id", "created")
+        out = table("name", "kind", "id", "created (UTC)")
         for r in rows:
-            table.add_row(r["name"], r["kind"], r["id"], r["created"].isoformat(timespec="seconds"))
-        console.print(table)
+            out.add_row(r["name"], r["kind"], r["id"], display.time_utc(r["created"]))
+        console.print(out)
 
     emit(data, as_json, render)
 
@@ -106,17 +106,17 @@ def key_list(org: str | None = typer.Option(None, "--org"), as_json: bool = Json
         ]
 
     def render(rows: list[dict]) -> None:
-        table = Table("prefix", "org", "role", "expires", "revoked", "id")
+        out = table("prefix", "org", "role", "expires (UTC)", "revoked (UTC)", "id")
         for r in rows:
-            table.add_row(
+            out.add_row(
                 r["prefix"],
                 r["org"],
                 r["role"],
-                str(r["expires"] or "never"),
-                str(r["revoked"] or ""),
+                display.time_utc(r["expires"]) if r["expires"] else "never",
+                display.time_utc(r["revoked"]) if r["revoked"] else "",
                 r["id"],
             )
-        console.print(table)
+        console.print(out)
 
     emit(data, as_json, render)
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from typer.core import TyperGroup
 
-from fundtrail.cli.common import JsonOpt, QuietOpt, console, emit, err_console
+from fundtrail.cli.common import JsonOpt, QuietOpt, console, emit, err_console, table
+from fundtrail.model import display
 from fundtrail.model.identity import Identity
 from fundtrail.workspace import workspace_home
 
@@ -162,22 +162,23 @@ def rules(
 
 
 def _alerts_table(rows: list[dict[str, Any]]) -> None:
-    table = Table(title="Alerts: past deposits now exposed")
-    for col in ("created", "chain", "address", "txid", "was", "now", "score", "reason"):
-        table.add_column(col)
+    out = table(
+        "created (UTC)", "chain", "address", "txid", "was", "now", "score", "reason",
+        title="Alerts: past deposits now exposed",
+    )  # fmt: skip
     for a in rows:
         top = a["reasons"][0] if a["reasons"] else {}
-        table.add_row(
-            a["created"][:19],
+        out.add_row(
+            display.time_utc(a["created"]),
             a["chain"],
             a["address"],
-            (a["txid"] or "")[:16],
+            a["txid"] or "",
             a["previous_risk"],
             a["risk"],
             str(a["score"]),
             f"{top.get('category', '')} ({top.get('exposure', '')})",
         )
-    console.print(table)
+    console.print(out)
 
 
 def register(app: typer.Typer) -> None:

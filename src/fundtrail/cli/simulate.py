@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from fundtrail.cli.common import JsonOpt, QuietOpt, console, emit, kv_table, progress
+from fundtrail.model import display
 
 
 def register(app: typer.Typer) -> None:
@@ -63,9 +64,8 @@ def _render(s: object) -> None:
         ("time", f"{s.seconds} s"),
     ]
     for c in s.campaigns:
-        loss = ", ".join(f"{v:,} {k}" for k, v in dict(c["total_loss"]).items())  # type: ignore[call-overload]
-        rows.append(
-            (str(c["id"]), f"{c['kind']}: {c['victims']} victims, loss {loss} (base units)")
-        )
+        chain = "ETH" if s.chain == "evm" else "BTC"  # the simulator's EVM chain is Ethereum's id
+        loss = display.amounts(dict(c["total_loss"]), chain=chain)  # type: ignore[call-overload]
+        rows.append((str(c["id"]), f"{c['kind']}: {c['victims']} victims, loss {loss}"))
     rows.append(("written", f"{s.out}: " + ", ".join(s.files)))
     console.print(kv_table("simulation", rows))

@@ -6,45 +6,45 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from fundtrail.analysis.trace.request import DEFAULT_MIN_SHARE
-from fundtrail.cli.common import HomeOpt, JsonOpt, console, emit, err_console
+from fundtrail.cli.common import HomeOpt, JsonOpt, console, emit, err_console, table
 from fundtrail.errors import InvalidInputError
+from fundtrail.model import display
 
 
 def _render(data: dict[str, Any]) -> None:
-    from fundtrail.analysis.trace.picture import fmt_amount
-
     s, chain, shown = data["summary"], data["summary"]["chain"], 20
+
+    def fmt_amount(value: int, asset: str) -> str:
+        return display.amount(value, asset, chain=chain)
+
     console.print(
         f"[bold]{s['method']}[/bold] trace {s['direction']} on {chain} from "
         f"{s['starts']} start(s), {s['txs_visited']} txs visited"
     )
-    table = Table()
-    for col in ("kind", "amount", "address (cash-out: deposit address)", "entity", "hops"):
-        table.add_column(col, overflow="fold")
+    out = table("kind", "amount", "address (cash-out: deposit address)", "entity", "hops",
+                "tx", "time (UTC)")  # fmt: skip
     for e in data["endpoints"][:shown]:
         ent = e["entity"]
-        table.add_row(
-            e["kind"], fmt_amount(e["amount"], e["asset"], chain),
+        out.add_row(
+            e["kind"], fmt_amount(e["amount"], e["asset"]),
             e["deposit_address"] or e["address"] or "-",
             f"{ent['label']} ({ent['category']})" if ent else "-", str(e["hops"]),
+            e["txid"] or "-", display.time_utc(e["time"]),
         )  # fmt: skip
-    console.print(table)
+    console.print(out)
     if len(data["endpoints"]) > shown:
         console.print(f"... {len(data['endpoints']) - shown} more endpoints (--json shows all)")
     for d in data.get("dispersed", []):
         who = f" at {d['entity']}" if d["entity"] else ""
         console.print(
             f"dispersed below the listing floor: {d['kind']}{who} "
-            f"{fmt_amount(d['amount'], d['asset'], chain)} over {d['places']} place(s)"
+            f"{fmt_amount(d['amount'], d['asset'])} over {d['places']} place(s)"
         )
     for asset, start in s["start_amount"].items():
-        parts = ", ".join(
-            f"{k} {fmt_amount(v, asset, chain)}" for k, v in s["totals"][asset].items() if v
-        )
-        console.print(f"started with {fmt_amount(start, asset, chain)}: {parts}")
+        parts = ", ".join(f"{k} {fmt_amount(v, asset)}" for k, v in s["totals"][asset].items() if v)
+        console.print(f"started with {fmt_amount(start, asset)}: {parts}")
 
 
 def register(app: typer.Typer) -> None:

@@ -137,6 +137,33 @@ def asset(chain: str, ref: str | None = None) -> Asset:
     )
 
 
+def resolve(ref: str, chain: str | None = None) -> Asset:
+    """The asset a stored or reported reference names, for showing an amount: a key
+    (``TRX/USDT``), a chain code (``BTC``), or a symbol or contract on ``chain``.
+
+    Unlike :func:`asset` this never refuses: a symbol the table does not know (a token the
+    chain store named from its contract) is returned with unknown decimals, so its amount
+    is shown in base units and says so. Display must not fail on data already stored.
+    """
+    text = str(ref or "").strip()
+    try:
+        if "/" in text:
+            return from_key(text)
+        if chain is not None:
+            return asset(chain, text or None)
+        return native(text)
+    except InvalidInputError:
+        code = _chain_code(chain) if chain else None
+        return Asset(code or "?", text or "?", None)
+
+
+def _chain_code(chain: str) -> str | None:
+    try:
+        return get_chain(chain).code
+    except InvalidInputError:
+        return None
+
+
 def from_key(key: str) -> Asset:
     """The asset of a stored key (``BTC``, ``TRX/USDT``, ``ETH/0x…``); a bare symbol that is
     a chain code's native coin also resolves (``BNB`` is BSC's native coin)."""

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from fundtrail import __version__
-from fundtrail.model.amounts import format_units
-from fundtrail.model.chains import evm_chain
+from fundtrail.model import display
+from fundtrail.model.assets import Asset, resolve, token
 
 TEMPLATES = Jinja2Templates(
     env=jinja2.Environment(
@@ -22,16 +22,28 @@ TEMPLATES = Jinja2Templates(
 )
 
 
-def units(value: Any, chain: str, decimals: int | None = None, asset: str | None = None) -> str:
-    """Exact decimal display of a base-unit integer, with its asset symbol."""
-    if value is None:
+def amount(value: Any, asset: Asset | str | None, chain: str | None = None) -> str:
+    """``{{ v|amount(asset, chain) }}``: base units in the asset's units with its symbol,
+    through the one display layer (``asset`` as stored: a key, a code, or a symbol on
+    ``chain``; none means the chain's native coin)."""
+    if value is None or value == "":
         return "-"
-    c = evm_chain(chain)  # the registry's chain; custom names (tags) read as EVM
-    d = c.decimals if decimals is None else decimals
-    return f"{format_units(int(value), d)} {asset or c.native_asset}"
+    return display.amount(int(value), asset or (chain or ""), chain=chain)
 
 
-TEMPLATES.env.filters["units"] = units
+def token_asset(
+    chain: str, contract: str | None, symbol: str | None, decimals: int | None
+) -> Asset:
+    """The asset of a transfer row as the chain store describes it (native when no contract)."""
+    if not contract:
+        return resolve(chain)
+    return token(chain, contract, symbol=symbol, decimals=decimals)
+
+
+TEMPLATES.env.filters["amount"] = amount
+TEMPLATES.env.filters["when"] = display.time_utc  # {{ t|when }}: UTC ISO 8601
+TEMPLATES.env.filters["day"] = display.day_utc
+TEMPLATES.env.globals["token_asset"] = token_asset
 
 
 def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,10 @@ from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import FundtrailError, InvalidInputError, NotFoundError
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.model.addresses import parse_address
+from fundtrail.model.assets import resolve
 from fundtrail.model.chains import find_chain
 from fundtrail.model.identity import Identity
+from fundtrail.pictures.charts import DayBar, bar_chart_svg
 
 _HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS_CHAINS = ("BTC", "ETH", "TRX", "LTC", "BSC")
@@ -135,35 +137,19 @@ def timeline(store: ChainStore, norm: str) -> list[dict[str, Any]]:
     return ledger_for(store).activity(store, norm)
 
 
-def timeline_svg(points: list[dict[str, Any]], width: int = 720, height: int = 140) -> str:
-    """A small bar chart (received up, sent down) as SVG; only numbers and dates inside."""
-    if not points:
-        return ""
-    peak = max(max(p["received"], p["sent"]) for p in points) or 1
-    n = len(points)
-    bw = max(2.0, (width - 40) / n - 2)
-    mid = height / 2
-    bars = []
-    for i, p in enumerate(points):
-        x = 30 + i * (bw + 2)
-        r = (p["received"] / peak) * (mid - 12)
-        s = (p["sent"] / peak) * (mid - 12)
-        day = re.sub(r"[^0-9-]", "", p["day"])
-        bars.append(
-            f'<rect class="recv" x="{x:.1f}" y="{mid - r:.1f}" width="{bw:.1f}" height="{r:.1f}">'
-            f"<title>{day} received {int(p['received'])}</title></rect>"
-            f'<rect class="sent" x="{x:.1f}" y="{mid:.1f}" width="{bw:.1f}" height="{s:.1f}">'
-            f"<title>{day} sent {int(p['sent'])}</title></rect>"
-        )
-    first = re.sub(r"[^0-9-]", "", points[0]["day"])
-    last = re.sub(r"[^0-9-]", "", points[-1]["day"])
-    return (
-        f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="activity from {first} to {last}">'
-        f'<line x1="28" x2="{width - 8}" y1="{mid}" y2="{mid}" class="axis"/>{"".join(bars)}'
-        f'<text x="30" y="{height - 2}" class="tick">{first}</text>'
-        f'<text x="{width - 8}" y="{height - 2}" class="tick" text-anchor="end">{last}</text>'
-        "</svg>"
+def timeline_svg(points: list[dict[str, Any]], chain: str) -> str:
+    """The activity chart: received up, sent down per day, in the chain's native coin."""
+    bars = [
+        DayBar(date.fromisoformat(str(p["day"])), int(p["received"]), int(p["sent"]))
+        for p in points
+    ]
+    return bar_chart_svg(
+        bars,
+        resolve(chain),
+        title="Activity per day",
+        up_label="received",
+        down_label="sent",
+        css_class="timeline",
     )
 
 
@@ -252,14 +238,6 @@ def _entity_hits(home: Path, q: str, limit: int = 50) -> list[dict[str, str]]:
                 }
             )
     return hits
-
-
-def when(ts: Any) -> str:
-    if ts is None:
-        return "-"
-    if isinstance(ts, int | float):
-        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return str(ts)
 
 
 def is_evm(chain: str) -> bool:

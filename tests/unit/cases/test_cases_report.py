@@ -81,7 +81,7 @@ def test_case_file_complete_hashed_and_readable(case_file: tuple[Path, list[Path
     names = sorted(p.name for p in files)
     assert names == sorted(
         [
-            "timeline.png",
+            "timeline.svg",
             "money-flow.png",
             "indicators.stix.json",
             "report.html",

@@ -9,12 +9,11 @@ says how many were left out. SVG or PNG by the file's suffix.
 from __future__ import annotations
 
 from collections import deque
-from decimal import Decimal
 from pathlib import Path
 
 from fundtrail.analysis.trace.result import Edge, Node, TraceResult
 from fundtrail.errors import InvalidInputError
-from fundtrail.model.chains import get_chain
+from fundtrail.model import display
 
 COLOURS = {
     "start": "#f4a261",
@@ -28,15 +27,8 @@ MAX_NODES = 16
 
 
 def fmt_amount(amount: int, asset: str, chain: str) -> str:
-    """Base units shown in whole coins for the chain's native asset, else as they are."""
-    try:
-        c = get_chain(chain)
-    except InvalidInputError:
-        return f"{amount} {asset}"
-    if asset != c.native_asset:
-        return f"{amount} {asset}"
-    coins = Decimal(amount).scaleb(-c.decimals).normalize()
-    return f"{coins:f} {asset}"
+    """An amount in its asset's units, through the one display layer."""
+    return display.amount(amount, asset, chain=chain)
 
 
 def _pick(result: TraceResult) -> tuple[list[Node], list[Edge]]:
@@ -119,7 +111,7 @@ def draw(result: TraceResult, path: Path) -> None:
                                     boxstyle="round,pad=0.04", fc=COLOURS.get(n.role, "#fff"),
                                     ec="#343a40", lw=1))  # fmt: skip
         sub = n.category or n.role
-        ax.text(x, y + 0.1, _name(n)[:26], ha="center", va="center", fontsize=8, weight="bold")
+        ax.text(x, y + 0.1, _name(n), ha="center", va="center", fontsize=8, weight="bold")
         ax.text(x, y - 0.18, sub, ha="center", va="center", fontsize=7, color="#343a40")
     s = result.summary
     left_out = len(result.nodes) - len(nodes)

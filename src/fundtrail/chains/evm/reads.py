@@ -21,7 +21,8 @@ from fundtrail.chainstore.schema import NATIVE_ASSET
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import NotFoundError
 from fundtrail.model.addresses import format_address, parse_address
-from fundtrail.model.amounts import format_units
+from fundtrail.model.assets import Asset
+from fundtrail.model.display import amount, units
 from fundtrail.model.txids import parse_txid
 
 _SPLIT = 10**18
@@ -137,6 +138,7 @@ def address_summary(store: ChainStore, address: str) -> dict[str, Any]:
         con.close()
     chain = store.chain
     code = chain.code
+    coin = Asset(chain.code, chain.native_asset, chain.decimals)
     tokens = []
     for asset_id in sorted((set(received) | set(sent)) - {NATIVE_ASSET}):
         _, contract, symbol, decimals = assets.get(asset_id, (asset_id, None, None, None))
@@ -148,7 +150,9 @@ def address_summary(store: ChainStore, address: str) -> dict[str, Any]:
                 "symbol": symbol,
                 "decimals": decimals,
                 "balance": bal,
-                "balance_display": format_units(bal, decimals) if decimals is not None else None,
+                "balance_display": units(bal, Asset(chain.code, "", decimals), group=False)
+                if decimals is not None
+                else None,
                 "received": received.get(asset_id, 0),
                 "sent": sent.get(asset_id, 0),
             }
@@ -161,7 +165,7 @@ def address_summary(store: ChainStore, address: str) -> dict[str, Any]:
         "address": shown,
         "address_id": aid,
         "balance": balance,
-        "balance_display": f"{format_units(balance, chain.decimals)} {chain.native_asset}",
+        "balance_display": amount(balance, coin, group=False),
         "received": native_in,
         "sent": native_out,
         "tokens": tokens,

@@ -12,7 +12,6 @@ import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +19,7 @@ import numpy as np
 import yaml
 
 from fundtrail.chains.simulate.registry import ROLES, Registry
+from fundtrail.model.display import time_utc
 
 COMPLAINT_COLUMNS = (
     "complaint_id",
@@ -39,7 +39,7 @@ Encoder = Callable[[np.ndarray], list[str]]
 
 
 def iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time_utc(ts)
 
 
 @dataclass

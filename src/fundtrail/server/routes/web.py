@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.errors import AuthenticationError, InvalidInputError, NotFoundError
+from fundtrail.model.display import time_utc
 from fundtrail.model.identity import Identity
 from fundtrail.server.auth import add_public_path
 from fundtrail.web import views
@@ -164,11 +165,13 @@ def address(request: Request, chain: str, address: str) -> Response:
             cluster=data["cluster"],
             evidence=data["evidence"],
             tags=data["tags"],
-            chart=views.timeline_svg(data["timeline"]),
+            chart=views.timeline_svg(data["timeline"], s["chain"]),
             verdict=views.screening(store_of(request), home, who, s["chain"], data["normalised"]),
             indicators=views.indicators_mentioning(store_of(request), who, data["normalised"]),
-            first_seen=views.when(s.get("first_seen_time")),
-            last_seen=views.when(s.get("last_seen_time")),
+            first_seen=time_utc(
+                s.get("first_seen_time") or (s.get("first_seen") or {}).get("time")
+            ),
+            last_seen=time_utc(s.get("last_seen_time") or (s.get("last_seen") or {}).get("time")),
         )
 
     return guarded(request, build)
@@ -187,7 +190,7 @@ def tx(request: Request, chain: str, txid: str) -> Response:
             who=who,
             tx=data,
             chain=store.chain.code,
-            when=views.when(data.get("time")),
+            when=time_utc(data.get("time")),
         )
 
     return guarded(request, build)

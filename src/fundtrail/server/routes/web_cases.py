@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +13,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
 from fundtrail.errors import NotFoundError
+from fundtrail.model.assets import resolve
+from fundtrail.model.display import day_utc
 from fundtrail.model.identity import Identity
-from fundtrail.web import views
+from fundtrail.pictures.charts import DayBar, bar_chart_svg
 from fundtrail.web.pages import guarded, home_of, store_of
-from fundtrail.web.render import TEMPLATES, page
+from fundtrail.web.render import page
 from fundtrail.web.session import check_csrf, require_writer
 
 router = APIRouter(include_in_schema=False)
-
-_DECIMALS = {"BTC": 8, "LTC": 8, "BCH": 8, "ETH": 18, "BNB": 18, "USDT": 6, "USDC": 6}
-_CHAIN_OF = {"BTC": "BTC", "LTC": "LTC", "BCH": "BCH", "ETH": "ETH", "BNB": "BSC"}
-TEMPLATES.env.globals["asset_decimals"] = lambda a: _DECIMALS.get(str(a).upper(), 0)
-TEMPLATES.env.globals["asset_chain"] = lambda a: _CHAIN_OF.get(str(a).upper(), "ETH")
 
 
 def _campaign(request: Request, who: Identity, campaign_id: str) -> dict[str, Any]:
@@ -51,13 +49,21 @@ def campaigns(request: Request) -> Response:
 
 
 def _payments_chart(c: dict[str, Any]) -> str:
-    per_day: dict[str, int] = defaultdict(int)
+    """Victims' payments per day, one chart per asset (amounts in that asset's units)."""
+    per: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for p in c.get("payments", []):
-        day = (p.get("paid_at") or p.get("reported_at") or "")[:10]
-        if day:
-            per_day[day] += int(p.get("amount") or 0)
-    points = [{"day": d, "received": v, "sent": 0} for d, v in sorted(per_day.items())]
-    return views.timeline_svg(points)
+        day = day_utc(p.get("paid_at") or p.get("reported_at"))
+        if day != "-":
+            per[(p["chain"], p["asset"])][day] += int(p.get("amount") or 0)
+    return "".join(
+        bar_chart_svg(
+            [DayBar(date.fromisoformat(d), v) for d, v in sorted(days.items())],
+            resolve(asset, chain),
+            title=f"Victims' payments per day ({resolve(asset, chain).symbol})",
+            up_label="paid",
+        )
+        for (chain, asset), days in sorted(per.items())
+    )
 
 
 @router.get("/ui/campaigns/{campaign_id}")
