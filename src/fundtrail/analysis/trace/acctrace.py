@@ -196,6 +196,7 @@ def _flow_graph(
     rank = {k: i for i, k in enumerate(("start", *res.kinds(direction), "transit"))}
     agg: dict[tuple[int, int, str], list[int]] = {}
     txs: dict[tuple[int, int, str], set[str]] = defaultdict(set)
+    first: dict[tuple[int, int, str], int] = {}
     for asset, w in walks.items():
         name = g.assets.get(asset, f"asset-{asset}")
         for s, d, amount, p in w.flows:
@@ -205,13 +206,21 @@ def _flow_graph(
             key = (cs, cd, name)
             agg.setdefault(key, [0])[0] += amount
             txs[key].add(g.txid(p))
-    edges = [Edge(s, d, v[0], a, len(txs[(s, d, a)])) for (s, d, a), v in sorted(agg.items())]
+            first[key] = min(first.get(key, int(g.time[p])), int(g.time[p]))
+    edges = [
+        Edge(s, d, v[0], a, len(txs[(s, d, a)]), first[(s, d, a)])
+        for (s, d, a), v in sorted(agg.items())
+    ]
     role: dict[int, str] = {}
     received: dict[int, int] = defaultdict(int)
+    entered: dict[int, int] = {}
+    starts: dict[int, int] = defaultdict(int)
     for p, amount in found.items():
         c = g.cluster(int(g.to[p]))
         role[c] = "start"
         received[c] += amount
+        starts[c] += 1
+        entered[c] = min(entered.get(c, int(g.time[p])), int(g.time[p]))
     for end in endpoints:
         cid = end.cluster_id
         if cid is not None and rank[end.kind] < rank[role.get(cid, "transit")]:
@@ -221,10 +230,14 @@ def _flow_graph(
         role.setdefault(e.target, "transit")
         if role[e.target] != "start":
             received[e.target] += e.amount
+            t = e.first_time if e.first_time is not None else entered.get(e.target)
+            if t is not None:
+                entered[e.target] = min(entered.get(e.target, t), t)
     nodes = []
     for c in sorted(role, key=lambda c: (rank[role[c]], c)):
         ent = g.entities.get(c)
+        label, category = (ent.label, ent.category) if ent else (None, None)
         nodes.append(
-            Node(c, ent.label if ent else None, ent.category if ent else None, role[c], received[c])
+            Node(c, label, category, role[c], received[c], 0, entered.get(c), starts.get(c, 0))
         )
     return nodes, edges

@@ -105,6 +105,8 @@ class Node:
     role: str  # start | transit | an endpoint kind
     amount: int = 0  # taint received (start: taint that left it)
     addresses: int = 0
+    first_time: int | None = None  # Unix time traced money first entered (start: was paid)
+    starts: int = 0  # how many of the trace's starting points lie in this cluster
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +117,8 @@ class Node:
             "role": self.role,
             "amount": int(self.amount),
             "addresses": self.addresses,
+            "first_time": self.first_time,
+            "starts": self.starts,
         }
 
 
@@ -125,6 +129,7 @@ class Edge:
     amount: int
     asset: str
     txs: int
+    first_time: int | None = None  # Unix time of the earliest tx in this flow
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,6 +138,7 @@ class Edge:
             "amount": int(self.amount),
             "asset": self.asset,
             "txs": self.txs,
+            "first_time": self.first_time,
         }
 
 

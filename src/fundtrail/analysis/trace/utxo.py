@@ -298,8 +298,11 @@ def _flow_graph(
         np.add.at(sums, inv, amt)
         pair_tx = np.unique(inv.astype(np.int64) * (int(tx.max()) + 1) + tx)
         tx_counts = np.bincount(pair_tx // (int(tx.max()) + 1), minlength=len(uniq))
-        cols = (uniq[:, 0].tolist(), uniq[:, 1].tolist(), sums.tolist(), tx_counts.tolist())
-        edges = [Edge(s, d, v, asset, c) for s, d, v, c in zip(*cols, strict=True)]
+        first = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, inv, g.tx_time[tx].astype(np.int64))
+        cols = (uniq[:, 0].tolist(), uniq[:, 1].tolist(), sums.tolist(), tx_counts.tolist(),
+                first.tolist())  # fmt: skip
+        edges = [Edge(s, d, v, asset, c, t) for s, d, v, c, t in zip(*cols, strict=True)]
     return _nodes(g, w, starts, chosen, edges, forward), edges
 
 
@@ -341,14 +344,24 @@ def _nodes(
     addr_c = g.addr_cluster[addr]
     addr_c = addr_c[np.isin(addr_c, uc)]
     per_cluster = np.bincount(np.searchsorted(uc, addr_c), minlength=len(uc))
+    n_starts = np.bincount(np.searchsorted(uc, start_c), minlength=len(uc))
+    first = np.full(len(uc), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(
+        first, np.searchsorted(uc, start_c), g.tx_time[g.out_tx[start_o]].astype(np.int64)
+    )
+    e_time = np.array([e.first_time or 0 for e in edges], dtype=np.int64)
+    np.minimum.at(first, into[not_start], e_time[not_start])
     nodes = []
     order = np.lexsort((uc, best))
-    cols = (uc[order].tolist(), best[order].tolist(), received[order].tolist(),
-            per_cluster[order].tolist())  # fmt: skip
-    for c, role, amount, n_addr in zip(*cols, strict=True):
+    cols = (
+        uc[order].tolist(), best[order].tolist(), received[order].tolist(),
+        per_cluster[order].tolist(), first[order].tolist(), n_starts[order].tolist(),
+    )  # fmt: skip
+    for c, role, amount, n_addr, t, k in zip(*cols, strict=True):
         ent = g.entities.get(c)
         label, category = (ent.label, ent.category) if ent else (None, None)
-        nodes.append(Node(c, label, category, roles[role], amount, n_addr))
+        t_first = None if t == np.iinfo(np.int64).max else int(t)
+        nodes.append(Node(c, label, category, roles[role], amount, n_addr, t_first, int(k)))
     return nodes
 
 
