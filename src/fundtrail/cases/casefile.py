@@ -82,21 +82,15 @@ def trace_campaign(
 
 
 def _flow_picture(trace: CampaignTrace) -> FlowPicture | None:
-    """The tracing part's money-flow picture, if it offers one for a single chain."""
-    try:
-        from fundtrail.analysis.trace import picture  # type: ignore[attr-defined]
-    except ImportError:
+    """The money-flow picture of the campaign's trace (its largest chain's)."""
+    if not trace.results:
         return None
-    draw = getattr(picture, "draw", None) or getattr(picture, "write_picture", None)
-    if draw is None or len(trace.results) != 1:
-        return None
-    (result,) = trace.results.values()
+    from fundtrail.pictures.dot import draw
+
+    result = max(trace.results.values(), key=lambda r: len(r.nodes))
 
     def flow(path: Path) -> None:
-        try:
-            draw(result, path)
-        except Exception as exc:  # fall back to our own drawing, never lose the report
-            raise LookupError(str(exc)) from exc
+        draw(result, path)
 
     return flow
 

@@ -78,7 +78,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Follow the money from starting points to cash-outs (or back to its sources)."""
         from fundtrail.analysis.trace import export
-        from fundtrail.analysis.trace import picture as pic
         from fundtrail.analysis.trace.request import TraceRequest
         from fundtrail.analysis.trace.service import read_complaints
         from fundtrail.analysis.trace.service import trace as run_trace
@@ -102,7 +101,9 @@ def register(app: typer.Typer) -> None:
             output.write_text(text, encoding="utf-8")
             err_console.print(f"wrote {fmt} to {output}")
         if picture is not None:
-            pic.draw(result, picture)
+            from fundtrail.pictures.dot import draw
+
+            draw(result, picture)
             err_console.print(f"wrote money-flow picture to {picture}")
         if fmt is None or as_json:
             emit(result.to_dict(), as_json, _render)

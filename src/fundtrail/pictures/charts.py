@@ -116,7 +116,11 @@ def bar_chart_svg(
 def _x_ticks(first: date, last: date, place: Callable[[date], float], bar_w: float) -> list[str]:
     span = last.toordinal() - first.toordinal()
     n = min(5, span) if span else 0
-    days = sorted({date.fromordinal(first.toordinal() + round(i * span / n)) for i in range(n + 1)})
+    days = sorted(
+        {date.fromordinal(first.toordinal() + round(i * span / n)) for i in range(n + 1)}
+        if n
+        else {first}
+    )
     y = HEIGHT - BOTTOM + FONT + 6
     out = []
     for i, d in enumerate(days or [first]):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -132,11 +131,12 @@ def report_file(request: Request, campaign_id: str, name: str) -> Response:
 @router.get("/ui/campaigns/{campaign_id}/flow.svg")
 def flow_svg(request: Request, campaign_id: str) -> Response:
     def build(who: Identity) -> Response:
-        from fundtrail.analysis.trace.picture import draw
         from fundtrail.analysis.trace.request import TraceRequest
         from fundtrail.analysis.trace.service import trace
         from fundtrail.cases.campaigns import get_campaign
         from fundtrail.cases.tracing import start_of
+        from fundtrail.pictures import dot
+        from fundtrail.pictures.flowgraph import build
 
         with store_of(request).read_session() as s:
             view = get_campaign(s, campaign_id, who)
@@ -148,9 +148,7 @@ def flow_svg(request: Request, campaign_id: str) -> Response:
         chain, starts = max(by_chain.items(), key=lambda kv: len(kv[1]))
         req = TraceRequest.parse(chain, starts, viewer=who.org_id)
         result = trace(req, home=home_of(request))
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "flow.svg"
-            draw(result, path)
-            return Response(path.read_bytes(), media_type="image/svg+xml")
+        svg = dot.render(dot.to_dot(build(result, max_nodes=24, squash_chains=True)), "svg")
+        return Response(svg, media_type="image/svg+xml")
 
     return guarded(request, build)

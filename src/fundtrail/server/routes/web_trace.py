@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -100,13 +98,12 @@ def trace_svg(request: Request) -> Response:
     who, denied = _api(request)
     if denied or who is None:
         return denied or Response(status_code=401)
-    from fundtrail.analysis.trace.picture import draw
+    from fundtrail.pictures import dot
+    from fundtrail.pictures.flowgraph import build
 
     try:
         result = _trace(request, who)["result"]
     except UserError as exc:
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "trace.svg"
-        draw(result, path)
-        return Response(path.read_bytes(), media_type="image/svg+xml")
+    svg = dot.render(dot.to_dot(build(result, max_nodes=40)), "svg")
+    return Response(svg, media_type="image/svg+xml")
