@@ -101,7 +101,13 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+ARTEFACTS = Path(__file__).resolve().parents[3] / "build" / "screenshots"
+
+
 @pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Screenshots of each page land in the test's temp dir (and docs/img with FUNDTRAIL_SHOTS)."""
-    return Path(os.environ.get("FUNDTRAIL_SHOTS") or tmp_path)
+def shots() -> Path:
+    """Screenshots of each main page, kept as artefacts in build/screenshots (gitignored;
+    FUNDTRAIL_SHOTS=docs/img refreshes the README's pictures)."""
+    folder = Path(os.environ.get("FUNDTRAIL_SHOTS") or ARTEFACTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

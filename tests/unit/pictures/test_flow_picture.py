@@ -39,7 +39,9 @@ def _trace() -> TraceResult:
     endpoints = [Endpoint("held2", None, 1002, None, "held", 2 * COIN, "BTC", "tx", T0 + 3000, 3)]
     for k in range(60):
         cid, amount = 2000 + k, (30 * COIN) // (k + 1)
-        nodes.append(Node(cid, f"Exchange {k % 4}", "exchange", "cash-out", amount, 1, T0 + 4000 + k))
+        nodes.append(
+            Node(cid, f"Exchange {k % 4}", "exchange", "cash-out", amount, 1, T0 + 4000 + k)
+        )
         edges.append(Edge(1002, cid, amount, "BTC", 1, T0 + 4000 + k))
         endpoints.append(Endpoint(f"a{cid}", f"d{cid}", cid, {"label": f"Exchange {k % 4}",
                          "category": "exchange"}, "cash-out", amount, "BTC", f"t{cid}", T0 + 4000 + k, 4))  # fmt: skip

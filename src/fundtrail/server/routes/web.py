@@ -41,13 +41,24 @@ def root() -> RedirectResponse:
     return RedirectResponse("/ui/", status_code=303)
 
 
-@router.get("/static/vendor/cytoscape.min.js")
-def cytoscape_js() -> Response:
+# the npm files the pages load (tools/node/package.json): Cytoscape.js and its dagre layout
+VENDOR = {
+    "cytoscape.min.js": ("cytoscape", "dist", "cytoscape.min.js"),
+    "dagre.min.js": ("dagre", "dist", "dagre.min.js"),
+    "cytoscape-dagre.js": ("cytoscape-dagre", "cytoscape-dagre.js"),
+}
+
+
+@router.get("/static/vendor/{name}")
+def vendor_js(name: str) -> Response:
+    parts = VENDOR.get(name)
+    if parts is None:
+        raise NotFoundError("no such file")
     for base in vendor_dirs():
-        path = base / "cytoscape" / "dist" / "cytoscape.min.js"
+        path = base.joinpath(*parts)
         if path.is_file():
             return FileResponse(path, media_type="text/javascript")
-    raise NotFoundError("Cytoscape.js is not installed: run `make setup`")
+    raise NotFoundError(f"{parts[0]} is not installed: run `make setup`")
 
 
 @router.get("/static/{name}")

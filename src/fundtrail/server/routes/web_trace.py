@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,9 +14,10 @@ from fundtrail.errors import InvalidInputError, UserError
 from fundtrail.model.identity import Identity
 from fundtrail.web.pages import guarded, home_of, store_of
 from fundtrail.web.render import page
-from fundtrail.web.session import SignInRequired, identity_of
+from fundtrail.web.session import SignInRequired, check_csrf, identity_of, require_writer
 
 router = APIRouter(include_in_schema=False)
+MAX_GRAPH_BODY = 2_100_000
 
 
 def _form(request: Request) -> dict[str, Any]:
@@ -69,7 +71,9 @@ def trace_page(request: Request) -> Response:
             form=form,
             chains=chains,
             json_url=f"/ui/trace.json?{query}",
+            raw_url=f"/ui/trace.raw.json?{query}",
             svg_url=f"/ui/trace.svg?{query}",
+            graph_id=request.query_params.get("graph", ""),
         )
 
     return guarded(request, build)
@@ -82,15 +86,45 @@ def _api(request: Request) -> tuple[Identity | None, Response | None]:
         return None, JSONResponse({"error": "AuthenticationError", "message": "sign in first"}, 401)
 
 
-@router.get("/ui/trace.json")
-def trace_json(request: Request) -> Response:
+def _ids(request: Request, key: str) -> frozenset[str]:
+    """Box ids from a comma list (the canvas's expanded or collapsed boxes), bounded."""
+    raw = request.query_params.get(key, "")
+    return frozenset(x for x in raw.split(",")[:200] if x and len(x) <= 80)
+
+
+def _json(request: Request, body: Any) -> Response:
     who, denied = _api(request)
     if denied or who is None:
         return denied or Response(status_code=401)
     try:
-        return JSONResponse(_trace(request, who)["result"].to_dict())
+        return JSONResponse(body(who))
     except UserError as exc:
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+
+@router.get("/ui/trace.json")
+def trace_json(request: Request) -> Response:
+    """The canvas: the flow model (as pictures draw it), subtotals, a page of endpoints."""
+    from fundtrail.web.canvas import canvas_payload
+
+    def body(who: Identity) -> dict[str, Any]:
+        page_no = request.query_params.get("page", "1")
+        nodes = request.query_params.get("nodes", "40")
+        return canvas_payload(
+            _trace(request, who)["result"],
+            expand=_ids(request, "expand"),
+            collapse=_ids(request, "collapse"),
+            page=int(page_no) if page_no.isdigit() else 1,
+            max_nodes=min(int(nodes), 400) if nodes.isdigit() else 40,
+        )
+
+    return _json(request, body)
+
+
+@router.get("/ui/trace.raw.json")
+def trace_raw_json(request: Request) -> Response:
+    """The trace as `fundtrail trace --json` prints it (base units), for download."""
+    return _json(request, lambda who: _trace(request, who)["result"].to_dict())
 
 
 @router.get("/ui/trace.svg")
@@ -107,3 +141,53 @@ def trace_svg(request: Request) -> Response:
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
     svg = dot.render(dot.to_dot(build(result, max_nodes=40)), "svg")
     return Response(svg, media_type="image/svg+xml")
+
+
+@router.post("/ui/campaigns/{campaign_id}/graphs")
+async def save_graph_ui(request: Request, campaign_id: str) -> Response:
+    """The canvas's Save button (session + CSRF header); the API route does the same."""
+    from fundtrail.cases.graphs import save_graph
+
+    raw = await request.body()
+    if len(raw) > MAX_GRAPH_BODY:
+        return JSONResponse({"error": "InvalidInputError", "message": "graph too large",
+                             "field": "graph"}, status_code=413)  # fmt: skip
+
+    def body(who: Identity) -> dict[str, Any]:
+        check_csrf(request, request.headers.get("x-csrf-token"))
+        require_writer(who)
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise InvalidInputError("body is not JSON", field="graph") from exc
+        if not isinstance(data, dict):
+            raise InvalidInputError("body must be an object {name, graph}", field="graph")
+        return save_graph(store_of(request), campaign_id, str(data.get("name") or ""),
+                          data.get("graph") or {}, viewer=_viewer(who), actor=who)  # fmt: skip
+
+    response = _json(request, body)
+    if response.status_code == 200:
+        response.status_code = 201
+    return response
+
+
+@router.get("/ui/campaigns/{campaign_id}/graphs")
+def list_graphs_ui(request: Request, campaign_id: str) -> Response:
+    from fundtrail.cases.graphs import list_graphs
+
+    return _json(request, lambda who: list_graphs(store_of(request), campaign_id,
+                                                   viewer=_viewer(who)))  # fmt: skip
+
+
+@router.get("/ui/campaigns/{campaign_id}/graphs/{graph_id}")
+def get_graph_ui(request: Request, campaign_id: str, graph_id: str) -> Response:
+    from fundtrail.cases.graphs import get_graph
+
+    return _json(request, lambda who: get_graph(store_of(request), campaign_id, graph_id,
+                                                 viewer=_viewer(who)))  # fmt: skip
+
+
+def _viewer(who: Identity) -> Any:
+    from fundtrail.cases.access import Viewer
+
+    return Viewer(who.org_id, who.org_name)

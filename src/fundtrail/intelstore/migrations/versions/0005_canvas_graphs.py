@@ -1,0 +1,50 @@
+"""saved money-flow graphs of campaigns
+
+Revision ID: 0005_canvas_graphs
+Revises: 0004_taxii
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005_canvas_graphs"
+down_revision = "0004_taxii"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "campaign_graphs",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("campaign_id", sa.String(length=32), nullable=False),
+        sa.Column("org_id", sa.String(length=36), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.Column("body", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_graphs_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["orgs.id"],
+            name=op.f("fk_campaign_graphs_org_id_orgs"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_graphs")),
+    )
+    with op.batch_alter_table("campaign_graphs", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_campaign_graphs_campaign_id"), ["campaign_id"], unique=False
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("campaign_graphs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_campaign_graphs_campaign_id"))
+    op.drop_table("campaign_graphs")
