@@ -84,13 +84,13 @@ def run_demo(
     step("trace", lambda: _traced(cases.campaign_trace(campaign["id"], org=POLICE), traced))
     report_dir = out / "report"
     step("report", lambda: _reported(cases.campaign_report(campaign["id"], report_dir, org=POLICE)))
-    step("share", lambda: _shared(report_dir / "indicators.stix.json"))
+    step("share", lambda: _shared(report_dir / "latest" / "indicators.stix.json"))
     screening: dict[str, Any] = {}
     step("screen", lambda: _screened(home, traced, screening))
     campaign = cases.campaign_show(campaign["id"], POLICE)
     return DemoResult(
         home=home,
-        report_dir=report_dir,
+        report_dir=report_dir / "latest",
         campaign=campaign,
         cashouts=campaign["cashouts"],
         screening=screening or None,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fundtrail.cases.campaigns import get_campaign, open_case
+from fundtrail.cases.casefolder import stage
+from fundtrail.cases.profiles import load_profile
 from fundtrail.cases.provenance import chain_provenance
 from fundtrail.cases.report import FlowPicture, ReportOptions, write_report
 from fundtrail.cases.tracing import CampaignTrace, TraceParams, start_of, trace_payments
@@ -89,8 +91,8 @@ def _flow_picture(trace: CampaignTrace) -> FlowPicture | None:
 
     result = max(trace.results.values(), key=lambda r: len(r.nodes))
 
-    def flow(path: Path) -> None:
-        draw(result, path)
+    def flow(path: Path) -> float:
+        return draw(result, path).print_width_pt
 
     return flow
 
@@ -106,10 +108,15 @@ def write_campaign_report(
     requester: str = "",
     home: Path | None = None,
     actor: Actor | str | None = "cli",
+    profile: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """`fundtrail campaign report`: trace, open the case, write every file and SHA256SUMS.
+    """`fundtrail campaign report`: trace, open the case, write every file and SHA256SUMS
+    into a new version folder ``out/vN`` (``out/latest`` points to it); returns its files.
 
-    The audit row pins the case file: the SHA-256 of its SHA256SUMS covers every file.
+    The requesting organisation is the caller's; for the workspace operator, the case's
+    lead organisation or else the organisation that reported most of its complaints, so
+    a freeze request never names an anonymous requester. The audit row pins the case
+    file: the SHA-256 of its SHA256SUMS covers every file.
     """
     level = TLP.parse(tlp)
     traced = trace_campaign(store, campaign_id, params=params, viewer=viewer, home=home)
@@ -133,10 +140,14 @@ def write_campaign_report(
         "hop limit, CoinJoins (flagged)",
         "Amounts": "exact integers in base units; no rounding",
     }
+    org = requester or viewer.org_name or _lead_org(view)
     opts = ReportOptions(
         reference=case.reference,
         tlp=level,
-        requester=requester or (viewer.org_name or viewer.describe()),
+        requester=org,
+        method=traced.params.method,
+        hops=traced.params.hops,
+        profile=load_profile(org, home, **(profile or {})),
         pii_note="all (workspace operator)"
         if viewer.is_operator
         else f"only complaints {viewer.org_name} reported or shares as a case member",
@@ -144,7 +155,14 @@ def write_campaign_report(
         provenance=chain_provenance(view.chains, home),
         now=datetime.now(UTC),
     )
-    files = write_report(view, out, opts, _flow_picture(traced.trace))
+    staging = stage(out)
+    try:
+        files = write_report(view, staging.path, opts, _flow_picture(traced.trace))
+    except BaseException:
+        staging.abandon()
+        raise
+    final = staging.commit()
+    files = [final / p.name for p in files]
     sums = next((p for p in files if p.name == "SHA256SUMS"), None)
     with store.session() as s:
         audit.record(
@@ -155,9 +173,14 @@ def write_campaign_report(
             case.reference,
             {
                 "campaign": view.id,
-                "folder": str(out),
+                "folder": str(final),
                 "files": len(files),
                 "sha256sums": hashlib.sha256(sums.read_bytes()).hexdigest() if sums else None,
             },
         )
     return files
+
+
+def _lead_org(view: CampaignView) -> str:
+    orgs = Counter(c.org for c in view.complaints if c.org)
+    return orgs.most_common(1)[0][0] if orgs else ""

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from fundtrail.cases.method import taint_text
 from fundtrail.cases.render import render_html, write_pdf
 from fundtrail.cases.views import CampaignView, CashoutView, _iso
 from fundtrail.model import display
@@ -46,6 +47,8 @@ def freeze_payload(
     reference: str,
     requester: str,
     now: datetime,
+    method: str = "haircut",
+    requester_details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     totals: dict[str, int] = defaultdict(int)
     for r in rows:
@@ -55,6 +58,8 @@ def freeze_payload(
         "case_reference": reference,
         "campaign": view.id,
         "requesting_org": requester,
+        "requester": dict(requester_details or {"org": requester}),
+        "method": method,
         "generated": _iso(now),
         "exchange": exchange,
         "request": (
@@ -94,13 +99,16 @@ def write_freeze_requests(
     requester: str,
     now: datetime,
     min_share: float = 0.0,
+    method: str = "haircut",
+    requester_details: dict[str, Any] | None = None,
 ) -> list[Path]:
     """freeze-request-<exchange>.json, .csv and .pdf for every exchange that received funds."""
     written: list[Path] = []
     for exchange, rows in freezable(view, min_share).items():
         payload = freeze_payload(
-            view, exchange, rows, reference=reference, requester=requester, now=now
-        )
+            view, exchange, rows, reference=reference, requester=requester, now=now,
+            method=method, requester_details=requester_details,
+        )  # fmt: skip
         base = out / f"freeze-request-{slug(exchange)}"
         json_path = base.with_suffix(".json")
         json_path.write_text(json.dumps(payload, indent=2) + "\n")
@@ -130,11 +138,22 @@ def write_freeze_requests(
             fmt=_fmt,
             iso=display.time_utc,
             chain=chains.pop() if len(chains) == 1 else None,
+            loss=view.total_loss,
+            share=share_text,
+            taint=taint_text(method),
         )
         pdf_path = base.with_suffix(".pdf")
         write_pdf(html, pdf_path)
         written += [json_path, csv_path, pdf_path]
     return written
+
+
+def share_text(amount: int, loss: int) -> str:
+    """``amount`` as a percentage of ``loss`` to 0.1%, in integer arithmetic."""
+    if not loss:
+        return "-"
+    tenths = (amount * 1000 + loss // 2) // loss
+    return f"{tenths // 10}.{tenths % 10}%"
 
 
 def _fmt(amount: int, asset: str, chain: str | None = None) -> str:

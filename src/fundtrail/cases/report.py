@@ -7,27 +7,29 @@ format) then covers everything, the report included.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fundtrail import __version__
-from fundtrail.cases.charts import flow_png, timeline_svg
-from fundtrail.cases.freeze import freezable, write_freeze_requests
+from fundtrail.cases.charts import timeline_svg
+from fundtrail.cases.freeze import freezable, share_text, write_freeze_requests
+from fundtrail.cases.method import ACCURACY_SOURCE, HEURISTICS, LIMITATIONS, taint_text
+from fundtrail.cases.profiles import CaseProfile
 from fundtrail.cases.render import render_html, write_pdf
 from fundtrail.cases.stixout import campaign_bundle
-from fundtrail.cases.views import CampaignView, _iso
+from fundtrail.cases.views import CampaignView, CashoutView, _iso
 from fundtrail.model import display
 from fundtrail.model.tlp import TLP
 
 _EMPTY_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
-FlowPicture = Callable[[Path], None]  # draws the money flow into the given .png path
+# draws the money flow into the given .svg path; returns its print width in points
+FlowPicture = Callable[[Path], float]
 
 
 @dataclass(slots=True)
@@ -40,6 +42,9 @@ class ReportOptions:
     provenance: dict[str, Any] = field(default_factory=dict)
     freeze_min_share: float = 0.0025  # of the campaign's loss, per asset
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    method: str = "haircut"
+    hops: int = 10
+    profile: CaseProfile = field(default_factory=CaseProfile)
 
 
 def sha256_file(path: Path) -> str:
@@ -57,20 +62,29 @@ def _fmt(amount: int, asset: str, chain: str | None = None) -> str:
 def write_report(
     view: CampaignView, out: Path, opts: ReportOptions, flow: FlowPicture | None = None
 ) -> list[Path]:
-    """Write the whole case file into ``out``; returns the files written, SHA256SUMS last."""
+    """Write the whole case file into ``out``; returns the files written, SHA256SUMS last.
+
+    ``out`` is a fresh folder (:mod:`fundtrail.cases.casefolder` stages it and renames it
+    to the next version only when this returns)."""
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     timeline = out / "timeline.svg"
     timeline.write_text(timeline_svg(view) or _EMPTY_SVG)
-    flow_path, flow_note = out / "money-flow.png", "Drawn by fundtrail's trace picture."
-    try:
-        if flow is None:
-            raise LookupError("no trace picture")
-        flow(flow_path)
-    except LookupError:
-        flow_path.write_bytes(flow_png(view))
-        flow_note = "Summary drawing: collection addresses to the exchanges that received funds."
-    written += [timeline, flow_path]
+    written.append(timeline)
+    flow_path: Path | None = None
+    flow_width = 0.0
+    if flow is not None:
+        flow_path = out / "money-flow.svg"
+        flow_width = flow(flow_path)
+        written.append(flow_path)
+    deadline = opts.now + timedelta(days=opts.profile.deadline_days)
+    requester = {
+        "org": opts.requester,
+        "analyst": opts.profile.analyst,
+        "contact": opts.profile.contact,
+        "legal_basis": opts.profile.legal_basis,
+        "deadline": _iso(deadline),
+    }
     written += write_freeze_requests(
         view,
         out,
@@ -78,6 +92,8 @@ def write_report(
         requester=opts.requester,
         now=opts.now,
         min_share=opts.freeze_min_share,
+        method=opts.method,
+        requester_details=requester,
     )
     stix = out / "indicators.stix.json"
     bundle = campaign_bundle(
@@ -89,35 +105,38 @@ def write_report(
     )
     stix.write_text(json.dumps(bundle, indent=2) + "\n")
     written.append(stix)
-    cashout_totals: dict[str, int] = defaultdict(int)
-    for c in view.cashouts:
-        cashout_totals[c.asset] += c.amount
+    frozen = freezable(view, opts.freeze_min_share)
     context = {
         "reference": opts.reference,
         "chain": view.chains[0] if len(view.chains) == 1 else None,  # for totals by symbol
         "tlp": opts.tlp.value,
-        "generated": _iso(opts.now),
+        "generated": display.time_utc(opts.now),
         "version": __version__,
         "requester": opts.requester,
+        "profile": opts.profile,
+        "deadline": display.time_utc(deadline),
         "pii_note": opts.pii_note,
-        "exchanges": list(view.cashouts_by_exchange()),
-        "cashout_totals": dict(sorted(cashout_totals.items())),
+        "findings": _findings(view, frozen),
+        "cashout_totals": _totals(view.cashouts),
         "timeline_svg": timeline.name,
-        "flow_b64": base64.b64encode(flow_path.read_bytes()).decode(),
-        "flow_note": flow_note,
+        "flow_svg": flow_path.name if flow_path else None,
+        "flow_width": f"{flow_width:.0f}pt",
         "methods": opts.methods,
+        "taint": taint_text(opts.method),
+        "method": opts.method,
+        "heuristics": HEURISTICS,
+        "accuracy_source": ACCURACY_SOURCE,
+        "limitations": LIMITATIONS,
         "freeze_note": f"Freeze requests list deposits that received at least "
         f"{opts.freeze_min_share:.2%} of the campaign's loss; smaller haircut shares are "
         "listed here only.",
-        "frozen": {
-            (c.deposit_address, c.txid)
-            for rows in freezable(view, opts.freeze_min_share).values()
-            for c in rows
-        },
+        "frozen": {(c.deposit_address, c.txid) for rows in frozen.values() for c in rows},
         "provenance": {"chains": [], "tag_sources": [], **opts.provenance},
         "hashes": [(p.name, sha256_file(p)) for p in written],
     }
-    html = render_html("report.html", v=view, r=context, fmt=_fmt, iso=display.time_utc)
+    html = render_html(
+        "report.html", v=view, r=context, fmt=_fmt, iso=display.time_utc, share=share_text
+    )
     report_html = out / "report.html"
     report_html.write_text(html)
     report_pdf = out / "report.pdf"
@@ -126,3 +145,32 @@ def write_report(
     sums = out / "SHA256SUMS"
     sums.write_text("".join(f"{sha256_file(p)}  {p.name}\n" for p in sorted(written)))
     return [*written, sums]
+
+
+def _totals(rows: list[CashoutView]) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for c in rows:
+        out[c.asset] += c.amount
+    return dict(sorted(out.items()))
+
+
+def _findings(view: CampaignView, frozen: dict[str, list[CashoutView]]) -> list[dict[str, Any]]:
+    """Where the money went, per exchange, largest first: the first page of the case."""
+    loss = view.total_loss
+    rows = []
+    for exchange, outs in view.cashouts_by_exchange().items():
+        totals = _totals(outs)
+        requested = _totals(frozen.get(exchange, []))
+        asset = max(totals, key=lambda a: totals[a])
+        rows.append(
+            {
+                "exchange": exchange,
+                "chain": outs[0].chain,
+                "totals": totals,
+                "share": share_text(totals[asset], loss.get(asset, 0)),
+                "deposits": len({o.deposit_address or o.address for o in outs}),
+                "requested": requested,
+                "key": totals[asset],
+            }
+        )
+    return sorted(rows, key=lambda r: -r["key"])

@@ -131,12 +131,14 @@ def campaign_report(
     hops: int = 10,
     org: str | None = None,
     operator: bool = False,
+    profile: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     with _store() as store:
         viewer = _viewer(store, org, operator)
         files = write_campaign_report(
-            store, campaign_id, out, tlp=tlp, params=TraceParams(method, hops), viewer=viewer
-        )
+            store, campaign_id, out, tlp=tlp, params=TraceParams(method, hops), viewer=viewer,
+            profile=profile,
+        )  # fmt: skip
         with store.read_session() as s:
             view = get_campaign(s, campaign_id, viewer)
     freeze = [json.loads(p.read_text()) for p in files if p.name.startswith("freeze-request-")
@@ -145,7 +147,8 @@ def campaign_report(
         "campaign": view.id,
         "case_reference": view.case_reference,
         "total_loss": view.total_loss,
-        "out": str(out),
+        "out": str(files[0].parent if files else out),
+        "version": files[0].parent.name if files else None,
         "files": [p.name for p in files],
         "freeze_requests": {f["exchange"]: f["totals"] for f in freeze},
     }

@@ -164,13 +164,30 @@ def report(
     hops: int = HopsOpt,
     org: str | None = OrgOpt,
     operator: bool = OperatorOpt,
+    analyst: str | None = typer.Option(None, "--analyst", help="Analyst who attests the file."),
+    contact: str | None = typer.Option(None, "--contact", help="Contact for the exchanges."),
+    legal_basis: str | None = typer.Option(None, "--legal-basis", help="Legal basis cited."),
+    deadline_days: int | None = typer.Option(None, "--deadline-days", help="Days to answer."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Write report.html/.pdf, freeze requests per exchange, indicators.stix.json, SHA256SUMS."""
+    """Write a new version OUT/vN: report.html/.pdf, freeze requests per exchange,
+    indicators.stix.json, SHA256SUMS (OUT/latest points to it; earlier versions stay).
+
+    --analyst, --contact, --legal-basis and --deadline-days override the organisation's
+    case profile (`fundtrail case-profile ORG`)."""
     from fundtrail.cases.service import campaign_report
 
+    profile = {"analyst": analyst, "contact": contact, "legal_basis": legal_basis,
+               "deadline_days": deadline_days}  # fmt: skip
     data = campaign_report(
-        campaign_id, out, tlp=tlp, method=method, hops=hops, org=org, operator=operator
+        campaign_id,
+        out,
+        tlp=tlp,
+        method=method,
+        hops=hops,
+        org=org,
+        operator=operator,
+        profile=profile,
     )
 
     def render(d: dict) -> None:
@@ -178,7 +195,7 @@ def report(
         console.print(f"case {d['case_reference']}: loss {_units(d['total_loss'], chains)}")
         for exchange, totals in d["freeze_requests"].items():
             console.print(f"  freeze request to {exchange}: {_units(totals, chains)}")
-        console.print(f"{len(d['files'])} files in {d['out']}")
+        console.print(f"{len(d['files'])} files in {d['out']} (version {d['version']})")
         for f in d["files"]:
             console.print(f"  {f}")
 

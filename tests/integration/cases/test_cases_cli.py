@@ -102,6 +102,8 @@ def test_campaign_commands(world: World, ws: Path, tmp_path: Path) -> None:
     )
     assert {"report.html", "report.pdf", "indicators.stix.json", "SHA256SUMS"} <= set(data["files"])
     assert any(f.startswith("freeze-request-") and f.endswith(".pdf") for f in data["files"])
+    assert data["out"] == str(out / "v1") and (out / "latest").resolve() == out / "v1"
+    out = out / "v1"  # each run writes a new version folder
     assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=out).returncode == 0
     html = (out / "report.html").read_text()
     con = ChainStore("BTC").connect()

@@ -12,12 +12,15 @@ from pathlib import Path
 import pytest
 from cases_chainfix import ADDR1, ADDR2, ADDR3, TXA, TXB
 
+from fundtrail.analysis.trace.result import Edge, Node, TraceResult
+from fundtrail.cases.profiles import CaseProfile
 from fundtrail.cases.report import ReportOptions, write_report
 from fundtrail.cases.stixout import campaign_bundle
 from fundtrail.cases.views import CampaignView, CashoutView, ComplaintView
 from fundtrail.intel.stix_check import stix_validation_errors
 from fundtrail.model.encoding import segwit_encode
 from fundtrail.model.tlp import TLP
+from fundtrail.pictures.dot import draw
 
 T = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
@@ -72,8 +75,31 @@ def case_file(
     view: CampaignView, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, list[Path]]:
     out = tmp_path_factory.mktemp("case")
-    opts = ReportOptions(reference="FT-2024-0001", tlp=TLP.AMBER, requester="Police A", now=T)
-    return out, write_report(view, out, opts)
+    profile = CaseProfile("Police A", "Det. Insp. Rivera", "cyber@police.example",
+                          "Art. 12 Code of Criminal Procedure", 10)  # fmt: skip
+    opts = ReportOptions(reference="FT-2024-0001", tlp=TLP.AMBER, requester="Police A", now=T,
+                         profile=profile)  # fmt: skip
+
+    def flow(path: Path) -> float:
+        return draw(_trace(), path).print_width_pt
+
+    return out, write_report(view, out, opts, flow)
+
+
+def _trace() -> TraceResult:
+    """Three victims' clusters -> the gang -> two exchanges and a holding wallet."""
+    nodes = [Node(i, None, None, "start", 50_000, 1, 1_709_294_400 + i, 1) for i in (1, 2, 3)]
+    nodes += [Node(10, "Gang", "scam", "transit", 177_000, 2, 1_709_400_000),
+              Node(20, "Big Exchange", "exchange", "cash-out", 100_000, 1, 1_709_500_000),
+              Node(21, "Small Ex.", "exchange", "cash-out", 40_000, 1, 1_709_500_100),
+              Node(30, None, None, "held", 37_000, 1, 1_709_500_200)]  # fmt: skip
+    edges = [Edge(i, 10, 59_000, "BTC", 1, 1_709_400_000) for i in (1, 2, 3)]
+    edges += [Edge(10, 20, 100_000, "BTC", 2, 1_709_500_000),
+              Edge(10, 21, 40_000, "BTC", 1, 1_709_500_100),
+              Edge(10, 30, 37_000, "BTC", 1, 1_709_500_200)]  # fmt: skip
+    summary = {"chain": "BTC", "method": "haircut", "direction": "forward", "starts": 3,
+               "start_amount": {"BTC": 177_000}}  # fmt: skip
+    return TraceResult([], nodes, edges, summary)
 
 
 def test_case_file_complete_hashed_and_readable(case_file: tuple[Path, list[Path]]) -> None:
@@ -82,7 +108,7 @@ def test_case_file_complete_hashed_and_readable(case_file: tuple[Path, list[Path
     assert names == sorted(
         [
             "timeline.svg",
-            "money-flow.png",
+            "money-flow.svg",
             "indicators.stix.json",
             "report.html",
             "report.pdf",
@@ -113,6 +139,58 @@ def test_case_file_complete_hashed_and_readable(case_file: tuple[Path, list[Path
 
     subprocess.run(["pdftoppm", "-png", "-r", "40", "report.pdf", "page"], cwd=tmp_path, check=True)
     assert len(list(tmp_path.glob("page-*.png"))) >= 2
+
+
+def _pdf_pages(pdf: Path) -> list[list[tuple[float, str]]]:
+    """Per page, (height in pt, text) of every word, from poppler's pdftotext -bbox."""
+    import html
+    import re
+
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    pages = []
+    for page in out.split("<page ")[1:]:
+        words = re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', page)
+        pages.append([(float(b) - float(a), html.unescape(w)) for a, b, w in words])
+    return pages
+
+
+def test_findings_first_victims_last_and_the_flow_readable_at_print_size(
+    case_file: tuple[Path, list[Path]],
+) -> None:
+    tmp_path, _ = case_file
+    pages = _pdf_pages(tmp_path / "report.pdf")
+    text = [" ".join(w for _, w in p) for p in pages]
+    first = text[0]
+    assert "Summary and findings" in first and "Where the money went" in first
+    assert "Big Exchange" in first and "0.001 BTC" in first  # the exchange, its amount
+    where = {k: next(i for i, t in enumerate(text) if k in t) for k in
+             ("Method and limitations", "Attestation", "Appendix A")}  # fmt: skip
+    assert where["Method and limitations"] <= where["Attestation"] < where["Appendix A"]
+    assert "Rivera" in " ".join(
+        text[where["Attestation"] :]
+    ) and "not a claim that these are the victims' own coins" in " ".join(text)
+    victims = next(i for i, t in enumerate(text) if "Cy" in t.split() or "Ann" in t)
+    assert victims >= where["Appendix A"]  # victims only in the appendix
+    flow = next(i for i, t in enumerate(text) if "Columns run left to right" in t)
+    drawn = [h for h, w in pages[flow] if w in ("Gang", "Big", "Exchange", "BTC", "Small")]
+    assert drawn and min(drawn) >= 8.0  # picture text at 8 pt or more on the printed page
+
+
+def test_freeze_request_names_requester_method_basis_and_deadline(
+    case_file: tuple[Path, list[Path]],
+) -> None:
+    tmp_path, _ = case_file
+    big = json.loads((tmp_path / "freeze-request-big-exchange.json").read_text())
+    assert big["requesting_org"] == "Police A" and big["method"] == "haircut"
+    assert big["requester"] == {"org": "Police A", "analyst": "Det. Insp. Rivera",
+                                "contact": "cyber@police.example",
+                                "legal_basis": "Art. 12 Code of Criminal Procedure",
+                                "deadline": "2024-03-11T12:00:00Z"}  # fmt: skip
+    pdf = " ".join(
+        w for p in _pdf_pages(tmp_path / "freeze-request-big-exchange.pdf") for _, w in p
+    )
+    assert "Legal basis" in pdf and "2024-03-11T12:00:00Z" in pdf and "Haircut" in pdf
 
 
 def test_freeze_requests_per_exchange_without_pii(case_file: tuple[Path, list[Path]]) -> None:

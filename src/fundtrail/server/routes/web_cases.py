@@ -17,7 +17,7 @@ from fundtrail.model.display import day_utc
 from fundtrail.model.identity import Identity
 from fundtrail.pictures.charts import DayBar, bar_chart_svg
 from fundtrail.web.pages import guarded, home_of, store_of
-from fundtrail.web.render import page
+from fundtrail.web.render import page as page_  # `page` is the victims' page number here
 from fundtrail.web.session import check_csrf, require_writer
 
 router = APIRouter(include_in_schema=False)
@@ -36,13 +36,30 @@ def _reports_dir(request: Request, campaign_id: str) -> Path:
 
 
 @router.get("/ui/campaigns")
-def campaigns(request: Request) -> Response:
+def campaigns(request: Request, kind: str = "", status: str = "", page: int = 1) -> Response:
+    """Every campaign the viewer may see with its kind, status and loss; filter and page."""
+
     def build(who: Identity) -> Response:
         from fundtrail.cases.campaigns import list_campaigns
+        from fundtrail.web.campaign_view import PER_PAGE, campaign_kind
 
         with store_of(request).read_session() as s:
             rows = [v.summary() for v in list_campaigns(s, who)]
-        return page(request, "campaigns.html", who=who, campaigns=rows)
+        home = home_of(request)
+        for r in rows:
+            r["kind"] = campaign_kind(home, r)
+        kinds = sorted({r["kind"] for r in rows})
+        statuses = sorted({r["status"] for r in rows})
+        shown = [r for r in rows if (not kind or r["kind"] == kind)
+                 and (not status or r["status"] == status)]  # fmt: skip
+        shown.sort(key=lambda r: r["last_seen"] or "", reverse=True)
+        pages = max(1, -(-len(shown) // PER_PAGE))
+        at = min(max(1, page), pages)
+        return page_(
+            request, "campaigns.html", who=who,
+            campaigns=shown[(at - 1) * PER_PAGE : at * PER_PAGE], total=len(shown),
+            kinds=kinds, statuses=statuses, kind=kind, status_filter=status, page=at, pages=pages,
+        )  # fmt: skip
 
     return guarded(request, build)
 
@@ -66,21 +83,37 @@ def _payments_chart(c: dict[str, Any]) -> str:
 
 
 @router.get("/ui/campaigns/{campaign_id}")
-def campaign(request: Request, campaign_id: str, notice: str = "") -> Response:
+def campaign(
+    request: Request,
+    campaign_id: str,
+    notice: str = "",
+    page: int = 1,
+    sort: str = "paid",
+    order: str = "asc",
+) -> Response:
     def build(who: Identity) -> Response:
+        from fundtrail.cases.casefolder import latest, versions
+        from fundtrail.web.campaign_view import campaign_kind, exchange_rows, victims_page
+
         c = _campaign(request, who, campaign_id)
-        folder = _reports_dir(request, c["id"])
-        files = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+        root = _reports_dir(request, c["id"])
+        newest = latest(root)
+        files = sorted(p.name for p in newest.iterdir()) if newest else []
         first = next(iter(c.get("payments", [])), None)
         start = (
             f"{first['txid']}:{first['vout']}" if first and first.get("vout") is not None else ""
         )
-        return page(
+        return page_(
             request,
             "campaign.html",
             who=who,
             c=c,
+            kind=campaign_kind(home_of(request), c),
+            exchanges=exchange_rows(c),
+            victims=victims_page(c, page, sort, order == "desc"),
             files=files,
+            version=newest.name if newest else None,
+            versions=[v.name for v in reversed(versions(root))],
             notice=notice,
             chart=_payments_chart(c),
             first_start=start or (first or {}).get("txid", ""),
@@ -100,28 +133,34 @@ def write_report(
         check_csrf(request, csrf)
         require_writer(who)
         c = _campaign(request, who, campaign_id)
-        out = _reports_dir(request, c["id"])
         files = write_campaign_report(
             store_of(request),
             c["id"],
-            out,
+            _reports_dir(request, c["id"]),
             tlp=tlp,
             viewer=who,
             requester=who.org_name,
             home=home_of(request),
             actor=who,
         )
-        return campaign(request, c["id"], notice=f"wrote {len(files)} files to {out}")
+        folder = files[0].parent.name if files else "?"
+        return campaign(request, c["id"], notice=f"wrote {len(files)} files as version {folder}")
 
     return guarded(request, build)
 
 
 @router.get("/ui/campaigns/{campaign_id}/files/{name}")
-def report_file(request: Request, campaign_id: str, name: str) -> Response:
+def report_file(request: Request, campaign_id: str, name: str, version: str = "") -> Response:
     def build(who: Identity) -> Response:
+        from fundtrail.cases.casefolder import latest, versions
+
         c = _campaign(request, who, campaign_id)  # 404 unless the viewer may see the campaign
-        path = _reports_dir(request, c["id"]) / name
-        if "/" in name or name.startswith(".") or not path.is_file():
+        root = _reports_dir(request, c["id"])
+        folder = next((v for v in versions(root) if v.name == version), None) if version else (
+            latest(root)
+        )  # fmt: skip
+        path = folder / name if folder else None
+        if "/" in name or name.startswith(".") or path is None or not path.is_file():
             raise NotFoundError(f"no file {name!r} for campaign {c['id']}")
         return FileResponse(path, filename=name)
 
