@@ -9,7 +9,7 @@ import typer
 from fundtrail.cli.common import JsonOpt, OperatorOpt, console, emit, table
 from fundtrail.model import display
 
-campaigns_app = typer.Typer(help="Scam campaigns linked from complaints.")
+campaigns_app = typer.Typer(help="Campaigns (scams, ransomware, ...) linked from complaints.")
 campaign_app = typer.Typer(help="One campaign: show, trace, report, share.", no_args_is_help=True)
 OrgOpt = typer.Option(None, "--org", help="Read with this organisation's rights.")
 MethodOpt = typer.Option("haircut", "--method", help="Taint method: haircut, poison or fifo.")

@@ -24,6 +24,14 @@ from rich.table import Table
 console = Console()
 err_console = Console(stderr=True)
 
+
+def set_quiet() -> None:
+    """``-q`` on any command: no chatter, tables or progress bars (``--json`` output and
+    errors are still written)."""
+    console.quiet = True
+    err_console.quiet = True
+
+
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bar or chatter.")
 HomeOpt = typer.Option(None, "--home", envvar="FUNDTRAIL_HOME", help="Workspace directory.")

@@ -8,7 +8,10 @@ import typer
 
 from fundtrail.cli.common import JsonOpt, QuietOpt, console, emit, err_console
 
-complaints_app = typer.Typer(help="Victims' complaints: import, check, link.", no_args_is_help=True)
+complaints_app = typer.Typer(
+    help="Victims' complaints: import (each payment checked on the chain; campaigns link).",
+    no_args_is_help=True,
+)
 
 
 @complaints_app.command("import")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+import click
 import typer
 
 from fundtrail.errors import FundtrailError, UserError
@@ -33,16 +34,92 @@ def _register() -> None:
             module.register(app)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from fundtrail import __version__
+
+        typer.echo(f"fundtrail {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Share crypto-crime intel, trace funds on-chain, build cases, screen transfers."""
+
+
 _register()
+
+
+def command() -> click.Command:
+    """The click command tree as people expect it: ``-q/--quiet`` on every command, and
+    flags shown as flags in help (Typer prints ``<bool>`` beside ``--json``)."""
+    root = typer.main.get_command(app)
+    _quiet_everywhere(root, _quiet_option())
+    _plain_flags(root)
+    return root
+
+
+def _quiet_option() -> click.Parameter:
+    """A ``-q/--quiet`` option built by Typer itself (so its help renders like the rest)."""
+    from fundtrail.cli.common import set_quiet
+
+    probe = typer.Typer()
+
+    @probe.command()
+    def _probe(
+        quiet: bool = typer.Option(
+            False,
+            "--quiet",
+            "-q",
+            help="No progress bar or chatter (errors still shown).",
+            expose_value=False,
+            callback=lambda v: set_quiet() if v else None,
+        ),
+    ) -> None: ...
+
+    cmd = typer.main.get_command(probe)
+    return cmd.params[0]
+
+
+def _quiet_everywhere(cmd: click.Command, template: click.Parameter) -> None:
+    import copy
+
+    opts = {o for p in cmd.params for o in getattr(p, "opts", [])}
+    subs = getattr(cmd, "commands", {})
+    if "-q" not in opts and "--quiet" not in opts and (cmd.callback or not subs):
+        cmd.params.append(copy.copy(template))
+    for sub in subs.values():
+        _quiet_everywhere(sub, template)
+
+
+def _plain_flags(cmd: click.Command) -> None:
+    for p in cmd.params:
+        desc = getattr(p, "type_descriptor", None)
+        if desc is not None and desc.annotation is bool:
+            p.metavar = ""
+    make_help = cmd.get_help_option
+
+    def help_option(ctx: click.Context) -> click.Option | None:
+        opt = make_help(ctx)
+        if opt is not None:
+            opt.metavar = ""
+        return opt
+
+    cmd.get_help_option = help_option  # type: ignore[method-assign]
+    for sub in getattr(cmd, "commands", {}).values():
+        _plain_flags(sub)
 
 
 def main() -> None:
     """Entry point: user-facing errors become one clear line and an exit code, never a trace."""
     try:
-        app(standalone_mode=False)
+        command()(standalone_mode=False)
     except FundtrailError as exc:
-        label = "error" if isinstance(exc, UserError) else type(exc).__name__
-        typer.secho(f"{label}: {exc}", err=True, fg="red")
+        typer.secho(f"error: {exc}", err=True, fg="red")  # one prefix for every problem
         sys.exit(2 if isinstance(exc, UserError) else 1)
     except typer.Abort:
         sys.exit(130)
@@ -54,5 +131,5 @@ def main() -> None:
             sys.exit(exc.exit_code)
         if os.environ.get("FUNDTRAIL_DEBUG"):
             raise
-        typer.secho(f"internal error: {type(exc).__name__}: {exc}", err=True, fg="red")
+        typer.secho(f"error: internal ({type(exc).__name__}): {exc}", err=True, fg="red")
         sys.exit(1)

@@ -105,7 +105,10 @@ def normalize_indicator(kind: IndicatorType | str, value: str, chain: str | None
             raise InvalidInputError(
                 "a crypto-address needs its chain (BTC, ETH, ...)", field="chain"
             )
-        return parse_address(v, chain).value
+        try:
+            return parse_address(v, chain).value
+        except InvalidInputError as exc:  # the request's own field is `value`
+            raise InvalidInputError(exc.message, field="value") from exc
     if t is IndicatorType.TX:
         low = v.lower()
         if not _TXHASH.match(low):

@@ -187,8 +187,8 @@ def test_sightings_hide_who_saw_it(hub: Hub) -> None:
                 "chain": "ETH",
                 "category": "scam",
             },
-            "address",
-        ),  # EIP-55 checksum broken
+            "value",
+        ),  # EIP-55 checksum broken: the request's own field, not "address"
         (
             {
                 "type": "crypto-address",
@@ -196,7 +196,7 @@ def test_sightings_hide_who_saw_it(hub: Hub) -> None:
                 "chain": "BTC",
                 "category": "scam",
             },
-            "address",
+            "value",
         ),  # base58 checksum broken
         ({"type": "crypto-address", "value": ETH, "category": "scam"}, "chain"),
         (
