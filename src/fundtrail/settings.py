@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     screen_retention_days: int = Field(
         default=1825, description="days screening decisions are kept for the regulator"
     )
+    fiat_currency: str = Field(
+        default="USD", description="currency of fiat values beside amounts (imported prices)"
+    )
     webhook_allow_private: bool = Field(
         default=False, description="let webhooks target loopback/private addresses (tests only)"
     )

@@ -24,6 +24,8 @@ from fundtrail.intelstore.cases import Campaign
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.model.identity import Identity
 from fundtrail.model.tlp import TLP
+from fundtrail.prices.book import PriceBook
+from fundtrail.prices.service import book_for
 
 
 @dataclass(slots=True)
@@ -83,7 +85,7 @@ def trace_campaign(
     return CampaignTraceReport(view, result, params)
 
 
-def _flow_picture(trace: CampaignTrace) -> FlowPicture | None:
+def _flow_picture(trace: CampaignTrace, prices: PriceBook | None = None) -> FlowPicture | None:
     """The money-flow picture of the campaign's trace (its largest chain's)."""
     if not trace.results:
         return None
@@ -92,7 +94,7 @@ def _flow_picture(trace: CampaignTrace) -> FlowPicture | None:
     result = max(trace.results.values(), key=lambda r: len(r.nodes))
 
     def flow(path: Path) -> float:
-        return draw(result, path).print_width_pt
+        return draw(result, path, fiat=prices.fiat if prices else None).print_width_pt
 
     return flow
 
@@ -141,6 +143,7 @@ def write_campaign_report(
         "Amounts": "exact integers in base units; no rounding",
     }
     org = requester or viewer.org_name or _lead_org(view)
+    prices = book_for(store)
     opts = ReportOptions(
         reference=case.reference,
         tlp=level,
@@ -153,11 +156,12 @@ def write_campaign_report(
         else f"only complaints {viewer.org_name} reported or shares as a case member",
         methods=methods,
         provenance=chain_provenance(view.chains, home),
+        prices=prices,
         now=datetime.now(UTC),
     )
     staging = stage(out)
     try:
-        files = write_report(view, staging.path, opts, _flow_picture(traced.trace))
+        files = write_report(view, staging.path, opts, _flow_picture(traced.trace, prices))
     except BaseException:
         staging.abandon()
         raise

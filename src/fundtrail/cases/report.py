@@ -25,7 +25,9 @@ from fundtrail.cases.render import render_html, write_pdf
 from fundtrail.cases.stixout import campaign_bundle
 from fundtrail.cases.views import CampaignView, CashoutView, _iso
 from fundtrail.model import display
+from fundtrail.model.assets import resolve
 from fundtrail.model.tlp import TLP
+from fundtrail.prices.book import PriceBook
 
 _EMPTY_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 # draws the money flow into the given .svg path; returns its print width in points
@@ -45,6 +47,7 @@ class ReportOptions:
     method: str = "haircut"
     hops: int = 10
     profile: CaseProfile = field(default_factory=CaseProfile)
+    prices: PriceBook | None = None  # fiat values beside amounts, when prices were imported
 
 
 def sha256_file(path: Path) -> str:
@@ -116,7 +119,8 @@ def write_report(
         "profile": opts.profile,
         "deadline": display.time_utc(deadline),
         "pii_note": opts.pii_note,
-        "findings": _findings(view, frozen),
+        "findings": _findings(view, frozen, opts.prices),
+        "loss_fiat": _loss_fiat(view, opts.prices),
         "cashout_totals": _totals(view.cashouts),
         "timeline_svg": timeline.name,
         "flow_svg": flow_path.name if flow_path else None,
@@ -154,7 +158,20 @@ def _totals(rows: list[CashoutView]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def _findings(view: CampaignView, frozen: dict[str, list[CashoutView]]) -> list[dict[str, Any]]:
+def _loss_fiat(view: CampaignView, prices: PriceBook | None) -> str | None:
+    if prices is None:
+        return None
+    return prices.total_text([(c.amount, resolve(c.asset, c.chain), _unix(c.paid_at))
+                              for c in view.complaints])  # fmt: skip
+
+
+def _unix(t: datetime | None) -> int | None:
+    return int(t.timestamp()) if t is not None else None
+
+
+def _findings(
+    view: CampaignView, frozen: dict[str, list[CashoutView]], prices: PriceBook | None = None
+) -> list[dict[str, Any]]:
     """Where the money went, per exchange, largest first: the first page of the case."""
     loss = view.total_loss
     rows = []
@@ -170,6 +187,11 @@ def _findings(view: CampaignView, frozen: dict[str, list[CashoutView]]) -> list[
                 "share": share_text(totals[asset], loss.get(asset, 0)),
                 "deposits": len({o.deposit_address or o.address for o in outs}),
                 "requested": requested,
+                "fiat": prices.total_text(
+                    [(o.amount, resolve(o.asset, o.chain), _unix(o.time)) for o in outs]
+                )
+                if prices
+                else None,
                 "key": totals[asset],
             }
         )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
-import click
 import typer
 
 from fundtrail.errors import FundtrailError, UserError
@@ -54,7 +54,9 @@ def _root(
 _register()
 
 
-def command() -> click.Command:
+# Typer 0.29 ships its own copy of click (typer._click): its command objects are typed Any
+# here rather than importing a private module.
+def command() -> Any:
     """The click command tree as people expect it: ``-q/--quiet`` on every command, and
     flags shown as flags in help (Typer prints ``<bool>`` beside ``--json``)."""
     root = typer.main.get_command(app)
@@ -63,7 +65,7 @@ def command() -> click.Command:
     return root
 
 
-def _quiet_option() -> click.Parameter:
+def _quiet_option() -> Any:
     """A ``-q/--quiet`` option built by Typer itself (so its help renders like the rest)."""
     from fundtrail.cli.common import set_quiet
 
@@ -85,7 +87,7 @@ def _quiet_option() -> click.Parameter:
     return cmd.params[0]
 
 
-def _quiet_everywhere(cmd: click.Command, template: click.Parameter) -> None:
+def _quiet_everywhere(cmd: Any, template: Any) -> None:
     import copy
 
     opts = {o for p in cmd.params for o in getattr(p, "opts", [])}
@@ -96,14 +98,14 @@ def _quiet_everywhere(cmd: click.Command, template: click.Parameter) -> None:
         _quiet_everywhere(sub, template)
 
 
-def _plain_flags(cmd: click.Command) -> None:
+def _plain_flags(cmd: Any) -> None:
     for p in cmd.params:
         desc = getattr(p, "type_descriptor", None)
         if desc is not None and desc.annotation is bool:
             p.metavar = ""
     make_help = cmd.get_help_option
 
-    def help_option(ctx: click.Context) -> click.Option | None:
+    def help_option(ctx: Any) -> Any | None:
         opt = make_help(ctx)
         if opt is not None:
             opt.metavar = ""

@@ -14,7 +14,11 @@ from fundtrail.model import display
 
 
 def _render(data: dict[str, Any]) -> None:
+    from fundtrail.intelstore.db import open_store
+    from fundtrail.prices.service import book_for
+
     s, chain, shown = data["summary"], data["summary"]["chain"], 20
+    book = book_for(open_store())
 
     def fmt_amount(value: int, asset: str) -> str:
         return display.amount(value, asset, chain=chain)
@@ -24,7 +28,7 @@ def _render(data: dict[str, Any]) -> None:
         f"{s['starts']} start(s), {s['txs_visited']} txs visited"
     )
     out = table("kind", "amount", "address (cash-out: deposit address)", "entity", "hops",
-                "tx", "time (UTC)")  # fmt: skip
+                "tx", "time (UTC)", *(["value then"] if book else []))  # fmt: skip
     for e in data["endpoints"][:shown]:
         ent = e["entity"]
         out.add_row(
@@ -32,6 +36,7 @@ def _render(data: dict[str, Any]) -> None:
             e["deposit_address"] or e["address"] or "-",
             f"{ent['label']} ({ent['category']})" if ent else "-", str(e["hops"]),
             e["txid"] or "-", display.time_utc(e["time"]),
+            *([book.text(e["amount"], e["asset"], e["time"], chain) or "-"] if book else []),
         )  # fmt: skip
     console.print(out)
     if len(data["endpoints"]) > shown:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fundtrail.model import display
+from fundtrail.model.assets import resolve
 
 PER_PAGE = 50
 SORTS = {
@@ -102,3 +103,22 @@ def _share(amount: int, loss: int) -> str:
     from fundtrail.cases.freeze import share_text
 
     return share_text(amount, loss)
+
+
+def loss_fiat(store: Any, c: dict[str, Any]) -> str | None:
+    """The loss in fiat, each payment valued at its own time (None without prices)."""
+    from datetime import datetime
+
+    from fundtrail.prices.service import book_for
+
+    book = book_for(store)
+    if book is None:
+        return None
+    items = []
+    for p in c.get("payments") or []:
+        when = p.get("paid_at")
+        unix = (
+            int(datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp()) if when else None
+        )
+        items.append((int(p["amount"]), resolve(p["asset"], p["chain"]), unix))
+    return book.total_text(items)

@@ -93,7 +93,12 @@ def campaign(
 ) -> Response:
     def build(who: Identity) -> Response:
         from fundtrail.cases.casefolder import latest, versions
-        from fundtrail.web.campaign_view import campaign_kind, exchange_rows, victims_page
+        from fundtrail.web.campaign_view import (
+            campaign_kind,
+            exchange_rows,
+            loss_fiat,
+            victims_page,
+        )
 
         c = _campaign(request, who, campaign_id)
         root = _reports_dir(request, c["id"])
@@ -111,6 +116,7 @@ def campaign(
             kind=campaign_kind(home_of(request), c),
             exchanges=exchange_rows(c),
             victims=victims_page(c, page, sort, order == "desc"),
+            loss_fiat=loss_fiat(store_of(request), c),
             files=files,
             version=newest.name if newest else None,
             versions=[v.name for v in reversed(versions(root))],
@@ -185,9 +191,13 @@ def flow_svg(request: Request, campaign_id: str) -> Response:
         if not by_chain:
             raise NotFoundError("campaign has no payments to trace")
         chain, starts = max(by_chain.items(), key=lambda kv: len(kv[1]))
+        from fundtrail.prices.service import book_for
+
         req = TraceRequest.parse(chain, starts, viewer=who.org_id)
         result = trace(req, home=home_of(request))
-        svg = dot.render(dot.to_dot(build(result, max_nodes=24, squash_chains=True)), "svg")
+        book = book_for(store_of(request))
+        graph = build(result, max_nodes=24, squash_chains=True, fiat=book.fiat if book else None)
+        svg = dot.render(dot.to_dot(graph), "svg")
         return Response(svg, media_type="image/svg+xml")
 
     return guarded(request, build)

@@ -105,17 +105,20 @@ def _json(request: Request, body: Any) -> Response:
 @router.get("/ui/trace.json")
 def trace_json(request: Request) -> Response:
     """The canvas: the flow model (as pictures draw it), subtotals, a page of endpoints."""
+    from fundtrail.prices.service import book_for
     from fundtrail.web.canvas import canvas_payload
 
     def body(who: Identity) -> dict[str, Any]:
         page_no = request.query_params.get("page", "1")
         nodes = request.query_params.get("nodes", "40")
+        book = book_for(store_of(request))
         return canvas_payload(
             _trace(request, who)["result"],
             expand=_ids(request, "expand"),
             collapse=_ids(request, "collapse"),
             page=int(page_no) if page_no.isdigit() else 1,
             max_nodes=min(int(nodes), 400) if nodes.isdigit() else 40,
+            fiat=book.fiat if book else None,
         )
 
     return _json(request, body)
@@ -139,7 +142,11 @@ def trace_svg(request: Request) -> Response:
         result = _trace(request, who)["result"]
     except UserError as exc:
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
-    svg = dot.render(dot.to_dot(build(result, max_nodes=40)), "svg")
+    from fundtrail.prices.service import book_for
+
+    book = book_for(store_of(request))
+    graph = build(result, max_nodes=40, fiat=book.fiat if book else None)
+    svg = dot.render(dot.to_dot(graph), "svg")
     return Response(svg, media_type="image/svg+xml")
 
 

@@ -1,6 +1,6 @@
-"""saved money-flow graphs of campaigns
+"""saved money-flow graphs of campaigns; imported market prices
 
-Revision ID: 0005_canvas_graphs
+Revision ID: 0005_canvas_graphs_prices
 Revises: 0004_taxii
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_canvas_graphs"
+revision = "0005_canvas_graphs_prices"
 down_revision = "0004_taxii"
 branch_labels = None
 depends_on = None
@@ -42,9 +42,20 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_campaign_graphs_campaign_id"), ["campaign_id"], unique=False
         )
+    op.create_table(
+        "prices",
+        sa.Column("symbol", sa.String(length=20), nullable=False),
+        sa.Column("currency", sa.String(length=10), nullable=False),
+        sa.Column("interval", sa.Integer(), nullable=False),
+        sa.Column("ts", sa.BigInteger(), nullable=False),
+        sa.Column("price", sa.String(length=40), nullable=False),
+        sa.Column("source", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("symbol", "currency", "interval", "ts", name=op.f("pk_prices")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("prices")
     with op.batch_alter_table("campaign_graphs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_campaign_graphs_campaign_id"))
     op.drop_table("campaign_graphs")
