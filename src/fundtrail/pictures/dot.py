@@ -164,10 +164,16 @@ def fit_for_page(
     budgets: tuple[int, ...] = (24, 18, 14, 10, 7, 5),
 ) -> Fitted:
     """The largest drawing (fewest boxes dropped) that prints with text >= 8 pt: peel
-    chains folded into one arrow first, then fewer boxes."""
+    chains folded into one arrow first, then fewer boxes, then nearer endpoints."""
     fitted: Fitted | None = None
-    for budget in budgets:
-        graph = build(result, max_nodes=budget, fiat=fiat, squash_chains=True)
+    # first with the ways to the largest cash-outs kept (their plain wallets folded into
+    # arrows), then, for traces too deep to print that way, the nearest endpoints only
+    tries = [(b, True) for b in budgets] + [(b, False) for b in budgets]
+    for budget, whole_ways in tries:
+        graph = build(result, max_nodes=budget, fiat=fiat, squash_chains=True,
+                      keep_ways=whole_ways)  # fmt: skip
+        if len(graph.nodes) > 2 * budget:  # ways that do not fold: too many boxes to print
+            continue
         svg = render(to_dot(graph), "svg")
         w, h = svg_size(svg)
         scale = min(1.0, width_pt / w, height_pt / h)

@@ -139,15 +139,17 @@ def build(
     expand: frozenset[str] = frozenset(),
     collapse: frozenset[str] = frozenset(),
     squash_chains: bool = False,
+    keep_ways: bool = True,
 ) -> FlowGraph:
     """The drawn graph of ``result``: about ``max_nodes`` boxes (dispersed boxes and the
     start box included), ranked left to right, labelled for people. ``expand`` names boxes
     whose next hop is drawn whatever the budget; ``collapse`` boxes whose onward flows are
     folded into the dispersed boxes (the canvas's expand and collapse).
     ``squash_chains`` draws a chain of plain wallets (a peel chain) as one arrow that says
-    how many wallets it passed, for pictures that must fit a printed page."""
+    how many wallets it passed, for pictures that must fit a printed page; then
+    ``keep_ways`` lets the plain wallets on the way to a large endpoint cost no room."""
     full = _full_graph(result)
-    kept = _choose(full, max(4, max_nodes))
+    kept = _choose(full, max(4, max_nodes), free_plain=squash_chains and keep_ways)
     kept = _expanded(full, kept, expand, collapse)
     graph = _reduced(full, kept, result)
     if squash_chains:
@@ -168,8 +170,7 @@ def _squash(graph: FlowGraph) -> None:
             (
                 n
                 for n in graph.nodes
-                if n.kind == "transit" and not n.holds and n.category is None
-                and n.title == _ROLE_TITLES["transit"] and len(ins[n.id]) == 1
+                if _plain(n) and len(ins[n.id]) == 1
                 and len(outs[n.id]) == 1 and ins[n.id][0].asset == outs[n.id][0].asset
                 and not outs[n.id][0].dashed
             ),
@@ -374,8 +375,8 @@ def _rank(nodes: dict[str, FlowNode], edges: list[FlowEdge]) -> None:
         indeg[e.target] += 1
         out[e.source].append(e.target)
     queue = [nid for nid, d in indeg.items() if d == 0]
-    for nid in queue:
-        nodes[nid].rank = 0
+    for n in nodes.values():
+        n.rank = 0
     i = 0
     while i < len(queue):
         nid = queue[i]
@@ -390,20 +391,38 @@ def _rank(nodes: dict[str, FlowNode], edges: list[FlowEdge]) -> None:
 # --- choosing what to draw ------------------------------------------------------------
 
 
-def _choose(full: _Full, budget: int) -> set[str]:
+def _choose(full: _Full, budget: int, *, free_plain: bool = False) -> set[str]:
     """Boxes to draw: the starts, then endpoints by amount (cash-outs first, for up to half
-    the budget) each with the widest way that brought money there."""
+    the budget) each with the widest way that brought money there. With ``free_plain``
+    (chains are folded into arrows afterwards) plain wallets on a way cost nothing."""
     kept = {nid for nid, n in full.nodes.items() if n.kind == "start"}
+    used = len(kept)
     reserve = min(3, budget // 4)  # room for dispersed boxes
     cash_first = [t for t in full.terminals if full.nodes[t].kind == "cash-out"]
-    for group in (cash_first[: max(1, (budget - reserve) // 2)], full.terminals):
+    for first, group in ((True, cash_first[: max(1, (budget - reserve) // 2)]),
+                         (False, full.terminals)):  # fmt: skip
         for t in group:
             if t in kept:
                 continue
             path = _way_to(full, t, kept)
-            if len(kept) + len(path) <= budget - reserve:
+            cost = sum(1 for nid in path if not (free_plain and _plain(full.nodes[nid])))
+            if used + cost <= budget - reserve and len(kept) + len(path) <= 4 * budget:
                 kept |= set(path)
+                used += cost
+            elif first and used + 1 <= budget - reserve:
+                kept.add(t)  # a large cash-out is drawn even when its way is too long to be
+                used += 1  # (one arrow from the last box drawn says how many wallets it took)
     return kept
+
+
+def _plain(n: FlowNode) -> bool:
+    """An unattributed wallet that only passes money on (a peel chain's link)."""
+    return (
+        n.kind == "transit"
+        and not n.holds
+        and n.category is None
+        and (n.title == _ROLE_TITLES["transit"])
+    )
 
 
 def _expanded(
@@ -457,6 +476,21 @@ def _group(n: FlowNode) -> str:
 def _reduced(full: _Full, kept: set[str], result: TraceResult) -> FlowGraph:
     nodes = [n for nid, n in full.nodes.items() if nid in kept]
     edges = [e for e in full.edges if e.source in kept and e.target in kept]
+    entered = {e.target for e in edges}
+    for n in nodes:  # a box whose way is not drawn: one arrow from the last box on it
+        if n.kind == "start" or n.id in entered or n.id not in full.best_in:
+            continue
+        via, hops, nid = n.id, 0, n.id
+        while nid not in kept or nid == n.id:
+            e = full.best_in.get(nid)
+            if e is None:
+                break
+            nid, hops = e.source, hops + 1
+        via = nid if nid in kept else "starts" if "starts" in kept else via
+        if via != n.id:
+            for a, v in sorted(n.amounts.items()):
+                edges.append(FlowEdge(f"w{len(edges)}", via, n.id, v, a, 0, n.first_time,
+                                      dashed=True, via=max(0, hops - 1)))  # fmt: skip
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     for t in full.terminals:
         if t not in kept:

@@ -154,3 +154,10 @@ def test_arrows_point_right_in_the_drawing(result: TraceResult) -> None:
     start_x = pos["starts"]
     cash_x = [pos[n.id] for n in graph.nodes if n.kind == "cash-out"]
     assert cash_x and all(start_x < x for x in cash_x)
+
+
+def test_the_largest_cash_out_is_drawn_even_when_its_way_is_not(result: TraceResult) -> None:
+    g = build(result, max_nodes=5)
+    assert "c2000" in {n.id for n in g.nodes}  # 30 BTC at Exchange 0, three boxes away
+    (way,) = [e for e in g.edges if e.target == "c2000"]
+    assert way.source == "starts" and way.via == 3 and way.amount_text == "30 BTC via 3 wallets"
