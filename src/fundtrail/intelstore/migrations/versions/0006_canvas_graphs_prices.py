@@ -1,7 +1,7 @@
 """saved money-flow graphs of campaigns; imported market prices
 
-Revision ID: 0005_canvas_graphs_prices
-Revises: 0004_taxii
+Revision ID: 0006_canvas_graphs_prices
+Revises: 0005_screening_intel_changes
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_canvas_graphs_prices"
-down_revision = "0004_taxii"
+revision = "0006_canvas_graphs_prices"
+down_revision = "0005_screening_intel_changes"
 branch_labels = None
 depends_on = None
 
