@@ -1,6 +1,6 @@
 """Imported prices in the intel store, and the value of an amount at a transfer's time.
 
-``PriceBook.value`` is exact decimal arithmetic: base units / 10**decimals x the price of
+``PriceBook.value`` is exact decimal arithmetic: base units scaled by the asset's decimals, times the price of
 the bucket (hour, else day) holding the transfer's time, rounded half-even to cents only
 for display. Where no price covers the time, there is no value (never the nearest day's).
 A book is read once per symbol and currency and then answers from memory (bisect), so a
