@@ -1,10 +1,11 @@
 """Imported prices in the intel store, and the value of an amount at a transfer's time.
 
-``PriceBook.value`` is exact decimal arithmetic: base units scaled by the asset's decimals, times the price of
-the bucket (hour, else day) holding the transfer's time, rounded half-even to cents only
-for display. Where no price covers the time, there is no value (never the nearest day's).
-A book is read once per symbol and currency and then answers from memory (bisect), so a
-page of 50 rows or a picture of 40 boxes costs one query per asset.
+``PriceBook.value`` is exact decimal arithmetic: base units scaled by the asset's
+decimals, times the price of the bucket (hour, else day) holding the transfer's time,
+rounded half-even to cents only for display. Where no price covers the time, there is
+no value (never the nearest day's). A book is read once per symbol and currency and then
+answers from memory (bisect): a page of 50 rows or a picture of 40 boxes costs one query
+per asset.
 """
 
 from __future__ import annotations
