@@ -23,7 +23,7 @@ from fundtrail.cases.method import ACCURACY_SOURCE, HEURISTICS, LIMITATIONS, tai
 from fundtrail.cases.profiles import CaseProfile
 from fundtrail.cases.render import render_html, write_pdf
 from fundtrail.cases.stixout import campaign_bundle
-from fundtrail.cases.views import CampaignView, CashoutView, _iso
+from fundtrail.cases.views import CampaignView, CashoutView
 from fundtrail.model import display
 from fundtrail.model.assets import resolve
 from fundtrail.model.tlp import TLP
@@ -86,7 +86,7 @@ def write_report(
         "analyst": opts.profile.analyst,
         "contact": opts.profile.contact,
         "legal_basis": opts.profile.legal_basis,
-        "deadline": _iso(deadline),
+        "deadline": display.time_utc(deadline),
     }
     written += write_freeze_requests(
         view,

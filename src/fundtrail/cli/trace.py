@@ -27,15 +27,15 @@ def _render(data: dict[str, Any]) -> None:
         f"[bold]{s['method']}[/bold] trace {s['direction']} on {chain} from "
         f"{s['starts']} start(s), {s['txs_visited']} txs visited"
     )
+    # txids and times are in --json and --format csv: five columns keep an address whole
     out = table("kind", "amount", "address (cash-out: deposit address)", "entity", "hops",
-                "tx", "time (UTC)", *(["value then"] if book else []))  # fmt: skip
+                *(["value then"] if book else []))  # fmt: skip
     for e in data["endpoints"][:shown]:
         ent = e["entity"]
         out.add_row(
             e["kind"], fmt_amount(e["amount"], e["asset"]),
             e["deposit_address"] or e["address"] or "-",
             f"{ent['label']} ({ent['category']})" if ent else "-", str(e["hops"]),
-            e["txid"] or "-", display.time_utc(e["time"]),
             *([book.text(e["amount"], e["asset"], e["time"], chain) or "-"] if book else []),
         )  # fmt: skip
     console.print(out)
