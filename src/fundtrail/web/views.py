@@ -163,7 +163,23 @@ def screening(
         result = screener(store, home).answer([ScreenItem(chain, address)], who)
     except NotFoundError:
         return None
-    return {**result["items"][0], "rebuild_pending": result["rebuild_pending"]}
+    item = dict(result["items"][0])
+    item["reasons"] = _distinct(item.get("reasons") or [])
+    return {**item, "rebuild_pending": result["rebuild_pending"]}
+
+
+def _distinct(reasons: list[Any]) -> list[Any]:
+    """Each reason once (the same source met through several paths is one reason to read)."""
+    import json
+
+    seen: set[str] = set()
+    out = []
+    for r in reasons:
+        key = json.dumps(r, sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
 
 
 def indicators_mentioning(store: IntelStore, who: Identity, value: str) -> list[Any]:
