@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,6 +112,7 @@ def write_campaign_report(
     home: Path | None = None,
     actor: Actor | str | None = "cli",
     profile: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """`fundtrail campaign report`: trace, open the case, write every file and SHA256SUMS
     into a new version folder ``out/vN`` (``out/latest`` points to it); returns its files.
@@ -121,6 +123,8 @@ def write_campaign_report(
     file: the SHA-256 of its SHA256SUMS covers every file.
     """
     level = TLP.parse(tlp)
+    step = progress or (lambda _name: None)
+    step("tracing every victim payment")
     traced = trace_campaign(store, campaign_id, params=params, viewer=viewer, home=home)
     view = traced.view
     with store.session() as s:
@@ -161,7 +165,9 @@ def write_campaign_report(
     )
     staging = stage(out)
     try:
-        files = write_report(view, staging.path, opts, _flow_picture(traced.trace, prices))
+        files = write_report(
+            view, staging.path, opts, _flow_picture(traced.trace, prices), progress=step
+        )
     except BaseException:
         staging.abandon()
         raise

@@ -62,15 +62,25 @@ def _fmt(amount: int, asset: str, chain: str | None = None) -> str:
     return display.amount(amount, asset, chain=chain)
 
 
+REPORT_STEPS = 5  # the steps `progress` hears, tracing included (for a progress bar)
+
+
 def write_report(
-    view: CampaignView, out: Path, opts: ReportOptions, flow: FlowPicture | None = None
+    view: CampaignView,
+    out: Path,
+    opts: ReportOptions,
+    flow: FlowPicture | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write the whole case file into ``out``; returns the files written, SHA256SUMS last.
 
     ``out`` is a fresh folder (:mod:`fundtrail.cases.casefolder` stages it and renames it
     to the next version only when this returns)."""
+    step = progress or (lambda _name: None)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    step("drawing the timeline and the money flow")
     timeline = out / "timeline.svg"
     timeline.write_text(timeline_svg(view) or _EMPTY_SVG)
     written.append(timeline)
@@ -88,6 +98,7 @@ def write_report(
         "legal_basis": opts.profile.legal_basis,
         "deadline": display.time_utc(deadline),
     }
+    step("writing the freeze requests")
     written += write_freeze_requests(
         view,
         out,
@@ -138,6 +149,7 @@ def write_report(
         "provenance": {"chains": [], "tag_sources": [], **opts.provenance},
         "hashes": [(p.name, sha256_file(p)) for p in written],
     }
+    step("writing the report (HTML and PDF)")
     html = render_html(
         "report.html", v=view, r=context, fmt=_fmt, iso=display.time_utc, share=share_text
     )
@@ -146,6 +158,7 @@ def write_report(
     report_pdf = out / "report.pdf"
     write_pdf(html, report_pdf)
     written += [report_html, report_pdf]
+    step("hashing every file")
     sums = out / "SHA256SUMS"
     sums.write_text("".join(f"{sha256_file(p)}  {p.name}\n" for p in sorted(written)))
     return [*written, sums]

@@ -9,7 +9,7 @@ open store: ``intake.import_complaints``, ``relink.link_campaigns``,
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -132,12 +132,13 @@ def campaign_report(
     org: str | None = None,
     operator: bool = False,
     profile: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     with _store() as store:
         viewer = _viewer(store, org, operator)
         files = write_campaign_report(
             store, campaign_id, out, tlp=tlp, params=TraceParams(method, hops), viewer=viewer,
-            profile=profile,
+            profile=profile, progress=progress,
         )  # fmt: skip
         with store.read_session() as s:
             view = get_campaign(s, campaign_id, viewer)

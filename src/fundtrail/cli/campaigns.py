@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fundtrail.cli.common import JsonOpt, OperatorOpt, console, emit, table
+from fundtrail.cli.common import JsonOpt, OperatorOpt, console, emit, progress, table
 from fundtrail.model import display
 
 campaigns_app = typer.Typer(help="Campaigns (scams, ransomware, ...) linked from complaints.")
@@ -179,16 +179,19 @@ def report(
 
     profile = {"analyst": analyst, "contact": contact, "legal_basis": legal_basis,
                "deadline_days": deadline_days}  # fmt: skip
-    data = campaign_report(
-        campaign_id,
-        out,
-        tlp=tlp,
-        method=method,
-        hops=hops,
-        org=org,
-        operator=operator,
-        profile=profile,
-    )
+    from fundtrail.cases.report import REPORT_STEPS
+
+    with progress(as_json) as bar:
+        task = bar.add_task("case file", total=REPORT_STEPS, info="")
+        started: list[str] = []
+
+        def step(name: str) -> None:  # a step begins: the ones before it are done
+            bar.update(task, completed=len(started), info=name)
+            started.append(name)
+
+        data = campaign_report(campaign_id, out, tlp=tlp, method=method, hops=hops, org=org,
+                               operator=operator, profile=profile, progress=step)  # fmt: skip
+        bar.update(task, completed=REPORT_STEPS, info="done")
 
     def render(d: dict) -> None:
         chains = d.get("chains")

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from fundtrail.cli.common import HomeOpt, JsonOpt, console, emit, kv_table
+from fundtrail.cli.common import HomeOpt, JsonOpt, console, emit, kv_table, progress
 
 tags_app = typer.Typer(help="Attribution tags: import and look up.", no_args_is_help=True)
 
@@ -28,7 +28,13 @@ def import_cmd(
     """Import tags; invalid rows are reported with file and line and skipped."""
     from fundtrail.intel.tag_import import import_tags
 
-    report = import_tags(path, fmt, home=home, chain=chain)
+    with progress(as_json) as bar:
+        task = bar.add_task("importing tags", total=None, info=str(path))
+
+        def tick(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, info=name)
+
+        report = import_tags(path, fmt, home=home, chain=chain, on_file=tick)
     emit(report.to_dict(show_problems), as_json, _render)
 
 

@@ -68,9 +68,15 @@ def detect_format(path: Path) -> str:
 
 
 def import_tags(
-    path: Path, fmt: str | None = None, *, home: Path | None = None, chain: str | None = None
+    path: Path,
+    fmt: str | None = None,
+    *,
+    home: Path | None = None,
+    chain: str | None = None,
+    on_file: Callable[[int, int, str], None] | None = None,
 ) -> ImportReport:
-    """Import every tag of ``path`` (file or folder) into the workspace's tag store."""
+    """Import every tag of ``path`` (file or folder) into the workspace's tag store;
+    ``on_file(done, total, name)`` hears each file finished (the CLI's progress bar)."""
     path = Path(path)
     if not path.exists():
         raise InvalidInputError(f"{path} does not exist", field="path")
@@ -81,13 +87,16 @@ def import_tags(
         )
     store = TagStore(home)
     report = ImportReport(fmt)
-    for file, reader in _plan(path, fmt, chain):
+    plan = list(_plan(path, fmt, chain))
+    for done, (file, reader) in enumerate(plan, 1):
         before = len(report.problems)
         table = tags_table(reader(report.problems))
         report.read += table.num_rows
         count = store.replace(f"{fmt}:{file.resolve()}", table)
         report.files += 1
         report.imported += count
+        if on_file is not None:
+            on_file(done, len(plan), file.name)
         report.per_file[str(file)] = count
         report.invalid += len(report.problems) - before
     _audit(path, report, home)
