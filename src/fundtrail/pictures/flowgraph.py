@@ -179,7 +179,9 @@ def _squash(graph: FlowGraph) -> None:
         if plain is None:
             break
         a, b = ins[plain.id][0], outs[plain.id][0]
-        a.target, a.amount, a.via = b.target, b.amount, a.via + b.via + 1
+        # what went into the chain and came out of it (a link may have other ways in or out
+        # that are not drawn: the arrow never claims more than either side carried)
+        a.target, a.amount, a.via = b.target, min(a.amount, b.amount), a.via + b.via + 1
         a.txs += b.txs
         graph.edges.remove(b)
         graph.nodes.remove(plain)
