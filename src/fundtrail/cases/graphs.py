@@ -12,13 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from fundtrail.cases.access import Viewer
 from fundtrail.cases.campaigns import get_campaign
 from fundtrail.errors import InvalidInputError, NotFoundError
 from fundtrail.intelstore import audit
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.graphs import CampaignGraph
 from fundtrail.model.display import time_utc
+from fundtrail.model.identity import Identity
 
 MAX_GRAPH_BYTES = 2_000_000
 MAX_NAME = 200
@@ -30,7 +30,7 @@ def save_graph(
     name: str,
     graph: dict[str, Any],
     *,
-    viewer: Viewer,
+    viewer: Identity,
     actor: Any = None,
     remote: str | None = None,
 ) -> dict[str, Any]:
@@ -47,7 +47,9 @@ def save_graph(
         )
     with store.session() as s:
         view = get_campaign(s, campaign_id, viewer)
-        row = CampaignGraph(campaign_id=view.id, org_id=viewer.org_id, name=name, body=graph)
+        row = CampaignGraph(
+            campaign_id=view.id, org_id=viewer.org_id or None, name=name, body=graph
+        )
         s.add(row)
         s.flush()
         audit.record(s, actor, "graph.save", "campaign_graph", row.id,
@@ -55,7 +57,7 @@ def save_graph(
         return _summary(row, viewer)
 
 
-def list_graphs(store: IntelStore, campaign_id: str, *, viewer: Viewer) -> list[dict[str, Any]]:
+def list_graphs(store: IntelStore, campaign_id: str, *, viewer: Identity) -> list[dict[str, Any]]:
     with store.read_session() as s:
         view = get_campaign(s, campaign_id, viewer)
         rows = s.scalars(
@@ -67,7 +69,7 @@ def list_graphs(store: IntelStore, campaign_id: str, *, viewer: Viewer) -> list[
 
 
 def get_graph(
-    store: IntelStore, campaign_id: str, graph_id: str, *, viewer: Viewer
+    store: IntelStore, campaign_id: str, graph_id: str, *, viewer: Identity
 ) -> dict[str, Any]:
     with store.read_session() as s:
         view = get_campaign(s, campaign_id, viewer)
@@ -77,7 +79,7 @@ def get_graph(
         return _summary(row, viewer) | {"graph": row.body}
 
 
-def _summary(row: CampaignGraph, viewer: Viewer) -> dict[str, Any]:
+def _summary(row: CampaignGraph, viewer: Identity) -> dict[str, Any]:
     return {
         "id": row.id,
         "campaign": row.campaign_id,

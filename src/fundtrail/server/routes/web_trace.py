@@ -170,7 +170,7 @@ async def save_graph_ui(request: Request, campaign_id: str) -> Response:
         if not isinstance(data, dict):
             raise InvalidInputError("body must be an object {name, graph}", field="graph")
         return save_graph(store_of(request), campaign_id, str(data.get("name") or ""),
-                          data.get("graph") or {}, viewer=_viewer(who), actor=who)  # fmt: skip
+                          data.get("graph") or {}, viewer=who, actor=who)  # fmt: skip
 
     response = _json(request, body)
     if response.status_code == 200:
@@ -183,7 +183,7 @@ def list_graphs_ui(request: Request, campaign_id: str) -> Response:
     from fundtrail.cases.graphs import list_graphs
 
     return _json(request, lambda who: list_graphs(store_of(request), campaign_id,
-                                                   viewer=_viewer(who)))  # fmt: skip
+                                                   viewer=who))  # fmt: skip
 
 
 @router.get("/ui/campaigns/{campaign_id}/graphs/{graph_id}")
@@ -191,10 +191,4 @@ def get_graph_ui(request: Request, campaign_id: str, graph_id: str) -> Response:
     from fundtrail.cases.graphs import get_graph
 
     return _json(request, lambda who: get_graph(store_of(request), campaign_id, graph_id,
-                                                 viewer=_viewer(who)))  # fmt: skip
-
-
-def _viewer(who: Identity) -> Any:
-    from fundtrail.cases.access import Viewer
-
-    return Viewer(who.org_id, who.org_name)
+                                                 viewer=who))  # fmt: skip
