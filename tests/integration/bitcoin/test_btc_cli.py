@@ -34,7 +34,7 @@ def test_ingest_then_read_commands(home: Path, early_file: Path) -> None:
     assert tx["outputs"][0]["address"] == HAL and tx["outputs"][0]["value"] == 10**9
     assert json.loads(cli("address", HAL, "--json"))["balance"] == 10**9
     human = cli("address", HAL)
-    assert "1000000000" in human and "2009-01-12 03:30:25 UTC" in human
+    assert "10 BTC" in human and "2009-01-12T03:30:25Z" in human  # coins and UTC ISO, not sat
 
 
 def test_decode_a_raw_tx_without_a_store(test_data: Path) -> None:
