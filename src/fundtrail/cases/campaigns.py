@@ -17,8 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fundtrail.cases.access import case_orgs, may_see_pii, visible_campaign_ids
+from fundtrail.cases.cashouts import campaign_payments, is_current
 from fundtrail.cases.crypto import PiiCipher
+from fundtrail.cases.freshness import STAMP, current_inputs, staleness
 from fundtrail.cases.intake import AAD_CONTACT, AAD_TEXT, AAD_VICTIM
+from fundtrail.cases.tracing import TraceParams
 from fundtrail.cases.views import CampaignView, CashoutView, ComplaintView
 from fundtrail.errors import NotFoundError, PermissionDeniedError
 from fundtrail.intelstore import audit
@@ -42,12 +45,35 @@ def _cashout(d: dict[str, Any]) -> CashoutView:
     )  # fmt: skip
 
 
+def _stale(s: Session, campaigns: list[Campaign], home: Path | None) -> dict[str, dict[str, Any]]:
+    """{campaign id: why its shown result is not current} (empty when all are)."""
+    linking = staleness(s, home)
+    if linking is not None:
+        return {c.id: linking.to_dict() for c in campaigns}
+    inputs, params = current_inputs(s, home), TraceParams()
+    payments = campaign_payments(s, [c.id for c in campaigns])
+    return {
+        c.id: {
+            "stale": True,
+            "changed": ["cash-outs"],
+            "refresh": f"fundtrail campaign show {c.id}",
+        }
+        for c in campaigns
+        if c.status == "active" and not is_current(c, params, inputs, payments.get(c.id, []))
+    }
+
+
 def build_views(
-    s: Session, campaigns: list[Campaign], viewer: Identity, cipher: PiiCipher | None
+    s: Session,
+    campaigns: list[Campaign],
+    viewer: Identity,
+    cipher: PiiCipher | None,
+    home: Path | None = None,
 ) -> list[CampaignView]:
     ids = [c.id for c in campaigns]
     if not ids:
         return []
+    stale = _stale(s, campaigns, home)
     members: dict[str, list[Complaint]] = defaultdict(list)
     for row in s.scalars(
         sa.select(Complaint).where(Complaint.campaign_id.in_(ids)).order_by(Complaint.paid_at)
@@ -79,7 +105,8 @@ def build_views(
             links=sorted(links.get(c.id, []), key=lambda d: (d["reason"], d["b"])),
             cashouts=[_cashout(d) for d in c.cashouts or []],
             merged_into=c.merged_into, case_reference=refs.get(c.id),
-            trace_params=dict(c.trace_params or {}),
+            trace_params={k: v for k, v in (c.trace_params or {}).items() if k != STAMP},
+            stale=stale.get(c.id),
         ))  # fmt: skip
     return views
 
@@ -123,7 +150,7 @@ def list_campaigns(
     allowed = visible_campaign_ids(s, viewer)
     if allowed is not None:
         q = q.where(Campaign.id.in_(allowed))
-    views = build_views(s, list(s.scalars(q)), viewer, _cipher(home))
+    views = build_views(s, list(s.scalars(q)), viewer, _cipher(home), home)
     return sorted(views, key=lambda v: (-len(v.complaints), v.id))
 
 
@@ -141,7 +168,7 @@ def get_campaign(
     allowed = visible_campaign_ids(s, viewer)
     if row is None or (allowed is not None and row.id not in allowed):
         raise NotFoundError(f"no campaign {campaign_id!r}", field="campaign")
-    return build_views(s, [row], viewer, _cipher(home))[0]
+    return build_views(s, [row], viewer, _cipher(home), home)[0]
 
 
 def read_campaign(

@@ -12,11 +12,12 @@ from typing import Any
 
 from fundtrail.cases.campaigns import get_campaign, open_case
 from fundtrail.cases.casefolder import stage
+from fundtrail.cases.cashouts import campaign_payments, save_trace
+from fundtrail.cases.freshness import current_inputs
 from fundtrail.cases.profiles import load_profile
 from fundtrail.cases.provenance import chain_provenance
 from fundtrail.cases.report import FlowPicture, ReportOptions, write_report
-from fundtrail.cases.tracing import CampaignTrace, TraceParams, start_of, trace_payments
-from fundtrail.cases.verify import VERIFIED
+from fundtrail.cases.tracing import CampaignTrace, TraceParams, trace_payments
 from fundtrail.cases.views import CampaignView
 from fundtrail.errors import NotFoundError
 from fundtrail.intelstore import audit
@@ -68,21 +69,18 @@ def trace_campaign(
     params = params or TraceParams()
     with store.read_session() as s:
         view = get_campaign(s, campaign_id, viewer, home=home)
-    payments = [
-        (c.chain, start_of(c.txid, c.vout), c.amount)
-        for c in view.complaints
-        if c.status == VERIFIED
-    ]
+        payments = campaign_payments(s, [view.id]).get(view.id, [])
+        inputs = current_inputs(s, home)
     if not payments:
         raise NotFoundError(f"campaign {view.id} has no confirmed payment to trace")
     result = trace_payments(payments, params, home)
     view.cashouts = result.cashouts
     view.trace_params = params.to_dict()
-    with store.session() as s:
-        row = s.get(Campaign, view.id)
-        if row is not None:
-            row.cashouts = [c.to_dict() for c in result.cashouts]
-            row.trace_params = params.to_dict()
+    if params == TraceParams():  # the campaign's stored cash-outs are the default trace's
+        with store.session() as s:
+            row = s.get(Campaign, view.id)
+            if row is not None:
+                save_trace(s, row, result, params, inputs, payments)
     return CampaignTraceReport(view, result, params)
 
 
@@ -136,9 +134,9 @@ def write_campaign_report(
     methods = {
         "Payment check": "each complaint's txid, output/log index, address and amount "
         "matched against the ingested chain; mismatches refused",
-        "Campaign linking": "same destination address; same address cluster (exchange and "
-        "service clusters excluded); traced funds meeting at the same cash-out deposit "
-        f"address or downstream wallet (share >= {traced.params.min_share:.0%})",
+        "Campaign linking": "same destination address; victims' money spent together, or "
+        "resting at the same wallet or cash-out deposit address, where complaint money is "
+        "most of what the tx spent (never in exchanges' sweeps, services, CoinJoins, mixers)",
         "Trace direction": "forward, from every confirmed victim payment",
         "Taint method": traced.params.method,
         "Hop limit": str(traced.params.hops),

@@ -1,28 +1,30 @@
 """Campaign linking: complaints joined by shared evidence, each join with its reason.
 
-A union-find over complaint keys. Evidence is applied in rounds of decreasing
-strength (the same destination address, then the same cluster, then traced funds
-meeting at the same downstream wallet or cash-out deposit address); every union
-that joins two groups is kept as a :class:`Link` naming the reason and the shared
-thing, so a campaign can always say why a complaint belongs to it.
+A union-find over payment keys (``chain:txid:vout``; several organisations may report
+the same payment, which is then one key). Victims who paid the same address join
+first; then the chain walk of :mod:`fundtrail.analysis.link` says where the groups'
+money met (spent together, rested at the same wallet or cash-out deposit address).
+Every union that joins two groups is kept as a :class:`Link` naming the reason and
+the shared thing, so a campaign can always say why a complaint belongs to it.
 
-Campaign ids are stable across re-runs: a group keeps the id that most of its
-members already had, and a new group gets an id derived from its first member's
-payment key (so the same complaints give the same ids in any workspace).
+A campaign's id is derived from its content alone: the earliest payment of the group
+(by block height, then payment key) names it. So the same complaints and chain give
+the same campaigns and ids whatever was run before; when two campaigns merge, the
+one holding the earliest payment keeps its id and the other is recorded as merged
+into it (its id still leads there).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from fundtrail.analysis.link.meet import SAME_CASHOUT, SAME_DOWNSTREAM, SPENT_TOGETHER
+
 SAME_ADDRESS = "same-address"
-SAME_CLUSTER = "same-cluster"
-SAME_DOWNSTREAM = "same-downstream-wallet"
-SAME_CASHOUT = "same-cashout-deposit"
-REASONS = (SAME_ADDRESS, SAME_CLUSTER, SAME_DOWNSTREAM, SAME_CASHOUT)
+REASONS = (SAME_ADDRESS, SPENT_TOGETHER, SAME_DOWNSTREAM, SAME_CASHOUT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,7 @@ class Link:
     a: str  # complaint key already in the group
     b: str  # complaint key that joined through this link
     reason: str
-    detail: str  # the shared address, cluster id or deposit address
+    detail: str  # the shared address, txid or deposit address (chain-prefixed)
 
     def to_dict(self) -> dict[str, str]:
         return {"a": self.a, "b": self.b, "reason": self.reason, "detail": self.detail}
@@ -89,39 +91,20 @@ def new_campaign_id(first_key: str) -> str:
 
 
 def assign_ids(
-    groups: list[list[str]], previous: Mapping[str, str]
+    groups: list[list[str]],
+    previous: Mapping[str, str],
+    order: Callable[[str], tuple[int, str]] = lambda key: (0, key),
 ) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """Give each group a campaign id, keeping the ids complaints already had.
+    """Name each group after its earliest member (``order``); say which old ids merged.
 
-    Returns ``({campaign_id: members}, {retired_id: id_it_merged_into})``.
+    Returns ``({campaign_id: members}, {retired_id: id_its_members_went_to})``, where
+    ``previous`` is each key's campaign before this run. Ids depend on the groups only.
     """
-    claims: list[tuple[int, str, int]] = []  # (-members who had it, id, group index)
-    for gi, group in enumerate(groups):
-        counts = Counter(previous[k] for k in group if k in previous)
-        for cid, n in counts.items():
-            claims.append((-n, cid, gi))
-    taken: dict[str, int] = {}
-    chosen: dict[int, str] = {}
-    for _neg, cid, gi in sorted(claims):
-        if cid not in taken and gi not in chosen:
-            taken[cid] = gi
-            chosen[gi] = cid
-    result: dict[str, list[str]] = {}
-    for gi, group in enumerate(groups):
-        kept = chosen.get(gi)
-        if kept is not None:
-            result[kept] = group
-            continue
-        cid, n = new_campaign_id(group[0]), 1
-        while cid in taken or cid in result:
-            n += 1
-            cid = new_campaign_id(f"{group[0]}#{n}")
-        result[cid] = group
+    result = {new_campaign_id(min(group, key=order)): group for group in groups}
+    where = {k: cid for cid, group in result.items() for k in group}
     merged: dict[str, str] = {}
     for old in sorted(set(previous.values()) - set(result)):
-        holders = Counter(
-            cid for cid, group in result.items() for k in group if previous.get(k) == old
-        )
-        if holders:
-            merged[old] = holders.most_common(1)[0][0]
+        went = Counter(where[k] for k, cid in previous.items() if cid == old and k in where)
+        if went:
+            merged[old] = min(went.items(), key=lambda kv: (-kv[1], kv[0]))[0]
     return result, merged

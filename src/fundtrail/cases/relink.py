@@ -1,11 +1,18 @@
-"""`fundtrail campaigns link`: (re)build campaigns from every confirmed complaint.
+"""Link every confirmed complaint into campaigns, and keep them current.
 
-Read everything, compute, then write in one short transaction (tracing can take
-seconds and must not hold the store's write lock). Re-running after new complaints
-or new blocks updates campaigns in place: ids are kept (see
-:func:`fundtrail.cases.linking.assign_ids`), links are replaced, merged campaigns
-point at the campaign they merged into. Complaints the chain did not confirm are
-checked again first: newly ingested blocks may confirm them now.
+Read everything, compute, then write in one short transaction (the chain walk and the
+traces take seconds and must not hold the store's write lock). Complaints the chain
+did not confirm are checked again first: newly ingested blocks may confirm them now.
+
+Linking: payments to the same address join; then one forward walk from every payment
+at once (:func:`fundtrail.analysis.link.meet.meetings`) says where the groups' money
+met. Campaign ids come from their content (:func:`fundtrail.cases.linking.assign_ids`),
+so the result does not depend on what was run before. Cash-outs are not traced here:
+:mod:`fundtrail.cases.cashouts` traces a campaign when it is read and its members or
+inputs changed.
+
+Every run records the inputs it read (:mod:`fundtrail.cases.freshness`); reads compare
+them with the stores and relink (CLI) or say the campaigns are stale (API, web).
 """
 
 from __future__ import annotations
@@ -17,37 +24,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import sqlalchemy as sa
 
-from fundtrail.cases.balances import pure_wallets
+from fundtrail.analysis.link.meet import Payment, meetings
 from fundtrail.cases.complaints import ComplaintInput
-from fundtrail.cases.linking import (
-    SAME_ADDRESS,
-    SAME_CASHOUT,
-    SAME_CLUSTER,
-    SAME_DOWNSTREAM,
-    Linker,
-    assign_ids,
+from fundtrail.cases.freshness import (
+    Inputs,
+    current_inputs,
+    record_inputs,
+    staleness,
 )
-from fundtrail.cases.tracing import (
-    CampaignTrace,
-    Place,
-    TraceParams,
-    meeting_points,
-    reached_places,
-    start_of,
-)
-from fundtrail.cases.tracing import trace_payments as _trace
+from fundtrail.cases.linking import SAME_ADDRESS, Linker, assign_ids
 from fundtrail.cases.verify import VERIFIED, verify_payments
-from fundtrail.chainstore.store import ChainStore
-from fundtrail.errors import FundtrailError
 from fundtrail.intelstore import audit
 from fundtrail.intelstore.base import utcnow
 from fundtrail.intelstore.cases import Campaign, CampaignLink, Case, CaseOrg, Complaint
 from fundtrail.intelstore.db import IntelStore
-
-SERVICE_CATEGORIES = ("exchange", "service")  # their clusters never link victims
 
 
 @dataclass(slots=True)
@@ -91,82 +83,51 @@ def _as_input(r: Complaint) -> ComplaintInput:
     )
 
 
-def cluster_keys(rows: list[Complaint], home: Path | None) -> dict[str, list[str]]:
-    """{payment key: [chain:cluster]} for destination addresses in a non-service cluster."""
-    by_chain: dict[str, list[Complaint]] = defaultdict(list)
-    for r in rows:
-        by_chain[r.chain].append(r)
-    out: dict[str, list[str]] = {}
-    for chain, items in by_chain.items():
-        store = ChainStore(chain, home)
-        if not store.parts("clusters"):
-            continue
-        con = store.connect()
-        try:
-            con.register("wanted", pa.table({"address": sorted({r.to_address for r in items})}))
-            found = con.execute(
-                """SELECT a.address, c.cluster_id,
-                          bool_or(coalesce(e.category IN ('exchange', 'service'), false))
-                   FROM addresses a JOIN wanted w ON a.address = w.address
-                   JOIN clusters c ON c.address_id = a.address_id
-                   LEFT JOIN entities e ON e.cluster_id = c.cluster_id
-                   GROUP BY 1, 2"""
-            ).fetchall()
-        finally:
-            con.close()
-        cluster = {addr: f"{chain}:cluster {cid}" for addr, cid, service in found if not service}
-        for r in items:
-            if r.to_address in cluster:
-                out[r.payment_key] = [cluster[r.to_address]]
-    return out
+def _order(by_key: dict[str, list[Complaint]]) -> Any:
+    """Sort key of payments: block height, then payment key (names a campaign)."""
+    big = 2**62
+
+    def order(key: str) -> tuple[int, str]:
+        height = by_key[key][0].height
+        return (big if height is None else int(height), key)
+
+    return order
 
 
-def attributed_chains(rows: list[Complaint], home: Path | None) -> tuple[set[str], list[str]]:
-    """Chains whose stores name services (entities): only there can a trace tell a cash-out
-    from a hub; elsewhere trace-based linking would join strangers at exchanges' wallets."""
-    ok: set[str] = set()
-    notes: list[str] = []
-    for chain in sorted({r.chain for r in rows}):
-        store = ChainStore(chain, home)
-        if store.parts("entities"):
-            ok.add(chain)
-        else:
-            notes.append(
-                f"{chain}: no attributed services (import tags, run attribution), "
-                "so complaints were linked by address and cluster only"
-            )
-    return ok, notes
-
-
-def _trace_group(rows: list[Complaint], params: TraceParams, home: Path | None) -> CampaignTrace:
-    return _trace(
-        [(r.chain, start_of(r.txid, None if r.vout < 0 else r.vout), int(r.amount))
-         for r in rows],
-        params, home,
-    )  # fmt: skip
-
-
-def _totals(rows: list[Complaint]) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for r in rows:
-        out[r.asset] += int(r.amount)
-    return out
+def group_payments(by_key: dict[str, list[Complaint]], home: Path | None) -> Linker:
+    """The linker after every join: same address, then where the chain walk met."""
+    linker = Linker(by_key)
+    linker.join_on(
+        SAME_ADDRESS, {k: [f"{rows[0].chain}:{rows[0].to_address}"] for k, rows in by_key.items()}
+    )
+    groups = linker.groups()
+    index = {k: gi for gi, g in enumerate(groups) for k in g}
+    by_chain: dict[str, list[Payment]] = defaultdict(list)
+    for key, rows in sorted(by_key.items()):
+        r = rows[0]
+        by_chain[r.chain].append(
+            Payment(index[key], r.txid, None if r.vout < 0 else r.vout, int(r.amount))
+        )
+    for chain, payments in sorted(by_chain.items()):
+        for m in meetings(chain, payments, len(groups), home):
+            linker.union(groups[m.a][0], groups[m.b][0], m.reason, f"{chain}:{m.where}")
+    return linker
 
 
 def link_campaigns(
     store: IntelStore,
     *,
-    params: TraceParams | None = None,
-    trace: bool = True,
     home: Path | None = None,
     actor: Any = "cli",
 ) -> LinkReport:
     """Group confirmed complaints into campaigns, with reasons; returns what changed."""
-    params = params or TraceParams()
     report = LinkReport()
     with store.read_session() as s:
-        rows = list(s.scalars(sa.select(Complaint).order_by(Complaint.created)))
-        previous_status = {c.id: c.status for c in s.scalars(sa.select(Campaign))}
+        inputs = current_inputs(s, home)
+        rows = list(s.scalars(sa.select(Complaint).order_by(Complaint.created, Complaint.id)))
+        before = {c.id: c for c in s.scalars(sa.select(Campaign))}
+        for c in before.values():
+            s.expunge(c)
     pending = [r for r in rows if r.status != VERIFIED]
     rechecked = dict(
         zip(
@@ -175,55 +136,23 @@ def link_campaigns(
             strict=True,
         )
     )
+    for r in pending:
+        v = rechecked[r.id]
+        if v.ok:
+            r.height = v.height
     confirmed = [
         r for r in rows if r.status == VERIFIED or (r.id in rechecked and rechecked[r.id].ok)
     ]
-    by_key = {r.payment_key: r for r in confirmed}
-    linker = Linker(by_key)
-    linker.join_on(SAME_ADDRESS, {k: [f"{r.chain}:{r.to_address}"] for k, r in by_key.items()})
-    linker.join_on(SAME_CLUSTER, cluster_keys(confirmed, home))
-    traces: dict[tuple[str, ...], CampaignTrace] = {}
-    traceable, notes = attributed_chains(confirmed, home) if trace else (set(), [])
-    report.notes += notes
-    if traceable:
-        try:
-            groups = linker.groups()
-            reached: dict[str, dict[Place, int]] = {}
-            for g in groups:
-                grows = [by_key[k] for k in g if by_key[k].chain in traceable]
-                if not grows:
-                    continue
-                traces[tuple(g)] = _trace_group(grows, params, home)
-                reached[g[0]] = reached_places(traces[tuple(g)])
-            held: dict[tuple[str, str, str], int] = defaultdict(int)
-            for places in reached.values():
-                for (reason, chain, address, asset), amount in places.items():
-                    if reason == SAME_DOWNSTREAM:
-                        held[(chain, address, asset)] += amount
-            pure = pure_wallets(held, params.min_purity, home)
-            totals = {g[0]: _totals([by_key[k] for k in g]) for g in groups}
-            points = {
-                k: meeting_points(p, totals[k], params.min_share, pure) for k, p in reached.items()
-            }
-            for reason in (SAME_CASHOUT, SAME_DOWNSTREAM):
-                linker.join_on(reason, {k: p[reason] for k, p in points.items()})
-        except (FundtrailError, ImportError) as exc:
-            report.notes.append(f"tracing skipped: {exc}")
-            traces.clear()
-    groups = linker.groups()
-    previous = {k: r.campaign_id for k, r in by_key.items() if r.campaign_id}
-    assigned, report.merged = assign_ids(groups, previous)
-    cashouts: dict[str, list[dict[str, Any]]] = {}
-    for cid, g in assigned.items():
-        t = traces.get(tuple(g))
-        if t is None and traces:  # groups joined by the trace: trace them together
-            t = _trace_group([by_key[k] for k in g if by_key[k].chain in traceable], params, home)
-        if t is not None:
-            cashouts[cid] = [c.to_dict() for c in t.cashouts]
-    _write(store, assigned, report, by_key, rechecked, linker, cashouts, params, actor)
-    report.created = sorted(c for c in assigned if c not in previous_status)
+    by_key: dict[str, list[Complaint]] = defaultdict(list)
+    for r in confirmed:
+        by_key[r.payment_key].append(r)
+    linker = group_payments(by_key, home)
+    previous = {r.payment_key: r.campaign_id for r in confirmed if r.campaign_id}
+    assigned, report.merged = assign_ids(linker.groups(), previous, _order(by_key))
+    _write(store, assigned, report, by_key, rechecked, linker, inputs, actor)
+    report.created = sorted(c for c in assigned if c not in before)
     report.campaigns = len(assigned)
-    report.linked = len(by_key)
+    report.linked = sum(len(by_key[k]) for g in assigned.values() for k in g)
     report.confirmed = sum(1 for v in rechecked.values() if v.ok)
     return report
 
@@ -232,15 +161,14 @@ def _write(
     store: IntelStore,
     assigned: dict[str, list[str]],
     report: LinkReport,
-    by_key: dict[str, Complaint],
+    by_key: dict[str, list[Complaint]],
     rechecked: dict[str, Any],
     linker: Linker,
-    cashouts: dict[str, list[dict[str, Any]]],
-    params: TraceParams,
+    inputs: Inputs,
     actor: Any,
 ) -> None:
     now = utcnow()
-    ids = {k: r.id for k, r in by_key.items()}
+    ids = {k: rows[0].id for k, rows in by_key.items()}
     with store.session() as s:
         for cid, v in rechecked.items():
             row = s.get(Complaint, cid)
@@ -253,17 +181,19 @@ def _write(
         for cid, group in assigned.items():
             camp = s.get(Campaign, cid)
             if camp is None:
-                camp = Campaign(id=cid, created=now)
+                camp = Campaign(id=cid, created=now, cashouts=[], trace_params={})
                 s.add(camp)
-            camp.status, camp.merged_into, camp.updated = "active", None, now
-            if cid in cashouts:
-                camp.cashouts, camp.trace_params = cashouts[cid], params.to_dict()
+            if camp.status != "active":
+                camp.updated = now
+            camp.status, camp.merged_into = "active", None
             s.flush()
-            s.execute(
-                sa.update(Complaint)
-                .where(Complaint.id.in_([ids[k] for k in group]))
-                .values(campaign_id=cid)
-            )
+            members = [r.id for k in group for r in by_key[k]]
+            for i in range(0, len(members), 500):
+                s.execute(
+                    sa.update(Complaint)
+                    .where(Complaint.id.in_(members[i : i + 500]))
+                    .values(campaign_id=cid)
+                )
             for lk in linker.links_of(group):
                 s.add(
                     CampaignLink(
@@ -283,6 +213,7 @@ def _write(
             Campaign.id.not_in([*assigned, *report.merged]), Campaign.status == "active"
         )
         s.execute(gone.values(status="empty", updated=now))
+        record_inputs(s, inputs)
         audit.record(
             s,
             actor,
@@ -309,6 +240,16 @@ def _carry_case(s: Any, old: str, new: str) -> None:
     carried = members | ({moved.owner_org_id} - {None})
     for org_id in sorted(carried - have - {kept.owner_org_id}):
         s.add(CaseOrg(case_id=kept.id, org_id=org_id))
+
+
+def relink_if_stale(store: IntelStore, home: Path | None = None, actor: Any = "cli") -> str | None:
+    """Relink when the inputs moved on since the last run; returns what was said, if any."""
+    with store.read_session() as s:
+        stale = staleness(s, home)
+    if stale is None:
+        return None
+    link_campaigns(store, home=home, actor=actor)
+    return stale.message()
 
 
 class LinkScheduler:

@@ -9,6 +9,7 @@ open store: ``intake.import_complaints``, ``relink.link_campaigns``,
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import Any
 
 from fundtrail.cases.campaigns import get_campaign, list_campaigns, open_case, read_campaign
 from fundtrail.cases.casefile import trace_campaign, write_campaign_report
+from fundtrail.cases.cashouts import refresh_cashouts
 from fundtrail.cases.intake import import_complaints
-from fundtrail.cases.relink import link_campaigns
+from fundtrail.cases.relink import link_campaigns, relink_if_stale
 from fundtrail.cases.tracing import TraceParams
 from fundtrail.errors import InvalidInputError
 from fundtrail.intelstore.db import IntelStore, open_store
@@ -43,12 +45,25 @@ write_report = write_campaign_report  # the step's short name: (store, campaign_
 
 
 @contextmanager
-def _store() -> Iterator[IntelStore]:
+def _store(current: bool = True) -> Iterator[IntelStore]:
+    """The intel store; with ``current``, campaigns relinked first if their inputs moved."""
     store = open_store()
     try:
+        if current:
+            _say(relink_if_stale(store))
         yield store
     finally:
         store.close()
+
+
+def _say(*notes: str | None) -> None:
+    for note in notes:
+        if note:
+            print(note, file=sys.stderr)  # the command says what it had to bring up to date
+
+
+def _current_cashouts(store: IntelStore, ids: list[str] | None = None) -> None:
+    _say(*refresh_cashouts(store, ids))
 
 
 def _viewer(store: IntelStore, org: str | None, operator: bool = False) -> Identity:
@@ -79,7 +94,7 @@ def import_and_link(
     keep_unverified: bool = False,
     link: bool = True,
 ) -> dict[str, Any]:
-    with _store() as store:
+    with _store(current=False) as store:
         rep = import_complaints(path, mapping=mapping, org=org, keep_unverified=keep_unverified,
                                 store=store)  # fmt: skip
         out: dict[str, Any] = {"import": rep.to_dict()}
@@ -89,13 +104,17 @@ def import_and_link(
 
 
 def relink(*, method: str = "haircut", hops: int = 10, trace: bool = True) -> dict[str, Any]:
-    with _store() as store:
-        return link_campaigns(store, params=TraceParams(method, hops), trace=trace).to_dict()
+    with _store(current=False) as store:
+        out = link_campaigns(store).to_dict()
+        if trace:
+            out["notes"] += refresh_cashouts(store, params=TraceParams(method, hops))
+        return out
 
 
 def campaigns_list(org: str | None = None, *, operator: bool = False) -> list[dict[str, Any]]:
     with _store() as store:
         viewer = _viewer(store, org, operator)
+        _current_cashouts(store)
         with store.read_session() as s:
             return [v.summary() for v in list_campaigns(s, viewer)]
 
@@ -104,7 +123,11 @@ def campaign_show(
     campaign_id: str, org: str | None = None, *, operator: bool = False
 ) -> dict[str, Any]:
     with _store() as store:
-        return read_campaign(store, campaign_id, _viewer(store, org, operator)).to_dict()
+        viewer = _viewer(store, org, operator)
+        with store.read_session() as s:
+            cid = get_campaign(s, campaign_id, viewer).id
+        _current_cashouts(store, [cid])
+        return read_campaign(store, cid, viewer).to_dict()
 
 
 def campaign_trace(

@@ -1,8 +1,7 @@
 """Forward traces from victims' payments, through the tracing part's one entry point.
 
-Turns a trace's endpoints into what a case needs: cash-out points per exchange
-(what freeze requests cite) and the downstream places a group of complaints' money
-reached in a material share (what links groups into one campaign).
+Turns a trace's endpoints into what a case needs: cash-out points per exchange, the
+deposit addresses freeze requests cite.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fundtrail.cases.linking import SAME_CASHOUT, SAME_DOWNSTREAM
 from fundtrail.cases.views import CashoutView
 
 
@@ -22,17 +20,9 @@ from fundtrail.cases.views import CashoutView
 class TraceParams:
     method: str = "haircut"
     hops: int = 10
-    min_share: float = 0.05  # a downstream place links groups if each sent it >= 5% of its money
-    min_purity: float = 0.5  # ... and a held wallet only if traced money is >= 50% of it
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "direction": "forward",
-            "method": self.method,
-            "hops": self.hops,
-            "link_min_share": self.min_share,
-            "link_min_purity": self.min_purity,
-        }
+        return {"direction": "forward", "method": self.method, "hops": self.hops}
 
 
 @dataclass(slots=True)
@@ -126,43 +116,3 @@ def cashouts_of(chain: str, endpoints: Sequence[Any]) -> list[CashoutView]:
             chain=chain,
         )
     return sorted(merged.values(), key=lambda c: (c.exchange, -c.amount, c.txid or ""))
-
-
-Place = tuple[str, str, str, str]  # (reason, chain, address, asset)
-
-
-def reached_places(trace: CampaignTrace) -> dict[Place, int]:
-    """Taint that reached each cash-out deposit address and each downstream wallet.
-
-    Downstream wallets are where the money rests (held, after at least one hop);
-    CoinJoin and hop-limit endpoints never count (strangers share them).
-    """
-    reached: dict[Place, int] = defaultdict(int)
-    for chain, result in trace.results.items():
-        for e in result.endpoints:
-            if e.kind == "cash-out" and e.deposit_address:
-                reached[(SAME_CASHOUT, chain, e.deposit_address, e.asset)] += int(e.amount)
-            elif e.kind == "held" and e.address and e.hops > 0:
-                reached[(SAME_DOWNSTREAM, chain, e.address, e.asset)] += int(e.amount)
-    return dict(reached)
-
-
-def meeting_points(
-    reached: dict[Place, int],
-    totals: dict[str, int],
-    min_share: float,
-    pure: set[tuple[str, str, str]] | None = None,
-) -> dict[str, set[str]]:
-    """{reason: places} a group's money reached with at least ``min_share`` of its total.
-
-    A downstream wallet counts only when it is in ``pure`` (mostly traced money: a
-    service's wallet, full of other people's funds, must not join strangers).
-    """
-    found: dict[str, set[str]] = {SAME_CASHOUT: set(), SAME_DOWNSTREAM: set()}
-    for (reason, chain, address, asset), amount in reached.items():
-        if reason == SAME_DOWNSTREAM and pure is not None and (chain, address, asset) not in pure:
-            continue
-        total = totals.get(asset, 0)
-        if total and amount >= min_share * total:
-            found[reason].add(f"{chain}:{address}")
-    return found

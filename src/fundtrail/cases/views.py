@@ -105,6 +105,7 @@ class CampaignView:
     merged_into: str | None = None
     case_reference: str | None = None
     trace_params: dict[str, Any] = field(default_factory=dict)
+    stale: dict[str, Any] | None = None  # why what is shown is not current, and how to refresh
 
     @property
     def total_loss(self) -> dict[str, int]:
@@ -156,7 +157,7 @@ class CampaignView:
             "cashouts": [c.to_dict() for c in self.cashouts],
             "case_reference": self.case_reference,
             "merged_into": self.merged_into,
-        }
+        } | ({"stale": self.stale} if self.stale else {})
 
     def to_dict(self) -> dict[str, Any]:
         """The full form (`fundtrail campaign show --json`)."""

@@ -1,0 +1,171 @@
+"""Meetings on an account chain (EVM, TRON): one walk per asset over every transfer.
+
+On an account chain coins meet at addresses, not in txs: a gang consolidates by
+sending to one address. The walk replays each asset's transfers in chain order. An
+address becomes a gang's when the gang pays it (and it is no crowd or service); it
+passes the gang on in what it sends while it is the address a victim paid, or while
+the gang's transfers are most of what it has received, by value and by count (rule 2
+of :mod:`~fundtrail.analysis.link.meet`). Crowd addresses (under a tenth of their
+lifetime inflow from the gangs, from a first pass) and services end the walk. Two
+groups reaching one own address, or one customer deposit address, meet there.
+
+Values are floats (wei exceed 64 bits) and only compared, never reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+from numba import njit
+
+from fundtrail.analysis.link.meet import (
+    MAJORITY,
+    PLACE_SHARE,
+    R_CASHOUT,
+    R_DOWNSTREAM,
+    REASON_NAMES,
+    Meeting,
+    Payment,
+)
+from fundtrail.analysis.link.utxo import _place
+from fundtrail.analysis.trace.accgraph import AccountGraph, account_graph
+from fundtrail.analysis.trace.acctrace import AccountFinder
+from fundtrail.analysis.trace.graph import open_tables
+from fundtrail.analysis.trace.starts import TxStart
+from fundtrail.chainstore.store import ChainStore
+
+
+@njit(cache=True)
+def account_kernel(  # pragma: no cover - numba
+    frm: np.ndarray,
+    to: np.ndarray,
+    value: np.ndarray,
+    addr_stop: np.ndarray,
+    addr_service_wallet: np.ndarray,
+    addr_crowd: np.ndarray,
+    start_group: np.ndarray,
+    n_groups: int,
+    majority: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Transfers of one asset in chain order; ``start_group[p] >= 0`` marks a payment.
+
+    Returns (the gangs' money received per address, meetings as [a, b, reason, where]).
+    """
+    n_addr = len(addr_stop)
+    value_in = np.zeros(n_addr, dtype=np.float64)
+    gang_in = np.zeros(n_addr, dtype=np.float64)
+    count_in = np.zeros(n_addr, dtype=np.int64)
+    gang_count = np.zeros(n_addr, dtype=np.int64)
+    received = np.zeros(n_addr, dtype=np.float64)
+    paid = np.zeros(n_addr, dtype=np.bool_)  # an address a victim paid
+    group = np.full(n_addr, -1, dtype=np.int64)
+    place = np.full(n_addr, -1, dtype=np.int64)
+    parent = np.arange(n_groups, dtype=np.int64)
+    log = np.zeros((n_groups + 1, 4), dtype=np.int64)
+    for p in range(len(frm)):
+        f, t, v = frm[p], to[p], value[p]
+        g = start_group[p]
+        if g < 0 and f >= 0 and group[f] >= 0:
+            mostly = (
+                gang_in[f] >= majority * value_in[f] and gang_count[f] >= majority * count_in[f]
+            )
+            if paid[f] or mostly:
+                g = group[f]
+        if t < 0:
+            continue
+        value_in[t] += v
+        count_in[t] += 1
+        if g < 0:
+            continue
+        received[t] += v
+        if addr_stop[t]:
+            if not addr_service_wallet[t]:
+                _place(place, parent, t, g, R_CASHOUT, log)
+        elif start_group[p] >= 0 or not addr_crowd[t]:  # a paid address is the gang's
+            gang_in[t] += v
+            gang_count[t] += 1
+            _place(place, parent, t, g, R_DOWNSTREAM, log)
+            group[t] = place[t]
+            paid[t] = paid[t] or start_group[p] >= 0
+    return received, log[1 : log[0, 0] + 1]
+
+
+def service_wallets(g: AccountGraph) -> np.ndarray:
+    """bool per address: a service's own wallet (it paid someone outside its cluster);
+    a customer deposit address of a service only ever forwards into it."""
+    own = np.zeros(len(g.addr_stop), dtype=bool)
+    ok = (g.frm >= 0) & (g.to >= 0)
+    f, t = g.frm[ok], g.to[ok]
+    paid_out = g.addr_stop[f] & (g.addr_cluster[f] != g.addr_cluster[t])
+    own[f[paid_out]] = True
+    return own
+
+
+def _start_positions(
+    store: ChainStore, g: AccountGraph, payments: Sequence[Payment]
+) -> dict[int, Payment]:
+    """Transfer position of every payment (token: its log index; native: the tx's native
+    transfer), found by the tracing part's finder."""
+    finder = AccountFinder(store, g)
+    starts = {p: TxStart(p.txid, p.txid.lower(), p.index) for p in payments}
+    items = finder.tx_items(list(set(starts.values())))
+    found: dict[int, Payment] = {}
+    for p, start in starts.items():
+        native = [i for i in items[start] if p.index is not None or g.kind[i] == "native"]
+        paid = [i for i in native if finder.item_value(i) > 0]
+        if paid:
+            found[paid[0]] = p
+    return found
+
+
+def account_meetings(
+    store: ChainStore, payments: Sequence[Payment], n_groups: int
+) -> list[Meeting]:
+    """Both passes for every asset the payments moved; meetings named by address."""
+    g = account_graph(store)
+    starts = _start_positions(store, g, payments)
+    if not starts:
+        return []
+    wallets = service_wallets(g)
+    n_addr = len(g.addr_stop)
+    rows: list[np.ndarray] = []
+    for asset in sorted({int(g.asset[p]) for p in starts}):
+        pos = np.flatnonzero(g.asset == asset)
+        frm, to = g.frm[pos], g.to[pos]
+        value = np.array([float(g.values[p]) for p in pos.tolist()], dtype=np.float64)
+        group = np.full(len(pos), -1, dtype=np.int64)
+        at = {int(p): i for i, p in enumerate(pos.tolist())}
+        for p, pay in starts.items():
+            if p in at:
+                group[at[p]] = pay.group
+        args = (frm, to, value, g.addr_stop, wallets)
+        none = np.zeros(n_addr, dtype=np.bool_)
+        received, _ = account_kernel(*args, none, group, n_groups, MAJORITY)
+        keep = to >= 0
+        inflow = np.bincount(to[keep], weights=value[keep], minlength=n_addr)
+        crowd = received < PLACE_SHARE * inflow
+        _, log = account_kernel(*args, crowd, group, n_groups, MAJORITY)
+        rows.append(log)
+    return _named(store, np.concatenate(rows) if rows else np.zeros((0, 4), np.int64))
+
+
+def _named(store: ChainStore, rows: np.ndarray) -> list[Meeting]:
+    """Meetings with addresses as text; groups renumbered across assets' separate walks."""
+    if len(rows) == 0:
+        return []
+    con = open_tables(store, ("addresses",))
+    try:
+        con.register("want_ids", pa.table({"address_id": pa.array(np.unique(rows[:, 3]))}))
+        names = dict(
+            con.execute(
+                "SELECT address_id, address FROM addresses SEMI JOIN want_ids USING (address_id)"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    return [
+        Meeting(a, b, REASON_NAMES[reason], str(names.get(where, where)))
+        for a, b, reason, where in rows.tolist()
+    ]

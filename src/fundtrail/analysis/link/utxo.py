@@ -1,0 +1,263 @@
+"""Meetings on a UTXO chain: one numba walk over the tracing part's chain arrays.
+
+The walk runs twice with the same kernel. The first pass follows the gangs' coins
+with the rules of :mod:`~fundtrail.analysis.link.meet` but knows no crowd yet, and
+sums what every address received from them; an address that received less than a
+tenth of its lifetime inflow from the gangs is then a *crowd*. The second pass follows
+the coins again, now ending at crowds too, and records the meetings.
+
+Values are compared, never reported: the amounts a case shows come from the tracer.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+from numba import njit
+
+from fundtrail.analysis.link.meet import (
+    MAJORITY,
+    PLACE_SHARE,
+    R_CASHOUT,
+    R_DOWNSTREAM,
+    R_SPENT,
+    REASON_NAMES,
+    Meeting,
+    Payment,
+)
+from fundtrail.analysis.trace.graph import UtxoGraph, utxo_graph
+from fundtrail.analysis.trace.starts import TxStart
+from fundtrail.analysis.trace.utxo import UtxoFinder
+from fundtrail.chainstore.store import ChainStore
+
+
+@njit(cache=True)
+def _find(parent: np.ndarray, x: int) -> int:  # pragma: no cover - numba
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+@njit(cache=True)
+def _join(  # pragma: no cover - numba
+    parent: np.ndarray, a: int, b: int, reason: int, where: int, log: np.ndarray
+) -> int:
+    """Union of the groups of ``a`` and ``b`` (smaller root wins); returns the root.
+
+    ``log`` rows are [a, b, reason, where]; row 0 column 0 counts the rows used (a join
+    happens at most once per group, so ``n_groups`` rows always suffice).
+    """
+    ra, rb = _find(parent, a), _find(parent, b)
+    if ra == rb:
+        return ra
+    lo, hi = min(ra, rb), max(ra, rb)
+    parent[hi] = lo
+    log[0, 0] += 1
+    row = log[0, 0]
+    log[row, 0], log[row, 1], log[row, 2], log[row, 3] = ra, rb, reason, where
+    return lo
+
+
+@njit(cache=True)
+def _place(  # pragma: no cover - numba
+    place: np.ndarray, parent: np.ndarray, a: int, g: int, reason: int, log: np.ndarray
+) -> None:
+    if place[a] < 0:
+        place[a] = g
+    else:
+        place[a] = _join(parent, place[a], g, reason, a, log)
+
+
+@njit(cache=True)
+def link_kernel(  # pragma: no cover - numba
+    out_ptr: np.ndarray,
+    out_addr: np.ndarray,
+    out_val: np.ndarray,
+    out_spent: np.ndarray,
+    in_ptr: np.ndarray,
+    in_src: np.ndarray,
+    tx_in_total: np.ndarray,
+    coinjoin: np.ndarray,
+    addr_stop: np.ndarray,
+    addr_service_wallet: np.ndarray,
+    addr_crowd: np.ndarray,
+    start_o: np.ndarray,
+    start_group: np.ndarray,
+    n_groups: int,
+    majority: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(the gangs' money received per address, meetings as [a, b, reason, where] rows).
+
+    ``group[o] >= 0``: output ``o`` is a gang's (its group), and its spend is followed.
+    """
+    group = np.full(len(out_val), -1, dtype=np.int64)
+    paid = np.zeros(len(out_val), dtype=np.bool_)  # a victim's payment (the complaint's)
+    place = np.full(len(addr_stop), -1, dtype=np.int64)
+    received = np.zeros(len(addr_stop), dtype=np.float64)
+    parent = np.arange(n_groups, dtype=np.int64)
+    log = np.zeros((n_groups + 1, 4), dtype=np.int64)
+    queued = np.zeros(len(tx_in_total), dtype=np.bool_)
+    heap = [np.int64(x) for x in range(0)]
+    for i in range(len(start_o)):
+        o, g = start_o[i], start_group[i]
+        a = out_addr[o]
+        if a < 0:
+            continue
+        received[a] += out_val[o]
+        if addr_stop[a]:  # the victim paid a service's deposit address: cashed out at once
+            if not addr_service_wallet[a]:
+                _place(place, parent, a, g, R_CASHOUT, log)
+        else:  # the address a victim paid is the gang's, however much else it received
+            _place(place, parent, a, g, R_DOWNSTREAM, log)
+            group[o], paid[o] = place[a], True
+            s = out_spent[o]
+            if s >= 0 and not queued[s]:
+                queued[s] = True
+                heapq.heappush(heap, s)
+    while len(heap) > 0:
+        t = heapq.heappop(heap)
+        value, count, direct = 0, 0, False
+        for j in range(in_ptr[t], in_ptr[t + 1]):
+            o = in_src[j]
+            if o >= 0 and group[o] >= 0:
+                value += out_val[o]
+                count += 1
+                direct = direct or paid[o]
+        n_in = in_ptr[t + 1] - in_ptr[t]
+        if count == 0 or coinjoin[t]:
+            continue
+        if not direct and (value < majority * tx_in_total[t] or count < majority * n_in):
+            continue  # a crowd: mostly other people's coins
+        lo, hi = out_ptr[t], out_ptr[t + 1]
+        own = False
+        for o in range(lo, hi):
+            a = out_addr[o]
+            if a >= 0 and not addr_stop[a] and not addr_crowd[a]:
+                own = True
+        g = -1
+        if own:  # the spender's own wallet gets money: what it spent together is one gang's
+            for j in range(in_ptr[t], in_ptr[t + 1]):
+                o = in_src[j]
+                if o >= 0 and group[o] >= 0:
+                    if g < 0:
+                        g = _find(parent, group[o])
+                    else:
+                        g = _join(parent, g, group[o], R_SPENT, int(t), log)
+        for o in range(lo, hi):
+            a = out_addr[o]
+            if a < 0:
+                continue
+            received[a] += out_val[o]
+            if addr_stop[a]:
+                if addr_service_wallet[a]:
+                    continue
+                if own:
+                    _place(place, parent, a, g, R_CASHOUT, log)
+                else:  # a deposit paid by several groups' coins at once holds them all
+                    for j in range(in_ptr[t], in_ptr[t + 1]):
+                        u = in_src[j]
+                        if u >= 0 and group[u] >= 0:
+                            _place(place, parent, a, group[u], R_CASHOUT, log)
+            elif own and not addr_crowd[a]:
+                _place(place, parent, a, g, R_DOWNSTREAM, log)
+                group[o] = place[a]
+                s = out_spent[o]
+                if s >= 0 and not queued[s]:
+                    queued[s] = True
+                    heapq.heappush(heap, s)
+    return received, log[1 : log[0, 0] + 1]
+
+
+def service_wallets(g: UtxoGraph) -> np.ndarray:
+    """bool per address: a service's own wallet (not a customer deposit address).
+
+    The same test as :func:`fundtrail.analysis.trace.stops.pays_outside`, for every
+    service address at once: a service address that ever paid an address outside its
+    cluster is the service's (withdrawals); a deposit address only ever pays into it.
+    Addresses the clustering found to be deposits (``known_deposits``) never are.
+    """
+    n_addr = len(g.addr_stop)
+    own = np.zeros(n_addr, dtype=bool)
+    a_in = g.in_addr
+    spends = (a_in >= 0) & g.addr_stop[np.maximum(a_in, 0)]
+    if not spends.any():
+        return own
+    n_tx = g.n_txs
+    in_tx = np.repeat(np.arange(n_tx, dtype=np.int64), np.diff(g.in_ptr))
+    oc = np.where(g.out_addr >= 0, g.addr_cluster[np.maximum(g.out_addr, 0)], -1)
+    has = np.diff(g.out_ptr) > 0
+    lo_c, hi_c = np.full(n_tx, -1, dtype=np.int64), np.full(n_tx, -1, dtype=np.int64)
+    firsts = g.out_ptr[:-1][has]
+    lo_c[has] = np.minimum.reduceat(oc, firsts)
+    hi_c[has] = np.maximum.reduceat(oc, firsts)
+    t, a = in_tx[spends], a_in[spends]
+    c = g.addr_cluster[a]
+    own[a[(lo_c[t] != c) | (hi_c[t] != c)]] = True
+    if g.known_deposits:
+        own[np.fromiter(g.known_deposits, dtype=np.int64)] = False
+    return own
+
+
+def _start_outputs(g: UtxoGraph, payments: Sequence[Payment]) -> tuple[np.ndarray, np.ndarray]:
+    """(output index, group) of every payment, found by the tracing part's finder."""
+    starts = {p: TxStart(p.txid, p.txid.lower().removeprefix("0x"), p.index) for p in payments}
+    con = g.cursor()
+    try:
+        items = UtxoFinder(g, con).tx_items(list(set(starts.values())))
+    finally:
+        con.close()
+    outs, groups = [], []
+    for p, start in starts.items():
+        for o in items[start][:1] if p.index is not None else []:
+            outs.append(o)
+            groups.append(p.group)
+    return np.array(outs, dtype=np.int64), np.array(groups, dtype=np.int64)
+
+
+def utxo_meetings(store: ChainStore, payments: Sequence[Payment], n_groups: int) -> list[Meeting]:
+    """The two passes over ``store``'s graph; meetings named by txid or address."""
+    g = utxo_graph(store)
+    starts = _start_outputs(g, payments)
+    if len(starts[0]) == 0:
+        return []
+    wallets = service_wallets(g)
+    arrays = (g.out_ptr, g.out_addr, g.out_val, g.out_spent, g.in_ptr, g.in_src,
+              g.tx_in_total, g.coinjoin, g.addr_stop, wallets)  # fmt: skip
+    none = np.zeros(len(g.addr_stop), dtype=np.bool_)
+    received, _ = link_kernel(*arrays, none, *starts, n_groups, MAJORITY)
+    keep = g.out_addr >= 0
+    inflow = np.bincount(
+        g.out_addr[keep], weights=g.out_val[keep].astype(np.float64), minlength=len(none)
+    )
+    crowd = received < PLACE_SHARE * inflow[: len(none)]
+    _, log = link_kernel(*arrays, crowd, *starts, n_groups, MAJORITY)
+    return _named(g, log)
+
+
+def _named(g: UtxoGraph, rows: np.ndarray) -> list[Meeting]:
+    if len(rows) == 0:
+        return []
+    spent = rows[:, 2] == R_SPENT
+    txids = _texts(g, "txs", "tx_id", "txid", g.tx_ids[rows[spent, 3]])
+    addrs = _texts(g, "addresses", "address_id", "address", rows[~spent, 3])
+    out = []
+    for a, b, reason, where in rows.tolist():
+        text = txids[int(g.tx_ids[where])] if reason == R_SPENT else addrs[where]
+        out.append(Meeting(a, b, REASON_NAMES[reason], text))
+    return out
+
+
+def _texts(g: UtxoGraph, table: str, key: str, column: str, ids: np.ndarray) -> dict[int, str]:
+    if len(ids) == 0:
+        return {}
+    con = g.cursor()
+    try:
+        con.register("want_ids", pa.table({key: pa.array(np.unique(ids), pa.int64())}))
+        rows = con.execute(f"SELECT {key}, {column} FROM {table} SEMI JOIN want_ids USING ({key})")
+        return {int(i): str(t) for i, t in rows.fetchall()}
+    finally:
+        con.close()

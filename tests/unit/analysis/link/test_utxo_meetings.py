@@ -1,0 +1,172 @@
+"""Where victims' money meets on a UTXO chain, and where it must not, on hand-written txs.
+
+Every test writes a small chain with ``UtxoChain`` (one tx per block, in the order
+written) and asks :func:`meetings` which groups of payments met, and why. Values are in
+satoshi; "others" are ordinary users' coins that no complaint traces.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fundtrail.analysis.link.meet import (
+    SAME_CASHOUT,
+    SAME_DOWNSTREAM,
+    SPENT_TOGETHER,
+    Meeting,
+    Payment,
+    meetings,
+)
+from fundtrail.analysis.trace.testing import UtxoChain, txid_of
+
+BTC = 100_000_000
+
+
+def _coin(c: UtxoChain, label: str, address: str, value: int) -> str:
+    c.tx(label, [], [(address, value)])
+    return label
+
+
+def _victims(c: UtxoChain, names: list[str], value: int = BTC) -> list[Payment]:
+    """Each victim's coinbase-funded wallet pays a unique ransom address ``r-<name>``."""
+    pays = []
+    for i, name in enumerate(names):
+        _coin(c, f"fund-{name}", f"w-{name}", value + 10_000)
+        c.tx(f"pay-{name}", [(f"fund-{name}", 0)], [(f"r-{name}", value), (f"w-{name}", 9_000)])
+        pays.append(Payment(i, txid_of(f"pay-{name}"), 0, value))
+    return pays
+
+
+def _groups(n: int, found: list[Meeting]) -> list[set[int]]:
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for m in found:
+        parent[max(find(m.a), find(m.b))] = min(find(m.a), find(m.b))
+    out: dict[int, set[int]] = {}
+    for i in range(n):
+        out.setdefault(find(i), set()).add(i)
+    return sorted(out.values(), key=min)
+
+
+def _exchange(c: UtxoChain, tagged: bool = True) -> None:
+    """An exchange whose hot wallet ``hot`` pays customers (so it is the service's own)."""
+    _coin(c, "hot-reserve", "hot", 500 * BTC)
+    c.tx("withdrawals", [("hot-reserve", 0)], [("cust1", BTC), ("cust2", BTC), ("hot", 498 * BTC)])
+    if tagged:
+        c.cluster("ex", ["hot"])
+        c.entity("ex", "Coinharbor", "exchange")
+
+
+def test_ransomware_batches_meet_in_consolidations_and_at_the_mules_deposit(home: Path) -> None:
+    # r-a, r-b consolidated into m1; r-c, r-d into m2; m1 and m2 each peel to the
+    # gang's deposit address D (reused), keeping change; D is swept into the exchange
+    # with two ordinary customers' deposits.
+    c = UtxoChain()
+    _exchange(c)
+    pays = _victims(c, ["a", "b", "c", "d"])
+    c.tx("cons1", [("pay-a", 0), ("pay-b", 0)], [("m1", 2 * BTC - 1000)])
+    c.tx("cons2", [("pay-c", 0), ("pay-d", 0)], [("m2", 2 * BTC - 1000)])
+    c.tx("peel1", [("cons1", 0)], [("D", BTC // 2), ("m1b", 3 * BTC // 2 - 2000)])
+    c.tx("peel2", [("cons2", 0)], [("D", BTC // 3), ("m2b", 5 * BTC // 3 - 2000)])
+    _coin(c, "u1", "d-u1", 3 * BTC)
+    _coin(c, "u2", "d-u2", 2 * BTC)
+    c.tx("sweep", [("peel1", 0), ("peel2", 0), ("u1", 0), ("u2", 0)], [("hot", 6 * BTC)])
+    c.commit(home)
+    found = meetings("BTC", pays, 4, home)
+    assert _groups(4, found) == [{0, 1, 2, 3}]
+    reasons = {(m.reason, m.where) for m in found}
+    assert (SPENT_TOGETHER, txid_of("cons1")) in reasons
+    assert (SPENT_TOGETHER, txid_of("cons2")) in reasons
+    assert (SAME_DOWNSTREAM, c.address("D")) in reasons  # the gang's deposit address
+
+
+def test_gangs_swept_together_by_an_exchange_stay_apart(home: Path) -> None:
+    # Gang A's deposit DA and gang B's DB are swept in one tx into the tagged hot wallet:
+    # the exchange spent them together, not a gang.
+    c = UtxoChain()
+    _exchange(c)
+    pays = _victims(c, ["a", "b"], 5 * BTC)
+    c.tx("depA", [("pay-a", 0)], [("DA", 5 * BTC - 1000)])
+    c.tx("depB", [("pay-b", 0)], [("DB", 5 * BTC - 1000)])
+    c.tx("sweep", [("depA", 0), ("depB", 0)], [("hot", 10 * BTC - 3000)])
+    c.commit(home)
+    assert _groups(2, meetings("BTC", pays, 2, home)) == [{0}, {1}]
+
+
+def test_gangs_swept_together_by_an_untagged_exchange_stay_apart(home: Path) -> None:
+    # No tag at all: the sweep of DA and DB (only gang money!) pays the hot wallet, which
+    # receives far more from everyone else: someone else's wallet, so no meeting.
+    c = UtxoChain()
+    _exchange(c, tagged=False)
+    pays = _victims(c, ["a", "b"], 5 * BTC)
+    c.tx("depA", [("pay-a", 0)], [("DA", 5 * BTC - 1000)])
+    c.tx("depB", [("pay-b", 0)], [("DB", 5 * BTC - 1000)])
+    c.tx("sweep", [("depA", 0), ("depB", 0)], [("hot", 10 * BTC - 3000)])
+    c.commit(home)
+    assert _groups(2, meetings("BTC", pays, 2, home)) == [{0}, {1}]
+
+
+def test_gangs_meeting_at_a_big_service_stay_apart(home: Path) -> None:
+    # Both gangs pay a service that consolidates its takings with many customers' coins
+    # into a fresh address: complaint money is a minority of that tx (by count).
+    c = UtxoChain()
+    pays = _victims(c, ["a", "b"], 5 * BTC)
+    c.tx("toA", [("pay-a", 0)], [("inv-a", 5 * BTC - 1000)])
+    c.tx("toB", [("pay-b", 0)], [("inv-b", 5 * BTC - 1000)])
+    others = [_coin(c, f"cust{i}", f"inv{i}", BTC // 10) for i in range(6)]
+    c.tx("take", [("toA", 0), ("toB", 0), *((o, 0) for o in others)], [("fresh", 10 * BTC)])
+    c.commit(home)
+    assert _groups(2, meetings("BTC", pays, 2, home)) == [{0}, {1}]
+
+
+def test_gangs_in_one_coinjoin_stay_apart(home: Path) -> None:
+    # A and B are most of a CoinJoin (3 equal outputs; one other participant), and its
+    # outputs are later spent together: equal outputs are no one's in particular.
+    c = UtxoChain()
+    pays = _victims(c, ["a", "b"], BTC)
+    _coin(c, "cj-u", "cju", BTC)
+    c.tx(
+        "cj",
+        [("pay-a", 0), ("pay-b", 0), ("cj-u", 0)],
+        [(f"cjo{i}", BTC - 1000) for i in range(3)],
+    )
+    c.coinjoins.add("cj")
+    c.tx("post", [("cj", 0), ("cj", 1)], [("after", 2 * BTC - 3000)])
+    c.commit(home)
+    assert _groups(2, meetings("BTC", pays, 2, home)) == [{0}, {1}]
+
+
+def test_gangs_using_one_mixer_stay_apart(home: Path) -> None:
+    # A custodial mixer: fresh deposit addresses swept into its reserve, which also
+    # takes far more from others, and pays out from there.
+    c = UtxoChain()
+    _coin(c, "reserve0", "reserve", 300 * BTC)
+    pays = _victims(c, ["a", "b"], 2 * BTC)
+    c.tx("mixA", [("pay-a", 0)], [("mdA", 2 * BTC - 1000)])
+    c.tx("mixB", [("pay-b", 0)], [("mdB", 2 * BTC - 1000)])
+    c.tx("msweep", [("mixA", 0), ("mixB", 0)], [("reserve", 4 * BTC - 3000)])
+    c.tx("payout", [("reserve0", 0), ("msweep", 0)], [("outA", BTC), ("reserve", 302 * BTC)])
+    c.commit(home)
+    assert _groups(2, meetings("BTC", pays, 2, home)) == [{0}, {1}]
+
+
+def test_one_gang_paying_its_deposit_at_a_tagged_exchange(home: Path) -> None:
+    # Two batches pay the same customer deposit address of a tagged exchange (D is in
+    # the exchange's cluster): a cash-out meeting; the sweep itself joins nothing.
+    c = UtxoChain()
+    _exchange(c, tagged=False)
+    pays = _victims(c, ["a", "b"], 2 * BTC)
+    c.tx("peelA", [("pay-a", 0)], [("D", BTC), ("ka", BTC - 1000)])
+    c.tx("peelB", [("pay-b", 0)], [("D", BTC), ("kb", BTC - 1000)])
+    c.tx("sweep", [("peelA", 0), ("peelB", 0)], [("hot", 2 * BTC - 1000)])
+    c.cluster("ex", ["hot", "D"])
+    c.entity("ex", "Coinharbor", "exchange")
+    c.commit(home)
+    found = meetings("BTC", pays, 2, home)
+    assert _groups(2, found) == [{0, 1}]
+    assert [(m.reason, m.where) for m in found] == [(SAME_CASHOUT, c.address("D"))]
