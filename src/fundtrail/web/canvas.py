@@ -17,7 +17,7 @@ from fundtrail.model import display
 from fundtrail.pictures.flowgraph import FiatLookup, build
 
 PER_PAGE = 50
-MAX_NODES = 40
+MAX_NODES = 24
 
 
 def canvas_payload(
@@ -31,7 +31,8 @@ def canvas_payload(
 ) -> dict[str, Any]:
     """The body of ``/ui/trace.json``: graph, summary, subtotals, one page of endpoints."""
     chain = str(result.summary.get("chain", "BTC"))
-    graph = build(result, max_nodes=max_nodes, fiat=fiat, expand=expand, collapse=collapse)
+    graph = build(result, max_nodes=max_nodes, fiat=fiat, expand=expand, collapse=collapse,
+                  squash_chains=True)  # fmt: skip
     pages = max(1, -(-len(result.endpoints) // PER_PAGE))
     page = min(max(1, page), pages)
     rows = result.endpoints[(page - 1) * PER_PAGE : page * PER_PAGE]

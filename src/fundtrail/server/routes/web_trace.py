@@ -110,14 +110,14 @@ def trace_json(request: Request) -> Response:
 
     def body(who: Identity) -> dict[str, Any]:
         page_no = request.query_params.get("page", "1")
-        nodes = request.query_params.get("nodes", "40")
+        nodes = request.query_params.get("nodes", "24")
         book = book_for(store_of(request))
         return canvas_payload(
             _trace(request, who)["result"],
             expand=_ids(request, "expand"),
             collapse=_ids(request, "collapse"),
             page=int(page_no) if page_no.isdigit() else 1,
-            max_nodes=min(int(nodes), 400) if nodes.isdigit() else 40,
+            max_nodes=min(int(nodes), 400) if nodes.isdigit() else 24,
             fiat=book.fiat if book else None,
         )
 

@@ -67,6 +67,11 @@
     cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 26, rankSep: 110, edgeSep: 12, animate: false,
       minLen: e => Math.max(1, (rank[e.target().id()] || 0) - (rank[e.source().id()] || 0)),
       fit: true, padding: 20 }).run();
+    if (cy.zoom() < 0.6) {  // a wide trace: readable boxes from the start, pan to the rest
+      const start = cy.nodes('[kind = "start"]');
+      cy.zoom(0.6); cy.center(start.nonempty() ? start : undefined);
+      cy.panBy({ x: -(box.clientWidth / 2) + 120, y: 0 });
+    }
     Object.keys(state.pinned).forEach(id => { const n = cy.getElementById(id);
       if (n.nonempty()) { n.position(state.pinned[id]); n.lock(); n.addClass("pinned"); } });
     applyGroups();
