@@ -61,7 +61,6 @@ def run_demo(
         if say:
             say(name, steps[-1][1], detail)
 
-    from fundtrail.analysis.attribute import attribute
     from fundtrail.analysis.cluster.service import run_clustering
     from fundtrail.cases import service as cases
     from fundtrail.chains.bitcoin.ingest import ingest_paths
@@ -72,7 +71,7 @@ def run_demo(
     step("simulate", lambda: _simulated(simulate("investment-scam", sim, seed=seed, txs=txs)))
     step("ingest", lambda: _ingested(ingest_paths([sim / "blocks"], home=home)))
     step("tags", lambda: _tags(sim, home, import_tags))
-    step("cluster", lambda: _clustered(run_clustering("BTC", home=home), home, attribute))
+    step("cluster", lambda: _clustered(run_clustering("BTC", home=home), home))
     police_key, exchange_key = _orgs()
     linked: dict[str, Any] = {}
     step(
@@ -134,12 +133,16 @@ def _ingested(r: Any) -> str:
     return f"{r.blocks_added:,} blocks, {r.txs_added:,} txs into the chain store"
 
 
-def _clustered(report: Any, home: Path, attribute: Callable[..., Any]) -> str:
-    attribute("BTC", home=home)
+def _clustered(report: Any, home: Path) -> str:
+    from fundtrail.analysis.attribution import attribution
+    from fundtrail.chainstore.store import ChainStore
+
     d = report.to_dict()
+    att = attribution(ChainStore("BTC", home), home=home)
+    services = sum(1 for e in att.entities.values() if e.is_service)
     return (
         f"{d.get('addresses', 0):,} addresses into {d.get('clusters', 0):,} clusters; "
-        "exchanges attributed"
+        f"{services:,} service clusters recognised (tags, deposit sweeps)"
     )
 
 

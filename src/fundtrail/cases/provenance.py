@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fundtrail.analysis.attribution import attribution
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
 
@@ -21,11 +22,9 @@ def chain_provenance(chains: list[str], home: Path | None = None) -> dict[str, A
                 f"SELECT count(*), min({key}), max({key}) FROM blocks"
             ).fetchone() or (0, None, None)
             tip = con.execute(f"SELECT hash FROM blocks ORDER BY {key} DESC LIMIT 1").fetchone()
-            rows = con.execute(
-                "SELECT coalesce(source, ''), count(*) FROM entities GROUP BY 1 ORDER BY 1"
-            ).fetchall()
         finally:
             con.close()
+        rows = _attribution_sources(store, home)
         out["chains"].append(
             {
                 "chain": code,
@@ -41,3 +40,14 @@ def chain_provenance(chains: list[str], home: Path | None = None) -> dict[str, A
             sources[label] = sources.get(label, 0) + int(count)
     out["tag_sources"] = [{"source": s, "entities": n} for s, n in sorted(sources.items())]
     return out
+
+
+def _attribution_sources(store: ChainStore, home: Path | None) -> list[tuple[str, int]]:
+    """Attributed clusters per source (tags by source, behaviour by heuristic), read now."""
+    if not store.parts("clusters"):
+        return []
+    counts: dict[str, int] = {}
+    for e in attribution(store, home=home).entities.values():
+        key = e.source if e.heuristic == "tag" else f"behaviour: {e.heuristic}"
+        counts[key] = counts.get(key, 0) + 1
+    return sorted(counts.items())

@@ -134,6 +134,21 @@ class TagStore:
     def files(self) -> list[Path]:
         return sorted(self.root.glob("*.parquet"))
 
+    def version(self) -> str:
+        """Changes whenever a tag source is imported, replaced or removed (cache key).
+
+        Every write replaces a whole file with ``os.replace``, so name, size and
+        modification time (ns) of the files identify the store's content.
+        """
+        parts = []
+        for p in self.files():
+            try:
+                st = p.stat()
+            except FileNotFoundError:
+                continue  # replaced while listing: the next call sees the new file
+            parts.append(f"{p.name}:{st.st_size}:{st.st_mtime_ns}")
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with a ``tags`` view over every file."""
         con = duckdb.connect()

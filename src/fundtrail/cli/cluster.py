@@ -38,11 +38,12 @@ def cluster(
     quiet: bool = QuietOpt,
     home: Path | None = HomeOpt,
 ) -> None:
-    """Cluster CHAIN's addresses, then name the clusters from the tag store."""
+    """Cluster CHAIN's addresses (partitions only: who a cluster is is read when asked)."""
     if ctx.invoked_subcommand is not None:
         return
-    from fundtrail.analysis.attribute import attribute_report
+    from fundtrail.analysis.attribution import attribution
     from fundtrail.analysis.cluster.service import run_clustering
+    from fundtrail.chainstore.store import ChainStore
 
     report = run_clustering(
         chain,
@@ -53,9 +54,9 @@ def cluster(
         master=master,
         full=full,
     ).to_dict()
-    attribution = attribute_report(chain, home=home)
-    report["entities"] = attribution.entities
-    report["label_conflicts"] = len(attribution.conflicts)
+    att = attribution(ChainStore(chain, home), home=home)  # what a read sees now
+    report["entities"] = len(att.entities)
+    report["label_conflicts"] = sum(1 for e in att.entities.values() if e.conflict)
     if quiet and not as_json:
         return
     emit(report, as_json, _render_report)
@@ -85,7 +86,7 @@ def _render_report(r: dict[str, Any]) -> None:
     if r["counterparties"]:
         rows.append(("deposit customers", r["counterparties"]))
     rows += [
-        ("entities named", r["entities"]),
+        ("entities (read from tags and behaviour)", r["entities"]),
         ("clusters with conflicting labels", r["label_conflicts"]),
         ("seconds", r["seconds"]),
     ]
@@ -106,7 +107,7 @@ def why_cmd(
     from fundtrail.analysis.cluster.query import why
     from fundtrail.chainstore.store import ChainStore
 
-    emit(why(ChainStore(chain, home), address_a, address_b), as_json, _render_why)
+    emit(why(ChainStore(chain, home), address_a, address_b, home=home), as_json, _render_why)
 
 
 def _render_why(r: dict[str, Any]) -> None:
@@ -115,6 +116,16 @@ def _render_why(r: dict[str, Any]) -> None:
             f"{r['a']} (cluster {r['cluster_a']}) and {r['b']} (cluster {r['cluster_b']}) "
             "are [bold]not[/bold] in the same cluster."
         )
+        same = r.get("attribution")
+        if same:
+            name = (same["service"] or {}).get("label", "one service")
+            console.print(f"but both belong to [bold]{name}[/bold]:")
+            for e in same["evidence"]:
+                ev = e["evidence"] or {}
+                console.print(
+                    f"  cluster {e['cluster_id']}: {e['heuristic']} in tx {ev.get('tx')} "
+                    f"into {ev.get('address')} (confidence {e['confidence']})"
+                )
         return
     console.print(f"{r['a']} and {r['b']} are in cluster {r['cluster_a']}:")
     for i, hop in enumerate(r["path"], 1):
@@ -151,7 +162,13 @@ def _render_show(r: dict[str, Any], coin: Asset) -> None:
         ("first seen (UTC)", display.time_utc(r["first_seen"])),
         ("last seen (UTC)", display.time_utc(r["last_seen"])),
         ("in/out degree", f"{r['in_degree']}/{r['out_degree']}"),
-        ("entity", f"{entity['label']} ({entity['category']})" if entity else "-"),
+        (
+            "entity",
+            f"{entity['label']} ({entity['category']}, {entity['heuristic']}, "
+            f"confidence {entity['confidence']})"
+            if entity
+            else "-",
+        ),
         ("tags", len(r["tags"])),
     ]
     if entity and entity["conflict"]:

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         home: Path | None = HomeOpt,
     ) -> None:
         """Find entities by name across the chains of the workspace."""
-        from fundtrail.analysis.attribute import find_all_entities
+        from fundtrail.analysis.attribution.search import find_all_entities
 
         emit(find_all_entities(name, chain=chain, home=home), as_json, _render)
 

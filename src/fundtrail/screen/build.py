@@ -7,8 +7,11 @@ Reasons come from four places, each keeping the visibility of what it derives fr
 3. clusters: an address in the same cluster as a risky one (``cluster``), or in a
    cluster whose entity carries a risky category (``entity``);
 4. indirect exposure: haircut shares of received value within N hops, computed in
-   bulk once per chain, per category and per visibility group (so a RED indicator's
-   exposure is only ever shown to those who may see the indicator).
+   bulk with the tracer's rules (``analysis.trace.exposure.indirect_exposure``: peel
+   chains one hop, CoinJoins in proportion, stops at services and their deposit
+   clusters) once per chain, per category and per visibility group (so a RED
+   indicator's exposure is only ever shown to those who may see the indicator); each
+   reason names its origin: the seed address and the tx its coins left by.
 
 The build is skipped when its inputs (chain-store versions, tag files, indicators,
 hop count) are unchanged, and exposure results are cached per input, so new intel
@@ -24,10 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
-from fundtrail.analysis.trace.exposure import FlowGraph, flow_graph, propagate
+from fundtrail.analysis.trace.exposure import indirect_exposure
 from fundtrail.chains.reads import chain_stores
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
@@ -103,7 +104,7 @@ def build_index(
     facts = FactTable()
     direct = _direct(home, facts, inds)
     for store in chains:
-        _chain_reasons(store, facts, direct.get(store.chain.code, {}), hops, quiet)
+        _chain_reasons(store, home, facts, direct.get(store.chain.code, {}), hops, quiet)
     version = write_index(home, facts, fingerprint=fp, extra={"intel_seq": intel_seq})
     meta = json.loads((screen_root(home) / version / "meta.json").read_text())
     n_alerts = 0
@@ -177,6 +178,7 @@ def _direct(home: Path, facts: FactTable, inds: list[IndicatorState]) -> Direct:
 
 def _chain_reasons(
     store: ChainStore,
+    home: Path,
     facts: FactTable,
     direct: dict[str, list[tuple[int, str]]],
     hops: int,
@@ -196,11 +198,9 @@ def _chain_reasons(
     ids = {a: i for i, a in enumerate(texts)}
     keys = keys_of(chain, texts)
     cluster = _clusters(store, n)
-    entity_cat = _entities(store)
-    service = np.zeros(n, dtype=bool)
-    for cid, (_label, cat) in entity_cat.items():
-        if cat in BENIGN:
-            service |= cluster == cid
+    entity_cat = _entities(store, home)
+    benign = [cid for cid, (_label, cat) in entity_cat.items() if cat in BENIGN]
+    service = np.isin(cluster, np.array(benign, dtype=np.int64))
     # entity reasons: every member of a cluster attributed to a risky category
     for cid, (label, cat) in entity_cat.items():
         if cat in BENIGN:
@@ -225,81 +225,68 @@ def _chain_reasons(
                 facts.add(keys[members], category=category, kind="cluster", source=src_idx)
             vis = json.dumps([src.org, src.tlp if src.org else "clear", sorted(src.share_with)])
             seeds[(vis, category)].setdefault(int(aid), src_idx)
-    if not seeds:
-        return
-    graph = flow_graph(store)
-    reach = _reach(graph, service)
     for (_vis, category), by_seed in seeds.items():
-        _exposure(facts, graph, reach, by_seed, category, hops, service, texts, keys, chain)
-
-
-def _reach(graph: FlowGraph, stop: np.ndarray) -> sp.csr_matrix:
-    """Who passes value to whom (any asset), services passing nothing on."""
-    n = graph.n
-    edges = sp.csr_matrix((n, n), dtype=np.float64)
-    for flow in graph.flows:
-        edges = edges + (flow != 0).astype(np.float64)
-    keep = sp.diags((~stop).astype(np.float64))
-    out = (keep @ edges).tocsr()
-    out.data[:] = 1.0
-    return out
+        _exposure(store, home, facts, by_seed, category, hops, cluster, texts, keys)
 
 
 def _exposure(
+    store: ChainStore,
+    home: Path,
     facts: FactTable,
-    graph: FlowGraph,
-    reach: sp.csr_matrix,
     by_seed: dict[int, int],
     category: str,
     hops: int,
-    service: np.ndarray,
+    cluster: np.ndarray,
     texts: list[str],
     keys: np.ndarray,
-    chain: str,
 ) -> None:
     """Indirect reasons of one category and visibility group, one source per origin.
 
-    The share is the group's (haircut from all its seeds at once); the origin named is
-    the seed nearest upstream (fewest hops), so a reason says where its exposure came
-    from. The source lists every indicator of the group: answers check their current
-    rights (see ``verdicts``).
+    The share is the group's (the tracer's haircut from all its seeds at once); the
+    origin is the seed-cluster address the address's largest tainted payment came from,
+    with the tx its coins left by, so a reason says where its exposure came from. The
+    source lists every indicator of the group: answers check their current rights (see
+    ``verdicts``).
     """
     seed_ids = np.array(sorted(by_seed), dtype=np.int64)
-    share, first = propagate(graph, seed_ids, hops, service)
-    hit = np.nonzero(share > 0)[0]
-    if len(hit) == 0:
+    found = indirect_exposure(store, seed_ids, hops=hops, home=home)
+    if len(found.address) == 0:
         return
-    _dist, _pred, nearest = dijkstra(
-        reach, indices=seed_ids, min_only=True, return_predecessors=True, limit=hops + 0.5
-    )
-    origin = np.asarray(nearest, dtype=np.int64)[hit]
     group = [facts.sources[i] for i in by_seed.values()]
     members = sorted({s.ref for s in group if s.kind == "indicator"})
     some = group[0]
-    for seed in np.unique(origin).tolist():
-        rows = hit[origin == seed]
-        seed_src = facts.sources[by_seed[seed]] if seed in by_seed else some
-        exp = facts.add_source(
-            Source(
-                "exposure",
-                seed_src.ref,
-                f"received funds from {category} sources",
-                category,
-                org=some.org,
-                tlp=some.tlp,
-                share_with=list(some.share_with),
-                chain=chain,
-                address=texts[seed] if seed >= 0 else "",
-                members=members,
+    seed_of_cluster = {int(cluster[a]): i for a, i in sorted(by_seed.items())}
+    origins: dict[tuple[int, str | None], int] = {}
+    source_of = np.empty(len(found.address), dtype=np.int64)
+    for k, (o, txid) in enumerate(zip(found.origin.tolist(), found.origin_txid, strict=True)):
+        if (o, txid) not in origins:
+            seed_src = facts.sources[seed_of_cluster[int(cluster[o])]] if (
+                o >= 0 and int(cluster[o]) in seed_of_cluster) else some  # fmt: skip
+            origins[(o, txid)] = facts.add_source(
+                Source(
+                    "exposure",
+                    seed_src.ref,
+                    f"received funds from {category} sources",
+                    category,
+                    org=some.org,
+                    tlp=some.tlp,
+                    share_with=list(some.share_with),
+                    chain=store.chain.code,
+                    address=texts[o] if o >= 0 else "",
+                    members=members,
+                    txid=txid or "",
+                )
             )
-        )
+        source_of[k] = origins[(o, txid)]
+    for src_idx in np.unique(source_of).tolist():
+        rows = source_of == src_idx
         facts.add(
-            keys[rows],
-            category=np.full(len(rows), CATEGORY_CODE[category], np.uint8),
+            keys[found.address[rows]],
+            category=np.full(int(rows.sum()), CATEGORY_CODE[category], np.uint8),
             kind="indirect",
-            source=exp,
-            share_ppm=np.round(share[rows] * PPM).astype(np.uint32),
-            hops=first[rows],
+            source=int(src_idx),
+            share_ppm=np.round(found.share[rows] * PPM).astype(np.uint32),
+            hops=found.hops[rows],
         )
 
 
@@ -313,21 +300,24 @@ def _clusters(store: ChainStore, n: int) -> np.ndarray:
     return out
 
 
-def _entities(store: ChainStore) -> dict[int, tuple[str, str]]:
+def _entities(store: ChainStore, home: Path) -> dict[int, tuple[str, str]]:
     """(label, category) per attributed cluster, the conservative way round.
 
-    Tracing and attribution name a cluster by its primary label; screening lets any risky
-    label win over a benign one, so a cluster tagged both "exchange" and "ransomware"
-    (a conflict attribution keeps and reports) screens as risky rather than clean.
+    Attribution is read now (``analysis.attribution``: tags and behaviour, workspace
+    knowledge; indicators keep their own visibility as direct reasons). Tracing names a
+    cluster by its primary label; screening lets any risky label win over a benign one,
+    so a cluster tagged both "exchange" and "ransomware" (a conflict attribution keeps
+    and reports) screens as risky rather than clean.
     """
-    t = store.read_table("entities")
-    if not t.num_rows:
+    from fundtrail.analysis.attribution import attribution
+
+    if not store.parts("clusters"):
         return {}
-    cids = t.column("cluster_id").to_pylist()
-    labels = t.column("label").to_pylist()
-    cats = t.column("category").to_pylist()
+    t = attribution(store, home=home).rows
     out: dict[int, tuple[str, str]] = {}
-    for cid, label, cat in zip(cids, labels, cats, strict=True):
+    cols = (t.column("cluster_id").to_pylist(), t.column("label").to_pylist(),
+            t.column("category").to_pylist())  # fmt: skip
+    for cid, label, cat in zip(*cols, strict=True):
         c = category_of(cat)
         prev = out.get(int(cid))
         if prev is None or (prev[1] in BENIGN and c not in BENIGN):

@@ -61,6 +61,7 @@ class Source:
     chain: str = ""
     address: str = ""  # the address the source names (for indirect reasons: the origin)
     members: list[str] = field(default_factory=list)  # exposure: the indicator ids behind it
+    txid: str = ""  # indirect reasons: the tx in which the origin's coins left it
 
 
 class FactTable:

@@ -239,6 +239,7 @@ def _view(r: Reason, score: int) -> dict[str, Any]:
         out["hops"] = r.hops
         out["origin"] = src.address or None
         out["sources"] = r.members
+        out["origin_tx"] = src.txid or None
     return out
 
 

@@ -230,29 +230,37 @@ def search(
 
 
 def _entity_hits(home: Path, q: str, limit: int = 50) -> list[dict[str, str]]:
+    """Attributed clusters whose label matches (attribution read now, not a stored copy)."""
+    from fundtrail.analysis.attribution import attribution
+
     hits: list[dict[str, str]] = []
     for store in chain_stores(home):
-        if not store.parts("entities"):
+        if not store.parts("clusters"):
+            continue
+        found = attribution(store, home=home).find(q)[:limit]
+        if not found:
             continue
         con = store.connect()
         try:
-            rows = con.sql(
-                "SELECT e.label, e.category, min(a.address) FROM entities e "
-                "JOIN clusters c USING (cluster_id) JOIN addresses a USING (address_id) "
-                "WHERE e.label ILIKE $p GROUP BY e.cluster_id, e.label, e.category LIMIT $n",
-                params={"p": f"%{q}%", "n": limit},
-            ).fetchall()
+            ids = [int(e["cluster_id"]) for e in found]  # type: ignore[call-overload]  # smallest member
+            rows = dict(
+                con.execute(
+                    "SELECT address_id, address FROM addresses WHERE list_contains(?, address_id)",
+                    [ids],
+                ).fetchall()
+            )
         finally:
             con.close()
-        for label, category, address in rows:
-            hits.append(
-                {
-                    "kind": f"entity · {store.chain.code}",
-                    "url": f"/ui/address/{store.chain.code}/{address}",
-                    "title": str(label),
-                    "detail": str(category),
-                }
-            )
+        for e, cid in zip(found, ids, strict=True):
+            if cid in rows:
+                hits.append(
+                    {
+                        "kind": f"entity · {store.chain.code}",
+                        "url": f"/ui/address/{store.chain.code}/{rows[cid]}",
+                        "title": str(e["label"]),
+                        "detail": f"{e['category']} · {e['heuristic']}",
+                    }
+                )
     return hits
 
 

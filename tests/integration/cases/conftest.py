@@ -23,7 +23,6 @@ SEED = 7
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    from fundtrail.analysis.attribute import attribute
     from fundtrail.analysis.cluster.service import run_clustering
     from fundtrail.chains.bitcoin.ingest import ingest_paths
     from fundtrail.chains.simulate.service import run
@@ -36,7 +35,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     ingest_paths([sim / "blocks"], home=ws)
     import_tags(partner_tags(sim, truth), home=ws)
     run_clustering("BTC", home=ws)
-    attribute("BTC", home=ws)
     return World(sim, ws, truth)
 
 

@@ -36,7 +36,6 @@ def test_usdt_scam_is_one_campaign_and_a_merge_carries_its_case(
     """Victims pay 3-5 collection addresses; the gang consolidates them: one campaign,
     linked from the chain alone (no tags needed). Complaints of one address first, with
     a case opened on them; the rest then merge in and the case (and its orgs) follow."""
-    from fundtrail.analysis.attribute import attribute
     from fundtrail.analysis.cluster.service import run_clustering
     from fundtrail.intel.tag_import import import_tags
 
@@ -73,7 +72,6 @@ def test_usdt_scam_is_one_campaign_and_a_merge_carries_its_case(
     assert set(camp.addresses) == {a.lower() for a in scam["collection_addresses"]}
     import_tags(evm_sim / "tags.yaml", home=home)
     run_clustering("ETH", home=home)
-    attribute("ETH", home=home)
     trace_campaign(store, camp.id, viewer=OPERATOR, home=home)
     with store.read_session() as s:
         camp = get_campaign(s, camp.id, OPERATOR, home=home)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from fundtrail.analysis.trace.testing import UtxoChain, btc_address
+from fundtrail.analysis.trace.testing import UtxoChain, btc_address, txid_of
 from fundtrail.chainstore.tags import Tag, TagStore, tags_table
 from fundtrail.intel.indicators import IndicatorService
 from fundtrail.intel.records import IndicatorRecord
@@ -103,6 +103,9 @@ def test_indirect_shares_match_hand_computed_haircut(world) -> None:
     assert hits["z"]["risk"] == "none"  # the exchange does not pass exposure to its customers
     assert hits["clean"]["risk"] == "none"
     assert hits["x"]["score"] > hits["y"]["score"] > 0
+    # where it came from: the tagged address and the tx its coins left by, never null
+    assert _indirect(hits["y"], "ransomware")["origin"] == btc_address("ransom")
+    assert _indirect(hits["y"], "ransomware")["origin_tx"] == txid_of("t1")
 
 
 def test_exposure_from_a_red_indicator_stays_with_those_who_may_see_it(world) -> None:

@@ -14,11 +14,13 @@ import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
+from fundtrail.analysis.attribution import Attribution, attribution
 from fundtrail.analysis.cluster.service import cluster_of
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore, normalize_address
 from fundtrail.errors import NotFoundError
+from fundtrail.model.identity import Identity
 
 PAGE_SIZE = 100
 
@@ -47,8 +49,19 @@ def _require_clusters(store: ChainStore) -> None:
         )
 
 
-def show(store: ChainStore, address: str, *, page: int = 1, home: Any = None) -> dict[str, Any]:
-    """The cluster of ``address``: id, size, balance, activity, entity, tags, members (paged)."""
+def show(
+    store: ChainStore,
+    address: str,
+    *,
+    page: int = 1,
+    home: Any = None,
+    viewer: Identity | None = None,
+) -> dict[str, Any]:
+    """The cluster of ``address``: id, size, balance, activity, entity, tags, members (paged).
+
+    The entity is read now from the current tags, the intel ``viewer`` may see and the
+    chain's behaviour (``analysis.attribution``), whatever ran before.
+    """
     _require_clusters(store)
     aid, norm = address_id(store, address)
     cid = int(cluster_of(store)[aid])
@@ -68,18 +81,10 @@ def show(store: ChainStore, address: str, *, page: int = 1, home: Any = None) ->
             "WHERE c.cluster_id = $c",
             params={"c": cid},
         ).to_arrow_table()
-        entities = (
-            con.sql(
-                "SELECT label, category, source, confidence, abuse, actor, n_tags, is_primary, "
-                "conflict "
-                "FROM entities WHERE cluster_id = $c ORDER BY is_primary DESC, confidence DESC",
-                params={"c": cid},
-            )
-            .to_arrow_table()
-            .to_pylist()
-        )
     finally:
         con.close()
+    att = attribution(store, home=home, viewer=viewer)
+    entity = att.entity(cid)
     s = srow[0] if srow else {}
     size = int(s.get("size") or all_members.num_rows)
     tags = TagStore(home).lookup_stored(store.chain.code, all_members.column("address"))
@@ -93,8 +98,8 @@ def show(store: ChainStore, address: str, *, page: int = 1, home: Any = None) ->
         "last_seen": s.get("last_seen"),
         "in_degree": s.get("in_degree"),
         "out_degree": s.get("out_degree"),
-        "entity": entities[0] if entities else None,
-        "labels": entities,
+        "entity": entity.to_dict() if entity else None,
+        "labels": [_label(r) for r in att.labels(cid)],
         "tags": [t.to_dict() for t in tags],
         "page": page,
         "pages": max(1, -(-size // PAGE_SIZE)),
@@ -102,8 +107,26 @@ def show(store: ChainStore, address: str, *, page: int = 1, home: Any = None) ->
     }
 
 
-def why(store: ChainStore, address_a: str, address_b: str) -> dict[str, Any]:
-    """The chain of evidence (tx, heuristic per hop) joining two addresses, or why not."""
+def _label(row: dict[str, Any]) -> dict[str, Any]:
+    keep = ("label", "category", "source", "confidence", "heuristic", "abuse", "actor", "n_tags",
+            "is_primary", "conflict", "evidence_tx", "evidence_address")  # fmt: skip
+    return {k: row.get(k) for k in keep}
+
+
+def why(
+    store: ChainStore,
+    address_a: str,
+    address_b: str,
+    *,
+    home: Any = None,
+    viewer: Identity | None = None,
+) -> dict[str, Any]:
+    """The chain of evidence (tx, heuristic per hop) joining two addresses, or why not.
+
+    Two addresses in different clusters may still belong to one service: a deposit
+    cluster swept into the service's wallet. Then ``attribution`` gives that evidence
+    (``deposit_sweep``, the sweep tx and the service address it paid).
+    """
     _require_clusters(store)
     a, na = address_id(store, address_a)
     b, nb = address_id(store, address_b)
@@ -116,7 +139,9 @@ def why(store: ChainStore, address_a: str, address_b: str) -> dict[str, Any]:
         "cluster_b": int(cl[b]),
     }
     if cl[a] != cl[b]:
-        return {**out, "together": False, "path": []}
+        att = attribution(store, home=home, viewer=viewer)
+        return {**out, "together": False, "path": [],
+                "attribution": _same_service(att, int(cl[a]), int(cl[b]))}  # fmt: skip
     if a == b:
         return {**out, "together": True, "path": []}
     con = store.connect()
@@ -143,6 +168,21 @@ def why(store: ChainStore, address_a: str, address_b: str) -> dict[str, Any]:
     if not path:
         return {**out, "together": True, "path": [], "note": "evidence not recorded for this run"}
     return {**out, "together": True, "path": _compact(path, names)}
+
+
+def _same_service(att: Attribution, ca: int, cb: int) -> dict[str, Any] | None:
+    """How attribution puts two clusters in one service (a deposit cluster and its
+    service, or two deposit clusters of one service), or None."""
+    ea, eb = att.entity(ca), att.entity(cb)
+    service = {c: (e.service_cluster if e and e.service_cluster is not None else c)
+               for c, e in ((ca, ea), (cb, eb))}  # fmt: skip
+    if ea is None or eb is None or service[ca] != service[cb]:
+        return None
+    hops = [e.to_dict() for e in (ea, eb) if e.service_cluster is not None]
+    if not hops:
+        return None
+    owner = att.entity(service[ca])
+    return {"service": owner.to_dict() if owner else None, "evidence": hops}
 
 
 def _compact(path: list[tuple[int, int, str, str]], names: dict[int, str]) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
+from fundtrail.analysis.attribution import Attribution
 from fundtrail.analysis.link.meet import (
     MAJORITY,
     PLACE_SHARE,
@@ -92,7 +93,7 @@ def account_kernel(  # pragma: no cover - numba
     return received, log[1 : log[0, 0] + 1]
 
 
-def service_wallets(g: AccountGraph) -> np.ndarray:
+def service_wallets(g: AccountGraph, deposits: np.ndarray) -> np.ndarray:
     """bool per address: a service's own wallet (it paid someone outside its cluster);
     a customer deposit address of a service only ever forwards into it."""
     own = np.zeros(len(g.addr_stop), dtype=bool)
@@ -100,6 +101,7 @@ def service_wallets(g: AccountGraph) -> np.ndarray:
     f, t = g.frm[ok], g.to[ok]
     paid_out = g.addr_stop[f] & (g.addr_cluster[f] != g.addr_cluster[t])
     own[f[paid_out]] = True
+    own[deposits] = False
     return own
 
 
@@ -121,14 +123,15 @@ def _start_positions(
 
 
 def account_meetings(
-    store: ChainStore, payments: Sequence[Payment], n_groups: int
+    store: ChainStore, payments: Sequence[Payment], n_groups: int, att: Attribution
 ) -> list[Meeting]:
     """Both passes for every asset the payments moved; meetings named by address."""
-    g = account_graph(store)
+    base = account_graph(store)
+    g = base.with_stops(att.stop_mask(base.addr_cluster))
     starts = _start_positions(store, g, payments)
     if not starts:
         return []
-    wallets = service_wallets(g)
+    wallets = service_wallets(g, att.deposit_mask(g.addr_cluster))
     n_addr = len(g.addr_stop)
     rows: list[np.ndarray] = []
     for asset in sorted({int(g.asset[p]) for p in starts}):

@@ -73,16 +73,18 @@ def meetings(
     chain: str, payments: Sequence[Payment], n_groups: int, home: Path | None = None
 ) -> list[Meeting]:
     """Where the groups' money met on ``chain``, in the order the walk found it."""
+    from fundtrail.analysis.attribution import attribution
     from fundtrail.chains.ledger import ledger_for
     from fundtrail.chainstore.store import ChainStore
 
     store = ChainStore(chain, home)
     if not payments or store.is_empty():
         return []
+    att = attribution(store, home=home)  # who the services are, read now
     if ledger_for(store).shape == "utxo":
         from fundtrail.analysis.link.utxo import utxo_meetings
 
-        return utxo_meetings(store, payments, n_groups)
+        return utxo_meetings(store, payments, n_groups, att)
     from fundtrail.analysis.link.account import account_meetings
 
-    return account_meetings(store, payments, n_groups)
+    return account_meetings(store, payments, n_groups, att)

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
+from fundtrail.analysis.attribution import Attribution
 from fundtrail.analysis.link.meet import (
     MAJORITY,
     PLACE_SHARE,
@@ -172,18 +173,18 @@ def link_kernel(  # pragma: no cover - numba
     return received, log[1 : log[0, 0] + 1]
 
 
-def service_wallets(g: UtxoGraph) -> np.ndarray:
+def service_wallets(g: UtxoGraph, addr_stop: np.ndarray, deposits: np.ndarray) -> np.ndarray:
     """bool per address: a service's own wallet (not a customer deposit address).
 
     The same test as :func:`fundtrail.analysis.trace.stops.pays_outside`, for every
     service address at once: a service address that ever paid an address outside its
     cluster is the service's (withdrawals); a deposit address only ever pays into it.
-    Addresses the clustering found to be deposits (``known_deposits``) never are.
+    Addresses of deposit clusters (``deposits``: attribution's ``deposit_sweep``) never are.
     """
-    n_addr = len(g.addr_stop)
+    n_addr = len(addr_stop)
     own = np.zeros(n_addr, dtype=bool)
     a_in = g.in_addr
-    spends = (a_in >= 0) & g.addr_stop[np.maximum(a_in, 0)]
+    spends = (a_in >= 0) & addr_stop[np.maximum(a_in, 0)]
     if not spends.any():
         return own
     n_tx = g.n_txs
@@ -197,8 +198,7 @@ def service_wallets(g: UtxoGraph) -> np.ndarray:
     t, a = in_tx[spends], a_in[spends]
     c = g.addr_cluster[a]
     own[a[(lo_c[t] != c) | (hi_c[t] != c)]] = True
-    if g.known_deposits:
-        own[np.fromiter(g.known_deposits, dtype=np.int64)] = False
+    own[deposits] = False
     return own
 
 
@@ -218,16 +218,19 @@ def _start_outputs(g: UtxoGraph, payments: Sequence[Payment]) -> tuple[np.ndarra
     return np.array(outs, dtype=np.int64), np.array(groups, dtype=np.int64)
 
 
-def utxo_meetings(store: ChainStore, payments: Sequence[Payment], n_groups: int) -> list[Meeting]:
+def utxo_meetings(
+    store: ChainStore, payments: Sequence[Payment], n_groups: int, att: Attribution
+) -> list[Meeting]:
     """The two passes over ``store``'s graph; meetings named by txid or address."""
     g = utxo_graph(store)
     starts = _start_outputs(g, payments)
     if len(starts[0]) == 0:
         return []
-    wallets = service_wallets(g)
+    addr_stop = att.stop_mask(g.addr_cluster)
+    wallets = service_wallets(g, addr_stop, att.deposit_mask(g.addr_cluster))
     arrays = (g.out_ptr, g.out_addr, g.out_val, g.out_spent, g.in_ptr, g.in_src,
-              g.tx_in_total, g.coinjoin, g.addr_stop, wallets)  # fmt: skip
-    none = np.zeros(len(g.addr_stop), dtype=np.bool_)
+              g.tx_in_total, g.coinjoin, addr_stop, wallets)  # fmt: skip
+    none = np.zeros(len(addr_stop), dtype=np.bool_)
     received, _ = link_kernel(*arrays, none, *starts, n_groups, MAJORITY)
     keep = g.out_addr >= 0
     inflow = np.bincount(

@@ -10,14 +10,14 @@ Values are Python ints (wei exceed 64 bits).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
 
 from fundtrail.analysis.trace.graph import open_tables
-from fundtrail.analysis.trace.stops import Entity, read_clusters, read_entities, stop_mask
+from fundtrail.analysis.trace.stops import read_clusters
 from fundtrail.chainstore.store import ChainStore
 
 SINK_KINDS = frozenset({"fee", "burn"})  # value leaves circulation: reported as fee
@@ -39,8 +39,7 @@ class AccountGraph:
     hist_ptr: np.ndarray
     hist_pos: np.ndarray
     addr_cluster: np.ndarray
-    addr_stop: np.ndarray
-    entities: dict[int, Entity] = field(default_factory=dict)
+    addr_stop: np.ndarray  # set per trace from the attribution (``with_stops``)
     assets: dict[int, str] = field(default_factory=dict)
 
     def history(self, address: int) -> np.ndarray:
@@ -53,6 +52,10 @@ class AccountGraph:
 
     def cluster(self, address: int) -> int:
         return int(self.addr_cluster[address]) if 0 <= address < len(self.addr_cluster) else -1
+
+    def with_stops(self, addr_stop: np.ndarray) -> AccountGraph:
+        """This graph with the stop mask of one attribution (the arrays are shared)."""
+        return replace(self, addr_stop=addr_stop)
 
     def is_stop(self, address: int) -> bool:
         return 0 <= address < len(self.addr_stop) and bool(self.addr_stop[address])
@@ -113,7 +116,6 @@ def build_account_graph(store: ChainStore) -> AccountGraph:
     who, at = who[~dup], at[~dup]
     hist_ptr = np.zeros(n_addresses + 1, dtype=np.int64)
     np.cumsum(np.bincount(who, minlength=n_addresses), out=hist_ptr[1:])
-    entities = read_entities(store)
     addr_cluster = read_clusters(store, n_addresses)
     native = store.chain.native_asset
     names = {0: native}
@@ -131,7 +133,6 @@ def build_account_graph(store: ChainStore) -> AccountGraph:
         hist_ptr=hist_ptr,
         hist_pos=at,
         addr_cluster=addr_cluster,
-        addr_stop=stop_mask(addr_cluster, entities),
-        entities=entities,
+        addr_stop=np.zeros(len(addr_cluster), dtype=bool),
         assets=names,
     )

@@ -30,7 +30,6 @@ import numpy as np
 from fundtrail.analysis.trace.accgraph import SINK_KINDS, SOURCE_KINDS, AccountGraph
 from fundtrail.analysis.trace.fifo import Intervals, merge
 from fundtrail.analysis.trace.haircut import split_int
-from fundtrail.analysis.trace.stops import pays_outside
 
 HEX64 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 FAR = 2**62
@@ -337,3 +336,13 @@ def _clip(iv: Intervals, base: int, lo: int, hi: int) -> Intervals:
 
 def _size(iv: Intervals) -> int:
     return sum(b - a for a, b in iv)
+
+
+def pays_outside(paid_clusters: np.ndarray, own_cluster: int) -> bool:
+    """Has a service address ever paid an address outside its own cluster?
+
+    A hot wallet does (customer withdrawals, gas top-ups); a customer deposit address
+    never does: it is only ever swept into the service. That tells the two apart when
+    the trace meets a service address in a sweep.
+    """
+    return bool(np.any(paid_clusters != own_cluster))

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from fundtrail.analysis.attribution import Attribution
 from fundtrail.analysis.trace import result as res
 from fundtrail.analysis.trace import starts
 from fundtrail.analysis.trace.accgraph import SINK_KINDS, AccountGraph, account_graph
@@ -73,8 +74,9 @@ class AccountFinder:
         return int(self.g.values[item])
 
 
-def trace_account(store: ChainStore, request: TraceRequest) -> TraceResult:
-    g = account_graph(store)
+def trace_account(store: ChainStore, request: TraceRequest, att: Attribution) -> TraceResult:
+    base = account_graph(store)
+    g = base.with_stops(att.stop_mask(base.addr_cluster))
     found = starts.resolve(request, store.chain.code, AccountFinder(store, g))
     by_asset: dict[int, dict[int, int]] = defaultdict(dict)
     for p, amount in found.items():
@@ -91,7 +93,7 @@ def trace_account(store: ChainStore, request: TraceRequest) -> TraceResult:
             walks[asset] = forward_balance(g, group, asset, request.method, request.hops, 0, hi)
         else:
             walks[asset] = backward_balance(g, group, asset, request.method, request.hops, 0, lo)
-    return _result(store, g, found, by_asset, walks, request)
+    return _result(store, g, found, by_asset, walks, request, att)
 
 
 # the walks name hits as a forward trace does; a hit's kind is its position in result.kinds
@@ -105,13 +107,14 @@ def _result(
     by_asset: dict[int, dict[int, int]],
     walks: dict[int, AccountWalk],
     request: TraceRequest,
+    att: Attribution,
 ) -> TraceResult:
     direction = request.direction
     names = res.kinds(direction)
     assets = sorted(walks)
     asset_names = [g.assets.get(a, f"asset-{a}") for a in assets]
     hits = [(i, h) for i, a in enumerate(assets) for h in walks[a].hits]
-    ents = [g.entities.get(g.cluster(h.address)) for _, h in hits]
+    ents = [att.entity(g.cluster(h.address)) for _, h in hits]
     labels = sorted({e.label for e in ents if e is not None})
     code = {lab: i for i, lab in enumerate(labels)}
     cash = [names[_KIND_INDEX[h.kind]] == "cash-out" for _, h in hits]
@@ -139,7 +142,7 @@ def _result(
                 address=addr_names.get(h.address),
                 deposit_address=addr_names.get(h.deposit) if cash[i] else None,
                 cluster_id=cid if cid >= 0 else None,
-                entity={"label": ent.label, "category": ent.category} if ent else None,
+                entity=ent.brief() if ent else None,
                 kind=names[_KIND_INDEX[h.kind]],
                 amount=h.amount,
                 asset=asset_names[a],
@@ -155,7 +158,7 @@ def _result(
             tot[names[_KIND_INDEX[h.kind]]] += h.amount
         tot["fee" if direction == "forward" else "unresolved"] = walks[a].fee
         totals[asset_names[i]] = tot
-    nodes, edges = _flow_graph(g, found, walks, endpoints, direction)
+    nodes, edges = _flow_graph(g, found, walks, endpoints, direction, att)
     summary = {
         "chain": store.chain.code,
         "direction": direction,
@@ -192,6 +195,7 @@ def _flow_graph(
     walks: dict[int, AccountWalk],
     endpoints: list[Endpoint],
     direction: str,
+    att: Attribution,
 ) -> tuple[list[Node], list[Edge]]:
     rank = {k: i for i, k in enumerate(("start", *res.kinds(direction), "transit"))}
     agg: dict[tuple[int, int, str], list[int]] = {}
@@ -235,7 +239,7 @@ def _flow_graph(
                 entered[e.target] = min(entered.get(e.target, t), t)
     nodes = []
     for c in sorted(role, key=lambda c: (rank[role[c]], c)):
-        ent = g.entities.get(c)
+        ent = att.entity(c)
         label, category = (ent.label, ent.category) if ent else (None, None)
         nodes.append(
             Node(c, label, category, role[c], received[c], 0, entered.get(c), starts.get(c, 0))

@@ -97,8 +97,7 @@ def prepare(
     all_exchanges: bool = True,
     chain: str = "btc",
 ) -> dict[str, Any]:
-    """Simulate, ingest, import tags, cluster and attribute: a workspace ready to trace."""
-    from fundtrail.analysis.attribute import attribute
+    """Simulate, ingest, import tags and cluster: a workspace ready to trace."""
     from fundtrail.analysis.cluster.service import run_clustering
     from fundtrail.chains.bitcoin.ingest import ingest_paths
     from fundtrail.chains.evm.ingest import ingest_files
@@ -116,5 +115,4 @@ def prepare(
     if all_exchanges:
         import_tags(exchange_tagpack(truth, sim_dir / "exchanges.yaml"), home=home)
     run_clustering(code, home=home)
-    attribute(code, home=home)
     return truth

@@ -1,30 +1,31 @@
-"""Indirect exposure in bulk: haircut taint from many sources to every address at once.
+"""Indirect exposure in bulk: how much of what each address received came from seeds.
 
-The per-trace kernels answer "where did *this* money go" exactly; screening asks "how
-much of what each address received came, within N hops, from sources of category C",
-for all addresses together. That is haircut as sparse linear algebra: a transaction
-moves value from its input addresses to its output addresses in proportion (UTXO), a
-transfer moves value from sender to receiver (account chains, per asset). With W[a, b]
-the value that flowed from a to b and R[b] everything b received,
+Screening asks, for every address at once, "what share of the value it received came,
+within N hops, from sources of category C", and must answer it with the tracer's own
+taint semantics, or a deposit fed by a gang a few peels down screens clean while the
+tracer finds it. So on UTXO chains ``indirect_exposure`` runs the tracer's kernel
+(``walk.walk_kernel``, forward haircut) once from every output the seeds received:
+peel chains are one hop, change and consolidations are no hop, CoinJoins pass taint in
+proportion, services (and their deposit clusters) receive taint but pass none on, and
+chain order holds. Each address's share is its tainted value over its received value;
+its origin is the seed address (and the tx) its largest tainted payment came from.
 
-    x_k[b] = min(1, (W^T x_{k-1})[b] / R[b]),  x_k[seed] = 1
-
-one sparse matrix-vector product per hop, category and asset (scipy). Service
-addresses (exchanges) receive exposure but do not pass it on: their pooled funds would
-otherwise taint every customer. Shares are ratios (floats), not amounts: amounts stay
-exact in ``trace``. Time order inside the window is not enforced: this is a screening
-signal, not evidence (the tracer produces evidence).
+Account chains keep the per-asset sparse propagation below (haircut as linear algebra,
+one sparse matrix-vector product per hop: ``x_k[b] = min(1, (W^T x_{k-1})[b] / R[b])``),
+with the same stops; it does not enforce time order. Shares are ratios (floats), not
+amounts: amounts stay exact in ``trace``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from fundtrail.analysis.trace.stops import read_clusters, read_entities, stop_mask
+from fundtrail.analysis.trace.stops import read_clusters
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
 
@@ -48,27 +49,10 @@ def _n_addresses(store: ChainStore) -> int:
 
 
 def flow_graph(store: ChainStore) -> FlowGraph:
+    """The value-flow matrices of an account chain, one per asset."""
     n = _n_addresses(store)
     con = store.connect()
     try:
-        if ledger_for(store).shape == "utxo":
-            edges = con.sql(
-                """
-                WITH i AS (SELECT tx_id, address_id a, sum(value) v FROM inputs
-                           WHERE address_id >= 0 GROUP BY ALL),
-                     t AS (SELECT tx_id, sum(v) tot FROM i GROUP BY ALL),
-                     o AS (SELECT tx_id, address_id b, sum(value) v FROM outputs
-                           WHERE address_id >= 0 GROUP BY ALL)
-                SELECT i.a, o.b, sum(i.v::DOUBLE * o.v::DOUBLE / t.tot::DOUBLE) w
-                FROM i JOIN t USING (tx_id) JOIN o USING (tx_id)
-                WHERE i.a <> o.b AND t.tot > 0 GROUP BY ALL
-                """
-            ).fetchnumpy()
-            recv = con.sql(
-                "SELECT address_id, sum(value)::DOUBLE r FROM outputs WHERE address_id >= 0 "
-                "GROUP BY ALL"
-            ).fetchnumpy()
-            return FlowGraph(n, [_matrix(n, edges)], [_vector(n, recv)])
         assets = [
             int(r[0])
             for r in con.sql(
@@ -144,18 +128,150 @@ def propagate(
     return best, first
 
 
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """Indirect exposure of every reached address to one set of seeds (parallel arrays).
+
+    ``share``: taint received over value received (0..1], ``hops``: the fewest hops at
+    which tainted value arrived, ``origin``: the seed-cluster address whose coins make up
+    the largest tainted payment the address received, ``origin_txid``: the tx in which
+    those coins left it (so a reason can say "from X, in tx T, N hops away").
+    """
+
+    address: np.ndarray  # int64 address ids
+    share: np.ndarray  # float64
+    hops: np.ndarray  # uint8
+    origin: np.ndarray  # int64 address ids
+    origin_txid: list[str | None]
+
+
+def indirect_exposure(
+    store: ChainStore,
+    seeds: np.ndarray,
+    *,
+    hops: int = 3,
+    home: Path | None = None,
+    max_cluster: int = 100_000,
+) -> Exposure:
+    """Exposure of every address to ``seeds`` under the tracer's own rules, in bulk.
+
+    UTXO chains: one forward haircut walk of ``walk.walk_kernel`` from every output the
+    seeds' clusters received (a seed stands for its cluster, unless that is a service or
+    bigger than ``max_cluster``), with the trace's hop rule (a peel chain is one hop,
+    change and consolidations no hop), CoinJoins passed in proportion, and services
+    (attributed or recognised by behaviour, with their deposit clusters) receiving taint
+    but passing none on. Chain order is respected: a payment made before the tainted
+    money arrived is not tainted. Account chains: the per-asset sparse propagation of
+    ``propagate`` with the same stops. Seeds themselves are not reported (their risk is
+    direct).
+    """
+    from fundtrail.analysis.attribution import attribution
+
+    att = attribution(store, home=home)
+    seeds = np.unique(np.asarray(seeds, dtype=np.int64))
+    if ledger_for(store).shape != "utxo":
+        return _account_exposure(store, seeds, hops, att.stop_mask)
+    from fundtrail.analysis.trace.graph import utxo_graph
+    from fundtrail.analysis.trace.walk import FAR, HAIRCUT, walk_kernel
+
+    g = utxo_graph(store)
+    cluster = g.addr_cluster
+    stop = att.stop_mask(cluster)
+    seeds = seeds[(seeds >= 0) & (seeds < len(cluster))]
+    members = _expand(cluster, seeds[~stop[seeds]], max_cluster)
+    members = np.union1d(members, seeds)
+    is_seed = np.zeros(len(cluster), dtype=bool)
+    is_seed[members] = True
+    start = np.flatnonzero((g.out_addr >= 0) & is_seed[np.maximum(g.out_addr, 0)])
+    empty = Exposure(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.uint8),
+                     np.zeros(0, np.int64), [])  # fmt: skip
+    if len(start) == 0:
+        return empty
+    taint, hop, _status, src, _lost, _visited = walk_kernel(
+        g.kernel_arrays(), cluster, stop, start, g.out_val[start], HAIRCUT, True, hops, FAR
+    )
+    reached = np.flatnonzero((taint > 0) & (g.out_addr >= 0))
+    reached = reached[~is_seed[g.out_addr[reached]]]
+    if len(reached) == 0:
+        return empty
+    addr = g.out_addr[reached]
+    uniq, inv = np.unique(addr, return_inverse=True)
+    tainted = np.bincount(inv, weights=taint[reached].astype(np.float64), minlength=len(uniq))
+    outs = np.flatnonzero(np.isin(g.out_addr, uniq))
+    values = g.out_val[outs].astype(np.float64)
+    at = np.searchsorted(uniq, g.out_addr[outs])
+    received = np.bincount(at, weights=values, minlength=len(uniq))
+    first = np.full(len(uniq), 255, dtype=np.int64)
+    np.minimum.at(first, inv, hop[reached].astype(np.int64))
+    # the largest tainted payment of each address, followed back to a seed output
+    order = np.lexsort((-taint[reached], inv))
+    best = reached[order][np.r_[True, inv[order][1:] != inv[order][:-1]]]
+    root = _roots(src, best, is_seed[np.maximum(g.out_addr, 0)] & (g.out_addr >= 0))
+    share = np.minimum(1.0, tainted / np.maximum(received, 1.0))
+    txids = _txids(g, g.out_spent[root])
+    return Exposure(uniq, share, np.clip(first, 1, 255).astype(np.uint8), g.out_addr[root], txids)
+
+
+def _expand(cluster: np.ndarray, seeds: np.ndarray, max_cluster: int) -> np.ndarray:
+    """Every address of the seeds' clusters (those not bigger than ``max_cluster``)."""
+    if len(seeds) == 0:
+        return seeds
+    wanted = np.unique(cluster[seeds])
+    sizes = np.bincount(np.searchsorted(wanted, cluster[np.isin(cluster, wanted)]),
+                        minlength=len(wanted))  # fmt: skip
+    keep = wanted[sizes <= max_cluster]
+    return np.flatnonzero(np.isin(cluster, keep))
+
+
+def _roots(src: np.ndarray, outs: np.ndarray, is_start: np.ndarray) -> np.ndarray:
+    """For each output, the start output its taint came from (pointer doubling on ``src``)."""
+    up = np.where(is_start | (src < 0), np.arange(len(src)), src)
+    cur = outs.copy()
+    while True:
+        nxt = up[cur]
+        if np.array_equal(nxt, cur):
+            return cur
+        cur = up[nxt]
+
+
+def _txids(g: object, positions: np.ndarray) -> list[str | None]:
+    tx_ids = g.tx_ids  # type: ignore[attr-defined]
+    ok = positions >= 0
+    con = g.cursor()  # type: ignore[attr-defined]
+    try:
+        import pyarrow as pa
+
+        want = np.unique(tx_ids[positions[ok]])
+        con.register("want_origin", pa.table({"tx_id": pa.array(want, pa.int64())}))
+        names = dict(con.execute(
+            "SELECT tx_id, txid FROM txs SEMI JOIN want_origin USING (tx_id)"
+        ).fetchall())  # fmt: skip
+    finally:
+        con.close()
+    return [names.get(int(tx_ids[p])) if p >= 0 else None for p in positions.tolist()]
+
+
+def _account_exposure(
+    store: ChainStore, seeds: np.ndarray, hops: int, stop_mask: Callable[[np.ndarray], np.ndarray]
+) -> Exposure:
+    graph = flow_graph(store)
+    stop = stop_mask(read_clusters(store, graph.n))
+    share, first = propagate(graph, seeds[(seeds >= 0) & (seeds < graph.n)], hops, stop)
+    hit = np.flatnonzero(share > 0)
+    origin = np.full(len(hit), seeds[0] if len(seeds) == 1 else -1, dtype=np.int64)
+    return Exposure(hit, share[hit], first[hit], origin, [None] * len(hit))
+
+
 def exposure(
     chain: str, sources: dict[int, str], hops: int = 3, *, home: Path | None = None
 ) -> dict[int, dict[str, float]]:
     """address_id -> {category: share of its received value from that category's sources}."""
     store = ChainStore(chain, home)
     store.require_data()
-    graph = flow_graph(store)
-    stop = stop_mask(read_clusters(store, graph.n), read_entities(store))
     out: dict[int, dict[str, float]] = {}
     for category in sorted(set(sources.values())):
         seeds = np.array([a for a, c in sources.items() if c == category], dtype=np.int64)
-        share, _first = propagate(graph, seeds, hops, stop)
-        for a in np.flatnonzero(share > 0).tolist():
-            out.setdefault(int(a), {})[category] = float(share[a])
+        found = indirect_exposure(store, seeds, hops=hops, home=home)
+        for a, share in zip(found.address.tolist(), found.share.tolist(), strict=True):
+            out.setdefault(int(a), {})[category] = float(share)
     return out

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fundtrail.analysis.trace.graph import UtxoGraph
-from fundtrail.analysis.trace.stops import BURNED, CASH_OUT, HELD, LIMIT, PASSED
+from fundtrail.analysis.trace.stops import BURNED, HELD, LIMIT, PASSED, STOP
 
 Intervals = list[tuple[int, int]]
 
@@ -92,10 +92,10 @@ def _hop_step(g: UtxoGraph, o: int, lo: int, hi: int, other_addr: int) -> int:
 
 def fifo_forward(
     g: UtxoGraph,
+    addr_stop: np.ndarray,
     starts: dict[int, Intervals],
     *,
     max_hops: int,
-    min_amount: int,
     until: int,
 ) -> FifoWalk:
     w = FifoWalk()
@@ -107,9 +107,9 @@ def fifo_forward(
         s = int(g.out_spent[o])
         if a < 0:
             w.status[o] = BURNED
-        elif not is_start and g.addr_stop[a]:
-            w.status[o] = CASH_OUT
-        elif not is_start and (w.hop[o] > max_hops or w.amount(o) < min_amount):
+        elif not is_start and addr_stop[a]:
+            w.status[o] = STOP
+        elif not is_start and w.hop[o] > max_hops:
             w.status[o] = LIMIT
         elif s < 0 or int(g.tx_time[s]) > until:
             w.status[o] = HELD
@@ -158,10 +158,10 @@ def fifo_forward(
 
 def fifo_backward(
     g: UtxoGraph,
+    addr_stop: np.ndarray,
     starts: dict[int, Intervals],
     *,
     max_hops: int,
-    min_amount: int,
     since: int,
 ) -> FifoWalk:
     w = FifoWalk()
@@ -208,13 +208,9 @@ def fifo_backward(
             w.taint[o] = merge(w.taint.get(o, []) + iv)
             w.hop[o], w.src[o] = min(w.hop.get(o, hops[j]), hops[j]), srcs[j]
             a = int(g.in_addr[ilo + j])
-            if a >= 0 and g.addr_stop[a]:
-                w.status[o] = CASH_OUT
-            elif (
-                w.hop[o] > max_hops
-                or w.amount(o) < min_amount
-                or int(g.tx_time[g.out_tx[o]]) < since
-            ):
+            if a >= 0 and addr_stop[a]:
+                w.status[o] = STOP
+            elif w.hop[o] > max_hops or int(g.tx_time[g.out_tx[o]]) < since:
                 w.status[o] = LIMIT
             else:
                 push(o)

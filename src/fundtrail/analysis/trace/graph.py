@@ -16,21 +16,14 @@ The arrays are cached in memory (keyed by the store's manifest version) and on d
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from fundtrail.analysis.trace.stops import (
-    Entity,
-    equal_output_coinjoins,
-    read_clusters,
-    read_coinjoins,
-    read_entities,
-    stop_mask,
-)
+from fundtrail.analysis.trace.stops import equal_output_coinjoins, read_clusters, read_coinjoins
 from fundtrail.chainstore.store import ChainStore
 
 _CACHE: dict[tuple[str, int], UtxoGraph] = {}
@@ -51,7 +44,6 @@ ARRAYS = [
     "tx_in_total",
     "coinjoin",
     "addr_cluster",
-    "addr_stop",
 ]
 
 
@@ -74,9 +66,6 @@ class UtxoGraph:
     tx_in_total: np.ndarray
     coinjoin: np.ndarray  # bool per position
     addr_cluster: np.ndarray  # cluster id per address id
-    addr_stop: np.ndarray  # bool per address id: a service cluster ends the trace here
-    entities: dict[int, Entity] = field(default_factory=dict)
-    known_deposits: set[int] = field(default_factory=set)  # the clustering's deposit addresses
     store: ChainStore | None = None
     _con: duckdb.DuckDBPyConnection | None = None
 
@@ -118,31 +107,21 @@ def utxo_graph(store: ChainStore) -> UtxoGraph:
         cached = _CACHE.get(key)
         if cached is not None:
             return cached
-        entities = read_entities(store)
         path = store.root / "cache" / f"trace-utxo-v{store.version}.npz"
-        graph = _load(path, entities) if path.exists() else None
+        graph = _load(path) if path.exists() else None
         if graph is None:
-            graph = build_utxo_graph(store, entities)
+            graph = build_utxo_graph(store)
             _save(path, graph)
         graph.store = store
-        graph.known_deposits = known_deposits(store)
         _CACHE.clear()
         _CACHE[key] = graph
         return graph
 
 
-def known_deposits(store: ChainStore) -> set[int]:
-    """Addresses the clustering found to be customer deposit addresses of a service."""
-    if "counterparties" not in store.schemas or not store.parts("counterparties"):
-        return set()
-    table = store.read_table("counterparties", ["counterparty_id"])
-    return set(table.column("counterparty_id").to_pylist())
-
-
-def _load(path: Path, entities: dict[int, Entity]) -> UtxoGraph | None:
+def _load(path: Path) -> UtxoGraph | None:
     try:
         with np.load(path) as data:
-            return UtxoGraph(**{k: data[k] for k in ARRAYS}, entities=entities)
+            return UtxoGraph(**{k: data[k] for k in ARRAYS})
     except (OSError, ValueError, KeyError):
         return None  # a torn or old cache file is simply rebuilt
 
@@ -173,7 +152,7 @@ def _col(table: object, name: str, dtype: type) -> np.ndarray:
     return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=dtype)  # type: ignore[attr-defined]
 
 
-def build_utxo_graph(store: ChainStore, entities: dict[int, Entity] | None = None) -> UtxoGraph:
+def build_utxo_graph(store: ChainStore) -> UtxoGraph:
     """Build the traversal arrays from the store's Parquet tables (vectorised numpy)."""
     con = open_tables(store, ("txs", "outputs", "inputs", "addresses"))
     try:
@@ -218,7 +197,6 @@ def build_utxo_graph(store: ChainStore, entities: dict[int, Entity] | None = Non
         ok = (pos < n_tx) & (tx_ids[np.minimum(pos, n_tx - 1)] == marked) if n_tx else pos < 0
         coinjoin[pos[ok]] = True
     n_addresses = max(int((n_addr or (0,))[0] or 0), 1)
-    entities = read_entities(store) if entities is None else entities
     addr_cluster = read_clusters(store, n_addresses)
     return UtxoGraph(
         tx_ids=tx_ids,
@@ -236,8 +214,6 @@ def build_utxo_graph(store: ChainStore, entities: dict[int, Entity] | None = Non
         tx_in_total=tx_in_total,
         coinjoin=coinjoin,
         addr_cluster=addr_cluster,
-        addr_stop=stop_mask(addr_cluster, entities),
-        entities=entities,
     )
 
 

@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Literal, get_args
 
 from fundtrail.errors import InvalidInputError
+from fundtrail.model.identity import Identity
 
 Direction = Literal["forward", "backward"]
 Method = Literal["poison", "haircut", "fifo"]
@@ -45,9 +46,9 @@ class TraceRequest:
     ``starts`` are TXID:VOUT, TXHASH:LOGINDEX, TXHASH (every output or transfer of the
     tx) or an address (every payment it received in the window). ``amounts`` caps the
     taint of a start (a complaint's reported amount when the victim's payment was only
-    part of an output). ``viewer`` is the organisation the answer is for: intel shared
-    with it names clusters (attribution is read per viewer); None reads only the
-    workspace's tags and behaviour.
+    part of an output). ``viewer`` is who the answer is for: the intel it may see names
+    clusters (attribution is read per viewer); None reads only the workspace's tags and
+    behaviour.
     """
 
     chain: str
@@ -60,7 +61,7 @@ class TraceRequest:
     since: int | None = None
     until: int | None = None
     amounts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
-    viewer: str | None = None
+    viewer: Identity | None = None
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
@@ -107,7 +108,7 @@ class TraceRequest:
         since: TimeLike = None,
         until: TimeLike = None,
         amounts: Mapping[str, int] | None = None,
-        viewer: str | None = None,
+        viewer: Identity | None = None,
     ) -> TraceRequest:
         """A request from raw values (flags, query strings): dates parsed, text checked."""
         return cls(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from fundtrail.analysis.attribution import attribution
 from fundtrail.analysis.trace.request import TraceRequest
 from fundtrail.analysis.trace.result import TraceResult
 from fundtrail.chains.ledger import ledger_for
@@ -17,13 +18,17 @@ COMPLAINT_COLUMNS = ("chain", "txid", "vout", "amount")
 def trace(request: TraceRequest, *, home: Path | None = None) -> TraceResult:
     """Run ``request`` on its chain's store (in the workspace ``home``).
 
-    Raises ``NotFoundError`` for starts the chain store does not hold; the request itself
-    was validated when it was made.
+    Who each cluster is comes from the current tags, the intel the request's viewer may
+    see and the chain's behaviour, read now (``analysis.attribution``). Raises
+    ``NotFoundError`` for starts the chain store does not hold; the request itself was
+    validated when it was made.
     """
     store = ChainStore(request.chain, home)
     store.require_data()
-    result = ledger_for(store).trace_kernel()(store, request)
+    att = attribution(store, home=home, viewer=request.viewer)
+    result = ledger_for(store).trace_kernel()(store, request, att)
     result.summary.update(request.to_dict())
+    result.summary["attribution"] = att.fingerprint
     return result
 
 

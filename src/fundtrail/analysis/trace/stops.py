@@ -1,22 +1,16 @@
-"""Where a trace stops: attributed service clusters, CoinJoins, and the endpoint kinds.
+"""Where a trace stops: the statuses of the kernels, clusters, CoinJoins.
 
-A trace never walks *through* a service (an exchange, a payment processor): money that
-reaches a service cluster has been cashed out (forward) or came out of it (backward),
-and expanding an exchange's supercluster would make the trace useless and slow.
+A trace never walks *through* a service (an exchange, a payment processor, or a deposit
+cluster swept into one: see ``analysis.attribution``): money that reaches one has been
+cashed out (forward) or came out of it (backward), and expanding an exchange's
+supercluster would make the trace useless and slow.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from fundtrail.chainstore.store import ChainStore
-
-# categories whose clusters end a trace (custodial services with customers)
-STOP_CATEGORIES = frozenset({"exchange", "service"})
 
 # statuses in the kernels' arrays (int8); STOP: a service ended the walk
 NONE, PASSED, HELD, STOP, LIMIT, COINJOIN, BURNED = 0, 1, 2, 3, 4, 5, 6
@@ -27,12 +21,6 @@ KIND_NAMES = {
     "forward": {STOP: "cash-out", HELD: "held", LIMIT: "limit", COINJOIN: "coinjoin"},
     "backward": {STOP: "source", HELD: "origin", LIMIT: "limit", COINJOIN: "coinjoin"},
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Entity:
-    label: str
-    category: str
 
 
 def read_clusters(store: ChainStore, n_addresses: int) -> np.ndarray:
@@ -50,46 +38,6 @@ def read_clusters(store: ChainStore, n_addresses: int) -> np.ndarray:
     keep = (addr >= 0) & (addr < n_addresses)
     out[addr[keep]] = cid[keep]
     return out
-
-
-def read_entities(store: ChainStore) -> dict[int, Entity]:
-    """The naming label of each attributed cluster (primary first, then most confident)."""
-    table = store.read_table("entities")
-    if table.num_rows == 0:
-        return {}
-    names = set(table.column_names)
-    primary = (
-        table.column("is_primary").fill_null(False)
-        if "is_primary" in names
-        else pa.array([False] * table.num_rows)
-    )
-    conf = pc.fill_null(table.column("confidence"), 0)
-    rows = sorted(
-        zip(
-            table.column("cluster_id").to_pylist(),
-            table.column("label").to_pylist(),
-            table.column("category").to_pylist(),
-            primary.to_pylist(),
-            conf.to_pylist(),
-            strict=True,
-        ),
-        key=lambda r: (not r[3], -int(r[4])),
-    )
-    found: dict[int, Entity] = {}
-    for cid, label, category, _, _ in rows:
-        if cid is not None and int(cid) not in found:
-            found[int(cid)] = Entity(str(label or ""), str(category or "").lower())
-    return found
-
-
-def stop_clusters(entities: dict[int, Entity]) -> set[int]:
-    return {cid for cid, e in entities.items() if e.category in STOP_CATEGORIES}
-
-
-def stop_mask(address_cluster: np.ndarray, entities: dict[int, Entity]) -> np.ndarray:
-    """bool per address id: does it belong to a cluster that ends a trace?"""
-    stops = np.fromiter(stop_clusters(entities), dtype=np.int64)
-    return np.isin(address_cluster, stops)
 
 
 def read_coinjoins(store: ChainStore) -> np.ndarray | None:
@@ -124,13 +72,3 @@ def equal_output_coinjoins(
     best = np.zeros(n_tx, dtype=np.int64)
     np.maximum.at(best, key_tx[starts], run_len)
     return (best >= min_equal) & (n_inputs >= best)
-
-
-def pays_outside(paid_clusters: np.ndarray, own_cluster: int) -> bool:
-    """Has a service address ever paid an address outside its own cluster?
-
-    A hot wallet does (customer withdrawals, gas top-ups); a customer deposit address
-    never does: it is only ever swept into the service. That tells the two apart when
-    the trace meets a service address in a sweep.
-    """
-    return bool(np.any(paid_clusters != own_cluster))

@@ -4,7 +4,7 @@
     chain.tx("c0", [], [("victim", 1000)])                    # coinbase
     chain.tx("pay", [("c0", 0)], [("scam1", 900), ("victim", 90)])
     chain.cluster("scam", ["scam1", "scam2"])
-    chain.entity("scam", "Binance", "exchange")
+    chain.entity("scam", "Binance", "exchange")   # a tag in the workspace's tag store
     store = chain.commit(home)
 
 Labels become real, checksummed addresses (P2WPKH on Bitcoin, EIP-55 on EVM) derived
@@ -15,6 +15,7 @@ Input values are resolved from the outputs they spend, as real ingest does.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pyarrow as pa
 
 from fundtrail.chainstore.schema import NO_ADDRESS
 from fundtrail.chainstore.store import ChainStore
+from fundtrail.chainstore.tags import Tag, TagStore, tags_table
 from fundtrail.model.encoding import segwit_encode
 
 
@@ -51,32 +53,24 @@ class _Labels:
         return self.ids.setdefault(label, len(self.ids))
 
     def derived(self) -> dict[str, pa.Table]:
-        """clusters (declared ones; every other address is a singleton) and entities."""
+        """clusters (declared ones; every other address is a singleton)."""
         addr, cid, heur = [], [], []
-        names = list(self.clusters)
-        for name in names:
-            for label in self.clusters[name]:
+        for name, members in self.clusters.items():
+            for label in members:
                 addr.append(self.id(label))
                 cid.append(self.cluster_id(name))
                 heur.append("multi_input")
-        ents = [(self.cluster_id(c), lab, cat) for c, (lab, cat) in self.entities.items()]
-        return {
-            "clusters": pa.table({"address_id": addr, "cluster_id": cid, "heuristic": heur}),
-            "entities": pa.table(
-                {
-                    "cluster_id": [e[0] for e in ents],
-                    "label": [e[1] for e in ents],
-                    "category": [e[2] for e in ents],
-                    "source": ["test"] * len(ents),
-                    "confidence": [100] * len(ents),
-                    "abuse": [None] * len(ents),
-                    "actor": [None] * len(ents),
-                    "n_tags": [1] * len(ents),
-                    "is_primary": [True] * len(ents),
-                    "conflict": [False] * len(ents),
-                }
-            ),
-        }
+        return {"clusters": pa.table({"address_id": addr, "cluster_id": cid, "heuristic": heur})}
+
+    def write_tags(self, chain: str, address: Callable[[str], str], home: Path | None) -> None:
+        """Entities are attribution, read from the tag store: one tag per declared entity,
+        on its cluster's first member (replacing this chain's earlier test tags)."""
+        rows = [
+            Tag(chain, address(self.clusters[c][0]), label, category, "test", 100,
+                tagpack=f"testing:{chain}")
+            for c, (label, category) in self.entities.items()
+        ]  # fmt: skip
+        TagStore(home).replace(f"testing:{chain}", tags_table(rows))
 
     def cluster_id(self, name: str) -> int:
         """Like union-find: a cluster is named by its first member's address id."""
@@ -200,6 +194,7 @@ class UtxoChain:
         store = ChainStore(chain, home)
         with store.writer() as w:
             w.commit(self.tables())
+        self.labels.write_tags(store.chain.code, btc_address, home)
         return store
 
 
@@ -301,4 +296,5 @@ class AccountChain:
         store = ChainStore(chain, home)
         with store.writer() as w:
             w.commit(self.tables())
+        self.labels.write_tags(store.chain.code, evm_address, home)
         return store

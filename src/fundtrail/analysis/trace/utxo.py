@@ -6,6 +6,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from fundtrail.analysis.attribution import Attribution
 from fundtrail.analysis.trace import result as res
 from fundtrail.analysis.trace.fifo import FifoWalk, fifo_backward, fifo_forward
 from fundtrail.analysis.trace.graph import UtxoGraph, utxo_graph
@@ -25,8 +26,6 @@ from fundtrail.analysis.trace.stops import (
     ENDINGS,
     KIND_NAMES,
     NONE,
-    STOP,
-    pays_outside,
 )
 from fundtrail.analysis.trace.walk import FAR, HAIRCUT, POISON, Walk, walk_kernel
 from fundtrail.chainstore.store import ChainStore
@@ -76,22 +75,27 @@ class UtxoFinder:
         return int(self.g.out_val[item])
 
 
-def walk(g: UtxoGraph, starts: dict[int, int], request: TraceRequest) -> Walk:
-    """Run the request's method in its direction from the start outputs."""
+def walk(
+    g: UtxoGraph, starts: dict[int, int], request: TraceRequest, addr_stop: np.ndarray
+) -> Walk:
+    """Run the request's method in its direction from the start outputs.
+
+    ``addr_stop`` marks the addresses whose cluster ends the walk (``Attribution.stop_mask``).
+    """
     forward = request.direction == "forward"
     bound = request.until if forward else request.since
     t_limit = int(bound) if bound is not None else (FAR if forward else -FAR)
     if request.method == "fifo":
         iv = {o: [(0, a)] for o, a in starts.items()}
         if forward:
-            fw = fifo_forward(g, iv, max_hops=request.hops, min_amount=0, until=t_limit)
+            fw = fifo_forward(g, addr_stop, iv, max_hops=request.hops, until=t_limit)
         else:
-            fw = fifo_backward(g, iv, max_hops=request.hops, min_amount=0, since=t_limit)
+            fw = fifo_backward(g, addr_stop, iv, max_hops=request.hops, since=t_limit)
         return _from_fifo(g, fw)
     start_o = np.fromiter(starts.keys(), dtype=np.int64, count=len(starts))
     start_amt = np.fromiter(starts.values(), dtype=np.int64, count=len(starts))
     out = walk_kernel(
-        g.kernel_arrays(), g.addr_cluster, g.addr_stop, start_o, start_amt,
+        g.kernel_arrays(), g.addr_cluster, addr_stop, start_o, start_amt,
         HAIRCUT if request.method == "haircut" else POISON, forward, request.hops, t_limit,
     )  # fmt: skip
     return Walk(*out)
@@ -119,20 +123,18 @@ def build_result(
     w: Walk,
     starts: dict[int, int],
     request: TraceRequest,
+    att: Attribution,
 ) -> TraceResult:
+    """Endpoints (the deposit address of a cash-out is where the money entered the
+    service or its deposit cluster), dispersed totals, the flow graph and the summary."""
     asset = store.chain.native_asset
     direction = request.direction
     forward = direction == "forward"
     ends = np.flatnonzero(np.isin(w.status, ENDINGS) & (w.taint > 0))
-    place = g.out_addr[ends].copy()
-    if forward:
-        paid: dict[int, bool] = {}
-        for i in np.flatnonzero(w.status[ends] == STOP).tolist():
-            place[i] = _deposit_address(g, w, int(ends[i]), paid)
-    end_addr = g.out_addr[ends]
+    place = end_addr = g.out_addr[ends]
     clusters = np.where(end_addr >= 0, g.addr_cluster[np.maximum(end_addr, 0)], -1)
     uc, label_of = np.unique(clusters, return_inverse=True)
-    ents = [g.entities.get(int(c)) if c >= 0 else None for c in uc.tolist()]
+    ents = [att.entity(c) if c >= 0 else None for c in uc.tolist()]
     labels = sorted({e.label for e in ents if e is not None})
     code = {lab: i for i, lab in enumerate(labels)}
     label_code = np.array([code[e.label] if e else -1 for e in ents], dtype=np.int64)
@@ -160,13 +162,13 @@ def build_result(
     for i, a, tx, amount, hops, time in cols:
         kind = names[int(rows.kind[i])]
         cid = int(g.addr_cluster[a]) if a >= 0 else None
-        ent = g.entities.get(cid) if cid is not None else None
+        ent = att.entity(cid)
         endpoints.append(
             Endpoint(
                 address=addresses.get(a),
                 deposit_address=addresses.get(int(place[i])) if kind == "cash-out" else None,
                 cluster_id=cid,
-                entity={"label": ent.label, "category": ent.category} if ent else None,
+                entity=ent.brief() if ent else None,
                 kind=kind,
                 amount=amount,
                 asset=asset,
@@ -175,7 +177,7 @@ def build_result(
                 hops=hops,
             )
         )
-    nodes, edges = _flow_graph(g, w, starts, chosen, forward, asset)
+    nodes, edges = _flow_graph(g, w, starts, chosen, forward, asset, att)
     totals = {KIND_NAMES[direction][k]: int(w.taint[w.status == k].sum()) for k in ENDINGS}
     totals["burned"] = int(w.taint[w.status == BURNED].sum())
     totals["fee" if forward else "unresolved"] = int(w.lost)
@@ -196,44 +198,6 @@ def build_result(
         else "taint shares (sum to the start)",
     }
     return TraceResult(endpoints, nodes, edges, summary, dispersed)
-
-
-def _deposit_address(g: UtxoGraph, w: Walk, o: int, paid: dict[int, bool]) -> int:
-    """The customer deposit address through which the money entered the service.
-
-    Normally the address of the cash-out output itself. But when clustering left the
-    deposit address outside the service, the trace meets the service one step later, at
-    its hot wallet, in the *sweep*: a tx whose outputs all go to the service. Then the
-    deposit address is the sweep's (dominant tainted) input, provided the output address
-    is a hot wallet: it pays addresses outside the service (withdrawals), which a deposit
-    address never does.
-    """
-    a = int(g.out_addr[o])
-    src = int(w.src[o])
-    if a in g.known_deposits or src < 0:
-        return a
-    t = int(g.out_tx[o])
-    outs = g.out_addr[int(g.out_ptr[t]) : int(g.out_ptr[t + 1])]
-    cluster = int(g.addr_cluster[a])
-    if np.any(outs < 0) or np.any(g.addr_cluster[outs] != cluster):
-        return a  # a payment with change: the output is the deposit address
-    a_in = int(g.out_addr[src])
-    if a_in < 0 or g.addr_stop[a_in]:
-        return a
-    if a not in paid:
-        paid[a] = pays_outside(_paid_clusters(g, a), cluster)
-    return a_in if paid[a] else a
-
-
-def _paid_clusters(g: UtxoGraph, address: int) -> np.ndarray:
-    """Clusters of every output of every tx that ``address`` spent from."""
-    spends = np.flatnonzero(g.in_addr == address)
-    txs = np.unique(np.searchsorted(g.in_ptr, spends, side="right") - 1)
-    if len(txs) == 0:
-        return np.zeros(0, dtype=np.int64)
-    outs = np.concatenate([np.arange(g.out_ptr[t], g.out_ptr[t + 1]) for t in txs[:1000]])
-    addrs = g.out_addr[outs]
-    return np.asarray(g.addr_cluster[addrs[addrs >= 0]])
 
 
 def _names(
@@ -274,6 +238,7 @@ def _flow_graph(
     chosen: np.ndarray,
     forward: bool,
     asset: str,
+    att: Attribution,
 ) -> tuple[list[Node], list[Edge]]:
     """Cluster-level flows between the clusters on the listed endpoints' paths.
 
@@ -303,7 +268,7 @@ def _flow_graph(
         cols = (uniq[:, 0].tolist(), uniq[:, 1].tolist(), sums.tolist(), tx_counts.tolist(),
                 first.tolist())  # fmt: skip
         edges = [Edge(s, d, v, asset, c, t) for s, d, v, c, t in zip(*cols, strict=True)]
-    return _nodes(g, w, starts, chosen, edges, forward), edges
+    return _nodes(g, w, starts, chosen, edges, forward, att), edges
 
 
 def _nodes(
@@ -313,6 +278,7 @@ def _nodes(
     ends: np.ndarray,
     edges: list[Edge],
     forward: bool,
+    att: Attribution,
 ) -> list[Node]:
     """One node per drawn cluster; its role is the strongest it plays."""
     roles = ("start", *res.kinds("forward" if forward else "backward"), "transit")
@@ -358,20 +324,20 @@ def _nodes(
         per_cluster[order].tolist(), first[order].tolist(), n_starts[order].tolist(),
     )  # fmt: skip
     for c, role, amount, n_addr, t, k in zip(*cols, strict=True):
-        ent = g.entities.get(c)
+        ent = att.entity(c)
         label, category = (ent.label, ent.category) if ent else (None, None)
         t_first = None if t == np.iinfo(np.int64).max else int(t)
         nodes.append(Node(c, label, category, roles[role], amount, n_addr, t_first, int(k)))
     return nodes
 
 
-def trace_utxo(store: ChainStore, request: TraceRequest) -> TraceResult:
+def trace_utxo(store: ChainStore, request: TraceRequest, att: Attribution) -> TraceResult:
     """The UTXO ledgers' trace kernel (``Ledger.trace_kernel``): starts -> walk -> result."""
     g = utxo_graph(store)
     con = g.cursor()
     try:
         found = resolve(request, store.chain.code, UtxoFinder(g, con))
-        w = walk(g, found, request)
-        return build_result(store, con, g, w, found, request)
+        w = walk(g, found, request, att.stop_mask(g.addr_cluster))
+        return build_result(store, con, g, w, found, request, att)
     finally:
         con.close()

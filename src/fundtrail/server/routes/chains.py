@@ -89,6 +89,6 @@ def trace(
 
     req = TraceRequest.parse(
         chain, start, direction=direction, method=method, hops=hops, min_share=min_share,
-        min_amount=min_amount, since=since, until=until, viewer=who.org_id,
+        min_amount=min_amount, since=since, until=until, viewer=who,
     )  # fmt: skip
     return dict(run_trace(req, home=_home(request)).to_dict())

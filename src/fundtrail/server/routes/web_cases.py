@@ -193,7 +193,7 @@ def flow_svg(request: Request, campaign_id: str) -> Response:
         chain, starts = max(by_chain.items(), key=lambda kv: len(kv[1]))
         from fundtrail.prices.service import book_for
 
-        req = TraceRequest.parse(chain, starts, viewer=who.org_id)
+        req = TraceRequest.parse(chain, starts, viewer=who)
         result = trace(req, home=home_of(request))
         book = book_for(store_of(request))
         graph = build(result, max_nodes=24, squash_chains=True, fiat=book.fiat if book else None)

@@ -53,7 +53,7 @@ def _trace(request: Request, who: Identity) -> dict[str, Any]:
     form = _form(request)
     req = TraceRequest.parse(
         form["chain"], _starts(request, who, form), direction=form["direction"],
-        method=form["method"], hops=form["hops"], viewer=who.org_id,
+        method=form["method"], hops=form["hops"], viewer=who,
     )  # fmt: skip
     return {"form": form, "result": trace(req, home=home_of(request))}
 

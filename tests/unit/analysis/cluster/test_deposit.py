@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from fundtrail.analysis.attribute import entity_of_cluster
+from fundtrail.analysis.attribution import attribution
 from fundtrail.analysis.cluster.query import show
 from fundtrail.analysis.cluster.service import cluster_of, run_clustering
 from fundtrail.chainstore.store import ChainStore
@@ -94,10 +94,8 @@ def test_deposit_address_joins_exchange_and_links_customers(home: Path) -> None:
     }
     assert all(r["relation"] == "deposit_customer" for r in cp)
 
-    from fundtrail.analysis.attribute import attribute
-
-    attribute("ETH", home=home)
-    entity = entity_of_cluster(ChainStore("ETH", home))[0]
+    entity = attribution(ChainStore("ETH", home), home=home).entity(0)
+    assert entity is not None
     assert entity.label == "Exchange X" and entity.category == "exchange"
     shown = show(ChainStore("ETH", home), _hex("D1"), home=home)
     assert shown["entity"]["label"] == "Exchange X" and shown["size"] == 2

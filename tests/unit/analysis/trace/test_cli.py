@@ -33,7 +33,7 @@ def test_json_output_contract(story: UtxoChain) -> None:
     assert (e1["kind"], e1["amount"], e1["entity"]) == (
         "cash-out",
         462,
-        {"label": "Binance", "category": "exchange"},
+        {"label": "Binance", "category": "exchange", "heuristic": "tag", "confidence": 100},
     )
     assert sum(e["amount"] for e in data["endpoints"]) + 36 == 900  # + fees
     edges = {(e["source"], e["target"]): e["amount"] for e in data["graph"]["edges"]}

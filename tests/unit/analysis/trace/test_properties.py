@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -95,9 +96,10 @@ def test_fifo_forward_then_backward_returns_to_start(chain: tuple[UtxoChain, str
     pos = next(i for i, (label, _, _) in enumerate(c.txs) if txid_of(label) == txid)
     s = g.output_index(pos, int(vout))
     value = int(g.out_val[s])
-    fw = fifo_forward(g, {s: [(0, value)]}, max_hops=10**6, min_amount=0, until=FAR)
+    no_stop = np.zeros(len(g.addr_cluster), dtype=bool)
+    fw = fifo_forward(g, no_stop, {s: [(0, value)]}, max_hops=10**6, until=FAR)
     ends = {o: iv for o, iv in fw.taint.items() if fw.status[o] != PASSED}
-    bw = fifo_backward(g, ends, max_hops=10**6, min_amount=0, since=-FAR)
+    bw = fifo_backward(g, no_stop, ends, max_hops=10**6, since=-FAR)
     back = merge(bw.taint.get(s, []))
     assert sum(b - a for a, b in back) == value - fw.lost  # all of it comes back, less fees
     assert all(0 <= a < b <= value for a, b in back)  # ... and only to the start's coins

@@ -53,28 +53,104 @@ def test_haircut_passes_coinjoin_proportionally(home: Path) -> None:
     assert r.summary["coinjoin_txs"] == 1
 
 
-def test_sweep_names_the_deposit_address(home: Path) -> None:
-    """The deposit address D is not in the exchange's cluster; the trace meets the exchange
-    at its hot wallet HW (it pays customers' withdrawals) in the sweep D -> HW."""
+def sweep_chain(home: Path, *, again: bool = False) -> UtxoChain:
+    """The deposit address D is not in the exchange's cluster; D's coins are swept into the
+    hot wallet HW (which pays customers' withdrawals): D is Bitstamp's deposit cluster.
+
+    pay: S1 5000 -> D 3000, S2 1900 (fee 100); sweep: D 3000 -> HW 2990;
+    again (optional): S2 1900 -> D 1000, S3 890: D is paid again, not swept yet.
+    Bitstamp sweeps habitually: four other deposit addresses K1..K4 are swept into HW too.
+    """
+    c = UtxoChain()
+    c.tx("c0", [], [("S1", 5000)])
+    c.tx("x0", [], [("HW", 100)])
+    c.tx("withdrawal", [("x0", 0)], [("U1", 90)])
+    for k in range(1, 5):
+        c.tx(f"k{k}", [], [(f"K{k}", 500)])
+        c.tx(f"sweep-k{k}", [(f"k{k}", 0)], [("HW", 490)])
+    c.tx("pay", [("c0", 0)], [("D", 3000), ("S2", 1900)])
+    c.tx("sweep", [("pay", 0)], [("HW", 2990)])
+    if again:
+        c.tx("again", [("pay", 1)], [("D", 1000), ("S3", 890)])
+    c.cluster("scam", ["S1", "S2", "S3"] if again else ["S1", "S2"])
+    c.cluster("ex", ["HW"])
+    c.entity("ex", "Bitstamp", "exchange")
+    c.commit(home)
+    return c
+
+
+def test_money_entering_a_swept_deposit_cluster_is_a_cash_out_there(home: Path) -> None:
+    c = sweep_chain(home, again=True)
+    r = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"], method="haircut"))
+    # haircut 5000 in "pay": D 3000 (a cash-out at once, not followed into the sweep),
+    # S2 1900 -> "again": D 1000 (unswept, still a cash-out at D), S3 890 held, fees 110
+    cash = sorted((e.amount, e.address, e.deposit_address, e.txid) for e in r.cash_outs())
+    d = c.address("D")
+    assert cash == [(1000, d, d, txid_of("again")), (3000, d, d, txid_of("pay"))]
+    entity = r.cash_outs()[0].entity
+    assert entity is not None and (entity["label"], entity["heuristic"]) == (
+        "Bitstamp",
+        "deposit_sweep",
+    )
+    assert entity["confidence"] < 100  # below the tag that names Bitstamp itself
+    assert r.summary["txs_visited"] == 2  # the sweep and the hot wallet are never walked
+
+
+def test_one_wallet_emptied_into_a_hot_wallet_is_no_deposit_cluster(home: Path) -> None:
+    """The same shape, but the exchange is not seen sweeping habitually (one sweep only):
+    D is an ordinary wallet that paid the exchange, and the trace follows it there."""
     c = UtxoChain()
     c.tx("c0", [], [("S1", 5000)])
     c.tx("x0", [], [("HW", 100)])
     c.tx("withdrawal", [("x0", 0)], [("U1", 90)])
     c.tx("pay", [("c0", 0)], [("D", 3000), ("S2", 1900)])
     c.tx("sweep", [("pay", 0)], [("HW", 2990)])
-    c.cluster("scam", ["S1", "S2"])
     c.cluster("ex", ["HW"])
     c.entity("ex", "Bitstamp", "exchange")
     c.commit(home)
     r = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"], method="haircut"))
     [cash] = r.cash_outs()
-    # haircut 5000 of 5000 in "pay": D 3000, S2 1900 (held), fee 100; then D's 3000 is swept:
-    # HW 2990, fee 10
-    assert cash.amount == 2990
-    assert cash.address == c.address("HW")
-    assert cash.deposit_address == c.address("D")
-    assert cash.txid == txid_of("sweep")
-    assert cash.entity == {"label": "Bitstamp", "category": "exchange"}
+    assert (cash.address, cash.amount, cash.entity["heuristic"]) == (c.address("HW"), 2990, "tag")
+
+
+def test_cluster_why_shows_the_sweep(home: Path) -> None:
+    from fundtrail.analysis.cluster.query import show, why
+    from fundtrail.chainstore.store import ChainStore
+
+    c = sweep_chain(home)
+    store = ChainStore("btc", home)
+    answer = why(store, c.address("D"), c.address("HW"), home=home)
+    assert answer["together"] is False  # partitions stay what clustering computed
+    [step] = answer["attribution"]["evidence"]
+    assert step["heuristic"] == "deposit_sweep" and step["evidence"] == {
+        "tx": txid_of("sweep"),
+        "address": c.address("HW"),
+        "service_cluster": c.labels.cluster_id("ex"),
+    }
+    assert answer["attribution"]["service"]["label"] == "Bitstamp"
+    shown = show(store, c.address("D"), home=home)["entity"]
+    assert (shown["label"], shown["heuristic"]) == ("Bitstamp", "deposit_sweep")
+
+
+def test_a_wallet_that_also_pays_elsewhere_is_no_deposit_cluster(home: Path) -> None:
+    """W empties one coin into the hot wallet, but pays a shop too: a customer, not a deposit
+    address (a deposit cluster only ever forwards to its service)."""
+    c = UtxoChain()
+    c.tx("c0", [], [("W1", 5000)])
+    c.tx("c1", [], [("W2", 700)])
+    c.tx("x0", [], [("HW", 100)])
+    c.tx("withdrawal", [("x0", 0)], [("U1", 90)])
+    for k in range(1, 6):  # Bitstamp sweeps habitually
+        c.tx(f"k{k}", [], [(f"K{k}", 500)])
+        c.tx(f"sweep-k{k}", [(f"k{k}", 0)], [("HW", 490)])
+    c.tx("all-in", [("c0", 0)], [("HW", 4990)])
+    c.tx("shop", [("c1", 0)], [("SHOP", 690)])
+    c.cluster("w", ["W1", "W2"])
+    c.cluster("ex", ["HW"])
+    c.entity("ex", "Bitstamp", "exchange")
+    c.commit(home)
+    r = trace(TraceRequest.parse("btc", [txid_of("c1") + ":0"], method="haircut"))
+    assert [(e.kind, e.address) for e in r.endpoints] == [("held", c.address("SHOP"))]
 
 
 def test_payment_without_change_into_a_deposit_address(home: Path) -> None:

@@ -27,7 +27,12 @@ def test_haircut_forward(story: UtxoChain) -> None:
     assert r.summary["totals"]["BTC"]["fee"] == 23 + 11 + 2
     assert r.total() + r.summary["totals"]["BTC"]["fee"] == 900  # conserved exactly
     e1 = next(e for e in r.endpoints if e.address == story.address("E1"))
-    assert e1.entity == {"label": "Binance", "category": "exchange"}
+    assert e1.entity == {
+        "label": "Binance",
+        "category": "exchange",
+        "heuristic": "tag",
+        "confidence": 100,
+    }
     assert e1.deposit_address == story.address("E1")
     assert e1.txid == txid_of("tx2") and e1.time == 4000
 

@@ -1,0 +1,262 @@
+"""Who every cluster is, read from the current inputs: ``attribution(store, viewer=...)``.
+
+``fundtrail cluster`` computes partitions only. Attribution is computed when asked, from
+the clusters, the tag store, the intel the viewer may see and the chain's behaviour, so
+a tag imported after clustering, or an indicator shared a minute ago, is in the very
+next answer. The result is cached (in memory and as a Parquet file in the store's
+``cache/``) under the *fingerprint of its inputs*: chain-store version, tag-store
+version, intel change counter, viewer. A cache entry is never stale: when an input
+changes, its fingerprint changes and the attribution is recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from fundtrail.analysis.attribution import behaviour
+from fundtrail.analysis.attribution.entity import (
+    BEHAVIOUR,
+    ROWS,
+    STOP_CATEGORIES,
+    Entity,
+    empty_rows,
+)
+from fundtrail.analysis.attribution.intel import intel_rows, intel_version
+from fundtrail.analysis.attribution.tags import tag_rows
+from fundtrail.analysis.cluster.service import cluster_of
+from fundtrail.chains.ledger import ledger_for
+from fundtrail.chainstore.store import ChainStore
+from fundtrail.chainstore.tags import TagStore
+from fundtrail.intelstore.db import IntelStore
+from fundtrail.model.identity import Identity
+
+ALGORITHM = 1  # bump when the rules change: old cache files are then never read
+_MEMORY: OrderedDict[str, Attribution] = OrderedDict()
+_LOCK = threading.Lock()
+_KEEP = 8
+
+
+class Attribution:
+    """Every attributed cluster of one chain for one viewer, at one fingerprint."""
+
+    def __init__(self, chain: str, fingerprint: str, rows: pa.Table) -> None:
+        self.chain = chain
+        self.fingerprint = fingerprint
+        self.rows = rows
+        self.entities = _primaries(rows)
+        stops = [c for c, e in self.entities.items() if e.is_service]
+        self.stop_clusters = np.array(sorted(stops), dtype=np.int64)
+        deposits = [c for c, e in self.entities.items() if e.is_service and e.is_deposit]
+        self.deposit_clusters = np.array(sorted(deposits), dtype=np.int64)
+
+    def entity(self, cluster_id: int | None) -> Entity | None:
+        return None if cluster_id is None else self.entities.get(int(cluster_id))
+
+    def labels(self, cluster_id: int) -> list[dict[str, object]]:
+        """Every attribution row of a cluster, the primary first."""
+        primary = self.entities.get(int(cluster_id))
+        rows = [r for r in self.rows.to_pylist() if r["cluster_id"] == int(cluster_id)]
+        rows.sort(key=_rank)
+        return [
+            {**r, "is_primary": primary is not None and r["label"] == primary.label and i == 0,
+             "conflict": primary is not None and primary.conflict}
+            for i, r in enumerate(rows)
+        ]  # fmt: skip
+
+    def stop_mask(self, address_cluster: np.ndarray) -> np.ndarray:
+        """bool per address id: does its cluster end a trace (a service or its deposits)?"""
+        return np.isin(address_cluster, self.stop_clusters)
+
+    def deposit_mask(self, address_cluster: np.ndarray) -> np.ndarray:
+        """bool per address id: is it in a service's deposit cluster (by behaviour)?
+
+        Such an address is a customer's deposit address, never the service's own wallet,
+        though it pays outside its cluster (its sweeps go to the service's).
+        """
+        return np.isin(address_cluster, self.deposit_clusters)
+
+    def find(self, name: str) -> list[dict[str, object]]:
+        """Label rows (primary or competing) whose label or actor contains ``name``."""
+        needle = name.lower()
+        out = []
+        for r in self.rows.to_pylist():
+            if needle in str(r["label"] or "").lower() or needle in str(r["actor"] or "").lower():
+                primary = self.entities[int(r["cluster_id"])]
+                out.append({**r, "is_primary": primary.label == r["label"],
+                            "conflict": primary.conflict})  # fmt: skip
+        out.sort(key=lambda r: (not r["is_primary"], *_rank(r)))
+        return out
+
+
+def attribution(
+    store: ChainStore,
+    *,
+    home: Path | None = None,
+    viewer: Identity | None = None,
+    intel: IntelStore | None = None,
+) -> Attribution:
+    """The attribution of ``store``'s clusters from current inputs.
+
+    ``viewer`` adds the crypto-address indicators it may see (the public view: CLEAR
+    and GREEN ones); without one, only workspace knowledge counts (tags, behaviour).
+    """
+    store.refresh()
+    tags = TagStore(home)
+    if viewer is not None and intel is None:
+        from fundtrail.intelstore.db import open_store
+
+        intel = open_store()
+    seq = intel_version(intel) if viewer is not None and intel is not None else 0
+    who = None if viewer is None else viewer.org_id  # visibility is per organisation
+    key = f"{ALGORITHM}|{store.root}|{store.version}|{tags.version()}|{who}|{seq}"
+    fp = hashlib.sha256(key.encode()).hexdigest()[:24]
+    with _LOCK:
+        hit = _MEMORY.get(fp)
+        if hit is not None:
+            _MEMORY.move_to_end(fp)
+            return hit
+    path = store.root / "cache" / f"attribution-{fp}.parquet"
+    rows = _read(path)
+    if rows is None:
+        rows = _compute(store, tags, viewer, intel)
+        _write(path, rows)
+    att = Attribution(store.chain.code, fp, rows)
+    with _LOCK:
+        _MEMORY[fp] = att
+        while len(_MEMORY) > _KEEP:
+            _MEMORY.popitem(last=False)
+    return att
+
+
+def _compute(
+    store: ChainStore, tags: TagStore, viewer: Identity | None, intel: IntelStore | None
+) -> pa.Table:
+    cluster = cluster_of(store)
+    parts = [tag_rows(store, cluster, tags)]
+    if viewer is not None and intel is not None:
+        parts.append(intel_rows(store, cluster, intel, viewer))
+    direct = pa.concat_tables(parts)
+    if ledger_for(store).shape == "utxo" and len(cluster):
+        direct = pa.concat_tables([direct, _behaviour(store, direct)])
+    return direct
+
+
+def _behaviour(store: ChainStore, direct: pa.Table) -> pa.Table:
+    from fundtrail.analysis.trace.graph import utxo_graph
+
+    primary = _primaries(direct)
+    services = np.array(sorted(c for c, e in primary.items() if e.is_service), dtype=np.int64)
+    attributed = np.array(sorted(primary), dtype=np.int64)
+    g = utxo_graph(store)
+    found = behaviour.find(
+        g.out_ptr, g.out_addr, g.in_ptr, g.in_addr, g.coinjoin, g.addr_cluster,
+        services, attributed,
+    )  # fmt: skip
+    if not len(found.hot) and not len(found.deposit):
+        return empty_rows()
+    txs = np.concatenate([found.hot_tx, found.sweep_tx])
+    con = g.cursor()
+    try:
+        con.register("want", pa.table({"tx_id": pa.array(g.tx_ids[txs], pa.int64())}))
+        txid = dict(
+            con.execute("SELECT tx_id, txid FROM txs SEMI JOIN want USING (tx_id)").fetchall()
+        )
+        svc_addr = g.out_addr[g.out_ptr[found.sweep_tx]]
+        con.register("want_a", pa.table({"address_id": pa.array(svc_addr, pa.int64())}))
+        names = dict(
+            con.execute(
+                "SELECT address_id, address FROM addresses SEMI JOIN want_a USING (address_id)"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    named = {c: (e.label, e.category, e.confidence) for c, e in primary.items()}
+    rows: list[dict[str, object]] = []
+    for c, t in zip(found.hot.tolist(), found.hot_tx.tolist(), strict=True):
+        label = f"unidentified service (cluster {c})"
+        named[c] = (label, "service", behaviour.HOT_WALLET_CONFIDENCE)
+        rows.append(_row(c, label, "service", "batched withdrawals, fed by sweeps",
+                         behaviour.HOT_WALLET_CONFIDENCE, "batched_withdrawals",
+                         txid.get(int(g.tx_ids[t])), None, None))  # fmt: skip
+    cols = (found.deposit.tolist(), found.service.tolist(), found.sweep_tx.tolist(),
+            found.sweeps.tolist(), svc_addr.tolist())  # fmt: skip
+    for d, s, t, n, a in zip(*cols, strict=True):
+        label, category, conf = named[s]
+        rows.append(_row(d, label, category, f"deposit_sweep into {label} ({n} sweep(s))",
+                         behaviour.deposit_confidence(conf), "deposit_sweep",
+                         txid.get(int(g.tx_ids[t])), names.get(a), s, n))  # fmt: skip
+    return pa.Table.from_pylist(rows, schema=ROWS)
+
+
+def _row(
+    cluster: int, label: str, category: str, source: str, confidence: int, heuristic: str,
+    tx: str | None, address: str | None, service: int | None, n: int = 0,
+) -> dict[str, object]:  # fmt: skip
+    return {"cluster_id": cluster, "label": label, "category": category, "source": source,
+            "confidence": confidence, "heuristic": heuristic, "abuse": None, "actor": None,
+            "n_tags": n, "definer": False, "evidence_tx": tx, "evidence_address": address,
+            "service_cluster": service}  # fmt: skip
+
+
+def _rank(r: dict[str, object]) -> tuple[object, ...]:
+    """Direct knowledge before behaviour; then cluster definer, confidence, tags, label."""
+    return (r["heuristic"] in BEHAVIOUR, not r["definer"], -int(r["confidence"] or 0),  # type: ignore[call-overload]
+            -int(r["n_tags"] or 0), str(r["label"] or ""))  # type: ignore[call-overload]  # fmt: skip
+
+
+def _primaries(rows: pa.Table) -> dict[int, Entity]:
+    by_cluster: dict[int, list[dict[str, object]]] = {}
+    for r in rows.to_pylist():
+        by_cluster.setdefault(int(r["cluster_id"]), []).append(r)
+    out: dict[int, Entity] = {}
+    for cid, group in by_cluster.items():
+        group.sort(key=_rank)
+        top = group[0]
+        others = tuple(
+            dict.fromkeys(str(r["label"]) for r in group[1:] if r["label"] != top["label"])
+        )
+        out[cid] = Entity(
+            cluster_id=cid,
+            label=str(top["label"] or ""),
+            category=str(top["category"] or "other").lower(),
+            source=str(top["source"] or ""),
+            confidence=int(top["confidence"] or 0),  # type: ignore[call-overload]
+            heuristic=str(top["heuristic"]),
+            abuse=top["abuse"],  # type: ignore[arg-type]
+            actor=top["actor"],  # type: ignore[arg-type]
+            n_tags=int(top["n_tags"] or 0),  # type: ignore[call-overload]
+            conflict=bool(others),
+            other_labels=others,
+            evidence_tx=top["evidence_tx"],  # type: ignore[arg-type]
+            evidence_address=top["evidence_address"],  # type: ignore[arg-type]
+            service_cluster=top["service_cluster"],  # type: ignore[arg-type]
+        )
+    return out
+
+
+def _read(path: Path) -> pa.Table | None:
+    try:
+        return pq.read_table(path).cast(ROWS) if path.exists() else None
+    except (OSError, ValueError, pa.ArrowInvalid):
+        return None  # a torn cache file is recomputed
+
+
+def _write(path: Path, rows: pa.Table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for old in sorted(path.parent.glob("attribution-*.parquet"), key=lambda p: p.stat().st_mtime)[
+        :-_KEEP
+    ]:
+        old.unlink(missing_ok=True)
+    tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+    pq.write_table(rows, tmp)
+    tmp.replace(path)
+
+
+__all__ = ["STOP_CATEGORIES", "Attribution", "attribution"]

@@ -1,0 +1,91 @@
+"""Attribution is read, never copied: every read reflects the current tags, intel and chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fundtrail.analysis.attribution import attribution
+from fundtrail.analysis.cluster.query import show
+from fundtrail.analysis.trace.request import TraceRequest
+from fundtrail.analysis.trace.service import trace
+from fundtrail.analysis.trace.testing import UtxoChain, btc_address, txid_of
+from fundtrail.chainstore.store import ChainStore
+from fundtrail.chainstore.tags import Tag, TagStore, tags_table
+from fundtrail.intel.indicators import IndicatorService
+from fundtrail.intel.records import IndicatorRecord
+from fundtrail.intelstore.db import open_store
+from fundtrail.intelstore.orgs import add_org, org_identity
+from fundtrail.model.identity import Identity
+
+
+def untagged(home: Path) -> UtxoChain:
+    """A victim pays S, which pays the exchange address E (nobody has said E is one yet)."""
+    c = UtxoChain()
+    c.tx("c0", [], [("V", 1000)])
+    c.tx("pay", [("c0", 0)], [("S", 990)])
+    c.tx("out", [("pay", 0)], [("E", 980)])
+    c.cluster("ex", ["E"])
+    c.commit(home)
+    return c
+
+
+def tag_exchange(home: Path, label: str = "Kraylo Exchange") -> None:
+    TagStore(home).replace(
+        "partner", tags_table([Tag("BTC", btc_address("E"), label, "exchange", "partner", 90)])
+    )
+
+
+def test_a_tag_imported_after_clustering_counts_at_the_next_read(home: Path) -> None:
+    untagged(home)
+    store = ChainStore("btc", home)
+    request = TraceRequest.parse("btc", [txid_of("pay") + ":0"])
+    before = trace(request, home=home)
+    assert [e.kind for e in before.endpoints] == ["held"]
+    assert show(store, btc_address("E"), home=home)["entity"] is None
+    tag_exchange(home)  # no `fundtrail cluster` run after it
+    after = trace(request, home=home)
+    assert [(e.kind, e.entity["label"]) for e in after.endpoints] == [  # type: ignore[index]
+        ("cash-out", "Kraylo Exchange")
+    ]
+    assert show(store, btc_address("E"), home=home)["entity"]["label"] == "Kraylo Exchange"
+    assert after.summary["attribution"] != before.summary["attribution"]
+    tag_exchange(home, "Renamed Exchange")  # and a changed tag changes every answer again
+    assert trace(request, home=home).endpoints[0].entity["label"] == "Renamed Exchange"  # type: ignore[index]
+
+
+def test_unchanged_inputs_reuse_one_attribution(home: Path) -> None:
+    untagged(home)
+    tag_exchange(home)
+    store = ChainStore("btc", home)
+    first = attribution(store, home=home)
+    assert attribution(store, home=home) is first
+    cached = list((store.root / "cache").glob(f"attribution-{first.fingerprint}.parquet"))
+    assert cached  # a new process reads it from disk instead of recomputing
+
+
+def test_shared_intel_names_a_cluster_only_for_those_who_may_see_it(home: Path) -> None:
+    untagged(home)
+    intel = open_store()
+    with intel.session() as s:
+        add_org(s, "police", "law-enforcement")
+        add_org(s, "bank", "bank")
+        add_org(s, "exchange", "exchange")
+    with intel.session() as s:
+        police = org_identity(s, "police", "analyst")
+        bank = org_identity(s, "bank", "analyst")
+        exchange = org_identity(s, "exchange", "analyst")
+    record = IndicatorRecord.build(
+        "crypto-address", btc_address("S"), "ransomware", chain="BTC", tlp="amber",
+        labels=["LockBit affiliate"], share_with=["exchange"],
+    )  # fmt: skip
+    IndicatorService(intel).add(police, record)
+    store = ChainStore("btc", home)
+    cluster = int(show(store, btc_address("S"), home=home)["cluster_id"])
+    seen = attribution(store, home=home, viewer=police, intel=intel).entity(cluster)
+    assert seen is not None and (seen.label, seen.heuristic) == ("LockBit affiliate", "indicator")
+    assert attribution(store, home=home, viewer=exchange, intel=intel).entity(cluster) is not None
+    assert attribution(store, home=home, viewer=bank, intel=intel).entity(cluster) is None
+    assert (
+        attribution(store, home=home, viewer=Identity.public(), intel=intel).entity(cluster) is None
+    )
+    assert attribution(store, home=home).entity(cluster) is None  # no viewer: no intel
