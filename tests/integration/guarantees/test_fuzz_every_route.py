@@ -29,6 +29,25 @@ EXAMPLES = 6
 TAXII = "application/taxii+json;version=2.1"
 
 
+def _import_schemathesis_now() -> None:
+    """Import all of schemathesis while the test is collected, not lazily mid-session.
+
+    pytest rewrites schemathesis's modules (it is a pytest plugin) with ``ast.parse`` as
+    they are imported; on CPython 3.11.7, once earlier tests have run (hypothesis moves
+    the recursion limit), that fails with "AST constructor recursion depth mismatch".
+    """
+    import contextlib
+    import importlib
+    import pkgutil
+
+    for mod in pkgutil.walk_packages(schemathesis.__path__, "schemathesis."):
+        with contextlib.suppress(ImportError):  # optional extras (GraphQL) not installed
+            importlib.import_module(mod.name)
+
+
+_import_schemathesis_now()
+
+
 def group_of(path: str) -> str:
     parts = [p for p in path.split("/") if p]
     return parts[0] if parts[0] == "taxii2" else parts[2]
