@@ -1,26 +1,27 @@
 """Services recognised by what they do on a UTXO chain (no tag needed for the deposits).
 
-Two patterns, both from the literature on exchange behaviour (Meiklejohn et al. 2013;
+Two patterns, from the literature on exchange behaviour (Meiklejohn et al. 2013;
 BlockSci's and GraphSense's address-cluster tagging):
 
 * ``deposit_sweep``: a *sweep* is a tx whose inputs all come from one cluster D and whose
   outputs all go to one other cluster S, to a *hot wallet* address of S (one that pays
-  outside S: withdrawals). When S is a service (attributed, or recognised below) and D
-  forwards *only* that way (every tx spending D's coins is such a sweep into S), D is
-  S's deposit cluster: money entering D is a cash-out at S, at the address it entered by,
-  whether D has been swept since or not. Only a service that habitually sweeps (it
-  receives ``MIN_SWEEPS_IN`` sweeps) counts: one wallet emptied into an exchange's
-  wallet proves nothing. The multi-input heuristic already puts deposit
-  addresses swept together into one cluster, so one sweep attributes the whole batch.
-  Both guards matter: a customer (or a gang) that empties a wallet into an exchange's
-  deposit address pays an address that never pays outside S, and spends its coins other
-  ways too; a deposit cluster does neither.
-* ``batched_withdrawals``: a cluster that pays many customers in batched txs (at least
-  ``BATCH_PAYEES`` other clusters in one tx, ``MIN_BATCHES`` times) *and* receives
-  sweeps (``MIN_SWEEPS_IN``) is a custodial service's hot wallet, not a gang spreading
-  funds: a gang's fan-out is rare and is not fed by a stream of swept deposits. An
-  untagged exchange is so still a place where the trace stops ("unidentified service"),
-  instead of following its customers' withdrawals.
+  outside S: withdrawals). When S is a service (attributed, or recognised below) that
+  sweeps habitually (it receives ``MIN_SWEEPS_IN`` sweeps: one wallet emptied into an
+  exchange's wallet proves nothing) and D forwards *only* that way (every tx spending
+  D's coins is such a sweep into S), D is S's deposit cluster: money entering D is a
+  cash-out at S, at the address it entered by, whether D has been swept since or not.
+  The multi-input heuristic already puts deposit addresses swept together into one
+  cluster, so one sweep attributes the whole batch. The guards matter: a customer (or a
+  gang) that empties a wallet into an exchange's deposit address pays an address that
+  never pays outside S, and spends its coins other ways too; a deposit cluster does
+  neither.
+* ``hot_wallet``: an unattributed cluster fed by sweeps (``MIN_SWEEPS_IN``) that pays
+  many distinct other clusters (``MIN_PAYEES``: customers' withdrawals, batched or one
+  by one), most of it (by value) to wallets that are not themselves services or their
+  deposits, is a custodial service's hot wallet: an "unidentified service" where a
+  trace stops, instead of following the customers' withdrawals. A gang that consolidates
+  its takings and peels them into exchanges pays mostly deposit addresses of services,
+  so it is not mistaken for one; a gang's rare fan-out does not reach ``MIN_PAYEES``.
 
 Both keep a confidence below any direct attribution; the row names the tx that shows it.
 """
@@ -33,9 +34,9 @@ import numpy as np
 
 from fundtrail.analysis.attribution.entity import BEHAVIOUR_CONFIDENCE
 
-BATCH_PAYEES = 5  # distinct other clusters paid by one tx
-MIN_BATCHES = 10
-MIN_SWEEPS_IN = 5
+MIN_SWEEPS_IN = 5  # sweeps a service receives before its sweeps count as evidence
+MIN_PAYEES = 20  # distinct other clusters a hot wallet has paid
+CUSTOMER_SHARE = 0.5  # of a hot wallet's payments (by value), at least this to non-services
 HOT_WALLET_CONFIDENCE = 40
 BIG = np.iinfo(np.int64).max
 
@@ -44,12 +45,28 @@ BIG = np.iinfo(np.int64).max
 class Found:
     """Behaviour rows before naming: clusters, what they point to, an evidence tx position."""
 
-    hot: np.ndarray  # clusters recognised by batched withdrawals
-    hot_tx: np.ndarray  # one batch tx position of each
+    hot: np.ndarray  # clusters recognised as hot wallets
+    hot_tx: np.ndarray  # one sweep into each
     deposit: np.ndarray  # deposit clusters
     service: np.ndarray  # the service cluster each is swept into
     sweep_tx: np.ndarray  # the first sweep tx position into it
     sweeps: np.ndarray  # how many sweeps show it
+
+
+@dataclass(frozen=True, slots=True)
+class _Txs:
+    """Per tx: the single input cluster (or BIG/-1), the output clusters' span, flags."""
+
+    in_c: np.ndarray  # cluster of each input address (-1: none)
+    out_c: np.ndarray  # cluster of each output address (-1: none)
+    tx_of_in: np.ndarray
+    tx_of_out: np.ndarray
+    i_min: np.ndarray
+    i_max: np.ndarray
+    o_min: np.ndarray
+    o_max: np.ndarray
+    one_in: np.ndarray  # inputs all from one cluster, not a CoinJoin
+    sweep: np.ndarray  # one input cluster -> one other output cluster, to a hot wallet
 
 
 def _segment(values: np.ndarray, ptr: np.ndarray, ufunc: np.ufunc, empty: int) -> np.ndarray:
@@ -60,21 +77,14 @@ def _segment(values: np.ndarray, ptr: np.ndarray, ufunc: np.ufunc, empty: int) -
     return out
 
 
-def find(
+def _txs(
     out_ptr: np.ndarray,
     out_addr: np.ndarray,
     in_ptr: np.ndarray,
     in_addr: np.ndarray,
     coinjoin: np.ndarray,
     cluster: np.ndarray,
-    services: np.ndarray,
-    attributed: np.ndarray,
-) -> Found:
-    """Hot wallets and deposit clusters, from the chain arrays and the attributed clusters.
-
-    ``services``: clusters directly attributed to a service; ``attributed``: every
-    directly attributed cluster (its own attribution wins over behaviour).
-    """
+) -> _Txs:
     out_c = np.where(out_addr >= 0, cluster[np.maximum(out_addr, 0)], -1)
     in_c = np.where(in_addr >= 0, cluster[np.maximum(in_addr, 0)], -1)
     o_min = _segment(np.where(out_c >= 0, out_c, BIG), out_ptr, np.minimum, BIG)
@@ -88,35 +98,76 @@ def find(
     # an address "pays outside" when a tx it spends from pays another cluster than its own
     outside_tx = (o_max >= 0) & ((o_min != i_min) | (o_max != i_min)) & one_in
     pays_out = np.zeros(len(cluster), dtype=bool)
-    spenders = in_addr[outside_tx[tx_of_in] & (in_addr >= 0)]
-    pays_out[spenders] = True
+    pays_out[in_addr[outside_tx[tx_of_in] & (in_addr >= 0)]] = True
     to_hot = np.zeros(n_tx, dtype=bool)
-    hot_out = (out_addr >= 0) & pays_out[np.maximum(out_addr, 0)]
-    to_hot[tx_of_out[hot_out]] = True
+    to_hot[tx_of_out[(out_addr >= 0) & pays_out[np.maximum(out_addr, 0)]]] = True
     sweep = one_in & (o_max >= 0) & (o_min == o_max) & (o_min != i_min) & to_hot
-    # batched payments: distinct clusters other than the payer's, per tx
-    other = (out_c >= 0) & (out_c != i_min[tx_of_out]) & one_in[tx_of_out]
+    return _Txs(in_c, out_c, tx_of_in, tx_of_out, i_min, i_max, o_min, o_max, one_in, sweep)
+
+
+def find(
+    out_ptr: np.ndarray,
+    out_addr: np.ndarray,
+    out_val: np.ndarray,
+    in_ptr: np.ndarray,
+    in_addr: np.ndarray,
+    coinjoin: np.ndarray,
+    cluster: np.ndarray,
+    services: np.ndarray,
+    attributed: np.ndarray,
+) -> Found:
+    """Hot wallets and deposit clusters, from the chain arrays and the attributed clusters.
+
+    ``services``: clusters directly attributed to a service; ``attributed``: every
+    directly attributed cluster (its own attribution wins over behaviour).
+    """
+    t = _txs(out_ptr, out_addr, in_ptr, in_addr, coinjoin, cluster)
+    s_c, s_first, s_n = _count(t.o_min, t.sweep)
+    swept = s_c[s_n >= MIN_SWEEPS_IN]  # clusters that receive sweeps habitually
+    # who pays whom (cluster pairs) and how much, over txs with one input cluster
+    paid = (t.out_c >= 0) & t.one_in[t.tx_of_out] & (t.out_c != t.i_min[t.tx_of_out])
     width = int(cluster.max(initial=0)) + 1
-    pairs = np.unique(tx_of_out[other] * width + out_c[other])
-    payees = np.bincount(pairs // width, minlength=n_tx)
-    batch = one_in & (payees >= BATCH_PAYEES)
-    b_c, b_first, b_n = _count(i_min, batch)
-    s_c, _, s_n = _count(o_min, sweep)
-    busy = np.intersect1d(b_c[b_n >= MIN_BATCHES], s_c[s_n >= MIN_SWEEPS_IN])
-    hot = np.setdiff1d(busy, attributed)
-    hot_tx = b_first[np.searchsorted(b_c, hot)]
-    all_services = np.union1d(services, hot)
-    sweepers = np.intersect1d(all_services, s_c[s_n >= MIN_SWEEPS_IN])
-    sw = sweep & np.isin(o_min, sweepers) & ~np.isin(i_min, attributed)
-    sw &= ~np.isin(i_min, all_services)
-    dep, svc, first, n = _deposits(i_min[sw], o_min[sw], np.flatnonzero(sw))
-    # only clusters whose every spend is a sweep into that service
-    spend_c, _, spends = _count(i_min, one_in)
+    pair = t.i_min[t.tx_of_out[paid]] * width + t.out_c[paid]
+    pairs, inv = np.unique(pair, return_inverse=True)
+    value = np.bincount(inv, weights=out_val[paid].astype(np.float64), minlength=len(pairs))
+    payer, payee = pairs // width, pairs % width
+    p_c, p_n = np.unique(payer, return_counts=True)
+    many = p_c[p_n >= MIN_PAYEES]
+    cand = np.setdiff1d(np.intersect1d(many, swept), attributed)
+    # a candidate paying mostly services (or their deposits) deposits at them: not one
+    first = _deposit_clusters(t, np.union1d(services, cand), swept, attributed)[0]
+    serviceish = np.union1d(np.union1d(services, cand), first)
+    mine = np.isin(payer, cand)
+    to_services = np.isin(payee, serviceish)
+    total = _sum_by(payer[mine], value[mine], cand)
+    to_svc = _sum_by(payer[mine & to_services], value[mine & to_services], cand)
+    hot = cand[(total - to_svc) >= CUSTOMER_SHARE * np.maximum(total, 1.0)]
+    hot_tx = s_first[np.searchsorted(s_c, hot)]
+    dep, svc, sweep_tx, n = _deposit_clusters(t, np.union1d(services, hot), swept, attributed)
+    return Found(hot, hot_tx, dep, svc, sweep_tx, n)
+
+
+def _sum_by(key: np.ndarray, weights: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(keys), dtype=np.float64)
+    if len(key):
+        np.add.at(out, np.searchsorted(keys, key), weights)
+    return out
+
+
+def _deposit_clusters(
+    t: _Txs, all_services: np.ndarray, swept: np.ndarray, attributed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Clusters whose every spend is a sweep into one habitually sweeping service."""
+    sweepers = np.intersect1d(all_services, swept)
+    sw = t.sweep & np.isin(t.o_min, sweepers) & ~np.isin(t.i_min, attributed)
+    sw &= ~np.isin(t.i_min, all_services)
+    dep, svc, first, n = _deposits(t.i_min[sw], t.o_min[sw], np.flatnonzero(sw))
+    spend_c, _, spends = _count(t.i_min, t.one_in)
     only = spends[np.searchsorted(spend_c, dep)] == n if len(dep) else np.zeros(0, dtype=bool)
-    unclear = ~one_in & (i_max >= 0)  # spent together with other clusters' coins
-    mixed = np.unique(in_c[unclear[tx_of_in] & (in_c >= 0)])
+    unclear = ~t.one_in & (t.i_max >= 0)  # spent together with other clusters' coins
+    mixed = np.unique(t.in_c[unclear[t.tx_of_in] & (t.in_c >= 0)])
     only &= ~np.isin(dep, mixed)
-    return Found(hot, hot_tx, dep[only], svc[only], first[only], n[only])
+    return dep[only], svc[only], first[only], n[only]
 
 
 def _count(key: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -2,7 +2,7 @@
 
 Every attribution row names its ``heuristic``: ``tag`` (the workspace's tag store),
 ``indicator`` (shared intel the viewer may see), or a behaviour seen on chain
-(``deposit_sweep``, ``batched_withdrawals``, ``deposit_address``). Behaviour is
+(``deposit_sweep``, ``hot_wallet``, ``deposit_address``). Behaviour is
 evidence, not testimony, so its confidence is capped below any direct attribution
 (``BEHAVIOUR_CONFIDENCE``), and the row carries the tx and address that show it.
 """
@@ -17,7 +17,7 @@ import pyarrow as pa
 # categories whose clusters end a trace (custodial services with customers)
 STOP_CATEGORIES = frozenset({"exchange", "service"})
 DIRECT = ("tag", "indicator")
-BEHAVIOUR = ("deposit_sweep", "batched_withdrawals", "deposit_address")
+BEHAVIOUR = ("deposit_sweep", "hot_wallet", "deposit_address")
 DEPOSIT_HEURISTICS = frozenset({"deposit_sweep", "deposit_address"})
 BEHAVIOUR_CONFIDENCE = 60  # at most; a direct tag of a service is usually 80-100
 

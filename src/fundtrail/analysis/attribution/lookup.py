@@ -37,7 +37,7 @@ from fundtrail.chainstore.tags import TagStore
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.model.identity import Identity
 
-ALGORITHM = 1  # bump when the rules change: old cache files are then never read
+ALGORITHM = 2  # bump when the rules change: old cache files are then never read
 _MEMORY: OrderedDict[str, Attribution] = OrderedDict()
 _LOCK = threading.Lock()
 _KEEP = 8
@@ -156,7 +156,7 @@ def _behaviour(store: ChainStore, direct: pa.Table) -> pa.Table:
     attributed = np.array(sorted(primary), dtype=np.int64)
     g = utxo_graph(store)
     found = behaviour.find(
-        g.out_ptr, g.out_addr, g.in_ptr, g.in_addr, g.coinjoin, g.addr_cluster,
+        g.out_ptr, g.out_addr, g.out_val, g.in_ptr, g.in_addr, g.coinjoin, g.addr_cluster,
         services, attributed,
     )  # fmt: skip
     if not len(found.hot) and not len(found.deposit):
@@ -182,8 +182,8 @@ def _behaviour(store: ChainStore, direct: pa.Table) -> pa.Table:
     for c, t in zip(found.hot.tolist(), found.hot_tx.tolist(), strict=True):
         label = f"unidentified service (cluster {c})"
         named[c] = (label, "service", behaviour.HOT_WALLET_CONFIDENCE)
-        rows.append(_row(c, label, "service", "batched withdrawals, fed by sweeps",
-                         behaviour.HOT_WALLET_CONFIDENCE, "batched_withdrawals",
+        rows.append(_row(c, label, "service", "hot wallet: fed by sweeps, pays many customers",
+                         behaviour.HOT_WALLET_CONFIDENCE, "hot_wallet",
                          txid.get(int(g.tx_ids[t])), None, None))  # fmt: skip
     cols = (found.deposit.tolist(), found.service.tolist(), found.sweep_tx.tolist(),
             found.sweeps.tolist(), svc_addr.tolist())  # fmt: skip

@@ -1,0 +1,78 @@
+"""Services recognised by what they do: hot wallets fed by sweeps, their deposit clusters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fundtrail.analysis.attribution import attribution
+from fundtrail.analysis.trace.request import TraceRequest
+from fundtrail.analysis.trace.service import trace
+from fundtrail.analysis.trace.testing import UtxoChain, txid_of
+from fundtrail.chainstore.store import ChainStore
+
+
+def untagged_exchange(c: UtxoChain, *, customers: int = 20) -> None:
+    """No tag anywhere: deposits K1..K5 swept into HW, HW pays ``customers`` withdrawals."""
+    c.tx("hw0", [], [("HW", 10**6)])
+    for k in range(1, 6):
+        c.tx(f"k{k}", [], [(f"K{k}", 500)])
+        c.tx(f"sweep-k{k}", [(f"k{k}", 0)], [("HW", 490)])
+    prev = ("hw0", 0)
+    for u in range(customers):  # one withdrawal per tx, change back to HW
+        c.tx(f"w{u}", [prev], [(f"U{u}", 1000), ("HW", 10**6 - 1000 * (u + 1) - 10 * (u + 1))])
+        prev = (f"w{u}", 1)
+
+
+def test_an_untagged_hot_wallet_is_an_unidentified_service(home: Path) -> None:
+    c = UtxoChain()
+    untagged_exchange(c)
+    c.tx("c0", [], [("S", 5000)])
+    c.tx("pay", [("c0", 0)], [("D", 3000), ("S2", 1900)])  # the gang pays a deposit address
+    c.tx("sweep-d", [("pay", 0)], [("HW", 2990)])  # ... which the exchange sweeps
+    c.cluster("hw", ["HW"])
+    c.commit(home)
+    att = attribution(ChainStore("btc", home), home=home)
+    hot = att.entity(c.labels.cluster_id("hw"))
+    assert hot is not None and (hot.heuristic, hot.category) == ("hot_wallet", "service")
+    [cash] = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"]), home=home).cash_outs()
+    assert (cash.deposit_address, cash.amount) == (c.address("D"), 3000)
+    assert cash.entity is not None and cash.entity["heuristic"] == "deposit_sweep"
+    assert cash.entity["label"] == hot.label  # "unidentified service (cluster N)"
+
+
+def test_few_payees_make_no_hot_wallet(home: Path) -> None:
+    c = UtxoChain()
+    untagged_exchange(c, customers=5)
+    c.cluster("hw", ["HW"])
+    c.commit(home)
+    assert attribution(ChainStore("btc", home), home=home).entity(c.labels.cluster_id("hw")) is None
+
+
+def test_a_gang_consolidating_and_peeling_into_exchanges_is_no_hot_wallet(home: Path) -> None:
+    """G consolidates its collection addresses (sweep-like) five times and pays 20 deposit
+    addresses of a tagged exchange that sweeps them: it deposits at a service, it is none."""
+    c = UtxoChain()
+    c.tx("x0", [], [("EXHW", 100)])
+    c.tx("xw", [("x0", 0)], [("CUST", 90)])  # the exchange's hot wallet pays outside
+    for k in range(5):
+        c.tx(f"v{k}", [], [(f"C{k}", 10_000)])
+        c.tx(f"cons{k}", [(f"v{k}", 0)], [("G", 9_990)])
+    c.tx("g0", [], [("G", 100_000)])
+    prev = ("g0", 0)
+    rest = 100_000
+    for d in range(20):
+        rest -= 1010
+        c.tx(f"peel{d}", [prev], [(f"DEP{d}", 1000), ("G", rest)])
+        c.tx(f"sw{d}", [(f"peel{d}", 0)], [("EXHW", 990)])
+        prev = (f"peel{d}", 1)
+    c.cluster("gang", ["G"])
+    c.cluster("ex", ["EXHW"])
+    c.entity("ex", "Bitstamp", "exchange")
+    c.commit(home)
+    att = attribution(ChainStore("btc", home), home=home)
+    assert att.entity(c.labels.cluster_id("gang")) is None
+    deposit = att.entity(c.labels.ids["DEP3"])
+    assert deposit is not None and (deposit.label, deposit.heuristic) == (
+        "Bitstamp",
+        "deposit_sweep",
+    )
