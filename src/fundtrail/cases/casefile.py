@@ -123,8 +123,14 @@ def write_campaign_report(
     level = TLP.parse(tlp)
     step = progress or (lambda _name: None)
     step("tracing every victim payment")
+    from fundtrail.cases.freezing import plan_for
+
     traced = trace_campaign(store, campaign_id, params=params, viewer=viewer, home=home)
     view = traced.view
+    with store.read_session() as s:
+        payments = campaign_payments(s, [view.id]).get(view.id, [])
+    fifo = trace_payments(payments, TraceParams("fifo", traced.params.hops), home)
+    freeze = plan_for(traced, fifo, home)
     with store.session() as s:
         # the writer leads a new case only if it may (law enforcement); an open case
         # keeps its lead whoever writes the file
@@ -160,6 +166,7 @@ def write_campaign_report(
         provenance=chain_provenance(view.chains, home),
         prices=prices,
         now=datetime.now(UTC),
+        freeze=freeze,
     )
     staging = stage(out)
     try:

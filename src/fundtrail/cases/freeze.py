@@ -1,9 +1,30 @@
-"""Freeze requests: one document per receiving exchange, in JSON, CSV and PDF.
+"""Freeze requests: which deposit addresses to put before which exchange, and why.
 
-Each lists the deposit addresses through which the campaign's traced proceeds
-entered that exchange, with amounts (exact base units), txids, times and the case
-reference, so the exchange can find the customer accounts and preserve the funds.
-No victim's personal data is ever put in a freeze request.
+A freeze request names a customer account; a wrong one harms a person and costs the
+alliance its credibility. So a campaign's cash-outs (the haircut trace's deposit
+addresses) become a :class:`FreezePlan` that requests a deposit only when both hold:
+
+* its traced proceeds are at least ``MIN_SHARE`` (0.1%) of the campaign's loss in that
+  asset (a freeze is worth an exchange's time), and
+* they are at least ``MIN_PURITY`` (5%) of everything that deposit address ever
+  received: a gang's deposit address takes mostly the gang's money, while an ordinary
+  customer whom haircut taint reached through a CoinJoin or a shared payer holds a
+  sliver of traced money among its own (measured: gangs' deposits 13-100%, such
+  customers under 1%).
+
+Every requested deposit carries the traced amount, its share of the loss, what the
+address received in all, the method and hops, the FIFO trace's amount beside the
+haircut one (a disagreement is said in ``note``) and a ``confidence`` (0-100, below).
+What was left out is listed with the reason. Deposits are ranked by amount, requests by
+their largest deposit. One JSON, CSV and PDF per exchange are written from the plan; no
+victim's personal data is ever in one.
+
+``confidence`` = 100 x min(1, purity / 0.5) x (0.5 + 0.5 x agreement), where agreement
+is the smaller of the FIFO and haircut amounts over the larger (0 when FIFO puts nothing
+there), times the attribution's own confidence where the tracer gives one.
+
+The plan is a typed structure on purpose: partner-to-partner requests (issue 20) are
+built on :class:`FreezePlan` and :class:`FreezeDeposit`, not on the files.
 """
 
 from __future__ import annotations
@@ -12,27 +33,313 @@ import csv
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fundtrail.cases.method import taint_text
 from fundtrail.cases.render import render_html, write_pdf
-from fundtrail.cases.views import CampaignView, CashoutView, _iso
+from fundtrail.cases.views import CashoutView, _iso
 from fundtrail.model import display
+from fundtrail.model.assets import resolve
+
+MIN_SHARE = 0.001  # of the campaign's loss in the asset
+MIN_PURITY = 0.05  # of everything the deposit address ever received
+FULL_PURITY = 0.5  # purity at which the confidence stops growing
+
+Place = tuple[str, str, str]  # (chain, address, asset key)
+
+OWN_WALLET = (
+    "reached the exchange's own wallet after a sweep: the crediting customer must come "
+    "from the exchange's records (the transactions are in the report)"
+)
+SLIVER = "an ordinary customer the trace reached with a sliver, not the gang's deposit"
+FIFO_ONLY = "only the FIFO trace puts money here; haircut lists none"
+DISPERSED = "places below the trace's listing floor, summed"
 
 CSV_COLUMNS = (
     "case_reference",
     "exchange",
     "chain",
     "deposit_address",
-    "address",
-    "amount",
     "asset",
-    "txid",
-    "time",
-    "deposit_identified",
+    "amount",
+    "share_of_loss",
+    "received",
+    "fifo_amount",
+    "confidence",
+    "method",
+    "hops",
+    "txids",
+    "first_seen",
+    "last_seen",
+    "note",
 )
+
+
+def asset_key(asset: str, chain: str) -> str:
+    """The one key of an asset (``BTC``, ``TRX/USDT``) whatever spelling a row used."""
+    return resolve(asset, chain).key
+
+
+@dataclass(frozen=True, slots=True)
+class FreezeDeposit:
+    """One deposit address to freeze, with the evidence an exchange needs to act."""
+
+    exchange: str
+    chain: str
+    deposit_address: str
+    asset: str  # asset key
+    amount: int  # haircut-traced proceeds, base units
+    share: float  # of the campaign's loss in this asset
+    received: int  # everything the address ever received in this asset
+    fifo_amount: int  # what the FIFO trace puts here
+    method: str
+    hops: int
+    confidence: int
+    txids: tuple[str, ...]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    note: str | None = None
+
+    @property
+    def purity(self) -> float:
+        return min(1.0, self.amount / self.received) if self.received else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exchange": self.exchange,
+            "chain": self.chain,
+            "deposit_address": self.deposit_address,
+            "asset": self.asset,
+            "amount": self.amount,
+            "share": round(self.share, 6),
+            "received": self.received,
+            "share_of_received": round(self.purity, 6),
+            "fifo_amount": self.fifo_amount,
+            "method": self.method,
+            "hops": self.hops,
+            "confidence": self.confidence,
+            "txids": list(self.txids),
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A place traced money reached that is *not* put before an exchange, and why."""
+
+    exchange: str
+    chain: str
+    address: str | None  # None: a sum of places the trace did not list
+    asset: str
+    amount: int
+    share: float
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exchange": self.exchange,
+            "chain": self.chain,
+            "address": self.address,
+            "asset": self.asset,
+            "amount": self.amount,
+            "share": round(self.share, 6),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FreezeRequest:
+    """What one exchange is asked to freeze: its requested deposits, largest first."""
+
+    exchange: str
+    deposits: tuple[FreezeDeposit, ...]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for d in self.deposits:
+            out[d.asset] += d.amount
+        return dict(sorted(out.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exchange": self.exchange,
+            "totals": self.totals,
+            "deposits": [d.to_dict() for d in self.deposits],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FreezePlan:
+    """A campaign's freeze requests, one per exchange, and what was left out."""
+
+    campaign: str
+    loss: dict[str, int]
+    method: str
+    requests: tuple[FreezeRequest, ...]
+    left_out: tuple[LeftOut, ...]
+    min_share: float = MIN_SHARE
+    min_purity: float = MIN_PURITY
+    disagreements: int = field(default=0)
+
+    @property
+    def rule(self) -> str:
+        return (
+            f"a deposit is requested when its traced proceeds are at least "
+            f"{self.min_share:.1%} of the campaign's loss in that asset and at least "
+            f"{self.min_purity:.0%} of everything the address ever received"
+        )
+
+    def requested(self) -> set[tuple[str, str]]:
+        """(chain, deposit address) of every requested deposit."""
+        return {(d.chain, d.deposit_address) for r in self.requests for d in r.deposits}
+
+    def requested_cashouts(self, cashouts: Iterable[CashoutView]) -> dict[str, list[CashoutView]]:
+        """The campaign's cash-out rows of requested deposits, per exchange."""
+        wanted = self.requested()
+        out: dict[str, list[CashoutView]] = defaultdict(list)
+        for c in cashouts:
+            if c.deposit_identified and (c.chain, c.deposit_address or "") in wanted:
+                out[c.exchange].append(c)
+        return dict(sorted(out.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "campaign": self.campaign,
+            "loss": self.loss,
+            "method": self.method,
+            "threshold": {
+                "min_share": self.min_share,
+                "min_share_of_received": self.min_purity,
+                "rule": self.rule,
+            },
+            "requests": [r.to_dict() for r in self.requests],
+            "left_out": [x.to_dict() for x in self.left_out],
+            "methods_disagree": self.disagreements,
+        }
+
+
+@dataclass(slots=True)
+class _Place:
+    exchange: str
+    chain: str
+    address: str
+    asset: str
+    amount: int = 0
+    hops: int = 0
+    identified: bool = True
+    txids: set[str] = field(default_factory=set)
+    times: list[datetime] = field(default_factory=list)
+    attribution: float = 1.0
+
+
+def _places(cashouts: Iterable[CashoutView]) -> dict[Place, _Place]:
+    out: dict[Place, _Place] = {}
+    for c in cashouts:
+        address = c.deposit_address or c.address
+        key = (c.chain, address, asset_key(c.asset, c.chain))
+        p = out.get(key)
+        if p is None:
+            p = out[key] = _Place(c.exchange, c.chain, address, key[2], hops=c.hops or 0)
+            p.attribution = (c.attribution_confidence or 100) / 100
+        p.amount += c.amount
+        p.hops = min(p.hops, c.hops or 0)
+        p.identified = p.identified and c.deposit_identified
+        if c.txid:
+            p.txids.add(c.txid)
+        if c.time:
+            p.times.append(c.time)
+    return out
+
+
+def confidence(purity: float, haircut: int, fifo: int, attribution: float = 1.0) -> int:
+    """0-100: how surely this deposit holds the campaign's proceeds (module docstring)."""
+    agreement = min(haircut, fifo) / max(haircut, fifo) if max(haircut, fifo) > 0 else 0.0
+    value = min(1.0, purity / FULL_PURITY) * (0.5 + 0.5 * agreement) * attribution
+    return round(100 * value)
+
+
+def plan_freeze(
+    campaign: str,
+    loss: Mapping[str, int],
+    haircut: Iterable[CashoutView],
+    fifo: Iterable[CashoutView],
+    received: Mapping[Place, int],
+    *,
+    dispersed: Iterable[tuple[str, str, str, int]] = (),
+    method: str = "haircut",
+    min_share: float = MIN_SHARE,
+    min_purity: float = MIN_PURITY,
+) -> FreezePlan:
+    """The plan from a campaign's traces (pure: every input given, nothing read).
+
+    ``received``: what each (chain, address, asset key) ever received; ``dispersed``:
+    (exchange, chain, asset key, amount) of cash-outs the trace summed, not listed.
+    """
+    places = _places(haircut)
+    fifo_at = {k: p.amount for k, p in _places(fifo).items()}
+    chosen: dict[str, list[FreezeDeposit]] = defaultdict(list)
+    left: list[LeftOut] = []
+    disagree = 0
+    for key, p in sorted(places.items(), key=lambda kv: (-kv[1].amount, kv[0])):
+        total = loss.get(p.asset, 0)
+        share = p.amount / total if total else 0.0
+        got = received.get(key, 0)
+        purity = p.amount / got if got else 1.0
+
+        def out(reason: str, p: _Place = p, share: float = share) -> None:
+            left.append(LeftOut(p.exchange, p.chain, p.address, p.asset, p.amount, share, reason))
+
+        if not p.identified:
+            out(OWN_WALLET)
+            continue
+        if share < min_share:
+            out(f"below {min_share:.1%} of the campaign's loss ({100 * share:.6g}%)")
+            continue
+        if purity < min_purity:
+            out(f"traced proceeds are {purity:.1%} of all this address received: {SLIVER}")
+            continue
+        f = fifo_at.get(key, 0)
+        note = _disagreement(p.amount, f, p.asset, p.chain)
+        disagree += note is not None
+        chosen[p.exchange].append(
+            FreezeDeposit(
+                exchange=p.exchange, chain=p.chain, deposit_address=p.address, asset=p.asset,
+                amount=p.amount, share=share, received=got, fifo_amount=f, method=method,
+                hops=p.hops, confidence=confidence(purity, p.amount, f, p.attribution),
+                txids=tuple(sorted(p.txids)), first_seen=min(p.times, default=None),
+                last_seen=max(p.times, default=None), note=note,
+            )
+        )  # fmt: skip
+    for (chain, address, asset), amount in sorted(fifo_at.items()):
+        if (chain, address, asset) not in places and amount > 0:
+            share = amount / loss[asset] if loss.get(asset) else 0.0
+            left.append(LeftOut("", chain, address, asset, amount, share, FIFO_ONLY))
+    for exchange, chain, asset, amount in dispersed:
+        share = amount / loss[asset] if loss.get(asset) else 0.0
+        left.append(LeftOut(exchange, chain, None, asset, amount, share, DISPERSED))
+    requests = [FreezeRequest(ex, tuple(ds)) for ex, ds in chosen.items()]
+    requests.sort(key=lambda r: (-max(d.share for d in r.deposits), r.exchange))
+    return FreezePlan(
+        campaign, dict(loss), method, tuple(requests), tuple(left), min_share, min_purity,
+        disagree,
+    )  # fmt: skip
+
+
+def _disagreement(haircut: int, fifo: int, asset: str, chain: str) -> str | None:
+    """Say so when FIFO puts less than half or more than twice the haircut amount here."""
+    if fifo * 2 >= haircut and fifo <= haircut * 2:
+        return None
+    shown = display.amount(fifo, asset, chain=chain)
+    if fifo == 0:
+        return "FIFO and haircut disagree: FIFO puts none of the proceeds here"
+    return f"FIFO and haircut disagree: FIFO puts {shown} here"
 
 
 def slug(name: str) -> str:
@@ -40,76 +347,52 @@ def slug(name: str) -> str:
 
 
 def freeze_payload(
-    view: CampaignView,
-    exchange: str,
-    rows: list[CashoutView],
+    plan: FreezePlan,
+    request: FreezeRequest,
     *,
     reference: str,
     requester: str,
     now: datetime,
-    method: str = "haircut",
     requester_details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    totals: dict[str, int] = defaultdict(int)
-    for r in rows:
-        totals[r.asset] += r.amount
+    """The JSON document sent to one exchange."""
     return {
         "type": "freeze-request",
         "case_reference": reference,
-        "campaign": view.id,
+        "campaign": plan.campaign,
         "requesting_org": requester,
         "requester": dict(requester_details or {"org": requester}),
-        "method": method,
+        "method": plan.method,
         "generated": _iso(now),
-        "exchange": exchange,
+        "exchange": request.exchange,
         "request": (
             f"Please freeze or preserve the funds credited through the deposit addresses "
             f"below and the records of the accounts they belong to, in case {reference}. "
-            f"The amounts are traced proceeds of victims' payments to campaign {view.id}. "
-            "Where deposit_identified is false the funds reached your own wallet listed "
-            "(the customer deposit could not be told from the chain): please identify the "
-            "credited account from the transaction."
+            f"The amounts are traced proceeds of victims' payments to campaign "
+            f"{plan.campaign}; each deposit shows its share of the loss, what the address "
+            "received in all, the method and a confidence."
         ),
-        "totals": dict(sorted(totals.items())),
-        "deposits": [
-            {k: v for k, v in r.to_dict().items() if k not in ("exchange", "category")}
-            for r in sorted(rows, key=lambda r: (r.time or now, r.deposit_address or ""))
-        ],
+        "threshold": plan.to_dict()["threshold"],
+        "totals": request.totals,
+        "deposits": [d.to_dict() for d in request.deposits],
     }
 
 
-def freezable(view: CampaignView, min_share: float) -> dict[str, list[CashoutView]]:
-    """Cash-outs per exchange worth a freeze: at least ``min_share`` of the campaign's loss
-    in that asset. Haircut taint spreads thin; a deposit that received a sliver of it
-    is listed in the report, not put before an exchange as a customer to freeze."""
-    loss = view.total_loss
-    out: dict[str, list[CashoutView]] = {}
-    for exchange, rows in view.cashouts_by_exchange().items():
-        keep = [r for r in rows if r.amount > 0 and r.amount >= min_share * loss.get(r.asset, 0)]
-        if keep:
-            out[exchange] = keep
-    return out
-
-
 def write_freeze_requests(
-    view: CampaignView,
+    plan: FreezePlan,
     out: Path,
     *,
     reference: str,
     requester: str,
     now: datetime,
-    min_share: float = 0.0,
-    method: str = "haircut",
     requester_details: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """freeze-request-<exchange>.json, .csv and .pdf for every exchange that received funds."""
+    """freeze-request-<exchange>.json, .csv and .pdf for every exchange in the plan."""
     written: list[Path] = []
-    for exchange, rows in freezable(view, min_share).items():
-        payload = freeze_payload(
-            view, exchange, rows, reference=reference, requester=requester, now=now,
-            method=method, requester_details=requester_details,
-        )  # fmt: skip
-        base = out / f"freeze-request-{slug(exchange)}"
+    for request in plan.requests:
+        payload = freeze_payload(plan, request, reference=reference, requester=requester,
+                                 now=now, requester_details=requester_details)  # fmt: skip
+        base = out / f"freeze-request-{slug(request.exchange)}"
         json_path = base.with_suffix(".json")
         json_path.write_text(json.dumps(payload, indent=2) + "\n")
         csv_path = base.with_suffix(".csv")
@@ -117,30 +400,17 @@ def write_freeze_requests(
             w = csv.writer(fh)
             w.writerow(CSV_COLUMNS)
             for d in payload["deposits"]:
-                w.writerow(
-                    [
-                        reference,
-                        exchange,
-                        d["chain"],
-                        d["deposit_address"] or "",
-                        d["address"],
-                        d["amount"],
-                        d["asset"],
-                        d["txid"] or "",
-                        d["time"] or "",
-                        "yes" if d["deposit_identified"] else "no",
-                    ]
-                )
-        chains = {r.chain for r in rows}
+                row = {**d, "case_reference": reference, "share_of_loss": d["share"],
+                       "txids": " ".join(d["txids"])}  # fmt: skip
+                w.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+        chains = {d.chain for d in request.deposits}
         html = render_html(
             "freeze.html",
             p=payload,
             fmt=_fmt,
             iso=display.time_utc,
             chain=chains.pop() if len(chains) == 1 else None,
-            loss=view.total_loss,
-            share=share_text,
-            taint=taint_text(method),
+            taint=taint_text(plan.method),
         )
         pdf_path = base.with_suffix(".pdf")
         write_pdf(html, pdf_path)

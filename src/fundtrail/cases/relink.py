@@ -279,3 +279,16 @@ class LinkScheduler:
             with self._lock:
                 self._running = False
             raise
+
+    def refresh(self, store: IntelStore, home: Path | None = None, actor: Any = "api") -> None:
+        """Bring campaigns and their cash-outs up to date (a stale read's background job)."""
+        from fundtrail.cases.cashouts import refresh_cashouts
+
+        with store.read_session() as s:
+            stale = staleness(s, home)
+        if stale is not None:
+            self.run(store, home, actor)
+        refresh_cashouts(store, home=home)
+
+
+SCHEDULER = LinkScheduler()  # the server's one: every route that relinks shares it

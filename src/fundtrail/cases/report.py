@@ -18,7 +18,7 @@ from typing import Any
 
 from fundtrail import __version__
 from fundtrail.cases.charts import timeline_svg
-from fundtrail.cases.freeze import freezable, share_text, write_freeze_requests
+from fundtrail.cases.freeze import FreezePlan, share_text, write_freeze_requests
 from fundtrail.cases.method import ACCURACY_SOURCE, HEURISTICS, LIMITATIONS, taint_text
 from fundtrail.cases.profiles import CaseProfile
 from fundtrail.cases.render import render_html, write_pdf
@@ -42,7 +42,7 @@ class ReportOptions:
     pii_note: str = "all (workspace operator)"
     methods: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
-    freeze_min_share: float = 0.0025  # of the campaign's loss, per asset
+    freeze: FreezePlan | None = None  # the campaign's freeze plan (none: no requests)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     method: str = "haircut"
     hops: int = 10
@@ -99,27 +99,22 @@ def write_report(
         "deadline": display.time_utc(deadline),
     }
     step("writing the freeze requests")
-    written += write_freeze_requests(
-        view,
-        out,
-        reference=opts.reference,
-        requester=opts.requester,
-        now=opts.now,
-        min_share=opts.freeze_min_share,
-        method=opts.method,
-        requester_details=requester,
-    )
+    plan = opts.freeze
+    if plan is not None:
+        written += write_freeze_requests(
+            plan,
+            out,
+            reference=opts.reference,
+            requester=opts.requester,
+            now=opts.now,
+            requester_details=requester,
+        )
     stix = out / "indicators.stix.json"
-    bundle = campaign_bundle(
-        view,
-        tlp=opts.tlp,
-        now=opts.now,
-        reference=opts.reference,
-        min_share=opts.freeze_min_share,
-    )
+    bundle = campaign_bundle(view, tlp=opts.tlp, now=opts.now, reference=opts.reference,
+                             freeze=plan)  # fmt: skip
     stix.write_text(json.dumps(bundle, indent=2) + "\n")
     written.append(stix)
-    frozen = freezable(view, opts.freeze_min_share)
+    frozen = plan.requested_cashouts(view.cashouts) if plan is not None else {}
     context = {
         "reference": opts.reference,
         "chain": view.chains[0] if len(view.chains) == 1 else None,  # for totals by symbol
@@ -142,9 +137,12 @@ def write_report(
         "heuristics": HEURISTICS,
         "accuracy_source": ACCURACY_SOURCE,
         "limitations": LIMITATIONS,
-        "freeze_note": f"Freeze requests list deposits that received at least "
-        f"{opts.freeze_min_share:.2%} of the campaign's loss; smaller haircut shares are "
-        "listed here only.",
+        "freeze_note": (
+            f"Freeze requests: {plan.rule}; the deposits left out, and why, are listed below."
+            if plan is not None
+            else "No freeze requests."
+        ),
+        "freeze_left_out": [x.to_dict() for x in plan.left_out] if plan is not None else [],
         "frozen": {(c.deposit_address, c.txid) for rows in frozen.values() for c in rows},
         "provenance": {"chains": [], "tag_sources": [], **opts.provenance},
         "hashes": [(p.name, sha256_file(p)) for p in written],
@@ -167,7 +165,7 @@ def write_report(
 def _totals(rows: list[CashoutView]) -> dict[str, int]:
     out: dict[str, int] = defaultdict(int)
     for c in rows:
-        out[c.asset] += c.amount
+        out[resolve(c.asset, c.chain).key] += c.amount
     return dict(sorted(out.items()))
 
 

@@ -27,6 +27,7 @@ from fundtrail.intelstore.orgs import org_identity
 from fundtrail.model.identity import Identity
 
 __all__ = [
+    "campaign_freeze",
     "campaign_report",
     "campaign_share",
     "campaign_show",
@@ -143,6 +144,23 @@ def campaign_trace(
         return trace_campaign(
             store, campaign_id, params=TraceParams(method, hops), viewer=viewer
         ).to_dict()
+
+
+def campaign_freeze(
+    campaign_id: str,
+    *,
+    method: str = "haircut",
+    hops: int = 10,
+    org: str | None = None,
+    operator: bool = False,
+) -> dict[str, Any]:
+    """`fundtrail campaign freeze`: the freeze plan (requests, evidence, what was left out)."""
+    from fundtrail.cases.freezing import campaign_freeze as plan
+
+    with _store() as store:
+        viewer = _viewer(store, org, operator)
+        _traced, freeze = plan(store, campaign_id, viewer=viewer, params=TraceParams(method, hops))
+        return freeze.to_dict()
 
 
 def campaign_report(

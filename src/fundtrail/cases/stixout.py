@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fundtrail.cases.freeze import freezable
+from fundtrail.cases.freeze import FreezePlan
 from fundtrail.cases.views import CampaignView
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.model.tlp import TLP
@@ -17,13 +17,12 @@ def campaign_records(
     tlp: TLP,
     category: str = "scam",
     reference: str = "",
-    min_share: float = 0.0,
+    freeze: FreezePlan | None = None,
 ) -> list[IndicatorRecord]:
     """Collection addresses (victims paid them) and cash-out deposit addresses.
 
-    Only deposits that would get a freeze request (``min_share`` of the loss) and that
-    are customer deposits: a sliver of haircut taint, or an exchange's own hot wallet,
-    must not be shared as a scam indicator.
+    Only the deposits the freeze plan requests: a sliver of haircut taint, or an
+    exchange's own hot wallet, must not be shared as a scam indicator.
     """
     records: list[IndicatorRecord] = []
     by_addr: dict[tuple[str, str], int] = {}
@@ -44,10 +43,10 @@ def campaign_records(
             )
         )
     seen: set[tuple[str, str]] = set(by_addr)  # one indicator per address
-    deposits = [c for rows in freezable(view, min_share).values() for c in rows]
+    deposits = [d for r in (freeze.requests if freeze else ()) for d in r.deposits]
     for co in deposits:
-        dep = co.deposit_address if co.deposit_identified else None
-        if not dep or (co.chain, dep) in seen:
+        dep = co.deposit_address
+        if (co.chain, dep) in seen:
             continue
         seen.add((co.chain, dep))
         records.append(
@@ -70,10 +69,15 @@ def campaign_records(
 
 
 def campaign_bundle(
-    view: CampaignView, *, tlp: TLP, now: datetime, reference: str = "", min_share: float = 0.0
+    view: CampaignView,
+    *,
+    tlp: TLP,
+    now: datetime,
+    reference: str = "",
+    freeze: FreezePlan | None = None,
 ) -> dict[str, Any]:
     from fundtrail.intel.stix import to_stix_bundle  # the standards part's exporter
 
     return to_stix_bundle(
-        campaign_records(view, tlp=tlp, reference=reference, min_share=min_share), now=now
+        campaign_records(view, tlp=tlp, reference=reference, freeze=freeze), now=now
     )

@@ -114,5 +114,11 @@ def cashouts_of(chain: str, endpoints: Sequence[Any]) -> list[CashoutView]:
             time=datetime.fromtimestamp(e.time, UTC) if e.time is not None else None,
             hops=e.hops,
             chain=chain,
+            attribution_confidence=_confidence(entity),
         )
     return sorted(merged.values(), key=lambda c: (c.exchange, -c.amount, c.txid or ""))
+
+
+def _confidence(entity: dict[str, Any]) -> int | None:
+    value = entity.get("confidence")
+    return int(value) if isinstance(value, (int, float)) else None

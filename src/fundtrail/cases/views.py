@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from fundtrail.model.assets import resolve
+
 
 @dataclass(slots=True)
 class ComplaintView:
@@ -76,6 +78,7 @@ class CashoutView:
     # False when the "deposit address" is the service's own (tagged) wallet: the trace met
     # the exchange there and the customer account must come from the exchange's records
     deposit_identified: bool = True
+    attribution_confidence: int | None = None  # the tracer's confidence in the exchange's name
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +93,7 @@ class CashoutView:
             "hops": self.hops,
             "chain": self.chain,
             "deposit_identified": self.deposit_identified,
+            "attribution_confidence": self.attribution_confidence,
         }
 
 
@@ -109,9 +113,11 @@ class CampaignView:
 
     @property
     def total_loss(self) -> dict[str, int]:
+        """Per asset key (``BTC``, ``TRX/USDT``): each payment once, however many
+        organisations reported it."""
         total: dict[str, int] = defaultdict(int)
-        for c in self.complaints:
-            total[c.asset] += c.amount
+        for c in {c.payment_key: c for c in self.complaints}.values():
+            total[resolve(c.asset, c.chain).key] += c.amount
         return dict(sorted(total.items()))
 
     @property

@@ -121,6 +121,17 @@ class Ledger:
             for address, contract, symbol, decimals, value in rows
         }
 
+    def received(self, store: ChainStore, keys: Iterable[str]) -> dict[tuple[str, Asset], int]:
+        """{(address key, asset): everything the address ever received}, every asset.
+
+        What a deposit address took in over its life: the measure of how much of it a
+        trace's proceeds are (an ordinary customer reached by a sliver holds mostly its own)."""
+        rows = self._reads().received(store, sorted(set(keys)))
+        return {
+            (address, self.stored_asset(contract, symbol, decimals)): int(value)
+            for address, contract, symbol, decimals, value in rows
+        }
+
     def has_tx(self, store: ChainStore, txid: str) -> bool:
         """Whether the store holds transaction ``txid`` (any spelling of the id)."""
         try:

@@ -219,6 +219,26 @@ def balances(
     return [(a, None, None, None, int(v or 0)) for a, v in rows]
 
 
+def received(
+    store: ChainStore, keys: list[str]
+) -> list[tuple[str, str | None, str | None, int | None, int]]:
+    """(address key, None, None, None, total ever received) of each address."""
+    import pyarrow as pa
+
+    con = store.connect()
+    try:
+        con.register("wanted", pa.table({"address": pa.array(keys, pa.string())}))
+        rows = con.execute(
+            """SELECT a.address, sum(o.value) FROM outputs o
+               JOIN addresses a ON a.address_id = o.address_id
+               JOIN wanted w ON w.address = a.address
+               GROUP BY 1"""
+        ).fetchall()
+    finally:
+        con.close()
+    return [(a, None, None, None, int(v or 0)) for a, v in rows]
+
+
 def has_tx(store: ChainStore, key: str) -> bool:
     con = store.connect()
     try:

@@ -1,4 +1,4 @@
-"""`fundtrail campaigns` (list, link) and `fundtrail campaign show|trace|report|share`."""
+"""`fundtrail campaigns` (list, link) and `fundtrail campaign show|trace|freeze|report|share`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from fundtrail.cli.common import JsonOpt, OperatorOpt, console, emit, progress, 
 from fundtrail.model import display
 
 campaigns_app = typer.Typer(help="Campaigns (scams, ransomware, ...) linked from complaints.")
-campaign_app = typer.Typer(help="One campaign: show, trace, report, share.", no_args_is_help=True)
+campaign_app = typer.Typer(
+    help="One campaign: show, trace, freeze, report, share.", no_args_is_help=True
+)
 OrgOpt = typer.Option(None, "--org", help="Read with this organisation's rights.")
 MethodOpt = typer.Option("haircut", "--method", help="Taint method: haircut, poison or fifo.")
 HopsOpt = typer.Option(10, "--hops", help="Hop limit of the forward trace.")
@@ -153,6 +155,43 @@ def trace(
         as_json,
         render,
     )
+
+
+@campaign_app.command("freeze")
+def freeze(
+    campaign_id: str,
+    method: str = MethodOpt,
+    hops: int = HopsOpt,
+    org: str | None = OrgOpt,
+    operator: bool = OperatorOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """The freeze requests the case file would hold: each deposit with its evidence
+    (amount, share of the loss, what it received, FIFO beside haircut, confidence), and
+    what was left out and why."""
+    from fundtrail.cases.service import campaign_freeze
+
+    def render(d: dict) -> None:
+        console.print(f"campaign [bold]{d['campaign']}[/bold]: {d['threshold']['rule']}")
+        t = table("exchange", "deposit address", "amount", "share", "of received",
+                  "confidence", "note")  # fmt: skip
+        for r in d["requests"]:
+            for dep in r["deposits"]:
+                t.add_row(r["exchange"], dep["deposit_address"],
+                          display.amount(dep["amount"], dep["asset"], chain=dep["chain"]),
+                          f"{dep['share']:.2%}", f"{dep['share_of_received']:.0%}",
+                          str(dep["confidence"]), dep["note"] or "")  # fmt: skip
+        console.print(t)
+        if d["left_out"]:
+            lt = table("left out", "amount", "share", "why")
+            for x in d["left_out"]:
+                lt.add_row(x["address"] or f"({x['exchange']}, several)",
+                           display.amount(x["amount"], x["asset"], chain=x["chain"]),
+                           f"{x['share']:.2%}", x["reason"])  # fmt: skip
+            console.print(lt)
+
+    data = campaign_freeze(campaign_id, method=method, hops=hops, org=org, operator=operator)
+    emit(data, as_json, render)
 
 
 @campaign_app.command("report")

@@ -55,6 +55,8 @@ def import_(
                 err_console.print(note)
 
     emit(data, as_json, render)
+    if data["import"]["imported"] == 0 and data["import"]["rejected"]:
+        raise typer.Exit(1)  # asked to import, imported nothing: a failure for scripts
 
 
 def register(app: typer.Typer) -> None:

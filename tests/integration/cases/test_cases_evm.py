@@ -67,7 +67,7 @@ def test_usdt_scam_is_one_campaign_and_a_merge_carries_its_case(
     with store.read_session() as s:
         seen = get_campaign(s, camp.id, Identity(bank, "bank", "bank", "analyst", "cli"), home=home)
     assert all(c.pii_visible for c in seen.complaints)  # the case's orgs keep their view
-    assert camp.total_loss == scam["total_loss"]
+    assert camp.total_loss == {f"ETH/{k}": v for k, v in scam["total_loss"].items()}  # asset keys
     assert len(camp.complaints) == scam["victims"]
     assert set(camp.addresses) == {a.lower() for a in scam["collection_addresses"]}
     import_tags(evm_sim / "tags.yaml", home=home)

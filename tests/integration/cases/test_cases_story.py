@@ -11,10 +11,9 @@ from cases_world import World
 
 from fundtrail.cases.campaigns import get_campaign, list_campaigns
 from fundtrail.cases.casefile import trace_campaign
-from fundtrail.cases.freeze import freezable, write_freeze_requests
+from fundtrail.cases.freeze import write_freeze_requests
 from fundtrail.cases.intake import import_complaints
 from fundtrail.cases.relink import link_campaigns
-from fundtrail.cases.report import ReportOptions
 from fundtrail.cases.views import CampaignView
 from fundtrail.intelstore.db import IntelStore, open_store
 from fundtrail.model.identity import Identity
@@ -97,34 +96,38 @@ def test_cashouts_and_freeze_requests_match_truth(world: World, ws: Path) -> Non
     assert len(true_deposits & found_deposits) >= 0.75 * len(true_deposits)
     data = traced.to_dict()
     assert set(data["exchanges"]) == {c.exchange for c in found}
-    opts = ReportOptions(reference="")
-    frozen = freezable(traced.view, opts.freeze_min_share)
-    frozen_rows = [c for rows in frozen.values() for c in rows]
-    on_true = sum(c.amount for c in frozen_rows if c.deposit_address in true_deposits)
-    assert on_true >= 0.75 * sum(c.amount for c in frozen_rows)  # measured: ~0.8
+    from fundtrail.cases.freezing import campaign_freeze
+
+    _traced, plan = campaign_freeze(store, camp.id, viewer=OPERATOR)
+    requested = [d for r in plan.requests for d in r.deposits]
+    on_true = sum(d.amount for d in requested if d.deposit_address in true_deposits)
+    assert on_true >= 0.9 * sum(d.amount for d in requested)  # the goal
+    found_true = true_deposits & found_deposits
+    asked = {d.deposit_address for d in requested}
+    assert len(asked & found_true) >= 0.9 * len(found_true)
+    for x in plan.left_out:  # every place left out says why
+        assert x.reason
 
     out = ws / "case"
     out.mkdir()
-    files = write_freeze_requests(
-        traced.view,
-        out,
-        reference="FT-TEST",
-        requester="police",
-        now=datetime.now(UTC),
-        min_share=opts.freeze_min_share,
-    )
+    files = write_freeze_requests(plan, out, reference="FT-TEST", requester="police",
+                                  now=datetime.now(UTC))  # fmt: skip
     by_exchange = {}
     for p in files:
         if p.suffix == ".json":
             doc = json.loads(p.read_text())
             by_exchange[doc["exchange"]] = doc
-    assert set(by_exchange) == set(frozen)
-    for ex, doc in by_exchange.items():
-        assert doc["case_reference"] == "FT-TEST"
-        assert doc["totals"] == {"BTC": sum(c.amount for c in frozen[ex])}
-        assert {d["deposit_address"] for d in doc["deposits"]} == {
-            c.deposit_address for c in frozen[ex]
-        }
+    assert set(by_exchange) == {r.exchange for r in plan.requests}
+    for r in plan.requests:
+        doc = by_exchange[r.exchange]
+        assert doc["case_reference"] == "FT-TEST" and doc["totals"] == r.totals
+        assert [d["deposit_address"] for d in doc["deposits"]] == [
+            d.deposit_address for d in r.deposits
+        ]
+        amounts = [d["amount"] for d in doc["deposits"]]
+        assert amounts == sorted(amounts, reverse=True)  # ranked
+        for d in doc["deposits"]:
+            assert {"share", "received", "fifo_amount", "method", "hops", "confidence"} <= set(d)
     store.close()
 
 

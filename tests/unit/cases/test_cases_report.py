@@ -13,6 +13,7 @@ import pytest
 from cases_chainfix import ADDR1, ADDR2, ADDR3, TXA, TXB
 
 from fundtrail.analysis.trace.result import Edge, Node, TraceResult
+from fundtrail.cases.freeze import FreezePlan, plan_freeze
 from fundtrail.cases.profiles import CaseProfile
 from fundtrail.cases.report import ReportOptions, write_report
 from fundtrail.cases.stixout import campaign_bundle
@@ -78,12 +79,20 @@ def case_file(
     profile = CaseProfile("Police A", "Det. Insp. Rivera", "cyber@police.example",
                           "Art. 12 Code of Criminal Procedure", 10)  # fmt: skip
     opts = ReportOptions(reference="FT-2024-0001", tlp=TLP.AMBER, requester="Police A", now=T,
-                         profile=profile)  # fmt: skip
+                         profile=profile, freeze=_plan(view))  # fmt: skip
 
     def flow(path: Path) -> float:
         return draw(_trace(), path).print_width_pt
 
     return out, write_report(view, out, opts, flow)
+
+
+def _plan(view: CampaignView) -> FreezePlan:
+    """Every cash-out requested: each deposit received only the traced money."""
+    received = {(c.chain, c.deposit_address or c.address, "BTC"): 0 for c in view.cashouts}
+    for c in view.cashouts:
+        received[(c.chain, c.deposit_address or c.address, "BTC")] += c.amount
+    return plan_freeze(view.id, view.total_loss, view.cashouts, view.cashouts, received)
 
 
 def _trace() -> TraceResult:
@@ -200,7 +209,9 @@ def test_freeze_requests_per_exchange_without_pii(case_file: tuple[Path, list[Pa
     assert big["totals"] == {"BTC": 100_000}
     assert {d["deposit_address"] for d in big["deposits"]} == {ADDR3, ADDR1}
     rows = list(csv.DictReader((tmp_path / "freeze-request-small-ex.csv").read_text().splitlines()))
-    assert [(r["deposit_address"], r["amount"], r["txid"]) for r in rows] == [(ADDR2, "40000", TXB)]
+    assert [(r["deposit_address"], r["amount"], r["txids"]) for r in rows] == [
+        (ADDR2, "40000", TXB)
+    ]
     for p in tmp_path.glob("freeze-request-*"):
         if p.suffix != ".pdf":
             text = p.read_text()
@@ -216,7 +227,10 @@ def test_indicators_bundle_valid_with_chosen_tlp(view: CampaignView) -> None:
                     deposit_identified=False),  # the exchange's own hot wallet
         CashoutView("Big Exchange", "exchange", sliver, sliver, 3, "BTC", TXA, T, 9),  # a sliver
     ])  # fmt: skip
-    bundle = campaign_bundle(shared, tlp=TLP.GREEN, now=T, reference="R", min_share=0.0025)
+    received = {(c.chain, c.deposit_address or c.address, "BTC"): c.amount for c in shared.cashouts}
+    received[("BTC", sliver, "BTC")] = 3_000  # an ordinary customer's address: 3 of 3,000 traced
+    plan = plan_freeze(shared.id, shared.total_loss, shared.cashouts, shared.cashouts, received)
+    bundle = campaign_bundle(shared, tlp=TLP.GREEN, now=T, reference="R", freeze=plan)
     assert stix_validation_errors(bundle) == []
     indicators = [o for o in bundle["objects"] if o["type"] == "indicator"]
     patterns = " ".join(i["pattern"] for i in indicators)

@@ -287,6 +287,31 @@ def balances(
     return [(a, c, s, d, int(v or 0)) for a, c, s, d, v in rows]
 
 
+def received(
+    store: ChainStore, keys: list[str]
+) -> list[tuple[str, str | None, str | None, int | None, int]]:
+    """(address key, contract, symbol, decimals, total ever received) per asset."""
+    import pyarrow as pa
+
+    con = store.connect()
+    try:
+        con.register("wanted", pa.table({"address": pa.array(keys, pa.string())}))
+        rows = con.execute(
+            """SELECT a.address,
+                 CASE WHEN t.asset_id = 0 THEN NULL
+                      ELSE coalesce(s.contract, 'asset:' || t.asset_id) END,
+                 s.symbol, s.decimals, sum(t.value::HUGEINT)
+               FROM transfers t JOIN addresses a ON a.address_id = t.to_id
+               JOIN wanted w ON w.address = a.address
+               LEFT JOIN assets s ON s.asset_id = t.asset_id
+               WHERE t.value IS NOT NULL
+               GROUP BY ALL"""
+        ).fetchall()
+    finally:
+        con.close()
+    return [(a, c, s, d, int(v or 0)) for a, c, s, d, v in rows]
+
+
 def has_tx(store: ChainStore, key: str) -> bool:
     con = store.connect()
     try:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, BackgroundTasks, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from fundtrail.cases.campaigns import get_campaign, list_campaigns, open_case, read_campaign
+from fundtrail.cases.freezing import campaign_freeze
+from fundtrail.cases.relink import SCHEDULER
 from fundtrail.errors import PermissionDeniedError
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.model.identity import Identity
@@ -32,24 +34,49 @@ class CaseIn(BaseModel):
 
 @router.get("/campaigns")
 def campaigns(
+    tasks: BackgroundTasks,
     who: Identity = Depends(require_identity),
     store: IntelStore = Depends(get_store),
     settings: Settings = Depends(get_app_settings),
 ) -> list[dict[str, Any]]:
-    """Campaigns the caller's org may see (no personal data in this list)."""
+    """Campaigns the caller's org may see (no personal data in this list).
+
+    A campaign computed from older inputs says so (``stale``) and is brought up to date
+    in the background; the next read shows the current one."""
     with store.read_session() as s:
-        return [v.summary() for v in list_campaigns(s, who, home=settings.home)]
+        views = list_campaigns(s, who, home=settings.home)
+    if any(v.stale for v in views):
+        tasks.add_task(SCHEDULER.refresh, store, settings.home)
+    return [v.summary() for v in views]
 
 
 @router.get("/campaigns/{campaign_id}")
 def campaign(
     campaign_id: str,
+    tasks: BackgroundTasks,
     who: Identity = Depends(require_identity),
     store: IntelStore = Depends(get_store),
     settings: Settings = Depends(get_app_settings),
 ) -> dict[str, Any]:
     """One campaign with its payments; victims' data only where the caller may see it."""
-    return read_campaign(store, campaign_id, who, home=settings.home).to_dict()
+    view = read_campaign(store, campaign_id, who, home=settings.home)
+    if view.stale:
+        tasks.add_task(SCHEDULER.refresh, store, settings.home)
+    return view.to_dict()
+
+
+@router.get("/campaigns/{campaign_id}/freeze")
+def freeze(
+    campaign_id: str,
+    who: Identity = Depends(require_identity),
+    store: IntelStore = Depends(get_store),
+    settings: Settings = Depends(get_app_settings),
+) -> dict[str, Any]:
+    """The campaign's freeze plan: requested deposits per exchange with their evidence
+    (traced amount, share of the loss, what the address received, FIFO beside haircut,
+    confidence), and what was left out and why. Traces the campaign now."""
+    _traced, plan = campaign_freeze(store, campaign_id, viewer=who, home=settings.home)
+    return plan.to_dict()
 
 
 @router.post("/campaigns/{campaign_id}/case", status_code=201)

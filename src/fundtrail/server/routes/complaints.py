@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fundtrail.cases.campaigns import complaint_view
 from fundtrail.cases.complaints import RowError, parse_complaint
 from fundtrail.cases.intake import add_complaints
-from fundtrail.cases.relink import LinkScheduler
+from fundtrail.cases.relink import SCHEDULER
 from fundtrail.errors import ConflictError, InvalidInputError
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.model.identity import Identity
@@ -21,7 +21,6 @@ from fundtrail.server.schemas import ERROR_RESPONSES
 from fundtrail.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"], responses=ERROR_RESPONSES)
-_relink = LinkScheduler()
 
 
 class ComplaintIn(BaseModel):
@@ -75,7 +74,7 @@ def add_complaint(
         if "already reported" in err.message:
             raise ConflictError(err.message, field=err.field)
         raise InvalidInputError(err.message, field=err.field)
-    tasks.add_task(_relink.run, store, settings.home, who)
+    tasks.add_task(SCHEDULER.run, store, settings.home, who)
     return complaint_view(store, rep.ids[0], who, settings.home)
 
 
@@ -99,7 +98,7 @@ def add_complaints_bulk(
                          keep_unverified=body.keep_unverified, remote=remote)  # fmt: skip
     rep.errors = errors + rep.errors
     if rep.imported:
-        tasks.add_task(_relink.run, store, settings.home, who)
+        tasks.add_task(SCHEDULER.run, store, settings.home, who)
     return rep.to_dict()
 
 

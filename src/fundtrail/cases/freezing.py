@@ -1,0 +1,80 @@
+"""A campaign's freeze plan from the stores: both traces, what each deposit received.
+
+:func:`fundtrail.cases.freeze.plan_freeze` decides; this gathers its inputs: the
+campaign's haircut trace (its cash-outs and the slivers the trace summed), a FIFO trace
+of the same payments to set beside it, and from each chain's ledger what every
+candidate deposit address ever received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from fundtrail.cases.casefile import CampaignTraceReport, trace_campaign
+from fundtrail.cases.cashouts import campaign_payments
+from fundtrail.cases.freeze import FreezePlan, Place, asset_key, plan_freeze
+from fundtrail.cases.tracing import CampaignTrace, TraceParams, trace_payments
+from fundtrail.cases.views import CashoutView
+from fundtrail.chains.ledger import ledger_for
+from fundtrail.chainstore.store import ChainStore
+from fundtrail.intelstore.db import IntelStore
+from fundtrail.model.identity import Identity
+
+
+def received_by(places: Iterable[tuple[str, str]], home: Path | None = None) -> dict[Place, int]:
+    """{(chain, address, asset key): everything it ever received} for (chain, address)."""
+    by_chain: dict[str, set[str]] = {}
+    for chain, address in places:
+        by_chain.setdefault(chain, set()).add(address)
+    out: dict[Place, int] = {}
+    for chain, addresses in sorted(by_chain.items()):
+        store = ChainStore(chain, home)
+        ledger = ledger_for(store)
+        shown = {ledger.parse_address(a).value: a for a in addresses}
+        for (key, asset), value in ledger.received(store, shown).items():
+            out[(chain, shown[key], asset.key)] = value
+    return out
+
+
+def _dispersed(trace: CampaignTrace) -> list[tuple[str, str, str, int]]:
+    return [
+        (d.entity or "unattributed service", chain, asset_key(d.asset, chain), int(d.amount))
+        for chain, result in trace.results.items()
+        for d in getattr(result, "dispersed", [])
+        if d.kind == "cash-out" and d.amount > 0
+    ]
+
+
+def plan_for(
+    traced: CampaignTraceReport, fifo: CampaignTrace, home: Path | None = None
+) -> FreezePlan:
+    """The plan of an already traced campaign (``traced`` haircut, ``fifo`` beside it)."""
+    haircut: list[CashoutView] = traced.trace.cashouts
+    wanted = {(c.chain, c.deposit_address or c.address) for c in haircut}
+    return plan_freeze(
+        traced.view.id,
+        traced.view.total_loss,
+        haircut,
+        fifo.cashouts,
+        received_by(wanted, home),
+        dispersed=_dispersed(traced.trace),
+        method=traced.params.method,
+    )
+
+
+def campaign_freeze(
+    store: IntelStore,
+    campaign_id: str,
+    *,
+    viewer: Identity,
+    params: TraceParams | None = None,
+    home: Path | None = None,
+) -> tuple[CampaignTraceReport, FreezePlan]:
+    """Trace the campaign both ways and plan its freeze requests."""
+    traced = trace_campaign(store, campaign_id, params=params, viewer=viewer, home=home)
+    with store.read_session() as s:
+        payments = campaign_payments(s, [traced.view.id]).get(traced.view.id, [])
+    fifo_params = TraceParams("fifo", traced.params.hops)
+    fifo = trace_payments(payments, fifo_params, home)
+    return traced, plan_for(traced, fifo, home)

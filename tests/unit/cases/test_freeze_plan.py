@@ -1,0 +1,105 @@
+"""The freeze rule on hand-computed cases (not on the implementation's own numbers).
+
+A campaign lost 1 BTC (100,000,000 sat). The rule: request a deposit when its traced
+proceeds are >= 0.1% of the loss (100,000 sat) and >= 5% of all the address received.
+Confidence = 100 x min(1, purity / 0.5) x (0.5 + 0.5 x FIFO/haircut agreement).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fundtrail.cases.freeze import (
+    DISPERSED,
+    FIFO_ONLY,
+    OWN_WALLET,
+    FreezeDeposit,
+    plan_freeze,
+)
+from fundtrail.cases.views import CashoutView
+
+LOSS = {"BTC": 100_000_000}
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def out(
+    exchange: str, deposit: str, amount: int, txid: str = "t1", identified: bool = True
+) -> CashoutView:
+    return CashoutView(exchange=exchange, category="exchange", deposit_address=deposit,
+                       address=deposit, amount=amount, asset="BTC", txid=txid, time=T0,
+                       hops=3, chain="BTC", deposit_identified=identified)  # fmt: skip
+
+
+HAIRCUT = [
+    out("Coinharbor", "A", 12_000_000, "ta1"),  # A: 20,000,000 in two txs
+    out("Coinharbor", "A", 8_000_000, "ta2"),
+    out("Coinharbor", "B", 100_000),  # exactly 0.1% of the loss: requested
+    out("Coinharbor", "C", 99_999),  # one satoshi below: left out
+    out("Bitvane", "D", 5_000_000),  # 5% of the loss, but 2.5% of what D received
+    out("Bitvane", "E", 1_000_000),  # 1%, exactly 5% of what E received: requested
+    out("Bitvane", "HOT", 3_000_000, identified=False),  # the exchange's own wallet
+]
+FIFO = [
+    out("Coinharbor", "A", 18_000_000),
+    out("Bitvane", "E", 1_000_000),
+    out("Bitvane", "G", 400_000),  # FIFO only
+]
+RECEIVED = {
+    ("BTC", "A", "BTC"): 25_000_000,
+    ("BTC", "B", "BTC"): 100_000,
+    ("BTC", "C", "BTC"): 99_999,
+    ("BTC", "D", "BTC"): 200_000_000,
+    ("BTC", "E", "BTC"): 20_000_000,
+    ("BTC", "HOT", "BTC"): 900_000_000,
+}
+
+
+def _plan():
+    return plan_freeze("CMP-1", LOSS, HAIRCUT, FIFO, RECEIVED,
+                       dispersed=[("Bitvane", "BTC", "BTC", 70_000)])  # fmt: skip
+
+
+def test_requested_deposits_ranked_with_their_evidence() -> None:
+    plan = _plan()
+    assert [r.exchange for r in plan.requests] == ["Coinharbor", "Bitvane"]
+    coinharbor, bitvane = plan.requests
+    assert [d.deposit_address for d in coinharbor.deposits] == ["A", "B"]
+    assert [d.deposit_address for d in bitvane.deposits] == ["E"]
+    a, b = coinharbor.deposits
+    assert a == FreezeDeposit(
+        exchange="Coinharbor", chain="BTC", deposit_address="A", asset="BTC",
+        amount=20_000_000, share=0.2, received=25_000_000, fifo_amount=18_000_000,
+        method="haircut", hops=3,
+        confidence=95,  # purity 0.8 -> 1; agreement 18/20 = 0.9 -> 0.95
+        txids=("ta1", "ta2"), first_seen=T0, last_seen=T0, note=None,
+    )  # fmt: skip
+    assert b.amount == 100_000 and b.share == 0.001 and b.fifo_amount == 0
+    assert b.confidence == 50  # purity 1 -> 1; FIFO puts none here -> 0.5
+    assert b.note == "FIFO and haircut disagree: FIFO puts none of the proceeds here"
+    (e,) = bitvane.deposits
+    assert e.confidence == 10  # purity 0.05 -> 0.1; FIFO agrees -> 1
+    assert coinharbor.totals == {"BTC": 20_100_000} and bitvane.totals == {"BTC": 1_000_000}
+    assert plan.disagreements == 1
+
+
+def test_what_is_left_out_says_why() -> None:
+    why = {(x.address, x.reason) for x in _plan().left_out}
+    assert ("C", "below 0.1% of the campaign's loss (0.099999%)") in why
+    assert (
+        "D",
+        "traced proceeds are 2.5% of all this address received: an ordinary customer the "
+        "trace reached with a sliver, not the gang's deposit",
+    ) in why
+    assert ("HOT", OWN_WALLET) in why
+    assert ("G", FIFO_ONLY) in why
+    assert (None, DISPERSED) in why
+    assert len(why) == 5
+
+
+def test_the_plan_reads_as_json() -> None:
+    d = _plan().to_dict()
+    assert d["threshold"]["min_share"] == 0.001
+    assert d["threshold"]["min_share_of_received"] == 0.05
+    first = d["requests"][0]["deposits"][0]
+    assert first["deposit_address"] == "A" and first["share_of_received"] == 0.8
+    assert first["txids"] == ["ta1", "ta2"] and first["first_seen"] == "2024-03-01T00:00:00Z"
