@@ -28,7 +28,7 @@ def test_cases_routes_never_fail(home: Path) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     ours = [r.ok() for r in schema.get_all_operations()]
     ours = [op for op in ours if op.path.startswith(OURS)]
-    assert len(ours) == 9  # campaigns, complaints and saved graphs
+    assert len(ours) == 10  # campaigns (with freeze requests), complaints and saved graphs
 
     for op in ours:
 

@@ -12,6 +12,7 @@ from cases_world import World
 from fundtrail.cases.campaigns import get_campaign, list_campaigns
 from fundtrail.cases.casefile import trace_campaign
 from fundtrail.cases.freeze import write_freeze_requests
+from fundtrail.cases.freezing import campaign_freeze
 from fundtrail.cases.intake import import_complaints
 from fundtrail.cases.relink import link_campaigns
 from fundtrail.cases.views import CampaignView
@@ -96,8 +97,6 @@ def test_cashouts_and_freeze_requests_match_truth(world: World, ws: Path) -> Non
     assert len(true_deposits & found_deposits) >= 0.75 * len(true_deposits)
     data = traced.to_dict()
     assert set(data["exchanges"]) == {c.exchange for c in found}
-    from fundtrail.cases.freezing import campaign_freeze
-
     _traced, plan = campaign_freeze(store, camp.id, viewer=OPERATOR)
     requested = [d for r in plan.requests for d in r.deposits]
     on_true = sum(d.amount for d in requested if d.deposit_address in true_deposits)
