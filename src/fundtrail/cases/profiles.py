@@ -66,7 +66,20 @@ def save_profile(org: str, home: Path | None = None, **values: Any) -> CaseProfi
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+    _audit(org, profile)
     return profile
+
+
+def _audit(org: str, profile: CaseProfile) -> None:
+    """One audit row per change: the legal basis and contact a freeze request cites are
+    evidence, so who set them, and when, must be on the record."""
+    from fundtrail.intelstore import audit
+    from fundtrail.intelstore.db import open_store
+    from fundtrail.model.identity import Identity
+
+    with open_store().session() as s:
+        audit.record(s, Identity.operator(), "case_profile.set", "org", org,
+                     {k: v for k, v in asdict(profile).items() if k != "organisation"})  # fmt: skip
 
 
 def _checked(p: CaseProfile) -> CaseProfile:

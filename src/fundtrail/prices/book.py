@@ -14,6 +14,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -23,14 +24,22 @@ from fundtrail.model.assets import Asset, resolve
 from fundtrail.prices.formats import PriceRow
 
 
-def store_prices(store: IntelStore, rows: list[PriceRow]) -> int:
-    """Insert or replace ``rows`` (same symbol, currency, bucket); returns how many."""
+def store_prices(store: IntelStore, rows: list[PriceRow], actor: Any = None) -> int:
+    """Insert or replace ``rows`` (same symbol, currency, bucket); returns how many.
+
+    The import is one audited write (fiat values appear in case files and freeze
+    requests, so who loaded which prices from which source is evidence too)."""
+    from fundtrail.intelstore import audit
+
     with store.session() as s:
         for chunk in range(0, len(rows), 5000):
             for r in rows[chunk : chunk + 5000]:
                 s.merge(Price(symbol=r.symbol, currency=r.currency, interval=r.interval,
                               ts=r.ts, price=r.price, source=r.source))  # fmt: skip
             s.flush()
+        pairs = sorted({f"{r.symbol}/{r.currency}" for r in rows})
+        audit.record(s, actor or "cli", "prices.import", "prices", ",".join(pairs)[:200],
+                     {"rows": len(rows), "source": rows[0].source if rows else None})  # fmt: skip
     return len(rows)
 
 

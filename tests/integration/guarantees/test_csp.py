@@ -95,6 +95,12 @@ def samples(world: World, client: TestClient) -> dict[str, str]:
         headers={"Authorization": f"Bearer {world.police_key}"},
     )
     assert made.status_code == 201, made.text
+    graph = client.post(
+        f"/api/v1/campaigns/{rows[0]['id']}/graphs",
+        json={"name": "csp view", "graph": {"nodes": [], "edges": []}},
+        headers={"Authorization": f"Bearer {world.police_key}"},
+    )
+    assert graph.status_code == 201, graph.text
     return {
         "chain": "BTC",
         "address": first["to_address"],
@@ -102,6 +108,7 @@ def samples(world: World, client: TestClient) -> dict[str, str]:
         "campaign_id": rows[0]["id"],
         "indicator_id": made.json()["id"],
         "name": "app.css",
+        "graph_id": str(graph.json()["id"]),
     }
 
 
