@@ -286,6 +286,7 @@ NOT_AUDITED: dict[str, str] = {
             "address",
             "alerts",
             "audit verify",
+            "campaign freeze",
             "campaign show",
             "campaigns",
             "campaign trace",

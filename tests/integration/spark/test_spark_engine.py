@@ -83,7 +83,9 @@ def test_spark_equals_embedded_on_simulated_chains(
     if scenario != "background":
         assert sim.coinjoins == 0 or sum(embedded.coinjoins.values()) > 0
     assert (embedded.clusters, embedded.largest) == (spark.clusters, spark.largest)
-    assert embedded.largest > 2  # something was joined
+    if scenario != "background":
+        # crime scenarios consolidate wallets; a few hundred background payments may join nothing
+        assert embedded.largest > 2
     a, b = ChainStore("BTC", root / "a"), ChainStore("BTC", root / "b")
     assert np.array_equal(cluster_of(a), cluster_of(b))
     for table in ("clusters", "cluster_stats"):
