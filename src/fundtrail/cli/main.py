@@ -119,7 +119,8 @@ def _plain_flags(cmd: Any) -> None:
 def main() -> None:
     """Entry point: user-facing errors become one clear line and an exit code, never a trace."""
     try:
-        command()(standalone_mode=False)
+        # standalone_mode=False hands back typer.Exit(n)'s code instead of exiting: pass it on
+        code = command()(standalone_mode=False)
     except FundtrailError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")  # one prefix for every problem
         sys.exit(2 if isinstance(exc, UserError) else 1)
@@ -135,3 +136,4 @@ def main() -> None:
             raise
         typer.secho(f"error: internal ({type(exc).__name__}): {exc}", err=True, fg="red")
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
