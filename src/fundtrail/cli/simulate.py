@@ -28,6 +28,13 @@ def register(app: typer.Typer) -> None:
         rpc: str | None = typer.Option(
             None, "--rpc", help="EVM only: also send the scenario to this dev node."
         ),
+        style: str = typer.Option(
+            "default",
+            "--style",
+            help="Bitcoin: the gangs' and exchanges' habits, a preset (single-use-deposits, "
+            "slow-sweeps, long-peels, coinjoin-heavy, one-exchange, no-batching, mule-customers, "
+            "field, ...) and/or knobs key=value, comma-separated.",
+        ),
         quiet: bool = QuietOpt,
         as_json: bool = JsonOpt,
     ) -> None:
@@ -35,7 +42,7 @@ def register(app: typer.Typer) -> None:
         from fundtrail.chains.simulate import run
         from fundtrail.chains.simulate.service import check_args
 
-        check_args(scenario, chain, txs, seed, rpc)
+        parsed = check_args(scenario, chain, txs, seed, rpc, style)
         with progress(quiet or as_json) as bar:
             task = bar.add_task("simulating", total=txs, info=f"{scenario} on {chain}")
 
@@ -43,8 +50,9 @@ def register(app: typer.Typer) -> None:
                 bar.update(task, completed=min(done, total))
 
             summary = run(
-                scenario, out, seed=seed, txs=txs, chain=chain, rpc=rpc, quiet=quiet, progress=tick
-            )
+                scenario, out, seed=seed, txs=txs, chain=chain, rpc=rpc, quiet=quiet,
+                progress=tick, style=parsed,
+            )  # fmt: skip
         if quiet and not as_json:
             return
         emit(asdict(summary), as_json, lambda _: _render(summary))

@@ -42,6 +42,11 @@ def test_bad_arguments_get_one_clear_line(
         ("--scenario", "mixed", "--txs", "10"): "--txs 10 is out of range",
         ("--scenario", "mixed", "--chain", "sol"): "unknown chain 'sol'",
         ("--scenario", "mixed", "--rpc", "http://127.0.0.1:1"): "add --chain evm",
+        ("--scenario", "mixed", "--style", "sloppy"): "unknown style 'sloppy'; presets: default",
+        ("--scenario", "mixed", "--style", "peel_share=9"): "peel_share must be a number from",
+        ("--scenario", "mixed", "--style", "hops=3"): "unknown style knob 'hops'",
+        ("--scenario", "mixed", "--style", "sweep_batch=9-2"): "sweep_batch must be a range",
+        ("--scenario", "mixed", "--chain", "evm", "--style", "long-peels"): "use --chain btc",
     }
     for args, message in cases.items():
         code, err = _fundtrail(capsys, "simulate", "--out", str(tmp_path / "x"), "--quiet", *args)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fundtrail.chains.simulate.style import Style
 from fundtrail.errors import InvalidInputError
 
 SCENARIOS = ("investment-scam", "ransomware", "mixed", "background")
@@ -48,19 +49,22 @@ def run(
     rpc: str | None = None,
     quiet: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    style: Style | str | None = None,
 ) -> SimulationSummary:
     """Simulate ``scenario`` with about ``txs`` transactions into ``out`` (replaced if present).
 
-    Same arguments, same bytes: every random draw derives from ``seed``.
+    ``style``: the gangs' and exchanges' habits (``Style``, or its text: a preset name
+    and/or ``key=value`` knobs; Bitcoin only). Same arguments, same bytes: every random
+    draw derives from ``seed``.
     """
-    check_args(scenario, chain, txs, seed, rpc)
+    style = check_args(scenario, chain, txs, seed, rpc, style)
     out = Path(out)
     _prepare(out)
     began = time.perf_counter()
     if scenario == "background":
         summary = _run_background(out, seed, txs, progress)
     elif chain == "btc":
-        summary = _run_btc(scenario, out, seed, txs, progress)
+        summary = _run_btc(scenario, out, seed, txs, progress, style)
     else:
         from fundtrail.chains.simulate.evm.economy import run_evm
 
@@ -69,8 +73,16 @@ def run(
     return summary
 
 
-def check_args(scenario: str, chain: str, txs: int, seed: int, rpc: str | None = None) -> None:
-    """Refuse a bad request with a message naming the argument, before any work."""
+def check_args(
+    scenario: str,
+    chain: str,
+    txs: int,
+    seed: int,
+    rpc: str | None = None,
+    style: Style | str | None = None,
+) -> Style:
+    """Refuse a bad request with a message naming the argument, before any work; the
+    style it asks for."""
     if scenario not in SCENARIOS:
         raise InvalidInputError(
             f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}", field="scenario"
@@ -90,6 +102,14 @@ def check_args(scenario: str, chain: str, txs: int, seed: int, rpc: str | None =
         )
     if rpc is not None and chain != "evm":
         raise InvalidInputError("--rpc replays EVM scenarios only: add --chain evm", field="rpc")
+    parsed = style if isinstance(style, Style) else Style.parse(style)
+    if not parsed.is_default and (chain != "btc" or scenario == "background"):
+        raise InvalidInputError(
+            "--style sets the Bitcoin crime scenarios' habits: use --chain btc and a crime "
+            "scenario",
+            field="style",
+        )
+    return parsed
 
 
 def _prepare(out: Path) -> None:
@@ -133,11 +153,16 @@ def _run_background(
 
 
 def _run_btc(
-    scenario: str, out: Path, seed: int, txs: int, progress: Callable[[int, int], None] | None
+    scenario: str,
+    out: Path,
+    seed: int,
+    txs: int,
+    progress: Callable[[int, int], None] | None,
+    style: Style,
 ) -> SimulationSummary:
     from fundtrail.chains.simulate.btc.economy import BitcoinSim
 
-    sim = BitcoinSim(scenario, out, seed, txs, START_TIME)
+    sim = BitcoinSim(scenario, out, seed, txs, START_TIME, style)
     sim.run(None if progress is None else (lambda n: progress(n, txs)))
     sim.finish()
     truth = sim.truth

@@ -97,6 +97,7 @@ class Truth:
     cashouts: list[Cashout] = field(default_factory=list)
     coinjoin_txids: list[str] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
+    style: dict[str, Any] = field(default_factory=dict)  # the laundering style's knobs (BTC)
 
     def campaign(self, kind: str, operator: int) -> Campaign:
         prefix = "scam" if kind == "investment-scam" else "ransomware"
@@ -162,6 +163,8 @@ class TruthWriter:
         ents = self.registry.entities
         f.write("{" + f'"scenario": {dump(truth.scenario)}, "seed": {truth.seed}, ')
         f.write(f'"chain": {dump(truth.chain)}, "start_time": {dump(iso(truth.start_time))},\n')
+        if truth.style:
+            f.write(f'"style": {dump(truth.style)},\n')
         f.write('"entities": [')
         first = True
         with open(clusters_path, "w", encoding="utf-8") as cf:

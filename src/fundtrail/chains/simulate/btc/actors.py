@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from fundtrail.chains.simulate.btc.ledger import DUST, Ledger, Out, Utxo, Wallet
 from fundtrail.chains.simulate.btc.script import Kind
+from fundtrail.chains.simulate.style import Style
 
 COIN = 100_000_000
 COINBASE_MATURITY = 100
@@ -34,12 +35,23 @@ class Withdrawal:
 class Exchange:
     """Deposit address per customer, sweeps to reused hot wallets, batched withdrawals."""
 
-    def __init__(self, ledger: Ledger, entity: int, name: str, kind: int, weight: float) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        entity: int,
+        name: str,
+        kind: int,
+        weight: float,
+        style: Style | None = None,
+    ) -> None:
         self.ledger = ledger
         self.entity = entity
         self.name = name
         self.weight = weight
-        self.deposits = Wallet(entity, kind)
+        self.style = style or Style()
+        self.kind = kind
+        self.deposits = Wallet(entity, kind)  # where deposits land
+        self.sweepable = self.deposits  # what the back office sweeps (the same, until it stops)
         self.hot = Wallet(entity, kind)
         self.cold = Wallet(entity, Kind.P2WSH)
         self.hot_addrs = [ledger.new_address(self.hot, "hot_wallet") for _ in range(2)]
@@ -48,40 +60,54 @@ class Exchange:
         self.queue: deque[Withdrawal] = deque()
 
     def deposit_address(self, customer: int) -> int:
+        """The customer's deposit address: their one account address, or a fresh one per
+        deposit when the style's deposits are single-use."""
+        if self.style.deposits == "single-use":
+            return self.ledger.new_address(self.deposits, "deposit")
         addr = self.accounts.get(customer)
         if addr is None:
             addr = self.ledger.new_address(self.deposits, "deposit")
             self.accounts[customer] = addr
         return addr
 
+    def stop_sweeping_new(self) -> None:
+        """From now on deposits stay where they land (still unswept when the chain ends);
+        what arrived before is swept as usual."""
+        if self.deposits is self.sweepable:
+            self.deposits = Wallet(self.entity, self.kind)
+
     def withdraw(self, w: Withdrawal) -> None:
         self.queue.append(w)
 
     def step(self) -> None:
         """One block's back office: sweep deposits, pay withdrawals, balance hot and cold."""
-        d = self.ledger.draws
-        if len(self.deposits.utxos) >= 8 or (self.deposits.utxos and d.chance(0.15)):
+        d, st, pending = self.ledger.draws, self.style, self.sweepable.utxos
+        if len(pending) >= st.sweep_at or (pending and d.chance(st.sweep_chance)):
             self._sweep()
-        if self.queue:
-            self._pay_batch()
+        # one batch a block; an exchange paying one by one (or in small batches) sends
+        # several withdrawal txs a block instead
+        rounds = 1 if self.style.withdrawal_batch[1] >= 5 else 30
+        while self.queue and rounds and self._pay_batch():
+            rounds -= 1
         if self.hot.balance > 400 * COIN and d.chance(0.3):
             self._to_cold(self.hot.balance // 2)
 
     def _sweep(self) -> None:
         led = self.ledger
-        inputs = self.deposits.take_all(led.draws.between(40, 250))
+        inputs = self.sweepable.take_all(led.draws.between(*self.style.sweep_batch))
         rate = max(1, led.feerate() // 2)
         total = sum(u[2] for u in inputs)
         fee = led.fee_for(inputs, 1, rate)
         if total - fee < DUST:
             for u in inputs:
-                self.deposits.add(u)
+                self.sweepable.add(u)
             return
         led.submit(inputs, [(self.hot, led.draws.pick(self.hot_addrs), total - fee)])
 
-    def _pay_batch(self) -> None:
+    def _pay_batch(self) -> bool:
+        """Pay the next withdrawals in one tx; False when they must wait."""
         led = self.ledger
-        n = min(len(self.queue), led.draws.between(5, 120))
+        n = min(len(self.queue), led.draws.between(*self.style.withdrawal_batch))
         batch = [self.queue.popleft() for _ in range(n)]
         need = sum(w.value for w in batch)
         if self.hot.balance < need + COIN // 10:
@@ -89,18 +115,19 @@ class Exchange:
                 self._from_cold(need * 3)
             # not enough in the hot wallet yet: wait for sweeps or the cold wallet
             self.queue.extendleft(reversed(batch))
-            return
+            return False
         payments: list[Out] = [(w.wallet, w.addr, w.value) for w in batch]
         done = led.pay(
             self.hot, payments, change_addr=led.draws.pick(self.hot_addrs), max_inputs=200
         )
         if done is None:
             self.queue.extendleft(reversed(batch))
-            return
+            return False
         txid, vouts = done
         for w, vout in zip(batch, vouts, strict=True):
             if w.paid is not None:
                 w.paid(txid, vout)
+        return True
 
     def _to_cold(self, amount: int) -> None:
         self.ledger.pay(

@@ -13,7 +13,7 @@ import heapq
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fundtrail.chains.simulate.btc.actors import COIN, Exchange, Withdrawal
+from fundtrail.chains.simulate.btc.actors import COIN, Exchange, User, Withdrawal
 from fundtrail.chains.simulate.btc.coinjoin import WASABI1_DENOM, Joiner
 from fundtrail.chains.simulate.btc.ledger import DUST, Utxo, Wallet
 from fundtrail.chains.simulate.btc.script import Kind
@@ -43,16 +43,35 @@ class Gang:
         self.collect = Wallet(entity, Kind.P2WPKH)
         self.main = Wallet(entity, Kind.P2WPKH)
         self.mixed = Wallet(entity, Kind.P2WPKH)
+        self.style = st = sim.style
+        d = sim.draws
         self.cashout_exchanges = [e for e in sim.exchanges if e is not avoid]
-        self.mules = [-(entity * 100 + k + 1) for k in range(sim.draws.between(3, 6))]
+        if 0 < st.gang_exchanges < len(self.cashout_exchanges):
+            keep = sorted(d.sample(len(self.cashout_exchanges), st.gang_exchanges))
+            self.cashout_exchanges = [self.cashout_exchanges[k] for k in keep]
+        self.mules = [-(entity * 100 + k + 1) for k in range(d.between(3, 6))]
+        # mules who are ordinary customers: their accounts take the gang's deposits too
+        self.mule_users: dict[int, User] = {}
+        if st.mules_are_customers:
+            users = sim.users
+            picked = [users[k] for k in d.sample(len(users), len(self.mules))]
+            self.mules = [u.entity for u in picked]
+            self.mule_users = {u.entity: u for u in picked}
         self.mix_share = 0.3
         self.last_consolidation = 0
 
-    def consolidate(self, height: int, every: int) -> None:
+    def set_mix_share(self, scenario_share: float) -> None:
+        """The scenario's CoinJoin share, unless the style sets one."""
+        cj = self.style.coinjoin_share
+        self.mix_share = scenario_share if cj < 0 else cj
+
+    def consolidate(self, height: int, default: tuple[int, int]) -> None:
+        lo, hi = default if self.style.consolidate_every == (0, 0) else self.style.consolidate_every
+        every = self.sim.draws.between(lo, hi)
         if len(self.collect.utxos) < 2 or height - self.last_consolidation < every:
             return
         led = self.sim.ledger
-        inputs = self.collect.take_all(200)
+        inputs = self.collect.take_all(self.style.consolidate_inputs)
         fee = led.fee_for(inputs, 1, led.feerate())
         addr = led.new_address(self.main, "consolidation")
         led.submit(inputs, [(self.main, addr, sum(u[2] for u in inputs) - fee)])
@@ -82,7 +101,7 @@ class Gang:
         if head[2] < COIN // 20:
             self._deposit([head], None)
             return
-        amount = int(head[2] * min(0.6, d.lognormal(0.12, 0.5)))
+        amount = int(head[2] * min(0.6, d.lognormal(self.style.peel_share, 0.5)))
         self._deposit([head], amount)  # the remainder is the next link of the chain
 
     def _deposit(self, inputs: list[Utxo], amount: int | None) -> None:
@@ -90,7 +109,11 @@ class Gang:
         sim = self.sim
         led, d = sim.ledger, sim.draws
         ex = sim.pick_exchange(self.cashout_exchanges)
-        deposit = ex.deposit_address(d.pick(self.mules))
+        mule = d.pick(self.mules)
+        deposit = ex.deposit_address(mule)
+        user = self.mule_users.get(mule)
+        if user is not None and ex not in user.exchanges:
+            user.exchanges.append(ex)  # the mule trades there too
         rate = led.feerate()
         total = sum(u[2] for u in inputs)
         if amount is None:
@@ -146,12 +169,14 @@ class InvestmentScam:
         self.camp = sim.truth.campaign("investment-scam", self.entity)
         self.victim_exchange = sim.exchanges[0]
         self.gang = Gang(sim, self.camp, self.entity, self.victim_exchange)
-        self.gang.mix_share = 0.25
+        self.gang.set_mix_share(0.25)
+        self.unique = sim.style.victims_pay == "unique"
         kinds = (Kind.P2WPKH, Kind.P2WPKH, Kind.P2SH_P2WPKH, Kind.P2PKH, Kind.P2TR)
+        self.kinds = kinds
         self.collection = []
         for k in range(d.between(3, 5)):
             self.collection.append(sim.registry.new_address(self.entity, "collection", kinds[k]))
-        self.camp.collection_addresses = list(self.collection)
+        self.camp.collection_addresses = [] if self.unique else list(self.collection)
         self.events: list[_Event] = []
         for i in range(n_victims):
             # arrivals ramp up: the scam recruits by word of mouth
@@ -162,7 +187,7 @@ class InvestmentScam:
     def step(self, height: int) -> None:
         while self.events and self.events[0].height <= height:
             self._victim_pays(heapq.heappop(self.events).victim)
-        self.gang.consolidate(height, self.sim.draws.between(4, 12))
+        self.gang.consolidate(height, (4, 12))
         self.gang.launder()
 
     def _victim_pays(self, i: int) -> None:
@@ -172,6 +197,9 @@ class InvestmentScam:
         amount = d.amount(15_000_000, 1.1, 500_000, 20 * COIN)
         to = self.collection[min(d.below(len(self.collection) + 1), len(self.collection) - 1)]
         camp = self.camp
+        if self.unique:  # one collection address per victim, of the platform's kinds
+            to = sim.registry.new_address(self.entity, "collection", d.pick(self.kinds))
+            camp.collection_addresses.append(to)
 
         def paid(txid: bytes, vout: int) -> None:
             led = sim.ledger
@@ -192,7 +220,12 @@ class Ransomware:
         self.entity = sim.registry.add_entity("ransomware", f"{d.pick(RANSOMWARE)} ransomware")
         self.camp = sim.truth.campaign("ransomware", self.entity)
         self.gang = Gang(sim, self.camp, self.entity, None)
-        self.gang.mix_share = 0.0
+        self.gang.set_mix_share(0.0)
+        self.shared: list[int] = []  # victims paying one of a few shared addresses
+        if sim.style.victims_pay == "shared":
+            for _ in range(d.between(1, 3)):
+                addr = sim.registry.new_address(self.entity, "ransom_payment", Kind.P2WPKH)
+                self.shared.append(addr)
         self.events: list[_Event] = []
         for i in range(n_victims):
             heapq.heappush(self.events, _Event(start + d.below(max(1, end - start)), i, i))
@@ -210,7 +243,7 @@ class Ransomware:
             else:
                 still.append((due, wallet, victim, ransom, name))
         self.paying = still
-        self.gang.consolidate(height, d.between(3, 10))
+        self.gang.consolidate(height, (3, 10))
         if self.gang.main.utxos and sim.mixer and d.chance(0.15):
             self._to_mixer()
         self.gang.launder()
@@ -233,14 +266,18 @@ class Ransomware:
 
     def _victim_pays(self, wallet: Wallet, victim: int, ransom: int, name: str) -> None:
         sim, d = self.sim, self.sim.draws
-        to = sim.registry.new_address(
-            self.entity, "ransom_payment", d.pick((Kind.P2PKH, Kind.P2WPKH))
-        )
+        if self.shared:
+            to = d.pick(self.shared)
+        else:
+            to = sim.registry.new_address(
+                self.entity, "ransom_payment", d.pick((Kind.P2PKH, Kind.P2WPKH))
+            )
         done = sim.ledger.pay(wallet, [(self.gang.collect, to, ransom)])
         if done is None:
             return
         txid, (vout,) = done
-        self.camp.collection_addresses.append(to)
+        if to not in self.camp.collection_addresses:
+            self.camp.collection_addresses.append(to)
         cid = f"C-{self.camp.id.upper()}-{len(self.camp.complaint_ids) + 1:05d}"
         reported = sim.ledger.time + int(d.lognormal(3 * 86400, 0.7))
         c = Complaint(cid, name, reported, "BTC", txid[::-1].hex(), vout, to, ransom, "BTC")

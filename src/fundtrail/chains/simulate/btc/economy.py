@@ -21,6 +21,7 @@ from fundtrail.chains.simulate.btc.serialize import BlockFileWriter
 from fundtrail.chains.simulate.draws import Draws
 from fundtrail.chains.simulate.names import COORDINATORS, EXCHANGES, MIXERS, POOLS
 from fundtrail.chains.simulate.registry import Registry
+from fundtrail.chains.simulate.style import Style
 from fundtrail.chains.simulate.truth import Tag, Truth, TruthWriter
 
 BOOTSTRAP_BLOCKS = 120  # coinbase-only blocks, so the first coinbases have matured
@@ -34,8 +35,19 @@ def _cumulative(weights: Sequence[float]) -> list[float]:
 
 
 class BitcoinSim:
-    def __init__(self, scenario: str, out: Path, seed: int, txs: int, start_time: int) -> None:
+    def __init__(
+        self,
+        scenario: str,
+        out: Path,
+        seed: int,
+        txs: int,
+        start_time: int,
+        style: Style | None = None,
+    ) -> None:
         self.scenario = scenario
+        self.style = st = style or Style()
+        # background actions: r < 0.22 withdrawal, r < this cut a deposit, then payments
+        self._deposit_cut = 0.40 if st.user_deposits == 0.18 else 0.22 + st.user_deposits
         self.out = out
         self.target = txs
         self.draws = d = Draws(seed)
@@ -43,7 +55,7 @@ class BitcoinSim:
         self.registry = Registry(out / ".addresses.tmp", self.keys.program)
         self.writer = BlockFileWriter(out / "blocks")
         self.ledger = Ledger(self.registry, self.keys, d, self.writer, start_time)
-        self.truth = Truth(scenario, seed, "BTC", start_time)
+        self.truth = Truth(scenario, seed, "BTC", start_time, style=st.to_dict())
         reg, led = self.registry, self.ledger
 
         n_ex = 5 if txs >= 50_000 else 4
@@ -52,7 +64,7 @@ class BitcoinSim:
         for i in range(n_ex):
             ent = reg.add_entity("exchange", EXCHANGES[i])
             self.exchanges.append(
-                Exchange(led, ent, EXCHANGES[i], ex_kinds[i], 1.0 / (i + 1) ** 0.8)
+                Exchange(led, ent, EXCHANGES[i], ex_kinds[i], 1.0 / (i + 1) ** 0.8, st)
             )
         self._ex_cum = _cumulative([e.weight for e in self.exchanges])
         self.pools = []
@@ -104,7 +116,11 @@ class BitcoinSim:
         for _ in range(BOOTSTRAP_BLOCKS):
             self._close_block()
         remaining_blocks = self.blocks_total
+        unswept_from = int(self.blocks_total * self.style.unswept_end)
         while led.stats.txs < self.target:
+            if unswept_from and remaining_blocks <= unswept_from:
+                for ex in self.exchanges:
+                    ex.stop_sweeping_new()
             left = self.target - led.stats.txs
             per_block = left / max(1, remaining_blocks)
             # CoinJoins are ~1-3% of mainnet txs: rarer rounds in small blocks
@@ -211,7 +227,7 @@ class BitcoinSim:
         if u is None:
             return
         w = u.wallet
-        if r < 0.40:
+        if r < self._deposit_cut:
             ex = (
                 u.exchanges[d.below(len(u.exchanges))]
                 if u.exchanges
