@@ -13,10 +13,11 @@ roll back on error.
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,8 @@ class IntelStore:
         self._write_lock: AbstractContextManager[Any] = (
             threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
         )
+        self.closed = False
+        self._on_close: list[Callable[[], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -141,7 +144,20 @@ class IntelStore:
                 s.add(row)
             return bytes.fromhex(row.value)
 
+    def on_close(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` when the store is closed, before its connections go (background
+        work over this store stops there instead of polling a database that is gone)."""
+        self._on_close.append(fn)
+
     def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            callbacks, self._on_close = self._on_close, []
+            for fn in reversed(callbacks):
+                try:
+                    fn()
+                except Exception as exc:  # closing goes on
+                    logging.getLogger(__name__).warning("on close: %s", exc)
         self.changes.close()
         self.engine.dispose()
 
