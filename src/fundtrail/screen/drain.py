@@ -319,15 +319,34 @@ def main() -> None:
         except BlockingIOError:
             return  # another drainer has it
         store = open_store(migrate=False)
-        idle_since = time.monotonic()
-        while time.monotonic() - idle_since < IDLE_EXIT_S:
-            try:
-                if drain_folder(home, store) or pending(home, store):
-                    idle_since = time.monotonic()
-            except Exception as exc:  # the store is down: decisions wait on disk
-                log.warning("decision drain failed (will retry): %s", exc)
+        run(home, store)
+        store.close()
+
+
+def run(home: Path, store: IntelStore, *, idle_exit_s: float = IDLE_EXIT_S) -> None:
+    """Drain every ``DRAIN_INTERVAL_S`` until nothing moved for ``idle_exit_s``.
+
+    With the store down the decisions wait on disk: the drainer says so once, retries
+    quietly, and after ``idle_exit_s`` without progress it exits; the next flush of a
+    serving process (or the next server start, or a command's end) starts another.
+    It also ends when the workspace is gone.
+    """
+    folder = Path(home) / "screen" / "decisions"
+    idle_since, down = time.monotonic(), False
+    while time.monotonic() - idle_since < idle_exit_s and folder.is_dir():
+        try:
+            moved = drain_folder(home, store) or pending(home, store)
+        except Exception as exc:
+            if not down:
+                log.warning("decision drain failed; decisions wait on disk, retrying: %s", exc)
+            down = True
+        else:
+            if down:
+                log.warning("decision drain resumed")
+            down = False
+            if moved:
                 idle_since = time.monotonic()
-            time.sleep(DRAIN_INTERVAL_S)
+        time.sleep(DRAIN_INTERVAL_S)
 
 
 if __name__ == "__main__":

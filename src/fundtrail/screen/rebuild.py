@@ -45,6 +45,7 @@ class Rebuilder:
         self._plain = stale if self._stale is None else None
         self.builds = 0
         self.last_error: str | None = None
+        self.poll_error: str | None = None  # set while the journal cannot be read
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="screen-rebuild", daemon=True)
@@ -57,7 +58,7 @@ class Rebuilder:
     @property
     def store(self) -> IntelStore:
         store = self._store()
-        if store is None:
+        if store is None or store.closed:
             raise _Gone
         return store
 
@@ -79,8 +80,14 @@ class Rebuilder:
                 self._poll_journal()
             except _Gone:
                 return
-            except Exception as exc:
-                log.warning("screening: cannot poll the intel journal: %s", exc)
+            except Exception as exc:  # said once per outage, not every POLL_S
+                if self.poll_error is None:
+                    log.warning("screening: cannot poll the intel journal: %s", exc)
+                self.poll_error = f"{type(exc).__name__}: {exc}"
+            else:
+                if self.poll_error is not None:
+                    log.info("screening: polling the intel journal again")
+                self.poll_error = None
             try:
                 if self.stale():
                     time.sleep(QUIET_S)
@@ -88,8 +95,10 @@ class Rebuilder:
             except _Gone:
                 return
             except Exception as exc:  # a failed build is retried on the next wake
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("screening index rebuild failed: %s", self.last_error)
+                error = f"{type(exc).__name__}: {exc}"
+                if error != self.last_error:  # the same failure again is not news
+                    log.warning("screening index rebuild failed: %s", error)
+                self.last_error = error
 
     def _poll_journal(self) -> None:
         with self.store.read_session() as s:
@@ -128,7 +137,7 @@ class Rebuilder:
 
 
 class _Gone(Exception):
-    """The store this rebuilder served was closed and collected: the thread ends."""
+    """The store this rebuilder served was closed (or collected): the thread ends."""
 
 
 def main() -> None:

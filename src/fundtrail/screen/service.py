@@ -25,13 +25,13 @@ from typing import Any, Protocol
 import anyio
 import sqlalchemy as sa
 
-from fundtrail.errors import InvalidInputError
+from fundtrail.errors import InvalidInputError, UnavailableError
 from fundtrail.intelstore.audit import Actor, record
 from fundtrail.intelstore.base import new_id
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.screening import ScreenDecision, ScreenRuleSet
 from fundtrail.model.identity import Identity
-from fundtrail.screen.decisionlog import DecisionLog, encode_request
+from fundtrail.screen.decisionlog import DecisionLog, decisions_folder, encode_request
 from fundtrail.screen.drain import DrainKeeper, drain_folder
 from fundtrail.screen.freshness import Freshness
 from fundtrail.screen.index import IndexCache, ScreenIndex
@@ -102,6 +102,8 @@ class Screener:
             from fundtrail.screen.rebuild import Rebuilder
 
             self.rebuilder = Rebuilder(self.home, store, self._stale)
+            if self._keeper is not None and any(decisions_folder(self.home).glob("*.log")):
+                self._keeper.ensure()  # a killed server's decisions, drained without a flush
 
     # -- state ---------------------------------------------------------------------
     def current(self) -> tuple[ScreenIndex, IntelOverlay]:
@@ -251,10 +253,28 @@ def screener(store: IntelStore, home: Path, *, background: bool = False) -> Scre
     if hit is not None:
         return hit
     with _SCREENERS_LOCK:
-        per_store = _SCREENERS.setdefault(store, {})
+        if store.closed:
+            raise UnavailableError("the intel store is closed")
+        per_store = _SCREENERS.get(store)
+        if per_store is None:
+            per_store = _SCREENERS[store] = {}
+            store.on_close(_closer(weakref.ref(store)))
         if key not in per_store:
             per_store[key] = Screener(store, key, background=background)
         return per_store[key]
+
+
+def _closer(ref: weakref.ref[IntelStore]) -> Any:
+    """Closing a store closes its screeners: background threads stop, decisions drain."""
+
+    def close() -> None:
+        store = ref()
+        with _SCREENERS_LOCK:
+            per_store = _SCREENERS.pop(store, {}) if store is not None else {}
+        for s in per_store.values():
+            s.close()
+
+    return close
 
 
 def close_all() -> None:
