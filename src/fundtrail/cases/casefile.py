@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fundtrail.cases.campaigns import get_campaign, open_case
+from fundtrail.cases.casefiles import write_audience
 from fundtrail.cases.casefolder import stage
 from fundtrail.cases.cashouts import campaign_payments, save_trace
 from fundtrail.cases.freshness import current_inputs
@@ -173,6 +174,7 @@ def write_campaign_report(
         files = write_report(
             view, staging.path, opts, _flow_picture(traced.trace, prices), progress=step
         )
+        write_audience(staging.path, view, viewer)  # who may download it (cases/casefiles)
     except BaseException:
         staging.abandon()
         raise

@@ -92,7 +92,7 @@ def campaign(
     order: str = "asc",
 ) -> Response:
     def build(who: Identity) -> Response:
-        from fundtrail.cases.casefolder import latest, versions
+        from fundtrail.cases.casefiles import listing, readable_versions
         from fundtrail.web.campaign_view import (
             campaign_kind,
             exchange_rows,
@@ -101,9 +101,10 @@ def campaign(
         )
 
         c = _campaign(request, who, campaign_id)
-        root = _reports_dir(request, c["id"])
-        newest = latest(root)
-        files = sorted(p.name for p in newest.iterdir()) if newest else []
+        with store_of(request).read_session() as s:
+            readable = readable_versions(s, who, c["id"], _reports_dir(request, c["id"]))
+        newest = readable[-1] if readable else None
+        files = listing(newest) if newest else []
         first = next(iter(c.get("payments", [])), None)
         start = (
             f"{first['txid']}:{first['vout']}" if first and first.get("vout") is not None else ""
@@ -119,7 +120,7 @@ def campaign(
             loss_fiat=loss_fiat(store_of(request), c),
             files=files,
             version=newest.name if newest else None,
-            versions=[v.name for v in reversed(versions(root))],
+            versions=[v.name for v in reversed(readable)],
             notice=notice,
             chart=_payments_chart(c),
             first_start=start or (first or {}).get("txid", ""),
@@ -158,16 +159,11 @@ def write_report(
 @router.get("/ui/campaigns/{campaign_id}/files/{name}")
 def report_file(request: Request, campaign_id: str, name: str, version: str = "") -> Response:
     def build(who: Identity) -> Response:
-        from fundtrail.cases.casefolder import latest, versions
+        from fundtrail.cases.casefiles import open_case_file
 
         c = _campaign(request, who, campaign_id)  # 404 unless the viewer may see the campaign
         root = _reports_dir(request, c["id"])
-        folder = next((v for v in versions(root) if v.name == version), None) if version else (
-            latest(root)
-        )  # fmt: skip
-        path = folder / name if folder else None
-        if "/" in name or name.startswith(".") or path is None or not path.is_file():
-            raise NotFoundError(f"no file {name!r} for campaign {c['id']}")
+        path = open_case_file(store_of(request), who, c["id"], root, name, version)
         return FileResponse(path, filename=name)
 
     return guarded(request, build)
