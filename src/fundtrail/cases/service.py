@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fundtrail.cases.campaigns import get_campaign, list_campaigns, open_case, read_campaign
+from fundtrail.cases.campaigns import get_campaign, list_campaigns, read_campaign
 from fundtrail.cases.casefile import trace_campaign, write_campaign_report
 from fundtrail.cases.cashouts import refresh_cashouts
 from fundtrail.cases.intake import import_complaints
@@ -197,12 +197,19 @@ def campaign_report(
 
 
 def campaign_share(
-    campaign_id: str, orgs: list[str], owner: str | None = None, *, operator: bool = False
+    campaign_id: str,
+    orgs: list[str],
+    owner: str | None = None,
+    *,
+    operator: bool = False,
+    category: str = "scam",
 ) -> dict[str, Any]:
-    """Put orgs on the campaign's case, as its (law-enforcement) lead or the operator."""
+    """Put orgs on the campaign's case, as its (law-enforcement) lead or the operator,
+    and share the campaign's addresses with them (:mod:`fundtrail.cases.sharing`)."""
+    from fundtrail.cases.sharing import share_campaign
+
     with _store() as store:
         who = _viewer(store, owner, operator)
-        with store.session() as s:
-            view = get_campaign(s, campaign_id, who)
-            case = open_case(s, view.id, owner=owner, share_with=orgs, actor=who)
-        return {"campaign": view.id, "case_reference": case.reference, "orgs": orgs}
+        return share_campaign(
+            store, campaign_id, orgs, who=who, owner=owner, category=category
+        ).to_dict()

@@ -249,17 +249,27 @@ def share(
     campaign_id: str,
     with_: list[str] = typer.Option(..., "--with", help="Organisation to put on the case."),
     owner: str | None = typer.Option(None, "--owner", help="Organisation leading the case."),
+    category: str = typer.Option("scam", "--category", help="Category of the shared addresses."),
     operator: bool = OperatorOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Open the campaign's case (if needed) and add organisations to it."""
+    """Open the campaign's case (if needed), add organisations to it, and share the
+    campaign's collection and cash-out deposit addresses with everyone on the case
+    (TLP:AMBER indicators of the lead organisation: their screening flags them at once)."""
     from fundtrail.cases.service import campaign_share
 
-    emit(
-        campaign_share(campaign_id, with_, owner, operator=operator),
-        as_json,
-        lambda d: console.print(f"case {d['case_reference']}: {', '.join(d['orgs'])}"),
-    )
+    def render(d: dict) -> None:
+        ind = d["indicators"]
+        console.print(f"case {d['case_reference']}: {', '.join(d['orgs'])}")
+        if d["note"]:
+            console.print(d["note"])
+        else:
+            n, m = len(ind["collection"]), len(ind["deposits"])
+            console.print(f"shared as {d['lead']} (TLP:AMBER): {n} collection, {m} cash-out "
+                          "deposit address(es)")  # fmt: skip
+
+    emit(campaign_share(campaign_id, with_, owner, operator=operator, category=category),
+         as_json, render)  # fmt: skip
 
 
 def _chains(d: dict) -> list[str]:
