@@ -65,9 +65,16 @@ def figure(
 
 
 # -- worlds ---------------------------------------------------------------------------------
-# Laundering styles: keyword arguments of the simulator's style knobs. "default" is the
-# simulator's own habits; the others each push one behaviour seen in the field.
-STYLES: dict[str, dict[str, Any]] = {"default": {}}
+# Laundering styles: the simulator's presets (``fundtrail simulate --style``). "default" is
+# the simulator's own habits; the others each push one behaviour seen in the field
+# (single-use deposits, slow sweeps, long peel chains, CoinJoins, one exchange, ...).
+def _styles() -> dict[str, str]:
+    from fundtrail.chains.simulate.style import PRESETS
+
+    return {name: name for name in PRESETS}
+
+
+STYLES: dict[str, str] = _styles()
 
 
 @dataclass
@@ -107,7 +114,7 @@ class World:
         os.environ["FUNDTRAIL_HOME"] = str(self.home)
         reset_settings()
         self._timed("simulate", lambda: simulate("mixed", self.sim, seed=self.seed, txs=self.txs,
-                                                 **STYLES[self.style]))  # fmt: skip
+                                                 style=STYLES[self.style]))  # fmt: skip
         self.truth = json.loads((self.sim / "truth.json").read_text())
         self._timed("ingest", lambda: ingest_paths([self.sim / "blocks"], home=self.home))
         steps = [
@@ -166,6 +173,88 @@ def trace_endpoints(w: World) -> float:
 def trace_vs_ingest(w: World) -> float:
     forward_trace(w)
     return w.seconds["trace"] / max(w.seconds["ingest"], 1e-9)
+
+
+# -- figures of screening (one taint semantics with the tracer) -----------------------------
+PARTNER_KNOWS = 3  # a partner knows this many of the ransomware gang's payment addresses
+
+
+def screening(w: World) -> dict[str, Any]:
+    """A partner's TagPack names three of the ransomware gang's payment addresses; the
+    screening index is built; the gang's true deposit addresses and every ordinary
+    user's address are screened (memoised: risk and reasons per address)."""
+
+    def run() -> dict[str, Any]:
+        from fundtrail.chainstore.tags import Tag, TagStore, tags_table
+        from fundtrail.screen.build import build_index
+        from fundtrail.screen.index import IndexCache
+        from fundtrail.screen.scoring import Rules
+        from fundtrail.screen.verdicts import MAX_BATCH, ScreenItem, answer
+
+        ransom = [c for c in w.truth["campaigns"] if c["kind"] == "ransomware"]
+        if not ransom:
+            return {}
+        camp = ransom[0]
+        known = camp["collection_addresses"][:PARTNER_KNOWS]
+        tags = [Tag("BTC", a, "ransomware gang (partner)", "ransomware", "partner", 90)
+                for a in known]  # fmt: skip
+        TagStore(w.home).replace("forensics-partner", tags_table(tags))
+        w._timed("screen_build", lambda: build_index(w.home, force=True, alerts=False))
+        index = IndexCache(w.home).get()
+        fed = sorted({c["deposit_address"] for c in w.truth["cashouts"]
+                      if c["campaign"] == camp["id"]})  # fmt: skip
+        users = sorted({a for e in w.truth["entities"] if e["kind"] == "user"
+                        for a in e["addresses"]})  # fmt: skip
+
+        def screen(addresses: list[str]) -> list[dict[str, Any]]:
+            out: list[dict[str, Any]] = []
+            for k in range(0, len(addresses), MAX_BATCH):
+                items = [ScreenItem("BTC", a) for a in addresses[k : k + MAX_BATCH]]
+                out += answer(index, items, viewer_org="forensics", rules=Rules())
+            return out
+
+        return {"fed": screen(fed), "users": screen(users)}
+
+    return w.once("screening", run)
+
+
+def _exposed(hit: dict[str, Any], category: str) -> bool:
+    return hit["risk"] != "none" and any(r["category"] == category for r in hit["reasons"])
+
+
+@figure(
+    "screen_ransom_recall",
+    goal=(">=", 0.9),
+    text="deposit addresses the ransomware gang cashed out to, screened exposed "
+    f"(a partner knows {PARTNER_KNOWS} of its payment addresses)",
+)
+def screen_ransom_recall(w: World) -> float | None:
+    fed = screening(w).get("fed")
+    if not fed:
+        return None
+    return sum(_exposed(h, "ransomware") for h in fed) / len(fed)
+
+
+@figure(
+    "screen_ransom_hops_median",
+    text="median hops named in those deposits' ransomware reasons (peel chains count as one)",
+)
+def screen_ransom_hops(w: World) -> float | None:
+    hops = [r["hops"] for h in screening(w).get("fed", []) for r in h["reasons"]
+            if r["category"] == "ransomware" and r.get("hops") is not None]  # fmt: skip
+    return float(statistics.median(hops)) if hops else None
+
+
+@figure(
+    "screen_users_high",
+    goal=("<=", 0.01),
+    text="ordinary users' addresses screened high or severe",
+)
+def screen_users_high(w: World) -> float | None:
+    users = screening(w).get("users")
+    if not users:
+        return None
+    return sum(h["risk"] in ("high", "severe") for h in users) / len(users)
 
 
 # -- the harness ----------------------------------------------------------------------------
