@@ -1,0 +1,270 @@
+"""A local stand-in for a java-tron node's HTTP API, serving answers held in memory.
+
+No TRON node can be installed here (no java-tron package on PyPI or npm), so tests, the
+simulator and the benchmark talk to this stub over real HTTP: it answers the paths the
+ingest uses, in the node's own answer format, from a :class:`NodeData`
+(block answers and transaction infos by block number):
+
+``/wallet/getnowblock``, ``/walletsolidity/getnowblock``, ``/wallet/getblockbynum``,
+``/wallet/getblockbylimitnext``, ``/wallet/gettransactioninfobyblocknum`` (and the
+``/walletsolidity/`` forms of the last three).
+
+It can require an API key header, fail the first requests with HTTP 503 or 429 (to
+exercise retries), and swap its chain for another (to exercise reorgs).
+
+:func:`node_from_records` wraps recorded transactions (as TronGrid's ``/v1`` API returns
+them: the node's transaction plus ``blockNumber``, ``block_timestamp`` and fee fields)
+into consecutive block answers, deriving each transaction's info from the recorded fee
+fields when no recorded info is given. The block envelopes (blockID, parentHash, witness)
+are made up; the transactions inside are the recorded ones, byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from fundtrail.chains.tron.api import API_KEY_HEADER, MAX_RANGE
+
+ZERO_WITNESS = "410000000000000000000000000000000000000000"
+_TRANSFER_SELECTOR = "a9059cbb"
+_TRANSFER_TOPIC = "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+_NODE_TX_KEYS = ("ret", "signature", "txID", "raw_data", "raw_data_hex")
+
+
+@dataclass
+class NodeData:
+    """What the stub serves: block answers by number and transaction infos by number."""
+
+    blocks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    infos: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    solidified: int | None = None  # default: the head
+
+    @property
+    def head(self) -> int:
+        return max(self.blocks) if self.blocks else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "blocks": [self.blocks[n] for n in sorted(self.blocks)],
+            "infos": {str(n): v for n, v in sorted(self.infos.items())},
+            "solidified": self.solidified,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NodeData:
+        blocks = {int(b["block_header"]["raw_data"]["number"]): b for b in data["blocks"]}
+        infos = {int(k): v for k, v in (data.get("infos") or {}).items()}
+        return cls(blocks, infos, data.get("solidified"))
+
+
+def block_id(number: int, header: dict[str, Any]) -> str:
+    """A TRON-shaped block id: the number in its first 8 bytes, then a header digest."""
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()
+    return f"{number:016x}{digest[16:]}"
+
+
+def make_block(
+    number: int,
+    parent: str,
+    timestamp_ms: int,
+    txs: list[dict[str, Any]],
+    witness: str = ZERO_WITNESS,
+) -> dict[str, Any]:
+    raw = {
+        "number": number,
+        "txTrieRoot": hashlib.sha256("".join(t["txID"] for t in txs).encode()).hexdigest(),
+        "witness_address": witness,
+        "parentHash": parent,
+        "version": 31,
+        "timestamp": timestamp_ms,
+    }
+    block: dict[str, Any] = {
+        "blockID": block_id(number, raw),
+        "block_header": {"raw_data": raw, "witness_signature": "00" * 65},
+    }
+    if txs:
+        block["transactions"] = txs
+    return block
+
+
+def info_from_record(tx: dict[str, Any]) -> dict[str, Any]:
+    """The ``gettransactioninfobyblocknum`` entry of a TronGrid ``/v1`` transaction record:
+    fee and receipt from its fee fields; for a successful TRC-20 ``transfer(to, amount)``
+    call, the ``Transfer`` log such a call emits (the call data names both)."""
+    ret = (tx.get("ret") or [{}])[0]
+    result = str(ret.get("contractRet") or "SUCCESS")
+    receipt = {
+        k: tx[k]
+        for k in ("net_usage", "net_fee", "energy_usage", "energy_fee", "energy_usage_total")
+        if tx.get(k)
+    }
+    receipt["result"] = result
+    info: dict[str, Any] = {
+        "id": tx["txID"],
+        "fee": int(ret.get("fee") or 0),
+        "blockNumber": tx.get("blockNumber"),
+        "blockTimeStamp": tx.get("block_timestamp"),
+        "contractResult": [""],
+        "receipt": receipt,
+    }
+    if result != "SUCCESS":
+        info["result"] = "FAILED"
+    if tx.get("internal_transactions"):
+        info["internal_transactions"] = tx["internal_transactions"]
+    contract = tx["raw_data"]["contract"][0]
+    value = contract["parameter"]["value"]
+    data = str(value.get("data") or "")
+    if contract["type"] == "TriggerSmartContract" and data.startswith(_TRANSFER_SELECTOR):
+        info["contract_address"] = value["contract_address"]
+        if result == "SUCCESS" and len(data) >= 8 + 128:
+            to_word, amount_word = data[8:72], data[72:136]
+            info["log"] = [
+                {
+                    "address": value["contract_address"][2:],
+                    "topics": [_TRANSFER_TOPIC, "0" * 24 + value["owner_address"][2:],
+                               "0" * 24 + to_word[-40:]],
+                    "data": amount_word,
+                }
+            ]  # fmt: skip
+    for k in ("unfreeze_amount", "withdraw_amount", "withdraw_expire_amount"):
+        if tx.get(k):
+            info[k] = tx[k]
+    return info
+
+
+def node_from_records(
+    records: list[dict[str, Any]],
+    infos: list[dict[str, Any]] | None = None,
+    *,
+    first: int | None = None,
+    last: int | None = None,
+) -> NodeData:
+    """Consecutive block answers ``first..last`` holding the recorded transactions at
+    their recorded block numbers (empty blocks between), with their infos."""
+    given = {i["id"]: i for i in infos or []}
+    by_block: dict[int, list[dict[str, Any]]] = {}
+    times: dict[int, int] = {}
+    for tx in records:
+        n = int(tx["blockNumber"])
+        by_block.setdefault(n, []).append(tx)
+        times[n] = int(tx["block_timestamp"])
+    lo = min(by_block) if first is None else first
+    hi = max(by_block) if last is None else last
+    node = NodeData()
+    parent = "0" * 64
+    prev_time = times.get(lo, 1_500_000_000_000) - 3000
+    for n in range(lo, hi + 1):
+        txs = by_block.get(n, [])
+        ts = times.get(n, prev_time + 3000)
+        body = [{k: t[k] for k in _NODE_TX_KEYS if k in t} for t in txs]
+        for b in body:
+            b["ret"] = [{"contractRet": b.get("ret", [{}])[0].get("contractRet", "SUCCESS")}]
+        block = make_block(n, parent, ts, body)
+        node.blocks[n] = block
+        if txs:
+            node.infos[n] = [given.get(t["txID"]) or info_from_record(t) for t in txs]
+        parent, prev_time = block["blockID"], ts
+    return node
+
+
+class TronStub:
+    """The stub server on a free loopback port; use as a context manager."""
+
+    def __init__(
+        self,
+        node: NodeData,
+        *,
+        api_key: str | None = None,
+        fail_first: int = 0,
+        fail_status: int = 503,
+    ) -> None:
+        self.node = node
+        self.api_key = api_key
+        self.fail_left = fail_first
+        self.fail_status = fail_status
+        self.lock = threading.Lock()
+        self.calls: dict[str, int] = {}
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "stub not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> TronStub:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length) if length else b"{}"
+                status, answer = stub.answer(self.path, raw, self.headers.get(API_KEY_HEADER))
+                body = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> TronStub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def answer(self, path: str, raw: bytes, key: str | None) -> tuple[int, Any]:
+        with self.lock:
+            self.calls[path] = self.calls.get(path, 0) + 1
+            if self.fail_left > 0:
+                self.fail_left -= 1
+                return self.fail_status, {"Error": "busy"}
+            node = self.node
+        if self.api_key is not None and key != self.api_key:
+            return 401, {"Error": "ApiKey not exists"}
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return 400, {"Error": "body is not JSON"}
+        solid = path.startswith("/walletsolidity/")
+        head = node.head
+        limit = node.solidified if solid and node.solidified is not None else head
+        name = path.rsplit("/", 1)[-1].lower()
+        if name == "getnowblock":
+            return 200, node.blocks.get(limit, {})
+        if name == "getblockbynum":
+            n = int(body.get("num", -1))
+            return 200, node.blocks.get(n, {}) if n <= limit else {}
+        if name == "getblockbylimitnext":
+            lo, hi = int(body.get("startNum", 0)), int(body.get("endNum", 0))
+            if hi <= lo or hi - lo > MAX_RANGE:
+                return 200, {"Error": f"startNum {lo} endNum {hi}: at most {MAX_RANGE}"}
+            found = [node.blocks[n] for n in range(lo, hi) if n in node.blocks and n <= limit]
+            return 200, {"block": found} if found else {}
+        if name == "gettransactioninfobyblocknum":
+            n = int(body.get("num", -1))
+            return 200, node.infos.get(n, []) if n <= limit else []
+        return 404, {"Error": f"unknown path {path}"}
