@@ -60,6 +60,14 @@ class Settings(BaseSettings):
         description="reverse proxies (addresses or CIDR networks, comma-separated) whose "
         "X-Forwarded-For names the client; default: none, the connecting peer is the client",
     )
+    import_max_mb: int = Field(
+        default=256,
+        ge=1,
+        description="largest file (MiB) an importer reads (intel, tags, complaints)",
+    )
+    import_max_seconds: int = Field(
+        default=900, ge=1, description="longest an import may run before it is refused (seconds)"
+    )
     host: str = Field(default="127.0.0.1", description="address `fundtrail serve` binds")
     port: int = Field(default=8000, description="port `fundtrail serve` binds")
 

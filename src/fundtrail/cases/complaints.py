@@ -181,6 +181,9 @@ def read_csv(
     mapping = dict(mapping or {})
     if not path.is_file():
         raise InvalidInputError(f"cannot read {path}: no such file", field="file")
+    from fundtrail.intel.limits import check_size
+
+    check_size(path)
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         try:

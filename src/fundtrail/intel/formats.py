@@ -139,4 +139,8 @@ def read_file(path: Path, fmt: str, *, tlp: TLP | None = None) -> ReadResult:
     """Read ``path`` in format ``fmt``; a missing file is a clear error."""
     if not path.exists():
         raise InvalidInputError(f"no such file or folder: {path}", field="file")
-    return reader_for(fmt)(path, tlp=tlp)
+    from fundtrail.intel.limits import check_size
+
+    reader = reader_for(fmt)
+    check_size(path)  # every format: a file over the import limit is refused unread
+    return reader(path, tlp=tlp)

@@ -85,10 +85,15 @@ def import_tags(
         raise InvalidInputError(
             f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}", field="format"
         )
+    from fundtrail.intel.limits import Deadline, check_size
+
+    check_size(path)
     store = TagStore(home)
     report = ImportReport(fmt)
     plan = list(_plan(path, fmt, chain))
+    deadline = Deadline()
     for done, (file, reader) in enumerate(plan, 1):
+        deadline.check()
         before = len(report.problems)
         table = tags_table(reader(report.problems))
         report.read += table.num_rows

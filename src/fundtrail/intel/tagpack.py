@@ -26,6 +26,7 @@ import yaml
 
 from fundtrail.chainstore.tags import Tag, chain_code, normalize_address
 from fundtrail.errors import FundtrailError, InvalidInputError, SourceError
+from fundtrail.intel import limits
 from fundtrail.model.addresses import guess_chain
 from fundtrail.model.assets import is_token_symbol
 from fundtrail.model.chains import get_chain
@@ -175,8 +176,8 @@ def load_scheme(start: Path, stop: Path | None = None) -> dict[str, int]:
         path = candidate / "confidence.yaml"
         if path.is_file():
             try:
-                data = yaml.safe_load(path.read_text()) or {}
-            except (OSError, yaml.YAMLError) as exc:
+                data = limits.safe_load(path.read_bytes()) or {}
+            except (OSError, yaml.YAMLError, InvalidInputError) as exc:
                 raise SourceError(f"{path}: unreadable confidence scheme: {exc}") from exc
             if (
                 isinstance(data, dict)
@@ -223,12 +224,18 @@ def _value(loader: yaml.CSafeLoader, key: str, node: yaml.Node) -> Any:
 
 def _compose(path: Path) -> tuple[Any, yaml.CSafeLoader] | Problem:
     try:
+        limits.check_size(path)
         text = path.read_bytes()
     except OSError as exc:
         return Problem(str(path), 0, f"cannot read file: {exc}")
-    loader = yaml.CSafeLoader(text)
+    except InvalidInputError as exc:
+        return Problem(str(path), 0, exc.message)
     try:
-        return loader.get_single_node(), loader
+        return limits.compose(text)  # size and alias caps: a "billion laughs" pack is refused
+    except limits.YamlBombError as exc:
+        return Problem(str(path), 0, str(exc))
+    except InvalidInputError as exc:
+        return Problem(str(path), 0, exc.message)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         return Problem(str(path), line, f"YAML syntax error: {exc.problem}")

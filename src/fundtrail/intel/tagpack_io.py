@@ -96,9 +96,13 @@ def read_tagpack(path: Path, *, tlp: TLP | None = None) -> ReadResult:
 
     result = ReadResult()
     problems: list[Problem] = []
+    from fundtrail.intel.limits import Deadline
+
     scheme = load_scheme(path)
+    deadline = Deadline()
     for file in tagpack_files(path):
         for tag in read_tags(file, problems, scheme):
+            deadline.check()
             try:
                 result.records.append(record_from_tag(tag, tlp or DEFAULT_TLP))
             except FundtrailError as exc:
