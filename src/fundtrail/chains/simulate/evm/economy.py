@@ -55,15 +55,21 @@ class EvmExchange:
 
 
 class EvmSim:
+    chain_code = "ETH"  # the chain the truth names (a subclass writes TRON answers)
+
+    def make_chain(self, reg: Registry, d: Draws, out: Path, start: int) -> EvmChain:
+        """The ledger and its writer: ethereum-etl CSV files under ``out/evm``."""
+        self.writer = EtlWriter(out / "evm")
+        return EvmChain(reg, d, self.writer, start)
+
     def __init__(self, scenario: str, out: Path, seed: int, txs: int, start: int) -> None:
         self.scenario = scenario
         self.out = out
         self.target = txs
         self.draws = d = Draws(seed)
         self.registry = reg = Registry(out / ".addresses.tmp", _program(seed))
-        self.writer = EtlWriter(out / "evm")
-        self.chain = ch = EvmChain(reg, d, self.writer, start)
-        self.truth = Truth(scenario, seed, "ETH", start)
+        self.chain = ch = self.make_chain(reg, d, out, start)
+        self.truth = Truth(scenario, seed, self.chain_code, start)
         self.exchanges: list[EvmExchange] = []
         for i in range(4):
             ent = reg.add_entity("exchange", EXCHANGES[i])
