@@ -23,7 +23,9 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Same seed, same bytes."),
         txs: int = typer.Option(5000, "--txs", help="About how many transactions to write."),
         chain: str = typer.Option(
-            "btc", "--chain", help="btc (blk*.dat files) or evm (ethereum-etl CSV)."
+            "btc",
+            "--chain",
+            help="btc (blk*.dat files), evm (ethereum-etl CSV) or tron (node answers).",
         ),
         rpc: str | None = typer.Option(
             None, "--rpc", help="EVM only: also send the scenario to this dev node."
@@ -38,7 +40,7 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOpt,
         as_json: bool = JsonOpt,
     ) -> None:
-        """Simulate a scenario on a Bitcoin or EVM chain, with the truth to score against."""
+        """Simulate a scenario on a Bitcoin, EVM or TRON chain, with the truth to score against."""
         from fundtrail.chains.simulate import run
         from fundtrail.chains.simulate.service import check_args
 
@@ -72,7 +74,7 @@ def _render(s: object) -> None:
         ("time", f"{s.seconds} s"),
     ]
     for c in s.campaigns:
-        chain = "ETH" if s.chain == "evm" else "BTC"  # the simulator's EVM chain is Ethereum's id
+        chain = {"evm": "ETH", "tron": "TRX"}.get(s.chain, "BTC")  # EVM: Ethereum's id
         loss = display.amounts(dict(c["total_loss"]), chain=chain)  # type: ignore[call-overload]
         rows.append((str(c["id"]), f"{c['kind']}: {c['victims']} victims, loss {loss}"))
     rows.append(("written", f"{s.out}: " + ", ".join(s.files)))

@@ -13,7 +13,7 @@ from fundtrail.chains.simulate.style import Style
 from fundtrail.errors import InvalidInputError
 
 SCENARIOS = ("investment-scam", "ransomware", "mixed", "background")
-CHAINS = ("btc", "evm")
+CHAINS = ("btc", "evm", "tron")
 START_TIME = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
 MAX_TXS = 100_000_000
 MIN_TXS = 400
@@ -65,6 +65,10 @@ def run(
         summary = _run_background(out, seed, txs, progress)
     elif chain == "btc":
         summary = _run_btc(scenario, out, seed, txs, progress, style)
+    elif chain == "tron":
+        from fundtrail.chains.tron.simulate import run_tron
+
+        summary = run_tron(scenario, out, seed, txs, START_TIME, progress)
     else:
         from fundtrail.chains.simulate.evm.economy import run_evm
 
@@ -88,7 +92,12 @@ def check_args(
             f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}", field="scenario"
         )
     if chain not in CHAINS:
-        raise InvalidInputError(f"unknown chain {chain!r}; choose btc or evm", field="chain")
+        raise InvalidInputError(f"unknown chain {chain!r}; choose btc, evm or tron", field="chain")
+    if chain == "tron" and scenario != "investment-scam":
+        raise InvalidInputError(
+            "--chain tron simulates the USDT investment scam: use --scenario investment-scam",
+            field="scenario",
+        )
     if not MIN_TXS <= txs <= MAX_TXS:
         raise InvalidInputError(
             f"--txs {txs} is out of range: a scenario needs {MIN_TXS} to {MAX_TXS} transactions",
@@ -117,7 +126,7 @@ def _prepare(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise InvalidInputError(f"--out {out} exists and is not a folder", field="out")
     try:
-        for name in ("blocks", "evm"):
+        for name in ("blocks", "evm", "tron"):
             if (out / name).is_dir():
                 shutil.rmtree(out / name)
         for name in ("truth.json", "complaints.csv", "tags.yaml", ".addresses.tmp"):
