@@ -146,17 +146,50 @@ def forward_trace(w: World) -> Any:
     return w.once("forward_trace", run)
 
 
-@figure(
-    "trace_recall",
-    goal=(">=", 0.95),
-    text="true cash-out deposit addresses named by the forward trace from the complaints",
-)
-def trace_recall(w: World) -> float | None:
-    true = {c["deposit_address"] for c in w.truth["cashouts"]}
+def true_deposits(w: World, via: tuple[str, ...], kind: str | None = None) -> set[str]:
+    """The gang's true deposit addresses whose proceeds came ``via`` these ways (truth's
+    ``via``: ``peel`` from the gang's own wallets, ``coinjoin``, ``mixer``), of campaigns
+    of ``kind`` (None: all)."""
+    camps = {c["id"] for c in w.truth["campaigns"] if kind is None or c["kind"] == kind}
+    return {c["deposit_address"] for c in w.truth["cashouts"]
+            if c.get("via", "peel") in via and c["campaign"] in camps}  # fmt: skip
+
+
+def _named(w: World, true: set[str]) -> float | None:
     if not true:
         return None
     found = {e.deposit_address for e in forward_trace(w).cash_outs()}
     return len(true & found) / len(true)
+
+
+@figure(
+    "trace_recall",
+    goal=(">=", 0.95),
+    text="true cash-out deposit addresses fed from the gang's own wallets (peel chains, "
+    "consolidations), named by the forward trace from the complaints",
+)
+def trace_recall(w: World) -> float | None:
+    return _named(w, true_deposits(w, ("peel",)))
+
+
+@figure(
+    "trace_recall_coinjoin",
+    text="true deposit addresses of coins the gang took out of CoinJoins, named (haircut "
+    "passes a CoinJoin's taint in proportion: most are summed as dispersed)",
+)
+def trace_recall_coinjoin(w: World) -> float | None:
+    return _named(w, true_deposits(w, ("coinjoin",)))
+
+
+@figure(
+    "trace_false_places",
+    text="cash-out places named that are not the gang's deposits, over all cash-out places named",
+)
+def trace_false_places(w: World) -> float | None:
+    found = {e.deposit_address for e in forward_trace(w).cash_outs()}
+    if not found:
+        return None
+    return len(found - true_deposits(w, ("peel", "coinjoin", "mixer"))) / len(found)
 
 
 @figure("trace_endpoints", text="endpoints listed by that trace (a person reads them)")
@@ -176,12 +209,10 @@ def trace_vs_ingest(w: World) -> float:
 
 
 # -- figures of screening (one taint semantics with the tracer) -----------------------------
-PARTNER_KNOWS = 3  # a partner knows this many of the ransomware gang's payment addresses
-
-
 def screening(w: World) -> dict[str, Any]:
-    """A partner's TagPack names three of the ransomware gang's payment addresses; the
-    screening index is built; the gang's true deposit addresses and every ordinary
+    """A partner's TagPack names the ransomware gang's payment addresses the victims
+    reported (what a campaign share sends); the screening index is built; the gang's true
+    deposit addresses fed on chain (not out of a custodial mixer) and every ordinary
     user's address are screened (memoised: risk and reasons per address)."""
 
     def run() -> dict[str, Any]:
@@ -195,14 +226,13 @@ def screening(w: World) -> dict[str, Any]:
         if not ransom:
             return {}
         camp = ransom[0]
-        known = camp["collection_addresses"][:PARTNER_KNOWS]
+        known = camp["collection_addresses"]
         tags = [Tag("BTC", a, "ransomware gang (partner)", "ransomware", "partner", 90)
                 for a in known]  # fmt: skip
         TagStore(w.home).replace("forensics-partner", tags_table(tags))
         w._timed("screen_build", lambda: build_index(w.home, force=True, alerts=False))
         index = IndexCache(w.home).get()
-        fed = sorted({c["deposit_address"] for c in w.truth["cashouts"]
-                      if c["campaign"] == camp["id"]})  # fmt: skip
+        fed = sorted(true_deposits(w, ("peel", "coinjoin"), "ransomware"))
         users = sorted({a for e in w.truth["entities"] if e["kind"] == "user"
                         for a in e["addresses"]})  # fmt: skip
 
@@ -225,8 +255,8 @@ def _exposed(hit: dict[str, Any], category: str) -> bool:
 @figure(
     "screen_ransom_recall",
     goal=(">=", 0.9),
-    text="deposit addresses the ransomware gang cashed out to, screened exposed "
-    f"(a partner knows {PARTNER_KNOWS} of its payment addresses)",
+    text="deposit addresses the ransomware gang cashed out to on chain, screened exposed "
+    "(a partner shares the payment addresses its victims reported)",
 )
 def screen_ransom_recall(w: World) -> float | None:
     fed = screening(w).get("fed")

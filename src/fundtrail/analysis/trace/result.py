@@ -17,7 +17,11 @@ mined or minted, or no recorded inflow explains them), ``limit`` and ``coinjoin`
 Results are sized for people: endpoints are grouped by *place* (kind, deposit address or
 address, asset) and ranked by the place's amount; a place below the request's floor is
 not listed but summed into ``dispersed`` (per kind, entity and asset), so that listed
-endpoints plus dispersed totals add up exactly to the kind totals of the summary.
+endpoints plus dispersed totals add up exactly to the kind totals of the summary. A
+cash-out place whose traced money is at least ``PURE_SHARE`` of everything the address
+ever received is listed whatever the floor: a gang's own single-use deposit address
+holds little but is all proceeds, where an ordinary customer reached by a sliver holds
+mostly its own money.
 Amounts are exact integers in base units (JSON numbers of any size).
 """
 
@@ -32,6 +36,7 @@ import numpy as np
 FORWARD_KINDS = ("cash-out", "held", "limit", "coinjoin")
 BACKWARD_KINDS = ("source", "origin", "limit", "coinjoin")
 SERVICE_KINDS = frozenset({"cash-out", "source"})
+PURE_SHARE = 0.5  # a cash-out place at least this much traced money is listed below the floor
 
 
 def kinds(direction: str) -> tuple[str, ...]:
@@ -185,7 +190,9 @@ class Candidates:
     ``kind`` indexes the direction's kinds, ``asset`` and ``label`` index the caller's
     lists (``label`` -1: no entity), ``place`` is the address id a person acts on
     (the deposit address of a cash-out, else the address; -1: none). ``amount`` is int64
-    (UTXO) or object (Python ints: account-chain amounts exceed 64 bits).
+    (UTXO) or object (Python ints: account-chain amounts exceed 64 bits). ``received``
+    (same dtype, optional): everything the row's place ever received, for the purity
+    rule of ``size_for_people`` (None: amounts alone decide, e.g. poison taint).
     """
 
     kind: np.ndarray
@@ -193,6 +200,7 @@ class Candidates:
     place: np.ndarray
     label: np.ndarray
     amount: np.ndarray
+    received: np.ndarray | None = None
 
 
 def size_for_people(
@@ -204,9 +212,11 @@ def size_for_people(
 ) -> tuple[list[int], list[Dispersed]]:
     """Rows to list, ranked, and the rest summed as dispersed totals.
 
-    A place is listed when its total (all its rows) reaches ``floors[asset]``; its rows
-    are ranked by the place's total (largest first), then place, amount and row, so the
-    order is stable. Nothing is lost: every row is either listed or summed.
+    A place is listed when its total (all its rows) reaches ``floors[asset]``, or when
+    it is a cash-out place whose total is at least ``PURE_SHARE`` of what it ever
+    received (``rows.received``); its rows are ranked by the place's total (largest
+    first), then place, amount and row, so the order is stable. Nothing is lost: every
+    row is either listed or summed.
     """
     n = len(rows.amount)
     if n == 0:
@@ -222,6 +232,12 @@ def size_for_people(
         [t > 0 and t >= f for t, f in zip(place_total.tolist(), floor.tolist(), strict=True)],
         dtype=bool,
     )
+    if rows.received is not None:
+        service = np.isin(rows.kind, [k for k, name in enumerate(kind_names)
+                                      if name == "cash-out"])  # fmt: skip
+        for i in np.flatnonzero(service & ~keep).tolist():
+            got = rows.received[i]
+            keep[i] = place_total[i] > 0 and got > 0 and place_total[i] >= PURE_SHARE * got
     listed = np.flatnonzero(keep).tolist()
     tot, place, amount = place_total.tolist(), rows.place.tolist(), rows.amount.tolist()
     listed.sort(key=lambda i: (-tot[i], place[i], -amount[i], i))

@@ -116,6 +116,20 @@ _KIND_CODE = np.full(8, -1, dtype=np.int64)
 _KIND_CODE[list(ENDINGS)] = np.arange(len(ENDINGS))  # ENDINGS in the order of result.kinds
 
 
+def _received(g: UtxoGraph, place: np.ndarray, cash_out: np.ndarray) -> np.ndarray:
+    """Per row, everything its place (address) ever received; 0 for rows not cash-outs."""
+    out = np.zeros(len(place), dtype=np.int64)
+    want = np.unique(place[cash_out & (place >= 0)])
+    if len(want) == 0:
+        return out
+    outs = np.flatnonzero(np.isin(g.out_addr, want))
+    totals = np.zeros(len(want), dtype=np.int64)
+    np.add.at(totals, np.searchsorted(want, g.out_addr[outs]), g.out_val[outs])
+    rows = np.flatnonzero(cash_out & (place >= 0))
+    out[rows] = totals[np.searchsorted(want, place[rows])]
+    return out
+
+
 def build_result(
     store: ChainStore,
     con: duckdb.DuckDBPyConnection,
@@ -139,12 +153,14 @@ def build_result(
     code = {lab: i for i, lab in enumerate(labels)}
     label_code = np.array([code[e.label] if e else -1 for e in ents], dtype=np.int64)
     start_amount = int(sum(starts.values()))
+    kind = _KIND_CODE[w.status[ends]]
     rows = Candidates(
-        kind=_KIND_CODE[w.status[ends]],
+        kind=kind,
         asset=np.zeros(len(ends), dtype=np.int64),
         place=place,
         label=label_code[label_of] if len(ends) else np.zeros(0, np.int64),
         amount=w.taint[ends],
+        received=_received(g, place, kind == 0) if forward and request.method != "poison" else None,
     )
     names = res.kinds(direction)
     listed, dispersed = res.size_for_people(

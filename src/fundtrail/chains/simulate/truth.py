@@ -76,6 +76,10 @@ class Cashout:
     txid: str
     vout: int | None
     time: int
+    # how the proceeds reached the deposit: "peel" (a peel chain or whole, from the gang's
+    # own wallets), "coinjoin" (coins the gang took out of a CoinJoin) or "mixer" (paid
+    # out of a custodial mixer's reserve: no on-chain link to the victims' coins)
+    via: str = "peel"
 
 
 @dataclass
@@ -217,6 +221,7 @@ class TruthWriter:
             "txid": c.txid,
             "vout": c.vout,
             "time": iso(c.time),
+            "via": c.via,
         }
 
     # -- complaints.csv and tags.yaml ---------------------------------------------------

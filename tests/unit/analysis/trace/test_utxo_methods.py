@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fundtrail.analysis.trace.request import TraceRequest
 from fundtrail.analysis.trace.service import trace
 from fundtrail.analysis.trace.testing import UtxoChain, txid_of
@@ -107,3 +109,41 @@ def test_start_by_address_and_time_window(story: UtxoChain) -> None:
     r = trace(TraceRequest.parse("btc", [story.address("S1")], method="haircut", until=4500))
     # tx3 (time 5000) is after the window: the money is still held in S3
     assert ends(r) == named(story, {("cash-out", "E1"): 462, ("held", "S3"): 415})
+
+
+def test_a_deposit_of_pure_proceeds_is_listed_below_the_floor(home: Path) -> None:
+    """A gang's own single-use deposit address holds little but is all proceeds: it is
+    listed whatever the floor; a customer's deposit reached by a sliver stays dispersed.
+
+    c0   coinbase              -> V 10000 (the victim's payment: the start)
+    c1   coinbase              -> C 9000 (a customer's own coins)
+    c2   coinbase              -> K 1800 (another customer's)
+    tx1  c0:0                  -> D1 100 (the gang's deposit), G 9690, G2 200; fee 10
+    tx2  tx1:1, c1:0           -> D2 18680 (a deposit, about half proceeds); fee 10
+    tx3  tx1:2, c2:0           -> D3 1990 (a customer's deposit, a 10% sliver); fee 10
+
+    D1..D3 are Binance's. Floor: 5% of the 10000 traced = 500. D1 (100) is below it but
+    is all it ever received: listed. D2 is above it. D3 (about 200 of 1990) is neither.
+    """
+    c = UtxoChain()
+    c.tx("c0", [], [("V", 10000)])
+    c.tx("c1", [], [("C", 9000)])
+    c.tx("c2", [], [("K", 1800)])
+    c.tx("tx1", [("c0", 0)], [("D1", 100), ("G", 9690), ("G2", 200)])
+    c.tx("tx2", [("tx1", 1), ("c1", 0)], [("D2", 18680)])
+    c.tx("tx3", [("tx1", 2), ("c2", 0)], [("D3", 1990)])
+    c.cluster("binance", ["D1", "D2", "D3"])
+    c.entity("binance", "Binance", "exchange")
+    c.commit(home)
+    r = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"], method="haircut", min_share=0.05))
+    listed = {e.address for e in r.cash_outs()}
+    assert c.address("D1") in listed  # 100 < the 500 floor, but pure proceeds
+    assert c.address("D2") in listed  # above the floor
+    assert c.address("D3") not in listed  # 200 of 1990 received: a sliver
+    (dispersed,) = [d for d in r.dispersed if d.kind == "cash-out"]
+    assert dispersed.places == 1 and dispersed.amount == r.total("cash-out") - sum(
+        e.amount for e in r.cash_outs()
+    )
+    # poison taint is whole outputs: amounts alone decide
+    r = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"], method="poison", min_share=0.05))
+    assert c.address("D1") not in {e.address for e in r.cash_outs()}

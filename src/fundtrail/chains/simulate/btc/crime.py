@@ -59,6 +59,7 @@ class Gang:
             self.mule_users = {u.entity: u for u in picked}
         self.mix_share = 0.3
         self.last_consolidation = 0
+        self.from_mixer: set[int] = set()  # addresses a custodial mixer paid the gang at
 
     def set_mix_share(self, scenario_share: float) -> None:
         """The scenario's CoinJoin share, unless the style sets one."""
@@ -89,7 +90,7 @@ class Gang:
         if self.mixed.utxos and d.chance(0.5):
             utxo = self.mixed.utxos[0]
             self.remove(self.mixed, utxo)
-            self._deposit([utxo], None)
+            self._deposit([utxo], None, "mixer" if utxo[3] in self.from_mixer else "coinjoin")
 
     def remove(self, wallet: Wallet, utxo: Utxo) -> None:
         wallet.utxos.remove(utxo)
@@ -104,7 +105,7 @@ class Gang:
         amount = int(head[2] * min(0.6, d.lognormal(self.style.peel_share, 0.5)))
         self._deposit([head], amount)  # the remainder is the next link of the chain
 
-    def _deposit(self, inputs: list[Utxo], amount: int | None) -> None:
+    def _deposit(self, inputs: list[Utxo], amount: int | None, via: str = "peel") -> None:
         """Pay ``amount`` (or everything) to a mule's deposit address at another exchange."""
         sim = self.sim
         led, d = sim.ledger, sim.draws
@@ -134,7 +135,15 @@ class Gang:
         txid = led.submit(inputs, outs)
         sim.truth.cashouts.append(
             Cashout(
-                self.camp.id, ex.entity, deposit, amount, "BTC", txid[::-1].hex(), vout, led.time
+                self.camp.id,
+                ex.entity,
+                deposit,
+                amount,
+                "BTC",
+                txid[::-1].hex(),
+                vout,
+                led.time,
+                via,
             )
         )
 
@@ -301,4 +310,5 @@ class Ransomware:
         for k in range(pieces):
             part = payout // pieces if k < pieces - 1 else payout - payout // pieces * (pieces - 1)
             addr = led.new_address(self.gang.mixed, "payment")
+            self.gang.from_mixer.add(addr)
             mixer.schedule(led.height + d.between(2, 20), (self.gang.mixed, addr, part))
