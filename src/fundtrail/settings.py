@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,12 @@ class Settings(BaseSettings):
         default=True,
         description="the server rebuilds the screening index when its inputs change and "
         "drains screening decisions into the intel store, in background processes",
+    )
+    screen_durability: Literal["fsync", "write"] = Field(
+        default="fsync",
+        description="when a screening answer may go out: 'fsync' once its decision is flushed "
+        "to disk; 'write' once it is written to the kernel (survives a killed server, not "
+        "a power loss of the last few milliseconds; the disk flush follows at once)",
     )
     screen_retention_days: int = Field(
         default=1825, description="days screening decisions are kept for the regulator"

@@ -7,6 +7,18 @@ one ``fdatasync`` (group commit): a burst of single screens pays one disk flush,
 each. If the write or the flush fails the request fails (HTTP 503): nothing is answered
 that is not logged.
 
+**Two modes** (``FUNDTRAIL_SCREEN_DURABILITY``):
+
+- ``fsync`` (the default): as above, the answer waits for the ``fdatasync``. Nothing
+  answered is lost to a crash of the server or of the machine.
+- ``write``: the answer waits for the ``write`` of its frame into the kernel (a few
+  microseconds), and a flush thread runs ``fdatasync`` as soon as frames are waiting
+  (group commit again, off the request path). Nothing answered is lost when the server
+  process dies (``kill -9``, out of memory: the kernel holds the bytes); a power loss
+  or kernel crash can lose the decisions answered during the last flush, about one
+  ``fdatasync`` (milliseconds; ``flush_lag`` is the age of the oldest unflushed frame).
+  If a flush fails, answers stop (503) until one succeeds.
+
 **Segments.** ``<home>/screen/decisions/<segment>.log``, frames of
 ``b"FTD1" | u32 length | u32 crc32(payload) | payload (JSON)``. A process holds an
 exclusive ``flock`` on the segment it writes; a segment nobody holds belongs to a
@@ -103,6 +115,7 @@ class _Segment:
     path: Path
     fd: int
     synced: int = 0
+    written: int = 0  # write mode: bytes handed to the kernel
 
 
 def _open_segment(folder: Path) -> _Segment:
@@ -118,10 +131,16 @@ def _open_segment(folder: Path) -> _Segment:
     return _Segment(path, fd)
 
 
+MODES = ("fsync", "write")
+
+
 class DecisionLog:
     """This process's writer of decision frames (one segment at a time)."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, mode: str = "fsync") -> None:
+        if mode not in MODES:
+            raise ValueError(f"decision log mode must be one of {MODES}, not {mode!r}")
+        self.mode = mode
         self.home = Path(home)
         self.folder = decisions_folder(home)
         self._segment: _Segment | None = None
@@ -135,6 +154,13 @@ class DecisionLog:
             weakref.WeakKeyDictionary()
         )
         self.after_flush: list[Any] = []  # callbacks (the drainer keeper) run after a flush
+        # write mode: frames go to the kernel on the caller's thread, the flusher syncs
+        self._append = threading.Lock()
+        self._dirty = threading.Event()
+        self._retired: list[_Segment] = []  # full segments the flusher syncs and closes
+        self._sync_error: BaseException | None = None
+        self._unsynced_since: float | None = None
+        self._flusher: threading.Thread | None = None
 
     @property
     def segment(self) -> Path | None:
@@ -142,7 +168,11 @@ class DecisionLog:
 
     # -- synchronous callers (command line, pages, tests) ---------------------------
     def commit(self, payload: bytes) -> None:
-        """Append one request's decisions; return once they are flushed to disk."""
+        """Append one request's decisions; return once they are durable (flushed to
+        disk, or in write mode written to the kernel)."""
+        if self.mode == "write":
+            self._write_through(frame(payload))
+            return
         pending = _Pending(frame(payload))
         with self._cond:
             if self._closing:
@@ -181,6 +211,9 @@ class DecisionLog:
         """
         if self._closing:
             raise DecisionLogError("the decision log is closed")
+        if self.mode == "write":
+            self._write_through(frame(payload))  # microseconds: no thread hop, no await
+            return
         loop = asyncio.get_running_loop()
         queue = self._loop_queues.setdefault(loop, _LoopQueue())
         fut: asyncio.Future[None] = loop.create_future()
@@ -232,6 +265,80 @@ class DecisionLog:
             callback()
         return None
 
+    # -- write mode ---------------------------------------------------------------------
+    def _write_through(self, data: bytes) -> None:
+        """Write one frame into the kernel; the flusher makes it reach the disk."""
+        if self._closing:
+            raise DecisionLogError("the decision log is closed")
+        if self._sync_error is not None:
+            raise DecisionLogError(f"decision log flush failed: {self._sync_error}")
+        with self._append:
+            try:
+                if self._segment is None:
+                    self._segment = _open_segment(self.folder)
+                seg = self._segment
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(seg.fd, view) :]
+            except OSError as exc:
+                if self._segment is not None:  # cut the torn tail: it would hide later frames
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(self._segment.fd, self._segment.written)
+                raise DecisionLogError(f"decision log write failed: {exc}") from None
+            seg.written += len(data)
+            if self._unsynced_since is None:
+                self._unsynced_since = time.monotonic()
+            if seg.written > ROTATE_BYTES:
+                self._retired.append(seg)
+                self._segment = None
+            if self._flusher is None:
+                self._flusher = threading.Thread(
+                    target=self._flush_loop, name="decision-flush", daemon=True
+                )
+                self._flusher.start()
+        self._dirty.set()
+
+    @property
+    def flush_lag(self) -> float:
+        """Seconds the oldest frame not yet on disk has waited (0 when all are)."""
+        since = self._unsynced_since
+        return 0.0 if since is None else time.monotonic() - since
+
+    def _flush_loop(self) -> None:
+        while True:
+            self._dirty.wait()
+            self._dirty.clear()
+            closing = self._closing
+            self._sync_once()
+            if closing:
+                return
+
+    def _sync_once(self) -> None:
+        with self._append:
+            seg, upto = self._segment, self._segment.written if self._segment else 0
+            retired = list(self._retired)
+            since, self._unsynced_since = self._unsynced_since, None
+        try:
+            for old in retired:
+                os.fdatasync(old.fd)
+                os.close(old.fd)  # unlocked: the drainer finishes it
+                with self._append:
+                    self._retired.remove(old)
+            if seg is not None and upto > seg.synced:
+                os.fdatasync(seg.fd)
+                seg.synced = upto
+        except OSError as exc:
+            self._sync_error = exc  # answers stop until a flush succeeds
+            with self._append:
+                if since is not None:
+                    self._unsynced_since = min(since, self._unsynced_since or since)
+            time.sleep(0.05)
+            self._dirty.set()  # retry
+            return
+        self._sync_error = None
+        for callback in self.after_flush:
+            callback()
+
     def close(self) -> None:
         """Flush what is queued and release the segment (a drainer takes it from there)."""
         with self._cond:
@@ -239,8 +346,11 @@ class DecisionLog:
             self._cond.notify_all()
         if self._writer is not None:
             self._writer.join()
+        if self._flusher is not None:
+            self._dirty.set()
+            self._flusher.join(timeout=30)
         self._executor.shutdown(wait=True)
-        with self._io:
+        with self._io, self._append:
             if self._segment is not None:
                 os.close(self._segment.fd)
                 self._segment = None

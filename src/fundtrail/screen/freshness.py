@@ -6,9 +6,11 @@ intel journal position). An answer says ``rebuild_pending`` and names the inputs
 moved since, so a result is never stale without a word; the server then rebuilds in the
 background and the command line rebuilds before it answers.
 
-Per request this costs a few ``stat`` calls: the inputs are compared in full only when
+Per check this costs a few ``stat`` calls: the inputs are compared in full only when
 one of the watched paths changed (or changed so recently that a second change within
-the file system's timestamp granularity could hide behind it).
+the file system's timestamp granularity could hide behind it). Answers check the
+workspace at most every ``ANSWER_CHECK_S`` (a new block or tag file shows in
+``rebuild_pending`` within that); the intel journal is compared on every answer.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from fundtrail.chainstore.tags import TagStore
 from fundtrail.screen.index import ScreenIndex
 
 RACY_S = 0.05  # a path changed this recently may change again unseen: compare in full
+ANSWER_CHECK_S = 0.1  # answers reuse a workspace check this young
 
 
 def inputs(home: Path, hops: int) -> dict[str, Any]:
@@ -60,6 +63,8 @@ class Freshness:
         self._key: tuple[Any, ...] | None = None
         self._workspace: list[str] = []
         self._manifests: tuple[Any, list[Path]] = (None, [])
+        self._checked_at = -1e9
+        self._checked_version: str | None = None
 
     def _watched(self) -> list[Path]:
         chains = self.home / "chains"
@@ -88,14 +93,24 @@ class Freshness:
             newest = max(newest, st.st_mtime)
         return tuple(stamps), newest
 
-    def pending(self, index: ScreenIndex, intel_seq: int) -> list[str]:
-        token, newest = self._token()
-        key = (index.version, token)
-        if key != self._key:
-            now = inputs(self.home, self.hops)
-            self._workspace = pending_inputs(index.meta, now, 0)
-            racy = time.time() - newest < RACY_S
-            self._key = None if racy else key
+    def pending(self, index: ScreenIndex, intel_seq: int, *, max_age: float = 0.0) -> list[str]:
+        """``max_age``: reuse the workspace check made less than this many seconds ago
+        for the same index version (answers: a chain or tag change shows within it; the
+        intel journal is compared on every call)."""
+        checked = time.monotonic()
+        if not (
+            max_age > 0
+            and checked - self._checked_at < max_age
+            and self._checked_version == index.version
+        ):
+            token, newest = self._token()
+            key = (index.version, token)
+            if key != self._key:
+                now = inputs(self.home, self.hops)
+                self._workspace = pending_inputs(index.meta, now, 0)
+                racy = time.time() - newest < RACY_S
+                self._key = None if racy else key
+            self._checked_at, self._checked_version = checked, index.version
         out = list(self._workspace)
         if intel_seq > int(index.meta.get("intel_seq", 0)):
             out.append("intel")

@@ -33,7 +33,7 @@ from fundtrail.intelstore.screening import ScreenDecision, ScreenRuleSet
 from fundtrail.model.identity import Identity
 from fundtrail.screen.decisionlog import DecisionLog, decisions_folder, encode_request
 from fundtrail.screen.drain import DrainKeeper, drain_folder
-from fundtrail.screen.freshness import Freshness
+from fundtrail.screen.freshness import ANSWER_CHECK_S, Freshness
 from fundtrail.screen.index import IndexCache, ScreenIndex
 from fundtrail.screen.overlay import IntelOverlay
 from fundtrail.screen.scoring import Rules
@@ -147,7 +147,7 @@ class Screener:
         return moved
 
     def freshness_of(self, index: ScreenIndex, overlay: IntelOverlay) -> dict[str, Any]:
-        pending = self.freshness.pending(index, overlay.seq)
+        pending = self.freshness.pending(index, overlay.seq, max_age=ANSWER_CHECK_S)
         if pending and self.rebuilder is not None:
             self.rebuilder.request()
         out: dict[str, Any] = {
@@ -175,7 +175,7 @@ class Screener:
         if self._log is None:
             with self._lock:
                 if self._log is None:
-                    log = DecisionLog(self.home)
+                    log = DecisionLog(self.home, get_settings().screen_durability)
                     if self._keeper is not None:
                         log.after_flush.append(self._keeper.ensure)
                     self._log = log

@@ -81,14 +81,25 @@ def _drainers(home: Path) -> list[int]:
     return found
 
 
+@pytest.fixture(params=["fsync", "write"])
+def durability(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def served(any_hub) -> Iterator[Served]:  # type: ignore[no-untyped-def]
-    """The hub's workspace served by ``fundtrail serve --workers 2`` (SQLite, PostgreSQL)."""
+def served(any_hub, durability: str) -> Iterator[Served]:  # type: ignore[no-untyped-def]
+    """The hub's workspace served by ``fundtrail serve --workers 2`` (SQLite, PostgreSQL),
+    answers going out after the disk flush (fsync) or after the write (write)."""
     home = Path(any_hub.app.state.settings.home)
     url = any_hub.store.engine.url.render_as_string(hide_password=False)
     key = _workspace(any_hub)
     port = free_port()
-    env = {**os.environ, "FUNDTRAIL_HOME": str(home), "FUNDTRAIL_DATABASE_URL": url}
+    env = {
+        **os.environ,
+        "FUNDTRAIL_HOME": str(home),
+        "FUNDTRAIL_DATABASE_URL": url,
+        "FUNDTRAIL_SCREEN_DURABILITY": durability,
+    }
     exe = Path(sys.executable).parent / "fundtrail"
     proc = subprocess.Popen(
         [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],

@@ -128,8 +128,8 @@ import sys, time, uuid
 from pathlib import Path
 from fundtrail.intelstore.db import open_store
 from fundtrail.screen.decisionlog import DecisionLog, encode_request
-home, org = Path(sys.argv[1]), sys.argv[2]
-log = DecisionLog(home)
+home, org, mode = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+log = DecisionLog(home, mode)
 while True:
     i = str(uuid.uuid4())
     row = {"id": i, "org_id": org, "key_id": "k", "chain": "BTC", "address": "a",
@@ -141,10 +141,11 @@ while True:
 """
 
 
-def test_every_acknowledged_decision_survives_kill_9(home: Path, intel) -> None:
+@pytest.mark.parametrize("mode", ["fsync", "write"])
+def test_every_acknowledged_decision_survives_kill_9(home: Path, intel, mode: str) -> None:
     org = _org_id(intel)
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(home), org],
+        [sys.executable, "-c", WRITER, str(home), org, mode],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
@@ -174,3 +175,49 @@ def test_two_drainers_of_a_live_segment_store_each_decision_once(home: Path, int
     assert drain_folder(home, other) + drain_folder(home, intel) == 1
     log.close()
     assert len(_stored(intel)) == 3
+
+
+def test_write_mode_answers_before_the_flush_and_the_flush_follows(home: Path, intel) -> None:
+    log = DecisionLog(home, "write")
+    payload, ids = _request(_org_id(intel), n=3)
+    log.commit(payload)  # returns once the kernel has the frame
+    (segment,) = decisions_folder(home).glob("*.log")
+    assert ids[0].encode() in segment.read_bytes()
+    deadline = time.monotonic() + 5
+    while log.flush_lag and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert log.flush_lag == 0.0  # flushed by the flush thread, without another commit
+    assert drain_folder(home, intel) == 3
+    log.close()
+    assert sorted(_stored(intel)) == sorted(ids)
+
+
+def test_write_mode_stops_answering_while_the_disk_flush_fails(
+    home: Path, intel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fundtrail.screen import decisionlog
+    from fundtrail.screen.decisionlog import DecisionLogError
+
+    log = DecisionLog(home, "write")
+    org = _org_id(intel)
+    real = os.fdatasync
+    failing = {"on": True}
+
+    def fdatasync(fd: int) -> None:
+        if failing["on"]:
+            raise OSError(5, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr(decisionlog.os, "fdatasync", fdatasync)
+    log.commit(_request(org)[0])  # written; its flush fails
+    deadline = time.monotonic() + 5
+    while log._sync_error is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    with pytest.raises(DecisionLogError, match="flush failed"):
+        log.commit(_request(org)[0])
+    failing["on"] = False  # the disk is back: the retry flushes, answers resume
+    while log._sync_error is not None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    log.commit(_request(org)[0])
+    log.close()
+    assert len(_stored(intel)) == 0 and drain_folder(home, intel) == 2
