@@ -64,6 +64,15 @@ def session(master: str | None = None) -> SparkSession:
     return spark
 
 
+def _active_session() -> SparkSession | None:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:  # pragma: no cover - pyspark is an optional extra
+        return None
+    active: SparkSession | None = SparkSession.getActiveSession()
+    return active
+
+
 def connected_components(edges: DataFrame) -> DataFrame:
     """(node, label) for every node of ``edges`` (columns src, dst; undirected);
     label = the smallest node id of its component."""
@@ -74,7 +83,7 @@ def connected_components(edges: DataFrame) -> DataFrame:
         edges.where(F.col("src") != F.col("dst"))
         .select(F.least("src", "dst").alias("lo"), F.greatest("src", "dst").alias("hi"))
         .distinct()
-        .localCheckpoint()
+        .localCheckpoint(eager=False)
     )
     last = _fingerprint(e)
     for _ in range(MAX_ROUNDS):
@@ -94,7 +103,7 @@ def connected_components(edges: DataFrame) -> DataFrame:
             .unionByName(with_m.select(F.col("m").alias("lo"), F.col("hi")))
             .where(F.col("lo") != F.col("hi"))
             .distinct()
-            .localCheckpoint()
+            .localCheckpoint(eager=False)  # materialised by the fingerprint's job
         )
         # converged when the edge set stops changing: a cheap fingerprint every round,
         # confirmed exactly (one anti-join each way) before stopping
@@ -155,6 +164,7 @@ def components_for_store(
     their own cluster."""
     work = store.root / "cache" / "spark" / uuid.uuid4().hex
     work.mkdir(parents=True, exist_ok=True)
+    owned = _active_session() is None  # a caller's session is left running
     spark = session(master)
     try:
         frames: list[DataFrame] = []
@@ -186,5 +196,6 @@ def components_for_store(
     except Exception as exc:
         raise SourceError(f"the Spark engine failed: {exc}") from exc
     finally:
-        spark.stop()
+        if owned:
+            spark.stop()
         shutil.rmtree(work, ignore_errors=True)
