@@ -540,12 +540,18 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def serve(home: Path, workers: int = 1) -> Iterator[tuple[str, int, int]]:
+def serve(
+    home: Path, workers: int = 1, durability: str = "fsync"
+) -> Iterator[tuple[str, int, int]]:
     port = free_port()
     exe = Path(sys.executable).with_name("fundtrail")
     proc = subprocess.Popen(
         [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-        env={**os.environ, "FUNDTRAIL_HOME": str(home)},
+        env={
+            **os.environ,
+            "FUNDTRAIL_HOME": str(home),
+            "FUNDTRAIL_SCREEN_DURABILITY": durability,
+        },
     )
     try:
         for _ in range(600):
@@ -836,10 +842,11 @@ def orjson_dumps(obj: Any) -> bytes:
 
 
 def bench_http(
-    world: World, home: Path, key: str, store: Any, args: argparse.Namespace
+    world: World, home: Path, key: str, store: Any, args: argparse.Namespace, durability: str
 ) -> dict[str, Any]:
     print(
-        f"[3] HTTP: fundtrail serve --workers {args.workers}, POST /api/v1/screen ({load()})",
+        f"[3] HTTP: fundtrail serve --workers {args.workers}, POST /api/v1/screen, "
+        f"FUNDTRAIL_SCREEN_DURABILITY={durability} ({load()})",
         flush=True,
     )
     bodies = home / "bodies.txt"
@@ -852,8 +859,8 @@ def bench_http(
         json.dumps({"items": request_items(world, args.batch, seed=31 + r)}).encode()
         for r in range(3)
     ]
-    out: dict[str, Any] = {"answered": 0}
-    with serve(home, args.workers) as (host, port, pid):
+    out: dict[str, Any] = {"answered": 0, "mode": durability}
+    with serve(home, args.workers, durability) as (host, port, pid):
         url = f"http://{host}:{port}"
         warm = subprocess.run(
             [
@@ -1017,6 +1024,12 @@ def main() -> None:
     ap.add_argument("--flat-seconds", type=int, default=6, help="seconds per wrk run")
     ap.add_argument("--rounds", type=int, default=3, help="wrk runs of screening and floor")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument(
+        "--durability",
+        type=lambda v: v.split(","),
+        default=["fsync", "write"],
+        help="FUNDTRAIL_SCREEN_DURABILITY values to serve with, one HTTP run each",
+    )
     ap.add_argument("--py-spy", default=None, help="py-spy binary: profile the live server")
     ap.add_argument("--skip-http", action="store_true")
     ap.add_argument("--skip-sql", action="store_true")
@@ -1037,18 +1050,20 @@ def main() -> None:
                 return
             b = bench_batch(world, work, args)
             ref = None if args.skip_sql else bench_sql(world, work, b, args)
-            http = None
+            http: list[dict[str, Any]] = []
             if not args.skip_http:
                 from fundtrail.intelstore.keys import create_key
 
-                with b["store"].session() as s:
-                    key = create_key(s, "exchange", "reader").key
+                http = []
+                for mode in args.durability:
+                    with b["store"].session() as s:
+                        key = create_key(s, "exchange", "reader").key
+                    http.append(bench_http(world, work, key, b["store"], args, mode))
                 parts = bench_parts(world, work, b["store"], key)
                 print(f"[3a] one request's steps in process, CPU us ({load()})")
                 for name, us in parts:
                     print(f"  {us:7.1f} us  {name}")
-                http = bench_http(world, work, key, b["store"], args)
-                http["parts"] = parts
+                http[0]["parts"] = parts
             b["store"].close()
             rec.table("results", table(args, build, b, ref, http, rec))
     finally:
@@ -1060,7 +1075,7 @@ def table(
     build: dict[str, Any],
     b: dict[str, Any],
     ref: dict[str, Any] | None,
-    http: dict[str, Any] | None,
+    https: list[dict[str, Any]],
     rec: Any,
 ) -> str:
     rows = [
@@ -1106,12 +1121,14 @@ def table(
             )
         )
     goals: list[str] = []
-    if http:
+    for http in https:
+        sfx = "" if http["mode"] == "fsync" else "_" + http["mode"]
+        how = f"answers after {http['mode']}"
         f, fl = http["flat"], http["floor"]
         w = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
         rows.append(
             (
-                f"HTTP single address, wrk flat out, 8 connections, {w}",
+                f"HTTP single address, wrk flat out, 8 connections, {w}, {how}",
                 f"{f['rps']:.0f} req/s, p50 {f['p50_us'] / 1000:.1f} ms, "
                 f"p99 {f['p99_us'] / 1000:.1f} ms",
                 f"server CPU {http['cpu_ms']:.2f} ms/request",
@@ -1128,52 +1145,59 @@ def table(
                 fl["load"],
             )
         )
-        rec.figure("flat_rps", f["rps"], f"{f['rps']:.0f} req/s", "screening, wrk, 8 conns")
-        rec.figure("floor_rps", fl["rps"], f"{fl['rps']:.0f} req/s", "GET /taxii2/, wrk")
-        rec.figure("ratio", http["ratio"], f"{http['ratio']:.2f}x", "screening / floor")
-        rec.figure("cpu_ms", http["cpu_ms"], f"{http['cpu_ms']:.2f} ms", "CPU per request")
+        rec.figure(f"flat_rps{sfx}", f["rps"], f"{f['rps']:.0f} req/s", "screening, wrk")
+        rec.figure(f"floor_rps{sfx}", fl["rps"], f"{fl['rps']:.0f} req/s", "GET /taxii2/, wrk")
+        rec.figure(f"ratio{sfx}", http["ratio"], f"{http['ratio']:.2f}x", "screening / floor")
+        rec.figure(f"cpu_ms{sfx}", http["cpu_ms"], f"{http['cpu_ms']:.2f} ms", "CPU per request")
         ok = http["ratio"] >= 0.5
-        goals.append(f"single >= 0.5x the floor: {http['ratio']:.2f}x {'MET' if ok else 'MISSED'}")
+        goals.append(
+            f"[{http['mode']}] single >= 0.5x the floor: {http['ratio']:.2f}x "
+            f"{'MET' if ok else 'MISSED'}"
+        )
         for rate, p in http["paced"].items():
             rows.append(
                 (
-                    f"HTTP single address, paced {rate:.0f}/s (open-loop loader)",
+                    f"HTTP single address, paced {rate:.0f}/s (open-loop loader), {how}",
                     f"{p['rps']:.0f} req/s, p50 {p['p50_ms']:.1f} ms, p99 {p['p99_ms']:.1f} ms",
                     "goal p99 < 20 ms" if rate >= 1000 else "",
                     p["load"],
                 )
             )
-            rec.figure(f"p99_{rate:.0f}_ms", p["p99_ms"], f"{p['p99_ms']:.1f} ms", f"{rate}/s")
+            p99 = f"{p['p99_ms']:.1f} ms"
+            rec.figure(f"p99_{rate:.0f}_ms{sfx}", p["p99_ms"], p99, f"paced {rate:.0f}/s")
             if rate >= 1000:
                 ok = p["p99_ms"] < 20 and p["rps"] >= rate * 0.95
                 goals.append(
-                    f"p99 < 20 ms at {rate:.0f}/s paced: {p['p99_ms']:.1f} ms at "
+                    f"[{http['mode']}] p99 < 20 ms at {rate:.0f}/s paced: {p['p99_ms']:.1f} ms at "
                     f"{p['rps']:.0f} req/s {'MET' if ok else 'MISSED'}"
                 )
         rows.append(
             (
-                f"HTTP batch of {args.batch:,} (median of 3)",
+                f"HTTP batch of {args.batch:,} (median of 3), {how}",
                 f"{http['batch_s'] * 1000:.0f} ms",
                 "goal < 500 ms, decisions logged",
                 http["batch_load"],
             )
         )
-        rec.figure("batch_http_ms", http["batch_s"] * 1000, f"{http['batch_s'] * 1000:.0f} ms", "")
+        rec.figure(
+            f"batch_http_ms{sfx}", http["batch_s"] * 1000, f"{http['batch_s'] * 1000:.0f} ms", ""
+        )
         ok = http["batch_s"] < 0.5
         goals.append(
-            f"batch of {args.batch:,} < 0.5 s: {http['batch_s'] * 1000:.0f} ms "
+            f"[{http['mode']}] batch of {args.batch:,} < 0.5 s: {http['batch_s'] * 1000:.0f} ms "
             f"{'MET' if ok else 'MISSED'}"
         )
         lost = max(0, http["answered"] - http["stored"])
         rows.append(
             (
-                "decisions answered / stored after the server stopped",
+                f"decisions answered / stored after the server stopped, {how}",
                 f"{http['answered']:,} / {http['stored']:,}",
                 f"{lost} lost",
                 load(),
             )
         )
-        goals.append(f"decisions lost: {lost} {'MET' if lost == 0 else 'MISSED'}")
+        met = "MET" if lost == 0 else "MISSED"
+        goals.append(f"[{http['mode']}] decisions lost: {lost} {met}")
         for name, us in http.get("parts", []):
             rows.append((f"one request in process: {name}", f"{us:.0f} us CPU", "", ""))
         if "profile" in http:

@@ -7,14 +7,16 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fundtrail.errors import InvalidInputError
+from fundtrail.errors import AuthenticationError, InvalidInputError
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.model.identity import Identity
 from fundtrail.screen import alerts as alert_service
 from fundtrail.screen import service
 from fundtrail.server.auth import require_identity, require_role
 from fundtrail.server.deps import get_store
+from fundtrail.server.errors import error_response
 from fundtrail.server.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["screening"], responses=ERROR_RESPONSES)
@@ -75,20 +77,71 @@ async def screen(request: Request) -> Response:
     Each answer: risk (severe|high|medium|low|none), score 0-100, the reasons you may see
     now (category, direct or indirect with share, hops and origin, who shared it at which
     TLP), its decision_id, the index version and whether a rebuild is pending. The
-    decision is on disk before the answer is sent.
+    decision is durable before the answer is sent (FUNDTRAIL_SCREEN_DURABILITY).
     """
-    who = await require_identity(request, None)  # no dependency graph on the hot path
+    who = await require_identity(request, None)
+    return Response(
+        await _answer(await request.body(), who, request.app.state.screener),
+        media_type="application/json",
+    )
+
+
+async def _answer(raw: bytes, who: Identity, live: service.Screener) -> bytes:
+    """The screening answer to one request body, as JSON bytes (serialised once)."""
     try:
-        body = orjson.loads(await request.body())
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidInputError(f"request body is not valid JSON: {exc}", field="body") from None
     items = service.parse_request(body)
-    live: service.Screener = request.app.state.screener  # no per-request lookups
     result = await live.screen_async(items, who, remote=who.remote)
     if "items" not in body:
         (item,) = result.pop("items")
         result.update(item)
-    return Response(orjson.dumps(result), media_type="application/json")
+    return orjson.dumps(result)
+
+
+class ScreenFastPath:
+    """``POST /api/v1/screen`` answered straight from ASGI, inside the gatekeeper (the
+    key, body size and media type are checked already) and inside the security headers:
+    the same answer as the route above, which stays for the OpenAPI document, without
+    FastAPI's per-request routing, dependency solving and response classes."""
+
+    PATH = "/api/v1/screen"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        try:
+            who = scope.get("state", {}).get("identity")
+            if not isinstance(who, Identity):
+                raise AuthenticationError("an API key is required")
+            chunks = []
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    break
+            payload = await _answer(b"".join(chunks), who, scope["app"].state.screener)
+        except Exception as exc:  # the one mapping of errors to answers
+            await error_response(exc)(scope, receive, send)
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
 
 
 @router.get("/screen/rules")
