@@ -20,6 +20,7 @@ from fundtrail.server import errors
 from fundtrail.server.auth import Gatekeeper
 from fundtrail.server.headers import SecurityHeaders
 from fundtrail.server.proxies import TrustedProxies
+from fundtrail.server.routes.screen import ScreenFastPath
 from fundtrail.settings import Settings, get_settings
 
 
@@ -53,6 +54,7 @@ def create_app(store: IntelStore | None = None, settings: Settings | None = None
         router = getattr(module, "router", None)
         if isinstance(router, APIRouter):
             app.include_router(router)
+    app.add_middleware(ScreenFastPath)  # inside the gatekeeper: keys are checked first
     app.add_middleware(
         Gatekeeper,
         store=store,
