@@ -311,6 +311,7 @@ NOT_AUDITED: dict[str, str] = {
     "cluster": "derived from the ledger; rebuilt, never edited (ARCHITECTURE.md)",
     "screen index build": "derived from the stores; swapped as a whole, never edited",
     "export clusters": "writes a file for the user, stores nothing",
+    "audit checkpoint": "signs the newest audit row into a file outside the database",
     "feed publish": "writes a feed folder for the user from what the org may share",
     "simulate": "writes a synthetic chain to a folder, not into a workspace",
     "init": "creates an empty workspace",
