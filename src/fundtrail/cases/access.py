@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fundtrail.intelstore.cases import Case, CaseOrg, Complaint
+from fundtrail.intelstore.requests import PartnerRequest
 from fundtrail.model.identity import Identity
 
 
@@ -62,3 +63,34 @@ def visible_campaign_ids(s: Session, who: Identity) -> set[str] | None:
         .where(sa.or_(Case.owner_org_id == viewer.org_id, CaseOrg.org_id == viewer.org_id))
     )
     return {c for c in reported if c} | set(on_case)
+
+
+# -- requests between partners ---------------------------------------------------------
+# A request is seen by the organisation that made it and, once sent, by the one it is
+# addressed to; nobody else learns it exists (answered like a missing one, in lists and
+# counts too). The operator, who holds the key file, may read every request (audited).
+
+
+def request_side(who: Identity, requester_org_id: str, addressee_org_id: str, state: str) -> str:
+    """``"requester"``, ``"addressee"``, ``"operator"`` or ``""`` (may not see it)."""
+    if who.is_operator:
+        return "operator"
+    if not who.in_org:
+        return ""
+    if who.org_id == requester_org_id:
+        return "requester"
+    if who.org_id == addressee_org_id and state != "draft":
+        return "addressee"
+    return ""
+
+
+def requests_visible_to(who: Identity) -> sa.ColumnElement[bool]:
+    """The SQL twin of :func:`request_side`: WHERE clause of every read of requests."""
+    if who.is_operator:
+        return sa.true()
+    if not who.in_org:
+        return sa.false()
+    return sa.or_(
+        PartnerRequest.requester_org_id == who.org_id,
+        sa.and_(PartnerRequest.addressee_org_id == who.org_id, PartnerRequest.state != "draft"),
+    )
