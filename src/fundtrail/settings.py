@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = Field(
         default=False, description="let webhooks target loopback/private addresses (tests only)"
     )
+    request_kinds: str = Field(
+        default="law-enforcement",
+        description="kinds of organisation that may send freeze, preserve, identify or "
+        "release requests to partners (comma-separated)",
+    )
     durable_read_audit: bool = Field(
         default=False,
         description="on PostgreSQL, wait for the disk flush of every read-audit row",
