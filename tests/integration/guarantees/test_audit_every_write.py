@@ -35,6 +35,7 @@ from fundtrail.intelstore.db import open_store
 from fundtrail.server.app import create_app
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 CSV_HEADER = "type,value,chain,category,confidence,tlp,description\n"
 
 
@@ -133,6 +134,33 @@ def _taxii_delete(c: Ctx) -> Any:
     return c.client.delete(f"/taxii2/api/collections/{_cid()}/objects/{oid}/", headers=c.police)
 
 
+def _request(c: Ctx, send: bool = True) -> Any:
+    row = c.complaint_rows()[0]
+    body = {
+        "to": EXCHANGE,
+        "send": send,
+        "deposits": [{"chain": "BTC", "address": row["to_address"], "amount": int(row["amount"])}],
+    }
+    r = c.client.post("/api/v1/requests", json=body, headers=c.police)
+    c.made["request" if send else "draft"] = r.json().get("id", "")
+    return r
+
+
+def _request_import(c: Ctx) -> Any:
+    _request(c)
+    rid = c.made["request"]
+    doc = c.client.get(f"/api/v1/requests/{rid}/export", headers=c.exchange).json()
+    doc["deposits"][0]["answer"] = {"outcome": "legal-process"}
+    return c.client.post("/api/v1/requests/import", json=doc, headers=c.exchange)
+
+
+def _request_edit(c: Ctx) -> Any:
+    _request(c, send=False)
+    return c.client.patch(
+        f"/api/v1/requests/{c.made['draft']}", json={"reference": "R-2"}, headers=c.police
+    )
+
+
 # (method, path) -> the call that makes the write succeed, in the order they run
 API_WRITES: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/indicators"): _indicator,
@@ -212,6 +240,19 @@ API_WRITES: dict[tuple[str, str], Call] = {
         content=json.dumps({"name": "web audit view", "graph": {"nodes": [], "edges": []}}),
         headers={"x-csrf-token": c.csrf(), "Content-Type": "application/json"},
     ),
+    ("POST", "/api/v1/requests"): _request,
+    ("POST", "/api/v1/requests/{request_id}/{action}"): lambda c: c.client.post(
+        f"/api/v1/requests/{c.made['request']}/acknowledge", json={}, headers=c.exchange
+    ),
+    ("POST", "/api/v1/requests/{request_id}/answer"): lambda c: c.client.post(
+        f"/api/v1/requests/{c.made['request']}/answer",
+        json={
+            "answers": [{"address": c.complaint_rows()[0]["to_address"], "outcome": "not-customer"}]
+        },
+        headers=c.exchange,
+    ),
+    ("PATCH", "/api/v1/requests/{request_id}"): _request_edit,
+    ("POST", "/api/v1/requests/import"): _request_import,
 }
 NOT_WRITES: dict[tuple[str, str], str] = {
     ("POST", "/ui/login"): "signs in: a signed cookie is handed out, nothing is stored",
@@ -277,6 +318,39 @@ CLI_WRITES: dict[str, list[str]] = {
     "case-profile": ["case-profile", POLICE, "--legal-basis", "Art. 12 audit test"],
     "prices import": ["prices", "import", "{prices_csv}", "--asset", "BTC", "--currency", "USD"],
     "feed pull": ["feed", "pull", "{feed_url}", "--org", EXCHANGE, "--allow-host", "{feed_host}"],
+    "request create": [
+        "request",
+        "create",
+        "--org",
+        POLICE,
+        "--to",
+        EXCHANGE,
+        "--deposits",
+        "{request_deposits}",
+    ],
+    "request send": ["request", "send", "{request}", "--org", POLICE],
+    "request ack": ["request", "ack", "{request}", "--org", EXCHANGE],
+    "request answer": [
+        "request",
+        "answer",
+        "{request}",
+        "--org",
+        EXCHANGE,
+        "--not-customer",
+        "{address}",
+    ],
+    "request close": ["request", "close", "{request}", "--org", POLICE],
+    "request withdraw": ["request", "withdraw", "{request_draft}", "--org", POLICE],
+    "request decline": [
+        "request",
+        "decline",
+        "{request_sent}",
+        "--org",
+        EXCHANGE,
+        "--reason",
+        "no such account",
+    ],
+    "request import": ["request", "import", "{request_doc}", "--org", EXCHANGE],
 }
 NOT_AUDITED: dict[str, str] = {
     # reads: they store nothing (audited reads are the intel hub's business, not this test's)
@@ -288,6 +362,7 @@ NOT_AUDITED: dict[str, str] = {
             "audit verify",
             "campaign freeze",
             "campaign show",
+            "campaign freeze",
             "campaigns",
             "campaign trace",
             "cluster show",
@@ -298,6 +373,10 @@ NOT_AUDITED: dict[str, str] = {
             "intel search",
             "key list",
             "org list",
+            "request list",  # reads of requests are audited as request.*read
+            "request show",
+            "request export",
+            "request attachment",
             "stats",
             "tags lookup",
             "trace",
@@ -410,7 +489,39 @@ def _inputs(world: World, tmp: Path) -> dict[str, str]:
     rules = tmp / "rules.json"
     with using(world.home):
         rules.write_text(cli("screen", "rules", "--org", EXCHANGE, "--json"))
+    deposits = tmp / "deposits.json"
+    deposits.write_text(
+        json.dumps(
+            [{"chain": "BTC", "address": rows[0]["to_address"], "amount": int(rows[0]["amount"])}]
+        )
+    )
+    made = {}
+    for name in ("request_draft", "request_sent", "request_doc"):
+        send = [] if name == "request_draft" else ["--send"]
+        with using(world.home):
+            out = cli(
+                "request",
+                "create",
+                "--org",
+                POLICE,
+                "--to",
+                EXCHANGE,
+                "--deposits",
+                str(deposits),
+                "--json",
+                *send,
+            )
+        made[name] = json.loads(out)["id"]
+    with using(world.home):
+        doc = json.loads(cli("request", "export", made["request_doc"], "--org", EXCHANGE))
+    doc["deposits"][0]["answer"] = {"outcome": "moved", "moved_to": "another exchange"}
+    answer = tmp / "answer.json"
+    answer.write_text(json.dumps(doc))
     return {
+        "request_deposits": str(deposits),
+        "request_draft": made["request_draft"],
+        "request_sent": made["request_sent"],
+        "request_doc": str(answer),
         "intel_csv": str(intel),
         "tags_csv": str(tags),
         "complaints_csv": str(complaints),
@@ -455,6 +566,8 @@ def test_every_cli_write_adds_an_audit_row(
             out = cli(*filled)
         if name == "key create":
             values["new_key"] = re.search(r"ft_[A-Za-z0-9_-]+", out).group(0)  # type: ignore[union-attr]
+        if name == "request create":
+            values["request"] = re.search(UUID, out).group(0)  # type: ignore[union-attr]
         if not new_writes(before, audit_rows(world.home)):
             missing.append(f"fundtrail {name}: no audit row")
     assert not missing, "commands that write and leave no trace:\n" + "\n".join(missing)

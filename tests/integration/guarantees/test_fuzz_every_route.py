@@ -23,7 +23,7 @@ from fundtrail.server.app import create_app
 
 GROUPS = {
     "taxii2", "screen", "complaints", "campaigns", "trace", "lookup", "webhooks",
-    "indicators", "alerts", "chains", "addresses", "txs", "me", "orgs",
+    "indicators", "alerts", "chains", "addresses", "txs", "me", "orgs", "requests",
 }  # fmt: skip
 EXAMPLES = 6
 TAXII = "application/taxii+json;version=2.1"
