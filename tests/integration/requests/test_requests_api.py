@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from conftest import CAMPAIGN, DEPOSITS_A, DEPOSITS_B, Api, Partners, Receiver
+from requests_world import CAMPAIGN, DEPOSITS_A, DEPOSITS_B, Api, Partners, Receiver
 
 
 def _send(api: Api, to: str, deposits: list[dict], **extra: object) -> dict:
@@ -66,7 +66,9 @@ def test_an_exchange_answers_and_the_police_sees_frozen_amounts(
 ) -> None:
     c = api.client
     hook = {"url": receiver.url, "secret": "a-long-shared-secret-for-tests"}
-    assert c.post("/api/v1/webhooks", json=hook, headers=api.auth("police/admin")).status_code == 201
+    assert (
+        c.post("/api/v1/webhooks", json=hook, headers=api.auth("police/admin")).status_code == 201
+    )
     a = _send(
         api,
         "ex-a",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from requests_world import CAMPAIGN, DEPOSITS_A, Partners
 from typer.testing import CliRunner
 
-from conftest import CAMPAIGN, DEPOSITS_A, Partners
 from fundtrail.cli.main import app
 
 

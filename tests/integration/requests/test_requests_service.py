@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from requests_world import CAMPAIGN, DEPOSITS_A, DEPOSITS_B, LOSS, Partners, Receiver
 
-from conftest import CAMPAIGN, DEPOSITS_A, DEPOSITS_B, LOSS, Partners, Receiver
 from fundtrail.cases.requests import service as rq
 from fundtrail.cases.requests.transfer import export_request, import_answer
 from fundtrail.errors import ConflictError, NotFoundError, PermissionDeniedError
