@@ -387,6 +387,7 @@ NOT_AUDITED: dict[str, str] = {
     # the chain store: ledger data and what is derived from it, rebuilt from the blocks
     "ingest bitcoin": "ledger data; its provenance is the blocks themselves",
     "ingest evm": "ledger data; its provenance is the node's answers",
+    "ingest tron": "ledger data; its provenance is the node's answers",
     "cluster": "derived from the ledger; rebuilt, never edited (ARCHITECTURE.md)",
     "screen index build": "derived from the stores; swapped as a whole, never edited",
     "export clusters": "writes a file for the user, stores nothing",
