@@ -146,13 +146,17 @@ def forward_trace(w: World) -> Any:
     return w.once("forward_trace", run)
 
 
-def true_deposits(w: World, via: tuple[str, ...], kind: str | None = None) -> set[str]:
+def true_deposits(
+    w: World, via: tuple[str, ...], kind: str | None = None, swept: bool | None = None
+) -> set[str]:
     """The gang's true deposit addresses whose proceeds came ``via`` these ways (truth's
     ``via``: ``peel`` from the gang's own wallets, ``coinjoin``, ``mixer``), of campaigns
-    of ``kind`` (None: all)."""
+    of ``kind`` (None: all); ``swept``: only those the exchange had (True) or had not
+    (False) swept by the chain's end (None: both)."""
     camps = {c["id"] for c in w.truth["campaigns"] if kind is None or c["kind"] == kind}
     return {c["deposit_address"] for c in w.truth["cashouts"]
-            if c.get("via", "peel") in via and c["campaign"] in camps}  # fmt: skip
+            if c.get("via", "peel") in via and c["campaign"] in camps
+            and (swept is None or c.get("swept", True) == swept)}  # fmt: skip
 
 
 def _named(w: World, true: set[str]) -> float | None:
@@ -166,10 +170,24 @@ def _named(w: World, true: set[str]) -> float | None:
     "trace_recall",
     goal=(">=", 0.95),
     text="true cash-out deposit addresses fed from the gang's own wallets (peel chains, "
-    "consolidations), named by the forward trace from the complaints",
+    "consolidations) and shown to be deposits on chain (swept by the end), named as "
+    "cash-outs by the forward trace from the complaints",
 )
 def trace_recall(w: World) -> float | None:
-    return _named(w, true_deposits(w, ("peel",)))
+    return _named(w, true_deposits(w, ("peel",), swept=True))
+
+
+@figure(
+    "trace_unswept_listed",
+    text="single-use deposit addresses fed from the gang's wallets and never swept (no "
+    "on-chain sign of a deposit yet), listed by that trace (as held money)",
+)
+def trace_unswept_listed(w: World) -> float | None:
+    true = true_deposits(w, ("peel",), swept=False)
+    if not true:
+        return None
+    listed = {e.deposit_address or e.address for e in forward_trace(w).endpoints}
+    return len(true & listed) / len(true)
 
 
 @figure(

@@ -18,10 +18,11 @@ Results are sized for people: endpoints are grouped by *place* (kind, deposit ad
 address, asset) and ranked by the place's amount; a place below the request's floor is
 not listed but summed into ``dispersed`` (per kind, entity and asset), so that listed
 endpoints plus dispersed totals add up exactly to the kind totals of the summary. A
-cash-out place whose traced money is at least ``PURE_SHARE`` of everything the address
-ever received is listed whatever the floor: a gang's own single-use deposit address
-holds little but is all proceeds, where an ordinary customer reached by a sliver holds
-mostly its own money.
+forward cash-out or held place whose traced money is at least ``PURE_SHARE`` of the
+payments that brought it there (the full value of its end outputs) is listed whatever
+the floor: a gang's peel into a deposit address (swept or not yet) may be small but is
+all proceeds, where an ordinary customer's payment reached by a sliver is mostly its own
+money.
 Amounts are exact integers in base units (JSON numbers of any size).
 """
 
@@ -36,7 +37,8 @@ import numpy as np
 FORWARD_KINDS = ("cash-out", "held", "limit", "coinjoin")
 BACKWARD_KINDS = ("source", "origin", "limit", "coinjoin")
 SERVICE_KINDS = frozenset({"cash-out", "source"})
-PURE_SHARE = 0.5  # a cash-out place at least this much traced money is listed below the floor
+PURE_SHARE = 0.5  # a cash-out/held place at least this much traced is listed below the floor
+PURE_KINDS = frozenset({"cash-out", "held"})
 
 
 def kinds(direction: str) -> tuple[str, ...]:
@@ -191,8 +193,8 @@ class Candidates:
     lists (``label`` -1: no entity), ``place`` is the address id a person acts on
     (the deposit address of a cash-out, else the address; -1: none). ``amount`` is int64
     (UTXO) or object (Python ints: account-chain amounts exceed 64 bits). ``received``
-    (same dtype, optional): everything the row's place ever received, for the purity
-    rule of ``size_for_people`` (None: amounts alone decide, e.g. poison taint).
+    (same dtype, optional): the full value of the payment the row's taint rides in, for
+    the purity rule of ``size_for_people`` (None: amounts alone decide, e.g. poison).
     """
 
     kind: np.ndarray
@@ -213,8 +215,8 @@ def size_for_people(
     """Rows to list, ranked, and the rest summed as dispersed totals.
 
     A place is listed when its total (all its rows) reaches ``floors[asset]``, or when
-    it is a cash-out place whose total is at least ``PURE_SHARE`` of what it ever
-    received (``rows.received``); its rows are ranked by the place's total (largest
+    it is a cash-out or held place whose total is at least ``PURE_SHARE`` of the value
+    of its rows' payments (``rows.received``); its rows are ranked by the place's total (largest
     first), then place, amount and row, so the order is stable. Nothing is lost: every
     row is either listed or summed.
     """
@@ -234,9 +236,12 @@ def size_for_people(
     )
     if rows.received is not None:
         service = np.isin(rows.kind, [k for k, name in enumerate(kind_names)
-                                      if name == "cash-out"])  # fmt: skip
+                                      if name in PURE_KINDS])  # fmt: skip
+        paid = np.zeros(len(uniq), dtype=rows.received.dtype)
+        np.add.at(paid, inv, rows.received)
+        place_paid = paid[inv]
         for i in np.flatnonzero(service & ~keep).tolist():
-            got = rows.received[i]
+            got = place_paid[i]
             keep[i] = place_total[i] > 0 and got > 0 and place_total[i] >= PURE_SHARE * got
     listed = np.flatnonzero(keep).tolist()
     tot, place, amount = place_total.tolist(), rows.place.tolist(), rows.amount.tolist()

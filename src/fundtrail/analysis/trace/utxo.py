@@ -116,20 +116,6 @@ _KIND_CODE = np.full(8, -1, dtype=np.int64)
 _KIND_CODE[list(ENDINGS)] = np.arange(len(ENDINGS))  # ENDINGS in the order of result.kinds
 
 
-def _received(g: UtxoGraph, place: np.ndarray, cash_out: np.ndarray) -> np.ndarray:
-    """Per row, everything its place (address) ever received; 0 for rows not cash-outs."""
-    out = np.zeros(len(place), dtype=np.int64)
-    want = np.unique(place[cash_out & (place >= 0)])
-    if len(want) == 0:
-        return out
-    outs = np.flatnonzero(np.isin(g.out_addr, want))
-    totals = np.zeros(len(want), dtype=np.int64)
-    np.add.at(totals, np.searchsorted(want, g.out_addr[outs]), g.out_val[outs])
-    rows = np.flatnonzero(cash_out & (place >= 0))
-    out[rows] = totals[np.searchsorted(want, place[rows])]
-    return out
-
-
 def build_result(
     store: ChainStore,
     con: duckdb.DuckDBPyConnection,
@@ -160,7 +146,8 @@ def build_result(
         place=place,
         label=label_code[label_of] if len(ends) else np.zeros(0, np.int64),
         amount=w.taint[ends],
-        received=_received(g, place, kind == 0) if forward and request.method != "poison" else None,
+        # the full value of each end output: how much of those payments was traced money
+        received=g.out_val[ends] if forward and request.method != "poison" else None,
     )
     names = res.kinds(direction)
     listed, dispersed = res.size_for_people(
@@ -207,6 +194,8 @@ def build_result(
         "totals": {asset: totals},
         "endpoints": len(endpoints),
         "listing_floor": {asset: request.floor(start_amount)},
+        # below the floor, a cash-out or held place this much traced money is listed too
+        "listing_pure_share": res.PURE_SHARE if rows.received is not None else None,
         "txs_visited": int(w.visited),
         "coinjoin_txs": int(np.count_nonzero(g.coinjoin[spent])),
         "amounts": "poisoned output values (may exceed the start)"

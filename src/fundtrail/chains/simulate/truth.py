@@ -80,6 +80,9 @@ class Cashout:
     # own wallets), "coinjoin" (coins the gang took out of a CoinJoin) or "mixer" (paid
     # out of a custodial mixer's reserve: no on-chain link to the victims' coins)
     via: str = "peel"
+    # whether the exchange had swept that deposit address by the chain's end (on-chain
+    # evidence that it is a deposit address; a single-use one never swept has none)
+    swept: bool = True
 
 
 @dataclass
@@ -222,6 +225,7 @@ class TruthWriter:
             "vout": c.vout,
             "time": iso(c.time),
             "via": c.via,
+            "swept": c.swept,
         }
 
     # -- complaints.csv and tags.yaml ---------------------------------------------------

@@ -82,7 +82,11 @@ def test_utxo_value_is_conserved(
     places: dict[object, int] = {}
     for e in r.endpoints:
         places[e.place] = places.get(e.place, 0) + e.amount
-    assert all(v >= floor for v in places.values())  # nothing below the floor is listed
+    # nothing below the floor is listed, but a forward cash-out or holding that is mostly
+    # traced money (result.PURE_SHARE of its payments; exact case in test_utxo_methods)
+    pure = r.summary["listing_pure_share"] is not None
+    assert pure == (direction == "forward")
+    assert all(v >= floor or (pure and p[0] in ("cash-out", "held")) for p, v in places.items())
 
 
 @SETTINGS

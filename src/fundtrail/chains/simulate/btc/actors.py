@@ -57,6 +57,7 @@ class Exchange:
         self.hot_addrs = [ledger.new_address(self.hot, "hot_wallet") for _ in range(2)]
         self.cold_addr = ledger.new_address(self.cold, "cold_wallet")
         self.accounts: dict[int, int] = {}  # customer entity -> deposit address
+        self.swept: set[int] = set()  # deposit addresses a sweep has spent from
         self.queue: deque[Withdrawal] = deque()
 
     def deposit_address(self, customer: int) -> int:
@@ -103,6 +104,7 @@ class Exchange:
                 self.sweepable.add(u)
             return
         led.submit(inputs, [(self.hot, led.draws.pick(self.hot_addrs), total - fee)])
+        self.swept.update(u[3] for u in inputs)
 
     def _pay_batch(self) -> bool:
         """Pay the next withdrawals in one tx; False when they must wait."""

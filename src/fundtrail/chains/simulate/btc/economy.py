@@ -261,6 +261,9 @@ class BitcoinSim:
             for addr in ex.hot_addrs[: 1 + int(ex is self.exchanges[0])]:
                 self.truth.tags.append(Tag(addr, ex.name))
         self.truth.campaigns.sort(key=lambda c: c.id)
+        by_entity = {ex.entity: ex for ex in self.exchanges}
+        for c in self.truth.cashouts:
+            c.swept = c.deposit_address in by_entity[c.exchange].swept
         writer = TruthWriter(self.registry, encode_records, "BTC")
         writer.write_all(self.truth, self.out)
         self.registry.discard()
