@@ -18,11 +18,11 @@ Results are sized for people: endpoints are grouped by *place* (kind, deposit ad
 address, asset) and ranked by the place's amount; a place below the request's floor is
 not listed but summed into ``dispersed`` (per kind, entity and asset), so that listed
 endpoints plus dispersed totals add up exactly to the kind totals of the summary. A
-forward cash-out or held place whose traced money is at least ``PURE_SHARE`` of the
-payments that brought it there (the full value of its end outputs) is listed whatever
-the floor: a gang's peel into a deposit address (swept or not yet) may be small but is
-all proceeds, where an ordinary customer's payment reached by a sliver is mostly its own
-money.
+forward cash-out or held place that one payment of mostly traced money reached (at
+least ``PURE_SHARE`` of that output's value) is listed whatever the floor: a gang's peel
+into a deposit address (swept or not yet, the address shared with other deposits or
+not) may be small but is all proceeds, where an ordinary customer's payment reached by
+a sliver is mostly its own money.
 Amounts are exact integers in base units (JSON numbers of any size).
 """
 
@@ -37,7 +37,7 @@ import numpy as np
 FORWARD_KINDS = ("cash-out", "held", "limit", "coinjoin")
 BACKWARD_KINDS = ("source", "origin", "limit", "coinjoin")
 SERVICE_KINDS = frozenset({"cash-out", "source"})
-PURE_SHARE = 0.5  # a cash-out/held place at least this much traced is listed below the floor
+PURE_SHARE = 0.5  # a payment this much traced lists its cash-out/held place below the floor
 PURE_KINDS = frozenset({"cash-out", "held"})
 
 
@@ -215,8 +215,8 @@ def size_for_people(
     """Rows to list, ranked, and the rest summed as dispersed totals.
 
     A place is listed when its total (all its rows) reaches ``floors[asset]``, or when
-    it is a cash-out or held place whose total is at least ``PURE_SHARE`` of the value
-    of its rows' payments (``rows.received``); its rows are ranked by the place's total (largest
+    it is a cash-out or held place one of whose rows carries at least ``PURE_SHARE`` of
+    the value of its payment (``rows.received``); its rows are ranked by the place's total (largest
     first), then place, amount and row, so the order is stable. Nothing is lost: every
     row is either listed or summed.
     """
@@ -237,12 +237,12 @@ def size_for_people(
     if rows.received is not None:
         service = np.isin(rows.kind, [k for k, name in enumerate(kind_names)
                                       if name in PURE_KINDS])  # fmt: skip
-        paid = np.zeros(len(uniq), dtype=rows.received.dtype)
-        np.add.at(paid, inv, rows.received)
-        place_paid = paid[inv]
-        for i in np.flatnonzero(service & ~keep).tolist():
-            got = place_paid[i]
-            keep[i] = place_total[i] > 0 and got > 0 and place_total[i] >= PURE_SHARE * got
+        amount, got = rows.amount.tolist(), rows.received.tolist()
+        pure = np.array([a > 0 and a >= PURE_SHARE * v for a, v in zip(amount, got, strict=True)],
+                        dtype=bool) & service  # fmt: skip
+        pure_place = np.zeros(len(uniq), dtype=bool)
+        pure_place[inv[pure]] = True
+        keep |= pure_place[inv] & (place_total > 0)
     listed = np.flatnonzero(keep).tolist()
     tot, place, amount = place_total.tolist(), rows.place.tolist(), rows.amount.tolist()
     listed.sort(key=lambda i: (-tot[i], place[i], -amount[i], i))

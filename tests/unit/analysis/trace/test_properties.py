@@ -83,7 +83,7 @@ def test_utxo_value_is_conserved(
     for e in r.endpoints:
         places[e.place] = places.get(e.place, 0) + e.amount
     # nothing below the floor is listed, but a forward cash-out or holding that is mostly
-    # traced money (result.PURE_SHARE of its payments; exact case in test_utxo_methods)
+    # traced money (a payment result.PURE_SHARE traced; exact case in test_utxo_methods)
     pure = r.summary["listing_pure_share"] is not None
     assert pure == (direction == "forward")
     assert all(v >= floor or (pure and p[0] in ("cash-out", "held")) for p, v in places.items())
