@@ -22,7 +22,7 @@ from fundtrail.intelstore.models import Org
 from fundtrail.intelstore.screening import Alert, ScreenDecision, Webhook
 from fundtrail.screen.scoring import LEVELS
 from fundtrail.screen.service import OrgView, screener
-from fundtrail.screen.verdicts import ScreenItem
+from fundtrail.screen.verdicts import MAX_BATCH, ScreenItem
 from fundtrail.screen.webhooks import deliver
 from fundtrail.settings import get_settings
 
@@ -55,7 +55,12 @@ def raise_alerts(store: IntelStore, home: Path, *, notify: bool = True) -> list[
     created: list[dict[str, Any]] = []
     for org_id, decs in by_org.items():
         items = [ScreenItem(d.chain, d.address, d.direction) for d in decs]
-        answers = live.answer(items, OrgView(org_id, orgs.get(org_id, "")))["items"]
+        viewer = OrgView(org_id, orgs.get(org_id, ""))
+        answers = [  # in batches: an org may have more past deposits than one request holds
+            a
+            for i in range(0, len(items), MAX_BATCH)
+            for a in live.answer(items[i : i + MAX_BATCH], viewer)["items"]
+        ]
         for d, a in zip(decs, answers, strict=True):
             if a["risk"] is None or _rank(a["risk"]) <= _rank(d.risk):
                 continue

@@ -214,3 +214,24 @@ def test_new_intel_raises_an_alert_on_a_past_deposit(hub, receiver, monkeypatch)
     assert json.loads(body)["alert"]["address"] == btc_address("mule")
     assert _build(hub)["alerts"] == 0  # nothing changed: no duplicate alert
     reset_settings()
+
+
+def test_past_deposits_beyond_one_batch_are_all_rescreened(hub, monkeypatch) -> None:
+    from fundtrail.screen import alerts
+
+    monkeypatch.setattr(alerts, "MAX_BATCH", 2)  # as if an org had over 10,000 deposits
+    _chain(Path(hub.app.state.settings.home))
+    _build(hub)
+    deposit = {"chain": "BTC", "address": btc_address("mule"), "direction": "deposit"}
+    for _ in range(5):
+        assert _screen(hub, "exchange/reader", deposit)["risk"] == "none"
+    hub.add(
+        "police/analyst",
+        type="crypto-address",
+        chain="BTC",
+        value=btc_address("boss"),
+        category="ransomware",
+        tlp="amber",
+        share_with=["exchange"],
+    )
+    assert _build(hub)["alerts"] == 5
