@@ -54,15 +54,21 @@ CHECKPOINT_PREFIX = "screenlog:"
 def drain_folder(home: Path, store: IntelStore) -> int:
     """Copy every whole frame of every segment into the store; returns rows stored."""
     stored = 0
-    for path in sorted(decisions_folder(home).glob("*.log")):
+    for path in sorted(_folder(home).glob("*.log")):
         stored += _drain_segment(store, path)
     return stored
+
+
+def _folder(home: Path) -> Path:
+    """The decision log's folder, not created: a drainer must not bring back a
+    workspace that was deleted under it."""
+    return Path(home) / "screen" / "decisions"
 
 
 def pending(home: Path, store: IntelStore) -> int:
     """Bytes of the log not drained yet (whole frames or not)."""
     total = 0
-    for path in decisions_folder(home).glob("*.log"):
+    for path in _folder(home).glob("*.log"):
         try:
             total += max(0, path.stat().st_size - _checkpoint(store, path.stem))
         except FileNotFoundError:
@@ -331,7 +337,7 @@ def run(home: Path, store: IntelStore, *, idle_exit_s: float = IDLE_EXIT_S) -> N
     serving process (or the next server start, or a command's end) starts another.
     It also ends when the workspace is gone.
     """
-    folder = Path(home) / "screen" / "decisions"
+    folder = _folder(home)
     idle_since, down = time.monotonic(), False
     while time.monotonic() - idle_since < idle_exit_s and folder.is_dir():
         try:

@@ -97,3 +97,10 @@ def test_the_drainer_ends_when_the_workspace_is_gone(
     t0 = time.monotonic()
     drain.run(tmp_path / "deleted", _DownStore(), idle_exit_s=60)  # type: ignore[arg-type]
     assert time.monotonic() - t0 < 1
+
+
+def test_draining_a_deleted_workspace_does_not_bring_it_back(tmp_path: Path) -> None:
+    gone = tmp_path / "deleted"
+    assert drain.drain_folder(gone, _DownStore()) == 0  # type: ignore[arg-type]
+    assert drain.pending(gone, _DownStore()) == 0  # type: ignore[arg-type]
+    assert not gone.exists()
