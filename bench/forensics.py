@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from _record import add_record_flag, recording
+
 Order = Literal["tags-first", "tags-after"]
 ORDERS: tuple[Order, ...] = ("tags-first", "tags-after")
 Goal = tuple[Literal[">=", "<="], float]
@@ -250,7 +252,8 @@ def screening(w: World) -> dict[str, Any]:
         TagStore(w.home).replace("forensics-partner", tags_table(tags))
         w._timed("screen_build", lambda: build_index(w.home, force=True, alerts=False))
         index = IndexCache(w.home).get()
-        fed = sorted(true_deposits(w, ("peel", "coinjoin"), "ransomware"))
+        fed = sorted(true_deposits(w, ("peel",), "ransomware"))
+        mixed = sorted(true_deposits(w, ("coinjoin",), "ransomware") - set(fed))
         users = sorted({a for e in w.truth["entities"] if e["kind"] == "user"
                         for a in e["addresses"]})  # fmt: skip
 
@@ -261,7 +264,7 @@ def screening(w: World) -> dict[str, Any]:
                 out += answer(index, items, viewer_org="forensics", rules=Rules())
             return out
 
-        return {"fed": screen(fed), "users": screen(users)}
+        return {"fed": screen(fed), "coinjoin": screen(mixed), "users": screen(users)}
 
     return w.once("screening", run)
 
@@ -273,11 +276,23 @@ def _exposed(hit: dict[str, Any], category: str) -> bool:
 @figure(
     "screen_ransom_recall",
     goal=(">=", 0.9),
-    text="deposit addresses the ransomware gang cashed out to on chain, screened exposed "
-    "(a partner shares the payment addresses its victims reported)",
+    text="deposit addresses the ransomware gang fed from its own wallets (peel chains), "
+    "screened exposed (a partner shares the payment addresses its victims reported)",
 )
 def screen_ransom_recall(w: World) -> float | None:
     fed = screening(w).get("fed")
+    if not fed:
+        return None
+    return sum(_exposed(h, "ransomware") for h in fed) / len(fed)
+
+
+@figure(
+    "screen_ransom_recall_coinjoin",
+    text="deposit addresses fed only with coins the gang took out of CoinJoins, screened "
+    "exposed (a CoinJoin passes exposure in proportion: mostly below the 0.1% noise floor)",
+)
+def screen_ransom_recall_coinjoin(w: World) -> float | None:
+    fed = screening(w).get("coinjoin")
     if not fed:
         return None
     return sum(_exposed(h, "ransomware") for h in fed) / len(fed)
@@ -342,14 +357,16 @@ def summarise(rows: list[Row], names: list[str]) -> list[Row]:
     return out
 
 
-def print_table(summary: list[Row]) -> None:
-    print("| figure | txs | worlds | min | median | max | goal | met |")
-    print("|---|---:|---:|---:|---:|---:|---|---|")
+def table(summary: list[Row]) -> str:
+    """The summary as a Markdown table (what is printed and what the docs quote)."""
+    lines = ["| figure | txs | worlds | min | median | max | goal | met |",
+             "|---|---:|---:|---:|---:|---:|---|---|"]  # fmt: skip
     for s in summary:
         goal = f"{s['goal'][0]} {s['goal'][1]:g}" if s["goal"] else ""
         met = {True: "yes", False: "**no**", None: ""}[s["met"]]
-        print(f"| {s['figure']} | {s['txs']:,} | {s['worlds']} | {s['min']:.4g} "
-              f"| {s['median']:.4g} | {s['max']:.4g} | {goal} | {met} |")  # fmt: skip
+        lines.append(f"| {s['figure']} | {s['txs']:,} | {s['worlds']} | {s['min']:.4g} "
+                     f"| {s['median']:.4g} | {s['max']:.4g} | {goal} | {met} |")  # fmt: skip
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -365,6 +382,7 @@ def main() -> None:
     p.add_argument("--work", type=Path, default=None, help="folder for the worlds (temp)")
     p.add_argument("--keep", action="store_true", help="keep the worlds on disk")
     p.add_argument("--json", type=Path, default=None, help="also write every row here")
+    add_record_flag(p)
     args = p.parse_args()
     styles = list(STYLES) if args.styles == "all" else args.styles.split(",")
     orders: list[Order] = list(ORDERS) if args.orders == "both" else [args.orders]  # type: ignore[list-item]
@@ -372,6 +390,30 @@ def main() -> None:
     unknown = [n for n in names if n not in FIGURES] + [s for s in styles if s not in STYLES]
     if unknown:
         sys.exit(f"unknown figure or style: {', '.join(unknown)}")
+    data = (
+        f"mixed simulation, sizes {args.sizes} txs, {args.seeds} seeds from "
+        f"{args.first_seed} over styles {', '.join(styles)}, orders {', '.join(orders)}"
+    )
+    with recording("forensics", args.record, data=data) as rec:
+        summary = run_all(args, styles, orders, names)
+        text = table(summary)
+        print(text)
+        print()
+        for name in names:
+            print(f"- {name}: {FIGURES[name].text}")
+        rec.table("goals", text)
+        for s in summary:
+            if s["met"] is not None:
+                key = f"{s['figure']}_{s['txs']}"
+                worst = s["min"] if s["goal"][0] == ">=" else s["max"]
+                rec.figure(key, worst, f"{worst:.3g}", f"{FIGURES[s['figure']].text} (worst world)")
+        failed = [s["figure"] for s in summary if s["met"] is False]
+        print("\ngoals met" if not failed else f"\ngoals NOT met: {', '.join(sorted(set(failed)))}")
+
+
+def run_all(args: argparse.Namespace, styles: list[str], orders: list[Order],
+            names: list[str]) -> list[Row]:  # fmt: skip
+    """Every world of the run, printed as it finishes; the summary."""
     work = Path(tempfile.mkdtemp(prefix="forensics-", dir=args.work))
     rows: list[Row] = []
     began = time.perf_counter()
@@ -395,14 +437,9 @@ def main() -> None:
     summary = summarise(rows, names)
     print(f"\n{len(rows)} worlds in {time.perf_counter() - began:.0f} s, "
           f"load average {os.getloadavg()[0]:.2f}\n")  # fmt: skip
-    print_table(summary)
-    print()
-    for name in names:
-        print(f"- {name}: {FIGURES[name].text}")
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "summary": summary}, indent=1))
-    failed = [s["figure"] for s in summary if s["met"] is False]
-    print("\ngoals met" if not failed else f"\ngoals NOT met: {', '.join(sorted(set(failed)))}")
+    return summary
 
 
 if __name__ == "__main__":
