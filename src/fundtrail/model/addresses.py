@@ -26,7 +26,9 @@ _XRP_ALPHABET = set("rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz"
 
 # base58check version bytes -> script type, per chain
 _B58_VERSIONS: dict[str, dict[int, str]] = {
-    "BTC": {0x00: "p2pkh", 0x05: "p2sh"},
+    # Bitcoin's test networks (testnet, testnet4, signet, regtest) write m/n... and 2...,
+    # as bech32 takes tb1/bcrt1 below: a workspace holds one network (chains/bitcoin/network)
+    "BTC": {0x00: "p2pkh", 0x05: "p2sh", 0x6F: "p2pkh", 0xC4: "p2sh"},
     "BCH": {0x00: "p2pkh", 0x05: "p2sh"},
     "LTC": {0x30: "p2pkh", 0x32: "p2sh", 0x05: "p2sh"},
     "DASH": {0x4C: "p2pkh", 0x10: "p2sh"},
@@ -141,7 +143,7 @@ def _parse_utxo(s: str, code: str) -> Address:
     versions = _B58_VERSIONS[code]
     if len(payload) != 21 or payload[0] not in versions:
         raise InvalidInputError(
-            f"{s!r} is not a {code} mainnet address (unexpected version byte or length)",
+            f"{s!r} is not a {code} address (unexpected version byte or length)",
             field="address",
         )
     return Address(code, s, s, versions[payload[0]])
