@@ -23,6 +23,12 @@ def ingest_bitcoin(
     workers: int = typer.Option(
         0, "--workers", help="Parser processes (0: parse inline; -1: by input size and cores)."
     ),
+    network: str | None = typer.Option(
+        None,
+        "--network",
+        help="mainnet, testnet, testnet4, signet or regtest (default: the workspace's, else "
+        "mainnet; a node's is read from its genesis block). One network per workspace.",
+    ),
     quiet: bool = QuietOpt,
     home: Path | None = HomeOpt,
 ) -> None:
@@ -44,9 +50,12 @@ def ingest_bitcoin(
             user=user,
             password=password,
             cookie=cookie,
+            network=network,
         )
     elif paths:
-        report = service.ingest_paths(list(paths), home=home, quiet=quiet, workers=workers)
+        report = service.ingest_paths(
+            list(paths), home=home, quiet=quiet, workers=workers, network=network
+        )
     else:
         raise InvalidInputError("give block files to read, or --rpc URL", field="paths")
     if not quiet:

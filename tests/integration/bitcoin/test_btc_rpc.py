@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -50,7 +51,14 @@ class FakeNode:
 
 @pytest.fixture
 def node(early_blocks: list[bytes]) -> Iterator[tuple[str, FakeNode]]:
-    fake = FakeNode([genesis_raw(), *early_blocks], "alice", "s3cret")
+    with serve([genesis_raw(), *early_blocks]) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def serve(blocks: list[bytes]) -> Iterator[tuple[str, FakeNode]]:
+    """A local JSON-RPC server answering for ``blocks`` (height = index), user alice."""
+    fake = FakeNode(blocks, "alice", "s3cret")
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as bitcoind
@@ -126,7 +134,11 @@ def test_wrong_password_is_refused(home: Path, node: tuple[str, FakeNode]) -> No
         ),
         ("getblock", lambda p: ("zz" * 100, None), r"block 21 \(.*expected the block as hex"),
         ("getblock", lambda p: (genesis_raw().hex(), None), "returned block 000000000019d6"),
-        ("getblockhash", lambda p: ([1, 2], None), r"getblockhash\(21\): expected a block hash"),
+        (  # height 0 answers: the node's network is read from its genesis first
+            "getblockhash",
+            lambda p: ([1, 2], None) if p[0] else (block_hash(genesis_raw()), None),
+            r"getblockhash\(21\): expected a block hash",
+        ),
         ("getblockcount", lambda p: ("many", None), "expected a height"),
         ("getblockcount", lambda p: (b"<html>oops</html>", None), "answer is not JSON"),
     ],

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from fundtrail.chains.bitcoin.bulk import classify_many
 from fundtrail.chains.bitcoin.parse import Block
-from fundtrail.chains.bitcoin.script import Classified
+from fundtrail.chains.bitcoin.script import MAINNET_FORMAT, AddressFormat, Classified
 from fundtrail.chainstore import AddressBook, ChainStore
 from fundtrail.chainstore.budget import chunk_rows
 from fundtrail.chainstore.outpoints import OutpointMap
@@ -39,8 +39,15 @@ class BatchResult:
 class BatchBuilder:
     """Accumulates rows for one atomic commit; ``finish()`` resolves ids and builds tables."""
 
-    def __init__(self, store: ChainStore, book: AddressBook, next_tx_id: int) -> None:
+    def __init__(
+        self,
+        store: ChainStore,
+        book: AddressBook,
+        next_tx_id: int,
+        fmt: AddressFormat = MAINNET_FORMAT,
+    ) -> None:
         self.store = store
+        self.fmt = fmt
         self.book = book
         self.outpoints = OutpointMap(store)
         self.next_tx_id = next_tx_id
@@ -138,7 +145,7 @@ class BatchBuilder:
             scripts.clear()
         new = list(dict.fromkeys(s for s in block_scripts if s not in scripts))
         if new:
-            scripts.update(zip(new, classify_many(new), strict=True))
+            scripts.update(zip(new, classify_many(new, self.fmt), strict=True))
         return [scripts[s] for s in block_scripts]
 
     def finish(self) -> BatchResult:

@@ -1,6 +1,8 @@
 """Block sources on disk: ``blk*.dat`` record files, single raw or hex blocks, compressed copies.
 
-A ``blk*.dat`` file is a run of records ``magic (f9beb4d9) + uint32 length + block``.
+A ``blk*.dat`` file is a run of records ``magic + uint32 length + block``; the magic is
+the network's (mainnet f9beb4d9, see :mod:`~fundtrail.chains.bitcoin.network`), and a
+file of another network is refused by name.
 Bitcoin Core pre-allocates these files, so zero padding (or unknown bytes with no
 further record) after the last record is normal and skipped. Anything else wrong
 (bad magic at a record boundary, a length that runs past the end) is a
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from fundtrail.chains.bitcoin.genesis import MAINNET_MAGIC
+from fundtrail.chains.bitcoin.network import BY_MAGIC, MAINNET
 from fundtrail.errors import SourceError
 
 MAX_RECORD = 64 * 1024 * 1024  # far above any block; catches garbage lengths early
@@ -70,6 +72,9 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     return out
 
 
+MAINNET_MAGIC = MAINNET.magic
+
+
 def load_bytes(path: Path) -> bytes:
     """The file's content, decompressed when it is bz2 or gzip, decoded when it is hex text."""
     try:
@@ -80,7 +85,7 @@ def load_bytes(path: Path) -> bytes:
             data = gzip.decompress(data)
     except (OSError, ValueError, EOFError) as exc:
         raise SourceError(f"{path}: cannot read: {exc}") from exc
-    if data and data[:4] != MAINNET_MAGIC and _HEX.match(data[:4096]):
+    if data and data[:4] not in BY_MAGIC and _HEX.match(data[:4096]):
         return decode_hex(data, str(path))
     return data
 
@@ -96,41 +101,62 @@ def decode_hex(text: bytes | str, where: str) -> bytes:
         raise SourceError(f"{where}: not valid hex: {exc}") from None
 
 
-def iter_blocks(data: bytes, source: str, stats: ReadStats | None = None) -> Iterator[RawBlock]:
+def _other_network(magic: bytes, expected: bytes, source: str, pos: int) -> SourceError | None:
+    other = BY_MAGIC.get(magic)
+    if other is None or magic == expected:
+        return None
+    want = next(n.name for n in BY_MAGIC.values() if n.magic == expected)
+    return SourceError(
+        f"{source} offset {pos}: a {other.name} block file (magic {magic.hex()}), not "
+        f"{want}: give --network {other.name}, in a workspace of its own"
+    )
+
+
+def iter_blocks(
+    data: bytes, source: str, stats: ReadStats | None = None, magic: bytes = MAINNET_MAGIC
+) -> Iterator[RawBlock]:
     """Blocks in ``data``: magic+length records, or the whole buffer as one raw block."""
-    if data[:4] != MAINNET_MAGIC:
+    if data[:4] != magic:
+        wrong = _other_network(data[:4], magic, source, 0)
+        if wrong is not None:
+            raise wrong
         if not data.strip(b"\0"):
             raise SourceError(f"{source}: file holds no blocks (empty or all zero bytes)")
         if len(data) >= 81 and data[80] != 0:  # header then a non-zero tx count: one raw block
             yield RawBlock(data, source, 0)
             return
         raise SourceError(
-            f"{source} offset 0: bad magic {data[:4].hex()} (expected {MAINNET_MAGIC.hex()}) "
+            f"{source} offset 0: bad magic {data[:4].hex()} (expected {magic.hex()}) "
             "and not a raw block"
         )
-    yield from iter_records(data, source, stats)
+    yield from iter_records(data, source, stats, magic)
 
 
-def iter_records(data: bytes, source: str, stats: ReadStats | None = None) -> Iterator[RawBlock]:
+def iter_records(
+    data: bytes, source: str, stats: ReadStats | None = None, expected: bytes = MAINNET_MAGIC
+) -> Iterator[RawBlock]:
     pos, end = 0, len(data)
     while pos < end:
         magic = data[pos : pos + 4]
-        if magic != MAINNET_MAGIC and data[pos] == 0:  # zero padding: skip it
+        if magic != expected and data[pos] == 0:  # zero padding: skip it
             found = _NONZERO.search(data, pos)
             nxt = found.start() if found else end
             if stats is not None:
                 stats.skipped_tail += nxt - pos
             pos = nxt
             continue
-        if magic != MAINNET_MAGIC:
-            rest = data.find(MAINNET_MAGIC, pos)
+        if magic != expected:
+            wrong = _other_network(magic, expected, source, pos) if pos == 0 else None
+            if wrong is not None:  # later in a file, another magic is damage, not a network
+                raise wrong
+            rest = data.find(expected, pos)
             if rest == -1:  # padding or unknown bytes after the last record: normal
                 if stats is not None:
                     stats.skipped_tail += end - pos
                 return
             raise SourceError(
                 f"{source} offset {pos}: bad magic {magic.hex()} (expected "
-                f"{MAINNET_MAGIC.hex()}); {rest - pos} unknown bytes before the next record"
+                f"{expected.hex()}); {rest - pos} unknown bytes before the next record"
             )
         if pos + 8 > end:
             raise SourceError(f"{source} offset {pos}: truncated record header")
@@ -146,14 +172,16 @@ def iter_records(data: bytes, source: str, stats: ReadStats | None = None) -> It
         pos += 8 + length
 
 
-def read_paths(paths: list[Path], stats: ReadStats | None = None) -> Iterator[RawBlock]:
-    """Every block in every file, in file order."""
+def read_paths(
+    paths: list[Path], stats: ReadStats | None = None, magic: bytes = MAINNET_MAGIC
+) -> Iterator[RawBlock]:
+    """Every block in every file, in file order (records with the network's ``magic``)."""
     for path in expand_paths(paths):
         data = load_bytes(path)
         if stats is not None:
             stats.files += 1
             stats.bytes += len(data)
             stats.disk_current, stats.len_current = path.stat().st_size, len(data)
-        yield from iter_blocks(data, path.name, stats)
+        yield from iter_blocks(data, path.name, stats, magic)
         if stats is not None:
             stats.disk_done += stats.disk_current

@@ -14,13 +14,15 @@ import hashlib
 import numpy as np
 
 from fundtrail.chains.bitcoin.script import (
-    _BC_VERSION_STATE,
     _PAIR_CHARS,
     _T10,
+    MAINNET_FORMAT,
+    AddressFormat,
     Classified,
     base58check,
     classify,
     segwit_address,
+    version_states,
 )
 from fundtrail.model.encoding import B58_ALPHABET, BECH32_CHARSET
 
@@ -68,12 +70,12 @@ def base58check_many(payloads: list[bytes]) -> list[str]:
     return [text[i * _DIGITS + s : (i + 1) * _DIGITS] for i, s in enumerate(starts)]
 
 
-def segwit_many(version: int, programs: list[bytes]) -> list[str]:
-    """``[segwit_address(version, p) for p in programs]`` for mainnet programs of one
+def segwit_many(version: int, programs: list[bytes], hrp: str = "bc") -> list[str]:
+    """``[segwit_address(version, p, hrp) for p in programs]`` for programs of one
     length, 20 or 32 bytes: the same 10-bits-per-step checksum, over all rows at once."""
     n = len(programs)
     if n < _BULK_MIN:
-        return [segwit_address(version, p) for p in programs]
+        return [segwit_address(version, p, hrp) for p in programs]
     size = len(programs[0])
     raw = np.frombuffer(b"".join(programs), dtype=np.uint8).reshape(n, size)
     padded = np.zeros((n, size + (-size) % 5), dtype=np.uint8)
@@ -84,7 +86,7 @@ def segwit_many(version: int, programs: list[bytes]) -> list[str]:
     pairs = pairs.reshape(n, -1).astype(np.uint32)
     if size == 32:
         pairs = pairs[:, :26]  # 256 bits = 52 five-bit groups, the last one zero-padded
-    chk = np.full(n, _BC_VERSION_STATE[version], dtype=np.uint32)
+    chk = np.full(n, version_states(hrp)[version], dtype=np.uint32)
     low, table = np.uint32(0xFFFFF), _T10_NP
     ten, twenty = np.uint32(10), np.uint32(20)
     for j in range(pairs.shape[1]):
@@ -96,13 +98,13 @@ def segwit_many(version: int, programs: list[bytes]) -> list[str]:
     chars = _PAIR_NP[np.concatenate([pairs, tail], axis=1)]
     width = chars.shape[1] * 2
     text = chars.tobytes().decode("ascii")
-    prefix = "bc1" + BECH32_CHARSET[version]
+    prefix = hrp + "1" + BECH32_CHARSET[version]
     return [prefix + text[i * width : (i + 1) * width] for i in range(n)]
 
 
-def classify_many(scripts: list[bytes]) -> list[Classified]:
-    """``[classify(s) for s in scripts]``, with base58 (P2PKH/P2SH) and bech32 (P2WPKH,
-    P2WSH, P2TR) text done in bulk."""
+def classify_many(scripts: list[bytes], fmt: AddressFormat = MAINNET_FORMAT) -> list[Classified]:
+    """``[classify(s, fmt) for s in scripts]``, with base58 (P2PKH/P2SH) and bech32
+    (P2WPKH, P2WSH, P2TR) text done in bulk."""
     out: list[Classified | None] = []
     where: list[int] = []
     payloads: list[bytes] = []
@@ -111,10 +113,10 @@ def classify_many(scripts: list[bytes]) -> list[Classified]:
     for script in scripts:
         n = len(script)
         if n == 25 and script[:3] == _P2PKH_HEAD and script[23:] == _P2PKH_TAIL:
-            payloads.append(b"\x00" + script[3:23])
+            payloads.append(fmt.p2pkh + script[3:23])
             types.append("p2pkh")
         elif n == 23 and script[0] == 0xA9 and script[1] == 20 and script[22] == 0x87:
-            payloads.append(b"\x05" + script[2:22])
+            payloads.append(fmt.p2sh + script[2:22])
             types.append("p2sh")
         elif (n == 22 or n == 34) and script[1] == n - 2 and (script[0], n - 2) in seg:
             rows, programs = seg[(script[0], n - 2)]
@@ -123,7 +125,7 @@ def classify_many(scripts: list[bytes]) -> list[Classified]:
             out.append(None)
             continue
         else:
-            out.append(classify(script))
+            out.append(classify(script, fmt))
             continue
         where.append(len(out))
         out.append(None)
@@ -135,6 +137,6 @@ def classify_many(scripts: list[bytes]) -> list[Classified]:
         out[i] = (t, a)
     for key, (rows, programs) in seg.items():
         stype, version = _SEGWIT[key]
-        for i, a in zip(rows, segwit_many(version, programs), strict=True):
+        for i, a in zip(rows, segwit_many(version, programs, fmt.hrp), strict=True):
             out[i] = (stype, a)
     return out  # type: ignore[return-value]

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from fundtrail.chains.bitcoin.blkfile import decode_hex, iter_blocks, load_bytes
-from fundtrail.chains.bitcoin.genesis import MAINNET_MAGIC
+from fundtrail.chains.bitcoin.network import BY_MAGIC, MAINNET, Network
 from fundtrail.chains.bitcoin.parse import Block, ParseError, Tx, check_pow, parse_block, parse_tx
-from fundtrail.chains.bitcoin.script import classify
+from fundtrail.chains.bitcoin.script import MAINNET_FORMAT, AddressFormat, classify
 from fundtrail.errors import InvalidInputError
 
 _HEX = re.compile(r"(0x)?[0-9a-fA-F\s]+")
@@ -33,11 +33,16 @@ def decode(source: str) -> dict[str, Any]:
         )
     if not data:
         raise InvalidInputError(f"{where}: nothing to decode", field="source")
-    if data[:4] == MAINNET_MAGIC:
+    net: Network | None = BY_MAGIC.get(data[:4])
+    if net is not None:  # blk records: their magic names the network and address format
         blocks = [
-            block_dict(parse_block(rb.data, where=rb.where)) for rb in iter_blocks(data, where)
+            block_dict(parse_block(rb.data, where=rb.where), net.addresses)
+            for rb in iter_blocks(data, where, magic=net.magic)
         ]
-        return {"type": "blocks", "count": len(blocks), "blocks": blocks}
+        out: dict[str, Any] = {"type": "blocks", "count": len(blocks), "blocks": blocks}
+        if net is not MAINNET:
+            out["network"] = net.name
+        return out
     try:
         return block_dict(parse_block(data, where=where))
     except ParseError as block_err:
@@ -57,7 +62,7 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def block_dict(block: Block) -> dict[str, Any]:
+def block_dict(block: Block, fmt: AddressFormat = MAINNET_FORMAT) -> dict[str, Any]:
     h = block.header
     return {
         "type": "block",
@@ -73,15 +78,15 @@ def block_dict(block: Block) -> dict[str, Any]:
         "size": block.size,
         "tx_count": len(block.txs),
         "height_in_coinbase": _bip34_height(block),
-        "txs": [tx_dict(tx) for tx in block.txs],
+        "txs": [tx_dict(tx, fmt) for tx in block.txs],
     }
 
 
-def tx_dict(tx: Tx) -> dict[str, Any]:
+def tx_dict(tx: Tx, fmt: AddressFormat = MAINNET_FORMAT) -> dict[str, Any]:
     coinbase = tx.is_coinbase
     outputs = []
     for n, (value, script) in enumerate(tx.outputs):
-        stype, address = classify(script)
+        stype, address = classify(script, fmt)
         outputs.append(
             {
                 "n": n,

@@ -1,37 +1,38 @@
-"""The Bitcoin mainnet genesis block, built in so that a file starting at height 1 continues it.
+"""Genesis blocks, built in so that a file starting at height 1 continues one.
 
-Assembled from its well-known fields rather than pasted as an opaque blob; a test checks
-that it hashes to the famous 000000000019d6...e26f.
+Assembled from their well-known fields (see :mod:`fundtrail.chains.bitcoin.network`)
+rather than pasted as opaque blobs; a test checks that each hashes to its network's
+famous genesis hash (mainnet's 000000000019d6...e26f).
 """
 
 from __future__ import annotations
 
 import struct
 
-from fundtrail.chains.bitcoin.parse import Block, parse_block
+from fundtrail.chains.bitcoin.network import MAINNET, Network
+from fundtrail.chains.bitcoin.parse import Block, merkle_root, parse_block, parse_tx
 
-GENESIS_HASH = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
-MAINNET_MAGIC = bytes.fromhex("f9beb4d9")
-
-_COINBASE_SCRIPT = bytes.fromhex(
-    "04ffff001d0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72"
-    "206f6e206272696e6b206f66207365636f6e64206261696c6f757420666f722062616e6b73"
-)
-_SATOSHI_KEY = bytes.fromhex(
-    "04678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f3"
-    "5504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5f"
-)
+GENESIS_HASH = MAINNET.genesis_hash
+MAINNET_MAGIC = MAINNET.magic
 
 
-def _coinbase() -> bytes:
-    script_out = bytes([len(_SATOSHI_KEY)]) + _SATOSHI_KEY + b"\xac"
+def _push(data: bytes) -> bytes:
+    if len(data) < 0x4C:
+        return bytes([len(data)]) + data
+    return b"\x4c" + bytes([len(data)]) + data  # OP_PUSHDATA1
+
+
+def _coinbase(net: Network) -> bytes:
+    # scriptSig: <486604799> <4> <message>, as CreateGenesisBlock writes it
+    script_sig = _push(struct.pack("<I", 0x1D00FFFF)) + _push(b"\x04") + _push(net.genesis_message)
+    script_out = _push(net.genesis_key) + b"\xac"
     return (
         struct.pack("<i", 1)
         + b"\x01"
         + b"\0" * 32
         + b"\xff\xff\xff\xff"
-        + bytes([len(_COINBASE_SCRIPT)])
-        + _COINBASE_SCRIPT
+        + bytes([len(script_sig)])
+        + script_sig
         + b"\xff\xff\xff\xff"
         + b"\x01"
         + struct.pack("<q", 50 * 100_000_000)
@@ -41,13 +42,20 @@ def _coinbase() -> bytes:
     )
 
 
-def genesis_raw() -> bytes:
-    merkle = bytes.fromhex("4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b")
+def genesis_raw(net: Network = MAINNET) -> bytes:
+    coinbase = _coinbase(net)
+    merkle = merkle_root([parse_tx(coinbase).hash])
     header = struct.pack(
-        "<i32s32sIII", 1, b"\0" * 32, merkle[::-1], 1231006505, 0x1D00FFFF, 2083236893
+        "<i32s32sIII",
+        1,
+        b"\0" * 32,
+        merkle,
+        net.genesis_time,
+        net.genesis_bits,
+        net.genesis_nonce,
     )
-    return header + b"\x01" + _coinbase()
+    return header + b"\x01" + coinbase
 
 
-def genesis_block() -> Block:
-    return parse_block(genesis_raw(), where="genesis block")
+def genesis_block(net: Network = MAINNET) -> Block:
+    return parse_block(genesis_raw(net), where=f"{net.name} genesis block")

@@ -8,6 +8,10 @@ one atomic. The main chain is the one with most work; blocks that do not extend 
 held (see :mod:`fundtrail.chains.bitcoin.chain`) and persisted in ``pool/`` so that a
 later run can connect them. A switch to a better branch rolls the store back to the
 fork point first, leaving no trace of the old branch.
+
+The store records its network (mainnet unless ``--network`` said otherwise at its first
+ingest); blocks of another network, from files or a node, are refused before anything
+is stored.
 """
 
 from __future__ import annotations
@@ -17,17 +21,23 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fundtrail.chains.bitcoin.batch import BatchBuilder
 from fundtrail.chains.bitcoin.blkfile import RawBlock, ReadStats, expand_paths, read_paths
 from fundtrail.chains.bitcoin.chain import ChainIndex, Pending, Switch
-from fundtrail.chains.bitcoin.genesis import GENESIS_HASH, genesis_raw
+from fundtrail.chains.bitcoin.genesis import genesis_raw
+from fundtrail.chains.bitcoin.network import MAINNET, NAMES, Network, by_genesis
+from fundtrail.chains.bitcoin.network import network as get_network
 from fundtrail.chains.bitcoin.parse import Block
 from fundtrail.chains.bitcoin.pool import BlockPool
 from fundtrail.chains.bitcoin.prepare import checked_block, default_workers, prepared
 from fundtrail.chains.bitcoin.script import Classified
 from fundtrail.chainstore import AddressBook, ChainStore, ChainStoreWriter
 from fundtrail.errors import SourceError, StorageError
+
+if TYPE_CHECKING:
+    from fundtrail.chains.bitcoin.rpc import BitcoinRpc
 
 BATCH_BYTES = 64 * 1024 * 1024  # raw block bytes per atomic commit
 REORG_WINDOW = 50  # recent main-chain blocks kept raw, so a later run can switch back
@@ -64,20 +74,42 @@ class IngestReport:
         return "\n".join([text, *self.notes])
 
 
+def workspace_network(store: ChainStore, name: str | None) -> Network:
+    """The network to ingest into ``store``: ``name`` (None: the one it holds, else mainnet),
+    refused when the store already holds another network's blocks."""
+    recorded = store.meta.get("network") or (None if store.is_empty() else MAINNET.name)
+    chosen = get_network(name if name is not None else recorded)
+    if recorded is not None and recorded != chosen.name:
+        raise SourceError(
+            f"this workspace's Bitcoin store ({store.root}) holds {recorded} blocks; "
+            f"{chosen.name} blocks need a workspace of their own (--home), so that the two "
+            "never mix"
+        )
+    return chosen
+
+
 def ingest_paths(
-    paths: list[Path], *, home: Path | None = None, quiet: bool = True, workers: int = 0
+    paths: list[Path],
+    *,
+    home: Path | None = None,
+    quiet: bool = True,
+    workers: int = 0,
+    network: str | None = None,
 ) -> IngestReport:
     """Ingest blocks from ``blk*.dat`` files, raw/hex block files or directories of blk files.
 
     ``workers`` > 1 parses in that many processes (spawned: the calling script needs an
     ``if __name__ == "__main__"`` guard); -1 picks a number from the input size and cores.
+    ``network`` (mainnet, testnet, testnet4, signet, regtest; None: the workspace's)
+    chooses the record magic, genesis block and address format.
     """
+    net = workspace_network(ChainStore("BTC", home), network)
     files = expand_paths([Path(p) for p in paths])
     stats = ReadStats()
     total = sum(f.stat().st_size for f in files)
-    with _Session(home, quiet, total) as session:
+    with _Session(home, quiet, total, net) as session:
         session.run(
-            read_paths(files, stats),
+            read_paths(files, stats, net.magic),
             progress_of=stats.progress,
             workers=default_workers(total) if workers < 0 else workers,
         )
@@ -100,31 +132,57 @@ def ingest_rpc(
     user: str | None = None,
     password: str | None = None,
     cookie: Path | None = None,
+    network: str | None = None,
 ) -> IngestReport:
     """Ingest blocks ``start..stop`` from a Bitcoin Core node (``getblock`` verbosity 0).
 
     By default it re-reads the last few stored blocks (settings.confirmations) so that a
-    reorg on the node is noticed, and continues to the node's tip.
+    reorg on the node is noticed, and continues to the node's tip. The node's network is
+    known by its genesis block; it must be ``network`` when given, and the workspace's.
     """
     from fundtrail.chains.bitcoin.rpc import BitcoinRpc
     from fundtrail.settings import get_settings
 
-    client = BitcoinRpc(url, user=user, password=password, cookie=cookie)
-    count = client.getblockcount()
+    wanted = None if network is None else get_network(network)
     store = ChainStore("BTC", home)
+    client = BitcoinRpc(url, user=user, password=password, cookie=cookie)
+    try:
+        net = _node_network(client, wanted)
+        workspace_network(store, net.name)
+        count = client.getblockcount()
+    except BaseException:
+        client.close()
+        raise
     tip = _stored_tip(store)
     first = start if start is not None else max(1, tip - get_settings().confirmations + 1)
     last = min(stop if stop is not None else count, count)
     if first > last:
+        client.close()
         report = IngestReport(tip_height=tip)
         report.notes.append(f"nothing to fetch: node tip {count}, asked {first}..{last}")
         return report
     try:
-        with _Session(home, quiet, last - first + 1) as session:
+        with _Session(home, quiet, last - first + 1, net) as session:
             session.run(client.iter_blocks(first, last), progress_of=None)
     finally:
         client.close()
     return session.report
+
+
+def _node_network(client: BitcoinRpc, wanted: Network | None) -> Network:
+    genesis = client.getblockhash(0)
+    found = by_genesis(genesis)
+    if found is None:
+        raise SourceError(
+            f"the node's genesis block {genesis} is not that of any known Bitcoin network "
+            f"({', '.join(NAMES)})"
+        )
+    if wanted is not None and found != wanted:
+        raise SourceError(
+            f"the node runs {found.name} (genesis {genesis}), not {wanted.name}: "
+            f"give --network {found.name}, in a workspace of its own"
+        )
+    return found
 
 
 def _stored_tip(store: ChainStore) -> int:
@@ -141,8 +199,9 @@ def _stored_tip(store: ChainStore) -> int:
 class _Session:
     """One ingest run: holds the writer lock, the block tree, the batch and the report."""
 
-    def __init__(self, home: Path | None, quiet: bool, total: int) -> None:
+    def __init__(self, home: Path | None, quiet: bool, total: int, net: Network = MAINNET) -> None:
         self.store = ChainStore("BTC", home)
+        self.net = net
         self.quiet, self.total = quiet, total
         self.report = IngestReport()
         self._ctx = self.store.writer()
@@ -154,8 +213,8 @@ class _Session:
         # each flush collects the young generations, in case a library did.
         self.writer: ChainStoreWriter = self._ctx.__enter__()
         self.book = AddressBook(self.store)
-        self.index = _load_index(self.store)
-        self.batch = BatchBuilder(self.store, self.book, self._next_tx_id())
+        self.index = _load_index(self.store, self.net)
+        self.batch = BatchBuilder(self.store, self.book, self._next_tx_id(), self.net.addresses)
         self.pool = BlockPool(self.store.root / "pool")
         self.recent: dict[bytes, bytes] = {}
         self.started = time.perf_counter()
@@ -189,7 +248,7 @@ class _Session:
                 except SourceError:  # a damaged pool file: drop it, the store is not touched
                     self.pool.discard(h)
         if not self.index.hashes:
-            self._offer_raw(genesis_raw(), "built-in genesis block")
+            self._offer_raw(genesis_raw(self.net), f"built-in {self.net.name} genesis block")
         try:
             self._read(blocks, progress_of, workers)
         except SourceError:
@@ -205,7 +264,9 @@ class _Session:
 
         with progress(self.quiet) as bar:
             task = bar.add_task("ingest bitcoin", total=self.total or None, info="")
-            for rb, block, classes in prepared(blocks, workers=workers, known=self.index.knows):
+            for rb, block, classes in prepared(
+                blocks, workers=workers, known=self.index.knows, fmt=self.net.addresses
+            ):
                 if block is None:
                     self.report.duplicates += 1
                 else:
@@ -266,20 +327,18 @@ class _Session:
         if not len(self.batch):
             return
         result = self.batch.finish()
-        self.writer.commit(
-            result.tables,
-            meta={
-                "tip_height": self.index.tip_height,
-                "tip_hash": self.index.hashes[-1][::-1].hex(),
-            },
-        )
+        self.writer.commit(result.tables, meta=self._tip_meta())
         self.report.blocks_added += result.blocks
         self.report.txs_added += result.txs
         self.report.unresolved_inputs += result.unresolved
         gc.collect(1)
 
     def _tip_meta(self) -> dict[str, object]:
-        return {"tip_height": self.index.tip_height, "tip_hash": self.index.hashes[-1][::-1].hex()}
+        return {
+            "tip_height": self.index.tip_height,
+            "tip_hash": self.index.hashes[-1][::-1].hex(),
+            "network": self.net.name,
+        }
 
     def _rollback(self, fork_height: int) -> None:
         """Remove every block above ``fork_height`` from the store in one atomic commit.
@@ -319,8 +378,8 @@ class _Session:
         self.pool.save(keep)
 
 
-def _load_index(store: ChainStore) -> ChainIndex:
-    index = ChainIndex(genesis=bytes.fromhex(GENESIS_HASH)[::-1])
+def _load_index(store: ChainStore, net: Network) -> ChainIndex:
+    index = ChainIndex(genesis=bytes.fromhex(net.genesis_hash)[::-1])
     blocks = store.read_table("blocks", ["height", "hash", "bits"]).sort_by("height")
     heights = blocks.column("height").to_pylist()
     if heights != list(range(len(heights))):

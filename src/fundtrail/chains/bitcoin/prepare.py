@@ -8,6 +8,7 @@ here (bad block at file/offset) travel back to the main process unchanged.
 from __future__ import annotations
 
 import collections
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from fundtrail.chains.bitcoin.blkfile import RawBlock
 from fundtrail.chains.bitcoin.bulk import classify_many
 from fundtrail.chains.bitcoin.parse import Block, check_pow, parse_block
-from fundtrail.chains.bitcoin.script import Classified
+from fundtrail.chains.bitcoin.script import MAINNET_FORMAT, AddressFormat, Classified
 from fundtrail.errors import SourceError
 
 Prepared = tuple[RawBlock, Block | None, list[Classified] | None]  # block None: already known
@@ -41,9 +42,9 @@ def checked_block(raw: bytes, where: str) -> Block:
     return block
 
 
-def _prepare(rb: RawBlock) -> tuple[Block, list[Classified]]:
+def _prepare(rb: RawBlock, fmt: AddressFormat = MAINNET_FORMAT) -> tuple[Block, list[Classified]]:
     block = checked_block(rb.data, rb.where)
-    return block, classify_many([s for tx in block.txs for _, s in tx.outputs])
+    return block, classify_many([s for tx in block.txs for _, s in tx.outputs], fmt)
 
 
 def header_hash(raw: bytes) -> bytes:
@@ -51,7 +52,11 @@ def header_hash(raw: bytes) -> bytes:
 
 
 def prepared(
-    blocks: Iterable[RawBlock], *, workers: int, known: Callable[[bytes], bool]
+    blocks: Iterable[RawBlock],
+    *,
+    workers: int,
+    known: Callable[[bytes], bool],
+    fmt: AddressFormat = MAINNET_FORMAT,
 ) -> Iterator[Prepared]:
     """Blocks in file order, prepared. A block ``known`` by header hash is not parsed at
     all and comes back with block None (re-ingesting a file costs one hash per block)."""
@@ -78,7 +83,8 @@ def prepared(
 
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers) as pool:
-        for block, classes in pool.imap(_prepare, feed(), chunksize=1):
+        work = functools.partial(_prepare, fmt=fmt)
+        for block, classes in pool.imap(work, feed(), chunksize=1):
             gate.release()
             while reported < len(skipped):
                 reported += 1

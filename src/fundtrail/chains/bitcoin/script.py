@@ -8,7 +8,9 @@ once per new output script at ingest.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from dataclasses import dataclass
 
 from fundtrail.model.encoding import B58_ALPHABET, BECH32_CHARSET
 
@@ -23,6 +25,19 @@ Classified = tuple[str, str | None]
 NULLDATA: Classified = ("nulldata", None)
 NONSTANDARD: Classified = ("nonstandard", None)
 MULTISIG: Classified = ("multisig", None)
+
+
+@dataclass(frozen=True, slots=True)
+class AddressFormat:
+    """How a network writes addresses: base58 version bytes and the bech32 prefix."""
+
+    p2pkh: bytes
+    p2sh: bytes
+    hrp: str
+
+
+MAINNET_FORMAT = AddressFormat(b"\x00", b"\x05", "bc")  # 1..., 3..., bc1...
+TESTNET_FORMAT = AddressFormat(b"\x6f", b"\xc4", "tb")  # m/n..., 2..., tb1...
 
 
 def _hash160(data: bytes) -> bytes:
@@ -79,17 +94,23 @@ for _h in range(1024):
     _g = _GEN_TABLE[_h >> 5]
     _T10[_h] = ((_g & 0x1FFFFFF) << 5) ^ _GEN_TABLE[(_h & 31) ^ (_g >> 25)]
 _PAIR_CHARS = [BECH32_CHARSET[p >> 5] + BECH32_CHARSET[p & 31] for p in range(1024)]
-_BC_VERSION_STATE = [_polymod(_BC_STATE, [v]) for v in range(17)]
+
+
+@functools.cache
+def version_states(hrp: str) -> tuple[int, ...]:
+    """The bech32 checksum state after ``hrp`` and each witness version 0..16."""
+    state = _hrp_state(hrp)
+    return tuple(_polymod(state, [v]) for v in range(17))
 
 
 def segwit_address(version: int, program: bytes, hrp: str = "bc") -> str:
     """bech32 (v0) or bech32m (v1+) address of a witness program (BIP-173/BIP-350).
 
-    Mainnet 20- and 32-byte programs (all of P2WPKH, P2WSH, P2TR) take a fast path that
-    handles 10 bits per step; anything else takes the plain 5-bit path.
+    20- and 32-byte programs (all of P2WPKH, P2WSH, P2TR) take a fast path that handles
+    10 bits per step; anything else takes the plain 5-bit path.
     """
     n = len(program)
-    if hrp != "bc" or (n != 20 and n != 32) or not 0 <= version <= 16:
+    if (n != 20 and n != 32) or not 0 <= version <= 16:
         return _segwit_generic(version, program, hrp)
     padded = program + b"\0\0\0" if n == 32 else program
     pairs: list[int] = []
@@ -98,7 +119,7 @@ def segwit_address(version: int, program: bytes, hrp: str = "bc") -> str:
         pairs += (c >> 30, (c >> 20) & 1023, (c >> 10) & 1023, c & 1023)
     if n == 32:
         del pairs[26:]  # 256 bits = 52 five-bit groups, the last one zero-padded
-    chk, table = _BC_VERSION_STATE[version], _T10
+    chk, table = version_states(hrp)[version], _T10
     for p in pairs:
         chk = ((chk & 0xFFFFF) << 10) ^ p ^ table[chk >> 20]
     for _ in range(3):  # six zero groups
@@ -106,7 +127,8 @@ def segwit_address(version: int, program: bytes, hrp: str = "bc") -> str:
     chk ^= 1 if version == 0 else 0x2BC830A3
     chars = _PAIR_CHARS
     return (
-        "bc1"
+        hrp
+        + "1"
         + BECH32_CHARSET[version]
         + "".join([chars[p] for p in pairs])
         + chars[chk >> 20]
@@ -138,7 +160,7 @@ def _is_pubkey(key: bytes) -> bool:
     return (len(key) == 33 and key[0] in (2, 3)) or (len(key) == 65 and key[0] == 4)
 
 
-def classify(script: bytes) -> Classified:
+def classify(script: bytes, fmt: AddressFormat = MAINNET_FORMAT) -> Classified:
     """(script type, address or None) of an output script; never raises on garbage."""
     n = len(script)
     if (
@@ -148,26 +170,26 @@ def classify(script: bytes) -> Classified:
         and script[2] == 20
         and (script[23] == OP_EQUALVERIFY and script[24] == OP_CHECKSIG)
     ):
-        return "p2pkh", base58check(b"\x00" + script[3:23])
+        return "p2pkh", base58check(fmt.p2pkh + script[3:23])
     if n == 22 and script[0] == OP_0 and script[1] == 20:
-        return "p2wpkh", segwit_address(0, script[2:])
+        return "p2wpkh", segwit_address(0, script[2:], fmt.hrp)
     if n == 23 and script[0] == OP_HASH160 and script[1] == 20 and script[22] == OP_EQUAL:
-        return "p2sh", base58check(b"\x05" + script[2:22])
+        return "p2sh", base58check(fmt.p2sh + script[2:22])
     if n == 34 and script[1] == 32:
         if script[0] == OP_0:
-            return "p2wsh", segwit_address(0, script[2:])
+            return "p2wsh", segwit_address(0, script[2:], fmt.hrp)
         if script[0] == OP_1:
-            return "p2tr", segwit_address(1, script[2:])
+            return "p2tr", segwit_address(1, script[2:], fmt.hrp)
     if n and script[0] == OP_RETURN:
         return NULLDATA
     if (n == 67 or n == 35) and script[0] == n - 2 and script[-1] == OP_CHECKSIG:
         key = script[1:-1]
         if _is_pubkey(key):
-            return "p2pk", base58check(b"\x00" + _hash160(key))
+            return "p2pk", base58check(fmt.p2pkh + _hash160(key))
         return NONSTANDARD
     if 4 <= n <= 42 and OP_1 <= script[0] <= OP_16 and script[1] == n - 2 and 2 <= n - 2 <= 40:
         version = script[0] - OP_1 + 1
-        return f"witness_v{version}", segwit_address(version, script[2:])
+        return f"witness_v{version}", segwit_address(version, script[2:], fmt.hrp)
     if n and script[-1] == OP_CHECKMULTISIG and _is_multisig(script):
         return MULTISIG
     return NONSTANDARD
@@ -189,5 +211,5 @@ def _is_multisig(script: bytes) -> bool:
     return pos == end and OP_1 <= n_op <= OP_16 and n_op - OP_1 + 1 == keys and 1 <= m <= keys
 
 
-def address_of(script: bytes) -> str | None:
-    return classify(script)[1]
+def address_of(script: bytes, fmt: AddressFormat = MAINNET_FORMAT) -> str | None:
+    return classify(script, fmt)[1]
