@@ -259,8 +259,10 @@ class Sources:
         lines = folder / "sources.jsonl"
         size = lines.stat().st_size  # missing: the version is gone (or was never whole)
         # numpy cannot map an empty file
-        self._data: Any = np.memmap(lines, np.uint8, mode="r") if size else np.empty(0, np.uint8)
-        self._offsets = np.load(folder / "source_offsets.npy", mmap_mode="r")
+        self._data: Any = (
+            np.memmap(lines, np.uint8, mode="r").view(np.ndarray) if size else np.empty(0, np.uint8)
+        )
+        self._offsets = np.load(folder / "source_offsets.npy", mmap_mode="r").view(np.ndarray)
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -281,9 +283,11 @@ class ScreenIndex:
 
     def __init__(self, folder: Path) -> None:
         try:
-            self.keys = np.load(folder / "keys.npy", mmap_mode="r")
-            self.offsets = np.load(folder / "offsets.npy", mmap_mode="r")
-            self.records = np.load(folder / "records.npy", mmap_mode="r")
+            # plain ndarray views of the mappings: np.memmap's Python-level __getitem__
+            # cost more than the search itself on every hit
+            self.keys = np.load(folder / "keys.npy", mmap_mode="r").view(np.ndarray)
+            self.offsets = np.load(folder / "offsets.npy", mmap_mode="r").view(np.ndarray)
+            self.records = np.load(folder / "records.npy", mmap_mode="r").view(np.ndarray)
             self.sources = Sources(folder)
             self.meta = json.loads((folder / "meta.json").read_text())
         except (OSError, ValueError) as exc:
