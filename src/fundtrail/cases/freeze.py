@@ -76,6 +76,7 @@ CSV_COLUMNS = (
     "first_seen",
     "last_seen",
     "note",
+    "fiat_value",
 )
 
 
@@ -354,8 +355,19 @@ def freeze_payload(
     requester: str,
     now: datetime,
     requester_details: dict[str, Any] | None = None,
+    fiat: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
-    """The JSON document sent to one exchange."""
+    """The JSON document sent to one exchange.
+
+    ``fiat`` (when prices were imported) holds the value of the requested transfers at
+    the time of each, as display text: ``"total"`` for the exchange and ``CHAIN:ADDRESS``
+    per deposit; amounts themselves stay exact base units."""
+    fiat = fiat or {}
+    deposits = []
+    for d in request.deposits:
+        row = d.to_dict()
+        row["fiat_value"] = fiat.get(f"{d.chain}:{d.deposit_address}")
+        deposits.append(row)
     return {
         "type": "freeze-request",
         "case_reference": reference,
@@ -374,7 +386,8 @@ def freeze_payload(
         ),
         "threshold": plan.to_dict()["threshold"],
         "totals": request.totals,
-        "deposits": [d.to_dict() for d in request.deposits],
+        "fiat_value": fiat.get("total"),
+        "deposits": deposits,
     }
 
 
@@ -386,12 +399,16 @@ def write_freeze_requests(
     requester: str,
     now: datetime,
     requester_details: dict[str, Any] | None = None,
+    fiat: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> list[Path]:
-    """freeze-request-<exchange>.json, .csv and .pdf for every exchange in the plan."""
+    """freeze-request-<exchange>.json, .csv and .pdf for every exchange in the plan.
+
+    ``fiat``: per exchange, the values :func:`freeze_payload` shows (none: no prices)."""
     written: list[Path] = []
     for request in plan.requests:
         payload = freeze_payload(plan, request, reference=reference, requester=requester,
-                                 now=now, requester_details=requester_details)  # fmt: skip
+                                 now=now, requester_details=requester_details,
+                                 fiat=(fiat or {}).get(request.exchange))  # fmt: skip
         base = out / f"freeze-request-{slug(request.exchange)}"
         json_path = base.with_suffix(".json")
         json_path.write_text(json.dumps(payload, indent=2) + "\n")

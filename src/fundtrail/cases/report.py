@@ -25,7 +25,7 @@ from fundtrail.cases.render import render_html, write_pdf
 from fundtrail.cases.stixout import campaign_bundle
 from fundtrail.cases.views import CampaignView, CashoutView
 from fundtrail.model import display
-from fundtrail.model.assets import resolve
+from fundtrail.model.assets import Asset, resolve
 from fundtrail.model.tlp import TLP
 from fundtrail.prices.book import PriceBook
 
@@ -108,6 +108,7 @@ def write_report(
             requester=opts.requester,
             now=opts.now,
             requester_details=requester,
+            fiat=_freeze_fiat(plan, view, opts.prices),
         )
     stix = out / "indicators.stix.json"
     bundle = campaign_bundle(view, tlp=opts.tlp, now=opts.now, reference=opts.reference,
@@ -174,6 +175,25 @@ def _loss_fiat(view: CampaignView, prices: PriceBook | None) -> str | None:
         return None
     return prices.total_text([(c.amount, resolve(c.asset, c.chain), _unix(c.paid_at))
                               for c in view.complaints])  # fmt: skip
+
+
+def _freeze_fiat(
+    plan: FreezePlan, view: CampaignView, prices: PriceBook | None
+) -> dict[str, dict[str, str | None]] | None:
+    """Per exchange, the value of its requested transfers at the time of each: the total
+    and per ``CHAIN:DEPOSIT`` (what :func:`write_freeze_requests` shows); none without prices."""
+    if prices is None:
+        return None
+    out: dict[str, dict[str, str | None]] = {}
+    for exchange, rows in plan.requested_cashouts(view.cashouts).items():
+        items = [(o.amount, resolve(o.asset, o.chain), _unix(o.time)) for o in rows]
+        per: dict[str, list[tuple[int, Asset, int | None]]] = {}
+        for o, item in zip(rows, items, strict=True):
+            per.setdefault(f"{o.chain}:{o.deposit_address}", []).append(item)
+        values: dict[str, str | None] = {"total": prices.total_text(items)}
+        values.update({key: prices.total_text(group) for key, group in per.items()})
+        out[exchange] = values
+    return out
 
 
 def _unix(t: datetime | None) -> int | None:

@@ -238,3 +238,31 @@ def test_indicators_bundle_valid_with_chosen_tlp(view: CampaignView) -> None:
     assert hot not in patterns and sliver not in patterns
     green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
     assert all(green in i["object_marking_refs"] for i in indicators)
+
+
+def test_freeze_requests_carry_fiat_values_at_each_transfers_time(
+    view: CampaignView, tmp_path: Path
+) -> None:
+    from fundtrail.intelstore.db import open_store
+    from fundtrail.prices.book import PriceBook
+    from fundtrail.prices.service import import_prices
+
+    prices = tmp_path / "btc-usd.csv"
+    prices.write_text("snapped_at,price,market_cap,total_volume\n"
+                      "2024-03-01 00:00:00 UTC,61234.5,1.2e12,3.4e10\n")  # fmt: skip
+    store = open_store(f"sqlite:///{tmp_path / 'intel.db'}")
+    import_prices(store, prices, asset="BTC", currency="USD")
+    out = tmp_path / "case"
+    opts = ReportOptions(reference="FT-2024-0002", tlp=TLP.AMBER, requester="Police A", now=T,
+                         freeze=_plan(view), prices=PriceBook(store, "USD"))  # fmt: skip
+    write_report(view, out, opts)
+    big = json.loads((out / "freeze-request-big-exchange.json").read_text())
+    # 100,000 sat at 61,234.50 USD/BTC = 61.2345 USD; 90,000 sat = 55.11105; 10,000 = 6.12345
+    assert big["fiat_value"] == "≈ 61.23 USD (CoinGecko export)"
+    by_addr = {d["deposit_address"]: d["fiat_value"] for d in big["deposits"]}
+    assert by_addr == {ADDR3: "≈ 55.11 USD (CoinGecko export)",
+                       ADDR1: "≈ 6.12 USD (CoinGecko export)"}  # fmt: skip
+    pdf = " ".join(w for p in _pdf_pages(out / "freeze-request-big-exchange.pdf") for _, w in p)
+    assert "61.23 USD" in pdf and "55.11 USD" in pdf and "CoinGecko" in pdf
+    rows = list(csv.DictReader((out / "freeze-request-small-ex.csv").read_text().splitlines()))
+    assert [r["fiat_value"] for r in rows] == ["≈ 24.49 USD (CoinGecko export)"]  # 40,000 sat
