@@ -52,9 +52,9 @@ def build_world(out: Path, txs: int, seed: int) -> tuple[dict[str, str], str]:
                                                "admin", env=env))  # fmt: skip
     assert key
     run("complaints", "import", str(sim / "complaints.csv"), "--org", POLICE, "-q", env=env)
-    camps = json.loads(run("campaigns", "--json", env=env))
+    camps = json.loads(run("campaigns", "--org", POLICE, "--json", env=env))
     for c in camps:
-        run("campaign", "trace", c["id"], "--json", env=env)
+        run("campaign", "trace", c["id"], "--org", POLICE, "--json", env=env)
     return env, key.group(0)
 
 
