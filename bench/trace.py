@@ -1,33 +1,43 @@
 """Benchmark and accuracy of `fundtrail trace` on simulated chains.
 
 Speed: a 10-hop haircut trace forward from 100 starting outputs (victims' payments of
-the simulated scam, topped up with random outputs), the median of --runs runs, against
-a straightforward networkx implementation of the same method (same stops, hops, exact
-integer shares) run in the same process; the two must give identical endpoints.
+the simulated scam, topped up with random outputs) against a networkx implementation of
+the same method (same stops, hops, exact integer shares) written as a competent user of
+networkx would: inputs and outputs read in order from the graph, the largest tainted
+input and the nearest hop found once per transaction, shares by its own largest-remainder
+split (the reference imports nothing of fundtrail's tracing). The two must give
+identical endpoints.
+
+Fair timing: the arrays (ours) and the networkx graph (reference) are both built before
+any clock starts, so both kernels run with the same heap; each gets the same --warmup
+untimed runs and --runs timed runs, a gc.collect() before each, the cyclic GC on as a
+user would have it; the median is reported, wall and CPU.
 
     python bench/trace.py                 # ~50k txs
     python bench/trace.py --txs 1000000   # the issue's 1M-tx chain
+    python bench/trace.py --record        # write bench/results/trace.json for the docs
     python bench/trace.py --accuracy      # README table: recall and share per scenario/method
-
-Arrays (ours) and the networkx graph (reference) are built once, outside the timings.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import heapq
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
+from _record import add_record_flag, recording
+from fundtrail.analysis.attribution.lookup import attribution
 from fundtrail.analysis.trace import utxo
 from fundtrail.analysis.trace.graph import UtxoGraph, utxo_graph
-from fundtrail.analysis.trace.haircut import split_int
 from fundtrail.analysis.trace.request import TraceRequest
 from fundtrail.analysis.trace.service import read_complaints, trace
 from fundtrail.analysis.trace.starts import resolve
@@ -37,7 +47,7 @@ from fundtrail.chainstore.store import ChainStore
 FAR = 2**62
 
 
-def reference_graph(g: UtxoGraph) -> nx.DiGraph:
+def reference_graph(g: UtxoGraph, stop: np.ndarray) -> nx.DiGraph:
     """Outputs and txs as networkx nodes: ("o", i) -> ("t", spender) -> ("o", j)."""
     dg = nx.DiGraph()
     for t in range(g.n_txs):
@@ -47,7 +57,7 @@ def reference_graph(g: UtxoGraph) -> nx.DiGraph:
             a = int(g.out_addr[o])
             dg.add_node(("o", o), value=int(g.out_val[o]), address=a,
                         cluster=int(g.addr_cluster[a]) if a >= 0 else -1,
-                        stop=bool(g.addr_stop[a]) if a >= 0 else False)  # fmt: skip
+                        stop=bool(stop[a]) if a >= 0 else False)  # fmt: skip
             dg.add_edge(("t", t), ("o", o), n=o - int(g.out_ptr[t]))
     for t in range(g.n_txs):
         for j in range(int(g.in_ptr[t]), int(g.in_ptr[t + 1])):
@@ -56,30 +66,54 @@ def reference_graph(g: UtxoGraph) -> nx.DiGraph:
     return dg
 
 
+def reference_split(amount: int, weights: list[int]) -> list[int]:
+    """Largest-remainder split of ``amount`` in proportion to ``weights``, written here.
+
+    The guide's definition of a haircut share, independent of fundtrail's code: each
+    part gets floor(amount * w / total), and the units left over go one each to the
+    largest remainders, earlier parts first on a tie.
+    """
+    total = sum(weights)
+    if total <= 0 or amount <= 0:
+        return [0] * len(weights)
+    parts = [amount * w // total for w in weights]
+    rest = [amount * w % total for w in weights]
+    left = amount - sum(parts)
+    for _, i in heapq.nsmallest(left, ((-r, i) for i, r in enumerate(rest))):
+        parts[i] += 1
+    return parts
+
+
 def reference_haircut(
     dg: nx.DiGraph, starts: dict[int, int], hops: int
 ) -> dict[int, tuple[int, int]]:
-    """The same forward haircut, written plainly over the networkx graph."""
+    """The same forward haircut, written as a competent networkx user would.
+
+    Inputs and outputs of a tx are read in order from the graph (edge attribute ``n``);
+    per tx the largest tainted input and the nearest hop are found once, as the kernel
+    does, and the shares come from :func:`reference_split`, not from fundtrail.
+    """
     taint = dict(starts)
     hop = dict.fromkeys(starts, 0)
     status: dict[int, int] = {}
     heap: list[int] = []
     queued: set[int] = set()
+    nodes = dg.nodes
+    succ, pred = dg.succ, dg.pred
 
     def route(o: int, is_start: bool) -> None:
-        node = dg.nodes[("o", o)]
+        node = nodes[("o", o)]
         if node["address"] < 0:
             return
-        spenders = list(dg.successors(("o", o)))
         if not is_start and node["stop"]:
             status[o] = CASH_OUT
         elif not is_start and hop[o] > hops:
             status[o] = LIMIT
-        elif not spenders:
+        elif not succ[("o", o)]:
             status[o] = HELD
         else:
             status[o] = 0
-            t = spenders[0][1]
+            t = next(iter(succ[("o", o)]))[1]
             if t not in queued:
                 queued.add(t)
                 heapq.heappush(heap, t)
@@ -88,24 +122,29 @@ def reference_haircut(
         route(o, True)
     while heap:
         t = heapq.heappop(heap)
-        ins = sorted(dg.predecessors(("t", t)), key=lambda n: dg.edges[n, ("t", t)]["n"])
-        tainted = [n[1] for n in ins if status.get(n[1]) == 0 and taint.get(n[1], 0) > 0]
+        tx = ("t", t)
+        ins = sorted(pred[tx].items(), key=lambda kv: kv[1]["n"])
+        tainted = [n[1] for n, _ in ins if status.get(n[1]) == 0 and taint.get(n[1], 0) > 0]
         if not tainted:
             continue
         tin = sum(taint[o] for o in tainted)
-        best = max(tainted, key=lambda o: (taint[o], -tainted.index(o)))
-        outs = sorted(dg.successors(("t", t)), key=lambda n: dg.edges[("t", t), n]["n"])
-        values = [dg.nodes[n]["value"] for n in outs]
-        total = max(dg.nodes[("t", t)]["in_total"], sum(values))
-        shares = split_int(tin, [*values, total - sum(values)])
-        c_src = dg.nodes[("o", best)]["cluster"]
+        best = tainted[0]
+        for o in tainted[1:]:
+            if taint[o] > taint[best]:  # the first of the largest, like the kernel
+                best = o
+        nearest = min(hop[o] for o in tainted)
+        outs = [n for n, _ in sorted(succ[tx].items(), key=lambda kv: kv[1]["n"])]
+        values = [nodes[n]["value"] for n in outs]
+        total = max(nodes[tx]["in_total"], sum(values))
+        shares = reference_split(tin, [*values, total - sum(values)])
+        c_src = nodes[("o", best)]["cluster"]
         for n, share in zip(outs, shares, strict=False):
             o = n[1]
             if share <= 0:
                 continue
             taint[o] = taint.get(o, 0) + share
-            step = 0 if dg.nodes[n]["cluster"] == c_src else _peel_step(dg, o, outs)
-            hop[o] = min(hop.get(o, FAR), min(hop[x] for x in tainted) + step)
+            step = 0 if nodes[n]["cluster"] == c_src else _peel_step(dg, o, outs)
+            hop[o] = min(hop.get(o, FAR), nearest + step)
             route(o, False)
     return {o: (taint[o], s) for o, s in status.items() if s in (HELD, CASH_OUT, LIMIT)}
 
@@ -151,60 +190,74 @@ def start_texts(store: ChainStore, g: UtxoGraph, starts: dict[int, int]) -> list
     return texts
 
 
+def timed(fn: Callable[[], object], warmup: int, runs: int) -> tuple[list[float], list[float]]:
+    """``warmup`` untimed calls, then ``runs`` timed ones (wall, CPU), gc.collect() before each."""
+    for _ in range(warmup):
+        fn()
+    wall, cpu = [], []
+    for _ in range(runs):
+        gc.collect()
+        t, c = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return wall, cpu
+
+
 def speed(args: argparse.Namespace) -> None:
     from fundtrail.analysis.trace.accuracy import prepare
 
     work = Path(tempfile.mkdtemp(prefix="bench-trace-"))
-    t0 = time.perf_counter()
-    prepare("investment-scam", work / "sim", work / "home", seed=args.seed, txs=args.txs)
-    store = ChainStore("btc", work / "home")
-    g = utxo_graph(store)
-    print(
-        f"chain: {g.n_txs:,} txs, {len(g.out_val):,} outputs; setup {time.perf_counter() - t0:.1f} s"
-    )
-    starts = pick_starts(store, g, work / "sim", args.starts, args.seed)
-    texts = start_texts(store, g, starts)
-    request = TraceRequest.parse("btc", texts, hops=args.hops)
-    utxo.walk(g, starts, request)  # warm-up (numba load)
-    ours, ours_cpu = [], []
-    for _ in range(args.runs):
-        t, c = time.perf_counter(), time.process_time()
-        w = utxo.walk(g, starts, request)
-        ours.append(time.perf_counter() - t)
-        ours_cpu.append(time.process_time() - c)
-    # the whole call, before the networkx graph exists (its millions of objects slow GC)
-    svc, cpu = [], []
-    for _ in range(5):
-        t, c = time.perf_counter(), time.process_time()
-        trace(request, home=work / "home")
-        svc.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
-    print(f"whole `trace()` call (starts by TXID:VOUT, endpoints, graph, names): "
-          f"median {statistics.median(svc) * 1000:.1f} ms wall, "
-          f"{statistics.median(cpu) * 1000:.1f} ms CPU")  # fmt: skip
-    t = time.perf_counter()
-    dg = reference_graph(g)
-    print(f"networkx graph built in {time.perf_counter() - t:.1f} s (not timed)")
-    ref_times, ref_cpu = [], []
-    for _ in range(max(1, args.runs // 3)):
-        t, c = time.perf_counter(), time.process_time()
+    data = (f"simulated investment-scam chain of {args.txs:,} txs (seed {args.seed}), "
+            f"{args.starts} starts, {args.hops} hops")  # fmt: skip
+    with recording("trace", args.record, data=data) as rec:
+        t0 = time.perf_counter()
+        prepare("investment-scam", work / "sim", work / "home", seed=args.seed, txs=args.txs)
+        store = ChainStore("btc", work / "home")
+        g = utxo_graph(store)
+        stop = attribution(store, home=work / "home").stop_mask(g.addr_cluster)
+        print(f"chain: {g.n_txs:,} txs, {len(g.out_val):,} outputs; "
+              f"setup {time.perf_counter() - t0:.1f} s")  # fmt: skip
+        starts = pick_starts(store, g, work / "sim", args.starts, args.seed)
+        texts = start_texts(store, g, starts)
+        request = TraceRequest.parse("btc", texts, hops=args.hops)
+        # Both structures exist before any clock starts, so both kernels run with the same
+        # heap (and the same GC pressure from the networkx graph's objects).
+        t = time.perf_counter()
+        dg = reference_graph(g, stop)
+        print(f"networkx graph built in {time.perf_counter() - t:.1f} s (not timed)")
+        print(f"each kernel: {args.warmup} warm-up + {args.runs} timed runs, median; "
+              "gc.collect() before each run")  # fmt: skip
+        w = utxo.walk(g, starts, request, stop)
+        ours, ours_cpu = timed(lambda: utxo.walk(g, starts, request, stop), args.warmup, args.runs)
+        ref_times, ref_cpu = timed(
+            lambda: reference_haircut(dg, starts, args.hops), args.warmup, args.runs
+        )
         ref = reference_haircut(dg, starts, args.hops)
-        ref_times.append(time.perf_counter() - t)
-        ref_cpu.append(time.process_time() - c)
-    mine = {int(o): (int(w.taint[o]), int(w.status[o])) for o in
-            np.flatnonzero(np.isin(w.status, (HELD, CASH_OUT, LIMIT)) & (w.taint > 0))}  # fmt: skip
-    same = mine == ref
-    m_ours, m_ref = statistics.median(ours), statistics.median(ref_times)
-    print(f"starts: {len(starts)}, hops: {args.hops}, txs visited: {w.visited:,}, "
-          f"endpoints: {len(mine):,}, identical to reference: {same}")  # fmt: skip
-    print(f"fundtrail (numba arrays): median {m_ours * 1000:.1f} ms over {len(ours)} runs "
-          f"({statistics.median(ours_cpu) * 1000:.1f} ms CPU)")  # fmt: skip
-    print(f"networkx reference:      median {m_ref * 1000:.1f} ms over {len(ref_times)} runs "
-          f"({statistics.median(ref_cpu) * 1000:.1f} ms CPU)")  # fmt: skip
-    print(f"ratio: {m_ref / m_ours:.1f}x wall, "
-          f"{statistics.median(ref_cpu) / statistics.median(ours_cpu):.1f}x CPU")  # fmt: skip
-    if not same:
-        sys.exit("results differ from the reference")
+        svc, cpu = timed(lambda: trace(request, home=work / "home"), args.warmup, args.runs)
+        mine = {int(o): (int(w.taint[o]), int(w.status[o])) for o in
+                np.flatnonzero(np.isin(w.status, (HELD, CASH_OUT, LIMIT)) & (w.taint > 0))}  # fmt: skip
+        same = mine == ref
+        m_ours, m_ref = statistics.median(ours), statistics.median(ref_times)
+        c_ours, c_ref = statistics.median(ours_cpu), statistics.median(ref_cpu)
+        print(f"starts: {len(starts)}, hops: {args.hops}, txs visited: {w.visited:,}, "
+              f"endpoints: {len(mine):,}, identical to reference: {same}")  # fmt: skip
+        print(f"fundtrail walk (numba arrays): median {m_ours * 1000:.1f} ms wall, "
+              f"{c_ours * 1000:.1f} ms CPU")  # fmt: skip
+        print(f"networkx reference:            median {m_ref * 1000:.1f} ms wall, "
+              f"{c_ref * 1000:.1f} ms CPU")  # fmt: skip
+        print(f"ratio: {m_ref / m_ours:.1f}x wall, {c_ref / c_ours:.1f}x CPU")
+        print(f"whole `trace()` call (starts by TXID:VOUT, endpoints, graph, names): "
+              f"median {statistics.median(svc) * 1000:.1f} ms wall, "
+              f"{statistics.median(cpu) * 1000:.1f} ms CPU")  # fmt: skip
+        rec.figure("vs_networkx", m_ref / m_ours, f"{m_ref / m_ours:.0f}×",
+                   f"networkx haircut reference / fundtrail's walk, wall time, same starts and "
+                   f"graph, {args.txs:,}-tx chain")  # fmt: skip
+        rec.figure("trace_call_ms", statistics.median(svc) * 1000,
+                   f"{statistics.median(svc) * 1000:.0f} ms",
+                   f"one whole trace() call from {len(starts)} starts, {args.hops} hops")  # fmt: skip
+        if not same:
+            sys.exit("results differ from the reference")
 
 
 def accuracy(args: argparse.Namespace) -> None:
@@ -237,10 +290,12 @@ def main() -> None:
     p.add_argument("--txs", type=int, default=50_000, help="simulated chain size (1000000 for 1M)")
     p.add_argument("--starts", type=int, default=100)
     p.add_argument("--hops", type=int, default=10)
-    p.add_argument("--runs", type=int, default=9)
+    p.add_argument("--runs", type=int, default=5, help="timed runs per kernel")
+    p.add_argument("--warmup", type=int, default=1, help="untimed runs per kernel first")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--accuracy", action="store_true", help="print the README accuracy table")
     p.add_argument("--chains", default="btc,evm", help="--accuracy: simulated chains")
+    add_record_flag(p)
     args = p.parse_args()
     if args.accuracy:
         if args.txs == 50_000:
