@@ -9,6 +9,7 @@ On ``--chain evm`` the ``deposit_address`` heuristic is scored instead, after im
 the partner's ``tags.yaml`` (the known exchange hot wallets it starts from).
 
     python bench/cluster_accuracy.py [--scenario mixed] [--txs 20000] [--seed 1] [--chain btc]
+    python bench/cluster_accuracy.py --record    # bench/results/cluster_accuracy.json (README table)
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+
+from _record import Record, add_record_flag, recording
 
 HEURISTIC_SETS = ("multi_input", "multi_input,change_address")
 
@@ -27,10 +30,18 @@ def main() -> None:
     ap.add_argument("--txs", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--chain", choices=("btc", "evm"), default="btc")
+    add_record_flag(ap)
     args = ap.parse_args()
     if args.chain == "evm":
         evm(args.scenario, args.txs, args.seed)
         return
+    data = (f"simulated {args.scenario} Bitcoin chain of {args.txs:,} txs (seed {args.seed}), "
+            "scored against its truth.json")  # fmt: skip
+    with recording("cluster_accuracy", args.record, data=data) as rec:
+        btc(args, rec)
+
+
+def btc(args: argparse.Namespace, rec: Record) -> None:
 
     from fundtrail.analysis.cluster.accuracy import load_truth, score
     from fundtrail.analysis.cluster.service import run_clustering
@@ -56,12 +67,19 @@ def main() -> None:
         "| merges through CoinJoins | CoinJoins found / true (detected) |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
+    short = [
+        "| heuristics | precision | recall | clusters mixing owners | merges through CoinJoins |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for s in scores:
         print(
             f"| {s.heuristics} | {s.precision:.4f} | {s.recall:.4f} | {s.clusters:,} "
             f"| {s.mixed_clusters} | {s.coinjoin_merges} "
             f"| {s.coinjoin_found} / {s.coinjoin_true} ({s.coinjoin_detected}) |"
         )
+        short.append(f"| {s.heuristics} | {s.precision:.4f} | {s.recall:.4f} "
+                     f"| {s.mixed_clusters} | {s.coinjoin_merges} |")  # fmt: skip
+    rec.table("heuristics", "\n".join(short))
     print("\nshare of each criminal's addresses found in its largest cluster:\n")
     print("| criminal | " + " | ".join(s.heuristics for s in scores) + " |")
     print("|---|" + "---:|" * len(scores))
