@@ -267,24 +267,30 @@ def speed(args: argparse.Namespace) -> None:
 def accuracy(args: argparse.Namespace) -> None:
     from fundtrail.analysis.trace.accuracy import evaluate, prepare
 
-    print(
-        "| chain | scenario | tags | method | recall | share of proceeds at true deposits "
-        "| truth: cashed out / proceeds |"
-    )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for chain in args.chains.split(","):
-        for scenario in ("investment-scam", "ransomware"):
-            for all_ex in (False, True):
-                work = Path(tempfile.mkdtemp(prefix="acc-trace-"))
-                prepare(scenario, work / "sim", work / "home", seed=args.seed, txs=args.txs,
-                        all_exchanges=all_ex, chain=chain)  # fmt: skip
-                tags = "all exchange hot wallets" if all_ex else "partner tags.yaml"
-                for method in ("haircut", "fifo", "poison"):
-                    s = evaluate(work / "sim", method, home=work / "home", hops=args.hops)
-                    share = f"{s.share:.3f}" + (" (upper bound)" if method == "poison" else "")
-                    print(f"| {chain} | {scenario} | {tags} | {method} | {s.recall:.3f} "
-                          f"({s.deposits_found}/{s.deposits_true}) | {share} "
-                          f"| {s.truth_share:.3f} |", flush=True)  # fmt: skip
+    data = (f"simulated investment-scam and ransomware chains ({args.chains}) of {args.txs:,} "
+            f"txs (seed {args.seed}), scored against their truth.json, {args.hops} hops")  # fmt: skip
+    with recording("trace_accuracy", args.record, data=data) as rec:
+        rows = [
+            "| chain | scenario | tags | method | recall | share of proceeds at true deposits "
+            "| truth: cashed out / proceeds |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        print(*rows, sep="\n")
+        for chain in args.chains.split(","):
+            for scenario in ("investment-scam", "ransomware"):
+                for all_ex in (False, True):
+                    work = Path(tempfile.mkdtemp(prefix="acc-trace-"))
+                    prepare(scenario, work / "sim", work / "home", seed=args.seed, txs=args.txs,
+                            all_exchanges=all_ex, chain=chain)  # fmt: skip
+                    tags = "all exchange hot wallets" if all_ex else "partner tags.yaml"
+                    for method in ("haircut", "fifo", "poison"):
+                        s = evaluate(work / "sim", method, home=work / "home", hops=args.hops)
+                        share = f"{s.share:.3f}" + (" (upper bound)" if method == "poison" else "")
+                        rows.append(f"| {chain} | {scenario} | {tags} | {method} | {s.recall:.3f} "
+                                    f"({s.deposits_found}/{s.deposits_true}) | {share} "
+                                    f"| {s.truth_share:.3f} |")  # fmt: skip
+                        print(rows[-1], flush=True)
+        rec.table("accuracy", "\n".join(rows))
 
 
 def main() -> None:
