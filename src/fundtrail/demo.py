@@ -81,6 +81,7 @@ def run_demo(
     campaign = max(cases.campaigns_list(POLICE), key=lambda c: c["complaints"])
     traced: dict[str, Any] = {}
     step("trace", lambda: _traced(cases.campaign_trace(campaign["id"], org=POLICE), traced))
+    step("truth", lambda: _checked(sim, traced))
     report_dir = out / "report"
     step("report", lambda: _reported(cases.campaign_report(campaign["id"], report_dir, org=POLICE)))
     step("share", lambda: _shared(report_dir / "latest" / "indicators.stix.json"))
@@ -181,8 +182,51 @@ def _traced(result: dict[str, Any], into: dict[str, Any]) -> str:
     return f"{len(outs)} cash-outs at {len(exchanges)} exchange(s): {', '.join(exchanges)}"
 
 
+def _checked(sim: Path, traced: dict[str, Any]) -> str:
+    """The trace against the simulation's ground truth, opened only now (the analysis never
+    reads it): per exchange where the gang cashed out, what it truly paid in, the share of
+    that the trace put on the true deposit addresses, and whether they top the list."""
+    import json
+
+    from fundtrail.cases.freeze import share_text
+    from fundtrail.model import display
+
+    truth = json.loads((sim / "truth.json").read_text())
+    true_in: dict[str, dict[str, int]] = {}
+    for c in truth["cashouts"]:
+        per = true_in.setdefault(c["exchange_name"], {})
+        per[c["deposit_address"]] = per.get(c["deposit_address"], 0) + int(c["amount"])
+    found: dict[str, dict[str, int]] = {}
+    for c in traced.get("cashouts", []):
+        per = found.setdefault(c["exchange"], {})
+        key = c["deposit_address"] or c["address"]
+        per[key] = per.get(key, 0) + int(c["amount"])
+    parts, on_top = [], True
+    for exchange, deposits in sorted(true_in.items(), key=lambda kv: -sum(kv[1].values())):
+        total = sum(deposits.values())
+        got = found.get(exchange, {})
+        on_true = sum(v for d, v in got.items() if d in deposits)
+        top = sorted(got, key=lambda d: -got[d])[: len(deposits)]
+        on_top = on_top and set(top) == set(deposits)
+        parts.append(f"{exchange} {share_text(on_true, total)} of {display.amount(total, 'BTC')}")
+    return (
+        "opened now: the trace put at the gang's true deposit addresses "
+        + ", ".join(parts)
+        + (" (those addresses top each exchange's list)" if on_top else "")
+    )
+
+
+def shown(path: Path | str) -> str:
+    """``path`` as a person typed it: relative to the current folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _reported(result: dict[str, Any]) -> str:
-    return f"case {result['case_reference']}: {len(result['files'])} files in {result['out']}"
+    files, where = len(result["files"]), shown(result["out"])
+    return f"case {result['case_reference']}: {files} files in {where}"
 
 
 def _shared(bundle: Path) -> str:

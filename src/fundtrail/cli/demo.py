@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8000, "--port"),
     ) -> None:
         """Simulate an investment scam, then ingest, cluster, link, trace, report, screen, serve."""
-        from fundtrail.demo import run_demo
+        from fundtrail.demo import run_demo, shown
 
         console.rule("[bold]fundtrail demo: an investment scam, from complaints to freeze requests")
         result = run_demo(
@@ -80,9 +80,10 @@ def register(app: typer.Typer) -> None:
         for t in _cashout_tables(result.cashouts):
             console.print(t)
         console.print(
-            f"Case file, freeze requests and SHA256SUMS: [bold]{result.report_dir}[/bold]"
+            f"Case file, freeze requests and SHA256SUMS: [bold]{shown(result.report_dir)}[/bold]"
         )
-        console.print(f"Workspace: {result.home}  (export FUNDTRAIL_HOME={result.home} to explore)")
+        home = shown(result.home)
+        console.print(f"Workspace: {home}  (export FUNDTRAIL_HOME={home} to explore)")
         if not serve:
             return
         from fundtrail.server.serving import run

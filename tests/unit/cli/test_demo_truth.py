@@ -1,0 +1,40 @@
+"""The demo's `truth` line: the trace against the simulation's ground truth, computed right."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fundtrail.demo import _checked, shown
+
+
+def test_the_truth_line_gives_the_share_found_at_the_true_deposits(tmp_path: Path) -> None:
+    truth = {"cashouts": [
+        {"exchange_name": "Bitvane", "deposit_address": "bc1qa", "amount": 300_000_000},
+        {"exchange_name": "Bitvane", "deposit_address": "bc1qb", "amount": 100_000_000},
+        {"exchange_name": "Northmint", "deposit_address": "bc1qc", "amount": 200_000_000},
+    ]}  # fmt: skip
+    (tmp_path / "truth.json").write_text(json.dumps(truth))
+    traced = {"cashouts": [
+        {"exchange": "Bitvane", "deposit_address": "bc1qa", "address": "x", "amount": 250_000_000},
+        {"exchange": "Bitvane", "deposit_address": "bc1qb", "address": "x", "amount": 50_000_000},
+        {"exchange": "Bitvane", "deposit_address": "bc1qz", "address": "x", "amount": 1_000},
+        {"exchange": "Northmint", "deposit_address": "bc1qy", "address": "x", "amount": 9},
+        {"exchange": "Northmint", "deposit_address": "bc1qc", "address": "x", "amount": 10**8},
+    ]}  # fmt: skip
+    line = _checked(tmp_path, traced)
+    # 300,000,000 of 400,000,000 at Bitvane's true deposits; 100,000,000 of 200,000,000
+    assert "Bitvane 75.0% of 4 BTC, Northmint 50.0% of 2 BTC" in line
+    assert line.endswith("(those addresses top each exchange's list)")
+    traced["cashouts"][3]["amount"] = 2 * 10**8  # a wrong address now tops Northmint's list
+    assert "top each" not in _checked(tmp_path, traced)
+
+
+def test_paths_are_shown_relative_to_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert shown(tmp_path / "demo-data" / "report" / "v1") == "demo-data/report/v1"
+    assert shown("/elsewhere/x") == "/elsewhere/x"
