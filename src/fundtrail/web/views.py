@@ -109,27 +109,54 @@ def _tags(home: Path, chain: str, norm: str) -> list[dict[str, Any]]:
 
 
 def cluster_evidence(store: ChainStore, norm: str, limit: int = 25) -> list[dict[str, Any]]:
-    """The joins this address takes part in: the other address, the tx and the heuristic."""
+    """The joins this address takes part in: the other address, the tx and the heuristic.
+
+    Three narrow reads (the address's id, its edges, then only those edges' addresses and
+    txids) rather than one join over the whole edge, address and tx tables."""
     if not store.parts("cluster_edges"):
         return []
     con = store.connect()
     try:
         utxo = ledger_for(store).shape == "utxo"
-        tx = "t.txid" if utxo else "e.tx_hash"
-        join = "LEFT JOIN txs t ON t.tx_id = e.tx_id" if utxo else ""
-        rows = con.sql(
-            f"""WITH me AS (SELECT address_id FROM addresses WHERE address = $a)
-                SELECT o.address AS other, {tx} AS tx, e.heuristic
-                FROM cluster_edges e {join}
-                JOIN addresses o ON o.address_id = CASE WHEN e.address_id_a = (SELECT * FROM me)
-                                                       THEN e.address_id_b ELSE e.address_id_a END
-                WHERE e.address_id_a = (SELECT * FROM me) OR e.address_id_b = (SELECT * FROM me)
+        me = con.execute("SELECT address_id FROM addresses WHERE address = $a", {"a": norm})
+        found = me.fetchone()
+        if found is None:
+            return []
+        tx = "tx_id" if utxo else "tx_hash"
+        edges = con.execute(
+            f"""SELECT CASE WHEN address_id_a = $me THEN address_id_b ELSE address_id_a END,
+                       {tx}, heuristic
+                FROM cluster_edges WHERE address_id_a = $me OR address_id_b = $me
                 LIMIT {int(limit)}""",
-            params={"a": norm},
+            {"me": int(found[0])},
         ).fetchall()
+        if not edges:
+            return []
+        ids = sorted({int(e[0]) for e in edges})
+        names = dict(
+            con.execute(
+                "SELECT address_id, address FROM addresses WHERE address_id = ANY($ids)",
+                {"ids": ids},
+            ).fetchall()
+        )
+        txids: dict[Any, Any] = {}
+        if utxo:
+            tx_ids = sorted({int(e[1]) for e in edges if e[1] is not None})
+            txids = dict(
+                con.execute(
+                    "SELECT tx_id, txid FROM txs WHERE tx_id = ANY($ids)", {"ids": tx_ids}
+                ).fetchall()
+            )
     finally:
         con.close()
-    return [{"other": r[0], "tx": r[1], "heuristic": r[2]} for r in rows]
+    return [
+        {
+            "other": names.get(int(other)),
+            "tx": (txids.get(t) if utxo else t),
+            "heuristic": heuristic,
+        }
+        for other, t, heuristic in edges
+    ]
 
 
 def timeline(store: ChainStore, norm: str) -> list[dict[str, Any]]:
