@@ -24,22 +24,56 @@ SORTS = {
 }
 
 
-def campaign_kind(home: Path, c: dict[str, Any]) -> str:
-    """The most common attribution category of the collection addresses, or "unknown"."""
-    from fundtrail.chainstore.tags import TagStore
-
-    counts: Counter[str] = Counter()
-    tags = TagStore(home)
+def _kind_addresses(c: dict[str, Any]) -> dict[str, list[str]]:
+    """Per chain, the collection addresses whose tags say what kind a campaign is."""
+    out: dict[str, list[str]] = {}
     for chain in c.get("chains") or []:
         addresses = [p["to_address"] for p in c.get("payments", []) if p.get("chain") == chain]
         if not addresses and not c.get("payments"):
             addresses = list(c.get("addresses") or [])
+        out[chain] = addresses
+    return out
+
+
+def campaign_kinds(home: Path, campaigns: list[dict[str, Any]]) -> list[str]:
+    """:func:`campaign_kind` of every campaign, with one tag lookup per chain for all."""
+    from fundtrail.chainstore.tags import TagStore, chain_code, normalize_address
+
+    wanted = [_kind_addresses(c) for c in campaigns]
+    by_chain: dict[str, set[str]] = defaultdict(set)
+    for w in wanted:
+        for chain, addresses in w.items():
+            by_chain[chain].update(addresses)
+    tags = TagStore(home)
+    categories: dict[str, dict[str, list[str]]] = {}
+    for chain, pooled in by_chain.items():
+        per: dict[str, list[str]] = defaultdict(list)
         try:
-            found = tags.lookup(chain, sorted(set(addresses)))
+            found = tags.lookup(chain, sorted(pooled))
         except Exception:  # a chain without a tag table: no kind from it
             found = []
-        counts.update(t.category for t in found if t.category)
-    return counts.most_common(1)[0][0] if counts else "unknown"
+        for t in found:
+            if t.category:
+                per[t.address].append(t.category)
+        categories[chain] = per
+    kinds = []
+    for w in wanted:
+        counts: Counter[str] = Counter()
+        for chain, addresses in w.items():
+            per = categories.get(chain, {})
+            for a in sorted(set(addresses)):
+                try:
+                    norm = normalize_address(chain_code(chain), a)
+                except Exception:  # an invalid address matches no tag
+                    continue
+                counts.update(per.get(norm, []))
+        kinds.append(counts.most_common(1)[0][0] if counts else "unknown")
+    return kinds
+
+
+def campaign_kind(home: Path, c: dict[str, Any]) -> str:
+    """The most common attribution category of the collection addresses, or "unknown"."""
+    return campaign_kinds(home, [c])[0]
 
 
 def exchange_rows(c: dict[str, Any]) -> list[dict[str, Any]]:

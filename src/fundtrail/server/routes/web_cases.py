@@ -41,13 +41,12 @@ def campaigns(request: Request, kind: str = "", status: str = "", page: int = 1)
 
     def build(who: Identity) -> Response:
         from fundtrail.cases.campaigns import list_campaigns
-        from fundtrail.web.campaign_view import PER_PAGE, campaign_kind
+        from fundtrail.web.campaign_view import PER_PAGE, campaign_kinds
 
         with store_of(request).read_session() as s:
             rows = [v.summary() for v in list_campaigns(s, who)]
-        home = home_of(request)
-        for r in rows:
-            r["kind"] = campaign_kind(home, r)
+        for r, k in zip(rows, campaign_kinds(home_of(request), rows), strict=True):
+            r["kind"] = k
         kinds = sorted({r["kind"] for r in rows})
         statuses = sorted({r["status"] for r in rows})
         shown = [r for r in rows if (not kind or r["kind"] == kind)
