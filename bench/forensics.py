@@ -382,6 +382,8 @@ def main() -> None:
     p.add_argument("--work", type=Path, default=None, help="folder for the worlds (temp)")
     p.add_argument("--keep", action="store_true", help="keep the worlds on disk")
     p.add_argument("--json", type=Path, default=None, help="also write every row here")
+    p.add_argument("--name", default="forensics",
+                   help="record name (bench/results/NAME.json), e.g. forensics-50k")  # fmt: skip
     add_record_flag(p)
     args = p.parse_args()
     styles = list(STYLES) if args.styles == "all" else args.styles.split(",")
@@ -394,7 +396,7 @@ def main() -> None:
         f"mixed simulation, sizes {args.sizes} txs, {args.seeds} seeds from "
         f"{args.first_seed} over styles {', '.join(styles)}, orders {', '.join(orders)}"
     )
-    with recording("forensics", args.record, data=data) as rec:
+    with recording(args.name, args.record, data=data) as rec:
         summary = run_all(args, styles, orders, names)
         text = table(summary)
         print(text)
