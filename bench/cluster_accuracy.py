@@ -62,11 +62,12 @@ def btc(args: argparse.Namespace, rec: Record) -> None:
     for h in HEURISTIC_SETS:
         run_clustering("BTC", home=root / "ws", heuristics=h, full=True)
         scores.append(score(ChainStore("BTC", root / "ws"), truth, h))
-    print(
+    full = [
         "| heuristics | precision | recall | clusters | clusters mixing owners "
-        "| merges through CoinJoins | CoinJoins found / true (detected) |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+        "| merges through CoinJoins | CoinJoins found / true (detected) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    print(*full, sep="\n")
     short = [
         "| heuristics | precision | recall | clusters mixing owners | merges through CoinJoins |",
         "|---|---:|---:|---:|---:|",
@@ -77,14 +78,26 @@ def btc(args: argparse.Namespace, rec: Record) -> None:
             f"| {s.mixed_clusters} | {s.coinjoin_merges} "
             f"| {s.coinjoin_found} / {s.coinjoin_true} ({s.coinjoin_detected}) |"
         )
+        full.append(
+            f"| {s.heuristics} | {s.precision:.4f} | {s.recall:.4f} | {s.clusters:,} "
+            f"| {s.mixed_clusters} | {s.coinjoin_merges} "
+            f"| {s.coinjoin_found} / {s.coinjoin_true} ({s.coinjoin_detected}) |"
+        )
         short.append(f"| {s.heuristics} | {s.precision:.4f} | {s.recall:.4f} "
                      f"| {s.mixed_clusters} | {s.coinjoin_merges} |")  # fmt: skip
     rec.table("heuristics", "\n".join(short))
+    rec.table("full", "\n".join(full))
     print("\nshare of each criminal's addresses found in its largest cluster:\n")
     print("| criminal | " + " | ".join(s.heuristics for s in scores) + " |")
     print("|---|" + "---:|" * len(scores))
+    wallets = ["| criminal | " + " | ".join(s.heuristics for s in scores) + " |",
+               "|---|" + "---:|" * len(scores)]  # fmt: skip
     for name in scores[0].criminal_wallets:
         print(f"| {name} | " + " | ".join(f"{s.criminal_wallets[name]:.1%}" for s in scores) + " |")
+        wallets.append(
+            f"| {name} | " + " | ".join(f"{s.criminal_wallets[name]:.1%}" for s in scores) + " |"
+        )
+    rec.table("criminal_wallets", "\n".join(wallets))
 
 
 def evm(scenario: str, txs: int, seed: int) -> None:

@@ -33,7 +33,7 @@ LEGACY: dict[str, tuple[int, int]] = {
     "docs/guide/30-evm.md": (4, 4),
     "docs/guide/40-intel-hub.md": (33, 9),
     "docs/guide/45-standards.md": (0, 6),
-    "docs/guide/50-cluster.md": (13, 4),
+    "docs/guide/50-cluster.md": (3, 4),
     "docs/guide/60-trace.md": (0, 1),
     "docs/guide/70-cases.md": (10, 7),
     "docs/guide/80-screen.md": (62, 6),
