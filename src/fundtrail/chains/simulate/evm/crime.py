@@ -34,6 +34,7 @@ class EvmGang:
         self.heads: list[int] = []  # addresses holding proceeds, the current links of chains
         self.cashout_exchanges = [e for e in sim.exchanges if e is not avoid]
         self.mules = [-(entity * 100 + k + 1) for k in range(sim.draws.between(3, 6))]
+        self.from_mixer: set[int] = set()  # heads holding coins the mixer pool paid out
 
     def fund(self) -> None:
         """The operations wallet buys ETH for gas at an exchange."""
@@ -77,7 +78,17 @@ class EvmGang:
         if deposit not in ex.pending:
             ex.pending.append(deposit)
         sim.truth.cashouts.append(
-            Cashout(self.camp.id, ex.entity, deposit, amount, asset, txh, vout, ch.time)
+            Cashout(
+                self.camp.id,
+                ex.entity,
+                deposit,
+                amount,
+                asset,
+                txh,
+                vout,
+                ch.time,
+                "mixer" if head in self.from_mixer else "peel",
+            )
         )
         if amount == balance:
             self.heads.remove(head)
@@ -92,6 +103,8 @@ class EvmGang:
         except InsufficientFunds:
             return
         self.heads[self.heads.index(head)] = nxt
+        if head in self.from_mixer:
+            self.from_mixer.add(nxt)
 
 
 class EvmScam:
@@ -222,3 +235,4 @@ class EvmRansomware:
             fresh = ch.new_address(self.entity, "payment")
             sim.mixer_notes.append((ch.number + d.between(5, 60), fresh, denom))
             self.gang.heads.append(fresh)
+            self.gang.from_mixer.add(fresh)
