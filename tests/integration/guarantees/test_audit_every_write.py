@@ -230,6 +230,9 @@ API_WRITES: dict[tuple[str, str], Call] = {
     ("POST", "/ui/campaigns/{campaign_id}/report"): lambda c: c.client.post(
         f"/ui/campaigns/{c.campaign_id()}/report", data={"csrf": c.csrf(), "tlp": "amber"}
     ),
+    ("POST", "/ui/campaigns/{campaign_id}/share"): lambda c: c.client.post(
+        f"/ui/campaigns/{c.campaign_id()}/share", data={"csrf": c.csrf(), "orgs": EXCHANGE}
+    ),
     ("POST", "/api/v1/campaigns/{campaign_id}/graphs"): lambda c: c.client.post(
         f"/api/v1/campaigns/{c.campaign_id()}/graphs",
         json={"name": "audit view", "graph": {"nodes": [], "edges": []}},

@@ -155,6 +155,27 @@ def write_report(
     return guarded(request, build)
 
 
+@router.post("/ui/campaigns/{campaign_id}/share")
+def share(
+    request: Request, campaign_id: str, csrf: str = Form(""), orgs: str = Form("")
+) -> Response:
+    """Put orgs on the case (the caller's org leads it) and share the campaign's addresses
+    with everyone on it (``fundtrail campaign share`` from the web)."""
+
+    def build(who: Identity) -> Response:
+        from fundtrail.cases.sharing import share_campaign
+
+        check_csrf(request, csrf)
+        require_writer(who)
+        c = _campaign(request, who, campaign_id)
+        names = [n.strip() for n in orgs.replace(";", ",").split(",") if n.strip()]
+        rep = share_campaign(store_of(request), c["id"], names, who=who, owner=who.org_name,
+                             home=home_of(request), remote=who.remote)  # fmt: skip
+        return campaign(request, c["id"], notice=rep.summary().replace("\n", "; "))
+
+    return guarded(request, build)
+
+
 @router.get("/ui/campaigns/{campaign_id}/files/{name}")
 def report_file(request: Request, campaign_id: str, name: str, version: str = "") -> Response:
     def build(who: Identity) -> Response:
