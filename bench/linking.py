@@ -1,0 +1,97 @@
+"""Campaign linking at scale: complaints import plus linking against the whole ingest.
+
+The issue's world: ``simulate --scenario mixed --seed 3 --txs N`` (default 200,000; the
+goal is stated at 1,000,000). Each step is one ``fundtrail`` process, timed, with its
+peak RSS: ingest, tags import, cluster, then ``complaints import`` (which imports and
+links). The campaigns are compared with the simulator's truth: how many, and whether
+each true campaign's complaints and total loss came out exactly as one campaign.
+
+Goals (issue 14, item 4): the simulator's campaigns exactly; complaints import + linking
+at most half the ingest's time; under 2 GB. The ratio is of two processes of the same
+run on the same machine; ``uptime`` is printed at the start and the end.
+
+    flock /work/coord/bench.lock python bench/linking.py --txs 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+
+from _record import add_record_flag, recording
+from scale import ROOT, run, uptime
+
+
+def compare(truth: dict, campaigns: list[dict], members: dict[str, set[str]]) -> list[str]:
+    """One line per true campaign: exact, or how it came out."""
+    lines = []
+    for t in truth["campaigns"]:
+        want = set(t["complaint_ids"])
+        holding = Counter({cid: len(refs & want) for cid, refs in members.items() if refs & want})
+        (best, _n), *_ = holding.most_common(1) or [("-", 0)]
+        found = next((c for c in campaigns if c["id"] == best), None)
+        exact = len(holding) == 1 and members.get(best) == want
+        exact = exact and found is not None and found["total_loss"] == t["total_loss"]
+        parts = ", ".join(str(v) for _, v in holding.most_common(6))
+        lines.append(
+            f"{t['id']} ({t['kind']}, {len(want)} complaints): "
+            + ("exact" if exact else f"split into {len(holding)} campaigns ({parts})")
+        )
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--txs", type=int, default=200_000)
+    ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/fundtrail-linking"))
+    add_record_flag(ap)
+    a = ap.parse_args()
+    data = f"simulate --scenario mixed --seed {a.seed} --txs {a.txs:,}"
+    with recording("linking", a.record, data=data) as rec:
+        sys.path.insert(0, str(ROOT / "src"))
+        from fundtrail.chains.simulate.service import run as simulate
+
+        shutil.rmtree(a.work, ignore_errors=True)
+        sim, home = a.work / "sim", a.work / "ws"
+        print(f"== linking bench: {data}; {uptime()}")
+        simulate("mixed", sim, seed=a.seed, txs=a.txs)
+        truth = json.loads((sim / "truth.json").read_text())
+        steps = {
+            "ingest": ["ingest", "bitcoin", str(sim / "blocks")],
+            "tags import": ["tags", "import", str(sim / "tags.yaml")],
+            "cluster": ["cluster"],
+            "complaints import + link": ["complaints", "import", str(sim / "complaints.csv")],
+        }
+        took: dict[str, tuple[float, float]] = {}
+        for name, args in steps.items():
+            seconds, rss, _ = run(args, home)
+            took[name] = (seconds, rss)
+            print(f"{name:28s} {seconds:8.1f} s  peak {rss:8.0f} MiB")
+        _, _, out = run(["campaigns", "--operator", "--json"], home)
+        campaigns = json.loads(out)
+        members: dict[str, set[str]] = {}
+        for c in campaigns:
+            _, _, shown = run(["campaign", "show", c["id"], "--operator", "--json"], home)
+            members[c["id"]] = {p["ref"] for p in json.loads(shown)["payments"]}
+        lines = compare(truth, campaigns, members)
+        ratio = took["complaints import + link"][0] / took["ingest"][0]
+        peak = took["complaints import + link"][1]
+        print(f"campaigns: {len(campaigns)} linked, {len(truth['campaigns'])} in the truth")
+        for line in lines:
+            print("  " + line)
+        print(f"complaints import + link / ingest: {ratio:.2f} (goal <= 0.5); "
+              f"peak {peak:.0f} MiB (goal < 2048)")  # fmt: skip
+        rec.figure("link_vs_ingest", ratio, f"{ratio:.2f}×", "complaints import + link / ingest")
+        rec.figure("link_peak_mib", peak, f"{peak:.0f} MiB", "peak RSS of complaints import")
+        exact = sum(line.endswith("exact") for line in lines)
+        rec.figure("exact", exact, f"{exact} of {len(lines)}", "true campaigns linked exactly")
+        print(uptime())
+
+
+if __name__ == "__main__":
+    main()
