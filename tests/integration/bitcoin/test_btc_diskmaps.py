@@ -103,3 +103,46 @@ def test_lost_index_is_rebuilt_from_the_store(
     btc.ingest_paths([sim_blocks], home=tmp_path)
     assert_same_store(tmp_path, reference)
     assert stats(ChainStore("BTC", tmp_path)) == stats(ChainStore("BTC", reference))
+
+
+def test_killed_mid_batch_twice_then_rerun(
+    sim_blocks: Path, reference: Path, tmp_path: Path
+) -> None:
+    """A real crash, not an exception: the ingest process is SIGKILLed twice while it
+    commits small batches (wherever it happens to be: parsing, writing parts, flushing the
+    disk maps, swapping the manifest). Each time the store reads as a whole number of
+    commits, and the run after the second kill gives exactly the clean store."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import fundtrail
+
+    src = str(Path(fundtrail.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src}
+    script = (
+        "from fundtrail.chains.bitcoin import ingest as btc\n"
+        "btc.BATCH_BYTES = 20_000\n"
+        f"btc.ingest_paths([{str(sim_blocks)!r}], home={str(tmp_path)!r})\n"
+    )
+    versions = []
+    for at_least in (3, 9):
+        proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and time.monotonic() < deadline:
+            if ChainStore("BTC", tmp_path).version >= at_least:
+                break
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL, "the ingest finished before it could be killed"
+        store = ChainStore("BTC", tmp_path)
+        heights = store.read_table("blocks", ["height"]).column("height").to_pylist()
+        assert sorted(heights) == list(range(len(heights)))  # whole commits, no gaps
+        s = stats(store)
+        assert s["blocks"] == len(heights) and s["max_height"] == len(heights) - 1
+        versions.append(store.version)
+    assert versions[0] >= 3 and versions[1] >= 9
+    btc.ingest_paths([sim_blocks], home=tmp_path)
+    assert_same_store(tmp_path, reference)
