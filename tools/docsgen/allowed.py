@@ -36,7 +36,7 @@ LEGACY: dict[str, tuple[int, int]] = {
     "docs/guide/50-cluster.md": (3, 4),
     "docs/guide/60-trace.md": (0, 1),
     "docs/guide/70-cases.md": (10, 7),
-    "docs/guide/80-screen.md": (62, 6),
+    "docs/guide/80-screen.md": (7, 6),
 }
 
 
