@@ -76,8 +76,12 @@ def campaign_kind(home: Path, c: dict[str, Any]) -> str:
     return campaign_kinds(home, [c])[0]
 
 
-def exchange_rows(c: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per exchange: total per asset, share of the loss, and each deposit address once."""
+def exchange_rows(
+    c: dict[str, Any], frozen: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Per exchange: total per asset, share of the loss, and each deposit address once
+    (``frozen``: deposits an exchange answered frozen, marked as such)."""
+    held = {(f["chain"], f["address"]): f for f in frozen or []}
     chain = c["chains"][0] if len(c.get("chains") or []) == 1 else None
     loss = c.get("total_loss") or {}
     per: dict[str, dict[str, Any]] = {}
@@ -104,6 +108,11 @@ def exchange_rows(c: dict[str, Any]) -> list[dict[str, Any]]:
         deposits = sorted(ex["deposits"].values(), key=lambda d: -d["amount"])
         for d in deposits:
             d["amount_text"] = display.amount(d["amount"], d["asset"], chain=d["chain"])
+            f = held.get((d["chain"], d["address"]))
+            d["frozen"] = (
+                f"frozen by {f['org']}: {display.amount(f['amount'], f['asset'], chain=d['chain'])}"
+                if f else None
+            )  # fmt: skip
         rows.append(
             {
                 "exchange": name,

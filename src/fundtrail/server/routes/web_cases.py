@@ -100,6 +100,7 @@ def campaign(
         )
 
         c = _campaign(request, who, campaign_id)
+        asked = _requests(request, who, c)
         with store_of(request).read_session() as s:
             readable = readable_versions(s, who, c["id"], _reports_dir(request, c["id"]))
         newest = readable[-1] if readable else None
@@ -114,7 +115,8 @@ def campaign(
             who=who,
             c=c,
             kind=campaign_kind(home_of(request), c),
-            exchanges=exchange_rows(c),
+            exchanges=exchange_rows(c, asked["frozen_deposits"]),
+            asked=asked,
             victims=victims_page(c, page, sort, order == "desc"),
             loss_fiat=loss_fiat(store_of(request), c),
             files=files,
@@ -127,6 +129,20 @@ def campaign(
         )
 
     return guarded(request, build)
+
+
+def _requests(request: Request, who: Identity, c: dict[str, Any]) -> dict[str, Any]:
+    """What the viewer asked exchanges for this campaign, and who it may ask."""
+    import sqlalchemy as sa
+
+    from fundtrail.cases.requests.service import campaign_requests, may_request
+    from fundtrail.intelstore.models import Org
+
+    with store_of(request).read_session() as s:
+        out = campaign_requests(s, who, c["id"], c.get("total_loss") or {})
+        orgs = [o.name for o in s.scalars(sa.select(Org).order_by(Org.name))
+                if o.id != who.org_id]  # fmt: skip
+    return out | {"may_request": may_request(who) and who.has_role("analyst"), "orgs": orgs}
 
 
 @router.post("/ui/campaigns/{campaign_id}/report")
