@@ -168,6 +168,7 @@ def write_campaign_report(
         prices=prices,
         now=datetime.now(UTC),
         freeze=freeze,
+        requests=_requests(store, viewer, view),
     )
     staging = stage(out)
     try:
@@ -201,3 +202,11 @@ def write_campaign_report(
 def _lead_org(view: CampaignView) -> str:
     orgs = Counter(c.org for c in view.complaints if c.org)
     return orgs.most_common(1)[0][0] if orgs else ""
+
+
+def _requests(store: IntelStore, viewer: Identity, view: CampaignView) -> dict[str, Any]:
+    """The viewer's requests to partners for this campaign and their answers."""
+    from fundtrail.cases.requests.service import campaign_requests
+
+    with store.read_session() as s:
+        return campaign_requests(s, viewer, view.id, view.total_loss)

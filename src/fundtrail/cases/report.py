@@ -48,6 +48,7 @@ class ReportOptions:
     hops: int = 10
     profile: CaseProfile = field(default_factory=CaseProfile)
     prices: PriceBook | None = None  # fiat values beside amounts, when prices were imported
+    requests: dict[str, Any] | None = None  # requests to partners and their answers
 
 
 def sha256_file(path: Path) -> str:
@@ -115,8 +116,14 @@ def write_report(
                              freeze=plan)  # fmt: skip
     stix.write_text(json.dumps(bundle, indent=2) + "\n")
     written.append(stix)
+    asked = opts.requests if opts.requests and opts.requests.get("exchanges") else None
+    if asked is not None:
+        answers = out / "requests.json"
+        answers.write_text(json.dumps(asked, indent=2) + "\n")
+        written.append(answers)
     frozen = plan.requested_cashouts(view.cashouts) if plan is not None else {}
     context = {
+        "requests": asked,
         "reference": opts.reference,
         "chain": view.chains[0] if len(view.chains) == 1 else None,  # for totals by symbol
         "tlp": opts.tlp.value,

@@ -161,6 +161,37 @@ def _request_edit(c: Ctx) -> Any:
     )
 
 
+def _web_request_action(c: Ctx) -> Any:
+    _request(c)
+    return c.client.post(
+        f"/ui/requests/{c.made['request']}/action", data={"csrf": c.csrf(), "action": "withdraw"}
+    )
+
+
+def _web_request_answer(c: Ctx) -> Any:
+    _request(c)
+    exchange = TestClient(c.client.app, follow_redirects=False)
+    assert exchange.post("/ui/login", data={"api_key": c.world.exchange_key}).status_code == 303
+    page = exchange.get(f"/ui/requests/{c.made['request']}").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {
+        "csrf": token,
+        "address_1": c.complaint_rows()[0]["to_address"],
+        "outcome_1": "not-customer",
+    }
+    return exchange.post(f"/ui/requests/{c.made['request']}/answer", data=form)
+
+
+def _web_campaign_request(c: Ctx) -> Any:
+    cid = c.campaign_id()
+    plan = c.client.get(f"/api/v1/campaigns/{cid}/freeze", headers=c.police).json()
+    at = plan["requests"][0]["exchange"]
+    return c.client.post(
+        f"/ui/campaigns/{cid}/requests",
+        data={"csrf": c.csrf(), "to": EXCHANGE, "exchange": at, "kind": "freeze", "send": "1"},
+    )
+
+
 # (method, path) -> the call that makes the write succeed, in the order they run
 API_WRITES: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/indicators"): _indicator,
@@ -256,6 +287,9 @@ API_WRITES: dict[tuple[str, str], Call] = {
     ),
     ("PATCH", "/api/v1/requests/{request_id}"): _request_edit,
     ("POST", "/api/v1/requests/import"): _request_import,
+    ("POST", "/ui/requests/{request_id}/action"): _web_request_action,
+    ("POST", "/ui/requests/{request_id}/answer"): _web_request_answer,
+    ("POST", "/ui/campaigns/{campaign_id}/requests"): _web_campaign_request,
 }
 NOT_WRITES: dict[tuple[str, str], str] = {
     ("POST", "/ui/login"): "signs in: a signed cookie is handed out, nothing is stored",

@@ -101,7 +101,20 @@ def samples(world: World, client: TestClient) -> dict[str, str]:
         headers={"Authorization": f"Bearer {world.police_key}"},
     )
     assert graph.status_code == 201, graph.text
+    asked = client.post(
+        "/api/v1/requests",
+        json={
+            "to": "exchange",
+            "send": True,
+            "attachments": [{"name": "order.txt", "content_base64": "b3JkZXI="}],
+            "deposits": [{"chain": "BTC", "address": first["to_address"], "amount": 1}],
+        },
+        headers={"Authorization": f"Bearer {world.police_key}"},
+    )
+    assert asked.status_code == 201, asked.text
     return {
+        "request_id": asked.json()["id"],
+        "attachment_id": asked.json()["attachments"][0]["id"],
         "chain": "BTC",
         "address": first["to_address"],
         "txid": first["txid"],
