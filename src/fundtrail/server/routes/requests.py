@@ -132,12 +132,24 @@ def create(
     the campaign's freeze plan at the exchange, with its freeze-request PDF and JSON."""
     deposits = [d.model_dump() for d in body.deposits] if body.deposits is not None else None
     return rq.create_request(
-        store, who, to=body.to, kind=body.kind, campaign=body.campaign, exchange=body.exchange,
-        deposits=deposits, legal_basis=body.legal_basis, reference=body.reference,
-        contact=body.contact, note=body.note, deadline=body.deadline, follows=body.follows,
-        attachments=_files(body.attachments), send=body.send, home=settings.home,
+        store,
+        who,
+        to=body.to,
+        kind=body.kind,
+        campaign=body.campaign,
+        exchange=body.exchange,
+        deposits=deposits,
+        legal_basis=body.legal_basis,
+        reference=body.reference,
+        contact=body.contact,
+        note=body.note,
+        deadline=body.deadline,
+        follows=body.follows,
+        attachments=_files(body.attachments),
+        send=body.send,
+        home=settings.home,
         background=True,
-    )  # fmt: skip
+    )
 
 
 @router.get("/requests")
@@ -206,9 +218,15 @@ def answer(
     subscriber data through legal process)."""
     answers = [a.model_dump(exclude_none=True) for a in body.answers]
     return rq.answer_request(
-        store, who, request_id, answers, note=body.note, attachments=_files(body.attachments),
-        home=settings.home, background=True,
-    )  # fmt: skip
+        store,
+        who,
+        request_id,
+        answers,
+        note=body.note,
+        attachments=_files(body.attachments),
+        home=settings.home,
+        background=True,
+    )
 
 
 @router.post("/requests/{request_id}/{action}")
@@ -223,8 +241,9 @@ def move(
     """Send a draft, acknowledge or decline (with a reason) a request addressed to the
     caller, withdraw or close the caller's own."""
     reason = body.reason if body else ""
-    return rq.transition(store, who, request_id, action, reason=reason, home=settings.home,
-                         background=True)  # fmt: skip
+    return rq.transition(
+        store, who, request_id, action, reason=reason, home=settings.home, background=True
+    )
 
 
 @router.get("/requests/{request_id}/export")
@@ -253,5 +272,8 @@ def attachment(
     """One attachment's bytes (a sealed one: the requesting organisation only)."""
     att = rq.open_attachment(store, who, request_id, attachment_id, home=settings.home)
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in att.name)
-    return Response(att.body, media_type=att.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{safe}"'})  # fmt: skip
+    return Response(
+        att.body,
+        media_type=att.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )
