@@ -83,10 +83,11 @@ def measure(args: argparse.Namespace, rec: Record) -> None:
 
         from fundtrail.server.app import create_app
         from fundtrail.settings import reset_settings
+        from fundtrail.testing import web_sign_in
 
         reset_settings()
         client = TestClient(create_app())
-        r = client.post("/ui/login?next=/ui/", data={"api_key": key}, follow_redirects=False)
+        r = web_sign_in(client, key, follow_redirects=False)
         assert r.status_code == 303, r.text
         camps = client.get("/api/v1/campaigns", headers={"Authorization": f"Bearer {key}"}).json()
         big = max(camps, key=lambda c: c["complaints"])

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from fundtrail.errors import SourceError
 
@@ -71,3 +72,16 @@ def temporary_postgres(*, durable: bool = True) -> Iterator[str]:
     finally:
         subprocess.run([*pg_ctl, "-m", "fast", "-w", "stop"], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def web_sign_in(client: Any, api_key: str, next: str = "/ui/", **kwargs: Any) -> Any:
+    """Sign a test client in through the sign-in form as a browser does (the form's
+    token with its cookie, then the key); returns the POST's response."""
+    import re
+
+    form = client.get("/ui/login")
+    found = re.search(r'name="login_token" value="([^"]+)"', form.text)
+    if found is None:
+        raise AssertionError(f"no sign-in form: {form.status_code} {form.text[:200]}")
+    data = {"api_key": api_key, "login_token": found.group(1)}
+    return client.post(f"/ui/login?next={next}", data=data, **kwargs)

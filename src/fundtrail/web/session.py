@@ -1,16 +1,21 @@
-"""Sign-in for the web UI: an API key once, then a signed, HttpOnly session cookie.
+"""Sign-in for the web UI: an API key once, then a server-side session.
 
-The cookie holds the key's id and a CSRF token, signed with a per-store secret; never
-the key itself. Every request re-checks that the key still exists, is not revoked and
-has not expired, so revoking a key ends its browser sessions too. Forms carry the CSRF
-token; the cookie is SameSite=Strict.
+The cookie holds a random session token, signed with a per-store secret; never the key.
+The store keeps the token's SHA-256 with the key it signed in with, a CSRF token and
+when the session ends (``intelstore/websessions.py``). Every request re-checks that
+the session is live (not signed out, not expired) and that its key still exists, is
+not revoked and has not expired: signing out or revoking the key ends the session at
+once, also for a copy of the cookie. Forms carry the CSRF token; the cookie is
+SameSite=Strict. The sign-in form itself is refused from a foreign Origin and needs
+the token of a pre-session cookie (login CSRF).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -20,9 +25,11 @@ from fundtrail.errors import PermissionDeniedError
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.keys import authenticate
 from fundtrail.intelstore.models import ApiKey
+from fundtrail.intelstore.websessions import WebSession
 from fundtrail.model.identity import Identity
 
 COOKIE = "ft_session"
+LOGIN_COOKIE = "ft_login"  # pre-session token the sign-in form must echo
 MAX_AGE = 8 * 3600  # a working day
 
 
@@ -34,12 +41,59 @@ def _serializer(store: IntelStore) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(store.meta_secret("web_session"), salt="fundtrail-web")
 
 
+def _sid(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def sign_in(store: IntelStore, api_key: str) -> tuple[str, Identity]:
-    """Check the key; return (cookie value, identity)."""
-    with store.read_session() as s:
+    """Check the key, open a session; return (cookie value, identity)."""
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    with store.session() as s:
         who = authenticate(s, api_key)
-    token = _serializer(store).dumps({"kid": who.key_id, "csrf": secrets.token_urlsafe(24)})
-    return token, who
+        s.add(
+            WebSession(
+                id=_sid(token), key_id=who.key_id, csrf=secrets.token_urlsafe(24),
+                created=now, expires=now + timedelta(seconds=MAX_AGE),
+            )
+        )  # fmt: skip
+    return _serializer(store).dumps({"sid": token}), who
+
+
+def sign_out(request: Request) -> None:
+    """End the request's session for good (a copy of the cookie is worthless after)."""
+    data = _session_data(request)
+    store: IntelStore = request.app.state.store
+    with store.session() as s:
+        row = s.get(WebSession, _sid(str(data["sid"])))
+        if row is not None and row.ended is None:
+            row.ended = datetime.now(UTC)
+
+
+def login_token(store: IntelStore) -> tuple[str, str]:
+    """(cookie value, form token) for the sign-in form: the form must echo the token
+    signed into the cookie, which a foreign site can neither read nor set."""
+    token = secrets.token_urlsafe(24)
+    return URLSafeTimedSerializer(store.meta_secret("web_session"), salt="fundtrail-login").dumps(
+        token
+    ), token
+
+
+def check_login(request: Request, token: str | None) -> None:
+    """Refuse a sign-in posted from another site (Origin) or without the form's token."""
+    origin = request.headers.get("origin")
+    if origin and origin.rstrip("/") != str(request.base_url).rstrip("/"):
+        raise PermissionDeniedError("cross-site sign-in refused")
+    store: IntelStore = request.app.state.store
+    raw = request.cookies.get(LOGIN_COOKIE, "")
+    try:
+        expected = URLSafeTimedSerializer(
+            store.meta_secret("web_session"), salt="fundtrail-login"
+        ).loads(raw, max_age=3600)
+    except BadSignature:
+        expected = None
+    if not token or not isinstance(expected, str) or not hmac.compare_digest(expected, token):
+        raise PermissionDeniedError("the sign-in form is stale; reload the page")
 
 
 def _session_data(request: Request) -> dict[str, Any]:
@@ -51,7 +105,7 @@ def _session_data(request: Request) -> dict[str, Any]:
         data = _serializer(store).loads(raw, max_age=MAX_AGE)
     except BadSignature:
         raise SignInRequired() from None
-    if not isinstance(data, dict) or "kid" not in data:
+    if not isinstance(data, dict) or not isinstance(data.get("sid"), str):
         raise SignInRequired()
     return data
 
@@ -64,8 +118,11 @@ def identity_of(request: Request) -> Identity:
     data = _session_data(request)
     store: IntelStore = request.app.state.store
     with store.read_session() as s:
-        row = s.get(ApiKey, data["kid"])
+        live = s.get(WebSession, _sid(data["sid"]))
         now = datetime.now(UTC)
+        if live is None or live.ended is not None or live.expires <= now:
+            raise SignInRequired()
+        row = s.get(ApiKey, live.key_id)
         if row is None or row.revoked is not None or (row.expires and row.expires <= now):
             raise SignInRequired()
         who = Identity(
@@ -78,7 +135,18 @@ def identity_of(request: Request) -> Identity:
 
 
 def csrf_token(request: Request) -> str:
-    return str(_session_data(request)["csrf"])
+    cached = request.scope.get("state", {}).get("web_csrf")
+    if isinstance(cached, str):
+        return cached
+    data = _session_data(request)
+    store: IntelStore = request.app.state.store
+    with store.read_session() as s:
+        live = s.get(WebSession, _sid(data["sid"]))
+        if live is None or live.ended is not None:
+            raise SignInRequired()
+        token = live.csrf
+    request.scope.setdefault("state", {})["web_csrf"] = token
+    return token
 
 
 def check_csrf(request: Request, token: str | None) -> None:

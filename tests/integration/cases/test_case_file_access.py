@@ -24,6 +24,7 @@ from fundtrail.intelstore.keys import create_key
 from fundtrail.intelstore.orgs import add_org, org_identity
 from fundtrail.server.app import create_app
 from fundtrail.settings import Settings
+from fundtrail.testing import web_sign_in
 
 ORGS = {"police": "law-enforcement", "bank": "bank", "exchange": "exchange", "other": "exchange"}
 
@@ -38,7 +39,7 @@ class Hub:
     def browser(self, org: str) -> TestClient:
         app = create_app(self.store, Settings(home=self.home))
         client = TestClient(app, raise_server_exceptions=False, base_url="http://testserver")
-        r = client.post("/ui/login", data={"api_key": self.keys[org]}, follow_redirects=False)
+        r = web_sign_in(client, self.keys[org], follow_redirects=False)
         assert r.status_code == 303, r.text
         return client
 

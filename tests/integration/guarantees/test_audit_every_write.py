@@ -33,6 +33,7 @@ from fundtrail.intel.taxii import COLLECTIONS
 from fundtrail.intelstore.audit import AuditEntry, verify
 from fundtrail.intelstore.db import open_store
 from fundtrail.server.app import create_app
+from fundtrail.testing import web_sign_in
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -292,8 +293,11 @@ API_WRITES: dict[tuple[str, str], Call] = {
     ("POST", "/ui/campaigns/{campaign_id}/requests"): _web_campaign_request,
 }
 NOT_WRITES: dict[tuple[str, str], str] = {
-    ("POST", "/ui/login"): "signs in: a signed cookie is handed out, nothing is stored",
-    ("POST", "/ui/logout"): "signs out: the cookie is cleared, nothing is stored",
+    (
+        "POST",
+        "/ui/login",
+    ): "signs in: a server-side session row (no evidence), ended by signing out",
+    ("POST", "/ui/logout"): "signs out: ends the session row and clears the cookie (no evidence)",
 }
 
 
@@ -491,7 +495,7 @@ def test_every_api_and_web_write_adds_an_audit_row_naming_the_caller(world: Worl
         app = create_app()
         with TestClient(app, follow_redirects=False) as client:
             ctx = Ctx(client, world, world.root)
-            assert client.post("/ui/login", data={"api_key": world.police_key}).status_code == 303
+            assert web_sign_in(client, world.police_key).status_code == 303
             callers = {POLICE: org_id(world.home, POLICE), EXCHANGE: org_id(world.home, EXCHANGE)}
             for (method, path), call in API_WRITES.items():
                 before = audit_rows(world.home)

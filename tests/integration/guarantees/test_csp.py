@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from world import POLICE, World, cli, using
 
 from fundtrail.server.app import create_app
+from fundtrail.testing import web_sign_in
 
 REQUIRED = {
     "script-src": {"'self'"},
@@ -163,7 +164,7 @@ def test_every_web_response_carries_the_strict_policy(site: Any, world: World) -
     routes = web_routes(app)
     assert len(routes) >= 20, routes
     signed_out = TestClient(app, follow_redirects=False)
-    r = client.post("/ui/login", data={"api_key": world.police_key})
+    r = web_sign_in(client, world.police_key)
     assert r.status_code == 303, r.text
     assert_strict(r, "POST /ui/login")
     checked = 0

@@ -9,14 +9,28 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from fundtrail.chains.ledger import ledger_for
-from fundtrail.errors import AuthenticationError, InvalidInputError, NotFoundError
+from fundtrail.errors import (
+    AuthenticationError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from fundtrail.model.display import time_utc
 from fundtrail.model.identity import Identity
 from fundtrail.server.auth import add_public_path
 from fundtrail.web import views
 from fundtrail.web.pages import guarded, home_of, store_of
 from fundtrail.web.render import page
-from fundtrail.web.session import COOKIE, MAX_AGE, check_csrf, sign_in
+from fundtrail.web.session import (
+    COOKIE,
+    LOGIN_COOKIE,
+    MAX_AGE,
+    check_csrf,
+    check_login,
+    login_token,
+    sign_in,
+    sign_out,
+)
 
 router = APIRouter(include_in_schema=False)
 for _path in ("/", "/favicon.ico"):
@@ -70,17 +84,39 @@ def static(name: str) -> Response:
     return FileResponse(path, media_type=media)
 
 
+def _login_page(request: Request, next: str, status: int = 200, error: str = "") -> Response:
+    cookie, token = login_token(store_of(request))
+    response = page(
+        request, "login.html", status=status, who=None, next=next, login_token=token,
+        error=error or None,
+    )  # fmt: skip
+    response.set_cookie(
+        LOGIN_COOKIE, cookie, max_age=3600, httponly=True, samesite="strict",
+        secure=request.url.scheme == "https", path="/ui/login",
+    )  # fmt: skip
+    return response
+
+
 @router.get("/ui/login")
 def login_form(request: Request, next: str = "/ui/") -> Response:
-    return page(request, "login.html", who=None, next=next)
+    return _login_page(request, next)
 
 
 @router.post("/ui/login")
-def login(request: Request, api_key: str = Form(""), next: str = Query("/ui/")) -> Response:
+def login(
+    request: Request,
+    api_key: str = Form(""),
+    login_token: str = Form(""),
+    next: str = Query("/ui/"),
+) -> Response:
+    try:
+        check_login(request, login_token)  # login CSRF: foreign Origin or no form token
+    except PermissionDeniedError as exc:
+        return _login_page(request, next, status=403, error=exc.message)
     try:
         token, _who = sign_in(store_of(request), api_key)
     except AuthenticationError as exc:
-        return page(request, "login.html", status=401, who=None, error=exc.message, next=next)
+        return _login_page(request, next, status=401, error=exc.message)
     target = unquote(next)
     response = RedirectResponse(target if target.startswith("/ui/") else "/ui/", status_code=303)
     response.set_cookie(
@@ -92,6 +128,7 @@ def login(request: Request, api_key: str = Form(""), next: str = Query("/ui/")) 
         secure=request.url.scheme == "https",
         path="/",
     )
+    response.delete_cookie(LOGIN_COOKIE, path="/ui/login")
     return response
 
 
@@ -99,6 +136,7 @@ def login(request: Request, api_key: str = Form(""), next: str = Query("/ui/")) 
 def logout(request: Request, csrf: str = Form("")) -> Response:
     def build(_who: Identity) -> Response:
         check_csrf(request, csrf)
+        sign_out(request)  # the session ends server-side: a kept copy of the cookie is dead
         response = RedirectResponse("/ui/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
