@@ -84,6 +84,9 @@ def address_page(home: Path, chain: str, address: str) -> dict[str, Any]:
     store = ChainStore(chain, home)
     ledger = ledger_for(store)
     summary = ledger.address_summary(store, address)
+    # account ledgers say received/sent; the page shows the native totals either way
+    summary.setdefault("total_received", summary.get("received", 0))
+    summary.setdefault("total_sent", summary.get("sent", 0))
     norm = ledger.parse_address(address).value
     cluster: dict[str, Any] | None = None
     try:
