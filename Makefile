@@ -6,9 +6,13 @@ NODEDIR := tools/node
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test test-fast bench docs docs-check lint fmt clean
+.PHONY: system setup demo test test-fast bench docs docs-check lint fmt clean
 
-setup: $(VENV)/.stamp $(NODEDIR)/.stamp
+setup: system $(VENV)/.stamp $(NODEDIR)/.stamp
+
+# Debian packages (PostgreSQL, Chromium, poppler, Graphviz, Java, node, wrk) when missing: idempotent
+system:
+	@bash tools/system-packages.sh
 
 $(VENV)/.stamp: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
