@@ -172,7 +172,7 @@ def _web_request_action(c: Ctx) -> Any:
 def _web_request_answer(c: Ctx) -> Any:
     _request(c)
     exchange = TestClient(c.client.app, follow_redirects=False)
-    assert exchange.post("/ui/login", data={"api_key": c.world.exchange_key}).status_code == 303
+    assert web_sign_in(exchange, c.world.exchange_key).status_code == 303
     page = exchange.get(f"/ui/requests/{c.made['request']}").text
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     form = {

@@ -9,11 +9,12 @@ from fastapi.testclient import TestClient
 from requests_world import CAMPAIGN, DEPOSITS_A, DEPOSITS_B, Api, Partners
 
 from fundtrail.cases.requests import service as rq
+from fundtrail.testing import web_sign_in
 
 
 def _signed_in(api: Api, org: str) -> Any:
     client = TestClient(api.client.app, follow_redirects=False)
-    r = client.post("/ui/login", data={"api_key": api.keys[org]})
+    r = web_sign_in(client, api.keys[org])
     assert r.status_code == 303, r.text
     return client
 

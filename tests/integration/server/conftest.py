@@ -83,6 +83,9 @@ def hub_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
 def hub(tmp_path: Path, hub_template: tuple[Path, dict[str, str]]) -> Iterator[Hub]:
     template, keys = hub_template
     shutil.copy(template, tmp_path / "intel.sqlite")
+    key = template.parent / "secret.key"  # the audit chain's key goes with its database
+    if key.exists():
+        shutil.copy(key, tmp_path / "secret.key")
     h = make_hub(open_store(f"sqlite:///{tmp_path / 'intel.sqlite'}"), keys, tmp_path)
     yield h
     h.store.close()

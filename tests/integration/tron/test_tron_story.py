@@ -168,7 +168,9 @@ def test_tron_usdt_scam_from_simulation_to_freeze_requests_and_screening(
     with store.session() as s:
         key = create_key(s, "Police", "admin").key
     client = TestClient(create_app(store, Settings(home=home)), base_url="http://testserver")
-    r = client.post("/ui/login", data={"api_key": key}, follow_redirects=False)
+    from fundtrail.testing import web_sign_in
+
+    r = web_sign_in(client, key, follow_redirects=False)
     assert r.status_code == 303, r.text
     page = client.get(f"/ui/address/TRX/{collection}")
     assert page.status_code == 200 and "USDT" in page.text and collection in page.text
