@@ -10,6 +10,7 @@ the partner's ``tags.yaml`` (the known exchange hot wallets it starts from).
 
     python bench/cluster_accuracy.py [--scenario mixed] [--txs 20000] [--seed 1] [--chain btc]
     python bench/cluster_accuracy.py --record    # bench/results/cluster_accuracy.json (README table)
+    python bench/cluster_accuracy.py --chain evm --txs 5000 --record   # cluster_accuracy-evm.json
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ def main() -> None:
     add_record_flag(ap)
     args = ap.parse_args()
     if args.chain == "evm":
-        evm(args.scenario, args.txs, args.seed)
+        data = (f"simulated {args.scenario} EVM chain of {args.txs:,} txs (seed {args.seed}), "
+                "the partner's tags.yaml imported, scored against its truth.json")  # fmt: skip
+        with recording("cluster_accuracy-evm", args.record, data=data) as rec:
+            evm(args.scenario, args.txs, args.seed, rec)
         return
     data = (f"simulated {args.scenario} Bitcoin chain of {args.txs:,} txs (seed {args.seed}), "
             "scored against its truth.json")  # fmt: skip
@@ -100,7 +104,7 @@ def btc(args: argparse.Namespace, rec: Record) -> None:
     rec.table("criminal_wallets", "\n".join(wallets))
 
 
-def evm(scenario: str, txs: int, seed: int) -> None:
+def evm(scenario: str, txs: int, seed: int, rec: Record) -> None:
     from fundtrail.analysis.cluster.accuracy import load_truth, score
     from fundtrail.analysis.cluster.service import run_clustering
     from fundtrail.chains.evm.ingest import ingest_files
@@ -136,15 +140,15 @@ def evm(scenario: str, txs: int, seed: int) -> None:
         f"{scenario} on EVM: {txs:,} txs, seed {seed}; {tagged} hot wallets in truth, "
         f"{named} named in the partner's tags.yaml\n"
     )
-    print(
+    table = (
         "| heuristic | pairwise precision | deposit addresses found | of which right "
-        "| true deposit addresses | customers linked (not merged) |"
-    )
-    print("|---|---:|---:|---:|---:|---:|")
-    print(
+        "| true deposit addresses | customers linked (not merged) |\n"
+        "|---|---:|---:|---:|---:|---:|\n"
         f"| deposit_address | {s.precision:.4f} | {len(edges)} | {right} | {true_deposits} "
         f"| {report.counterparties} |"
     )
+    print(table)
+    rec.table("deposit", table)
 
 
 if __name__ == "__main__":
