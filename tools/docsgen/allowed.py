@@ -23,6 +23,13 @@ NOT_MEASURED: tuple[tuple[str, str, str], ...] = (
     ("docs/guide/20-simulate.md", "0.001 / 0.01 / 0.05 / 0.5 BTC", "Whirlpool's pool sizes"),
     ("docs/guide/10-bitcoin.md", "batches (64 MB of blocks)", "the ingest batch size (a setting)"),
     ("docs/guide/10-bitcoin.md", "1 GB in under 2 minutes", "the ingest goal (a target)"),
+    ("docs/guide/70-cases.md", "5% of each group's money", "the linking rule's threshold"),
+    (
+        "docs/guide/80-screen.md",
+        "78% indirect exposure, 12% entity, 5% tag, 4% cluster, 1% shared",
+        "the synthetic index's reason mix (bench/screen.py KIND_MIX, a setting)",
+    ),
+    ("docs/guide/80-screen.md", "against the goal of 20 ms", "the screening goal (a target)"),
     ("docs/guide/50-cluster.md", "not a multiple of 0.0001 BTC", "the change heuristic's rule"),
     ("docs/guide/50-cluster.md", "forwarding ≥ 95 % of what it receives", "the deposit rule"),
 )
@@ -37,8 +44,8 @@ LEGACY: dict[str, tuple[int, int]] = {
     "docs/guide/45-standards.md": (0, 6),
     "docs/guide/50-cluster.md": (0, 4),
     "docs/guide/60-trace.md": (0, 1),
-    "docs/guide/70-cases.md": (10, 7),
-    "docs/guide/80-screen.md": (7, 6),
+    "docs/guide/70-cases.md": (8, 7),
+    "docs/guide/80-screen.md": (0, 6),
 }
 
 
