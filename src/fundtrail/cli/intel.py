@@ -19,7 +19,9 @@ def import_(
     file: Path = typer.Argument(..., help="File (or folder, for ofac) to import."),
     fmt: str = typer.Option(..., "--format", help=f"One of: {', '.join(FORMATS)}."),
     org: str | None = typer.Option(None, "--org", help="Owning organisation."),
-    tlp: str | None = typer.Option(None, "--tlp", help="Mark every record with this TLP."),
+    tlp: str | None = typer.Option(
+        None, "--tlp", help="Mark every record at least this TLP (never loosens a stricter one)."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Import indicators; bad rows are listed with file and line and skipped."""

@@ -15,9 +15,18 @@ from typing import Any, TextIO
 from fundtrail.errors import InvalidInputError, UserError
 from fundtrail.intel.formats import ReadResult, RowProblem
 from fundtrail.intel.records import IndicatorRecord
-from fundtrail.model.tlp import TLP
+from fundtrail.model.tlp import TLP, stricter
 
 COLUMNS = ("type", "value", "chain", "category", "confidence", "tlp", "description")
+
+
+def _marking(own: Any, default: TLP | None) -> TLP:
+    """The record's own TLP, raised to ``default`` (``--tlp``) but never lowered by it."""
+    text = str(own or "").strip()
+    if not text:
+        return default or TLP.AMBER
+    marked = TLP.parse(text)
+    return stricter(marked, default) if default else marked
 
 
 def record_from_fields(row: dict[str, Any], tlp: TLP | None, source: str) -> IndicatorRecord:
@@ -40,7 +49,7 @@ def record_from_fields(row: dict[str, Any], tlp: TLP | None, source: str) -> Ind
             str(row["value"]),
             str(row["category"]),
             chain=str(row.get("chain") or "").strip() or None,
-            tlp=tlp.value if tlp else (str(row.get("tlp") or "").strip() or "amber"),
+            tlp=_marking(row.get("tlp"), tlp).value,
             confidence=confidence,
             description=str(row.get("description") or ""),
             references=[str(r) for r in row.get("references") or []],

@@ -41,14 +41,14 @@ from fundtrail.intelstore.models import Indicator
 from fundtrail.intelstore.visibility import visible_to
 from fundtrail.model.identity import Identity
 from fundtrail.model.indicators import normalize_indicator
-from fundtrail.model.tlp import TLP
+from fundtrail.model.tlp import AUDITED_READS
 
 __all__ = ["BloomFilter", "LookupService", "lookup_hash", "parse_prefix"]
 
 PREFIX_LEN = 5
 MAGIC = b"FTBLOOM1"
 _HEX_PREFIX = re.compile(r"^[0-9a-f]{5}$")
-_AUDITED = (TLP.AMBER.value, TLP.AMBER_STRICT.value, TLP.RED.value)
+_AUDITED = tuple(sorted(t.value for t in AUDITED_READS))  # the one list, in model/tlp.py
 _MASK64 = (1 << 64) - 1
 
 

@@ -33,7 +33,7 @@ from fundtrail.intelstore.taxii_status import TaxiiStatus
 from fundtrail.intelstore.visibility import visible_to
 from fundtrail.model.identity import Identity
 from fundtrail.model.indicators import Category, IndicatorType
-from fundtrail.model.tlp import TLP
+from fundtrail.model.tlp import AUDITED_READS, TLP
 
 __all__ = ["TAXII_MEDIA", "NotAcceptableError", "TaxiiService"]
 
@@ -41,7 +41,7 @@ TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
 DEFAULT_PAGE, MAX_PAGE = 100, 1000
 _NS = uuid.UUID("1d5e6c3a-4b2f-4e8d-9a7c-0f3b2e1d4c5a")
-_AUDITED = frozenset({TLP.AMBER.value, TLP.AMBER_STRICT.value, TLP.RED.value})
+_AUDITED = frozenset(t.value for t in AUDITED_READS)  # the one list, in model/tlp.py
 _STATUS_TTL = timedelta(days=1)
 
 

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from fundtrail.intel.indicators import SightingView
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.model.indicators import Category, IndicatorType
-from fundtrail.model.tlp import TLP
+from fundtrail.model.tlp import HANDLING, TLP
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -37,7 +37,10 @@ class IndicatorIn(BaseModel):
     confidence: int = Field(default=50, ge=0, le=100)
     tlp: TLP = TLP.AMBER
     share_with: list[Name] = Field(
-        default_factory=list, max_length=200, description="organisation names (AMBER and RED)"
+        default_factory=list,
+        max_length=200,
+        description="organisation names that may see it (AMBER, AMBER+STRICT, RED); "
+        "CLEAR and GREEN go to every member whatever the list says",
     )
     description: Text = ""
     references: list[Ref] = Field(default_factory=list, max_length=100)
@@ -68,6 +71,7 @@ class IndicatorOut(BaseModel):
     category: Category
     confidence: int
     tlp: TLP
+    handling: str = Field(description="what the recipient may do with it (TLP 2.0)")
     org: str
     share_with: list[str] = Field(description="shown to the owning organisation only")
     description: str
@@ -89,6 +93,7 @@ class IndicatorOut(BaseModel):
             category=rec.category,
             confidence=rec.confidence,
             tlp=rec.tlp,
+            handling=HANDLING[rec.tlp],
             org=rec.org or "",
             share_with=rec.share_with,
             description=rec.description,

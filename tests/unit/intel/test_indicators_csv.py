@@ -59,13 +59,14 @@ def test_header_must_be_exact(tmp_path: Path) -> None:
         read_csv(write(tmp_path, "value,type\nx,y\n"))
 
 
-def test_tlp_override_and_extra_fields(tmp_path: Path) -> None:
+def test_tlp_option_raises_never_lowers_and_extra_fields(tmp_path: Path) -> None:
     text = (
         ",".join(COLUMNS)
         + "\ndomain,a.example.com,,scam,50,red,\ndomain,b.example.com,,scam,5,red,x,y\n"
+        + "domain,c.example.com,,scam,50,clear,\ndomain,d.example.com,,scam,50,,\n"
     )
-    result = read_csv(write(tmp_path, text), tlp=TLP.CLEAR)
-    assert [r.tlp for r in result.records] == [TLP.CLEAR]
+    result = read_csv(write(tmp_path, text), tlp=TLP.AMBER)
+    assert [r.tlp for r in result.records] == [TLP.RED, TLP.AMBER, TLP.AMBER]
     assert result.problems[0].line == 3 and "more fields" in result.problems[0].message
 
 
