@@ -14,18 +14,14 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
-
+from fundtrail.chains.http import JsonHttp, Transient
 from fundtrail.errors import SourceError
 
 Call = tuple[str, list[Any]]
 
-_TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
 _TRANSIENT_RPC = {-32005, 429}  # "limit exceeded" / rate limited (geth, erigon, infura)
 _MISSING_RPC = {-32601, -32004}  # method not found / not supported
 _MISSING_WORDS = ("not found", "not supported", "not available", "does not exist", "unsupported")
@@ -50,12 +46,9 @@ class RpcError(SourceError):
         )
 
 
-class _Transient(Exception):
-    """A failure worth retrying."""
-
-
 class RpcClient:
-    """Talks to one node. Thread-safe; batches run ``concurrency`` HTTP requests at a time."""
+    """Talks to one node. Thread-safe; batches run ``concurrency`` HTTP requests at a time
+    (over the shared :class:`~fundtrail.chains.http.JsonHttp`: pool, retries, wait time)."""
 
     def __init__(
         self,
@@ -66,28 +59,34 @@ class RpcClient:
         retries: int = 4,
         backoff: float = 0.25,
         timeout: float = 60.0,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise SourceError(f"RPC URL {url!r} must start with http:// or https://")
+        self._http = JsonHttp(
+            url,
+            headers=headers,
+            concurrency=concurrency,
+            retries=retries,
+            backoff=backoff,
+            timeout=timeout,
+            thread_name="evm-rpc",
+        )
         self.url = url
         self.batch_size = max(1, batch_size)
-        self.concurrency = max(1, concurrency)
-        self.retries = retries
-        self.backoff = backoff
-        self._http = httpx.Client(
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=self.concurrency),
-            headers={"content-type": "application/json"},
-        )
-        self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="evm-rpc")
+        self.concurrency = self._http.concurrency
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.wait_seconds = 0.0  # wall time spent waiting for answers
-        self.http_requests = 0
         self.calls = 0
 
+    @property
+    def wait_seconds(self) -> float:
+        """Wall time spent waiting for answers."""
+        return self._http.wait_seconds
+
+    @property
+    def http_requests(self) -> int:
+        return self._http.requests
+
     def close(self) -> None:
-        self._pool.shutdown(wait=False)
         self._http.close()
 
     def __enter__(self) -> RpcClient:
@@ -108,18 +107,10 @@ class RpcClient:
         :class:`RpcError` in place of a result; otherwise the first one is raised."""
         if not calls:
             return []
-        started = time.perf_counter()
         chunks = [
             list(calls[i : i + self.batch_size]) for i in range(0, len(calls), self.batch_size)
         ]
-        try:
-            if len(chunks) == 1:
-                parts = [self._send_chunk(chunks[0])]
-            else:
-                parts = list(self._pool.map(self._send_chunk, chunks))
-        finally:
-            with self._lock:
-                self.wait_seconds += time.perf_counter() - started
+        parts = self._http.map(self._send_chunk, chunks)
         results = [r for part in parts for r in part]
         if not allow_errors:
             for r in results:
@@ -134,7 +125,11 @@ class RpcClient:
             {"jsonrpc": "2.0", "id": i, "method": m, "params": p}
             for i, (m, p) in zip(ids, chunk, strict=True)
         ]
-        answer = self._post_with_retries(body, chunk)
+        what = _describe(*chunk[0]) + (f" and {len(chunk) - 1} more" if len(chunk) > 1 else "")
+        with self._lock:
+            self.calls += len(body)
+        payload = body if len(body) > 1 else body[0]
+        answer = self._http.post("", payload, what, check=_rate_limited)
         if isinstance(answer, dict) and "error" in answer and len(chunk) > 1:
             # Some nodes refuse batches (or big ones) with one error object: go smaller.
             half = len(chunk) // 2
@@ -177,52 +172,13 @@ class RpcClient:
                 out.append(item["result"])
         return out
 
-    def _post_with_retries(self, body: list[dict[str, Any]], chunk: list[Call]) -> Any:
-        what = _describe(*chunk[0]) + (f" and {len(chunk) - 1} more" if len(chunk) > 1 else "")
-        delay = self.backoff
-        for attempt in range(self.retries + 1):
-            try:
-                return self._post(body, what)
-            except _Transient as exc:
-                if attempt == self.retries:
-                    raise SourceError(
-                        f"node at {self.url} kept failing on {what} after "
-                        f"{self.retries + 1} tries: {exc}"
-                    ) from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 8.0)
-        raise AssertionError("unreachable")
 
-    def _post(self, body: list[dict[str, Any]], what: str) -> Any:
-        payload = body if len(body) > 1 else body[0]
-        with self._lock:
-            self.http_requests += 1
-            self.calls += len(body)
-        try:
-            resp = self._http.post(self.url, content=json.dumps(payload))
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
-        except httpx.HTTPError as exc:
-            raise SourceError(f"cannot reach node at {self.url} for {what}: {exc}") from exc
-        if resp.status_code in _TRANSIENT_HTTP:
-            raise _Transient(f"HTTP {resp.status_code}")
-        if resp.status_code >= 400:
-            raise SourceError(
-                f"node at {self.url} answered HTTP {resp.status_code} to {what}: {resp.text[:200]}"
-            )
-        try:
-            answer = resp.json()
-        except ValueError as exc:
-            raise SourceError(
-                f"node at {self.url} answered {what} with something that is not JSON: "
-                f"{resp.text[:120]!r}"
-            ) from exc
-        items = answer if isinstance(answer, list) else [answer]
-        for item in items:
-            err = item.get("error") if isinstance(item, dict) else None
-            if isinstance(err, dict) and err.get("code") in _TRANSIENT_RPC:
-                raise _Transient(f"rate limited: {err.get('message')}")
-        return answer
+def _rate_limited(answer: Any) -> None:
+    items = answer if isinstance(answer, list) else [answer]
+    for item in items:
+        err = item.get("error") if isinstance(item, dict) else None
+        if isinstance(err, dict) and err.get("code") in _TRANSIENT_RPC:
+            raise Transient(f"rate limited: {err.get('message')}")
 
 
 def _describe(method: str, params: list[Any]) -> str:

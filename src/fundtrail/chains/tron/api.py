@@ -2,7 +2,8 @@
 
 Hosted TRON APIs (TronGrid and others) take a key in a header (``TRON-PRO-API-KEY``) and
 rate-limit with HTTP 429; a full node answers 5xx when busy. Those are retried with
-backoff; anything else becomes a :class:`SourceError` naming the path and the body sent.
+backoff by the shared :class:`~fundtrail.chains.http.JsonHttp` (the EVM client's too);
+anything else becomes a :class:`SourceError` naming the path and the body sent.
 ``wait_seconds`` counts the wall time spent waiting on the node (the benchmark compares it
 with fundtrail's own work).
 
@@ -20,25 +21,16 @@ Paths used (all POST with a JSON body):
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import httpx
-
+from fundtrail.chains.http import JsonHttp
 from fundtrail.errors import SourceError
 
 API_KEY_HEADER = "TRON-PRO-API-KEY"
 MAX_RANGE = 100  # getblockbylimitnext refuses more
-_TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
 T = TypeVar("T")
 U = TypeVar("U")
-
-
-class _Transient(Exception):
-    pass
 
 
 class TronClient:
@@ -54,27 +46,30 @@ class TronClient:
         backoff: float = 0.25,
         timeout: float = 60.0,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise SourceError(f"TRON API URL {url!r} must start with http:// or https://")
-        self.url = url.rstrip("/")
-        self.concurrency = max(1, concurrency)
-        self.retries = retries
-        self.backoff = backoff
-        headers = {"content-type": "application/json"}
-        if api_key:
-            headers[API_KEY_HEADER] = api_key
-        self._http = httpx.Client(
+        self._http = JsonHttp(
+            url.rstrip("/"),
+            label="TRON API URL",
+            headers={API_KEY_HEADER: api_key} if api_key else None,
+            auth_hint="check the API key (--api-key / FUNDTRAIL_TRON_API_KEY)",
+            concurrency=concurrency,
+            retries=retries,
+            backoff=backoff,
             timeout=timeout,
-            limits=httpx.Limits(max_connections=self.concurrency),
-            headers=headers,
+            thread_name="tron",
         )
-        self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="tron")
-        self._lock = threading.Lock()
-        self.wait_seconds = 0.0
-        self.requests = 0
+        self.url = self._http.url
+        self.concurrency = self._http.concurrency
+
+    @property
+    def wait_seconds(self) -> float:
+        """Wall time during which a request to the node was in flight."""
+        return self._http.wait_seconds
+
+    @property
+    def requests(self) -> int:
+        return self._http.requests
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False)
         self._http.close()
 
     def __enter__(self) -> TronClient:
@@ -128,9 +123,7 @@ class TronClient:
         return answer
 
     def map(self, fn: Callable[[T], U], items: Sequence[T]) -> list[U]:
-        if len(items) <= 1:
-            return [fn(x) for x in items]
-        return list(self._pool.map(fn, items))
+        return self._http.map(fn, items)
 
     # ---- internals ----------------------------------------------------------------------
     def _range(self, bounds: tuple[int, int]) -> list[dict[str, Any]]:
@@ -151,50 +144,4 @@ class TronClient:
         return answer
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        started = time.perf_counter()
-        what = f"{path} {json.dumps(body)}"
-        delay = self.backoff
-        try:
-            for attempt in range(self.retries + 1):
-                try:
-                    return self._post(path, body, what)
-                except _Transient as exc:
-                    if attempt == self.retries:
-                        raise SourceError(
-                            f"node at {self.url} kept failing on {what} after "
-                            f"{self.retries + 1} tries: {exc}"
-                        ) from exc
-                    time.sleep(delay)
-                    delay = min(delay * 2, 8.0)
-            raise AssertionError("unreachable")
-        finally:
-            with self._lock:
-                self.wait_seconds += time.perf_counter() - started
-
-    def _post(self, path: str, body: dict[str, Any], what: str) -> Any:
-        with self._lock:
-            self.requests += 1
-        try:
-            resp = self._http.post(self.url + path, content=json.dumps(body))
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
-        except httpx.HTTPError as exc:
-            raise SourceError(f"cannot reach node at {self.url} for {what}: {exc}") from exc
-        if resp.status_code in _TRANSIENT_HTTP:
-            raise _Transient(f"HTTP {resp.status_code}")
-        if resp.status_code in (401, 403):
-            raise SourceError(
-                f"node at {self.url} refused {path} (HTTP {resp.status_code}): "
-                f"check the API key (--api-key / FUNDTRAIL_TRON_API_KEY)"
-            )
-        if resp.status_code >= 400:
-            raise SourceError(
-                f"node at {self.url} answered HTTP {resp.status_code} to {what}: {resp.text[:200]}"
-            )
-        try:
-            return resp.json()
-        except ValueError as exc:
-            raise SourceError(
-                f"node at {self.url} answered {what} with something that is not JSON: "
-                f"{resp.text[:120]!r}"
-            ) from exc
+        return self._http.post(path, body, f"{path} {json.dumps(body)}")
