@@ -21,11 +21,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from fundtrail.chains.evm.fetch import RpcSource
 from fundtrail.chains.evm.records import BlockRecord
@@ -251,13 +251,21 @@ def _store_rpc_batch(
     b.commit(blocks, builder, meta)
 
 
+class BlockSource(Protocol):
+    """What the shared ingest parts need of a node: its blocks and their hashes."""
+
+    def blocks(self, numbers: Sequence[int]) -> list[BlockRecord]: ...
+
+    def hashes(self, numbers: Sequence[int]) -> dict[int, str]: ...
+
+
 class _Prefetch:
     """Fetches the next batch in the background while the current one is stored.
 
     ``waited`` is the time the ingest actually stood still waiting for the node.
     """
 
-    def __init__(self, source: RpcSource) -> None:
+    def __init__(self, source: BlockSource) -> None:
         self.source = source
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evm-prefetch")
         self.ahead: tuple[list[int], Future[list[BlockRecord]]] | None = None
@@ -314,29 +322,24 @@ def _check_links(blocks: list[BlockRecord]) -> None:
             )
 
 
-def _handle_reorg(b: _Batcher, source: RpcSource, at: int) -> int:
-    """Find the newest stored block the node still agrees with; roll back above it."""
-    low = max(0, at - MAX_REORG_DEPTH)
-    stored = b.stored_hashes(low, at - 1)
-    fork = None
+def _handle_reorg(b: _Batcher, source: BlockSource, at: int, *, chunk_size: int = 64) -> int:
+    """Find the newest stored block the node still agrees with; roll back above it
+    (shared by every account-chain ingest; ``chunk_size`` block hashes are asked at a time)."""
+    stored = b.stored_hashes(max(0, at - MAX_REORG_DEPTH), at - 1)
+    low = min(stored) if stored else at
     k = at - 1
     while k >= low:
-        chunk = list(range(max(low, k - 63), k + 1))
+        chunk = list(range(max(low, k - chunk_size + 1), k + 1))
         node = source.hashes(chunk)
         for n in reversed(chunk):
             if n in stored and node.get(n) == stored[n]:
-                fork = n + 1
-                break
-        if fork is not None:
-            break
+                b.rollback(n + 1)
+                return n + 1
         k = chunk[0] - 1
-    if fork is None:
-        raise SourceError(
-            f"block {at}: the node's chain differs from the stored one for more than "
-            f"{MAX_REORG_DEPTH} blocks; refusing to roll back that far"
-        )
-    b.rollback(fork)
-    return fork
+    raise SourceError(
+        f"block {at}: the node's chain differs from the stored one for more than "
+        f"{MAX_REORG_DEPTH} blocks; refusing to roll back that far"
+    )
 
 
 # ---- files ---------------------------------------------------------------------------------

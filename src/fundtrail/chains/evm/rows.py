@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from fundtrail.chains.evm.records import BURN, PSEUDO_ADDRESSES, BlockRecord, Move
+from fundtrail.chains.evm.records import BURN, PSEUDO_ADDRESSES, BlockRecord, Move, TxRecord
 from fundtrail.chainstore.addressbook import AddressBook
 from fundtrail.chainstore.schema import ACCOUNT_SCHEMAS, NATIVE_ASSET, NO_ADDRESS
 from fundtrail.chainstore.store import ChainStore
@@ -133,11 +133,18 @@ class RowBuilder:
         for pseudo in PSEUDO_ADDRESSES:
             book.id_for(pseudo, "pseudo", 0)
 
+    address_kind = "evm"  # the addresses table's kind for the chain's own addresses
+
     def _id(self, address: str | None, seen: int) -> int:
         if address is None:
             return NO_ADDRESS
-        kind = "pseudo" if address in PSEUDO_ADDRESSES else "evm"
+        kind = "pseudo" if address in PSEUDO_ADDRESSES else self.address_kind
         return self.book.id_for(address, kind, seen)
+
+    def _fee_split(self, tx: TxRecord, base_fee: int) -> tuple[int, int]:
+        """(paid to the block's miner, burned) of ``tx.fee`` (the blob fee is burned apart)."""
+        burned = min(tx.gas_used * base_fee, tx.fee)
+        return tx.fee - burned, burned
 
     def add(self, block: BlockRecord) -> None:
         n, t = block.number, block.time
@@ -161,8 +168,8 @@ class RowBuilder:
                 self._transfer(
                     tx.hash, n, t, tx.index, -1, -1, sender, to_id, NATIVE_ASSET, tx.value, "native"
                 )
-            burned = min(tx.gas_used * base_fee, fee) + tx.blob_fee
-            tip = fee - min(tx.gas_used * base_fee, fee)
+            tip, burned = self._fee_split(tx, base_fee)
+            burned += tx.blob_fee
             if tip > 0:
                 self._transfer(
                     tx.hash, n, t, tx.index, -1, -1, sender, miner_id, NATIVE_ASSET, tip, "fee"

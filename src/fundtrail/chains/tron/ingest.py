@@ -25,6 +25,8 @@ from fundtrail.chains.evm.ingest import (
     _Batcher,
     _check_links,
     _first_block,
+    _handle_reorg,
+    _Prefetch,
 )
 from fundtrail.chains.evm.records import BlockRecord
 from fundtrail.chains.evm.rows import AssetInfo
@@ -35,8 +37,6 @@ from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import InvalidInputError, SourceError
 from fundtrail.model import assets
 from fundtrail.model.chains import get_chain
-
-MAX_REORG_DEPTH = 1024
 
 
 class TronSource:
@@ -101,10 +101,11 @@ def ingest_rpc(
     own = client is None
     api = client or TronClient(url, api_key=api_key, concurrency=concurrency)
     source = TronSource(api)
+    ahead = _Prefetch(source)
     try:
         with store.writer() as writer:
             b = _Batcher(store, writer, report)
-            last_ok = source.head(confirmations)
+            last_ok = ahead.timed(source.head, confirmations)
             report.head = last_ok
             first = _first_block(b, start)
             last = last_ok if stop is None else min(stop, last_ok)
@@ -114,48 +115,34 @@ def ingest_rpc(
             n = first
             while n <= last:
                 numbers = list(range(n, min(n + batch_blocks, last + 1)))
-                blocks = source.blocks(numbers)
+                blocks = ahead.get(numbers)
                 if b.last_hash is not None and blocks[0].parent_hash != b.last_hash:
-                    n = _handle_reorg(b, source, blocks[0].number)
+                    ahead.drop()
+                    n = _handle_reorg(b, source, blocks[0].number, chunk_size=100)
                     continue
                 _check_links(blocks)
-                _store(b, source, blocks)
+                if numbers[-1] < last:  # the node works on the next batch while we store this one
+                    nxt = numbers[-1] + 1
+                    ahead.prepare(list(range(nxt, min(nxt + batch_blocks, last + 1))))
+                _store(b, source, ahead, blocks)
                 n = numbers[-1] + 1
                 if on_progress:
                     on_progress(n - first, last - first + 1)
     finally:
-        report.node_seconds = api.wait_seconds
+        ahead.close()
+        report.node_seconds = ahead.waited
         if own:
             api.close()
         report.seconds = time.perf_counter() - started
     return report
 
 
-def _store(b: _Batcher, source: TronSource, blocks: list[BlockRecord]) -> None:
+def _store(b: _Batcher, source: TronSource, ahead: _Prefetch, blocks: list[BlockRecord]) -> None:
     builder = TronRowBuilder(b.book, b.assets)
     new = sorted({c for x in blocks for c in x.token_contracts()} - b.assets.known_set())
-    for info in source.token_info(new):
+    for info in ahead.timed(source.token_info, new) if new else []:
         b.assets.add(info)
     for blk in blocks:
         builder.add(blk)
     meta: dict[str, Any] = {"evm_source": "tron-http", "evm_tracer": "tron"}
     b.commit(blocks, builder, meta)
-
-
-def _handle_reorg(b: _Batcher, source: TronSource, at: int) -> int:
-    """Find the newest stored block the node still agrees with; roll back above it."""
-    stored = b.stored_hashes(max(0, at - MAX_REORG_DEPTH), at - 1)
-    low = min(stored) if stored else at
-    k = at - 1
-    while k >= low:
-        chunk = list(range(max(low, k - 99), k + 1))
-        node = source.hashes(chunk)
-        for n in reversed(chunk):
-            if n in stored and node.get(n) == stored[n]:
-                b.rollback(n + 1)
-                return n + 1
-        k = chunk[0] - 1
-    raise SourceError(
-        f"block {at}: the node's chain differs from the stored one for more than "
-        f"{MAX_REORG_DEPTH} blocks; refusing to roll back that far"
-    )
