@@ -32,7 +32,7 @@ import numpy as np
 
 from fundtrail.chains.simulate.draws import Draws
 from fundtrail.chains.simulate.evm.chain import GWEI, EvmChain
-from fundtrail.chains.simulate.evm.economy import EvmSim
+from fundtrail.chains.simulate.evm.economy import EvmSim, sim_summary
 from fundtrail.chains.simulate.evm.writer import EtlWriter
 from fundtrail.chains.simulate.registry import Registry
 from fundtrail.chains.simulate.service import SimulationSummary
@@ -228,22 +228,5 @@ def run_tron(
     sim.tron_writer.token_hex = sim.chain.hex[sim.chain.token_addr].lower()
     sim.run(None if progress is None else (lambda n: progress(n, txs)))
     sim.finish()
-    t = sim.truth
-    return SimulationSummary(
-        scenario=scenario,
-        seed=seed,
-        chain="tron",
-        out=out,
-        blocks=sim.chain.number + 1,
-        txs=sim.chain.txs,
-        addresses=len(sim.registry),
-        entities=len(sim.registry.entities),
-        complaints=len(t.complaints),
-        cashouts=len(t.cashouts),
-        coinjoins=0,
-        campaigns=[
-            {"id": c.id, "kind": c.kind, "victims": len(c.victims), "total_loss": c.total_loss}
-            for c in t.campaigns
-        ],
-        files=["tron/node.json", "truth.json", "complaints.csv", "tags.yaml"],
-    )
+    files = ["tron/node.json", "truth.json", "complaints.csv", "tags.yaml"]
+    return sim_summary(sim, scenario, seed, "tron", files)

@@ -261,12 +261,21 @@ def run_evm(
         from fundtrail.chains.simulate.evm.rpc import replay
 
         replay(sim, rpc)
+    files = [str(p.relative_to(out)) for p in sim.writer.paths]
+    files += ["truth.json", "complaints.csv", "tags.yaml"]
+    return sim_summary(sim, scenario, seed, "evm", files)
+
+
+def sim_summary(
+    sim: EvmSim, scenario: str, seed: int, chain: str, files: list[str]
+) -> SimulationSummary:
+    """What ``fundtrail simulate`` reports of an account-chain simulation (EVM or TRON)."""
     t = sim.truth
     return SimulationSummary(
         scenario=scenario,
         seed=seed,
-        chain="evm",
-        out=out,
+        chain=chain,
+        out=sim.out,
         blocks=sim.chain.number + 1,
         txs=sim.chain.txs,
         addresses=len(sim.registry),
@@ -278,6 +287,5 @@ def run_evm(
             {"id": c.id, "kind": c.kind, "victims": len(c.victims), "total_loss": c.total_loss}
             for c in t.campaigns
         ],
-        files=[str(p.relative_to(out)) for p in sim.writer.paths]
-        + ["truth.json", "complaints.csv", "tags.yaml"],
+        files=files,
     )
