@@ -240,8 +240,7 @@ def _store_rpc_batch(
     for info in ahead.timed(source.token_info, new) if new else []:
         b.assets.add(info)
     fresh = b.new_addresses(blocks) if genesis == "balances" else []
-    for blk in blocks:
-        builder.add(blk)
+    builder.add_all(blocks)
     if fresh:
         builder.add_genesis(
             ahead.timed(source.genesis_moves, fresh), blocks[0].number, genesis_time
@@ -394,8 +393,7 @@ def ingest_files(
             for info in export.token_info(sorted({c for x in blocks for c in x.token_contracts()})):
                 if not b.assets.known(info.contract):
                     b.assets.add(info)
-            for blk in blocks:
-                builder.add(blk)
+            builder.add_all(blocks)
             b.commit(blocks, builder, {"evm_source": "files"})
             if on_progress:
                 on_progress(report.blocks, total)

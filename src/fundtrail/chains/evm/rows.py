@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 
 from fundtrail.chains.evm.records import BURN, PSEUDO_ADDRESSES, BlockRecord, Move, TxRecord
@@ -128,6 +129,7 @@ class RowBuilder:
         self.transfers = _Columns(tuple(ACCOUNT_SCHEMAS["transfers"].names))
         self.block_count = 0
         self.transfer_count = 0
+        self._known: dict[str, int] = {}  # ids looked up ahead by add_all
         # Pseudo-addresses get the first ids, seen "at block 0", so that the addresses
         # first seen at or above any block form a suffix of ids (what rollback relies on).
         for pseudo in PSEUDO_ADDRESSES:
@@ -138,8 +140,34 @@ class RowBuilder:
     def _id(self, address: str | None, seen: int) -> int:
         if address is None:
             return NO_ADDRESS
+        found = self._known.get(address)
+        if found is not None:
+            return found
         kind = "pseudo" if address in PSEUDO_ADDRESSES else self.address_kind
         return self.book.id_for(address, kind, seen)
+
+    def add_all(self, blocks: list[BlockRecord]) -> None:
+        """``add`` each block, the ids of all their addresses looked up in one call first
+        (in the order ``add`` meets them, so new ids and first_seen are exactly those one
+        ``add`` at a time gives; one lookup an address costs ~0.5 ms on its own)."""
+        order: dict[str, int] = {}
+        for blk in blocks:
+            met: list[str | None] = [blk.miner]
+            for tx in blk.txs:
+                met += (tx.sender, tx.to if tx.to is not None else tx.created)
+            for m in blk.moves:
+                met += (m.sender, m.receiver)
+            for a in met:
+                if a is not None:
+                    order.setdefault(a, blk.number)
+        if order:
+            names = list(order)
+            kinds = ["pseudo" if a in PSEUDO_ADDRESSES else self.address_kind for a in names]
+            seen = np.fromiter(order.values(), dtype=np.int64, count=len(names))
+            ids = self.book.assign(pa.array(names, pa.string()), pa.array(kinds), seen)
+            self._known.update(zip(names, (int(x) for x in ids), strict=True))
+        for blk in blocks:
+            self.add(blk)
 
     def _fee_split(self, tx: TxRecord, base_fee: int) -> tuple[int, int]:
         """(paid to the block's miner, burned) of ``tx.fee`` (the blob fee is burned apart)."""

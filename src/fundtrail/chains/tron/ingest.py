@@ -142,7 +142,6 @@ def _store(b: _Batcher, source: TronSource, ahead: _Prefetch, blocks: list[Block
     new = sorted({c for x in blocks for c in x.token_contracts()} - b.assets.known_set())
     for info in ahead.timed(source.token_info, new) if new else []:
         b.assets.add(info)
-    for blk in blocks:
-        builder.add(blk)
+    builder.add_all(blocks)
     meta: dict[str, Any] = {"evm_source": "tron-http", "evm_tracer": "tron"}
     b.commit(blocks, builder, meta)

@@ -73,3 +73,26 @@ def test_pre_london_fee_goes_entirely_to_the_miner(home: Path) -> None:
     assert kinds == [("fee", str(53_000 * 20 * GWEI)), ("native", str(10**17))]
     # a contract creation's value goes to the created contract
     assert reads.address_summary(store, BOB)["balance"] == 10**17
+
+
+def test_blocks_added_together_get_the_ids_added_one_at_a_time_would(tmp_path: Path) -> None:
+    carol, dave = "0x" + "e5" * 20, "0x" + "f6" * 20
+    blocks = []
+    for n, (a, b) in enumerate([(ALICE, BOB), (carol, ALICE), (dave, carol)], start=1):
+        blk = BlockRecord(n, _h(n), _h(n - 1), 1_700_000_000 + n, MINER, None, 21_000)
+        blk.txs.append(TxRecord(_h(10 * n), 0, a, b, n, 21_000, GWEI, 1))
+        blk.moves.append(Move("token", b, dave if n == 1 else a, 5, _h(10 * n), 0, 0, -1, TOKEN))
+        blocks.append(blk)
+    tables = []
+    for together, home in ((False, tmp_path / "one"), (True, tmp_path / "all")):
+        store = ChainStore("ETH", home)
+        builder = RowBuilder(AddressBook(store), AssetBook(store))
+        if together:
+            builder.add_all(blocks)
+        else:
+            for blk in blocks:
+                builder.add(blk)
+        tables.append({k: t.to_pylist() for k, t in builder.tables().items()})
+    assert tables[0] == tables[1]
+    first_seen = {r["address"]: r["first_seen"] for r in tables[1]["addresses"]}
+    assert (first_seen[ALICE], first_seen[carol], first_seen[dave]) == (1, 2, 1)
