@@ -5,16 +5,18 @@
    real build does per chain address), ``write_index`` and loading the new version.
 2. batch: ``--batch`` addresses (hits and misses, BTC and EIP-55 ETH, a few typos)
    through ``service.screen`` (parse, answer, decision logging), median of ``--runs``.
-3. HTTP, one run of ``fundtrail serve --workers N`` over the workspace: ``wrk`` flat out
-   (1 thread, 8 connections) on ``POST /api/v1/screen`` and on the same server's public
+3. HTTP, one run of ``fundtrail serve --workers N`` per durability mode and N: ``wrk``
+   flat out (1 thread, 8 connections) on ``POST /api/v1/screen`` and on the same server's public
    ``GET /taxii2/`` discovery route (the floor), taken in turns, ``--rounds`` each, with
    their ratio and the server's CPU per request (all its processes, /proc); then a paced
-   open-loop loader (this file's ``loader`` mode, raw asyncio HTTP/1.1 keep-alive, a
-   separate process) at each of ``--rates`` (latency from the scheduled send time, so a
-   stalled server cannot hide queueing); then a batch of ``--batch`` over HTTP; with
+   open-loop loader (this file's ``loader`` mode, raw asyncio HTTP/1.1 keep-alive on
+   uvloop, a separate process) at each of ``--rates`` (latency from the scheduled send
+   time, so a stalled server cannot hide queueing); then a batch of ``--batch`` over HTTP; with
    ``--py-spy BIN`` a sampled profile of the live server under wrk, split by part. After
    the server stops, the decisions it answered are counted in ``screen_decisions``.
    Before it, each step of one request is timed in process (CPU us).
+   Before each timed HTTP step the decision drainer is let catch up with the log of the step
+   before (its work during a step is that step's, not a leftover's).
 4. reference: the same answers from a SQLite table ``(chain, address) -> reasons``
    with an index, same process, same run: ratio = sql time / index time (batch and
    single address), answers checked equal.
@@ -22,7 +24,7 @@
 The machine's load average is printed next to every figure.
 
     flock /work/coord/bench.lock .venv/bin/python bench/screen.py [--index-addresses 1000000]
-        [--batch 10000] [--rates 500,1000] [--duration 10] [--workers 1] [--py-spy BIN]
+        [--batch 10000] [--rates 500,1000] [--duration 10] [--workers 1,2] [--py-spy BIN]
         [--skip-http] [--skip-sql] [--profile] [--record]
 """
 
@@ -518,9 +520,8 @@ def bench_sql(
 # ---------------------------------------------------------------- 3. HTTP
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds of ``pid`` and every process below it (workers, the decision drainer
-    and index rebuilds are the server's cost too)."""
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
     children: dict[int, list[int]] = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -529,14 +530,23 @@ def tree_cpu(pid: int) -> float:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(proc.name))
-    total, todo = 0.0, [pid]
+    out, todo = [], [pid]
     while todo:
         p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and every process below it (workers, the decision drainer
+    and index rebuilds are the server's cost too)."""
+    total = 0.0
+    for p in tree_pids(pid):
         try:
             total += cpu_seconds(p)
         except (OSError, IndexError, ValueError):
             continue
-        todo.extend(children.get(p, []))
     return total
 
 
@@ -633,9 +643,13 @@ def loader_main(argv: list[str]) -> None:
     """``screen.py loader HOST PORT KEY BODIES RATE DURATION CONNS``: one JSON line out."""
     host, port, key, bodies_file, rate, duration, conns = argv
     bodies = [line.encode() for line in Path(bodies_file).read_text().splitlines()]
-    res = asyncio.run(
-        _paced(host, int(port), key, bodies, float(rate), float(duration), int(conns))
-    )
+    job = _paced(host, int(port), key, bodies, float(rate), float(duration), int(conns))
+    try:  # the load generator shares the cores: its own cost per request kept low
+        import uvloop
+
+        res = uvloop.run(job)
+    except ImportError:
+        res = asyncio.run(job)
     print(json.dumps(res))
 
 
@@ -847,11 +861,46 @@ def orjson_dumps(obj: Any) -> bytes:
     return orjson.dumps(obj)
 
 
+def settle(home: Path, store: Any, limit_s: float = 180.0) -> tuple[float, int]:
+    """Wait until the decision drainer has caught up with what earlier steps logged (a
+    flat-out step leaves tens of thousands of decisions to drain; draining them while
+    the next step is timed would charge that step for the one before). Returns
+    (seconds waited, bytes that were pending)."""
+    from fundtrail.screen.drain import pending
+
+    t0 = time.perf_counter()
+    first = pending(home, store)
+    while pending(home, store) > 0 and time.perf_counter() - t0 < limit_s:
+        time.sleep(0.2)
+    return time.perf_counter() - t0, first
+
+
+def worker_shares(home: Path, server: int) -> dict[str, int]:
+    """Bytes of decisions per serving process (segment names carry the pid)."""
+    out: dict[str, int] = {}
+    mine = {str(p) for p in tree_pids(server)}
+    for path in (home / "screen" / "decisions").glob("*.log"):
+        pid = path.stem.split("-")[1]
+        if pid not in mine:
+            continue
+        try:
+            out[pid] = out.get(pid, 0) + path.stat().st_size
+        except FileNotFoundError:
+            continue
+    return out
+
+
 def bench_http(
-    world: World, home: Path, key: str, store: Any, args: argparse.Namespace, durability: str
+    world: World,
+    home: Path,
+    key: str,
+    store: Any,
+    args: argparse.Namespace,
+    durability: str,
+    workers: int,
 ) -> dict[str, Any]:
     print(
-        f"[3] HTTP: fundtrail serve --workers {args.workers}, POST /api/v1/screen, "
+        f"[3] HTTP: fundtrail serve --workers {workers}, POST /api/v1/screen, "
         f"FUNDTRAIL_SCREEN_DURABILITY={durability} ({load()})",
         flush=True,
     )
@@ -871,8 +920,8 @@ def bench_http(
     with store.read_session() as s:  # orgs and keys were journalled after the build
         seq = latest_seq(s)
     restamp(home, str(current_version(home)), seq)
-    out: dict[str, Any] = {"answered": 0, "mode": durability}
-    with serve(home, args.workers, durability) as (host, port, pid):
+    out: dict[str, Any] = {"answered": 0, "mode": durability, "workers": workers}
+    with serve(home, workers, durability) as (host, port, pid):
         url = f"http://{host}:{port}"
         warm = subprocess.run(
             [
@@ -892,14 +941,17 @@ def bench_http(
             check=True,
         )
         out["answered"] += json.loads(warm.stdout)["requests"]
+        wrk(url, "/taxii2/", floor_bodies, key, 1)  # every worker warm on the floor too
         # flat out, 8 connections: screening and the discovery floor, taken in turns
         screens, floors, cpu, floor_cpu = [], [], [], []
         for _ in range(args.rounds):
+            settle(home, store)
             c0 = tree_cpu(pid)
             w = wrk(url, "/api/v1/screen", bodies, key, args.flat_seconds)
             cpu.append((tree_cpu(pid) - c0) * 1000 / max(w["requests"], 1))
             screens.append(w)
             out["answered"] += w["requests"]
+            settle(home, store)  # the floor is not charged for draining screening's log
             c0 = tree_cpu(pid)
             fw = wrk(url, "/taxii2/", floor_bodies, key, args.flat_seconds)
             floor_cpu.append((tree_cpu(pid) - c0) * 1000 / max(fw["requests"], 1))
@@ -921,7 +973,15 @@ def bench_http(
             flush=True,
         )
         out["paced"] = {}
+        out["settled"] = []
         for rate in args.rates:
+            waited, backlog = settle(home, store)
+            out["settled"].append(waited)
+            print(
+                f"  (decision drainer caught up with {backlog / 1e6:.1f} MB of earlier steps' "
+                f"log in {waited:.1f} s before this step)",
+                flush=True,
+            )
             run = subprocess.run(
                 [
                     sys.executable,
@@ -954,6 +1014,7 @@ def bench_http(
                 flush=True,
             )
         times = []
+        settle(home, store)
         for body in batches:
             took, n = post_batch(host, port, key, body)
             times.append(took)
@@ -965,9 +1026,15 @@ def bench_http(
             f"out): median of 3 {out['batch_s'] * 1000:.0f} ms ({out['batch_load']})",
             flush=True,
         )
-        if args.py_spy:
-            if args.workers != 1:
-                raise SystemExit("--py-spy profiles one worker: use --workers 1")
+        shares = sorted(worker_shares(home, pid).values(), reverse=True)
+        out["shares"] = [round(b / max(sum(shares), 1), 3) for b in shares]
+        if workers > 1:
+            print(
+                "  share of the answers per worker (decision log bytes): "
+                + ", ".join(f"{x * 100:.0f}%" for x in out["shares"]),
+                flush=True,
+            )
+        if args.py_spy and workers == 1:
             parts, w = py_spy_profile(args.py_spy, pid, url, bodies, key, args.flat_seconds, 8)
             out["answered"] += w["requests"]
             out["profile"] = parts
@@ -1035,7 +1102,12 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=16, help="paced loader connections")
     ap.add_argument("--flat-seconds", type=int, default=6, help="seconds per wrk run")
     ap.add_argument("--rounds", type=int, default=3, help="wrk runs of screening and floor")
-    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument(
+        "--workers",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[1, 2],
+        help="uvicorn worker processes, one HTTP run per value (comma-separated)",
+    )
     ap.add_argument(
         "--durability",
         type=lambda v: v.split(","),
@@ -1068,9 +1140,10 @@ def main() -> None:
 
                 http = []
                 for mode in args.durability:
-                    with b["store"].session() as s:
-                        key = create_key(s, "exchange", "reader").key
-                    http.append(bench_http(world, work, key, b["store"], args, mode))
+                    for workers in args.workers:
+                        with b["store"].session() as s:
+                            key = create_key(s, "exchange", "reader").key
+                        http.append(bench_http(world, work, key, b["store"], args, mode, workers))
                 parts = bench_parts(world, work, b["store"], key)
                 print(f"[3a] one request's steps in process, CPU us ({load()})")
                 for name, us in parts:
@@ -1134,13 +1207,15 @@ def table(
         )
     goals: list[str] = []
     for http in https:
-        sfx = "" if http["mode"] == "fsync" else "_" + http["mode"]
-        how = f"answers after {http['mode']}"
+        n = http["workers"]
+        sfx = ("" if http["mode"] == "fsync" else "_" + http["mode"]) + ("" if n == 1 else f"_w{n}")
+        w = f"{n} worker{'s' if n > 1 else ''}"
+        how = f"{w}, answers after {http['mode']}"
+        tag = f"{http['mode']}, {w}"
         f, fl = http["flat"], http["floor"]
-        w = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
         rows.append(
             (
-                f"HTTP single address, wrk flat out, 8 connections, {w}, {how}",
+                f"HTTP single address, wrk flat out, 8 connections, {how}",
                 f"{f['rps']:.0f} req/s, p50 {f['p50_us'] / 1000:.1f} ms, "
                 f"p99 {f['p99_us'] / 1000:.1f} ms",
                 f"server CPU {http['cpu_ms']:.2f} ms/request",
@@ -1163,8 +1238,7 @@ def table(
         rec.figure(f"cpu_ms{sfx}", http["cpu_ms"], f"{http['cpu_ms']:.2f} ms", "CPU per request")
         ok = http["ratio"] >= 0.5
         goals.append(
-            f"[{http['mode']}] single >= 0.5x the floor: {http['ratio']:.2f}x "
-            f"{'MET' if ok else 'MISSED'}"
+            f"[{tag}] single >= 0.5x the floor: {http['ratio']:.2f}x {'MET' if ok else 'MISSED'}"
         )
         for rate, p in http["paced"].items():
             rows.append(
@@ -1180,7 +1254,7 @@ def table(
             if rate >= 1000:
                 ok = p["p99_ms"] < 20 and p["rps"] >= rate * 0.95
                 goals.append(
-                    f"[{http['mode']}] p99 < 20 ms at {rate:.0f}/s paced: {p['p99_ms']:.1f} ms at "
+                    f"[{tag}] p99 < 20 ms at {rate:.0f}/s paced: {p['p99_ms']:.1f} ms at "
                     f"{p['rps']:.0f} req/s {'MET' if ok else 'MISSED'}"
                 )
         rows.append(
@@ -1196,7 +1270,7 @@ def table(
         )
         ok = http["batch_s"] < 0.5
         goals.append(
-            f"[{http['mode']}] batch of {args.batch:,} < 0.5 s: {http['batch_s'] * 1000:.0f} ms "
+            f"[{tag}] batch of {args.batch:,} < 0.5 s: {http['batch_s'] * 1000:.0f} ms "
             f"{'MET' if ok else 'MISSED'}"
         )
         lost = max(0, http["answered"] - http["stored"])
@@ -1209,7 +1283,7 @@ def table(
             )
         )
         met = "MET" if lost == 0 else "MISSED"
-        goals.append(f"[{http['mode']}] decisions lost: {lost} {met}")
+        goals.append(f"[{tag}] decisions lost: {lost} {met}")
         for name, us in http.get("parts", []):
             rows.append((f"one request in process: {name}", f"{us:.0f} us CPU", "", ""))
         if "profile" in http:
