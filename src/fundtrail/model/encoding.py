@@ -7,6 +7,8 @@ error messages (which character, which checksum) rather than a bare failure.
 from __future__ import annotations
 
 import hashlib
+import threading
+from typing import Any
 
 from fundtrail.errors import InvalidInputError
 
@@ -153,9 +155,45 @@ def segwit_decode(text: str) -> tuple[str, int, bytes]:
 
 
 def keccak256(data: bytes) -> bytes:
-    from Crypto.Hash import keccak
+    """Keccak-256 (Ethereum's, not SHA3-256) of ``data``."""
+    oneshot = _keccak_oneshot()
+    if oneshot is None:
+        from Crypto.Hash import keccak
 
-    return keccak.new(digest_bits=256, data=data).digest()
+        return keccak.new(digest_bits=256, data=data).digest()
+    return oneshot(data)
+
+
+_KECCAK: list[Any] = []
+_KECCAK_OUT = threading.local()
+
+
+def _keccak_oneshot() -> Any:
+    """pycryptodome's one-call Keccak with a per-thread output buffer: a quarter of the
+    cost of building a hash object (every EIP-55 address check hashes once). None when
+    this pycryptodome has no such function (then the public API is used)."""
+    if not _KECCAK:
+        try:
+            from Crypto.Hash import keccak
+            from Crypto.Util import _raw_api
+
+            fn = keccak._raw_keccak_lib.keccak_oneshot
+            buffer, new_buffer = _raw_api.ffi.buffer, _raw_api.create_string_buffer
+
+            def oneshot(data: bytes) -> bytes:
+                out = getattr(_KECCAK_OUT, "buf", None)
+                if out is None:
+                    out = _KECCAK_OUT.buf = new_buffer(32)
+                if fn(data, len(data), out, 32, 64, 24, 0x01):  # capacity 64 B, 24 rounds
+                    raise ValueError("keccak failed")
+                return bytes(buffer(out))
+
+            if oneshot(b"") != keccak.new(digest_bits=256, data=b"").digest():
+                raise ValueError("keccak_oneshot disagrees")
+            _KECCAK.append(oneshot)
+        except Exception:  # another pycryptodome (ctypes back end, renamed internals)
+            _KECCAK.append(None)
+    return _KECCAK[0]
 
 
 def eip55(hex40: str) -> str:
