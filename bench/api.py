@@ -47,6 +47,9 @@ from fundtrail.intelstore.models import Indicator, IndicatorShare  # noqa: E402
 from fundtrail.intelstore.orgs import add_org  # noqa: E402
 from fundtrail.testing import free_port, temporary_postgres  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from _record import add_record_flag, recording  # noqa: E402
+
 TLPS = ["clear", "green", "amber", "amber+strict", "red"]
 
 
@@ -279,9 +282,20 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    add_record_flag(ap)
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian package 'wrk'; .ci/run installs it)")
+    data = (
+        f"synthetic: {args.n:,} indicators (mixed TLP, two orgs), random visible ids, "
+        f"{args.connections} wrk connections on loopback, {args.workers} uvicorn worker(s)"
+    )
+    with recording("api", args.record, data=data) as rec:
+        measure(args, rec)
+
+
+def measure(args: argparse.Namespace, rec: Any) -> None:
+    """The reference, then each backend; names the figures the intel hub guide quotes."""
     work = Path(tempfile.mkdtemp(prefix="fundtrail-bench-api-"))
     try:
         print(f"[reference: bare ASGI app on the same uvicorn, paced ~{args.rate}/s]")
@@ -311,6 +325,25 @@ def main() -> None:
                 f"= {r['cpu_ms'] / max(floor_cpu, 1e-6):.1f}x the floor's; "
                 f"load average {p['load']:.1f}"
             )
+            name_ = "SQLite" if name == "sqlite" else "PostgreSQL"
+            rec.figure(f"{name}_p50_ms", p["p50_us"] / 1000, f"{p['p50_us'] / 1000:.1f} ms",
+                       f"{name_} single lookup p50, paced")  # fmt: skip
+            rec.figure(f"{name}_p99_ms", p["p99_us"] / 1000, f"{p['p99_us'] / 1000:.1f} ms",
+                       f"{name_} single lookup p99, paced")  # fmt: skip
+            rec.figure(f"{name}_paced_rps", p["rps"], f"{p['rps']:.0f} requests/s",
+                       f"{name_} rate achieved in the paced run")  # fmt: skip
+            rec.figure(f"{name}_flat_rps", r["flat"]["rps"], f"{r['flat']['rps']:.0f} lookups/s",
+                       f"{name_} flat-out single lookups")  # fmt: skip
+            rec.figure(f"{name}_cpu_ms", r["cpu_ms"], f"{r['cpu_ms']:.2f} ms",
+                       f"{name_} server CPU per lookup")  # fmt: skip
+            ratio = p["p99_us"] / max(floor["p99_us"], 1)
+            rec.figure(f"{name}_p99_vs_floor", ratio, f"{ratio:.1f}×",
+                       f"{name_} p99 / bare ASGI app's p99, same uvicorn")  # fmt: skip
+        rec.figure("floor_p99_ms", floor["p99_us"] / 1000, f"{floor['p99_us'] / 1000:.1f} ms",
+                   "bare ASGI app p99, paced (the HTTP stack's floor)")  # fmt: skip
+        rec.figure("floor_cpu_ms", floor_cpu, f"{floor_cpu:.2f} ms",
+                   "bare ASGI app server CPU per request")  # fmt: skip
+        rec.figure("rate", args.rate, f"{args.rate:.0f} requests/s", "offered rate, paced run")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

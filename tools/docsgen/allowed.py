@@ -30,6 +30,16 @@ NOT_MEASURED: tuple[tuple[str, str, str], ...] = (
         "the synthetic index's reason mix (bench/screen.py KIND_MIX, a setting)",
     ),
     ("docs/guide/80-screen.md", "against the goal of 20 ms", "the screening goal (a target)"),
+    (
+        "docs/guide/40-intel-hub.md",
+        "The target is under 20 ms p99 at 200 requests/s",
+        "the lookup latency goal (a target)",
+    ),
+    (
+        "docs/guide/40-intel-hub.md",
+        "`Gatekeeper`'s 1 s cache",
+        "the key cache's lifetime (a setting)",
+    ),
     ("docs/guide/50-cluster.md", "not a multiple of 0.0001 BTC", "the change heuristic's rule"),
     ("docs/guide/50-cluster.md", "forwarding ≥ 95 % of what it receives", "the deposit rule"),
 )
@@ -40,7 +50,7 @@ LEGACY: dict[str, tuple[int, int]] = {
     "docs/guide/10-bitcoin.md": (0, 5),
     "docs/guide/20-simulate.md": (12, 0),
     "docs/guide/30-evm.md": (4, 4),
-    "docs/guide/40-intel-hub.md": (33, 9),
+    "docs/guide/40-intel-hub.md": (0, 8),
     "docs/guide/45-standards.md": (0, 6),
     "docs/guide/50-cluster.md": (0, 4),
     "docs/guide/60-trace.md": (0, 1),
