@@ -43,8 +43,13 @@ class CampaignTraceReport:
             total: dict[str, int] = defaultdict(int)
             for r in rows:
                 total[r.asset] += r.amount
+            frozen: dict[str, int] = defaultdict(int)
+            marks = {(r.deposit_address or r.address): r.frozen for r in rows if r.frozen}
+            for m in marks.values():  # each address once, however many payments reached it
+                frozen[m["asset"]] += m["amount"]
             exchanges[name] = {
                 "total": dict(total),
+                "frozen": dict(sorted(frozen.items())),
                 "deposit_addresses": sorted({r.deposit_address or r.address for r in rows}),
                 "deposits": [r.to_dict() for r in rows],
             }
@@ -82,6 +87,10 @@ def trace_campaign(
             row = s.get(Campaign, view.id)
             if row is not None:
                 save_trace(s, row, result, params, inputs, payments)
+    from fundtrail.cases.requests.service import mark_frozen
+
+    with store.read_session() as s:  # what exchanges froze since, to the viewer's requests
+        mark_frozen(s, viewer, view)
     return CampaignTraceReport(view, result, params)
 
 

@@ -79,6 +79,10 @@ class CashoutView:
     # the exchange there and the customer account must come from the exchange's records
     deposit_identified: bool = True
     attribution_confidence: int | None = None  # the tracer's confidence in the exchange's name
+    # what the exchange answered it froze at this deposit address, to the viewer's own
+    # request (cases.requests.service.mark_frozen): {"by", "amount", "asset", "at",
+    # "requests"}; the amount is the whole address's, not this one payment's
+    frozen: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +98,7 @@ class CashoutView:
             "chain": self.chain,
             "deposit_identified": self.deposit_identified,
             "attribution_confidence": self.attribution_confidence,
+            "frozen": self.frozen,
         }
 
 

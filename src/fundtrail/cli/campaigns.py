@@ -138,15 +138,19 @@ def trace(
             f"campaign [bold]{d['campaign']}[/bold]: loss {_units(d['total_loss'], _chains(d))}, "
             f"method {d['params']['method']}, {d['params']['hops']} hops"
         )
-        t = table("exchange", "deposit address", "amount", "txid", "time (UTC)")
+        t = table("exchange", "deposit address", "amount", "txid", "time (UTC)", "frozen")
         for name, ex in d["exchanges"].items():
             for dep in ex["deposits"]:
+                f = dep.get("frozen")
                 t.add_row(
                     name,
                     dep["deposit_address"] or dep["address"],
                     display.amount(dep["amount"], dep["asset"], chain=dep["chain"]),
                     dep["txid"] or "",
                     display.time_utc(dep["time"]),
+                    f"{display.amount(f['amount'], f['asset'], chain=dep['chain'])} by {f['by']}"
+                    if f
+                    else "",
                 )
         console.print(t)
 

@@ -67,6 +67,16 @@ def _units(amount: int) -> str:
     return f"{amount // 10**8}.{amount % 10**8:08d}"
 
 
+def _trace(hub: Hub, cid: str, org: str) -> dict[str, Any]:
+    """`fundtrail campaign trace CID --org ORG --json`, as the service gives it."""
+    from fundtrail.cases.casefile import trace_campaign
+    from fundtrail.intelstore.orgs import org_identity
+
+    with hub.store.session() as s:
+        who = org_identity(s, org, "analyst")
+    return trace_campaign(hub.store, cid, viewer=who, home=hub.home).to_dict()
+
+
 def _police_traces_the_scam(world: World, hub: Hub) -> str:
     api = TestClient(hub.app)
     rows = [r for r in world.rows() if r["complaint_id"].startswith("C-SCAM")][:VICTIMS]
@@ -88,12 +98,7 @@ def _police_traces_the_scam(world: World, hub: Hub) -> str:
     assert r.status_code == 200 and r.json()["imported"] == len(rows), r.text
     camps = api.get("/api/v1/campaigns", headers=hub.h("police")).json()
     cid = max(camps, key=lambda c: c["complaints"])["id"]
-    from fundtrail.cases.service import trace_campaign
-    from fundtrail.intelstore.orgs import org_identity
-
-    with hub.store.session() as s:
-        police = org_identity(s, "police", "analyst")
-    trace_campaign(hub.store, cid, viewer=police, home=hub.home)  # `campaign trace --org police`
+    assert not any(c["frozen"] for c in _trace(hub, cid, "police")["cashouts"])
     return str(cid)
 
 
@@ -185,3 +190,25 @@ def test_freeze_requests_to_two_exchanges_come_back_as_the_frozen_total(
     assert "requests.json" in (folder / "SHA256SUMS").read_text()
     report = (folder / "report.html").read_text()
     assert f"{display.amount(total, 'BTC')} of {display.amount(loss, 'BTC')} lost" in report
+    for org in at:  # the report's cash-out table marks the frozen deposits
+        assert f"frozen by {org}: {display.amount(frozen[org], 'BTC')}" in report
+
+    # a re-trace marks the frozen deposits in the trace's own JSON; only for the requester
+    again = _trace(hub, cid, "police")
+    for org, req in at.items():
+        ex = again["exchanges"][req["exchange"]]
+        assert ex["frozen"] == {"BTC": frozen[org]}
+        first = req["deposits"][0]["deposit_address"]
+        marked = {d["deposit_address"] for d in ex["deposits"] if d["frozen"]}
+        assert marked == {first}
+        mark = next(d["frozen"] for d in ex["deposits"] if d["deposit_address"] == first)
+        assert mark["by"] == org and mark["amount"] == frozen[org] and mark["asset"] == "BTC"
+        assert mark["requests"] == [ids[org]]
+    shown = api.get(f"/api/v1/campaigns/{cid}", headers=hub.h("police")).json()
+    assert sum(1 for c in shown["cashouts"] if c["frozen"]) == sum(
+        1 for c in again["cashouts"] if c["frozen"]
+    )
+    r = api.post(f"/api/v1/campaigns/{cid}/case", json={"share_with": ["bank"]},
+                 headers=hub.h("police"))  # fmt: skip
+    assert r.status_code == 201  # a case member sees the trace, not the police's answers
+    assert not any(c["frozen"] for c in _trace(hub, cid, "bank")["cashouts"])

@@ -950,6 +950,8 @@ def campaign_requests(
                 "asset": d.frozen_asset,
                 "amount": int(d.frozen_amount or 0),
                 "org": to,
+                "at": _t(d.frozen_at),
+                "request": r.id,
             }
             for d in deps
             if d.outcome == "frozen"
@@ -966,3 +968,45 @@ def campaign_requests(
         },
         "frozen_deposits": frozen_places,
     }
+
+
+def frozen_marks(s: Session, who: Identity, campaign_id: str) -> dict[tuple[str, str], Any]:
+    """{(chain, deposit address lower-cased): what was frozen there} from the answers to
+    ``who``'s requests for the campaign (the same requests :func:`campaign_requests`
+    counts): ``{"by", "amount", "asset", "at", "requests"}``, amounts summed per address."""
+    asked = campaign_requests(s, who, campaign_id, {})
+    marks: dict[tuple[str, str], dict[str, Any]] = {}
+    for f in asked["frozen_deposits"]:
+        key = (f["chain"], f["address"].lower())
+        m = marks.get(key)
+        if m is None or m["asset"] != f["asset"]:
+            marks[key] = {
+                "by": f["org"],
+                "amount": f["amount"],
+                "asset": f["asset"],
+                "at": f["at"],
+                "requests": [f["request"]],
+            }
+            continue
+        m["amount"] += f["amount"]
+        m["at"] = max(m["at"] or "", f["at"] or "") or None
+        m["requests"].append(f["request"])
+        if f["org"] not in m["by"].split(", "):
+            m["by"] += f", {f['org']}"
+    return marks
+
+
+def mark_frozen(s: Session, who: Identity, view: Any) -> None:
+    """Mark the cash-outs of a campaign view (``view.cashouts``) whose deposit address an
+    exchange answered frozen to ``who``'s request: a re-trace after a freeze shows it."""
+    if not view.cashouts:
+        return
+    marks = frozen_marks(s, who, view.id)
+    if not marks:
+        return
+    view.cashouts = [
+        replace(c, frozen=marks.get((c.chain, (c.deposit_address or c.address or "").lower())))
+        if c.deposit_identified
+        else c
+        for c in view.cashouts
+    ]
