@@ -176,8 +176,11 @@ def read_campaign(
     store: IntelStore, campaign_id: str, who: Identity, *, home: Path | None = None
 ) -> CampaignView:
     """One campaign as ``who`` may see it; a read that showed victims' data is audited."""
+    from fundtrail.cases.requests.service import mark_frozen
+
     with store.read_session() as s:
         view = get_campaign(s, campaign_id, who, home=home)
+        mark_frozen(s, who, view)  # deposits an exchange answered frozen to who's request
     shown = sum(c.pii_visible for c in view.complaints)
     if shown:
         group_writer(store).record(
