@@ -7,6 +7,10 @@ a campaign, traces the money to the exchanges where it was cashed out, writes th
 file with freeze requests, shares the campaign's addresses with the alliance, and shows
 an exchange screening a deposit against them. Each step calls the same service the CLI
 and the API call.
+
+``chain="tron"`` tells the same story on TRON, where most scam money moves: victims send
+USDT (TRC-20), the simulated chain is served by the local java-tron stub (no TRON node can
+be installed here) and ingested over its HTTP API as from a real node.
 """
 
 from __future__ import annotations
@@ -42,9 +46,16 @@ def run_demo(
     *,
     txs: int = 6000,
     seed: int = 7,
+    chain: str = "btc",
     say: Callable[[str, float, str], None] | None = None,
 ) -> DemoResult:
-    """Run the whole story into ``out`` (recreated). ``say`` hears each finished step."""
+    """Run the whole story into ``out`` (recreated) on ``chain`` (btc or tron). ``say``
+    hears each finished step."""
+    from fundtrail.errors import InvalidInputError
+
+    if chain not in ("btc", "tron"):
+        raise InvalidInputError(f"the demo runs on btc or tron, not {chain!r}", field="chain")
+    code = "TRX" if chain == "tron" else "BTC"
     out = Path(out).resolve()
     if out.exists():
         shutil.rmtree(out)
@@ -68,10 +79,16 @@ def run_demo(
     from fundtrail.intel.tag_import import import_tags
 
     sim = out / "simulation"
-    step("simulate", lambda: _simulated(simulate("investment-scam", sim, seed=seed, txs=txs)))
-    step("ingest", lambda: _ingested(ingest_paths([sim / "blocks"], home=home)))
-    step("tags", lambda: _tags(sim, home, import_tags))
-    step("cluster", lambda: _clustered(run_clustering("BTC", home=home), home))
+    step(
+        "simulate",
+        lambda: _simulated(simulate("investment-scam", sim, seed=seed, txs=txs, chain=chain)),
+    )
+    if chain == "tron":
+        step("ingest", lambda: _ingested_tron(sim, home))
+    else:
+        step("ingest", lambda: _ingested(ingest_paths([sim / "blocks"], home=home)))
+    step("tags", lambda: _tags(sim, home, import_tags, code))
+    step("cluster", lambda: _clustered(run_clustering(code, home=home), home, code))
     police_key, exchange_key = _orgs()
     linked: dict[str, Any] = {}
     step(
@@ -86,7 +103,7 @@ def run_demo(
     step("report", lambda: _reported(cases.campaign_report(campaign["id"], report_dir, org=POLICE)))
     step("share", lambda: _shared(report_dir / "latest" / "indicators.stix.json"))
     screening: dict[str, Any] = {}
-    step("screen", lambda: _screened(home, traced, screening))
+    step("screen", lambda: _screened(home, traced, screening, code))
     campaign = cases.campaign_show(campaign["id"], POLICE)
     return DemoResult(
         home=home,
@@ -100,7 +117,7 @@ def run_demo(
     )
 
 
-def _tags(sim: Path, home: Path, import_tags: Callable[..., Any]) -> str:
+def _tags(sim: Path, home: Path, import_tags: Callable[..., Any], chain: str) -> str:
     """A partner's TagPack, plus each alliance exchange naming its own hot wallets.
 
     An exchange knows its own wallets; the simulation's ground truth stands in for that
@@ -119,7 +136,7 @@ def _tags(sim: Path, home: Path, import_tags: Callable[..., Any]) -> str:
         for address, info in truth["addresses"].items():
             if info.get("role") == "hot_wallet" and info.get("entity") in names:
                 w.writerow([address, names[info["entity"]], "exchange", "own wallets", 100])
-    shared = import_tags(own, "csv", home=home, chain="BTC").imported
+    shared = import_tags(own, "csv", home=home, chain=chain).imported
     return f"{partner} tags from a partner's TagPack, {shared} hot wallets named by exchanges"
 
 
@@ -134,12 +151,28 @@ def _ingested(r: Any) -> str:
     return f"{r.blocks_added:,} blocks, {r.txs_added:,} txs into the chain store"
 
 
-def _clustered(report: Any, home: Path) -> str:
+def _ingested_tron(sim: Path, home: Path) -> str:
+    """The simulated TRON chain served by the java-tron stub, ingested over its HTTP API."""
+    import json
+
+    from fundtrail.chains.tron.ingest import ingest_rpc
+    from fundtrail.chains.tron.stub import NodeData, TronStub
+
+    node = NodeData.from_json(json.loads((sim / "tron" / "node.json").read_text()))
+    with TronStub(node) as stub:
+        r = ingest_rpc(stub.url, home=home)
+    return (
+        f"{r.blocks:,} blocks, {r.txs:,} txs, {r.transfers:,} transfers (TRX, USDT, burned "
+        "fees) over the java-tron HTTP API of a local stub serving the simulated chain"
+    )
+
+
+def _clustered(report: Any, home: Path, chain: str = "BTC") -> str:
     from fundtrail.analysis.attribution import attribution
     from fundtrail.chainstore.store import ChainStore
 
     d = report.to_dict()
-    att = attribution(ChainStore("BTC", home), home=home)
+    att = attribution(ChainStore(chain, home), home=home)
     services = sum(1 for e in att.entities.values() if e.is_service)
     return (
         f"{d.get('addresses', 0):,} addresses into {d.get('clusters', 0):,} clusters; "
@@ -193,7 +226,9 @@ def _checked(sim: Path, traced: dict[str, Any]) -> str:
 
     truth = json.loads((sim / "truth.json").read_text())
     true_in: dict[str, dict[str, int]] = {}
+    assets: dict[str, str] = {}
     for c in truth["cashouts"]:
+        assets[c["exchange_name"]] = c.get("asset") or "BTC"
         per = true_in.setdefault(c["exchange_name"], {})
         per[c["deposit_address"]] = per.get(c["deposit_address"], 0) + int(c["amount"])
     found: dict[str, dict[str, int]] = {}
@@ -208,7 +243,9 @@ def _checked(sim: Path, traced: dict[str, Any]) -> str:
         on_true = sum(v for d, v in got.items() if d in deposits)
         top = sorted(got, key=lambda d: -got[d])[: len(deposits)]
         on_top = on_top and set(top) == set(deposits)
-        parts.append(f"{exchange} {share_text(on_true, total)} of {display.amount(total, 'BTC')}")
+        asset = assets.get(exchange, "BTC")
+        shown = display.amount(total, asset, chain=truth.get("chain"))
+        parts.append(f"{exchange} {share_text(on_true, total)} of {shown}")
     return (
         "opened now: the trace put at the gang's true deposit addresses "
         + ", ".join(parts)
@@ -254,7 +291,7 @@ def _shared(bundle: Path) -> str:
     )
 
 
-def _screened(home: Path, traced: dict[str, Any], into: dict[str, Any]) -> str:
+def _screened(home: Path, traced: dict[str, Any], into: dict[str, Any], chain: str) -> str:
     from fundtrail.intelstore.db import open_store
     from fundtrail.intelstore.orgs import org_identity
     from fundtrail.screen.build import build_index
@@ -273,7 +310,7 @@ def _screened(home: Path, traced: dict[str, Any], into: dict[str, Any]) -> str:
         answer = screen(
             store,
             home,
-            [ScreenItem("BTC", target, "deposit")],
+            [ScreenItem(chain, target, "deposit")],
             who=who,
         )["items"][0]
         into.update(answer)

@@ -52,6 +52,9 @@ def register(app: typer.Typer) -> None:
         ),
         txs: int = typer.Option(6000, "--txs", help="Size of the simulated chain."),
         seed: int = typer.Option(7, "--seed"),
+        chain: str = typer.Option(
+            "btc", "--chain", help="btc, or tron (USDT over the java-tron API of a local stub)."
+        ),
         serve: bool = typer.Option(
             os.environ.get("DEMO_SERVE", "1") != "0",
             "--serve/--no-serve",
@@ -62,11 +65,15 @@ def register(app: typer.Typer) -> None:
         """Simulate an investment scam, then ingest, cluster, link, trace, report, screen, serve."""
         from fundtrail.demo import run_demo, shown
 
-        console.rule("[bold]fundtrail demo: an investment scam, from complaints to freeze requests")
+        on = " on TRON (USDT)" if chain.lower() == "tron" else ""
+        console.rule(
+            f"[bold]fundtrail demo: an investment scam{on}, from complaints to freeze requests"
+        )
         result = run_demo(
             out,
             txs=txs,
             seed=seed,
+            chain=chain.lower(),
             say=lambda name, secs, detail: console.print(
                 f"[green]✓[/green] [bold]{name:<10}[/bold] {detail} [dim]({secs:.1f} s)[/dim]"
             ),

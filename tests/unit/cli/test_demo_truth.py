@@ -38,3 +38,25 @@ def test_paths_are_shown_relative_to_the_current_folder(
     monkeypatch.chdir(tmp_path)
     assert shown(tmp_path / "demo-data" / "report" / "v1") == "demo-data/report/v1"
     assert shown("/elsewhere/x") == "/elsewhere/x"
+
+
+def test_the_truth_line_on_tron_reads_usdt(tmp_path: Path) -> None:
+    truth = {"chain": "TRX", "cashouts": [
+        {"exchange_name": "Coinharbor", "deposit_address": "TA", "amount": 441_592_893_815,
+         "asset": "USDT"},
+    ]}  # fmt: skip
+    (tmp_path / "truth.json").write_text(json.dumps(truth))
+    traced = {"cashouts": [{"exchange": "Coinharbor", "deposit_address": "TA", "address": "TA",
+                            "amount": 441_592_893_815}]}  # fmt: skip
+    assert "Coinharbor 100.0% of 441,592.893815 USDT" in _checked(tmp_path, traced)
+
+
+def test_the_demo_refuses_a_chain_it_has_no_story_for(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from fundtrail.cli.main import app
+
+    res = CliRunner().invoke(app, ["demo", "--chain", "doge", "--out", str(tmp_path / "d")])
+    assert res.exit_code != 0
+    assert "btc or tron" in str(res.exception) + res.output
+    assert not (tmp_path / "d").exists()
