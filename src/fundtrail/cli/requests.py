@@ -1,4 +1,4 @@
-"""`fundtrail request create|list|show|send|ack|decline|withdraw|answer|close|export|import`.
+"""`fundtrail request create|edit|list|show|send|ack|decline|withdraw|answer|close|export|import`.
 
 Every command acts for one organisation (``--org NAME``; reads also ``--operator``).
 Amounts an exchange types in ``answer --frozen ADDR=AMOUNT`` are in the asset's units
@@ -52,6 +52,16 @@ def _files(paths: list[Path], sealed: bool = False) -> list[Any]:
         }.get(p.suffix.lower(), "application/octet-stream")
         out.append(Attachment(p.name, p.read_bytes(), media, sealed))
     return out
+
+
+def _deposits(path: Path) -> list[Any]:
+    try:
+        given = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"--deposits {path}: {exc}", field="deposits") from None
+    if not isinstance(given, list):
+        raise InvalidInputError("--deposits must hold a JSON list", field="deposits")
+    return given
 
 
 def _render(d: dict[str, Any]) -> None:
@@ -127,14 +137,7 @@ def create(
     """A new request (draft unless --send); deposits from the campaign's freeze plan."""
     from fundtrail.cases.requests.service import create_request, parse_deadline
 
-    given = None
-    if deposits is not None:
-        try:
-            given = json.loads(deposits.read_text())
-        except (OSError, ValueError) as exc:
-            raise InvalidInputError(f"--deposits {deposits}: {exc}", field="deposits") from None
-        if not isinstance(given, list):
-            raise InvalidInputError("--deposits must hold a JSON list", field="deposits")
+    given = _deposits(deposits) if deposits is not None else None
     with _acting(org) as (store, who):
         data = create_request(
             store,
@@ -154,6 +157,39 @@ def create(
             send=send,
         )
     emit(data, as_json, _render)
+
+
+@request_app.command("edit")
+def edit(
+    request_id: str,
+    org: str = OrgOpt,
+    deposits: Path | None = typer.Option(
+        None, "--deposits", help="JSON list of deposits replacing the draft's."
+    ),
+    legal_basis: str | None = typer.Option(None, "--legal-basis", help="Legal basis cited."),
+    reference: str | None = typer.Option(None, "--reference", help="Your reference number."),
+    contact: str | None = typer.Option(None, "--contact", help="Who to contact about it."),
+    deadline: str | None = typer.Option(None, "--deadline", help="YYYY-MM-DD, ISO time or 7d."),
+    note: str | None = typer.Option(None, "--note", help="Free text for the addressee."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Change a draft; a sent request is never edited (withdraw it, or create another
+    with --follows)."""
+    from fundtrail.cases.requests.service import edit_request
+
+    given = {"legal_basis": legal_basis, "reference": reference, "contact": contact,
+             "deadline": deadline, "note": note}  # fmt: skip
+    changes: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if deposits is not None:
+        changes["deposits"] = _deposits(deposits)
+    if not changes:
+        raise InvalidInputError(
+            "nothing to change: give --deposits, --legal-basis, --reference, --contact, "
+            "--deadline or --note",
+            field="request",
+        )
+    with _acting(org) as (store, who):
+        emit(edit_request(store, who, request_id, changes), as_json, _render)
 
 
 @request_app.command("list")

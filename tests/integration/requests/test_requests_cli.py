@@ -48,7 +48,25 @@ def test_a_request_from_draft_to_closed_on_the_command_line(
     rid = made["id"]
     assert made["state"] == "draft" and made["deposits_count"] == 2
     assert json.loads(run("request", "list", "--org", "ex-a", "--json")) == []
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(DEPOSITS_A[:1]))
+    edited = json.loads(
+        run("request", "edit", rid, "--org", "police", "--reference", "R-7",
+            "--deadline", "2031-01-31", "--deposits", str(one), "--json")
+    )  # fmt: skip
+    assert edited["reference"] == "R-7" and edited["deposits_count"] == 1
+    assert edited["deadline"].startswith("2031-01-31") and edited["state"] == "draft"
+    assert "nothing to change" in run("request", "edit", rid, "--org", "police", code=2)
+    assert f"no request '{rid}'" in run(
+        "request", "edit", rid, "--org", "ex-a", "--note", "x", code=2
+    )
+    run("request", "edit", rid, "--org", "police", "--deposits", str(deps))  # both again
     run("request", "send", rid, "--org", "police")
+    refused = run("request", "edit", rid, "--org", "police", "--reference", "R-8", code=2)
+    assert "cannot be edited after sending" in refused and "--follows" in refused
+    assert json.loads(run("request", "show", rid, "--org", "police", "--json"))["reference"] == (
+        "R-7"
+    )
     inbox = json.loads(run("request", "list", "--org", "ex-a", "--inbox", "--json"))
     assert [r["id"] for r in inbox] == [rid]
     assert json.loads(run("request", "list", "--org", "ex-b", "--json")) == []
