@@ -369,6 +369,7 @@ CLI_WRITES: dict[str, list[str]] = {
         "--deposits",
         "{request_deposits}",
     ],
+    "request edit": ["request", "edit", "{request}", "--org", POLICE, "--reference", "R-AUDIT"],
     "request send": ["request", "send", "{request}", "--org", POLICE],
     "request ack": ["request", "ack", "{request}", "--org", EXCHANGE],
     "request answer": [
