@@ -4,32 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+from fundtrail.console import console, err_console, progress, set_quiet, track
 
-
-def set_quiet() -> None:
-    """``-q`` on any command: no chatter, tables or progress bars (``--json`` output and
-    errors are still written)."""
-    console.quiet = True
-    err_console.quiet = True
+__all__ = ["console", "err_console", "progress", "set_quiet", "track"]
 
 
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON.")
@@ -90,26 +75,3 @@ def kv_table(title: str, rows: Iterable[tuple[str, Any]]) -> Table:
     for k, v in rows:
         table.add_row(k, str(v))
     return table
-
-
-def progress(quiet: bool) -> Progress:
-    """A rich progress bar that disappears with --quiet or when output is not a terminal."""
-    return Progress(
-        TextColumn("[bold blue]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=quiet,
-        transient=False,
-    )
-
-
-def track(items: Iterable[T], description: str, total: int | None, quiet: bool) -> Iterator[T]:
-    with progress(quiet) as bar:
-        task = bar.add_task(description, total=total, info="")
-        for item in items:
-            yield item
-            bar.advance(task)

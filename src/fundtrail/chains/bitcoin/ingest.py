@@ -34,6 +34,7 @@ from fundtrail.chains.bitcoin.pool import BlockPool
 from fundtrail.chains.bitcoin.prepare import checked_block, default_workers, prepared
 from fundtrail.chains.bitcoin.script import Classified
 from fundtrail.chainstore import AddressBook, ChainStore, ChainStoreWriter
+from fundtrail.console import progress
 from fundtrail.errors import SourceError, StorageError
 
 if TYPE_CHECKING:
@@ -260,8 +261,6 @@ class _Session:
         self._finish_report()
 
     def _read(self, blocks: Iterable[RawBlock], progress_of: object, workers: int) -> None:
-        from fundtrail.cli.common import progress
-
         with progress(self.quiet) as bar:
             task = bar.add_task("ingest bitcoin", total=self.total or None, info="")
             for rb, block, classes in prepared(
