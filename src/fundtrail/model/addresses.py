@@ -23,6 +23,7 @@ _HEX40 = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _TRON_HEX = re.compile(r"^(0x)?41[0-9a-fA-F]{40}$")
 _CASHADDR = re.compile(r"^(bitcoincash:)?[qp][02-9ac-hj-np-z]{41}$")
 _XRP_ALPHABET = set("rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz")
+_B58_SET = frozenset(B58_ALPHABET)
 
 # base58check version bytes -> script type, per chain
 _B58_VERSIONS: dict[str, dict[int, str]] = {
@@ -69,7 +70,7 @@ def parse_address(text: str, chain: str = "BTC") -> Address:
             raise InvalidInputError(f"{s!r} is not an XRP Ledger address", field="address")
         return Address(code, s, s, "xrp")
     if code == "XMR":
-        if len(s) in (95, 106) and set(s) <= set(B58_ALPHABET):
+        if len(s) in (95, 106) and set(s) <= _B58_SET:
             return Address(code, s, s, "monero")
         if re.fullmatch(r"[0-9a-f]{64}", s):  # OFAC lists some XMR entries as tx keys / hex
             return Address(code, s, s, "monero_hex")
@@ -134,7 +135,7 @@ def _parse_utxo(s: str, code: str) -> Address:
     if code == "BCH" and _CASHADDR.match(low):
         value = low if low.startswith("bitcoincash:") else "bitcoincash:" + low
         return Address(code, value, value, "cashaddr")
-    if not set(s) <= set(B58_ALPHABET):
+    if not set(s) <= _B58_SET:
         bad = next(c for c in s if c not in B58_ALPHABET)
         raise InvalidInputError(
             f"invalid character {bad!r} in {code} address {s!r}", field="address"

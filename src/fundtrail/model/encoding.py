@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from functools import reduce
 from typing import Any
 
 from fundtrail.errors import InvalidInputError
@@ -17,6 +18,8 @@ _B58_INDEX = {c: i for i, c in enumerate(B58_ALPHABET)}
 
 BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _BECH32_INDEX = {c: i for i, c in enumerate(BECH32_CHARSET)}
+_BECH32_ONLY = {ord(c): None for c in BECH32_CHARSET}
+_BECH32_DIGITS = bytes(_BECH32_INDEX.get(chr(b), 0) for b in range(256))
 BECH32_CONST = 1
 BECH32M_CONST = 0x2BC830A3
 
@@ -39,15 +42,19 @@ def b58encode(data: bytes) -> str:
     return "1" * pad + "".join(reversed(out))
 
 
+_B58_ONLY = {ord(c): None for c in B58_ALPHABET}  # str.translate: delete the alphabet
+_B58_DIGITS = bytes(_B58_INDEX.get(chr(b), 0) for b in range(256))  # bytes.translate
+
+
 def b58decode(text: str) -> bytes:
+    if text.translate(_B58_ONLY):  # something outside the alphabet: say what and where
+        pos, ch = next((i, c) for i, c in enumerate(text) if c not in _B58_INDEX)
+        raise InvalidInputError(
+            f"invalid base58 character {ch!r} at position {pos} in {text!r}", field="address"
+        )
     n = 0
-    for pos, ch in enumerate(text):
-        try:
-            n = n * 58 + _B58_INDEX[ch]
-        except KeyError:
-            raise InvalidInputError(
-                f"invalid base58 character {ch!r} at position {pos} in {text!r}", field="address"
-            ) from None
+    for digit in text.encode("ascii").translate(_B58_DIGITS):
+        n = n * 58 + digit
     body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
     pad = len(text) - len(text.lstrip("1"))
     return b"\0" * pad + body
@@ -69,14 +76,17 @@ def b58check_decode(text: str) -> bytes:
     return payload
 
 
+_GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+# the XOR of the generators selected by each 5-bit value of the top bits (BIP-173's inner loop)
+_GEN_OF_TOP = tuple(
+    reduce(int.__xor__, (g for i, g in enumerate(_GEN) if (top >> i) & 1), 0) for top in range(32)
+)
+
+
 def _polymod(values: list[int]) -> int:
-    gen = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
     chk = 1
     for v in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ v
-        for i in range(5):
-            chk ^= gen[i] if ((top >> i) & 1) else 0
+        chk = ((chk & 0x1FFFFFF) << 5 ^ v) ^ _GEN_OF_TOP[chk >> 25]
     return chk
 
 
@@ -104,6 +114,18 @@ def convertbits(data: bytes | list[int], frombits: int, tobits: int, pad: bool =
     return ret
 
 
+def _from_5bit(groups: list[int]) -> bytes:
+    """``bytes(convertbits(groups, 5, 8, pad=False))`` for groups already in 0..31: one
+    integer built and cut, instead of a bit loop per group."""
+    acc = 0
+    for g in groups:
+        acc = acc << 5 | g
+    extra = 5 * len(groups) % 8
+    if extra >= 5 or acc & ((1 << extra) - 1):
+        raise InvalidInputError("invalid bech32 padding", field="address")
+    return (acc >> extra).to_bytes(5 * len(groups) // 8, "big")
+
+
 def segwit_encode(hrp: str, version: int, program: bytes) -> str:
     const = BECH32_CONST if version == 0 else BECH32M_CONST
     data = [version, *convertbits(program, 8, 5)]
@@ -123,15 +145,14 @@ def segwit_decode(text: str) -> tuple[str, int, bytes]:
     pos = s.rfind("1")
     if pos < 1 or pos + 7 > len(s) or len(s) > 90:
         raise InvalidInputError(f"malformed bech32 address {text!r}", field="address")
-    hrp = s[:pos]
-    data = []
-    for i, ch in enumerate(s[pos + 1 :]):
-        if ch not in _BECH32_INDEX:
-            raise InvalidInputError(
-                f"invalid bech32 character {ch!r} at position {pos + 1 + i} in {text!r}",
-                field="address",
-            )
-        data.append(_BECH32_INDEX[ch])
+    hrp, body = s[:pos], s[pos + 1 :]
+    if body.translate(_BECH32_ONLY):  # something outside the charset: say what and where
+        i, ch = next((i, c) for i, c in enumerate(body) if c not in _BECH32_INDEX)
+        raise InvalidInputError(
+            f"invalid bech32 character {ch!r} at position {pos + 1 + i} in {text!r}",
+            field="address",
+        )
+    data = list(body.encode("ascii").translate(_BECH32_DIGITS))
     const = _polymod(_hrp_expand(hrp) + data)
     if const not in (BECH32_CONST, BECH32M_CONST):
         raise InvalidInputError(
@@ -140,7 +161,7 @@ def segwit_decode(text: str) -> tuple[str, int, bytes]:
     version = data[0]
     if version > 16:
         raise InvalidInputError(f"invalid witness version {version} in {text!r}", field="address")
-    program = bytes(convertbits(data[1:-6], 5, 8, pad=False))
+    program = _from_5bit(data[1:-6])
     if not 2 <= len(program) <= 40:
         raise InvalidInputError(f"invalid witness program length in {text!r}", field="address")
     if version == 0 and len(program) not in (20, 32):
