@@ -136,10 +136,15 @@ class Answerer:
         self.viewer = viewer_org
         self._exposure_ok: dict[int, bool] = {}
 
-    def reasons(self, key: int) -> list[Reason]:
+    def reasons(
+        self, key: int, records: list[tuple[int, int, int, int, int]] | None = None
+    ) -> list[Reason]:
+        """``records``: the key's index records when the caller searched already."""
         out: list[Reason] = []
         sources = self.index.sources
-        for cat, kind, hops, share, src_idx in self.index.records_of(key):
+        if records is None:
+            records = self.index.records_of(key)
+        for cat, kind, hops, share, src_idx in records:
             src = sources[src_idx]
             kind_name = KINDS[kind]
             category = CATEGORIES[cat]
@@ -269,7 +274,7 @@ def answer(
         raise UserError(f"a batch holds at most {MAX_BATCH} items; got {len(items)}")
     normalised: list[str | None] = []
     errors: list[str | None] = []
-    keys = np.zeros(len(items), dtype=np.uint64)
+    key_list = [0] * len(items)
     for i, item in enumerate(items):
         try:
             norm = normalise(item.chain, item.address)
@@ -279,37 +284,35 @@ def answer(
             continue
         normalised.append(norm)
         errors.append(None)
-        keys[i] = address_key(item.chain, norm)
+        key_list[i] = address_key(item.chain, norm)
+    keys = np.array(key_list, dtype=np.uint64)
     # a few keys: the scalar search in reasons() beats setting up arrays
-    miss = np.zeros(len(items), dtype=bool)
+    ranges: tuple[list[int], list[int]] | None = None
     if len(items) > 4:
         lo, hi = index.ranges(keys)
-        miss = lo == hi
+        ranges = lo.tolist(), hi.tolist()
     extra = overlay.by_key if overlay is not None else {}
     who = Answerer(index, overlay, viewer_org)
+    version = index.version
+    none_level = rules.level(0)
     out: list[dict[str, Any]] = []
     for i, item in enumerate(items):
-        base: dict[str, Any] = {"chain": item.chain, "address": item.address}
+        # one dict per answer, its keys in the order the API has always shown them
+        a: dict[str, Any] = {"chain": item.chain, "address": item.address}
         if item.direction:
-            base["direction"] = item.direction
+            a["direction"] = item.direction
         found = normalised[i]
         if found is None:
-            out.append({**base, "error": errors[i], "risk": None, "score": None, "reasons": []})
+            a["error"], a["risk"], a["score"], a["reasons"] = errors[i], None, None, []
+            out.append(a)
             continue
-        key = int(keys[i])
-        shown: list[dict[str, Any]] = []
-        if miss[i] and key not in extra:
-            risk, score = rules.level(0), 0
+        a["normalised"] = found
+        key = key_list[i]
+        if ranges is not None and ranges[0][i] == ranges[1][i] and key not in extra:
+            a["risk"], a["score"], a["reasons"] = none_level, 0, []  # most of a batch
         else:
-            risk, score, shown = verdict_of(rules, who.reasons(key))
-        out.append(
-            {
-                **base,
-                "normalised": found,
-                "risk": risk,
-                "score": score,
-                "reasons": shown,
-                "index_version": index.version,
-            }
-        )
+            records = None if ranges is None else index.records_between(ranges[0][i], ranges[1][i])
+            a["risk"], a["score"], a["reasons"] = verdict_of(rules, who.reasons(key, records))
+        a["index_version"] = version
+        out.append(a)
     return out
