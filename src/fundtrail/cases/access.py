@@ -1,5 +1,12 @@
 """Who may see what of a campaign. One place, used by the CLI, the API and reports.
 
+What a campaign with a case counts (its complaints, total loss, victims, cash-outs,
+case files): the complaints its lead accepted (every member when the case was opened)
+and those of the orgs on the case. A complaint of another org that linked in later is
+*pending*: listed to the case's orgs and its reporter, counted nowhere until the lead
+accepts it (``POST /api/v1/campaigns/{id}/case`` with ``accept``), so nobody outside
+the case changes what the police's case file says.
+
 Personal data of a complaint: the reporting org, and the orgs on the case of the
 campaign it belongs to (the case owner included). A campaign itself (totals,
 addresses, cash-outs; no personal data): orgs that reported one of its complaints
@@ -16,7 +23,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fundtrail.intelstore.cases import Case, CaseOrg, Complaint
+from fundtrail.intelstore.cases import Case, CaseComplaint, CaseOrg, Complaint
 from fundtrail.intelstore.requests import PartnerRequest
 from fundtrail.model.identity import Identity
 
@@ -35,6 +42,29 @@ def case_orgs(s: Session, campaign_ids: Iterable[str]) -> dict[str, set[str]]:
     for campaign_id, owner, member in rows:
         out[campaign_id].update(o for o in (owner, member) if o)
     return out
+
+
+def accepted_complaints(s: Session, campaign_ids: Iterable[str]) -> dict[str, set[str]]:
+    """{campaign id: complaint ids its case's lead accepted}, for campaigns with a case
+    (a campaign without a case is absent: everything in it counts)."""
+    ids = list(set(campaign_ids))
+    out: dict[str, set[str]] = {}
+    for i in range(0, len(ids), 500):
+        cases = s.execute(
+            sa.select(Case.campaign_id, CaseComplaint.complaint_id)
+            .outerjoin(CaseComplaint, CaseComplaint.case_id == Case.id)
+            .where(Case.campaign_id.in_(ids[i : i + 500]))
+        )
+        for campaign_id, complaint_id in cases:
+            out.setdefault(campaign_id, set()).update([complaint_id] if complaint_id else [])
+    return out
+
+
+def counts(complaint: Complaint, accepted: set[str] | None, on_case: set[str]) -> bool:
+    """Whether a complaint counts in its campaign (``accepted`` None: it has no case)."""
+    if accepted is None:
+        return True
+    return complaint.id in accepted or (complaint.org_id or "") in on_case
 
 
 def may_see_pii(who: Identity, complaint: Complaint, on_case: set[str]) -> bool:

@@ -16,7 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fundtrail.cases.access import case_orgs, may_see_pii, visible_campaign_ids
+from fundtrail.cases.access import (
+    accepted_complaints,
+    case_orgs,
+    counts,
+    may_see_pii,
+    visible_campaign_ids,
+)
 from fundtrail.cases.cashouts import campaign_payments, is_current
 from fundtrail.cases.crypto import PiiCipher
 from fundtrail.cases.freshness import STAMP, current_inputs, staleness
@@ -25,7 +31,14 @@ from fundtrail.cases.tracing import TraceParams
 from fundtrail.cases.views import CampaignView, CashoutView, ComplaintView
 from fundtrail.errors import NotFoundError, PermissionDeniedError
 from fundtrail.intelstore import audit
-from fundtrail.intelstore.cases import Campaign, CampaignLink, Case, CaseOrg, Complaint
+from fundtrail.intelstore.cases import (
+    Campaign,
+    CampaignLink,
+    Case,
+    CaseComplaint,
+    CaseOrg,
+    Complaint,
+)
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.groupcommit import group_writer
 from fundtrail.intelstore.models import Org
@@ -82,6 +95,7 @@ def build_views(
         members[row.campaign_id or ""].append(row)
     orgs = {o.id: o.name for o in s.scalars(sa.select(Org))}
     on_case = case_orgs(s, ids)
+    accepted = accepted_complaints(s, ids)
     refs = dict(
         s.execute(sa.select(Case.campaign_id, Case.reference).where(Case.campaign_id.in_(ids)))
         .tuples()
@@ -98,11 +112,16 @@ def build_views(
         })  # fmt: skip
     views = []
     for c in campaigns:
+        team = on_case.get(c.id, set())
         rows = members.get(c.id, [])
+        held = [r for r in rows if not counts(r, accepted.get(c.id), team)]
+        held_ids = {r.id for r in held}
         views.append(CampaignView(
             id=c.id, status=c.status, created=c.created, updated=c.updated,
-            complaints=[_complaint(r, viewer, on_case.get(c.id, set()), cipher, orgs)
-                        for r in rows],
+            complaints=[_complaint(r, viewer, team, cipher, orgs)
+                        for r in rows if r.id not in held_ids],
+            pending=[_complaint(r, viewer, team, cipher, orgs)
+                     for r in held if _sees_pending(viewer, r, team)],
             links=sorted(links.get(c.id, []), key=lambda d: (d["reason"], d["b"])),
             cashouts=[_cashout(d) for d in c.cashouts or []],
             merged_into=c.merged_into, case_reference=refs.get(c.id),
@@ -110,6 +129,13 @@ def build_views(
             stale=stale.get(c.id),
         ))  # fmt: skip
     return views
+
+
+def _sees_pending(viewer: Identity, r: Complaint, team: set[str]) -> bool:
+    """A pending complaint is listed to the case's orgs (who decide on it) and its reporter."""
+    return viewer.is_operator or (
+        viewer.in_org and (viewer.org_id in team or viewer.org_id == r.org_id)
+    )
 
 
 def _complaint(
@@ -199,13 +225,16 @@ def open_case(
     *,
     owner: str | None = None,
     share_with: Iterable[str] = (),
+    accept: Iterable[str] = (),
     actor: Identity | str = "cli",
     remote: str | None = None,
 ) -> Case:
     """Take a campaign up as a case (idempotent); orgs on it may see victims' data.
 
     Only a law-enforcement organisation may lead a case: the lead decides who else
-    sees every victim's personal data.
+    sees every victim's personal data, and which complaints of orgs not on the case
+    count in it (``accept``: complaint ids pending in the campaign). Every complaint in
+    the campaign when the case is opened is accepted.
     """
     campaign = s.get(Campaign, campaign_id)
     if campaign is None:
@@ -226,6 +255,8 @@ def open_case(
         )
         s.add(case)
         s.flush()
+        members = s.scalars(sa.select(Complaint.id).where(Complaint.campaign_id == campaign.id))
+        s.add_all(CaseComplaint(case_id=case.id, complaint_id=m) for m in members)
         audit.record(
             s, actor, "case.open", "case", case.reference, {"campaign": campaign.id}, remote
         )
@@ -251,8 +282,35 @@ def open_case(
                 {"orgs": [o.name for o in added]},
                 remote,
             )
+    _accept(s, case, campaign.id, list(accept), actor, remote)
     s.flush()
     return case
+
+
+def _accept(
+    s: Session, case: Case, campaign_id: str, ids: list[str], actor: Identity | str,
+    remote: str | None,
+) -> None:  # fmt: skip
+    if not ids:
+        return
+    lead = isinstance(actor, str) or actor.is_operator or actor.org_id == case.owner_org_id
+    if not lead:
+        raise PermissionDeniedError(
+            f"only the organisation leading case {case.reference} may accept complaints"
+        )
+    pending = set(s.scalars(sa.select(Complaint.id).where(Complaint.campaign_id == campaign_id)))
+    pending -= set(
+        s.scalars(sa.select(CaseComplaint.complaint_id).where(CaseComplaint.case_id == case.id))
+    )
+    unknown = sorted(set(ids) - pending)
+    if unknown:
+        raise NotFoundError(
+            f"no pending complaint {unknown[0]!r} in campaign {campaign_id}", field="accept"
+        )
+    s.add_all(CaseComplaint(case_id=case.id, complaint_id=c) for c in sorted(set(ids)))
+    audit.record(
+        s, actor, "case.accept", "case", case.reference, {"complaints": sorted(set(ids))}, remote
+    )
 
 
 def complaint_view(

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from fundtrail.cases.access import accepted_complaints, case_orgs, counts
 from fundtrail.cases.freshness import STAMP, Inputs, current_inputs, digest
 from fundtrail.cases.tracing import CampaignTrace, TraceParams, start_of, trace_payments
 from fundtrail.cases.verify import VERIFIED
@@ -33,8 +34,10 @@ def stamp(params: TraceParams, inputs: Inputs, payments: Payments) -> dict[str, 
 
 
 def campaign_payments(s: Session, campaign_ids: Iterable[str]) -> dict[str, Payments]:
-    """{campaign id: its confirmed payments}, each payment once (several orgs may report it)."""
+    """{campaign id: its confirmed payments that count}, each payment once (several orgs
+    may report it)."""
     ids = list(campaign_ids)
+    accepted, on_case = accepted_complaints(s, ids), case_orgs(s, ids)
     out: dict[str, dict[str, tuple[str, str, int]]] = defaultdict(dict)
     for i in range(0, len(ids), 500):
         rows = s.scalars(
@@ -43,6 +46,9 @@ def campaign_payments(s: Session, campaign_ids: Iterable[str]) -> dict[str, Paym
             )
         )
         for r in rows:
+            cid = r.campaign_id or ""
+            if not counts(r, accepted.get(cid), on_case.get(cid, set())):
+                continue  # pending the case lead's acceptance
             start = start_of(r.txid, None if r.vout < 0 else r.vout)
             out[r.campaign_id or ""][r.payment_key] = (r.chain, start, int(r.amount))
     return {cid: sorted(p.values()) for cid, p in out.items()}

@@ -56,21 +56,25 @@ def _line(e: RowError) -> int:
     return e.line if e.line is not None else -1
 
 
-def _existing(s: Session, items: list[ComplaintInput]) -> dict[tuple[str, str, int], Complaint]:
+def _existing(
+    s: Session, items: list[ComplaintInput], org_id: str | None
+) -> dict[tuple[str, str, int], Complaint]:
+    """The caller's own complaints about these payments (others' are never looked at)."""
     txids = sorted({c.txid for c in items})
+    own = Complaint.org_id.is_(None) if org_id is None else Complaint.org_id == org_id
     found: dict[tuple[str, str, int], Complaint] = {}
     for i in range(0, len(txids), 500):
-        rows = s.scalars(sa.select(Complaint).where(Complaint.txid.in_(txids[i : i + 500])))
+        rows = s.scalars(sa.select(Complaint).where(Complaint.txid.in_(txids[i : i + 500]), own))
         for row in rows:
             found[(row.chain, row.txid, row.vout)] = row
     return found
 
 
-def _already(first: Complaint, org_id: str | None) -> str:
-    """Say which complaint only to its own org; others learn no more than "reported"."""
-    if first.org_id == org_id:
-        return f"already reported (complaint {first.ref or first.id})"
-    return "already reported by another organisation"
+def _already(first: Complaint) -> str:
+    """Only the org's own complaint is ever named: whether another organisation reported
+    a payment is not the reporter's to learn (its complaint is stored like any other,
+    and counted once per payment in campaigns)."""
+    return f"already reported (complaint {first.ref or first.id})"
 
 
 def victim_index(cipher: PiiCipher, c: ComplaintInput) -> str:
@@ -121,11 +125,11 @@ def add_complaints(
     checks = verify_payments(items, home)
     cipher = PiiCipher.from_settings(home)
     with store.session() as s:
-        existing = _existing(s, items)
+        existing = _existing(s, items, org_id)
         for c, v in zip(items, checks, strict=True):
             key = (c.chain, c.txid, -1 if c.vout is None else c.vout)
             if key in existing:
-                report.errors.append(RowError(c.line, "txid", _already(existing[key], org_id)))
+                report.errors.append(RowError(c.line, "txid", _already(existing[key])))
                 continue
             if not v.ok and not keep_unverified:
                 report.errors.append(RowError(c.line, v.field, v.message))

@@ -38,7 +38,14 @@ from fundtrail.cases.linking import SAME_ADDRESS, Linker, assign_ids
 from fundtrail.cases.verify import VERIFIED, verify_payments
 from fundtrail.intelstore import audit
 from fundtrail.intelstore.base import utcnow
-from fundtrail.intelstore.cases import Campaign, CampaignLink, Case, CaseOrg, Complaint
+from fundtrail.intelstore.cases import (
+    Campaign,
+    CampaignLink,
+    Case,
+    CaseComplaint,
+    CaseOrg,
+    Complaint,
+)
 from fundtrail.intelstore.db import IntelStore
 
 
@@ -240,6 +247,10 @@ def _carry_case(s: Any, old: str, new: str) -> None:
     carried = members | ({moved.owner_org_id} - {None})
     for org_id in sorted(carried - have - {kept.owner_org_id}):
         s.add(CaseOrg(case_id=kept.id, org_id=org_id))
+    accepted = CaseComplaint.complaint_id
+    had = set(s.scalars(sa.select(accepted).where(CaseComplaint.case_id == kept.id)))
+    brought = set(s.scalars(sa.select(accepted).where(CaseComplaint.case_id == moved.id)))
+    s.add_all(CaseComplaint(case_id=kept.id, complaint_id=c) for c in sorted(brought - had))
 
 
 def relink_if_stale(store: IntelStore, home: Path | None = None, actor: Any = "cli") -> str | None:

@@ -115,6 +115,9 @@ class CampaignView:
     case_reference: str | None = None
     trace_params: dict[str, Any] = field(default_factory=dict)
     stale: dict[str, Any] | None = None  # why what is shown is not current, and how to refresh
+    # complaints of orgs not on the case that linked in after it was opened: listed, never
+    # counted, until the case's lead accepts them (cases.access)
+    pending: list[ComplaintView] = field(default_factory=list)
 
     @property
     def total_loss(self) -> dict[str, int]:
@@ -127,7 +130,13 @@ class CampaignView:
 
     @property
     def victims(self) -> int:
-        return len({c.victim_index or c.id for c in self.complaints})
+        """Distinct victims: a payment reported by several orgs is one victim's (the
+        smallest index of its reports stands for it, whatever order they came in)."""
+        per_payment: dict[str, str] = {}
+        for c in self.complaints:
+            idx = c.victim_index or c.id
+            per_payment[c.payment_key] = min(idx, per_payment.get(c.payment_key, idx))
+        return len(set(per_payment.values()))
 
     @property
     def addresses(self) -> list[str]:
@@ -178,6 +187,7 @@ class CampaignView:
             "links": self.links,
             "trace_params": self.trace_params,
             "payments": [c.to_dict() for c in self.complaints],
+            "pending": [c.to_dict() for c in self.pending],
         }
 
 

@@ -33,7 +33,9 @@ class Campaign(Base):
 
 class Complaint(Base):
     __tablename__ = "complaints"
-    __table_args__ = (sa.UniqueConstraint("chain", "txid", "vout"),)
+    # one complaint per payment *per organisation*: another org reporting the same payment
+    # is stored too (telling it "already reported" would say what others reported)
+    __table_args__ = (sa.UniqueConstraint("org_id", "chain", "txid", "vout"),)
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     org_id: Mapped[str | None] = mapped_column(
@@ -92,6 +94,21 @@ class Case(Base):
         sa.ForeignKey("campaigns.id", ondelete="CASCADE"), unique=True
     )
     owner_org_id: Mapped[str | None] = mapped_column(sa.ForeignKey("orgs.id", ondelete="SET NULL"))
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CaseComplaint(Base):
+    """A complaint the case's lead accepted into the case (every member at opening): only
+    these, and complaints of orgs on the case, count in what the case shows."""
+
+    __tablename__ = "case_complaints"
+
+    case_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    complaint_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     created: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -30,6 +30,10 @@ class CaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     share_with: list[str] = Field(default_factory=list, max_length=100, description="org names")
+    accept: list[str] = Field(
+        default_factory=list, max_length=5000,
+        description="ids of pending complaints (other orgs') the lead accepts into the case",
+    )  # fmt: skip
 
 
 @router.get("/campaigns")
@@ -88,7 +92,8 @@ def take_case(
     settings: Settings = Depends(get_app_settings),
     remote: str | None = Depends(remote_addr),
 ) -> dict[str, Any]:
-    """Open the campaign's case (led by the caller's org if new) and add orgs to it.
+    """Open the campaign's case (led by the caller's org if new), add orgs to it, and
+    accept pending complaints into it (``accept``: only these count once the case is open).
 
     Cases are led by law-enforcement organisations: they decide who else may see the
     victims' personal data.
@@ -97,6 +102,6 @@ def take_case(
         raise PermissionDeniedError("only a law-enforcement organisation may lead a case")
     with store.session() as s:
         view = get_campaign(s, campaign_id, who, home=settings.home)
-        case = open_case(s, view.id, owner=who.org_name, share_with=body.share_with, actor=who,
-                         remote=remote)  # fmt: skip
+        case = open_case(s, view.id, owner=who.org_name, share_with=body.share_with,
+                         accept=body.accept, actor=who, remote=remote)  # fmt: skip
         return {"campaign": view.id, "case_reference": case.reference}
