@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fundtrail.analysis.cluster.service import cluster_of, run_clustering
 from fundtrail.chainstore.store import ChainStore
@@ -84,6 +87,56 @@ def test_spark_equals_embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert embedded.clusters == spark.clusters
     assert 1 < embedded.largest < embedded.addresses  # a non-trivial partition
     assert np.array_equal(left, right)  # identical ids, not just the same grouping
+
+
+def _drawn_chain(home: Path, spends: list[tuple[list[int], int, bool]], pool: int) -> None:
+    """Spends drawn by hypothesis: (input indexes, outputs, coinjoin-shaped or not)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit"))
+    from analysis.cluster.builder import Tx, write_chain
+
+    addrs = [_addr(i) for i in range(pool)]
+    txs = [Tx([], [(addrs[i], 10_000)]) for i in range(pool)]
+    for ins, n_out, coinjoin in spends:
+        uniq = sorted(set(ins))
+        if coinjoin:  # equal outputs, one per input, plus changes: what a detector looks for
+            outs = [(addrs[(i * 7 + 3) % pool], 5_000) for i in uniq]
+            outs += [(addrs[(i * 11 + 1) % pool], 1_000 + i) for i in uniq]
+        else:
+            outs = [(addrs[(uniq[0] + j * 13 + 5) % pool], 700 + j) for j in range(n_out)]
+        txs.append(Tx([(addrs[i], 10_000) for i in uniq], outs))
+    write_chain(home, txs)
+
+
+@given(
+    pool=st.integers(8, 40),
+    spends=st.lists(
+        st.tuples(
+            st.lists(st.integers(0, 39), min_size=1, max_size=8), st.integers(1, 4), st.booleans()
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+)
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_spark_equals_embedded_on_drawn_chains(
+    tmp_path: Path, pool: int, spends: list[tuple[list[int], int, bool]]
+) -> None:
+    """Hypothesis draws the spends (merges, long chains of them, CoinJoin-shaped txs that
+    join everything when not detected): both engines give the same ids and CoinJoins."""
+    spends = [([i % pool for i in ins], n, cj) for ins, n, cj in spends]
+    root = Path(tempfile.mkdtemp(dir=tmp_path))
+    a, b = root / "a", root / "b"
+    _drawn_chain(a, spends, pool)
+    _drawn_chain(b, spends, pool)
+    embedded = run_clustering("BTC", home=a)
+    spark = run_clustering("BTC", home=b, engine="spark", master="local[2]")
+    assert embedded.coinjoins == spark.coinjoins
+    assert (embedded.clusters, embedded.largest) == (spark.clusters, spark.largest)
+    assert np.array_equal(cluster_of(ChainStore("BTC", a)), cluster_of(ChainStore("BTC", b)))
 
 
 @pytest.mark.parametrize(
