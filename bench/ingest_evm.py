@@ -13,6 +13,9 @@ For each it prints transfers/s of the full ingest (fetch, decode, store), the sh
 that time spent waiting on the node, and the ratio against a reference run in the same
 process: a fetch-only pass over the same blocks (same client, batching and
 concurrency; answers parsed but not decoded or stored), the floor set by the node.
+One warm-up pass, then ``--runs`` rounds alternating the reference and the full ingest
+(so neither always meets a warmer node); medians. ``--record`` keeps the run for the
+EVM guide.
 
     .venv/bin/python bench/ingest_evm.py [--copies 50] [--anvil-txs 300] [--batch-blocks 10]
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import statistics
 import sys
 import tempfile
 import time
@@ -35,6 +39,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from fundtrail.chains.evm.devnode import DevNode  # noqa: E402
 from fundtrail.chains.evm.ingest import ingest_rpc  # noqa: E402
 from fundtrail.chains.evm.rpc import RpcClient  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from _record import add_record_flag, recording  # noqa: E402
 
 SHARED = ROOT.parent / "shared/data/ethereum-etl-fixtures/tests/resources/test_stream"
 BIG = SHARED / "blocks_17173049_17173050"
@@ -161,20 +168,37 @@ def fetch_only(url: str, first: int, last: int, batch: int, traced: bool) -> flo
     return time.perf_counter() - started
 
 
-def measure(label: str, url: str, first: int, last: int, batch: int, traced: bool,
-            confirmations: int) -> None:  # fmt: skip
-    ref = fetch_only(url, first, last, batch, traced)
-    with tempfile.TemporaryDirectory() as home:
-        report = ingest_rpc(url, start=first, stop=last, confirmations=confirmations,
-                            home=Path(home), batch_blocks=batch)  # fmt: skip
+def measure(label: str, key: str, url: str, first: int, last: int, batch: int, traced: bool,
+            confirmations: int, runs: int, rec: Any) -> None:  # fmt: skip
+    """One warm-up fetch-only pass (the node's caches, ours and the reference's alike), then
+    ``runs`` rounds alternating reference and full ingest; medians of each."""
+    fetch_only(url, first, last, batch, traced)
+    refs, reports = [], []
+    for _ in range(runs):
+        refs.append(fetch_only(url, first, last, batch, traced))
+        with tempfile.TemporaryDirectory() as home:
+            reports.append(ingest_rpc(url, start=first, stop=last, confirmations=confirmations,
+                                      home=Path(home), batch_blocks=batch))  # fmt: skip
+    ref = statistics.median(refs)
+    report = sorted(reports, key=lambda r: r.seconds)[len(reports) // 2]
     ours = report.seconds - report.node_seconds
-    print(f"== {label}: blocks {first}..{last}, {report.txs} txs, {report.transfers} transfers")
+    print(f"== {label}: blocks {first}..{last}, {report.txs} txs, {report.transfers} transfers "
+          f"(median of {runs} runs each, alternating, after one warm-up)")  # fmt: skip
     total, wait = report.seconds, report.node_seconds
     print(f"   full ingest       {total:7.2f} s  {report.transfers / total:10,.0f} transfers/s")
     print(f"   waiting on node   {wait:7.2f} s  ({wait / total:.0%})")
     print(f"   in fundtrail      {ours:7.2f} s  (node wait : fundtrail = {wait / ours:.2f} : 1)")
     print(f"   reference (fetch only, same batches) {ref:.2f} s; full ingest / reference = "
           f"{report.seconds / ref:.2f}x")  # fmt: skip
+    rate = report.transfers / total
+    rec.figure(f"{key}_transfers_s", rate, f"{rate:,.0f}", f"{label}: transfers/s, full ingest")
+    rec.figure(f"{key}_node_share", wait / total, f"{wait / total:.0%}",
+               f"{label}: share of the ingest spent waiting on the node")  # fmt: skip
+    rec.figure(f"{key}_vs_fetch", report.seconds / ref, f"{report.seconds / ref:.2f}×",
+               f"{label}: full ingest / fetch-only reference, same batches")  # fmt: skip
+    rec.figure(f"{key}_txs", report.txs, f"{report.txs:,}", f"{label}: transactions")
+    rec.figure(f"{key}_transfers", report.transfers, f"{report.transfers:,}",
+               f"{label}: transfers")  # fmt: skip
 
 
 def anvil_chain(node: DevNode, txs: int) -> None:
@@ -206,9 +230,19 @@ def main() -> None:
     p.add_argument("--copies", type=int, default=50, help="copies of the mainnet blocks")
     p.add_argument("--anvil-txs", type=int, default=300, help="transactions sent to anvil")
     p.add_argument("--batch-blocks", type=int, default=10, help="blocks per batch and commit")
+    p.add_argument("--runs", type=int, default=3, help="measured runs of each (after a warm-up)")
+    add_record_flag(p)
     args = p.parse_args()
-
     folder = BIG if BIG.is_dir() else SMALL
+    data = (
+        f"real mainnet blocks ({folder.name}, ethereum-etl) x{args.copies} replayed by a stub "
+        f"node in another process; anvil with {args.anvil_txs} mixed txs"
+    )
+    with recording("ingest_evm", args.record, data=data) as rec:
+        run(args, folder, rec)
+
+
+def run(args: argparse.Namespace, folder: Path, rec: Any) -> None:
     q: Any = mp.get_context("spawn").Queue()
     proc = mp.get_context("spawn").Process(
         target=_serve, args=(str(folder), args.copies, q), daemon=True
@@ -216,15 +250,17 @@ def main() -> None:
     proc.start()
     try:
         port, first, last = q.get(timeout=120)
-        measure(f"replay of {folder.name} x{args.copies}", f"http://127.0.0.1:{port}", first,
-                last, args.batch_blocks, traced=False, confirmations=0)  # fmt: skip
+        measure(f"replay of {folder.name} x{args.copies}", "replay", f"http://127.0.0.1:{port}",
+                first, last, args.batch_blocks, traced=False, confirmations=0, runs=args.runs,
+                rec=rec)  # fmt: skip
     finally:
         proc.terminate()
     with DevNode() as node:
         anvil_chain(node, args.anvil_txs)
         last = node.block_number() - 12
-        measure(f"anvil, {args.anvil_txs} mixed txs", node.url, 0, last, args.batch_blocks,
-                traced=True, confirmations=12)  # fmt: skip
+        measure(f"anvil, {args.anvil_txs} mixed txs", "anvil", node.url, 0, last,
+                args.batch_blocks, traced=True, confirmations=12, runs=args.runs,
+                rec=rec)  # fmt: skip
 
 
 if __name__ == "__main__":
