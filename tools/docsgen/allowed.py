@@ -46,15 +46,15 @@ NOT_MEASURED: tuple[tuple[str, str, str], ...] = (
 
 # page -> (unsourced figures, hand-written console blocks showing output) still on it.
 LEGACY: dict[str, tuple[int, int]] = {
-    "README.md": (0, 2),
+    "README.md": (0, 1),
     "docs/guide/10-bitcoin.md": (0, 5),
     "docs/guide/20-simulate.md": (0, 0),
-    "docs/guide/30-evm.md": (4, 4),
+    "docs/guide/30-evm.md": (0, 4),
     "docs/guide/40-intel-hub.md": (0, 8),
     "docs/guide/45-standards.md": (0, 6),
     "docs/guide/50-cluster.md": (0, 4),
     "docs/guide/60-trace.md": (0, 1),
-    "docs/guide/70-cases.md": (8, 7),
+    "docs/guide/70-cases.md": (0, 7),
     "docs/guide/80-screen.md": (0, 6),
 }
 
