@@ -182,8 +182,10 @@ class TronStub:
         api_key: str | None = None,
         fail_first: int = 0,
         fail_status: int = 503,
+        port: int = 0,
     ) -> None:
         self.node = node
+        self.port = port
         self.api_key = api_key
         self.fail_left = fail_first
         self.fail_status = fail_status
@@ -218,7 +220,7 @@ class TronStub:
 
             do_GET = do_POST
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -268,3 +270,33 @@ class TronStub:
             n = int(body.get("num", -1))
             return 200, node.infos.get(n, []) if n <= limit else []
         return 404, {"Error": f"unknown path {path}"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m fundtrail.chains.tron.stub NODE_JSON``: serve a simulation's TRON chain
+    (``fundtrail simulate --chain tron`` writes ``DIR/tron/node.json``) until stopped."""
+    import argparse
+    import time
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="a local java-tron HTTP API stub")
+    parser.add_argument("node", type=Path, help="node.json written by simulate --chain tron")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--api-key", help="require this TRON-PRO-API-KEY header")
+    args = parser.parse_args(argv)
+    try:
+        node = NodeData.from_json(json.loads(args.node.read_text()))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        msg = f"{args.node}: not a node.json written by simulate --chain tron ({exc})"
+        raise SystemExit(msg) from None
+    with TronStub(node, api_key=args.api_key, port=args.port) as stub:
+        print(f"java-tron stub at {stub.url}: blocks {min(node.blocks)}..{node.head}", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
