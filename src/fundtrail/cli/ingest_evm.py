@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.progress import TaskID
 
 from fundtrail.cli.common import HomeOpt, JsonOpt, QuietOpt, console, emit, progress
 
@@ -31,10 +32,12 @@ def ingest_evm(
     if (rpc is None) == (files is None):
         raise InvalidInputError("give exactly one of --rpc URL or --files DIR", field="rpc")
     with progress(quiet or as_json) as bar:
-        task = bar.add_task(f"ingest {chain}", total=None, info="")
+        tasks: list[TaskID] = []  # made at the first batch: nothing new shows no bar
 
         def on_progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, info="blocks")
+            if not tasks:
+                tasks.append(bar.add_task(f"ingest {chain}", total=total, info="blocks"))
+            bar.update(tasks[0], completed=done, total=total, info="blocks")
 
         if rpc is not None:
             report = service.ingest_rpc(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.progress import TaskID
 
 from fundtrail.cli.common import HomeOpt, JsonOpt, QuietOpt, console, emit, progress
 
@@ -29,10 +30,12 @@ def ingest_tron(
     from fundtrail.chains.tron import ingest as service
 
     with progress(quiet or as_json) as bar:
-        task = bar.add_task("ingest tron", total=None, info="")
+        tasks: list[TaskID] = []  # made at the first batch: nothing new shows no bar
 
         def on_progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, info="blocks")
+            if not tasks:
+                tasks.append(bar.add_task("ingest tron", total=total, info="blocks"))
+            bar.update(tasks[0], completed=done, total=total, info="blocks")
 
         report = service.ingest_rpc(
             rpc, start=start, stop=stop, confirmations=confirmations, api_key=api_key,
