@@ -24,8 +24,10 @@ $(NODEDIR)/.stamp: $(NODEDIR)/package.json
 	cd $(NODEDIR) && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+# make demo CHAIN=tron: the same story with USDT on TRON
+CHAIN   ?= btc
 demo: setup
-	$(BIN)/fundtrail demo
+	$(BIN)/fundtrail demo --chain $(CHAIN)
 
 test: setup
 	$(BIN)/pytest -q -p no:cacheprovider
