@@ -181,10 +181,15 @@ def test_recorded_output_tables_and_sources(tmp_path: Path) -> None:
 
 
 def test_a_measurement_typed_by_hand_has_no_source(tmp_path: Path) -> None:
-    path = page(tmp_path, "Our parser is 12x faster and answers in 3 ms (`9x` in code is fine).\n")
+    path = page(
+        tmp_path,
+        "Our parser is 12x faster and answers in 3 ms (`9x` in code is fine);\n"
+        "its recall is 0.995.\n",
+    )
     errors = check(path).errors
     assert any("ratio '12x' has no source" in e for e in errors)
     assert any("time '3 ms' has no source" in e for e in errors)
+    assert any("decimal '0.995' has no source" in e for e in errors)
     assert not any("9x" in e for e in errors)
 
 
