@@ -12,18 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fundtrail.chains.bitcoin.parse import Block, block_work
-from fundtrail.chains.bitcoin.script import Classified
+from fundtrail.chains.bitcoin.columns import BlockColumns
+from fundtrail.chains.bitcoin.parse import block_work
 
 ZERO_HASH = b"\0" * 32
 
 
 @dataclass(slots=True)
 class Pending:
-    block: Block
+    block: BlockColumns
     raw: bytes
     where: str
-    classes: list[Classified] | None  # output scripts classified by a worker, in order
 
     @property
     def prev(self) -> bytes:

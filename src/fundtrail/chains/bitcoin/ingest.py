@@ -26,13 +26,12 @@ from typing import TYPE_CHECKING
 from fundtrail.chains.bitcoin.batch import BatchBuilder
 from fundtrail.chains.bitcoin.blkfile import RawBlock, ReadStats, expand_paths, read_paths
 from fundtrail.chains.bitcoin.chain import ChainIndex, Pending, Switch
+from fundtrail.chains.bitcoin.columns import BlockColumns
 from fundtrail.chains.bitcoin.genesis import genesis_raw
 from fundtrail.chains.bitcoin.network import MAINNET, NAMES, Network, by_genesis
 from fundtrail.chains.bitcoin.network import network as get_network
-from fundtrail.chains.bitcoin.parse import Block
 from fundtrail.chains.bitcoin.pool import BlockPool
-from fundtrail.chains.bitcoin.prepare import checked_block, default_workers, prepared
-from fundtrail.chains.bitcoin.script import Classified
+from fundtrail.chains.bitcoin.prepare import default_workers, prepare, prepared
 from fundtrail.chainstore import AddressBook, ChainStore, ChainStoreWriter
 from fundtrail.console import progress
 from fundtrail.errors import SourceError, StorageError
@@ -263,13 +262,13 @@ class _Session:
     def _read(self, blocks: Iterable[RawBlock], progress_of: object, workers: int) -> None:
         with progress(self.quiet) as bar:
             task = bar.add_task("ingest bitcoin", total=self.total or None, info="")
-            for rb, block, classes in prepared(
+            for rb, block in prepared(
                 blocks, workers=workers, known=self.index.knows, fmt=self.net.addresses
             ):
                 if block is None:
                     self.report.duplicates += 1
                 else:
-                    self._offer(block, rb.data, rb.where, classes)
+                    self._offer(block, rb.data, rb.where)
                 done = progress_of(rb) if callable(progress_of) else None
                 bar.update(
                     task,
@@ -294,16 +293,14 @@ class _Session:
             )
 
     def _offer_raw(self, raw: bytes, where: str) -> None:
-        self._offer(checked_block(raw, where), raw, where, None)
+        self._offer(prepare(raw, where, self.net.addresses), raw, where)
 
-    def _offer(
-        self, block: Block, raw: bytes, where: str, classes: list[Classified] | None
-    ) -> None:
+    def _offer(self, block: BlockColumns, raw: bytes, where: str) -> None:
         h = block.header.hash
         if self.index.knows(h):
             self.report.duplicates += 1
             return
-        self.index.hold(h, Pending(block, raw, where, classes))
+        self.index.hold(h, Pending(block, raw, where))
         switch = self.index.best_switch(h)
         if switch is not None:
             self._apply(switch)
@@ -314,7 +311,7 @@ class _Session:
         for h in switch.path:
             item = self.index.take(h)
             height = self.index.tip_height + 1
-            self.batch.add(item.block, height, item.classes)
+            self.batch.add(item.block, height)
             self.index.push_main(h, item.block.header.bits)
             self.recent[h] = item.raw
             if len(self.recent) > REORG_WINDOW:
@@ -362,8 +359,8 @@ class _Session:
         for h in dropped:  # the old branch stays known, so it can win again later
             raw = self.recent.pop(h, None) or self.pool.read(h)
             if raw is not None:
-                block = checked_block(raw, f"rolled-back block {h[::-1].hex()}")
-                self.index.hold(h, Pending(block, raw, "rolled-back block", None))
+                block = prepare(raw, f"rolled-back block {h[::-1].hex()}", self.net.addresses)
+                self.index.hold(h, Pending(block, raw, "rolled-back block"))
 
     def _save_pool(self) -> None:
         keep: dict[bytes, bytes | None] = {h: p.raw for h, p in self.index.pending.items()}

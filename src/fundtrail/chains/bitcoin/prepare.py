@@ -1,8 +1,10 @@
-"""Per-block CPU work that needs no shared state: parse, check, classify output scripts.
+"""Per-block CPU work that needs no shared state: parse, check, classify, to columns.
 
 Run inline for small inputs, or in worker processes for big files so that ingest uses
-more than one core: the main process then only assigns ids and writes. Errors raised
-here (bad block at file/offset) travel back to the main process unchanged.
+more than one core: the main process then only assigns ids and writes. Either way a
+block comes back as :class:`~fundtrail.chains.bitcoin.columns.BlockColumns` (cheap to
+send between processes). Errors raised here (bad block at file/offset) travel back to
+the main process unchanged.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 
 from fundtrail.chains.bitcoin.blkfile import RawBlock
-from fundtrail.chains.bitcoin.bulk import classify_many
+from fundtrail.chains.bitcoin.columns import BlockColumns, block_columns
 from fundtrail.chains.bitcoin.parse import Block, check_pow, parse_block
-from fundtrail.chains.bitcoin.script import MAINNET_FORMAT, AddressFormat, Classified
+from fundtrail.chains.bitcoin.script import MAINNET_FORMAT, AddressFormat
 from fundtrail.errors import SourceError
 
-Prepared = tuple[RawBlock, Block | None, list[Classified] | None]  # block None: already known
+Prepared = tuple[RawBlock, BlockColumns | None]  # None: a block already known
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 AHEAD = 8  # blocks in flight per worker: bounds memory however fast the file is read
 
@@ -42,9 +44,13 @@ def checked_block(raw: bytes, where: str) -> Block:
     return block
 
 
-def _prepare(rb: RawBlock, fmt: AddressFormat = MAINNET_FORMAT) -> tuple[Block, list[Classified]]:
-    block = checked_block(rb.data, rb.where)
-    return block, classify_many([s for tx in block.txs for _, s in tx.outputs], fmt)
+def prepare(raw: bytes, where: str, fmt: AddressFormat = MAINNET_FORMAT) -> BlockColumns:
+    """A checked block's columns, its output scripts classified."""
+    return block_columns(checked_block(raw, where), fmt)
+
+
+def _prepare(rb: RawBlock, fmt: AddressFormat = MAINNET_FORMAT) -> BlockColumns:
+    return prepare(rb.data, rb.where, fmt)
 
 
 def header_hash(raw: bytes) -> bytes:
@@ -63,9 +69,9 @@ def prepared(
     if workers <= 1:
         for rb in blocks:
             if known(header_hash(rb.data)):
-                yield rb, None, None
+                yield rb, None
             else:
-                yield rb, checked_block(rb.data, rb.where), None
+                yield rb, prepare(rb.data, rb.where, fmt)
         return
     gate = threading.Semaphore(AHEAD * workers)
     skipped: list[RawBlock] = []  # appended by the pool's feeder thread (append is atomic)
@@ -84,14 +90,14 @@ def prepared(
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers) as pool:
         work = functools.partial(_prepare, fmt=fmt)
-        for block, classes in pool.imap(work, feed(), chunksize=1):
+        for columns in pool.imap(work, feed(), chunksize=1):
             gate.release()
             while reported < len(skipped):
                 reported += 1
-                yield skipped[reported - 1], None, None
-            yield sent.popleft(), block, classes
+                yield skipped[reported - 1], None
+            yield sent.popleft(), columns
     for rb in skipped[reported:]:
-        yield rb, None, None
+        yield rb, None
 
 
 def default_workers(total_bytes: int) -> int:
