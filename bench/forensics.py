@@ -228,6 +228,148 @@ def trace_vs_ingest(w: World) -> float:
     return w.seconds["trace"] / max(w.seconds["ingest"], 1e-9)
 
 
+# -- figures of freeze requests (the campaigns part's FreezePlan, judged on truth) ----------
+def freeze_plans(w: World) -> list[dict[str, Any]]:
+    """Complaints imported and linked; every campaign's freeze plan (``campaign freeze``),
+    each with the true campaign most of its complaints belong to (memoised)."""
+
+    def run() -> list[dict[str, Any]]:
+        from collections import Counter
+
+        from fundtrail.cases.campaigns import list_campaigns
+        from fundtrail.cases.freezing import campaign_freeze
+        from fundtrail.cases.intake import import_complaints
+        from fundtrail.cases.relink import link_campaigns
+        from fundtrail.intelstore.db import open_store
+        from fundtrail.model.identity import Identity
+
+        operator = Identity.operator()
+        of = {k: c["id"] for c in w.truth["campaigns"] for k in c["complaint_ids"]}
+        store = open_store()
+        try:
+            w._timed("complaints", lambda: import_complaints(w.sim / "complaints.csv", store=store))
+            w._timed("link", lambda: link_campaigns(store))
+            with store.read_session() as s:
+                views = list_campaigns(s, operator)
+            plans = []
+            began = time.perf_counter()
+            for v in views:
+                true = Counter(of.get(c.ref or "", "") for c in v.complaints).most_common(1)
+                _traced, plan = campaign_freeze(store, v.id, viewer=operator)
+                plans.append({"true": true[0][0] if true else "", "plan": plan})
+            w.seconds["freeze"] = time.perf_counter() - began
+            return plans
+        finally:
+            store.close()
+
+    return w.once("freeze_plans", run)
+
+
+def _requested(w: World) -> list[tuple[str, str, int]]:
+    """(true campaign, deposit address, amount) of every requested deposit of the world."""
+    return [(p["true"], d.deposit_address, d.amount) for p in freeze_plans(w)
+            for r in p["plan"].requests for d in r.deposits]  # fmt: skip
+
+
+def payers(w: World, addresses: set[str]) -> dict[str, set[str]]:
+    """{address: truth's owners of every address that ever paid into it} (from the chain)."""
+    from fundtrail.chainstore.store import ChainStore
+
+    if not addresses:
+        return {}
+    con = ChainStore("BTC", w.home).connect()
+    con.execute("CREATE TEMP TABLE wanted (address VARCHAR)")
+    con.executemany("INSERT INTO wanted VALUES (?)", [(a,) for a in sorted(addresses)])
+    rows = con.execute(
+        """SELECT DISTINCT wa.address, pa.address
+           FROM wanted wa JOIN addresses a ON a.address = wa.address
+           JOIN outputs o ON o.address_id = a.address_id
+           JOIN inputs i ON i.tx_id = o.tx_id
+           JOIN addresses pa ON pa.address_id = i.address_id"""
+    ).fetchall()
+    owner = {a: info.get("entity", "") for a, info in w.truth["addresses"].items()}
+    out: dict[str, set[str]] = {a: set() for a in addresses}
+    for address, payer in rows:
+        out[address].add(owner.get(payer, "?"))
+    return out
+
+
+def gang_own(w: World) -> dict[str, set[str]]:
+    """{true campaign: the deposit addresses its gang holds at a service}: truth's cash-out
+    deposits at exchanges, and requested addresses only the gang's own wallets ever paid
+    (a custodial mixer's per-order deposit address: the gang's order, no one else's)."""
+
+    def run() -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for c in w.truth["cashouts"]:
+            out.setdefault(c["campaign"], set()).add(c["deposit_address"])
+        operator = {c["id"]: c["operator"] for c in w.truth["campaigns"]}
+        asked = {(t, d) for t, d, _ in _requested(w)}
+        paid_by = payers(w, {d for _, d in asked})
+        for t, d in asked:
+            if t in operator and paid_by.get(d) == {operator[t]}:
+                out.setdefault(t, set()).add(d)
+        return out
+
+    return w.once("gang_own", run)
+
+
+@figure(
+    "freeze_value_precision",
+    goal=(">=", 0.9),
+    text="share of the value the freeze requests ask for (campaign freeze on every linked "
+    "campaign) that sits on its gang's own deposit addresses (truth's cash-outs, or a "
+    "service address only the gang's wallets paid)",
+)
+def freeze_value_precision(w: World) -> float | None:
+    own = gang_own(w)
+    asked = _requested(w)
+    total = sum(a for _, _, a in asked)
+    if not total:
+        return None
+    return sum(a for t, d, a in asked if d in own.get(t, set())) / total
+
+
+@figure(
+    "freeze_value_at_exchanges",
+    text="share of that value on the gang's deposits at exchanges (truth's cash-outs); the "
+    "rest of the gang's own is at an unnamed custodial mixer's order addresses",
+)
+def freeze_value_at_exchanges(w: World) -> float | None:
+    truth = {c["deposit_address"] for c in w.truth["cashouts"]}
+    asked = _requested(w)
+    total = sum(a for _, _, a in asked)
+    if not total:
+        return None
+    return sum(a for _, d, a in asked if d in truth) / total
+
+
+@figure(
+    "freeze_recall",
+    goal=(">=", 0.9),
+    text="the gangs' true deposit addresses fed on chain from their own wallets and swept "
+    "by the end (those trace_recall counts), requested by a freeze request",
+)
+def freeze_recall(w: World) -> float | None:
+    true = true_deposits(w, ("peel",), swept=True)
+    if not true:
+        return None
+    asked = {d for _, d, _ in _requested(w)}
+    return len(true & asked) / len(true)
+
+
+@figure(
+    "freeze_innocent_asked",
+    goal=("<=", 0.0),
+    text="requested deposit addresses that are not their campaign's gang's own (someone "
+    "else's money reached them: a customer asked in error)",
+)
+def freeze_innocent_asked(w: World) -> float | None:
+    own = gang_own(w)
+    asked = {(t, d) for t, d, _ in _requested(w)}
+    return float(sum(d not in own.get(t, set()) for t, d in asked))
+
+
 # -- figures of screening (one taint semantics with the tracer) -----------------------------
 def screening(w: World) -> dict[str, Any]:
     """A partner's TagPack names the ransomware gang's payment addresses the victims
