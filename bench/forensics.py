@@ -88,8 +88,10 @@ class World:
     txs: int
     order: Order
     root: Path
+    processes: bool = False  # every step a ``fundtrail`` process, its peak RSS kept
     truth: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    rss: dict[str, float] = field(default_factory=dict)  # MiB per command (``processes``)
     _memo: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -107,6 +109,8 @@ class World:
         return self._memo[key]
 
     def build(self) -> World:
+        if self.processes:
+            return self._build_by_commands()
         from fundtrail.analysis.cluster.service import run_clustering
         from fundtrail.chains.bitcoin.ingest import ingest_paths
         from fundtrail.chains.simulate.service import run as simulate
@@ -126,6 +130,45 @@ class World:
         for name, step in steps if self.order == "tags-first" else steps[::-1]:
             self._timed(name, step)
         return self
+
+    def command(self, name: str, args: list[str], home: Path | None = None) -> str:
+        """One ``fundtrail`` process (``bench/scale.py``'s runner): seconds, peak RSS; stdout."""
+        from scale import run
+
+        seconds, rss, out = run(args, home or self.home)
+        self.seconds[name], self.rss[name] = seconds, rss
+        return out
+
+    def _build_by_commands(self) -> World:
+        from fundtrail.settings import reset_settings
+
+        os.environ["FUNDTRAIL_HOME"] = str(self.home)
+        reset_settings()
+        self.command("simulate", ["simulate", "--scenario", "mixed", "--out", str(self.sim),
+                                  "--seed", str(self.seed), "--txs", str(self.txs),
+                                  "--style", STYLES[self.style], "--quiet"])  # fmt: skip
+        self.truth = json.loads((self.sim / "truth.json").read_text())
+        self.command("ingest", ["ingest", "bitcoin", str(self.sim / "blocks"), "--quiet"])
+        steps = [("tags", ["tags", "import", str(self.sim / "tags.yaml"), "--quiet"]),
+                 ("cluster", ["cluster", "--quiet"])]  # fmt: skip
+        for name, args in steps if self.order == "tags-first" else steps[::-1]:
+            self.command(name, args)
+        shutil.copytree(self.home, self.root / "home-commands")  # for measure_commands
+        return self
+
+    def measure_commands(self) -> None:
+        """The reading commands as their own processes (on a copy of the workspace taken
+        right after the build, so the figures' in-process steps do not change them)."""
+        home = self.root / "home-commands"
+        complaints = str(self.sim / "complaints.csv")
+        self.command("trace", ["trace", "--from-complaints", complaints, "--json"], home)
+        self.command("screen index build", ["screen", "index", "build"], home)
+        self.command("complaints import", ["complaints", "import", complaints], home)
+        shown = self.command("campaigns", ["campaigns", "--operator", "--json"], home)
+        camps = sorted(json.loads(shown), key=lambda c: -int(c.get("complaints") or 0))
+        for c in camps[:2]:  # the two largest (a whole scam, a whole ransomware campaign)
+            self.command(f"campaign freeze {c['id']}",
+                         ["campaign", "freeze", c["id"], "--operator", "--json"], home)  # fmt: skip
 
     def _timed(self, name: str, fn: Callable[[], Any]) -> Any:
         t = time.perf_counter()
@@ -462,14 +505,31 @@ def screen_users_high(w: World) -> float | None:
     return sum(h["risk"] in ("high", "severe") for h in users) / len(users)
 
 
+# -- memory of each command ----------------------------------------------------------------
+@figure(
+    "command_peak_rss_mib",
+    goal=("<=", 2048),
+    goal_from_txs=1_000_000,
+    text="peak RSS (MiB) of the largest of the commands run as their own processes "
+    "(simulate, ingest, tags import, cluster, trace --from-complaints, screen index build, "
+    "complaints import, campaigns, campaign freeze; --processes only)",
+)
+def command_peak_rss(w: World) -> float | None:
+    if not w.processes:
+        return None
+    w.once("measure_commands", w.measure_commands)
+    return max(w.rss.values())
+
+
 # -- the harness ----------------------------------------------------------------------------
 Row = dict[str, Any]
 
 
-def run_world(style: str, seed: int, txs: int, order: Order, work: Path, names: list[str]) -> Row:
+def run_world(style: str, seed: int, txs: int, order: Order, work: Path, names: list[str],
+              processes: bool = False) -> Row:  # fmt: skip
     root = Path(tempfile.mkdtemp(prefix=f"{style}-{seed}-{txs}-{order}-", dir=work))
     row: Row = {"style": style, "seed": seed, "txs": txs, "order": order, "root": str(root)}
-    w = World(style, seed, txs, order, root).build()
+    w = World(style, seed, txs, order, root, processes).build()
     for name in names:
         try:
             row[name] = FIGURES[name].fn(w)
@@ -477,6 +537,8 @@ def run_world(style: str, seed: int, txs: int, order: Order, work: Path, names: 
             row[name] = None
             row.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
     row["seconds"] = {k: round(v, 2) for k, v in w.seconds.items()}
+    if w.rss:
+        row["rss_mib"] = {k: round(v) for k, v in w.rss.items()}
     return row
 
 
@@ -523,6 +585,8 @@ def main() -> None:
     p.add_argument("--figures", default="all", help="comma list of figure names or all")
     p.add_argument("--work", type=Path, default=None, help="folder for the worlds (temp)")
     p.add_argument("--keep", action="store_true", help="keep the worlds on disk")
+    p.add_argument("--processes", action="store_true",
+                   help="run each step as its own fundtrail process and keep its peak RSS")  # fmt: skip
     p.add_argument("--json", type=Path, default=None, help="also write every row here")
     p.add_argument("--name", default="forensics",
                    help="record name (bench/results/NAME.json), e.g. forensics-50k")  # fmt: skip
@@ -567,9 +631,11 @@ def run_all(args: argparse.Namespace, styles: list[str], orders: list[Order],
             for k in range(args.seeds):
                 seed, style = args.first_seed + k, styles[k % len(styles)]
                 for order in orders:
-                    row = run_world(style, seed, txs, order, work, names)
+                    row = run_world(style, seed, txs, order, work, names, args.processes)
                     rows.append(row)
                     shown = {n: row[n] for n in names if row.get(n) is not None}
+                    if "rss_mib" in row:
+                        print(f"  peak RSS MiB per command: {row['rss_mib']}", flush=True)
                     print(f"{style} seed {seed} {txs:,} txs {order}: {shown}"
                           f"{' errors: ' + str(row['errors']) if 'errors' in row else ''}",
                           flush=True)  # fmt: skip
