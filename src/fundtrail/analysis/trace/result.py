@@ -59,6 +59,9 @@ class Endpoint:
     txid: str | None  # the tx (or TXHASH:LOGINDEX transfer) that brought the money here
     time: int | None
     hops: int
+    # the whole value of the payment (output) that brought it (forward UTXO traces; else
+    # None): amount / payment is how much of that one payment was traced money
+    payment: int | None = None
 
     @property
     def place(self) -> tuple[str, str, str | None]:
@@ -77,6 +80,7 @@ class Endpoint:
             "txid": self.txid,
             "time": self.time,
             "hops": int(self.hops),
+            "payment": None if self.payment is None else int(self.payment),
         }
 
 

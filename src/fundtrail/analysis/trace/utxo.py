@@ -159,10 +159,11 @@ def build_result(
     )
     txids, addresses = _names(con, g, tx_of, np.concatenate([g.out_addr[chosen], place[listed]]))
     endpoints = []
+    paid = g.out_val[chosen].tolist() if rows.received is not None else [None] * len(chosen)
     cols = zip(listed, g.out_addr[chosen].tolist(), tx_of.tolist(),
                w.taint[chosen].tolist(), w.hop[chosen].tolist(), g.tx_time[tx_of].tolist(),
-               strict=True)  # fmt: skip
-    for i, a, tx, amount, hops, time in cols:
+               paid, strict=True)  # fmt: skip
+    for i, a, tx, amount, hops, time, payment in cols:
         kind = names[int(rows.kind[i])]
         cid = int(g.addr_cluster[a]) if a >= 0 else None
         ent = att.entity(cid)
@@ -178,6 +179,7 @@ def build_result(
                 txid=txids.get(tx),
                 time=time,
                 hops=hops,
+                payment=payment,
             )
         )
     nodes, edges = _flow_graph(g, w, starts, chosen, forward, asset, att)

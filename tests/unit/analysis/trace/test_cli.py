@@ -29,7 +29,8 @@ def test_json_output_contract(story: UtxoChain) -> None:
     assert set(data) == {"endpoints", "dispersed", "graph", "summary"}
     e1 = data["endpoints"][0]
     assert set(e1) == {"address", "deposit_address", "cluster_id", "entity", "kind", "amount",
-                       "asset", "txid", "time", "hops"}  # fmt: skip
+                       "asset", "txid", "time", "hops", "payment"}  # fmt: skip
+    assert e1["payment"] >= e1["amount"] > 0  # the whole output that brought the money
     assert (e1["kind"], e1["amount"], e1["entity"]) == (
         "cash-out",
         462,
