@@ -55,7 +55,7 @@ def _cashout(d: dict[str, Any]) -> CashoutView:
         time=datetime.fromisoformat(t.replace("Z", "+00:00")) if t else None,
         hops=d.get("hops"), chain=d.get("chain", "BTC"),
         deposit_identified=bool(d.get("deposit_identified", True)),
-        attribution_confidence=d.get("attribution_confidence"),
+        attribution_confidence=d.get("attribution_confidence"), payment=d.get("payment"),
     )  # fmt: skip
 
 

@@ -10,7 +10,12 @@ addresses) become a :class:`FreezePlan` that requests a deposit only when both h
   received: a gang's deposit address takes mostly the gang's money, while an ordinary
   customer whom haircut taint reached through a CoinJoin or a shared payer holds a
   sliver of traced money among its own (measured: gangs' deposits 13-100%, such
-  customers under 1%).
+  customers under 1%); **or** one payment into it was at least ``PURE_PAYMENT`` (50%)
+  traced money: the gang paid that deposit itself. A gang that also feeds its deposit
+  with coins out of a custodial mixer or CoinJoins (no on-chain link, so not traced)
+  leaves the traced share of all it received low (1-4% measured by bench/forensics.py)
+  while each of its own peel-chain payments is wholly traced; a customer reached by
+  haircut slivers never receives a payment that is mostly traced money.
 
 Every requested deposit carries the traced amount, its share of the loss, what the
 address received in all, the method and hops, the FIFO trace's amount beside the
@@ -19,9 +24,10 @@ What was left out is listed with the reason. Deposits are ranked by amount, requ
 their largest deposit. One JSON, CSV and PDF per exchange are written from the plan; no
 victim's personal data is ever in one.
 
-``confidence`` = 100 x min(1, purity / 0.5) x (0.5 + 0.5 x agreement), where agreement
-is the smaller of the FIFO and haircut amounts over the larger (0 when FIFO puts nothing
-there), times the attribution's own confidence where the tracer gives one.
+``confidence`` = 100 x min(1, evidence / 0.5) x (0.5 + 0.5 x agreement), where evidence
+is the larger of the purity and the traced share of the deposit's most traced payment,
+agreement is the smaller of the FIFO and haircut amounts over the larger (0 when FIFO
+puts nothing there), times the attribution's own confidence where the tracer gives one.
 
 The plan is a typed structure on purpose: partner-to-partner requests (issue 20) are
 built on :class:`FreezePlan` and :class:`FreezeDeposit`, not on the files.
@@ -48,6 +54,7 @@ from fundtrail.model.assets import resolve
 MIN_SHARE = 0.001  # of the campaign's loss in the asset
 MIN_PURITY = 0.05  # of everything the deposit address ever received
 FULL_PURITY = 0.5  # purity at which the confidence stops growing
+PURE_PAYMENT = 0.5  # a payment this much traced shows the gang paid the deposit itself
 
 Place = tuple[str, str, str]  # (chain, address, asset key)
 
@@ -104,6 +111,7 @@ class FreezeDeposit:
     first_seen: datetime | None
     last_seen: datetime | None
     note: str | None = None
+    payment_share: float = 0.0  # traced share of its most traced payment (0: not known)
 
     @property
     def purity(self) -> float:
@@ -119,6 +127,7 @@ class FreezeDeposit:
             "share": round(self.share, 6),
             "received": self.received,
             "share_of_received": round(self.purity, 6),
+            "payment_share": round(self.payment_share, 6),
             "fifo_amount": self.fifo_amount,
             "method": self.method,
             "hops": self.hops,
@@ -193,8 +202,9 @@ class FreezePlan:
     def rule(self) -> str:
         return (
             f"a deposit is requested when its traced proceeds are at least "
-            f"{self.min_share:.1%} of the campaign's loss in that asset and at least "
-            f"{self.min_purity:.0%} of everything the address ever received"
+            f"{self.min_share:.1%} of the campaign's loss in that asset and either at "
+            f"least {self.min_purity:.0%} of everything the address ever received or at "
+            f"least {PURE_PAYMENT:.0%} of one payment into it"
         )
 
     def requested(self) -> set[tuple[str, str]]:
@@ -238,6 +248,7 @@ class _Place:
     txids: set[str] = field(default_factory=set)
     times: list[datetime] = field(default_factory=list)
     attribution: float = 1.0
+    payment_share: float = 0.0  # the largest traced share of one payment into it
 
 
 def _places(cashouts: Iterable[CashoutView]) -> dict[Place, _Place]:
@@ -252,6 +263,8 @@ def _places(cashouts: Iterable[CashoutView]) -> dict[Place, _Place]:
         p.amount += c.amount
         p.hops = min(p.hops, c.hops or 0)
         p.identified = p.identified and c.deposit_identified
+        if c.payment:
+            p.payment_share = max(p.payment_share, min(1.0, c.amount / c.payment))
         if c.txid:
             p.txids.add(c.txid)
         if c.time:
@@ -259,10 +272,13 @@ def _places(cashouts: Iterable[CashoutView]) -> dict[Place, _Place]:
     return out
 
 
-def confidence(purity: float, haircut: int, fifo: int, attribution: float = 1.0) -> int:
+def confidence(
+    purity: float, haircut: int, fifo: int, attribution: float = 1.0, payment_share: float = 0.0
+) -> int:
     """0-100: how surely this deposit holds the campaign's proceeds (module docstring)."""
     agreement = min(haircut, fifo) / max(haircut, fifo) if max(haircut, fifo) > 0 else 0.0
-    value = min(1.0, purity / FULL_PURITY) * (0.5 + 0.5 * agreement) * attribution
+    evidence = min(1.0, max(purity, payment_share) / FULL_PURITY)
+    value = evidence * (0.5 + 0.5 * agreement) * attribution
     return round(100 * value)
 
 
@@ -303,8 +319,10 @@ def plan_freeze(
         if share < min_share:
             out(f"below {min_share:.1%} of the campaign's loss ({100 * share:.6g}%)")
             continue
-        if purity < min_purity:
-            out(f"traced proceeds are {purity:.1%} of all this address received: {SLIVER}")
+        if purity < min_purity and p.payment_share < PURE_PAYMENT:
+            most = (f" and at most {p.payment_share:.1%} of any one payment into it"
+                    if p.payment_share else "")  # fmt: skip
+            out(f"traced proceeds are {purity:.1%} of all this address received{most}: {SLIVER}")
             continue
         f = fifo_at.get(key, 0)
         note = _disagreement(p.amount, f, p.asset, p.chain)
@@ -313,9 +331,10 @@ def plan_freeze(
             FreezeDeposit(
                 exchange=p.exchange, chain=p.chain, deposit_address=p.address, asset=p.asset,
                 amount=p.amount, share=share, received=got, fifo_amount=f, method=method,
-                hops=p.hops, confidence=confidence(purity, p.amount, f, p.attribution),
+                hops=p.hops,
+                confidence=confidence(purity, p.amount, f, p.attribution, p.payment_share),
                 txids=tuple(sorted(p.txids)), first_seen=min(p.times, default=None),
-                last_seen=max(p.times, default=None), note=note,
+                last_seen=max(p.times, default=None), note=note, payment_share=p.payment_share,
             )
         )  # fmt: skip
     for (chain, address, asset), amount in sorted(fifo_at.items()):

@@ -100,8 +100,11 @@ def cashouts_of(chain: str, endpoints: Sequence[Any]) -> list[CashoutView]:
         entity = e.entity or {}
         name = entity.get("label") or f"unattributed service (cluster {e.cluster_id})"
         key = (name, e.deposit_address, e.txid, e.asset)
+        payment = getattr(e, "payment", None)
         if key in merged:
-            merged[key].amount += int(e.amount)
+            c = merged[key]
+            c.amount += int(e.amount)
+            c.payment = None if payment is None or c.payment is None else c.payment + payment
             continue
         merged[key] = CashoutView(
             exchange=name,
@@ -115,6 +118,7 @@ def cashouts_of(chain: str, endpoints: Sequence[Any]) -> list[CashoutView]:
             hops=e.hops,
             chain=chain,
             attribution_confidence=_confidence(entity),
+            payment=None if payment is None else int(payment),
         )
     return sorted(merged.values(), key=lambda c: (c.exchange, -c.amount, c.txid or ""))
 

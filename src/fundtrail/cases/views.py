@@ -83,6 +83,9 @@ class CashoutView:
     # request (cases.requests.service.mark_frozen): {"by", "amount", "asset", "at",
     # "requests"}; the amount is the whole address's, not this one payment's
     frozen: dict[str, Any] | None = None
+    # the whole value of the payment(s) of ``txid`` into the deposit (None: not known):
+    # amount / payment is how much of that payment was the campaign's traced money
+    payment: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +102,7 @@ class CashoutView:
             "deposit_identified": self.deposit_identified,
             "attribution_confidence": self.attribution_confidence,
             "frozen": self.frozen,
+            "payment": self.payment,
         }
 
 

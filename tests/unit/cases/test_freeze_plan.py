@@ -103,3 +103,27 @@ def test_the_plan_reads_as_json() -> None:
     first = d["requests"][0]["deposits"][0]
     assert first["deposit_address"] == "A" and first["share_of_received"] == 0.8
     assert first["txids"] == ["ta1", "ta2"] and first["first_seen"] == "2024-03-01T00:00:00Z"
+
+
+def test_a_deposit_the_gang_paid_itself_is_requested_though_diluted() -> None:
+    """F received 200,000,000 in all, 3,000,000 of it traced (1.5%: the gang also paid it
+    coins out of a mixer, which no trace follows); but one payment into F was wholly
+    traced money (the gang paid it itself), so F is requested. S got the same sliver
+    share, each payment 2% traced (an ordinary customer haircut reached): left out."""
+    gang = [out("Coinharbor", "F", 2_000_000, "tf1"), out("Coinharbor", "F", 1_000_000, "tf2")]
+    gang[0].payment, gang[1].payment = 2_000_000, 50_000_000  # 100% and 2% traced
+    sliver = [out("Bitvane", "S", 3_000_000, "ts1")]
+    sliver[0].payment = 150_000_000  # 2%
+    received = {("BTC", "F", "BTC"): 200_000_000, ("BTC", "S", "BTC"): 200_000_000}
+    plan = plan_freeze("CMP-1", LOSS, gang + sliver, [], received)
+    ((f,),) = [r.deposits for r in plan.requests]
+    assert f.deposit_address == "F" and f.amount == 3_000_000 and f.payment_share == 1.0
+    assert f.confidence == 50  # evidence max(0.015, 1.0) -> 1; FIFO puts none -> 0.5
+    assert f.to_dict()["payment_share"] == 1.0
+    (s,) = [x for x in plan.left_out if x.address == "S"]
+    assert s.reason == (
+        "traced proceeds are 1.5% of all this address received and at most 2.0% of any one "
+        "payment into it: an ordinary customer the trace reached with a sliver, not the "
+        "gang's deposit"
+    )
+    assert "50% of one payment" in plan.rule
