@@ -172,3 +172,41 @@ def test_busy_node_is_retried_and_a_wrong_api_key_is_said(home: Path) -> None:
 def test_a_node_without_the_blocks_asked_for_says_so(home: Path) -> None:
     with TronStub(_node()) as stub, pytest.raises(SourceError, match="no block 0"):
         ingest_rpc(stub.url)
+
+
+def test_token_symbols_and_decimals_come_from_the_node_and_are_kept(home: Path) -> None:
+    """TRC-20 metadata from symbol()/decimals() (triggerconstantcontract), TRC-10 from
+    getassetissuebyid. The issue record below is made up in the node's format (no recorded
+    answer for token 1005065 was found); what the node does not answer stays unknown."""
+    from fundtrail.chains.tron.ingest import TronSource
+
+    node = _node()
+    abbr = b"FTK".hex()
+    node.trc10["1005065"] = {"id": "1005065", "name": b"FundtrailTest".hex(),
+                             "abbr": abbr, "precision": 4, "total_supply": 10**12}  # fmt: skip
+    jst = "TCFLL5dx5ZJdKnWuesXxi1VPwjLVmWZZy9"  # a TRC-20 not in the asset table
+    node.trc20[b58check_decode(jst).hex()] = ("JST", 18)
+    with TronStub(node) as stub:
+        with TronClient(stub.url) as client:
+            infos = TronSource(client).token_info([jst, "TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf",
+                                                   "1005065", "1000001"])  # fmt: skip
+        assert [(i.symbol, i.decimals) for i in infos] == [
+            ("JST", 18),
+            (None, None),
+            ("FTK", 4),
+            (None, None),
+        ]
+        before = dict(stub.calls)
+        ingest_rpc(stub.url, start=FIRST)
+        asked = dict(stub.calls)
+        ingest_rpc(stub.url)  # nothing new: no token is asked again
+        assert stub.calls.get("/wallet/getassetissuebyid") == asked["/wallet/getassetissuebyid"]
+    res = CliRunner().invoke(app, ["address", OWNER, "--chain", "tron", "--json"])
+    tokens = {t["contract"]: t for t in json.loads(res.output)["tokens"]}
+    trc10 = tokens["1005065"]
+    assert (trc10["symbol"], trc10["decimals"], trc10["received"]) == ("FTK", 4, 8888880000)
+    assert trc10["balance_display"] == "888888"  # token units (4 decimals), not base units
+    # USDT comes from the asset table, not from the node (which is not asked for it)
+    assert tokens["TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"]["symbol"] == "USDT"
+    constant = "/wallet/triggerconstantcontract"
+    assert asked.get(constant) == before.get(constant)

@@ -15,6 +15,8 @@ Paths used (all POST with a JSON body):
 ``/wallet/getblockbylimitnext``              blocks ``startNum .. endNum-1`` (<= 100)
 ``/wallet/getblockbynum``                    one block
 ``/wallet/gettransactioninfobyblocknum``     fees, logs, internal txs of one block
+``/wallet/triggerconstantcontract``          a TRC-20's ``symbol()`` / ``decimals()``
+``/wallet/getassetissuebyid``                a TRC-10 token's abbreviation and precision
 ===========================================  ==========================================
 """
 
@@ -29,6 +31,7 @@ from fundtrail.errors import SourceError
 
 API_KEY_HEADER = "TRON-PRO-API-KEY"
 MAX_RANGE = 100  # getblockbylimitnext refuses more
+ZERO_OWNER = "41" + "00" * 20  # the caller of read-only contract calls
 T = TypeVar("T")
 U = TypeVar("U")
 
@@ -121,6 +124,28 @@ class TronClient:
         if not isinstance(answer, list):
             raise SourceError(f"node at {self.url} answered {path} with {str(answer)[:120]}")
         return answer
+
+    def constant_call(self, contract_hex: str, selector: str) -> str | None:
+        """The ``0x…`` hex a read-only call of ``selector`` (``"decimals()"``) on the contract
+        (``41…`` hex) returns, or None where the contract does not answer it."""
+        path = "/wallet/triggerconstantcontract"
+        body = {"owner_address": ZERO_OWNER, "contract_address": contract_hex,
+                "function_selector": selector, "parameter": ""}  # fmt: skip
+        answer = self.post(path, body)
+        if not isinstance(answer, dict):
+            return None
+        result = answer.get("result") or {}
+        out = answer.get("constant_result") or []
+        if not (isinstance(result, dict) and result.get("result")) or not out:
+            return None
+        return "0x" + str(out[0])
+
+    def asset_issue(self, token_id: str) -> dict[str, Any]:
+        """A TRC-10 token's issue record (``abbr``, ``name`` in hex, ``precision``); {} when
+        the node has no such token."""
+        path = "/wallet/getassetissuebyid"
+        answer = self.post(path, {"value": token_id})
+        return answer if isinstance(answer, dict) and "Error" not in answer else {}
 
     def map(self, fn: Callable[[T], U], items: Sequence[T]) -> list[U]:
         return self._http.map(fn, items)

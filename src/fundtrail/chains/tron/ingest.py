@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from fundtrail.chains.evm.decode import abi_string, abi_uint8
 from fundtrail.chains.evm.ingest import (
     IngestReport,
     Progress,
@@ -37,6 +38,7 @@ from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import InvalidInputError, SourceError
 from fundtrail.model import assets
 from fundtrail.model.chains import get_chain
+from fundtrail.model.encoding import b58check_decode
 
 
 class TronSource:
@@ -67,16 +69,45 @@ class TronSource:
         return {block_number(b): str(b.get("blockID")) for b in self.client.blocks(numbers)}
 
     def token_info(self, contracts: Sequence[str]) -> list[AssetInfo]:
-        """Symbol and decimals of tokens new to the store: the asset table's for the tokens
-        it lists; others stay unknown (amounts shown in base units, never guessed)."""
-        out = []
-        for c in contracts:
-            known = assets.token("TRX", c) if c.startswith("T") else None
-            if known is not None and known.decimals is not None and known.standard:
-                out.append(AssetInfo(c, known.symbol, known.decimals))
-            else:
-                out.append(AssetInfo(c, None, None))
-        return out
+        """Symbol and decimals of tokens new to the store (asked once: the store keeps them).
+
+        The asset table's entry wins for the tokens it lists (USDT, USDC); otherwise a
+        TRC-20's ``symbol()`` and ``decimals()`` (``triggerconstantcontract``) and a TRC-10's
+        abbreviation and ``precision`` (``getassetissuebyid``). What the node does not
+        answer stays unknown (amounts then shown in base units, never with guessed
+        decimals)."""
+        return self.client.map(self._token_info, list(contracts))
+
+    def _token_info(self, contract: str) -> AssetInfo:
+        known = assets.token("TRX", contract) if contract.startswith("T") else None
+        if known is not None and known.decimals is not None and known.standard:
+            return AssetInfo(contract, known.symbol, known.decimals)
+        try:
+            if contract.startswith("T"):
+                word = b58check_decode(contract).hex()
+                symbol = abi_string(self.client.constant_call(word, "symbol()"))
+                decimals = abi_uint8(self.client.constant_call(word, "decimals()"))
+                return AssetInfo(contract, symbol, decimals)
+            issue = self.client.asset_issue(contract)
+        except SourceError:
+            return AssetInfo(contract, None, None)  # a node refusing the call: unknown
+        if not issue:
+            return AssetInfo(contract, None, None)
+        precision = issue.get("precision", 0)  # the node leaves out a precision of 0
+        label = _hex_text(issue.get("abbr")) or _hex_text(issue.get("name"))
+        ok = isinstance(precision, int) and 0 <= precision <= 18
+        return AssetInfo(contract, label, precision if ok else None)
+
+
+def _hex_text(value: Any) -> str | None:
+    """A TRC-10 name or abbreviation as the node writes it (hex of UTF-8), shown as text."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        text = bytes.fromhex(value).decode("utf-8").strip()
+    except ValueError:
+        text = value.strip()
+    return text if text and text.isprintable() and len(text) <= 32 else None
 
 
 def ingest_rpc(

@@ -160,6 +160,8 @@ class TronNodeWriter(EtlWriter):
         self._txs, self._infos = [], {}
 
     def close(self, tokens: Sequence[Sequence[object]] = ()) -> None:
+        # the node answers symbol() and decimals() of USDT as mainnet's contract does
+        self.node.trc20["41" + USDT_HEX] = ("USDT", 6)
         with open(self.folder / "node.json", "w", encoding="utf-8") as f:
             json.dump(self.node.to_json(), f, separators=(",", ":"))
 

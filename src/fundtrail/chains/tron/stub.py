@@ -7,7 +7,9 @@ ingest uses, in the node's own answer format, from a :class:`NodeData`
 
 ``/wallet/getnowblock``, ``/walletsolidity/getnowblock``, ``/wallet/getblockbynum``,
 ``/wallet/getblockbylimitnext``, ``/wallet/gettransactioninfobyblocknum`` (and the
-``/walletsolidity/`` forms of the last three).
+``/walletsolidity/`` forms of the last three), and for token metadata
+``/wallet/triggerconstantcontract`` (a TRC-20's ``symbol()`` and ``decimals()``, ABI
+encoded as a node returns them) and ``/wallet/getassetissuebyid`` (a TRC-10's record).
 
 It can require an API key header, fail the first requests with HTTP 503 or 429 (to
 exercise retries), and swap its chain for another (to exercise reorgs).
@@ -43,6 +45,8 @@ class NodeData:
     blocks: dict[int, dict[str, Any]] = field(default_factory=dict)
     infos: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     solidified: int | None = None  # default: the head
+    trc20: dict[str, tuple[str, int]] = field(default_factory=dict)  # 41-hex -> symbol, decimals
+    trc10: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> getassetissuebyid
 
     @property
     def head(self) -> int:
@@ -53,13 +57,16 @@ class NodeData:
             "blocks": [self.blocks[n] for n in sorted(self.blocks)],
             "infos": {str(n): v for n, v in sorted(self.infos.items())},
             "solidified": self.solidified,
+            "trc20": {k: list(v) for k, v in self.trc20.items()},
+            "trc10": self.trc10,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> NodeData:
         blocks = {int(b["block_header"]["raw_data"]["number"]): b for b in data["blocks"]}
         infos = {int(k): v for k, v in (data.get("infos") or {}).items()}
-        return cls(blocks, infos, data.get("solidified"))
+        trc20 = {k.lower(): (str(v[0]), int(v[1])) for k, v in (data.get("trc20") or {}).items()}
+        return cls(blocks, infos, data.get("solidified"), trc20, dict(data.get("trc10") or {}))
 
 
 def block_id(number: int, header: dict[str, Any]) -> str:
@@ -266,10 +273,29 @@ class TronStub:
                 return 200, {"Error": f"startNum {lo} endNum {hi}: at most {MAX_RANGE}"}
             found = [node.blocks[n] for n in range(lo, hi) if n in node.blocks and n <= limit]
             return 200, {"block": found} if found else {}
+        if name == "triggerconstantcontract":
+            return 200, _constant_answer(node, body)
+        if name == "getassetissuebyid":
+            return 200, node.trc10.get(str(body.get("value")), {})
         if name == "gettransactioninfobyblocknum":
             n = int(body.get("num", -1))
             return 200, node.infos.get(n, []) if n <= limit else []
         return 404, {"Error": f"unknown path {path}"}
+
+
+def _constant_answer(node: NodeData, body: dict[str, Any]) -> dict[str, Any]:
+    """``symbol()`` / ``decimals()`` of a TRC-20 the node knows, ABI encoded; else the
+    REVERT a node answers for a function the contract lacks."""
+    token = node.trc20.get(str(body.get("contract_address", "")).lower())
+    selector = body.get("function_selector")
+    if token is None or selector not in ("symbol()", "decimals()"):
+        return {"result": {"code": "CONTRACT_EXE_ERROR", "message": "5245564552540000"}}
+    if selector == "decimals()":
+        word = f"{token[1]:064x}"
+    else:
+        raw = token[0].encode()
+        word = f"{32:064x}{len(raw):064x}" + raw.hex().ljust(64, "0")
+    return {"result": {"result": True}, "energy_used": 246, "constant_result": [word]}
 
 
 def main(argv: list[str] | None = None) -> None:
