@@ -41,6 +41,7 @@ NOT_MEASURED: tuple[tuple[str, str, str], ...] = (
         "the key cache's lifetime (a setting)",
     ),
     ("README.md", "with Python 3.11", "the Python version"),
+    ("docs/guide/35-tron.md", "the token unit (0.000001 USDT)", "USDT's smallest unit"),
     ("docs/guide/50-cluster.md", "a 0.001 / 0.01 / 0.05 / 0.5 BTC pool", "Whirlpool's pool sizes"),
     ("docs/guide/60-trace.md", "One complaint's payment, 0.19228653 BTC", "an example's amount"),
     ("docs/guide/60-trace.md", "asserts recall >= 0.95", "a test's bound (a rule)"),

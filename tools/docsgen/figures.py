@@ -37,7 +37,7 @@ LOOKS_MEASURED = {
     "rate": re.compile(rf"(?<![\w.]){RANGE}\s?(?:[kMG] )?(?:[A-Za-z-]+ ?){{0,2}}/s\b"),
     "percent": re.compile(rf"(?<![\w.]){RANGE}\s?%"),
     "size": re.compile(rf"(?<![\w.]){RANGE}\s?[KMGT]i?B\b"),
-    "decimal": re.compile(r"(?<![\w.])\d+\.\d{2,}(?![\w.])"),
+    "decimal": re.compile(r"(?<![\w.])\d+\.\d{2,}(?!\w|\.\d)"),
 }
 _CODE = re.compile(r"`[^`]*`")
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
