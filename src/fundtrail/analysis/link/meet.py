@@ -27,6 +27,11 @@ gang makes pays to a wallet that is not someone else's. The rules:
    (``same-downstream-wallet``) or the same customer deposit address at a service
    (``same-cashout-deposit``).
 
+6. **Through a mixer** (``through-mixer``, :mod:`~fundtrail.analysis.link.mixer`): coins
+   paid whole into a service's single-use deposit address (not an exchange's) join the
+   campaign that the service's later payouts reach, when the payouts that add up to
+   what went in, less a fee, reach that campaign and no other.
+
 Rule 2 needs a gang's coins to be the greater part of what it spends together (or a
 victim's payment among them), so with few of a gang's victims reporting, its campaign
 may stay split; it never merges strangers met in a crowd.

@@ -29,10 +29,13 @@ from fundtrail.analysis.link.meet import (
     Meeting,
     Payment,
 )
+from fundtrail.analysis.link.mixer import THROUGH_MIXER, Join, Roots, mixer_joins, resolve
 from fundtrail.analysis.trace.graph import UtxoGraph, utxo_graph
 from fundtrail.analysis.trace.starts import TxStart
 from fundtrail.analysis.trace.utxo import UtxoFinder
+from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
+from fundtrail.model import display
 
 
 @njit(cache=True)
@@ -88,12 +91,17 @@ def link_kernel(  # pragma: no cover - numba
     addr_crowd: np.ndarray,
     start_o: np.ndarray,
     start_group: np.ndarray,
+    start_paid: np.ndarray,
     n_groups: int,
     majority: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(the gangs' money received per address, meetings as [a, b, reason, where] rows).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The walk: (the gangs' money received per address, meetings as [a, b, reason, where]
+    rows, each address's group (-1: none reached it), the groups' union-find parents,
+    cash-outs as [output, group] rows).
 
     ``group[o] >= 0``: output ``o`` is a gang's (its group), and its spend is followed.
+    ``start_paid``: the start is a victim's payment (its spender is the gang, whatever
+    else it spends); a start that is not (a payout to follow) obeys rule 2 like any coin.
     """
     group = np.full(len(out_val), -1, dtype=np.int64)
     paid = np.zeros(len(out_val), dtype=np.bool_)  # a victim's payment (the complaint's)
@@ -103,6 +111,8 @@ def link_kernel(  # pragma: no cover - numba
     log = np.zeros((n_groups + 1, 4), dtype=np.int64)
     queued = np.zeros(len(tx_in_total), dtype=np.bool_)
     heap = [np.int64(x) for x in range(0)]
+    cash_o = [np.int64(x) for x in range(0)]
+    cash_g = [np.int64(x) for x in range(0)]
     for i in range(len(start_o)):
         o, g = start_o[i], start_group[i]
         a = out_addr[o]
@@ -112,9 +122,11 @@ def link_kernel(  # pragma: no cover - numba
         if addr_stop[a]:  # the victim paid a service's deposit address: cashed out at once
             if not addr_service_wallet[a]:
                 _place(place, parent, a, g, R_CASHOUT, log)
+                cash_o.append(np.int64(o))
+                cash_g.append(np.int64(g))
         else:  # the address a victim paid is the gang's, however much else it received
             _place(place, parent, a, g, R_DOWNSTREAM, log)
-            group[o], paid[o] = place[a], True
+            group[o], paid[o] = place[a], start_paid[i]
             s = out_spent[o]
             if s >= 0 and not queued[s]:
                 queued[s] = True
@@ -158,11 +170,15 @@ def link_kernel(  # pragma: no cover - numba
                     continue
                 if own:
                     _place(place, parent, a, g, R_CASHOUT, log)
+                    cash_o.append(np.int64(o))
+                    cash_g.append(np.int64(g))
                 else:  # a deposit paid by several groups' coins at once holds them all
                     for j in range(in_ptr[t], in_ptr[t + 1]):
                         u = in_src[j]
                         if u >= 0 and group[u] >= 0:
                             _place(place, parent, a, group[u], R_CASHOUT, log)
+                            cash_o.append(np.int64(o))
+                            cash_g.append(np.int64(group[u]))
             elif own and not addr_crowd[a]:
                 _place(place, parent, a, g, R_DOWNSTREAM, log)
                 group[o] = place[a]
@@ -170,7 +186,10 @@ def link_kernel(  # pragma: no cover - numba
                 if s >= 0 and not queued[s]:
                     queued[s] = True
                     heapq.heappush(heap, s)
-    return received, log[1 : log[0, 0] + 1]
+    cash = np.empty((len(cash_o), 2), dtype=np.int64)
+    for i in range(len(cash_o)):
+        cash[i, 0], cash[i, 1] = cash_o[i], cash_g[i]
+    return received, log[1 : log[0, 0] + 1], place, parent, cash
 
 
 def service_wallets(g: UtxoGraph, addr_stop: np.ndarray, deposits: np.ndarray) -> np.ndarray:
@@ -221,24 +240,75 @@ def _start_outputs(g: UtxoGraph, payments: Sequence[Payment]) -> tuple[np.ndarra
 def utxo_meetings(
     store: ChainStore, payments: Sequence[Payment], n_groups: int, att: Attribution
 ) -> list[Meeting]:
-    """The two passes over ``store``'s graph; meetings named by txid or address."""
+    """The two passes over ``store``'s graph, then the joins through mixers
+    (:mod:`~fundtrail.analysis.link.mixer`); meetings named by txid or address."""
     g = utxo_graph(store)
-    starts = _start_outputs(g, payments)
-    if len(starts[0]) == 0:
+    outs, groups = _start_outputs(g, payments)
+    if len(outs) == 0:
         return []
     addr_stop = att.stop_mask(g.addr_cluster)
     wallets = service_wallets(g, addr_stop, att.deposit_mask(g.addr_cluster))
     arrays = (g.out_ptr, g.out_addr, g.out_val, g.out_spent, g.in_ptr, g.in_src,
               g.tx_in_total, g.coinjoin, addr_stop, wallets)  # fmt: skip
     none = np.zeros(len(addr_stop), dtype=np.bool_)
-    received, _ = link_kernel(*arrays, none, *starts, n_groups, MAJORITY)
     keep = g.out_addr >= 0
     inflow = np.bincount(
         g.out_addr[keep], weights=g.out_val[keep].astype(np.float64), minlength=len(none)
-    )
-    crowd = received < PLACE_SHARE * inflow[: len(none)]
-    _, log = link_kernel(*arrays, crowd, *starts, n_groups, MAJORITY)
-    return _named(g, log)
+    )[: len(none)]
+
+    def walk(
+        starts: np.ndarray, start_groups: np.ndarray, paid: bool, n: int, base: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        flags = np.full(len(starts), paid, dtype=np.bool_)
+        walks = (starts, start_groups, flags, n, MAJORITY)
+        received = link_kernel(*arrays, none, *walks)[0]
+        crowd = (base + received) < PLACE_SHARE * inflow
+        return (received, *link_kernel(*arrays, crowd, *walks)[1:])
+
+    received, log, place, parent, cash = walk(outs, groups, True, n_groups, 0.0 * inflow)
+    met = _named(g, log)
+    # where the gangs' own money rested: not the addresses the victims paid (money paid
+    # *to* a gang, by its victims, is no payout coming back to it)
+    own_place = place.copy()
+    paid_to = g.out_addr[outs]
+    own_place[paid_to[paid_to >= 0]] = -1
+    walked = Roots(resolve(parent), own_place)
+
+    def follow(starts: np.ndarray) -> Roots:
+        ids = np.arange(len(starts), dtype=np.int64)
+        _, _, p_place, p_parent, _ = walk(starts, ids, False, len(starts), received)
+        return Roots(resolve(p_parent), p_place)
+
+    joins = mixer_joins(g, att, addr_stop, walked, cash, follow)
+    return met + _mixer_named(g, att, joins)
+
+
+def _mixer_named(g: UtxoGraph, att: Attribution, joins: list[Join]) -> list[Meeting]:
+    """``where`` of a mixer join: a sentence an investigator can check on chain."""
+    if not joins:
+        return []
+    outs = [j.entry for j in joins] + [j.pieces[0] for j in joins]
+    txids = _texts(g, "txs", "tx_id", "txid", g.tx_ids[g.out_tx[np.array(outs)]])
+    addrs = _texts(g, "addresses", "address_id", "address",
+                   np.array([j.rest for j in joins], dtype=np.int64))  # fmt: skip
+    asset = ledger_for(g.store).native() if g.store is not None else "BTC"
+    out = []
+    for j in joins:
+        v = int(g.out_val[j.entry])
+        back = int(sum(int(g.out_val[o]) for o in j.pieces))
+        t0 = int(g.tx_time[g.out_tx[j.entry]])
+        hours = (int(g.tx_time[g.out_tx[j.pieces[-1]]]) - t0) / 3600
+        e = att.entity(int(g.addr_cluster[g.out_addr[j.entry]]))
+        label = e.label if e is not None else "a service"
+        text = (
+            f"{display.amount(v, asset, group=False)} into {label}, tx "
+            f"{txids[int(g.tx_ids[g.out_tx[j.entry]])]}:{int(g.out_n[j.entry])}; "
+            f"{len(j.pieces)} payouts {display.amount(back, asset, group=False)} "
+            f"({100 * back / v:.1f}%) in {hours:.1f} h, first tx "
+            f"{txids[int(g.tx_ids[g.out_tx[j.pieces[0]]])]} -> {addrs.get(j.rest, '?')}"
+        )[:290]
+        out.append(Meeting(j.a, j.b, THROUGH_MIXER, text))
+    return out
 
 
 def _named(g: UtxoGraph, rows: np.ndarray) -> list[Meeting]:

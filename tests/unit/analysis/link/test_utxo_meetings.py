@@ -17,7 +17,9 @@ from fundtrail.analysis.link.meet import (
     Payment,
     meetings,
 )
+from fundtrail.analysis.link.mixer import THROUGH_MIXER
 from fundtrail.analysis.trace.testing import UtxoChain, txid_of
+from fundtrail.model import display
 
 BTC = 100_000_000
 
@@ -170,3 +172,91 @@ def test_one_gang_paying_its_deposit_at_a_tagged_exchange(home: Path) -> None:
     found = meetings("BTC", pays, 2, home)
     assert _groups(2, found) == [{0, 1}]
     assert [(m.reason, m.where) for m in found] == [(SAME_CASHOUT, c.address("D"))]
+
+
+def _mixer(c: UtxoChain) -> None:
+    """A custodial mixer (a tagged service): its reserve, funded by others, pays customers."""
+    _coin(c, "mix-reserve0", "reserve", 300 * BTC)
+
+
+def _mixer_cluster(c: UtxoChain, deposits: list[str]) -> None:
+    c.cluster("mix", ["reserve", *deposits])
+    c.entity("mix", "Mixer Y", "service")
+
+
+def _mixed_gang(c: UtxoChain, fee_pct: int = 2, pieces: int = 2) -> tuple[list[Payment], int]:
+    """Victims a, b peel to the mule's deposit D; c's ransom goes whole into the mixer,
+    which pays it back (less its fee) in ``pieces`` payouts, each deposited at D."""
+    pays = _victims(c, ["a", "b", "c"], 2 * BTC)
+    c.tx("cons", [("pay-a", 0), ("pay-b", 0)], [("m1", 4 * BTC - 1000)])
+    c.tx("peel", [("cons", 0)], [("D", BTC), ("m1b", 3 * BTC - 2000)])
+    entry = 2 * BTC - 1000
+    c.tx("mixC", [("pay-c", 0)], [("mdC", entry)])
+    c.tx("msweep", [("mixC", 0)], [("reserve", entry - 500)])
+    back = entry * (100 - fee_pct) // 100
+    outs = [(f"p{k}", back // pieces) for k in range(pieces)]
+    c.tx("payout", [("mix-reserve0", 0)], [*outs, ("reserve", 300 * BTC - back - 1000)])
+    for k in range(pieces):
+        c.tx(f"dep{k}", [("payout", k)], [("D", back // pieces - 500)])
+    return pays, back
+
+
+def test_a_ransom_mixed_before_it_met_joins_through_the_mixer(home: Path) -> None:
+    # c's money never meets a nor b's on chain: only the mixer's payouts, 98% of what c
+    # paid in, an hour later, reach the deposit address D that a and b's money reached.
+    c = UtxoChain()
+    _exchange(c)
+    _mixer(c)
+    pays, back = _mixed_gang(c)
+    _mixer_cluster(c, ["mdC"])
+    c.cluster("ex", ["hot", "D"])
+    c.entity("ex", "Coinharbor", "exchange")
+    c.commit(home)
+    found = meetings("BTC", pays, 3, home)
+    assert _groups(3, found) == [{0, 1, 2}]
+    (mixed,) = [m for m in found if m.reason == THROUGH_MIXER]
+    assert {mixed.a, mixed.b} == {0, 2}
+    assert f"into Mixer Y, tx {txid_of('mixC')}:0" in mixed.where
+    assert f"2 payouts {display.amount(back, 'BTC', group=False)} (98.0%)" in mixed.where
+    assert f"first tx {txid_of('payout')} -> {c.address('D')}" in mixed.where
+
+
+def test_payouts_that_do_not_add_up_join_nothing(home: Path) -> None:
+    # The mixer paid back 80% of what went in: no fee is that big, so no evidence.
+    c = UtxoChain()
+    _exchange(c)
+    _mixer(c)
+    pays, _ = _mixed_gang(c, fee_pct=20)
+    _mixer_cluster(c, ["mdC"])
+    c.cluster("ex", ["hot", "D"])
+    c.entity("ex", "Coinharbor", "exchange")
+    c.commit(home)
+    assert _groups(3, meetings("BTC", pays, 3, home)) == [{0, 1}, {2}]
+
+
+def test_two_gangs_whose_mixed_payouts_could_be_either_stay_apart(home: Path) -> None:
+    # Gangs A (a1, a2 -> DA) and B (b1, b2 -> DB) each also mix a ransom (a3, b3) of the
+    # same size; the mixer's payouts reach DA and DB. Which payouts came from which
+    # entry cannot be told by the amounts: nothing joins across the gangs, and the
+    # mixed ransoms stay on their own.
+    c = UtxoChain()
+    _exchange(c)
+    _mixer(c)
+    pays = _victims(c, ["a1", "a2", "a3", "b1", "b2", "b3"], 2 * BTC)
+    c.tx("peelA", [("pay-a1", 0), ("pay-a2", 0)], [("DA", BTC), ("ka", 3 * BTC - 2000)])
+    c.tx("peelB", [("pay-b1", 0), ("pay-b2", 0)], [("DB", BTC), ("kb", 3 * BTC - 2000)])
+    entry = 2 * BTC - 1000
+    c.tx("mixA", [("pay-a3", 0)], [("mdA", entry)])
+    c.tx("mixB", [("pay-b3", 0)], [("mdB", entry)])
+    back = entry * 98 // 100
+    c.tx("payout", [("mix-reserve0", 0)],
+         [("pA", back), ("pB", back), ("reserve", 300 * BTC - 2 * back - 1000)])  # fmt: skip
+    c.tx("depA", [("payout", 0)], [("DA", back - 500)])
+    c.tx("depB", [("payout", 1)], [("DB", back - 500)])
+    _mixer_cluster(c, ["mdA", "mdB"])
+    c.cluster("ex", ["hot", "DA", "DB"])
+    c.entity("ex", "Coinharbor", "exchange")
+    c.commit(home)
+    found = meetings("BTC", pays, 6, home)
+    assert _groups(6, found) == [{0, 1}, {2}, {3, 4}, {5}]
+    assert not [m for m in found if m.reason == THROUGH_MIXER]
