@@ -148,11 +148,16 @@ def trace(
                     display.amount(dep["amount"], dep["asset"], chain=dep["chain"]),
                     dep["txid"] or "",
                     display.time_utc(dep["time"]),
-                    f"{display.amount(f['amount'], f['asset'], chain=dep['chain'])} by {f['by']}"
-                    if f
-                    else "",
+                    f"by {f['by']}" if f else "",
                 )
         console.print(t)
+        for name, ex in d["exchanges"].items():
+            if ex.get("frozen"):
+                marked = {x["deposit_address"] for x in ex["deposits"] if x.get("frozen")}
+                console.print(
+                    f"frozen at {name}, as answered to your requests: "
+                    f"{display.amounts(ex['frozen'])} at {len(marked)} deposit address(es)"
+                )
 
     emit(
         campaign_trace(campaign_id, method=method, hops=hops, org=org, operator=operator),

@@ -17,6 +17,7 @@ import typer
 
 from fundtrail.cli.common import JsonOpt, OperatorOpt, console, emit, kv_table, table
 from fundtrail.errors import InvalidInputError
+from fundtrail.model import display
 
 request_app = typer.Typer(
     help="Requests between partners: freeze, preserve, identify, release.", no_args_is_help=True
@@ -105,6 +106,10 @@ def _render(d: dict[str, Any]) -> None:
                 said += f" to {a['moved_to']}"
         t.add_row(dep["chain"], dep["address"], dep["amount_text"], f"{dep['share']:.2%}", said)
     console.print(t)
+    totals = d.get("totals") or {}
+    if totals.get("requested"):
+        frozen = display.amounts(totals.get("frozen") or {})
+        console.print(f"requested {display.amounts(totals['requested'])}; frozen {frozen}")
     for a in d.get("attachments", []):
         lock = " (sealed)" if a["sealed"] else ""
         console.print(f"  attachment {a['id']}: {a['name']} {a['size']:,} bytes{lock}")
@@ -210,16 +215,16 @@ def list_(
         rows = list_requests(store, who, box=box, state=state, campaign=campaign)
 
     def render(rs: list[dict[str, Any]]) -> None:
-        t = table("id", "kind", "from", "to", "state", "deadline", "deposits", "campaign")
+        t = table("id", "kind", "from → to", "state", "deadline", "deposits", "campaign")
+        t.columns[0].no_wrap = True  # an id is copied whole
         for r in rs:
             due = f" ({r['due']})" if r["due"] else ""
             t.add_row(
                 r["id"],
                 r["kind"],
-                r["from"],
-                r["to"],
+                f"{r['from']} → {r['to']}",
                 r["state"] + due,
-                r["deadline"] or "-",
+                (r["deadline"] or "-")[:10],
                 str(r["deposits_count"]),
                 r["campaign"] or "-",
             )
