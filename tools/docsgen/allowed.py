@@ -52,7 +52,7 @@ NOT_MEASURED: tuple[tuple[str, str, str], ...] = (
 # page -> (unsourced figures, hand-written console blocks showing output) still on it.
 LEGACY: dict[str, tuple[int, int]] = {
     "README.md": (0, 1),
-    "docs/guide/10-bitcoin.md": (0, 5),
+    "docs/guide/10-bitcoin.md": (0, 0),
     "docs/guide/20-simulate.md": (0, 0),
     "docs/guide/30-evm.md": (0, 4),
     "docs/guide/40-intel-hub.md": (0, 8),
