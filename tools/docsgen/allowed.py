@@ -54,7 +54,7 @@ LEGACY: dict[str, tuple[int, int]] = {
     "README.md": (0, 1),
     "docs/guide/10-bitcoin.md": (0, 0),
     "docs/guide/20-simulate.md": (0, 0),
-    "docs/guide/30-evm.md": (0, 4),
+    "docs/guide/30-evm.md": (0, 0),
     "docs/guide/40-intel-hub.md": (0, 8),
     "docs/guide/45-standards.md": (0, 6),
     "docs/guide/50-cluster.md": (0, 4),
