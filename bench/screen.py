@@ -643,6 +643,11 @@ def loader_main(argv: list[str]) -> None:
     """``screen.py loader HOST PORT KEY BODIES RATE DURATION CONNS``: one JSON line out."""
     host, port, key, bodies_file, rate, duration, conns = argv
     bodies = [line.encode() for line in Path(bodies_file).read_text().splitlines()]
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.disable()  # a collector pause in the load generator would read as server latency
     job = _paced(host, int(port), key, bodies, float(rate), float(duration), int(conns))
     try:  # the load generator shares the cores: its own cost per request kept low
         import uvloop

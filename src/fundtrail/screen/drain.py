@@ -325,6 +325,11 @@ def main() -> None:
         except BlockingIOError:
             return  # another drainer has it
         store = open_store(migrate=False)
+        import gc
+
+        gc.collect()
+        gc.freeze()  # full collections walked the start-up heap again and again (CPU the
+        # serving workers share): see fundtrail.server.serving.serving_app
         run(home, store)
         store.close()
 

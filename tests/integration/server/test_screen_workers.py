@@ -109,7 +109,8 @@ def served(any_hub, durability: str) -> Iterator[Served]:  # type: ignore[no-unt
         start_new_session=True,  # its own process group: SIGKILL takes the workers too
     )
     try:
-        for _ in range(300):
+        deadline = time.monotonic() + 180  # two workers' start-up on a shared 2-core box
+        while time.monotonic() < deadline:
             try:
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                 c.request("GET", "/taxii2/")
@@ -120,7 +121,7 @@ def served(any_hub, durability: str) -> Iterator[Served]:  # type: ignore[no-unt
                     pytest.fail("fundtrail serve exited: " + proc.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
                 time.sleep(0.1)
         else:
-            pytest.fail("fundtrail serve did not start")
+            pytest.fail("fundtrail serve did not start in 180 s")
         yield Served(home, url, port, key, proc, env)
     finally:
         if proc.poll() is None:
