@@ -31,53 +31,48 @@ def _rank(level: str | None) -> int:
     return LEVELS.index(level) if level in LEVELS else -1
 
 
+PAGE = MAX_BATCH  # past deposits read per query (keyset pages: no long-held cursor)
+
+
 def raise_alerts(store: IntelStore, home: Path, *, notify: bool = True) -> list[dict[str, Any]]:
-    """Re-screen past deposits against the live index; returns the new alerts."""
+    """Re-screen past deposits against the live index; returns the new alerts.
+
+    Deposits are read as plain column tuples, a page at a time in (org, id) order, and
+    each distinct address of an org is answered once per page however many deposits it
+    received: an exchange's deposit addresses take many transfers each.
+    """
     live = screener(store, home)
     index, _overlay = live.current()
     live.flush()  # decisions of this process still on their way to the store
     with store.read_session() as s:
         orgs = {o.id: o.name for o in s.scalars(sa.select(Org))}
-        rows = s.scalars(
-            sa.select(ScreenDecision).where(
-                ScreenDecision.direction == "deposit",
-                ScreenDecision.index_version != index.version,
-                ScreenDecision.risk != "invalid",
-            )
-        ).all()
         already = set(
             s.scalars(sa.select(Alert.decision_id).where(Alert.index_version == index.version))
         )
-    by_org: dict[str, list[ScreenDecision]] = defaultdict(list)
-    for d in rows:
-        if d.id not in already:
-            by_org[d.org_id].append(d)
+    d = ScreenDecision
+    query = (
+        sa.select(d.org_id, d.id, d.chain, d.address, d.txid, d.risk)
+        .where(d.direction == "deposit", d.index_version != index.version, d.risk != "invalid")
+        .order_by(d.org_id, d.id)
+        .limit(PAGE)
+    )
     created: list[dict[str, Any]] = []
-    for org_id, decs in by_org.items():
-        items = [ScreenItem(d.chain, d.address, d.direction) for d in decs]
-        viewer = OrgView(org_id, orgs.get(org_id, ""))
-        answers = [  # in batches: an org may have more past deposits than one request holds
-            a
-            for i in range(0, len(items), MAX_BATCH)
-            for a in live.answer(items[i : i + MAX_BATCH], viewer)["items"]
-        ]
-        for d, a in zip(decs, answers, strict=True):
-            if a["risk"] is None or _rank(a["risk"]) <= _rank(d.risk):
-                continue
-            created.append(
-                {
-                    "org_id": org_id,
-                    "decision_id": d.id,
-                    "chain": d.chain,
-                    "address": d.address,
-                    "txid": d.txid,
-                    "previous_risk": d.risk,
-                    "risk": a["risk"],
-                    "score": a["score"],
-                    "reasons": a["reasons"],
-                    "index_version": index.version,
-                }
-            )
+    after: tuple[str, str] | None = None
+    while True:
+        page_query = query if after is None else query.where(sa.tuple_(d.org_id, d.id) > after)
+        with store.read_session() as s:
+            page = s.execute(page_query).all()
+        if not page:
+            break
+        after = (page[-1].org_id, page[-1].id)
+        by_org: dict[str, list[Any]] = defaultdict(list)
+        for row in page:
+            if row.id not in already:
+                by_org[row.org_id].append(row)
+        for org_id, decs in by_org.items():
+            created += _rescreen(live, org_id, orgs.get(org_id, ""), decs, index.version)
+        if len(page) < PAGE:
+            break
     if created:
         with store.session() as s:
             record(
@@ -97,6 +92,39 @@ def raise_alerts(store: IntelStore, home: Path, *, notify: bool = True) -> list[
     if notify and created:
         notify_webhooks(store, created)
     return created
+
+
+def _rescreen(
+    live: Any, org_id: str, org_name: str, decs: list[Any], version: str
+) -> list[dict[str, Any]]:
+    """Alerts for one org's past deposits (at most a page): each distinct address answered
+    once, with the org's own view and rules, against each deposit's earlier risk."""
+    distinct = list(dict.fromkeys((r.chain, r.address) for r in decs))
+    answers = live.answer(
+        [ScreenItem(chain, address, "deposit") for chain, address in distinct],
+        OrgView(org_id, org_name),
+    )["items"]
+    now = dict(zip(distinct, answers, strict=True))
+    out: list[dict[str, Any]] = []
+    for r in decs:
+        a = now[(r.chain, r.address)]
+        if a["risk"] is None or _rank(a["risk"]) <= _rank(r.risk):
+            continue
+        out.append(
+            {
+                "org_id": org_id,
+                "decision_id": r.id,
+                "chain": r.chain,
+                "address": r.address,
+                "txid": r.txid,
+                "previous_risk": r.risk,
+                "risk": a["risk"],
+                "score": a["score"],
+                "reasons": a["reasons"],
+                "index_version": version,
+            }
+        )
+    return out
 
 
 def notify_webhooks(store: IntelStore, alerts: list[dict[str, Any]]) -> None:

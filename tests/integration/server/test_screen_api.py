@@ -216,15 +216,18 @@ def test_new_intel_raises_an_alert_on_a_past_deposit(hub, receiver, monkeypatch)
     reset_settings()
 
 
-def test_past_deposits_beyond_one_batch_are_all_rescreened(hub, monkeypatch) -> None:
+def test_past_deposits_beyond_one_page_are_all_rescreened(hub, monkeypatch) -> None:
+    """Pages of 2 across two orgs: every deposit compared, each only in its org's view."""
     from fundtrail.screen import alerts
 
-    monkeypatch.setattr(alerts, "MAX_BATCH", 2)  # as if an org had over 10,000 deposits
+    monkeypatch.setattr(alerts, "PAGE", 2)  # as if the orgs had over 10,000 deposits each
     _chain(Path(hub.app.state.settings.home))
     _build(hub)
     deposit = {"chain": "BTC", "address": btc_address("mule"), "direction": "deposit"}
     for _ in range(5):
         assert _screen(hub, "exchange/reader", deposit)["risk"] == "none"
+    for _ in range(3):
+        assert _screen(hub, "bank/reader", deposit)["risk"] == "none"
     hub.add(
         "police/analyst",
         type="crypto-address",
@@ -234,4 +237,8 @@ def test_past_deposits_beyond_one_batch_are_all_rescreened(hub, monkeypatch) -> 
         tlp="amber",
         share_with=["exchange"],
     )
-    assert _build(hub)["alerts"] == 5
+    assert _build(hub)["alerts"] == 5  # the bank may not see the amber report
+    mine = hub.client.get("/api/v1/alerts", headers=hub.auth("exchange/reader")).json()
+    assert len({a["id"] for a in mine}) == 5 and {a["previous_risk"] for a in mine} == {"none"}
+    assert hub.client.get("/api/v1/alerts", headers=hub.auth("bank/reader")).json() == []
+    assert _build(hub)["alerts"] == 0
