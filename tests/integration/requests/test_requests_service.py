@@ -285,3 +285,44 @@ def test_export_and_import_carry_a_request_and_its_answer(partners: Partners) ->
     assert back["deposits"][0]["answer"]["frozen_amount"] == "99000000"
     with pytest.raises(NotFoundError):  # the document names a request the bank cannot see
         import_answer(p.store, p.bank, json.dumps(doc))
+
+
+def test_a_retrace_marks_each_frozen_deposit_with_its_whole_frozen_amount(
+    partners: Partners,
+) -> None:
+    from dataclasses import dataclass, field
+
+    from fundtrail.cases.views import CashoutView
+
+    @dataclass
+    class View:  # what mark_frozen reads of a CampaignView
+        id: str
+        cashouts: list[CashoutView] = field(default_factory=list)
+
+    p = partners
+    addr, other = DEPOSITS_A[0]["address"], DEPOSITS_A[1]["address"]
+
+    def row(address: str, amount: int, identified: bool = True) -> CashoutView:
+        return CashoutView("ExA", "exchange", address, "hot", amount, "BTC", "ab" * 32, None,
+                           deposit_identified=identified)  # fmt: skip
+
+    first = _send(p, "ex-a", DEPOSITS_A)
+    rq.answer_request(p.store, p.ex_a, first["id"],
+                      [{"address": addr, "outcome": "frozen", "amount": 100_000_000}])  # fmt: skip
+    again = _send(p, "ex-a", DEPOSITS_A[:1], follows=first["id"])  # what arrived since
+    rq.answer_request(p.store, p.ex_a, again["id"],
+                      [{"address": addr, "outcome": "frozen", "amount": 5_000_000}])  # fmt: skip
+    view = View(CAMPAIGN, [row(addr, 90_000_000), row(addr, 60_000_000), row(other, 2_500_000),
+                           row(addr, 1, identified=False)])  # fmt: skip
+    with p.store.read_session() as s:
+        rq.mark_frozen(s, p.police, view)
+    marks = [c.frozen for c in view.cashouts]
+    assert marks[0] == marks[1] and marks[2] is None and marks[3] is None
+    assert marks[0] is not None
+    assert (marks[0]["by"], marks[0]["amount"], marks[0]["asset"]) == ("ex-a", 105_000_000, "BTC")
+    assert marks[0]["requests"] == [first["id"], again["id"]]
+    for who in (p.ex_a, p.bank):  # only the requester's own answers mark its view
+        unmarked = View(CAMPAIGN, [row(addr, 90_000_000)])
+        with p.store.read_session() as s:
+            rq.mark_frozen(s, who, unmarked)
+        assert unmarked.cashouts[0].frozen is None
