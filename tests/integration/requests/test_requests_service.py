@@ -300,7 +300,7 @@ def test_a_retrace_marks_each_frozen_deposit_with_its_whole_frozen_amount(
         cashouts: list[CashoutView] = field(default_factory=list)
 
     p = partners
-    addr, other = DEPOSITS_A[0]["address"], DEPOSITS_A[1]["address"]
+    addr, other = str(DEPOSITS_A[0]["address"]), str(DEPOSITS_A[1]["address"])
 
     def row(address: str, amount: int, identified: bool = True) -> CashoutView:
         return CashoutView("ExA", "exchange", address, "hot", amount, "BTC", "ab" * 32, None,
