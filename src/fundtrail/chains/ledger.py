@@ -180,3 +180,39 @@ def ledger_chains() -> list[str]:
     from fundtrail.model.chains import CHAINS
 
     return sorted(c.code for c in CHAINS.values() if c.family in _ADAPTERS)
+
+
+_STORED_TOKENS: dict[str, tuple[int, dict[str, tuple[str | None, int | None]]]] = {}
+
+
+def stored_tokens(code: str) -> dict[str, tuple[str | None, int | None]]:
+    """{contract: (symbol, decimals)} of the tokens the workspace's chain store of ``code``
+    holds (read at ingest from the contracts or the node), for showing amounts of tokens
+    the asset table does not list. Cached per store version; {} where there is none."""
+    from fundtrail.chainstore.store import ChainStore
+    from fundtrail.errors import FundtrailError
+
+    try:
+        chain = get_chain(code)
+        if chain.family not in ("evm", "tron"):
+            return {}
+        store = ChainStore(chain)
+        cached = _STORED_TOKENS.get(str(store.root))
+        if cached is not None and cached[0] == store.version:
+            return cached[1]
+        rows = store.read_table("assets", ["contract", "symbol", "decimals"]).to_pylist()
+        found = {
+            str(r["contract"]) if chain.family == "tron" else str(r["contract"]).lower(): (
+                r["symbol"],
+                None if r["decimals"] is None else int(r["decimals"]),
+            )
+            for r in rows
+            if r["contract"]
+        }
+        _STORED_TOKENS[str(store.root)] = (store.version, found)
+        return found
+    except (FundtrailError, OSError, ValueError, KeyError):
+        return {}  # display never fails on a store it cannot read
+
+
+assets.add_token_source(stored_tokens)

@@ -3,9 +3,11 @@
 One table answers "how many decimals, which symbol, which contract" for every amount the
 system shows. USDT is not one asset: it has 6 decimals on Ethereum and TRON and 18 on BNB
 Smart Chain, with a different contract on each, so an asset is always looked up *on a
-chain*. A token the table does not know keeps the decimals its contract declared (read at
-ingest into the chain store's ``assets`` table); if those are unknown too, the amount is
-shown in base units and says so, never guessed.
+chain*. A token the table does not know keeps the symbol and decimals its contract
+declared (read at ingest into the chain store's ``assets`` table, found here through
+:func:`add_token_source`); if those are unknown too, the amount is shown in base units and
+says so, never guessed. A token looked up there whose symbol is one of the table's on that
+chain (a lookalike "USDT") is shown with its contract beside the symbol.
 
 An asset's ``key`` (``"BTC"``, ``"ETH"``, ``"TRX/USDT"``, ``"ETH/0xabc…"``) is the one
 string stored wherever a total is kept per asset (campaign losses, freeze requests), so
@@ -14,6 +16,7 @@ that two chains' USDT never add up.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -73,6 +76,34 @@ _BY_CONTRACT: dict[tuple[str, str], Asset] = {
 _BY_SYMBOL: dict[tuple[str, str], Asset] = {(a.chain, a.symbol.upper()): a for a in _TOKENS}
 
 
+# chain code -> {contract: (symbol, decimals)} of the tokens a chain store holds
+TokenSource = Callable[[str], Mapping[str, tuple[str | None, int | None]]]
+_SOURCES: list[TokenSource] = []
+
+
+def add_token_source(source: TokenSource) -> None:
+    """Where the tokens the table does not list are looked up (the chain stores' ``assets``
+    tables; ``fundtrail.chains.ledger`` registers it, since model imports nothing of ours)."""
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+
+
+def _stored(code: str, contract: str) -> tuple[str | None, int | None] | None:
+    for source in _SOURCES:
+        found = source(code).get(contract)
+        if found is not None:
+            return found
+    return None
+
+
+def _label(code: str, symbol: str | None, contract: str) -> str:
+    if not symbol:
+        return _short(contract)
+    if (code, symbol.upper()) in _BY_SYMBOL:  # a lookalike of a listed token
+        return f"{symbol} ({_short(contract)})"
+    return symbol
+
+
 def known_tokens(chain: str | None = None) -> list[Asset]:
     """The tokens of the table, of one chain or all."""
     if chain is None:
@@ -98,12 +129,17 @@ def token(
     chain: str, contract: str, *, symbol: str | None = None, decimals: int | None = None
 ) -> Asset:
     """The token at ``contract`` on ``chain``: the table's entry if known (its decimals win),
-    else one built from what the chain store read from the contract."""
+    else one built from what the chain store read from the contract (given, or looked up
+    in the stores' ``assets`` tables)."""
     code = get_chain(chain).code
-    known = _BY_CONTRACT.get((code, _norm_contract(code, contract)))
+    norm = _norm_contract(code, contract)
+    known = _BY_CONTRACT.get((code, norm))
     if known is not None:
         return known
-    return Asset(code, symbol or _short(contract), decimals, _norm_contract(code, contract))
+    if symbol is None and decimals is None:
+        symbol, decimals = _stored(code, norm) or (None, None)
+        return Asset(code, _label(code, symbol, norm), decimals, norm)
+    return Asset(code, symbol or _short(contract), decimals, norm)
 
 
 def asset(chain: str, ref: str | None = None) -> Asset:
@@ -128,7 +164,8 @@ def asset(chain: str, ref: str | None = None) -> Asset:
     if by_symbol is not None:
         return by_symbol
     tron_contract = code == "TRX" and text.startswith("T") and len(text) == 34
-    if text.lower().startswith("0x") or tron_contract:
+    trc10 = code == "TRX" and text.isdigit() and len(text) <= 8  # a TRC-10 token id
+    if text.lower().startswith("0x") or tron_contract or trc10:
         return token(code, text)
     known = ", ".join([nat.symbol] + [a.symbol for a in known_tokens(code)])
     raise InvalidInputError(

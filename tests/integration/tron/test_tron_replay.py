@@ -206,6 +206,10 @@ def test_token_symbols_and_decimals_come_from_the_node_and_are_kept(home: Path) 
     trc10 = tokens["1005065"]
     assert (trc10["symbol"], trc10["decimals"], trc10["received"]) == ("FTK", 4, 8888880000)
     assert trc10["balance_display"] == "888888"  # token units (4 decimals), not base units
+    # every display (case files, traces, web) reads the store's metadata
+    from fundtrail.model import display
+
+    assert display.amount(8888880000, "TRX/1005065") == "888,888 FTK"
     # USDT comes from the asset table, not from the node (which is not asked for it)
     assert tokens["TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"]["symbol"] == "USDT"
     constant = "/wallet/triggerconstantcontract"

@@ -55,3 +55,25 @@ def test_unknown_decimals_say_base_units() -> None:
 def test_times_are_utc_iso() -> None:
     assert display.time_utc(0) == "1970-01-01T00:00:00Z"
     assert display.time_utc(None) == "-"
+
+
+def test_a_token_the_table_lacks_is_shown_with_what_the_chain_store_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fundtrail.model import assets
+
+    stored = {
+        "TCFLL5dx5ZJdKnWuesXxi1VPwjLVmWZZy9": ("JST", 18),
+        "TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf": ("USDT", 6),  # a lookalike of the real USDT
+        "1005065": ("FTK", 4),
+    }
+    monkeypatch.setattr(assets, "_SOURCES", [lambda code: stored if code == "TRX" else {}])
+    assert display.amount(15 * 10**17, "TRX/TCFLL5dx5ZJdKnWuesXxi1VPwjLVmWZZy9") == "1.5 JST"
+    assert display.amount(8888880000, "TRX/1005065") == "888,888 FTK"
+    fake = display.amount(10**6, "TRX/TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf")
+    assert fake == "1 USDT (TXYZop…AeBf)"  # never shown as the real USDT
+    assert display.amount(10**6, "TRX/USDT") == "1 USDT"
+    # nothing known: base units, said so
+    assert display.amount(7, "TRX/TLa2f6VPqDgRE67v1736s7bJ8Ray5wYjU7") == (
+        "7 base units of TLa2f6…YjU7"
+    )
