@@ -6,11 +6,14 @@ mixing owners, merges made through true CoinJoins, the CoinJoin detector's hits,
 share of each criminal's wallet found in one cluster.
 
 On ``--chain evm`` the ``deposit_address`` heuristic is scored instead, after importing
-the partner's ``tags.yaml`` (the known exchange hot wallets it starts from).
+the partner's ``tags.yaml`` (the known exchange hot wallets it starts from); likewise on
+``--chain tron`` (the USDT investment scam, ingested over the java-tron stub's HTTP API),
+with the true deposit addresses it missed sorted by why.
 
     python bench/cluster_accuracy.py [--scenario mixed] [--txs 20000] [--seed 1] [--chain btc]
     python bench/cluster_accuracy.py --record    # bench/results/cluster_accuracy.json (README table)
     python bench/cluster_accuracy.py --chain evm --txs 5000 --record   # cluster_accuracy-evm.json
+    python bench/cluster_accuracy.py --chain tron --txs 5000 --record  # cluster_accuracy-tron.json
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from _record import Record, add_record_flag, recording
 
@@ -30,14 +34,15 @@ def main() -> None:
     ap.add_argument("--scenario", default="mixed")
     ap.add_argument("--txs", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--chain", choices=("btc", "evm"), default="btc")
+    ap.add_argument("--chain", choices=("btc", "evm", "tron"), default="btc")
     add_record_flag(ap)
     args = ap.parse_args()
-    if args.chain == "evm":
-        data = (f"simulated {args.scenario} EVM chain of {args.txs:,} txs (seed {args.seed}), "
-                "the partner's tags.yaml imported, scored against its truth.json")  # fmt: skip
-        with recording("cluster_accuracy-evm", args.record, data=data) as rec:
-            evm(args.scenario, args.txs, args.seed, rec)
+    if args.chain in ("evm", "tron"):
+        scenario = "investment-scam" if args.chain == "tron" else args.scenario
+        data = (f"simulated {scenario} {args.chain.upper()} chain of {args.txs:,} txs (seed "
+                f"{args.seed}), the partner's tags.yaml imported, scored against its truth.json")  # fmt: skip
+        with recording(f"cluster_accuracy-{args.chain}", args.record, data=data) as rec:
+            account(args.chain, scenario, args.txs, args.seed, rec)
         return
     data = (f"simulated {args.scenario} Bitcoin chain of {args.txs:,} txs (seed {args.seed}), "
             "scored against its truth.json")  # fmt: skip
@@ -104,22 +109,39 @@ def btc(args: argparse.Namespace, rec: Record) -> None:
     rec.table("criminal_wallets", "\n".join(wallets))
 
 
-def evm(scenario: str, txs: int, seed: int, rec: Record) -> None:
+def _ingest_account(chain: str, root: Path, home: Path) -> str:
+    """Ingest the simulation: EVM from its ethereum-etl files, TRON over the stub's API."""
+    if chain == "evm":
+        from fundtrail.chains.evm.ingest import ingest_files
+
+        ingest_files(root / "sim" / "evm", chain="ETH", home=home)
+        return "ETH"
+    import json
+
+    from fundtrail.chains.tron.ingest import ingest_rpc
+    from fundtrail.chains.tron.stub import NodeData, TronStub
+
+    node = NodeData.from_json(json.loads((root / "sim" / "tron" / "node.json").read_text()))
+    with TronStub(node) as stub:
+        ingest_rpc(stub.url, home=home)
+    return "TRX"
+
+
+def account(chain: str, scenario: str, txs: int, seed: int, rec: Record) -> None:
     from fundtrail.analysis.cluster.accuracy import load_truth, score
     from fundtrail.analysis.cluster.service import run_clustering
-    from fundtrail.chains.evm.ingest import ingest_files
     from fundtrail.chains.simulate.service import run as simulate
     from fundtrail.chainstore.store import ChainStore
     from fundtrail.intel.tag_import import import_tags
 
-    root = Path(tempfile.mkdtemp(prefix="fundtrail-acc-evm-"))
-    simulate(scenario, root / "sim", seed=seed, txs=txs, chain="evm")
+    root = Path(tempfile.mkdtemp(prefix=f"fundtrail-acc-{chain}-"))
+    simulate(scenario, root / "sim", seed=seed, txs=txs, chain=chain)
     home = root / "ws"
-    ingest_files(root / "sim" / "evm", chain="ETH", home=home)
+    code = _ingest_account(chain, root, home)
     named = import_tags(root / "sim" / "tags.yaml", home=home).imported
     truth = load_truth(root / "sim" / "truth.json")
-    report = run_clustering("ETH", home=home)
-    store = ChainStore("ETH", home)
+    report = run_clustering(code, home=home)
+    store = ChainStore(code, home)
     s = score(store, truth, "deposit_address")
     roles = truth["addresses"]
     con = store.connect()
@@ -128,6 +150,7 @@ def evm(scenario: str, txs: int, seed: int, rec: Record) -> None:
         "JOIN addresses a ON a.address_id = e.address_id_a "
         "JOIN addresses b ON b.address_id = e.address_id_b"
     ).fetchall()
+    missed = _missed_deposits(con, truth, {d for d, _ in edges}, root / "sim" / "tags.yaml")
     con.close()
     right = sum(
         1
@@ -137,7 +160,7 @@ def evm(scenario: str, txs: int, seed: int, rec: Record) -> None:
     true_deposits = sum(1 for v in roles.values() if v["role"] == "deposit")
     tagged = sum(1 for v in roles.values() if v["role"] == "hot_wallet")
     print(
-        f"{scenario} on EVM: {txs:,} txs, seed {seed}; {tagged} hot wallets in truth, "
+        f"{scenario} on {chain.upper()}: {txs:,} txs, seed {seed}; {tagged} hot wallets in truth, "
         f"{named} named in the partner's tags.yaml\n"
     )
     table = (
@@ -149,6 +172,43 @@ def evm(scenario: str, txs: int, seed: int, rec: Record) -> None:
     )
     print(table)
     rec.table("deposit", table)
+    why = "| true deposit address missed because | addresses |\n|---|---:|\n" + "\n".join(
+        f"| {reason} | {n} |" for reason, n in sorted(missed.items(), key=lambda kv: -kv[1])
+    )
+    print()
+    print(why)
+    rec.table("missed", why)
+
+
+def _missed_deposits(
+    con: Any, truth: dict[str, Any], found: set[str], tags: Path
+) -> dict[str, int]:
+    """Why each true deposit address the heuristic did not find was missed."""
+    import yaml
+
+    roles = truth["addresses"]
+    named = {t["address"] for t in yaml.safe_load(tags.read_text()).get("tags", [])}
+    sent: dict[str, set[str]] = {}
+    for a, b in con.sql(
+        "SELECT DISTINCT f.address, r.address FROM transfers t "
+        "JOIN addresses f ON f.address_id = t.from_id JOIN addresses r ON r.address_id = t.to_id "
+        "WHERE t.kind IN ('native', 'internal', 'token')"
+    ).fetchall():
+        sent.setdefault(a, set()).add(b)
+    out: dict[str, int] = {}
+    for addr, info in roles.items():
+        if info.get("role") != "deposit" or addr in found:
+            continue
+        dsts = sent.get(addr, set())
+        hot = {d for d in dsts if roles.get(d, {}).get("role") == "hot_wallet"}
+        if not dsts:
+            reason = "never swept (still holds the deposits)"
+        elif hot and not hot & named:
+            reason = "swept to a hot wallet no tag names"
+        else:
+            reason = "swept, but not almost all of it to one named hot wallet"
+        out[reason] = out.get(reason, 0) + 1
+    return out
 
 
 if __name__ == "__main__":
