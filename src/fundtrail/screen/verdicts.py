@@ -46,41 +46,60 @@ class ScreenItem:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], position: int | None = None) -> ScreenItem:
-        where = f"items[{position}]." if position is not None else ""
+        # the checks of every item of a batch of 10,000: the error texts (which name the
+        # item) are built only when one fails
         if not isinstance(data, dict):
+            where = _where(position)
             raise InvalidInputError(f"{where[:-1] or 'item'} must be an object", field=where[:-1])
-        address = data.get("address")
+        get = data.get
+        address = get("address")
         if not isinstance(address, str) or not address:
+            where = _where(position)
             raise InvalidInputError(f"{where}address is required", field=f"{where}address")
-        chain = str(data.get("chain") or "BTC")
-        direction = data.get("direction")
-        if direction is not None and direction not in ("deposit", "withdrawal"):
+        direction = get("direction")
+        if direction is not None and direction != "deposit" and direction != "withdrawal":
+            where = _where(position)
             raise InvalidInputError(
                 f"{where}direction must be 'deposit' or 'withdrawal'", field=f"{where}direction"
             )
-        amount = data.get("amount")
-        if amount is not None and (
-            isinstance(amount, bool)
-            or not isinstance(amount, int | str)
-            or not str(amount).isdigit()
-        ):
-            raise InvalidInputError(
-                f"{where}amount must be a whole number of base units", field=f"{where}amount"
-            )
-        asset, txid = data.get("asset"), data.get("txid")
-        for name, value in (("asset", asset), ("txid", txid)):
-            if value is not None and (not isinstance(value, str) or len(value) > 80):
+        amount = get("amount")
+        if amount is not None:
+            if (
+                isinstance(amount, bool)
+                or not isinstance(amount, (int, str))
+                or not str(amount).isdigit()
+            ):
+                where = _where(position)
                 raise InvalidInputError(
-                    f"{where}{name} must be text of at most 80 characters", field=f"{where}{name}"
+                    f"{where}amount must be a whole number of base units", field=f"{where}amount"
                 )
-        return cls(
-            chain=get_chain(chain).code,
-            address=address,
-            direction=direction,
-            amount=int(amount) if amount is not None else None,
-            asset=asset,
-            txid=txid,
-        )
+            amount = int(amount)
+        asset, txid = get("asset"), get("txid")
+        if asset is not None and (not isinstance(asset, str) or len(asset) > 80):
+            _too_long(position, "asset")
+        if txid is not None and (not isinstance(txid, str) or len(txid) > 80):
+            _too_long(position, "txid")
+        chain = get("chain") or "BTC"
+        code = _CHAIN_CODES.get(chain) if isinstance(chain, str) else None
+        if code is None:
+            code = get_chain(str(chain)).code
+            if isinstance(chain, str) and len(_CHAIN_CODES) < 1024:
+                _CHAIN_CODES[chain] = code
+        return cls(code, address, direction, amount, asset, txid)
+
+
+_CHAIN_CODES: dict[str, str] = {}  # chain names as sent -> registry code (known ones only)
+
+
+def _where(position: int | None) -> str:
+    return f"items[{position}]." if position is not None else ""
+
+
+def _too_long(position: int | None, name: str) -> None:
+    where = _where(position)
+    raise InvalidInputError(
+        f"{where}{name} must be text of at most 80 characters", field=f"{where}{name}"
+    )
 
 
 @dataclass(slots=True)
