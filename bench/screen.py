@@ -812,7 +812,6 @@ def bench_parts(world: World, home: Path, store: Any, key: str) -> list[tuple[st
     """CPU microseconds of each step of one single-address request, in this process
     (median of 2,000 requests per step): the steps the route takes, without HTTP."""
     from fundtrail.screen import service
-    from fundtrail.screen.decisionlog import encode_request
     from fundtrail.server.auth import KeyCache, credentials, identity_for
 
     items = [service.parse_request(it) for it in request_items(world, 2000, seed=41)]
@@ -845,13 +844,8 @@ def bench_parts(world: World, home: Path, store: Any, key: str) -> list[tuple[st
         (
             "decision rows and frame",
             per(
-                lambda i: encode_request(
-                    service._rows(
-                        answers[i]["items"], items[i], org_id=who.org_id, key_id=who.key_id
-                    ),
-                    org_id=who.org_id,
-                    key_id=who.key_id,
-                    remote="127.0.0.1",
+                lambda i: service.decision_frame(
+                    answers[i]["items"], items[i], who, remote="127.0.0.1"
                 )
             ),
         ),

@@ -71,6 +71,52 @@ def encode_request(
     return orjson.dumps({"org_id": org_id, "key_id": key_id, "remote": remote, "rows": rows})
 
 
+# per decision; the org, the key and the time are the request's
+COLUMNS = (
+    "id", "chain", "address", "direction", "amount", "asset", "txid", "risk", "score",
+    "reasons", "index_version",
+)  # fmt: skip
+
+
+def encode_columns(
+    columns: dict[str, list[Any]],
+    *,
+    org_id: str,
+    key_id: str | None,
+    remote: str | None,
+    created: float,
+) -> bytes:
+    """As :func:`encode_request`, as columns (``COLUMNS``, one list each, one entry per
+    decision): what the answer path writes. No dict per decision is built while the
+    caller waits, the frame does not repeat every key name per decision, and the
+    drainer (:func:`request_rows`) turns it into rows in its own process."""
+    return orjson.dumps(
+        {
+            "org_id": org_id,
+            "key_id": key_id,
+            "remote": remote,
+            "created": created,
+            "columns": columns,
+        }
+    )
+
+
+def request_rows(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The decisions of a decoded frame as ``screen_decisions`` rows, whichever form
+    (rows or columns) it was written in."""
+    rows = request.get("rows")
+    if rows is not None:
+        return list(rows)
+    cols = request["columns"]
+    common = {"org_id": request["org_id"], "key_id": request["key_id"]}
+    created = request["created"]
+    names = [c for c in COLUMNS if c in cols]
+    return [
+        {**common, **dict(zip(names, values, strict=True)), "created": created}
+        for values in zip(*(cols[c] for c in names), strict=True)
+    ]
+
+
 def frame(payload: bytes) -> bytes:
     return HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
 

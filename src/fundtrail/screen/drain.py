@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from fundtrail.intelstore.audit import record
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.models import Org, StoreMeta
-from fundtrail.screen.decisionlog import decisions_folder, read_frames
+from fundtrail.screen.decisionlog import decisions_folder, read_frames, request_rows
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +165,10 @@ def _store_frames(store: IntelStore, segment: str, data: bytes, start: int) -> t
     batch: list[_Frame] = []
     rows = 0
     for rel_end, payload in read_frames(data):
-        f = _Frame(start + rel_end, payload, orjson.loads(payload))
+        request = orjson.loads(payload)
+        f = _Frame(start + rel_end, payload, request, request_rows(request))
         batch.append(f)
-        rows += len(f.request["rows"])
+        rows += len(f.rows)
         if rows >= ROWS_PER_TRANSACTION:
             stored += _commit_frames(store, segment, end, batch)
             end, batch, rows = batch[-1].end, [], 0
@@ -182,6 +183,7 @@ class _Frame:
     end: int  # offset just past it in its segment
     payload: bytes
     request: dict[str, Any]
+    rows: list[dict[str, Any]]
 
 
 def _commit_frames(store: IntelStore, segment: str, start: int, frames: list[_Frame]) -> int:
@@ -196,7 +198,7 @@ def _commit_frames(store: IntelStore, segment: str, start: int, frames: list[_Fr
         caller.digest.update(f.payload)
         if req.get("remote"):
             caller.remotes.add(req["remote"])
-        for r in req["rows"]:
+        for r in f.rows:
             caller.items += 1
             caller.risky += r["risk"] not in ("none", "invalid")
             caller.versions.add(r["index_version"])

@@ -31,7 +31,7 @@ from fundtrail.intelstore.base import new_id
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.screening import ScreenDecision, ScreenRuleSet
 from fundtrail.model.identity import Identity
-from fundtrail.screen.decisionlog import DecisionLog, decisions_folder, encode_request
+from fundtrail.screen.decisionlog import DecisionLog, decisions_folder, encode_columns
 from fundtrail.screen.drain import DrainKeeper, drain_folder
 from fundtrail.screen.freshness import ANSWER_CHECK_S, Freshness
 from fundtrail.screen.index import IndexCache, ScreenIndex
@@ -193,8 +193,7 @@ class Screener:
         self, items: list[ScreenItem], who: Caller, remote: str | None
     ) -> tuple[dict[str, Any], bytes]:
         result = self.answer(items, who)
-        rows = _rows(result["items"], items, org_id=who.org_id, key_id=who.key_id)
-        return result, encode_request(rows, org_id=who.org_id, key_id=who.key_id, remote=remote)
+        return result, decision_frame(result["items"], items, who, remote)
 
     def screen(
         self, items: list[ScreenItem], who: Caller, *, remote: str | None = None
@@ -329,33 +328,32 @@ def set_rules(
     return rules
 
 
-def _rows(
-    answers: list[dict[str, Any]], items: list[ScreenItem], *, org_id: str, key_id: str | None
-) -> list[dict[str, Any]]:
-    """Decision rows (``screen_decisions`` columns); each answer gets its ``decision_id``."""
-    now = time.time()
-    rows = []
-    for a, item, row_id in zip(answers, items, _uuid4s(len(items)), strict=True):
+def decision_frame(
+    answers: list[dict[str, Any]], items: list[ScreenItem], who: Caller, remote: str | None
+) -> bytes:
+    """The decision log frame of one request (``screen_decisions`` columns); each answer
+    gets its ``decision_id``."""
+    ids = _uuid4s(len(items))
+    for a, row_id in zip(answers, ids, strict=True):
         a["decision_id"] = row_id
-        rows.append(
-            {
-                "id": row_id,
-                "org_id": org_id,
-                "key_id": key_id,
-                "chain": item.chain,
-                "address": a.get("normalised") or item.address[:128],
-                "direction": item.direction,
-                "amount": str(item.amount) if item.amount is not None else None,
-                "asset": item.asset,
-                "txid": item.txid,
-                "risk": a["risk"] or "invalid",
-                "score": a["score"] or 0,
-                "reasons": a["reasons"],
-                "index_version": a.get("index_version", ""),
-                "created": now,
-            }
-        )
-    return rows
+    columns: dict[str, list[Any]] = {
+        "id": ids,
+        "chain": [it.chain for it in items],
+        "address": [
+            a.get("normalised") or it.address[:128] for a, it in zip(answers, items, strict=True)
+        ],
+        "direction": [it.direction for it in items],
+        "amount": [str(it.amount) if it.amount is not None else None for it in items],
+        "asset": [it.asset for it in items],
+        "txid": [it.txid for it in items],
+        "risk": [a["risk"] or "invalid" for a in answers],
+        "score": [a["score"] or 0 for a in answers],
+        "reasons": [a["reasons"] for a in answers],
+        "index_version": [a.get("index_version", "") for a in answers],
+    }
+    return encode_columns(
+        columns, org_id=who.org_id, key_id=who.key_id, remote=remote, created=time.time()
+    )
 
 
 def _uuid4s(n: int) -> list[str]:

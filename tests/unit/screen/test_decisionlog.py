@@ -10,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
@@ -18,7 +19,13 @@ from fundtrail.intelstore.db import IntelStore, open_store
 from fundtrail.intelstore.models import StoreMeta
 from fundtrail.intelstore.orgs import add_org
 from fundtrail.intelstore.screening import ScreenDecision
-from fundtrail.screen.decisionlog import DecisionLog, decisions_folder, encode_request, read_frames
+from fundtrail.screen.decisionlog import (
+    COLUMNS,
+    DecisionLog,
+    decisions_folder,
+    encode_request,
+    read_frames,
+)
 from fundtrail.screen.drain import CHECKPOINT_PREFIX, drain_folder
 
 ADDRESS = "12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h"
@@ -221,3 +228,32 @@ def test_write_mode_stops_answering_while_the_disk_flush_fails(
     log.commit(_request(org)[0])
     log.close()
     assert len(_stored(intel)) == 0 and drain_folder(home, intel) == 2
+
+
+def test_a_column_frame_drains_to_the_same_rows_as_a_row_frame(
+    intel: IntelStore, home: Path
+) -> None:
+    """The answer path writes columns; what the drainer stores is the same decision."""
+    from fundtrail.screen.decisionlog import encode_columns, request_rows
+
+    org_id = _org_id(intel)
+    payload, (row_id,) = _request(org_id)
+    (row,) = orjson.loads(payload)["rows"]
+    columns = {c: [row[c]] for c in COLUMNS}
+    as_columns = encode_columns(
+        columns, org_id=org_id, key_id="key-1", remote="10.0.0.7", created=row["created"]
+    )
+    assert request_rows(orjson.loads(as_columns)) == [row]
+    log = DecisionLog(home)
+    log.commit(as_columns)
+    log.close()
+    assert drain_folder(home, intel) == 1 and _stored(intel) == [row_id]
+    with intel.read_session() as s:
+        stored = s.get(ScreenDecision, row_id)
+        assert stored is not None
+        assert (stored.address, stored.risk, stored.amount, stored.reasons) == (
+            ADDRESS,
+            "severe",
+            "150000",
+            [{"category": "sanctions"}],
+        )
