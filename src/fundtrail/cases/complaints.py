@@ -11,7 +11,7 @@ line and field, and the good rows go on.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -181,10 +181,10 @@ def read_csv(
     mapping = dict(mapping or {})
     if not path.is_file():
         raise InvalidInputError(f"cannot read {path}: no such file", field="file")
-    from fundtrail.intel.limits import check_size
+    from fundtrail.intel.limits import check_size, time_limit
 
     check_size(path)
-    with open(path, newline="", encoding="utf-8-sig") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh, time_limit():
         reader = csv.DictReader(fh)
         try:
             return _read(path, reader, mapping)
@@ -192,6 +192,15 @@ def read_csv(
             raise InvalidInputError(
                 f"{path}: line {reader.line_num or 1}: not a UTF-8 CSV file: {exc}", field="file"
             ) from exc
+
+
+def _timed(reader: csv.DictReader[str]) -> Iterator[dict[str, str]]:
+    """The rows, each one checked against the import's time limit."""
+    from fundtrail.intel.limits import tick
+
+    for row in reader:
+        tick()
+        yield row
 
 
 def _read(
@@ -211,7 +220,7 @@ def _read(
             f"{path}: header lacks column(s) {', '.join(absent)}; rename with --map THEIRS=OURS",
             field="file",
         )
-    rows = ({mapping.get(k, k): v for k, v in r.items() if k is not None} for r in reader)
+    rows = ({mapping.get(k, k): v for k, v in r.items() if k is not None} for r in _timed(reader))
     return _parse_file_rows(reader, rows)
 
 

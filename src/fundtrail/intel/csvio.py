@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from fundtrail.errors import InvalidInputError, UserError
 from fundtrail.intel.formats import ReadResult, RowProblem
+from fundtrail.intel.limits import tick
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.model.tlp import TLP, stricter
 
@@ -76,6 +77,7 @@ def read_csv(path: Path, *, tlp: TLP | None = None) -> ReadResult:
             )
         reader.fieldnames = list(COLUMNS)
         for row in reader:
+            tick()
             line = reader.line_num
             if None in row:
                 result.problems.append(RowProblem(name, line, "more fields than columns"))
@@ -144,6 +146,7 @@ def read_json(path: Path, *, tlp: TLP | None = None) -> ReadResult:
         raise InvalidInputError(f"{path.name}: expected a JSON list of indicators", field="file")
     result = ReadResult()
     for i, item in enumerate(items, start=1):
+        tick()
         try:
             if not isinstance(item, dict):
                 raise InvalidInputError("not a JSON object")

@@ -139,8 +139,9 @@ def read_file(path: Path, fmt: str, *, tlp: TLP | None = None) -> ReadResult:
     """Read ``path`` in format ``fmt``; a missing file is a clear error."""
     if not path.exists():
         raise InvalidInputError(f"no such file or folder: {path}", field="file")
-    from fundtrail.intel.limits import check_size
+    from fundtrail.intel.limits import check_size, time_limit
 
     reader = reader_for(fmt)
     check_size(path)  # every format: a file over the import limit is refused unread
-    return reader(path, tlp=tlp)
+    with time_limit():  # and one that takes too long to read is refused, nothing stored
+        return reader(path, tlp=tlp)

@@ -9,12 +9,16 @@ with a clear error before anything is stored:
   normal; "billion laughs" packs nest thousands), and :data:`MAX_YAML_NODES` nodes
   after aliases are expanded; composing never expands, so the check costs one walk;
 - time: ``FUNDTRAIL_IMPORT_MAX_SECONDS`` (default 900 s) per import, checked as rows
-  are read.
+  are read: :func:`time_limit` around a whole import (``formats.read_file`` for every
+  intel format, complaints CSV), :func:`tick` in every reader's loop.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +144,28 @@ class Deadline:
                 "(FUNDTRAIL_IMPORT_MAX_SECONDS); split the file",
                 field="file",
             )
+
+
+_CURRENT: ContextVar[Deadline | None] = ContextVar("fundtrail_import_deadline", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float | None = None) -> Iterator[Deadline]:
+    """The time limit of one import, for every :func:`tick` inside (nested: the outer one)."""
+    outer = _CURRENT.get()
+    if outer is not None:
+        yield outer
+        return
+    deadline = Deadline(seconds)
+    token = _CURRENT.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _CURRENT.reset(token)
+
+
+def tick() -> None:
+    """One row or object read: refuse the import once past its time limit."""
+    deadline = _CURRENT.get()
+    if deadline is not None:
+        deadline.check()

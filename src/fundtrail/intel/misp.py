@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fundtrail.errors import FundtrailError, InvalidInputError
+from fundtrail.intel.limits import tick
 from fundtrail.intel.misp_export import to_misp_event, write_misp
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intel.stix_import import guess_chain, load_stix_json
@@ -310,8 +311,10 @@ def parse_misp(
         etags = _tag_names(event)
         scope = _EventScope(tlp_from_tags(etags), event.get("distribution"), etags)
         for attr in event.get("Attribute") or []:
+            tick()
             _read_attribute(reader, attr, event, scope)
         for obj in event.get("Object") or []:
+            tick()
             _read_object(reader, obj, event, scope)
     return reader.out
 

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from fundtrail.errors import FundtrailError, InvalidInputError
+from fundtrail.intel.limits import tick
 from fundtrail.intel.records import IndicatorRecord
 from fundtrail.intel.stix_markings import marking_table, tlp_of
 from fundtrail.model.addresses import parse_address
@@ -322,12 +323,14 @@ def parse_stix(
     ]
     scos = [(i, o) for i, o in enumerate(objs) if o["type"] in _SCO_TYPES]
     for i, obj in scos:
+        tick()
         _check_with_stix2(obj, i)
         if obj["type"] == "cryptocurrency-wallet" and _chain_hint(obj):
             value = obj.get("value") or obj.get("address")
             if isinstance(value, str):
                 reader.chains[value] = str(_chain_hint(obj))
     for i, obj in enumerate(objs):
+        tick()
         if obj["type"] == "indicator":
             _check_with_stix2(obj, i)
             _read_indicator(reader, obj, markings)

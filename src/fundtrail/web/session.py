@@ -22,6 +22,7 @@ from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from fundtrail.errors import PermissionDeniedError
+from fundtrail.intelstore import audit
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.keys import authenticate
 from fundtrail.intelstore.models import ApiKey
@@ -45,8 +46,8 @@ def _sid(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sign_in(store: IntelStore, api_key: str) -> tuple[str, Identity]:
-    """Check the key, open a session; return (cookie value, identity)."""
+def sign_in(store: IntelStore, api_key: str, remote: str | None = None) -> tuple[str, Identity]:
+    """Check the key, open a session (audited: ``web.sign_in``); return (cookie, identity)."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     with store.session() as s:
@@ -57,17 +58,20 @@ def sign_in(store: IntelStore, api_key: str) -> tuple[str, Identity]:
                 created=now, expires=now + timedelta(seconds=MAX_AGE),
             )
         )  # fmt: skip
+        audit.record(s, who, "web.sign_in", "api_key", who.key_id, {}, remote)
     return _serializer(store).dumps({"sid": token}), who
 
 
-def sign_out(request: Request) -> None:
-    """End the request's session for good (a copy of the cookie is worthless after)."""
+def sign_out(request: Request, who: Identity, remote: str | None = None) -> None:
+    """End the request's session for good (a copy of the cookie is worthless after);
+    audited as ``web.sign_out``."""
     data = _session_data(request)
     store: IntelStore = request.app.state.store
     with store.session() as s:
         row = s.get(WebSession, _sid(str(data["sid"])))
         if row is not None and row.ended is None:
             row.ended = datetime.now(UTC)
+            audit.record(s, who, "web.sign_out", "api_key", who.key_id, {}, remote)
 
 
 def login_token(store: IntelStore) -> tuple[str, str]:

@@ -112,3 +112,22 @@ def test_sign_in_without_the_form_token_is_refused(site: Site) -> None:
     other.get("/ui/login")
     r = other.post("/ui/login", data={"api_key": site.key, "login_token": "guessed"})
     assert r.status_code == 403 and COOKIE not in r.cookies
+
+
+def test_sign_in_and_sign_out_are_audited(site: Site) -> None:
+    from fundtrail.intelstore.audit import AuditEntry
+
+    browser = site.client()
+    assert web_sign_in(browser, site.key).status_code == 303
+    assert browser.post("/ui/logout", data={"csrf": csrf_of(browser)}).status_code == 303
+    refused = site.client()
+    assert web_sign_in(refused, "ft_not-a-key").status_code == 401  # stores nothing
+    with site.store.read_session() as s:
+        rows = s.query(AuditEntry).filter(AuditEntry.action.like("web.%")).all()
+    assert [(r.action, r.object_id) for r in rows] == [
+        ("web.sign_in", site.key_id),
+        ("web.sign_out", site.key_id),
+    ]
+    with site.store.read_session() as s:
+        police = s.query(AuditEntry).filter(AuditEntry.action == "web.sign_in").one().org_id
+    assert police and all(r.org_id == police for r in rows)

@@ -103,3 +103,41 @@ def test_many_aliases_refused() -> None:
     text = "a: &a x\nb: [" + ",".join(["*a"] * (limits.MAX_YAML_ALIASES + 1)) + "]\n"
     with pytest.raises(limits.YamlBombError, match="more than 100 YAML aliases"):
         limits.safe_load(text)
+
+
+def test_time_limit_on_every_intel_format_and_complaints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, test_data: Path
+) -> None:
+    """Each reader checks the import's time limit as it reads (not only TagPack's)."""
+    import itertools
+    import types
+
+    clock = itertools.count(0, 1000)  # every reading of the clock: 1000 s later
+    monkeypatch.setattr(limits, "time", types.SimpleNamespace(monotonic=lambda: next(clock)))
+    csv_file = tmp_path / "i.csv"
+    csv_file.write_text(
+        "type,value,chain,category,confidence,tlp,description\n"
+        "domain,slow.example,,phishing,50,green,\n"
+    )
+    json_file = tmp_path / "i.json"
+    json_file.write_text('[{"type": "domain", "value": "slow.example", "category": "phishing"}]')
+    files = {
+        "csv": csv_file,
+        "json": json_file,
+        "stix": test_data / "stix" / "golden_bundle.json",
+        "misp": test_data / "misp" / "event_ransomware.json",
+    }
+    for fmt, path in files.items():
+        with pytest.raises(InvalidInputError, match="FUNDTRAIL_IMPORT_MAX_SECONDS"):
+            read_file(path, fmt)
+    from fundtrail.cases.complaints import read_csv
+
+    complaints = tmp_path / "c.csv"
+    complaints.write_text(
+        "complaint_id,victim,reported_at,chain,txid,vout,to_address,amount,asset\n"
+        "X-1,Bob,2024-01-01,BTC," + "ab" * 32 + ",0,bc1qxyz,5,BTC\n"
+    )
+    with pytest.raises(InvalidInputError, match="FUNDTRAIL_IMPORT_MAX_SECONDS"):
+        read_csv(complaints)
+    monkeypatch.undo()
+    assert read_file(csv_file, "csv").records  # within the limit: read as before

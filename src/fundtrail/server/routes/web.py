@@ -97,6 +97,12 @@ def _login_page(request: Request, next: str, status: int = 200, error: str = "")
     return response
 
 
+def client_address(request: Request) -> str | None:
+    """The client's address as the gatekeeper decided it (trusted proxies only)."""
+    remote = request.scope.get("state", {}).get("remote")
+    return remote if isinstance(remote, str) else None
+
+
 @router.get("/ui/login")
 def login_form(request: Request, next: str = "/ui/") -> Response:
     return _login_page(request, next)
@@ -114,7 +120,7 @@ def login(
     except PermissionDeniedError as exc:
         return _login_page(request, next, status=403, error=exc.message)
     try:
-        token, _who = sign_in(store_of(request), api_key)
+        token, _who = sign_in(store_of(request), api_key, client_address(request))
     except AuthenticationError as exc:
         return _login_page(request, next, status=401, error=exc.message)
     target = unquote(next)
@@ -134,9 +140,11 @@ def login(
 
 @router.post("/ui/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
-    def build(_who: Identity) -> Response:
+    def build(who: Identity) -> Response:
         check_csrf(request, csrf)
-        sign_out(request)  # the session ends server-side: a kept copy of the cookie is dead
+        sign_out(
+            request, who, client_address(request)
+        )  # the session ends server-side: a kept copy of the cookie is dead
         response = RedirectResponse("/ui/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
