@@ -114,20 +114,56 @@ def test_rechained_edit_is_found(store: IntelStore) -> None:
     assert any("row 3: content does not match" in p for p in problems)
 
 
+def table(name: str) -> sa.Table:
+    from fundtrail.intelstore.base import metadata
+
+    return metadata.tables[name]
+
+
+class OldCopy:
+    """What an administrator keeps and later restores: the SQLite file, or on PostgreSQL
+    the audit tables' rows (a dump of ``audit_log`` and ``store_meta``)."""
+
+    TABLES = ("audit_log", "store_meta")
+
+    def __init__(self, store: IntelStore, tmp_path: Path) -> None:
+        self.store, self.file = store, tmp_path / "old.sqlite"
+        if store.dialect == "sqlite":
+            copy_db(self.db, self.file)
+        else:
+            with store.engine.connect() as con:
+                self.rows = {
+                    t: [dict(r) for r in con.execute(sa.select(table(t))).mappings()]
+                    for t in self.TABLES
+                }
+
+    @property
+    def db(self) -> Path:
+        return Path(str(self.store.engine.url.database))
+
+    def restore(self) -> IntelStore:
+        url = self.store.engine.url.render_as_string(hide_password=False)
+        self.store.close()
+        if self.store.dialect == "sqlite":
+            copy_db(self.file, self.db)
+            return open_store(url)
+        again = open_store(url)
+        with again.engine.begin() as con:
+            for t in self.TABLES:
+                con.execute(sa.delete(table(t)))
+                if self.rows[t]:
+                    con.execute(sa.insert(table(t)), self.rows[t])
+        return again
+
+
 def test_restored_old_copy_caught_by_a_checkpoint(store: IntelStore, tmp_path: Path) -> None:
-    if store.dialect != "sqlite":
-        pytest.skip("copies the SQLite file")
-    db = Path(str(store.engine.url.database))
-    old = tmp_path / "old.sqlite"
-    copy_db(db, old)  # the administrator keeps a copy ...
+    old = OldCopy(store, tmp_path)  # the administrator keeps a copy ...
     with store.session() as s:
         audit.record(s, "cli", "case.report", "case", "FT-1", {})  # ... evidence written ...
     cp = checkpoint(store, tmp_path / "partner.jsonl")  # ... pinned by a partner ...
     assert cp["id"] == 7
     checkpoint(store)  # ... and in the workspace's own checkpoint file
-    store.close()
-    copy_db(old, db)  # ... then restores the old copy: a valid chain, one row short
-    again = open_store(f"sqlite:///{db}")
+    again = old.restore()  # ... then restores the old copy: a valid chain, one row short
     try:
         problems = verify(again, [tmp_path / "partner.jsonl"]).problems
         assert any("row 7, pinned by the checkpoint partner.jsonl:1" in p for p in problems)
@@ -171,11 +207,11 @@ def test_legacy_unkeyed_rows_still_verify(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_cli_checkpoint_then_verify_exits_1_after_a_cut(store: IntelStore, tmp_path: Path) -> None:
-    if store.dialect != "sqlite":
-        pytest.skip("the CLI runs on the workspace's SQLite store")
-    home = Path(str(store.engine.url.database)).parent
+    home = tmp_path / "ws"  # the workspace: its key file, and the SQLite store if not PostgreSQL
     env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDTRAIL_")}
     env["FUNDTRAIL_HOME"] = str(home)
+    if store.dialect != "sqlite":
+        env["FUNDTRAIL_DATABASE_URL"] = store.engine.url.render_as_string(hide_password=False)
     entry = "import sys; from fundtrail.cli.main import main; sys.argv[0] = 'fundtrail'; main()"
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
