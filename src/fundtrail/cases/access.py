@@ -1,8 +1,9 @@
 """Who may see what of a campaign. One place, used by the CLI, the API and reports.
 
 What a campaign with a case counts (its complaints, total loss, victims, cash-outs,
-case files): the complaints its lead accepted (every member when the case was opened)
-and those of the orgs on the case. A complaint of another org that linked in later is
+case files): the complaints its lead accepted (every member when the case was opened),
+those of the orgs on the case, and those the workspace operator imported for no org
+(``complaints import`` without ``--org``). A complaint of another org that linked in later is
 *pending*: listed to the case's orgs and its reporter, counted nowhere until the lead
 accepts it (``POST /api/v1/campaigns/{id}/case`` with ``accept``), so nobody outside
 the case changes what the police's case file says.
@@ -62,9 +63,9 @@ def accepted_complaints(s: Session, campaign_ids: Iterable[str]) -> dict[str, se
 
 def counts(complaint: Complaint, accepted: set[str] | None, on_case: set[str]) -> bool:
     """Whether a complaint counts in its campaign (``accepted`` None: it has no case)."""
-    if accepted is None:
+    if accepted is None or complaint.org_id is None:  # no case; the operator's own import
         return True
-    return complaint.id in accepted or (complaint.org_id or "") in on_case
+    return complaint.id in accepted or complaint.org_id in on_case
 
 
 def may_see_pii(who: Identity, complaint: Complaint, on_case: set[str]) -> bool:
