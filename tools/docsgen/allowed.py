@@ -58,7 +58,7 @@ LEGACY: dict[str, tuple[int, int]] = {
     "docs/guide/40-intel-hub.md": (0, 8),
     "docs/guide/45-standards.md": (0, 6),
     "docs/guide/50-cluster.md": (0, 2),
-    "docs/guide/60-trace.md": (0, 1),
+    "docs/guide/60-trace.md": (0, 0),
     "docs/guide/70-cases.md": (0, 7),
     "docs/guide/80-screen.md": (0, 6),
 }
