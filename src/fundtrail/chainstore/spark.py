@@ -199,3 +199,43 @@ def components_for_store(
         if owned:
             spark.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def run_sql(
+    store: ChainStore,
+    sql: str,
+    tables: Sequence[str],
+    extra: dict[str, pa.Table],
+    *,
+    master: str | None = None,
+) -> pa.Table:
+    """``sql`` run by Spark over the store's ``tables`` (their Parquet parts) and ``extra``
+    Arrow tables (handed over as Parquet files), each a view of its name; the result as
+    Arrow. The SQL the embedded engine runs in DuckDB, where the two dialects agree."""
+    work = store.root / "cache" / "spark" / uuid.uuid4().hex
+    work.mkdir(parents=True, exist_ok=True)
+    owned = _active_session() is None  # a caller's session is left running
+    spark = session(master)
+    try:
+        for name in tables:
+            parts = [p.as_posix() for p in store.parts(name)]
+            if not parts:  # Spark reads no zero-file tables: an empty file of the schema
+                empty = work / f"empty-{name}.parquet"
+                pq.write_table(pa.Table.from_batches([], schema=store.schemas[name]), empty)
+                parts = [empty.as_posix()]
+            spark.read.parquet(*parts).createOrReplaceTempView(name)
+        for name, data in extra.items():
+            path = work / f"{name}.parquet"
+            pq.write_table(data, path)
+            spark.read.parquet(path.as_posix()).createOrReplaceTempView(name)
+        out = (work / "result").as_posix()
+        spark.sql(sql).write.mode("overwrite").parquet(out)
+        return pq.read_table(out)
+    except SourceError:
+        raise
+    except Exception as exc:
+        raise SourceError(f"the Spark engine failed: {exc}") from exc
+    finally:
+        if owned:
+            spark.stop()
+        shutil.rmtree(work, ignore_errors=True)

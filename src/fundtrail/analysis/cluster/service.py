@@ -155,7 +155,7 @@ def run_clustering(
         else:
             result = _account(store, con, names, engine, master, home, report)
         parent, append, replace, meta = result
-        replace["cluster_stats"] = cluster_stats(store, con, parent)
+        replace["cluster_stats"] = cluster_stats(store, con, parent, engine=engine, master=master)
     finally:
         con.close()
     with store.writer() as w:
