@@ -56,7 +56,7 @@ LEGACY: dict[str, tuple[int, int]] = {
     "docs/guide/20-simulate.md": (0, 0),
     "docs/guide/30-evm.md": (0, 0),
     "docs/guide/40-intel-hub.md": (0, 6),
-    "docs/guide/45-standards.md": (0, 6),
+    "docs/guide/45-standards.md": (0, 4),
     "docs/guide/50-cluster.md": (0, 2),
     "docs/guide/60-trace.md": (0, 0),
     "docs/guide/70-cases.md": (0, 7),
