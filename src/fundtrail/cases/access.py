@@ -3,10 +3,10 @@
 What a campaign with a case counts (its complaints, total loss, victims, cash-outs,
 case files): the complaints its lead accepted (every member when the case was opened),
 those of the orgs on the case, and those the workspace operator imported for no org
-(``complaints import`` without ``--org``). A complaint of another org that linked in later is
-*pending*: listed to the case's orgs and its reporter, counted nowhere until the lead
-accepts it (``POST /api/v1/campaigns/{id}/case`` with ``accept``), so nobody outside
-the case changes what the police's case file says.
+(``complaints import`` without ``--org``). A complaint of another org that linked in
+later is *pending*: listed to the case's orgs (without its victim's data) and to its
+reporter, counted nowhere until the lead accepts it (``POST /api/v1/campaigns/{id}/case``
+with ``accept``), so nobody outside the case changes what the police's case file says.
 
 Personal data of a complaint: the reporting org, and the orgs on the case of the
 campaign it belongs to (the case owner included). A campaign itself (totals,

@@ -120,7 +120,8 @@ def build_views(
             id=c.id, status=c.status, created=c.created, updated=c.updated,
             complaints=[_complaint(r, viewer, team, cipher, orgs)
                         for r in rows if r.id not in held_ids],
-            pending=[_complaint(r, viewer, team, cipher, orgs)
+            # not part of the case yet: its victim's data stays with its reporter
+            pending=[_complaint(r, viewer, set(), cipher, orgs)
                      for r in held if _sees_pending(viewer, r, team)],
             links=sorted(links.get(c.id, []), key=lambda d: (d["reason"], d["b"])),
             cashouts=[_cashout(d) for d in c.cashouts or []],
@@ -321,6 +322,10 @@ def complaint_view(
         row = s.get(Complaint, complaint_id)
         on_case = case_orgs(s, [row.campaign_id]) if row and row.campaign_id else {}
         members = on_case.get(row.campaign_id or "", set()) if row else set()
+        if row is not None and row.campaign_id:
+            accepted = accepted_complaints(s, [row.campaign_id]).get(row.campaign_id)
+            if not counts(row, accepted, members):
+                members = set()  # pending the lead's acceptance: not the case's to read yet
         if row is None or not may_see_pii(viewer, row, members):
             raise NotFoundError(f"no complaint {complaint_id!r}", field="complaint")
         orgs = {o.id: o.name for o in s.scalars(sa.select(Org))}

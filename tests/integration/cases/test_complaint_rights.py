@@ -113,10 +113,15 @@ def test_complaints_of_orgs_off_the_case_wait_for_the_lead(world: World, api: Ap
         r["complaint_id"] for r in rows[4:6]
     )
     assert {p["org"] for p in after["pending"]} == {"exchange"}
+    # not part of the case yet: the case's orgs do not read its victims
+    assert {p["victim"] for p in after["pending"]} == {"[withheld]"}
+    for p in after["pending"]:
+        assert api.get("police", f"/complaints/{p['id']}").status_code == 404
     # the exchange sees its own complaints pending, and nobody else's pending ones
     ex = api.get("exchange", f"/campaigns/{cid}").json()
     assert sorted(p["ref"] for p in ex["pending"]) == sorted(r["complaint_id"] for r in rows[4:6])
     assert ex["total_loss"] == before["total_loss"]
+    assert sorted(p["victim"] for p in ex["pending"]) == sorted(r["victim"] for r in rows[4:6])
     assert api.get("other", f"/campaigns/{cid}").status_code == 404
 
     # only the lead accepts; an id that is not pending is named
@@ -131,6 +136,8 @@ def test_complaints_of_orgs_off_the_case_wait_for_the_lead(world: World, api: Ap
     assert now["complaints"] == before["complaints"] + 1
     assert now["total_loss"] == {"BTC": before["total_loss"]["BTC"] + int(rows[4]["amount"])}
     assert [p["ref"] for p in now["pending"]] == [rows[5]["complaint_id"]]
+    accepted = next(p for p in now["payments"] if p["id"] == first)
+    assert accepted["victim"] == rows[4]["victim"]  # accepted: the case reads it now
     with api.store.read_session() as s:
         audit = s.query(AuditEntry).filter(AuditEntry.action == "case.accept").all()
     assert [a.details for a in audit] == [{"complaints": [first]}]

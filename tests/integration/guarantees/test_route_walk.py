@@ -11,8 +11,8 @@ organisation's objects and with ids that do not exist, and:
 
 - no answer (body or header) holds a secret of something not shared with the caller:
   an indicator's id, value, description, label, lookup hash or STIX id, a sighting's
-  note, a victim's name, contact or story, a campaign id, a graph, a request's note,
-  attachment or id;
+  note, a victim's name, contact or story (also of a complaint pending the case lead's
+  acceptance), a campaign id, a graph, a request's note, attachment or id;
 - an object hidden from the caller answers exactly like a missing one (same status,
   same body once the id is blanked), on reads and on writes (which then change
   nothing).
@@ -185,6 +185,14 @@ def seed(hub: Hub, world: World, client: TestClient) -> None:
                        victims_seen)  # fmt: skip
         hub.samples.append(Sample(f"{org} complaint", {"complaint_id": p["id"]},
                                   frozenset(victims_seen), org))  # fmt: skip
+    # exchange A reports one more after the case was opened: pending, its victim its own
+    ok(client.post("/api/v1/complaints", headers=hub.h("exa"), json=_complaint(rows[6], "exa", 9)))
+    (late,) = ok(client.get(f"/api/v1/campaigns/{cid}", headers=hub.h("police")))["pending"]
+    hub.secret(late["id"], {"exa", "police", "bank"})  # listed to the case and its reporter
+    for text in ("Zzvictim-exa-9", "zzcontact-exa-9", "zzstory-exa-9"):
+        hub.secret(text, {"exa"})
+    hub.samples.append(Sample("exa pending complaint", {"complaint_id": late["id"]},
+                              frozenset({"exa"}), "exa"))  # fmt: skip
     graph = ok(client.post(f"/api/v1/campaigns/{cid}/graphs", headers=hub.h("police"), json={
         "name": hub.secret("zzgraph-police", campaign_orgs), "graph": {"nodes": [], "edges": []},
     }))  # fmt: skip
