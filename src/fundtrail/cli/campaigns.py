@@ -113,6 +113,9 @@ def show(
                 p["txid"],
             )
         console.print(t)
+        if d.get("pending"):
+            refs = ", ".join(f"{p['ref'] or p['id']} ({p['org']})" for p in d["pending"])
+            console.print(f"pending the case lead's acceptance, not counted: {refs}")
         lt = table("complaint", "joined via", "reason", "evidence")
         for lk in d["links"]:
             lt.add_row(lk["b"], lk["a"], lk["reason"], lk["detail"])
