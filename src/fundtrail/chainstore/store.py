@@ -15,6 +15,7 @@ filtered copies of the affected parts and swap the manifest the same way.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import json
 import os
@@ -33,6 +34,31 @@ from fundtrail.model.chains import Chain, get_chain
 from fundtrail.workspace import chain_path
 
 MANIFEST = "manifest.json"
+
+
+_SHARED: contextvars.ContextVar[dict[tuple[str, int], duckdb.DuckDBPyConnection] | None] = (
+    contextvars.ContextVar("chainstore_shared_reads", default=None)
+)
+
+
+@contextlib.contextmanager
+def shared_reads() -> Iterator[None]:
+    """Every :meth:`ChainStore.connect` inside shares one connection per store snapshot.
+
+    Why: a page that asks several services about one address opened a connection (and
+    bound a view over every table's parts, ~0.1 s) per service. Nested uses share the
+    outer one; the connections close when the outermost block ends."""
+    if _SHARED.get() is not None:
+        yield
+        return
+    cons: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
+    token = _SHARED.set(cons)
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+        for c in cons.values():
+            c.close()
 
 
 class ChainStore:
@@ -122,8 +148,20 @@ class ChainStore:
 
     # ---- reading --------------------------------------------------------------------
     def connect(self, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
-        """A DuckDB connection with one view per table over the committed parts."""
-        con = con or duckdb.connect()
+        """A DuckDB connection with one view per table over the committed parts.
+
+        Inside :func:`shared_reads` it is a cursor of one connection per store snapshot
+        (root and manifest version), whose views are built once: closing it closes only
+        the cursor."""
+        shared = _SHARED.get()
+        if con is None and shared is not None:
+            key = (str(self.root), self.version)
+            if key not in shared:
+                shared[key] = self._views(duckdb.connect())
+            return shared[key].cursor()
+        return self._views(con or duckdb.connect())
+
+    def _views(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         for table, schema in self.schemas.items():
             files = self.parts(table)
             if files:
@@ -132,8 +170,12 @@ class ChainStore:
                     f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{paths}])"
                 )
             else:
+                # a table of the connection's catalog, not a registered Arrow object:
+                # cursors (shared_reads) see the catalog but not the registrations
                 empty = pa.Table.from_batches([], schema=schema)
-                con.register(f"_empty_{table}", empty)
+                con.register("_empty_arrow", empty)
+                con.execute(f"CREATE OR REPLACE TABLE _empty_{table} AS FROM _empty_arrow")
+                con.unregister("_empty_arrow")
                 con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM _empty_{table}")
         return con
 

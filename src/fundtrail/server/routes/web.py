@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from fundtrail.chains.ledger import ledger_for
+from fundtrail.chainstore.store import shared_reads
 from fundtrail.errors import (
     AuthenticationError,
     InvalidInputError,
@@ -211,8 +212,10 @@ def search(request: Request, q: str = "") -> Response:
 def address(request: Request, chain: str, address: str) -> Response:
     def build(who: Identity) -> Response:
         home = home_of(request)
-        data = views.address_page(home, chain, address)
-        s = data["summary"]
+        with shared_reads():  # one chain-store connection for the page's several reads
+            data = views.address_page(home, chain, address)
+            s = data["summary"]
+            verdict = views.screening(store_of(request), home, who, s["chain"], data["normalised"])
         return page(
             request,
             "address.html",
@@ -223,7 +226,7 @@ def address(request: Request, chain: str, address: str) -> Response:
             evidence=data["evidence"],
             tags=data["tags"],
             chart=views.timeline_svg(data["timeline"], s["chain"]),
-            verdict=views.screening(store_of(request), home, who, s["chain"], data["normalised"]),
+            verdict=verdict,
             indicators=views.indicators_mentioning(store_of(request), who, data["normalised"]),
             first_seen=time_utc(
                 s.get("first_seen_time") or (s.get("first_seen") or {}).get("time")

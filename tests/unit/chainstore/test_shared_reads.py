@@ -1,0 +1,63 @@
+"""shared_reads: a page's several chain-store reads share one connection per snapshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from fundtrail.chainstore import store as store_module
+from fundtrail.chainstore.store import ChainStore, shared_reads
+
+
+def _blocks(heights: list[int]) -> pa.Table:
+    n = len(heights)
+    return pa.table(
+        {
+            "height": heights,
+            "hash": [f"{h:064x}" for h in heights],
+            "prev_hash": ["0" * 64] * n,
+            "time": [0] * n,
+            "bits": pa.array([0] * n, pa.uint32()),
+            "tx_count": pa.array([1] * n, pa.int32()),
+            "size": [80] * n,
+            "first_tx_id": heights,
+        }
+    )
+
+
+def test_reads_share_one_connection_per_snapshot_and_see_each_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ChainStore("BTC", tmp_path)
+    with store.writer() as w:
+        w.commit({"blocks": _blocks([0, 1])})
+    opened: list[int] = []
+    real = duckdb.connect
+
+    def counting(*args: object, **kwargs: object) -> duckdb.DuckDBPyConnection:
+        opened.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_module.duckdb, "connect", counting)
+    with shared_reads():
+        for _ in range(4):  # each caller closes its connection, as services do
+            con = store.connect()
+            assert con.execute("SELECT count(*) FROM blocks").fetchone() == (2,)
+            assert con.execute("SELECT count(*) FROM txs").fetchone() == (0,)  # empty table
+            con.close()
+        assert len(opened) == 1
+        with shared_reads():  # nested: the outer one is shared
+            ChainStore("BTC", tmp_path).connect().close()
+        assert len(opened) == 1
+        with store.writer() as w:
+            w.commit({"blocks": _blocks([2])})
+        con = store.connect()  # a new snapshot: a connection of its own, the new rows
+        assert con.execute("SELECT count(*) FROM blocks").fetchone() == (3,)
+        assert len(opened) == 2
+    con = store.connect()  # outside: a connection of its own each time
+    assert con.execute("SELECT count(*) FROM outputs").fetchone() == (0,)
+    con.close()
+    assert len(opened) == 3
