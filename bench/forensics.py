@@ -11,6 +11,9 @@ all worlds and whether the goal is met (goals are on the worst world: min, or ma
     python bench/forensics.py --sizes 5000,50000 --seeds 20
     python bench/forensics.py --sizes 1000000 --seeds 1 --styles default
     python bench/forensics.py --figures trace_recall --keep    # keep the worlds to inspect
+    python bench/forensics.py --chain evm --seeds 4            # the EVM simulation (one style)
+    python bench/forensics.py --sizes 1000000 --seeds 1 --styles default --processes
+                                                # each step its own process: peak RSS each
 
 Adding a figure (the campaigns part adds its own here): a function taking a ``World``
 and returning a float (or None when it does not apply to that world), registered with
@@ -89,10 +92,20 @@ class World:
     order: Order
     root: Path
     processes: bool = False  # every step a ``fundtrail`` process, its peak RSS kept
+    chain: str = "btc"  # the simulator's chain: btc (blk files) or evm (ethereum-etl CSV)
     truth: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     rss: dict[str, float] = field(default_factory=dict)  # MiB per command (``processes``)
     _memo: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def code(self) -> str:
+        """The chain store's code: BTC, or ETH for the EVM simulation."""
+        return "BTC" if self.chain == "btc" else "ETH"
+
+    def norm(self, address: str | None) -> str | None:
+        """One spelling of an address (EVM: lowercase, as truth.json writes them)."""
+        return address.lower() if address and self.chain == "evm" else address
 
     @property
     def sim(self) -> Path:
@@ -113,19 +126,25 @@ class World:
             return self._build_by_commands()
         from fundtrail.analysis.cluster.service import run_clustering
         from fundtrail.chains.bitcoin.ingest import ingest_paths
+        from fundtrail.chains.evm.ingest import ingest_files
         from fundtrail.chains.simulate.service import run as simulate
         from fundtrail.intel.tag_import import import_tags
         from fundtrail.settings import reset_settings
 
         os.environ["FUNDTRAIL_HOME"] = str(self.home)
         reset_settings()
+        style = STYLES[self.style] if self.chain == "btc" else None
         self._timed("simulate", lambda: simulate("mixed", self.sim, seed=self.seed, txs=self.txs,
-                                                 style=STYLES[self.style]))  # fmt: skip
+                                                 chain=self.chain, style=style))  # fmt: skip
         self.truth = json.loads((self.sim / "truth.json").read_text())
-        self._timed("ingest", lambda: ingest_paths([self.sim / "blocks"], home=self.home))
+        if self.chain == "btc":
+            self._timed("ingest", lambda: ingest_paths([self.sim / "blocks"], home=self.home))
+        else:
+            self._timed("ingest", lambda: ingest_files(self.sim / "evm", chain="ETH",
+                                                       home=self.home))  # fmt: skip
         steps = [
             ("tags", lambda: import_tags(self.sim / "tags.yaml", home=self.home)),
-            ("cluster", lambda: run_clustering("BTC", home=self.home)),
+            ("cluster", lambda: run_clustering(self.code, home=self.home)),
         ]
         for name, step in steps if self.order == "tags-first" else steps[::-1]:
             self._timed(name, step)
@@ -199,7 +218,7 @@ def true_deposits(
     of ``kind`` (None: all); ``swept``: only those the exchange had (True) or had not
     (False) swept by the chain's end (None: both)."""
     camps = {c["id"] for c in w.truth["campaigns"] if kind is None or c["kind"] == kind}
-    return {c["deposit_address"] for c in w.truth["cashouts"]
+    return {w.norm(c["deposit_address"]) or "" for c in w.truth["cashouts"]
             if c.get("via", "peel") in via and c["campaign"] in camps
             and (swept is None or c.get("swept", True) == swept)}  # fmt: skip
 
@@ -207,7 +226,7 @@ def true_deposits(
 def _named(w: World, true: set[str]) -> float | None:
     if not true:
         return None
-    found = {e.deposit_address for e in forward_trace(w).cash_outs()}
+    found = {w.norm(e.deposit_address) for e in forward_trace(w).cash_outs()}
     return len(true & found) / len(true)
 
 
@@ -231,7 +250,7 @@ def trace_unswept_listed(w: World) -> float | None:
     true = true_deposits(w, ("peel",), swept=False)
     if not true:
         return None
-    listed = {e.deposit_address or e.address for e in forward_trace(w).endpoints}
+    listed = {w.norm(e.deposit_address or e.address) for e in forward_trace(w).endpoints}
     return len(true & listed) / len(true)
 
 
@@ -249,7 +268,7 @@ def trace_recall_coinjoin(w: World) -> float | None:
     text="cash-out places named that are not the gang's deposits, over all cash-out places named",
 )
 def trace_false_places(w: World) -> float | None:
-    found = {e.deposit_address for e in forward_trace(w).cash_outs()}
+    found = {w.norm(e.deposit_address) for e in forward_trace(w).cash_outs()}
     if not found:
         return None
     return len(found - true_deposits(w, ("peel", "coinjoin", "mixer"))) / len(found)
@@ -310,7 +329,7 @@ def freeze_plans(w: World) -> list[dict[str, Any]]:
 
 def _requested(w: World) -> list[tuple[str, str, int]]:
     """(true campaign, deposit address, amount) of every requested deposit of the world."""
-    return [(p["true"], d.deposit_address, d.amount) for p in freeze_plans(w)
+    return [(p["true"], w.norm(d.deposit_address) or "", d.amount) for p in freeze_plans(w)
             for r in p["plan"].requests for d in r.deposits]  # fmt: skip
 
 
@@ -320,15 +339,20 @@ def payers(w: World, addresses: set[str]) -> dict[str, set[str]]:
 
     if not addresses:
         return {}
-    con = ChainStore("BTC", w.home).connect()
+    con = ChainStore(w.code, w.home).connect()
     con.execute("CREATE TEMP TABLE wanted (address VARCHAR)")
     con.executemany("INSERT INTO wanted VALUES (?)", [(a,) for a in sorted(addresses)])
+    paid = (  # (receiving address id, paying address id) of every payment
+        "SELECT o.address_id AS to_id, i.address_id AS from_id FROM outputs o "
+        "JOIN inputs i ON i.tx_id = o.tx_id"
+        if w.chain == "btc"
+        else "SELECT to_id, from_id FROM transfers WHERE kind IN ('native', 'internal', 'token')"
+    )
     rows = con.execute(
-        """SELECT DISTINCT wa.address, pa.address
-           FROM wanted wa JOIN addresses a ON a.address = wa.address
-           JOIN outputs o ON o.address_id = a.address_id
-           JOIN inputs i ON i.tx_id = o.tx_id
-           JOIN addresses pa ON pa.address_id = i.address_id"""
+        f"""SELECT DISTINCT wa.address, pa.address
+            FROM wanted wa JOIN addresses a ON a.address = wa.address
+            JOIN ({paid}) p ON p.to_id = a.address_id
+            JOIN addresses pa ON pa.address_id = p.from_id"""
     ).fetchall()
     owner = {a: info.get("entity", "") for a, info in w.truth["addresses"].items()}
     out: dict[str, set[str]] = {a: set() for a in addresses}
@@ -345,7 +369,7 @@ def gang_own(w: World) -> dict[str, set[str]]:
     def run() -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for c in w.truth["cashouts"]:
-            out.setdefault(c["campaign"], set()).add(c["deposit_address"])
+            out.setdefault(c["campaign"], set()).add(w.norm(c["deposit_address"]) or "")
         operator = {c["id"]: c["operator"] for c in w.truth["campaigns"]}
         asked = {(t, d) for t, d, _ in _requested(w)}
         paid_by = payers(w, {d for _, d in asked})
@@ -379,7 +403,7 @@ def freeze_value_precision(w: World) -> float | None:
     "rest of the gang's own is at an unnamed custodial mixer's order addresses",
 )
 def freeze_value_at_exchanges(w: World) -> float | None:
-    truth = {c["deposit_address"] for c in w.truth["cashouts"]}
+    truth = {w.norm(c["deposit_address"]) for c in w.truth["cashouts"]}
     asked = _requested(w)
     total = sum(a for _, _, a in asked)
     if not total:
@@ -432,7 +456,7 @@ def screening(w: World) -> dict[str, Any]:
             return {}
         camp = ransom[0]
         known = camp["collection_addresses"]
-        tags = [Tag("BTC", a, "ransomware gang (partner)", "ransomware", "partner", 90)
+        tags = [Tag(w.code, a, "ransomware gang (partner)", "ransomware", "partner", 90)
                 for a in known]  # fmt: skip
         TagStore(w.home).replace("forensics-partner", tags_table(tags))
         w._timed("screen_build", lambda: build_index(w.home, force=True, alerts=False))
@@ -445,7 +469,7 @@ def screening(w: World) -> dict[str, Any]:
         def screen(addresses: list[str]) -> list[dict[str, Any]]:
             out: list[dict[str, Any]] = []
             for k in range(0, len(addresses), MAX_BATCH):
-                items = [ScreenItem("BTC", a) for a in addresses[k : k + MAX_BATCH]]
+                items = [ScreenItem(w.code, a) for a in addresses[k : k + MAX_BATCH]]
                 out += answer(index, items, viewer_org="forensics", rules=Rules())
             return out
 
@@ -526,10 +550,11 @@ Row = dict[str, Any]
 
 
 def run_world(style: str, seed: int, txs: int, order: Order, work: Path, names: list[str],
-              processes: bool = False) -> Row:  # fmt: skip
-    root = Path(tempfile.mkdtemp(prefix=f"{style}-{seed}-{txs}-{order}-", dir=work))
-    row: Row = {"style": style, "seed": seed, "txs": txs, "order": order, "root": str(root)}
-    w = World(style, seed, txs, order, root, processes).build()
+              processes: bool = False, chain: str = "btc") -> Row:  # fmt: skip
+    root = Path(tempfile.mkdtemp(prefix=f"{chain}-{style}-{seed}-{txs}-{order}-", dir=work))
+    row: Row = {"chain": chain, "style": style, "seed": seed, "txs": txs, "order": order,
+                "root": str(root)}  # fmt: skip
+    w = World(style, seed, txs, order, root, processes, chain).build()
     for name in names:
         try:
             row[name] = FIGURES[name].fn(w)
@@ -585,6 +610,8 @@ def main() -> None:
     p.add_argument("--figures", default="all", help="comma list of figure names or all")
     p.add_argument("--work", type=Path, default=None, help="folder for the worlds (temp)")
     p.add_argument("--keep", action="store_true", help="keep the worlds on disk")
+    p.add_argument("--chain", default="btc", choices=("btc", "evm"),
+                   help="the simulator's chain (evm: one style, its own habits)")  # fmt: skip
     p.add_argument("--processes", action="store_true",
                    help="run each step as its own fundtrail process and keep its peak RSS")  # fmt: skip
     p.add_argument("--json", type=Path, default=None, help="also write every row here")
@@ -593,13 +620,17 @@ def main() -> None:
     add_record_flag(p)
     args = p.parse_args()
     styles = list(STYLES) if args.styles == "all" else args.styles.split(",")
+    if args.chain == "evm":
+        styles = ["default"]  # the EVM simulator has no style knobs
+        if args.processes:
+            sys.exit("--processes runs the Bitcoin steps only")
     orders: list[Order] = list(ORDERS) if args.orders == "both" else [args.orders]  # type: ignore[list-item]
     names = list(FIGURES) if args.figures == "all" else args.figures.split(",")
     unknown = [n for n in names if n not in FIGURES] + [s for s in styles if s not in STYLES]
     if unknown:
         sys.exit(f"unknown figure or style: {', '.join(unknown)}")
     data = (
-        f"mixed simulation, sizes {args.sizes} txs, {args.seeds} seeds from "
+        f"mixed simulation ({args.chain}), sizes {args.sizes} txs, {args.seeds} seeds from "
         f"{args.first_seed} over styles {', '.join(styles)}, orders {', '.join(orders)}"
     )
     with recording(args.name, args.record, data=data) as rec:
@@ -631,12 +662,13 @@ def run_all(args: argparse.Namespace, styles: list[str], orders: list[Order],
             for k in range(args.seeds):
                 seed, style = args.first_seed + k, styles[k % len(styles)]
                 for order in orders:
-                    row = run_world(style, seed, txs, order, work, names, args.processes)
+                    row = run_world(style, seed, txs, order, work, names, args.processes,
+                                    args.chain)  # fmt: skip
                     rows.append(row)
                     shown = {n: row[n] for n in names if row.get(n) is not None}
                     if "rss_mib" in row:
                         print(f"  peak RSS MiB per command: {row['rss_mib']}", flush=True)
-                    print(f"{style} seed {seed} {txs:,} txs {order}: {shown}"
+                    print(f"{args.chain} {style} seed {seed} {txs:,} txs {order}: {shown}"
                           f"{' errors: ' + str(row['errors']) if 'errors' in row else ''}",
                           flush=True)  # fmt: skip
                     if not args.keep:
