@@ -241,6 +241,29 @@ def trace_recall(w: World) -> float | None:
     return _named(w, true_deposits(w, ("peel",), swept=True))
 
 
+def tagged_exchanges(w: World) -> set[str]:
+    """Truth's entities of which the world's tags.yaml names at least one address."""
+    import yaml
+
+    tags = yaml.safe_load((w.sim / "tags.yaml").read_text()).get("tags", [])
+    owner = w.truth["addresses"]
+    return {owner[a]["entity"] for t in tags
+            if (a := w.norm(t["address"]) or "") in owner}  # fmt: skip
+
+
+@figure(
+    "trace_recall_tagged",
+    text="trace_recall over deposits at exchanges the partners' tags name (EVM: an untagged "
+    "exchange's deposits cannot be recognised, deposit_address starts from tagged hot wallets)",
+)
+def trace_recall_tagged(w: World) -> float | None:
+    known = tagged_exchanges(w)
+    owner = w.truth["addresses"]
+    true = {a for a in true_deposits(w, ("peel",), swept=True)
+            if owner.get(a, {}).get("entity") in known}  # fmt: skip
+    return _named(w, true)
+
+
 @figure(
     "trace_unswept_listed",
     text="single-use deposit addresses fed from the gang's wallets and never swept (no "
