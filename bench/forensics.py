@@ -180,7 +180,9 @@ class World:
         right after the build, so the figures' in-process steps do not change them)."""
         home = self.root / "home-commands"
         complaints = str(self.sim / "complaints.csv")
-        self.command("trace", ["trace", "--from-complaints", complaints, "--json"], home)
+        self.command(
+            "trace --from-complaints", ["trace", "--from-complaints", complaints, "--json"], home
+        )
         self.command("screen index build", ["screen", "index", "build"], home)
         self.command("complaints import", ["complaints", "import", complaints], home)
         shown = self.command("campaigns", ["campaigns", "--operator", "--json"], home)
@@ -668,7 +670,8 @@ def main() -> None:
             if s["met"] is not None:
                 key = f"{s['figure']}_{s['txs']}"
                 worst = s["min"] if s["goal"][0] == ">=" else s["max"]
-                rec.figure(key, worst, f"{worst:.3g}", f"{FIGURES[s['figure']].text} (worst world)")
+                shown = f"{worst:,.0f}" if abs(worst) >= 100 else f"{worst:.3g}"
+                rec.figure(key, worst, shown, f"{FIGURES[s['figure']].text} (worst world)")
         failed = [s["figure"] for s in summary if s["met"] is False]
         print("\ngoals met" if not failed else f"\ngoals NOT met: {', '.join(sorted(set(failed)))}")
 
