@@ -196,6 +196,38 @@ def campaign_report(
     }
 
 
+def campaign_accept(
+    campaign_id: str, complaint_ids: list[str], org: str | None = None, *, operator: bool = False
+) -> dict[str, Any]:
+    """Accept complaints pending in a case's campaign into the case, as its lead (or the
+    operator): from then on they count in its totals, cash-outs and case files."""
+    from fundtrail.cases.campaigns import open_case
+    from fundtrail.errors import NotFoundError
+    from fundtrail.intelstore.cases import Case
+
+    with _store() as store:
+        who = _viewer(store, org, operator)
+        with store.session() as s:
+            view = get_campaign(s, campaign_id, who)
+            if s.query(Case).filter(Case.campaign_id == view.id).first() is None:
+                raise NotFoundError(
+                    f"campaign {view.id} has no case: open one first (campaign share)",
+                    field="campaign",
+                )
+            case = open_case(s, view.id, accept=complaint_ids, actor=who)
+            reference = case.reference
+        with store.read_session() as s:
+            after = get_campaign(s, view.id, who)
+    return {
+        "campaign": after.id,
+        "case_reference": reference,
+        "accepted": sorted(set(complaint_ids)),
+        "pending": [c.id for c in after.pending],
+        "complaints": len(after.complaints),
+        "total_loss": after.total_loss,
+    }
+
+
 def campaign_share(
     campaign_id: str,
     orgs: list[str],

@@ -256,6 +256,25 @@ def report(
     emit(data, as_json, render)
 
 
+@campaign_app.command("accept")
+def accept(
+    campaign_id: str,
+    complaints: list[str] = typer.Argument(..., help="Ids of complaints pending in the case."),
+    org: str | None = typer.Option(None, "--org", help="The organisation leading the case."),
+    operator: bool = OperatorOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Accept complaints of organisations not on the case into it (the lead decides what
+    its case counts); until then they are listed as pending and counted nowhere."""
+    from fundtrail.cases.service import campaign_accept
+
+    def render(d: dict) -> None:
+        console.print(f"case {d['case_reference']}: {len(d['accepted'])} complaint(s) accepted, "
+                      f"{d['complaints']} counted, {len(d['pending'])} still pending")  # fmt: skip
+
+    emit(campaign_accept(campaign_id, complaints, org, operator=operator), as_json, render)
+
+
 @campaign_app.command("share")
 def share(
     campaign_id: str,

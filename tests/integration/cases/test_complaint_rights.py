@@ -142,6 +142,20 @@ def test_complaints_of_orgs_off_the_case_wait_for_the_lead(world: World, api: Ap
         audit = s.query(AuditEntry).filter(AuditEntry.action == "case.accept").all()
     assert [a.details for a in audit] == [{"complaints": [first]}]
 
+    # the lead accepts the other one from the command line, and a non-lead cannot
+    from typer.testing import CliRunner
+
+    from fundtrail.cli.main import app
+
+    second = pending[rows[5]["complaint_id"]]
+    denied = CliRunner().invoke(app, ["campaign", "accept", cid, second, "--org", "exchange"])
+    assert denied.exit_code != 0
+    assert "only the organisation leading" in str(denied.exception) + denied.output
+    done = CliRunner().invoke(app, ["campaign", "accept", cid, second, "--org", "police"])
+    assert done.exit_code == 0, done.output
+    assert "1 complaint(s) accepted" in done.output and "0 still pending" in done.output
+    assert api.get("police", f"/campaigns/{cid}").json()["pending"] == []
+
     # putting the exchange on the case is trusting its complaints: they count
     assert (
         api.post("police", f"/campaigns/{cid}/case", {"share_with": ["exchange"]}).status_code

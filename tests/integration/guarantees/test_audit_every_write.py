@@ -340,6 +340,7 @@ CLI_WRITES: dict[str, list[str]] = {
     "complaints import": ["complaints", "import", "{complaints_csv}", "--org", POLICE],
     "campaigns link": ["campaigns", "link", "--no-trace"],
     "campaign share": ["campaign", "share", "{campaign}", "--with", EXCHANGE, "--owner", POLICE],
+    "campaign accept": ["campaign", "accept", "{campaign}", "{pending}", "--org", POLICE],
     "campaign report": ["campaign", "report", "{campaign}", "-o", "{report_dir}", "--org", POLICE],
     "screen check": ["screen", "check", "{address}", "--org", EXCHANGE],
     "screen rules": ["screen", "rules", "--org", EXCHANGE, "--set", "{rules}"],
@@ -557,7 +558,9 @@ def _inputs(world: World, tmp: Path) -> dict[str, str]:
     doc["deposits"][0]["answer"] = {"outcome": "moved", "moved_to": "another exchange"}
     answer = tmp / "answer.json"
     answer.write_text(json.dumps(doc))
+    pending = _pending_complaint(world, tmp, campaigns[0]["id"], rows[-2])
     return {
+        "pending": pending,
         "request_deposits": str(deposits),
         "request_draft": made["request_draft"],
         "request_sent": made["request_sent"],
@@ -571,6 +574,33 @@ def _inputs(world: World, tmp: Path) -> dict[str, str]:
         "rules": str(rules),
         "prices_csv": str(prices),
     }
+
+
+def _pending_complaint(world: World, tmp: Path, campaign: str, row: dict[str, str]) -> str:
+    """The police lead a case on the campaign; another org's complaint then joins it and
+    waits for the lead's acceptance (what `campaign accept` writes)."""
+    from fundtrail.cases.campaigns import open_case
+    from fundtrail.intelstore.db import open_store
+
+    with using(world.home):
+        cli("org", "add", "audit-late", "--kind", "exchange")
+        store = open_store()
+        try:
+            with store.session() as s:
+                open_case(s, campaign, owner=POLICE)
+        finally:
+            store.close()
+        late = tmp / "late.csv"
+        late.write_text(
+            ",".join(row)
+            + "\n"
+            + ",".join({**row, "complaint_id": "C-LATE-1", "victim": "Late Victim"}.values())
+            + "\n"
+        )
+        cli("complaints", "import", str(late), "--org", "audit-late")
+        shown = json.loads(cli("campaign", "show", campaign, "--org", POLICE, "--json"))
+    (pending,) = [p["id"] for p in shown["pending"] if p["ref"] == "C-LATE-1"]
+    return str(pending)
 
 
 @pytest.fixture
