@@ -177,6 +177,8 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
     print(
         f"goal time per MB last/first <= 1.2: {last['s'] / last['mb'] / (first['s'] / first['mb']):.2f}"
     )
+    c_ratio = last["cpu"] / last["mb"] / (first["cpu"] / first["mb"])
+    print(f"CPU seconds per MB last/first (what a busy machine does not distort): {c_ratio:.2f}")
     print(
         f"goal peak RSS last/first <= 1.2 and <= 4096 MB: {last['rss'] / first['rss']:.2f}, "
         f"{max(r['rss'] for r in rows):,.0f} MB"
@@ -191,6 +193,8 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
     t_ratio = last["s"] / last["mb"] / (first["s"] / first["mb"])
     m_ratio = last["rss"] / first["rss"]
     rec.figure("time_per_mb_ratio", t_ratio, f"{t_ratio:.2f}×", "s/MB, last file / first")
+    rec.figure("cpu_per_mb_ratio", c_ratio, f"{c_ratio:.2f}×", "CPU s/MB, last file / first")
+    rec.figure("ingest_mb_cpu_s", total_mb / cpu, f"{total_mb / cpu:.1f} MB", "per CPU-second")
     rec.figure("rss_ratio", m_ratio, f"{m_ratio:.2f}×", "peak RSS, last file / first")
     rec.figure("disk_per_tx", disk_per_tx, f"{disk_per_tx:.0f} bytes", "store per tx")
     print(f"store on disk: {last['store_gb']:.2f} GB = {disk_per_tx:.0f} bytes per tx")
