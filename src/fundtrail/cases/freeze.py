@@ -249,6 +249,7 @@ class _Place:
     times: list[datetime] = field(default_factory=list)
     attribution: float = 1.0
     payment_share: float = 0.0  # the largest traced share of one payment into it
+    frozen: dict[str, Any] | None = None  # what a partner answered it froze here
 
 
 def _places(cashouts: Iterable[CashoutView]) -> dict[Place, _Place]:
@@ -269,6 +270,8 @@ def _places(cashouts: Iterable[CashoutView]) -> dict[Place, _Place]:
             p.txids.add(c.txid)
         if c.time:
             p.times.append(c.time)
+        if c.frozen:
+            p.frozen = c.frozen
     return out
 
 
@@ -327,6 +330,10 @@ def plan_freeze(
         f = fifo_at.get(key, 0)
         note = _disagreement(p.amount, f, p.asset, p.chain)
         disagree += note is not None
+        if p.frozen:  # a re-trace after a freeze: say what the exchange answered
+            held = display.amount(p.frozen["amount"], p.frozen["asset"], chain=p.chain)
+            said = f"already frozen by {p.frozen['by']}: {held}"
+            note = f"{note}; {said}" if note else said
         chosen[p.exchange].append(
             FreezeDeposit(
                 exchange=p.exchange, chain=p.chain, deposit_address=p.address, asset=p.asset,

@@ -50,7 +50,7 @@ def plan_for(
     traced: CampaignTraceReport, fifo: CampaignTrace, home: Path | None = None
 ) -> FreezePlan:
     """The plan of an already traced campaign (``traced`` haircut, ``fifo`` beside it)."""
-    haircut: list[CashoutView] = traced.trace.cashouts
+    haircut: list[CashoutView] = traced.view.cashouts  # the trace's, frozen deposits marked
     wanted = {(c.chain, c.deposit_address or c.address) for c in haircut}
     return plan_freeze(
         traced.view.id,
