@@ -204,6 +204,13 @@ def test_freeze_requests_to_two_exchanges_come_back_as_the_frozen_total(
         mark = next(d["frozen"] for d in ex["deposits"] if d["deposit_address"] == first)
         assert mark["by"] == org and mark["amount"] == frozen[org] and mark["asset"] == "BTC"
         assert mark["requests"] == [ids[org]]
+    replan = api.get(f"/api/v1/campaigns/{cid}/freeze", headers=hub.h("police")).json()
+    for org, req in at.items():  # the freeze plan says so beside the deposit
+        again_at = next(r for r in replan["requests"] if r["exchange"] == req["exchange"])
+        notes = {d["deposit_address"]: d["note"] or "" for d in again_at["deposits"]}
+        said = f"already frozen by {org}: {display.amount(frozen[org], 'BTC')}"
+        assert said in notes[req["deposits"][0]["deposit_address"]]
+        assert sum(said in n for n in notes.values()) == 1
     shown = api.get(f"/api/v1/campaigns/{cid}", headers=hub.h("police")).json()
     assert sum(1 for c in shown["cashouts"] if c["frozen"]) == sum(
         1 for c in again["cashouts"] if c["frozen"]
