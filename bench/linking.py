@@ -16,6 +16,7 @@ run on the same machine; ``uptime`` is printed at the start and the end.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import shutil
 import sys
@@ -26,7 +27,32 @@ from _record import add_record_flag, recording
 from scale import ROOT, run, uptime
 
 
-def compare(truth: dict, campaigns: list[dict], members: dict[str, set[str]]) -> list[str]:
+def unmoved(home: Path, complaints: Path) -> set[str]:
+    """Complaints whose payment the gang never spent by the chain's end: nothing on
+    chain links them to anyone, so no linking can join them (shown, not hidden)."""
+    import numpy as np
+
+    from fundtrail.analysis.trace.graph import utxo_graph
+    from fundtrail.chainstore.store import ChainStore
+
+    g = utxo_graph(ChainStore("btc", home))
+    con = g.cursor()
+    rows = con.execute("SELECT txid, tx_id FROM txs").fetchall()
+    ids = {t: i for t, i in rows}
+    out = set()
+    with open(complaints, newline="") as fh:
+        rows_csv = list(csv.DictReader(fh))
+    for c in rows_csv:
+        if c["txid"] in ids and c["vout"] != "":
+            pos = int(g.position(np.array([ids[c["txid"]]]))[0])
+            if g.out_spent[g.output_index(pos, int(c["vout"]))] < 0:
+                out.add(c["complaint_id"])
+    return out
+
+
+def compare(
+    truth: dict, campaigns: list[dict], members: dict[str, set[str]], still: set[str]
+) -> list[str]:
     """One line per true campaign: exact, or how it came out."""
     lines = []
     for t in truth["campaigns"]:
@@ -37,9 +63,12 @@ def compare(truth: dict, campaigns: list[dict], members: dict[str, set[str]]) ->
         exact = len(holding) == 1 and members.get(best) == want
         exact = exact and found is not None and found["total_loss"] == t["total_loss"]
         parts = ", ".join(str(v) for _, v in holding.most_common(6))
+        alone = [cid for cid, n in holding.items() if cid != best and members[cid] <= still]
+        why = (f"; {sum(holding[c] for c in alone)} of them alone because their ransom "
+               "never moved (no on-chain link)") if alone else ""  # fmt: skip
         lines.append(
             f"{t['id']} ({t['kind']}, {len(want)} complaints): "
-            + ("exact" if exact else f"split into {len(holding)} campaigns ({parts})")
+            + ("exact" if exact else f"split into {len(holding)} campaigns ({parts}){why}")
         )
     return lines
 
@@ -78,7 +107,7 @@ def main() -> None:
         for c in campaigns:
             _, _, shown = run(["campaign", "show", c["id"], "--operator", "--json"], home)
             members[c["id"]] = {p["ref"] for p in json.loads(shown)["payments"]}
-        lines = compare(truth, campaigns, members)
+        lines = compare(truth, campaigns, members, unmoved(home, sim / "complaints.csv"))
         ratio = took["complaints import + link"][0] / took["ingest"][0]
         peak = took["complaints import + link"][1]
         print(f"campaigns: {len(campaigns)} linked, {len(truth['campaigns'])} in the truth")
