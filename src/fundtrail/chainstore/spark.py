@@ -20,7 +20,9 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -152,6 +154,27 @@ def multi_input_edges(spark: SparkSession, store: ChainStore, coinjoin_path: str
     )
 
 
+@contextmanager
+def _spark_job(store: ChainStore, master: str | None) -> Iterator[tuple[SparkSession, Path]]:
+    """A Spark session and a scratch folder under the store's cache for one job: a failure
+    inside is a SourceError naming Spark, the folder is removed, and the session is stopped
+    only if this job started it (a caller's session is left running)."""
+    work = store.root / "cache" / "spark" / uuid.uuid4().hex
+    work.mkdir(parents=True, exist_ok=True)
+    owned = _active_session() is None
+    spark = session(master)
+    try:
+        yield spark, work
+    except SourceError:
+        raise
+    except Exception as exc:
+        raise SourceError(f"the Spark engine failed: {exc}") from exc
+    finally:
+        if owned:
+            spark.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def components_for_store(
     store: ChainStore,
     coinjoin: pa.Table | None,
@@ -162,11 +185,7 @@ def components_for_store(
 ) -> np.ndarray:
     """Cluster id per address id (0..n-1) computed by Spark; addresses without edges are
     their own cluster."""
-    work = store.root / "cache" / "spark" / uuid.uuid4().hex
-    work.mkdir(parents=True, exist_ok=True)
-    owned = _active_session() is None  # a caller's session is left running
-    spark = session(master)
-    try:
+    with _spark_job(store, master) as (spark, work):
         frames: list[DataFrame] = []
         for e in edge_sets:
             if e.heuristic == "multi_input" and coinjoin is not None:
@@ -191,14 +210,6 @@ def components_for_store(
         labels = pq.read_table(out)
         parent[labels.column("node").to_numpy()] = labels.column("label").to_numpy()
         return parent
-    except SourceError:
-        raise
-    except Exception as exc:
-        raise SourceError(f"the Spark engine failed: {exc}") from exc
-    finally:
-        if owned:
-            spark.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run_sql(
@@ -212,11 +223,7 @@ def run_sql(
     """``sql`` run by Spark over the store's ``tables`` (their Parquet parts) and ``extra``
     Arrow tables (handed over as Parquet files), each a view of its name; the result as
     Arrow. The SQL the embedded engine runs in DuckDB, where the two dialects agree."""
-    work = store.root / "cache" / "spark" / uuid.uuid4().hex
-    work.mkdir(parents=True, exist_ok=True)
-    owned = _active_session() is None  # a caller's session is left running
-    spark = session(master)
-    try:
+    with _spark_job(store, master) as (spark, work):
         for name in tables:
             parts = [p.as_posix() for p in store.parts(name)]
             if not parts:  # Spark reads no zero-file tables: an empty file of the schema
@@ -231,11 +238,3 @@ def run_sql(
         out = (work / "result").as_posix()
         spark.sql(sql).write.mode("overwrite").parquet(out)
         return pq.read_table(out)
-    except SourceError:
-        raise
-    except Exception as exc:
-        raise SourceError(f"the Spark engine failed: {exc}") from exc
-    finally:
-        if owned:
-            spark.stop()
-        shutil.rmtree(work, ignore_errors=True)
