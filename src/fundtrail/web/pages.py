@@ -13,7 +13,7 @@ from fundtrail.errors import UserError
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.model.identity import Identity
 from fundtrail.web.render import page
-from fundtrail.web.session import SignInRequired, identity_of
+from fundtrail.web.session import SignInRequired, check_csrf, identity_of, require_writer
 
 
 def store_of(request: Request) -> IntelStore:
@@ -41,6 +41,20 @@ def guarded(
         return build(who)
     except UserError as exc:
         return error_page(request, who, exc)
+
+
+def guarded_write(
+    request: Request, csrf: str | None, build: Callable[[Identity], Response]
+) -> Response:
+    """Run a form that writes: the one place a web write is checked for its CSRF token and
+    for a writer's role, before ``build`` runs (a reader's or a forged post changes nothing)."""
+
+    def checked(who: Identity) -> Response:
+        check_csrf(request, csrf)
+        require_writer(who)
+        return build(who)
+
+    return guarded(request, checked)
 
 
 def error_page(request: Request, who: Identity | None, exc: UserError) -> HTMLResponse:

@@ -16,9 +16,8 @@ from fundtrail.model.assets import resolve
 from fundtrail.model.display import day_utc
 from fundtrail.model.identity import Identity
 from fundtrail.pictures.charts import DayBar, bar_chart_svg
-from fundtrail.web.pages import guarded, home_of, store_of
+from fundtrail.web.pages import guarded, guarded_write, home_of, store_of
 from fundtrail.web.render import page as page_  # `page` is the victims' page number here
-from fundtrail.web.session import check_csrf, require_writer
 
 router = APIRouter(include_in_schema=False)
 
@@ -152,8 +151,6 @@ def write_report(
     def build(who: Identity) -> Response:
         from fundtrail.cases.casefile import write_campaign_report
 
-        check_csrf(request, csrf)
-        require_writer(who)
         c = _campaign(request, who, campaign_id)
         files = write_campaign_report(
             store_of(request),
@@ -168,7 +165,7 @@ def write_report(
         folder = files[0].parent.name if files else "?"
         return campaign(request, c["id"], notice=f"wrote {len(files)} files as version {folder}")
 
-    return guarded(request, build)
+    return guarded_write(request, csrf, build)
 
 
 @router.post("/ui/campaigns/{campaign_id}/share")
@@ -181,15 +178,13 @@ def share(
     def build(who: Identity) -> Response:
         from fundtrail.cases.sharing import share_campaign
 
-        check_csrf(request, csrf)
-        require_writer(who)
         c = _campaign(request, who, campaign_id)
         names = [n.strip() for n in orgs.replace(";", ",").split(",") if n.strip()]
         rep = share_campaign(store_of(request), c["id"], names, who=who, owner=who.org_name,
                              home=home_of(request), remote=who.remote)  # fmt: skip
         return campaign(request, c["id"], notice=rep.summary().replace("\n", "; "))
 
-    return guarded(request, build)
+    return guarded_write(request, csrf, build)
 
 
 @router.get("/ui/campaigns/{campaign_id}/files/{name}")

@@ -16,9 +16,8 @@ from fundtrail.intelstore.indicators import IndicatorQuery
 from fundtrail.model.identity import Identity
 from fundtrail.model.indicators import Category, IndicatorType
 from fundtrail.model.tlp import TLP
-from fundtrail.web.pages import guarded, store_of
+from fundtrail.web.pages import guarded, guarded_write, store_of
 from fundtrail.web.render import page
-from fundtrail.web.session import check_csrf, require_writer
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,8 +74,6 @@ def add_indicator(
     description: str = Form(""),
 ) -> Response:
     def build(who: Identity) -> Response:
-        check_csrf(request, csrf)
-        require_writer(who)
         try:
             rec = IndicatorRecord.build(
                 type,
@@ -93,7 +90,7 @@ def add_indicator(
             return _list(request, who, error=exc.message)
         return RedirectResponse(f"/ui/intel/{added.id}", status_code=303)
 
-    return guarded(request, build)
+    return guarded_write(request, csrf, build)
 
 
 @router.post("/ui/intel/import")
@@ -109,8 +106,6 @@ async def import_file(
     def build(who: Identity) -> Response:
         from fundtrail.intel.formats import read_file
 
-        check_csrf(request, csrf)
-        require_writer(who)
         if len(data) > MAX_UPLOAD:
             return _list(request, who, error=f"file is over {MAX_UPLOAD // 2**20} MB")
         name = Path(file.filename or "upload").name
@@ -128,7 +123,7 @@ async def import_file(
         note = f"imported {name}: {summary}" + (f" — skipped: {problems}" if problems else "")
         return _list(request, who, notice=note)
 
-    return guarded(request, build)
+    return guarded_write(request, csrf, build)
 
 
 @router.get("/ui/intel/{indicator_id}")
@@ -156,11 +151,9 @@ def sighting(
     where: str = Form(""),
 ) -> Response:
     def build(who: Identity) -> Response:
-        check_csrf(request, csrf)
-        require_writer(who)
         if len(where) > 500:
             raise InvalidInputError("where is longer than 500 characters", field="where")
         _service(request).add_sighting(who, indicator_id, kind=kind, where=where, remote=who.remote)
         return RedirectResponse(f"/ui/intel/{indicator_id}", status_code=303)
 
-    return guarded(request, build)
+    return guarded_write(request, csrf, build)

@@ -12,9 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 from fundtrail.cases.requests import service as rq
 from fundtrail.errors import InvalidInputError
 from fundtrail.model.identity import Identity
-from fundtrail.web.pages import guarded, home_of, store_of
+from fundtrail.web.pages import guarded, guarded_write, home_of, store_of
 from fundtrail.web.render import page
-from fundtrail.web.session import check_csrf, require_writer
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,8 +58,6 @@ def request_action(
     reason: str = Form(""),
 ) -> Response:
     def build(who: Identity) -> Response:
-        check_csrf(request, csrf)
-        require_writer(who)
         r = rq.transition(
             store_of(request),
             who,
@@ -72,7 +69,7 @@ def request_action(
         )
         return _to(r["id"], f"request {r['state']}")
 
-    return guarded(request, build)
+    return guarded_write(request, csrf, build)
 
 
 @router.post("/ui/requests/{request_id}/answer")
@@ -87,8 +84,6 @@ async def request_answer(request: Request, request_id: str) -> Response:
             files.append(rq.Attachment(f.filename, body, f.content_type or "", sealed=True))
 
     def build(who: Identity) -> Response:
-        check_csrf(request, fields.get("csrf"))
-        require_writer(who)
         answers = _answers(fields)
         r = rq.answer_request(
             store_of(request),
@@ -102,7 +97,7 @@ async def request_answer(request: Request, request_id: str) -> Response:
         )
         return _to(r["id"], "answer sent")
 
-    return guarded(request, build)
+    return guarded_write(request, fields.get("csrf"), build)
 
 
 def _answers(fields: dict[str, str]) -> list[dict[str, Any]]:
@@ -161,8 +156,6 @@ def campaign_request(
     """A request from the campaign page: deposits and files from the freeze plan."""
 
     def build(who: Identity) -> Response:
-        check_csrf(request, csrf)
-        require_writer(who)
         r = rq.create_request(
             store_of(request),
             who,
@@ -180,4 +173,4 @@ def campaign_request(
         )
         return _to(r["id"], f"{r['kind']} request to {r['to']} {r['state']}")
 
-    return guarded(request, build)
+    return guarded_write(request, csrf, build)
