@@ -296,8 +296,13 @@ def plan_freeze(
     method: str = "haircut",
     min_share: float = MIN_SHARE,
     min_purity: float = MIN_PURITY,
+    converted: Mapping[str, int] | None = None,
 ) -> FreezePlan:
     """The plan from a campaign's traces (pure: every input given, nothing read).
+
+    ``converted``: per asset key, what the trace followed into that asset through swaps
+    (USDT swapped to TRX); a deposit's share of an asset the victims did not pay in is its
+    share of that converted amount.
 
     ``received``: what each (chain, address, asset key) ever received; ``dispersed``:
     (exchange, chain, asset key, amount) of cash-outs the trace summed, not listed.
@@ -307,8 +312,9 @@ def plan_freeze(
     chosen: dict[str, list[FreezeDeposit]] = defaultdict(list)
     left: list[LeftOut] = []
     disagree = 0
+    base = {**(converted or {}), **loss}
     for key, p in sorted(places.items(), key=lambda kv: (-kv[1].amount, kv[0])):
-        total = loss.get(p.asset, 0)
+        total = base.get(p.asset, 0)
         share = p.amount / total if total else 0.0
         got = received.get(key, 0)
         purity = p.amount / got if got else 1.0

@@ -46,6 +46,16 @@ def _dispersed(trace: CampaignTrace) -> list[tuple[str, str, str, int]]:
     ]
 
 
+def _converted(trace: CampaignTrace) -> dict[str, int]:
+    """Per asset key, what the trace followed into it through swaps."""
+    out: dict[str, int] = {}
+    for chain, result in trace.results.items():
+        for name, amount in (getattr(result, "summary", {}) or {}).get("converted", {}).items():
+            key = asset_key(name, chain)
+            out[key] = out.get(key, 0) + int(amount)
+    return out
+
+
 def plan_for(
     traced: CampaignTraceReport, fifo: CampaignTrace, home: Path | None = None
 ) -> FreezePlan:
@@ -60,6 +70,7 @@ def plan_for(
         received_by(wanted, home),
         dispersed=_dispersed(traced.trace),
         method=traced.params.method,
+        converted=_converted(traced.trace),
     )
 
 

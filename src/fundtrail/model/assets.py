@@ -16,6 +16,7 @@ that two chains' USDT never add up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -104,6 +105,35 @@ def _label(code: str, symbol: str | None, contract: str) -> str:
     return symbol
 
 
+def result_name(chain: str, contract: str | None, symbol: str | None) -> str:
+    """The name an asset goes by in results (trace totals and endpoints, swaps): the
+    symbol of the native coin (``contract`` None) or of a listed token; any other token by
+    its full contract, after the symbol it declares itself if it declares one
+    (``"USDT (TXYZop…full contract)"``). So a copy-cat calling itself USDT is never read as
+    USDT, and the name resolves back to the same token (:func:`asset`, :func:`resolve`)."""
+    code = get_chain(chain).code
+    if contract is None:
+        return native(code).symbol
+    norm = _norm_contract(code, contract)
+    known = _BY_CONTRACT.get((code, norm))
+    if known is not None:
+        return known.symbol
+    return f"{symbol} ({norm})" if symbol else norm
+
+
+_NAMED = re.compile(r"^(?P<symbol>.*\S) \((?P<contract>[^()\s]+)\)$")
+
+
+def _contract_of(code: str, text: str) -> str | None:
+    """The contract of ``text`` if it is one on ``code`` (or a :func:`result_name`)."""
+    m = _NAMED.match(text)
+    if m is not None:
+        text = m.group("contract")
+    tron_contract = code == "TRX" and text.startswith("T") and len(text) == 34
+    trc10 = code == "TRX" and text.isdigit() and len(text) <= 8  # a TRC-10 token id
+    return text if text.lower().startswith("0x") or tron_contract or trc10 else None
+
+
 def known_tokens(chain: str | None = None) -> list[Asset]:
     """The tokens of the table, of one chain or all."""
     if chain is None:
@@ -163,10 +193,9 @@ def asset(chain: str, ref: str | None = None) -> Asset:
     by_symbol = _BY_SYMBOL.get((code, text.upper()))
     if by_symbol is not None:
         return by_symbol
-    tron_contract = code == "TRX" and text.startswith("T") and len(text) == 34
-    trc10 = code == "TRX" and text.isdigit() and len(text) <= 8  # a TRC-10 token id
-    if text.lower().startswith("0x") or tron_contract or trc10:
-        return token(code, text)
+    contract = _contract_of(code, text)
+    if contract is not None:
+        return token(code, contract)
     known = ", ".join([nat.symbol] + [a.symbol for a in known_tokens(code)])
     raise InvalidInputError(
         f"unknown asset {ref!r} on {code}; known: {known} (or give the token's contract)",
@@ -191,7 +220,9 @@ def resolve(ref: str, chain: str | None = None) -> Asset:
         return native(text)
     except InvalidInputError:
         code = _chain_code(chain) if chain else None
-        return Asset(code or "?", text or "?", None)
+        # a name nothing knows is some token, never the chain's native coin: its key must
+        # not add into the native coin's totals
+        return Asset(code or "?", text or "?", None, text or "?")
 
 
 def _chain_code(chain: str) -> str | None:

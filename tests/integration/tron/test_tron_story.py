@@ -105,11 +105,47 @@ def test_tron_usdt_scam_from_simulation_to_freeze_requests_and_screening(
     assert camp["victims"] == scam["victims"]
     assert set(camp["addresses"]) == set(scam["collection_addresses"])
 
-    # trace: the USDT reaches deposit addresses at the exchanges the gang used
+    # trace: the USDT reaches deposit addresses at the exchanges the gang used; the part the
+    # gang swapped to TRX at the pool is followed as TRX to the exchanges it was cashed at
     traced = first_json(ok("campaign", "trace", cid, "--json", "--operator"))
     found = traced["cashouts"]
-    assert {c["asset"] for c in found} == {"USDT"} and {c["chain"] for c in found} == {"TRX"}
-    true_out = truth["cashouts"]
+    assert {c["asset"] for c in found} == {"USDT", "TRX"} and {c["chain"] for c in found} == {"TRX"}
+    swaps = truth["swaps"]
+    assert swaps and {c["via"] for c in truth["cashouts"]} == {"peel", "swap"}
+    # the gang's peel chains run long: followed far enough, every swap is found
+    deep = first_json(ok("campaign", "trace", cid, "--hops", "50", "--json", "--operator"))
+    (summary,) = deep["summary"].values()
+    seen = {x["txid"]: x for x in summary["swaps"]}
+    assert {x["txid"] for x in swaps} <= seen.keys()
+    for x in swaps:  # each of the gang's swaps, at the transaction's own rate
+        got = seen[x["txid"]]
+        assert got["pool"] == x["pool"] and got["address"] == x["address"]
+        assert got["sold"]["paid_in"] == x["sold"]["amount"]
+        (bought,) = got["bought"]
+        assert bought["asset"] == "TRX" and bought["paid_back"] == x["bought"]["amount"]
+        assert (
+            bought["amount"] == got["sold"]["amount"] * x["bought"]["amount"] // x["sold"]["amount"]
+        )
+        assert got["sold"]["amount"] <= x["sold"]["amount"]
+    assert summary["totals"]["USDT"]["swapped"] == sum(x["sold"]["amount"] for x in seen.values())
+    assert summary["converted"]["TRX"] == sum(b["amount"] for x in seen.values()
+                                              for b in x["bought"])  # fmt: skip
+    (graph,) = deep["graph"].values()
+    swap_edges = [e for e in graph["edges"] if e.get("swap")]  # the hops marked as swaps
+    assert {e["asset"] for e in swap_edges} == {"USDT", "TRX"}
+    trx_true: dict[str, int] = Counter()  # a mule's deposit address is used again
+    for c in truth["cashouts"]:
+        if c["via"] == "swap":
+            trx_true[c["deposit_address"]] += c["amount"]
+    trx_found: dict[str, int] = Counter()
+    for c in deep["cashouts"]:
+        if c["asset"] == "TRX":
+            trx_found[c["deposit_address"]] += c["amount"]
+    assert set(trx_true) <= set(trx_found)
+    for dep in trx_true:  # the swapper's gas TRX dilutes by a hair
+        assert 0.99 * trx_true[dep] <= trx_found[dep] <= trx_true[dep], (dep, trx_true, trx_found)
+    found = [c for c in found if c["asset"] == "USDT"]
+    true_out = [c for c in truth["cashouts"] if c["asset"] == "USDT"]
     true_deposits = {c["deposit_address"] for c in true_out}
     assert {c["exchange_name"] for c in true_out} <= {c["exchange"] for c in found}
     found_deposits = {c["deposit_address"] for c in found}
@@ -130,9 +166,13 @@ def test_tron_usdt_scam_from_simulation_to_freeze_requests_and_screening(
         slug = r["exchange"].lower().replace(" ", "-")
         doc = json.loads((folder / f"freeze-request-{slug}.json").read_text())
         assert doc["totals"] == r["totals"] == case["freeze_requests"][r["exchange"]]
-        assert sum(d["amount"] for d in doc["deposits"]) == r["totals"]["TRX/USDT"]
-        assert {d["asset"] for d in doc["deposits"]} == {"TRX/USDT"}
-        assert usdt(r["totals"]["TRX/USDT"]) in html
+        for key in r["totals"]:
+            assert (
+                sum(d["amount"] for d in doc["deposits"] if d["asset"] == key) == r["totals"][key]
+            )
+        assert {d["asset"] for d in doc["deposits"]} <= {"TRX/USDT", "TRX"}
+        if "TRX/USDT" in r["totals"]:
+            assert usdt(r["totals"]["TRX/USDT"]) in html
         requested = {d["deposit_address"] for d in doc["deposits"]}
         assert requested & true_deposits
 

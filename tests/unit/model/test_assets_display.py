@@ -77,3 +77,18 @@ def test_a_token_the_table_lacks_is_shown_with_what_the_chain_store_read(
     assert display.amount(7, "TRX/TLa2f6VPqDgRE67v1736s7bJ8Ray5wYjU7") == (
         "7 base units of TLa2f6…YjU7"
     )
+
+
+def test_a_copy_cat_usdt_is_named_with_its_contract_in_results_and_never_counted_as_usdt() -> None:
+    from fundtrail.model import assets
+
+    fake = "TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf"
+    real = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+    name = assets.result_name("TRX", fake, "USDT")
+    assert name == f"USDT ({fake})"
+    assert assets.result_name("TRX", real, "USDT") == "USDT"
+    assert assets.result_name("TRX", None, None) == "TRX"
+    assert assets.resolve(name, "TRX").key == f"TRX/{fake}" != assets.resolve("USDT", "TRX").key
+    assert assets.result_name("TRX", fake, None) == fake
+    # a name nothing knows is some token: it never adds into the native coin's totals
+    assert assets.resolve("SUN", "TRX").key != "TRX"

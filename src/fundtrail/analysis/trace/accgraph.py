@@ -19,6 +19,7 @@ import pyarrow as pa
 from fundtrail.analysis.trace.graph import open_tables
 from fundtrail.analysis.trace.stops import read_clusters
 from fundtrail.chainstore.store import ChainStore
+from fundtrail.model.assets import result_name
 
 SINK_KINDS = frozenset({"fee", "burn"})  # value leaves circulation: reported as fee
 SOURCE_KINDS = frozenset({"reward", "genesis"})  # value enters circulation: an origin
@@ -117,10 +118,13 @@ def build_account_graph(store: ChainStore) -> AccountGraph:
     hist_ptr = np.zeros(n_addresses + 1, dtype=np.int64)
     np.cumsum(np.bincount(who, minlength=n_addresses), out=hist_ptr[1:])
     addr_cluster = read_clusters(store, n_addresses)
-    native = store.chain.native_asset
-    names = {0: native}
-    for aid, contract, symbol in assets:
-        names[int(aid)] = symbol or contract or (native if aid == 0 else f"asset-{aid}")
+    code = store.chain.code
+    names = {0: result_name(code, None, None)}
+    for aid, contract, symbol in assets:  # model.assets decides; a copy-cat keeps its contract
+        if contract:
+            names[int(aid)] = result_name(code, str(contract), symbol)
+        elif int(aid) != 0:
+            names[int(aid)] = f"asset-{aid}"
     return AccountGraph(
         frm=frm,
         to=to,

@@ -15,6 +15,14 @@ Backward, haircut splits an outflow over the inflows still present in the balanc
 that moment (each inflow's remainder after earlier outflows took their proportional
 part, integer arithmetic); poison marks every earlier inflow in full; FIFO maps offsets
 back. Native coin and each token are traced separately; a start's asset is its transfer's.
+
+**Swaps.** A service that pays the sender another asset back in the same transaction
+(a DEX pool: USDT in by a ``Transfer`` log, TRX out by an internal transaction) is
+converting, not cashing out. Forward, money reaching such a service becomes a
+:class:`Conversion`: the traced share of what the sender paid in that transaction, turned
+into the asset paid back at the transaction's own rate (``traced * paid_back //
+paid_in``, exact integers in each asset's base units). The caller traces the paid-back
+transfers on as starts of that asset (:mod:`fundtrail.analysis.trace.acctrace`).
 """
 
 from __future__ import annotations
@@ -46,11 +54,58 @@ class Hit:
 
 
 @dataclass
+class Conversion:
+    """Traced money a swap service converted: ``amount`` of the asset of ``pos`` paid into
+    ``pool`` by ``address``, and per transfer paid back, the traced amount of its asset."""
+
+    pos: int  # the transfer into the pool
+    pool: int
+    address: int
+    amount: int
+    paid_in: int  # all ``address`` paid the pool in this asset in this transaction
+    outs: list[tuple[int, int]]  # (paid-back transfer, traced amount of its asset)
+    hops: int
+
+
+@dataclass
 class AccountWalk:
     hits: list[Hit] = field(default_factory=list)
     flows: list[tuple[int, int, int, int]] = field(default_factory=list)  # src, dst, amount, pos
     fee: int = 0
     visited: int = 0
+    swaps: list[Conversion] = field(default_factory=list)
+    swapped: int = 0  # traced amount converted to other assets (in this walk's asset)
+
+    def convert(self, c: Conversion) -> None:
+        self.swaps.append(c)
+        self.swapped += c.amount
+
+
+def conversion(
+    g: AccountGraph, q: int, sender: int, pool: int, amount: int, hops: int
+) -> Conversion | None:
+    """The swap of transfer ``q`` (``sender`` -> service ``pool``), if the pool paid the
+    sender another asset back in the same transaction; else None (a cash-out)."""
+    if sender < 0:
+        return None
+    tx = g.txid(q)
+    lo, hi = q, q
+    while lo > 0 and g.txid(lo - 1) == tx:
+        lo -= 1
+    while hi + 1 < len(g.frm) and g.txid(hi + 1) == tx:
+        hi += 1
+    asset = int(g.asset[q])
+    same = range(lo, hi + 1)
+    back = [p for p in same if g.frm[p] == pool and g.to[p] == sender
+            and int(g.asset[p]) != asset and g.kind[p] not in SINK_KINDS]  # fmt: skip
+    if not back:
+        return None
+    into = [p for p in same if g.frm[p] == sender and g.to[p] == pool]
+    paid_in = sum(g.values[p] for p in into if int(g.asset[p]) == asset)
+    if paid_in <= 0:
+        return None
+    outs = [(p, amount * g.values[p] // paid_in) for p in back]
+    return Conversion(q, pool, sender, amount, paid_in, outs, hops)
 
 
 class Ledger:
@@ -121,8 +176,10 @@ def forward_balance(
     hops: int,
     min_amount: int,
     until: int,
+    start_hops: dict[int, int] | None = None,
 ) -> AccountWalk:
-    """Haircut or poison, forward, over one asset. ``starts``: transfer position -> taint."""
+    """Haircut or poison, forward, over one asset. ``starts``: transfer position -> taint
+    (``start_hops``: the hops a start is already away, for money a swap converted)."""
     w, led = AccountWalk(), Ledgers(g, asset)
     taint: dict[int, int] = defaultdict(int)
     hop: dict[int, int] = {}
@@ -142,7 +199,10 @@ def forward_balance(
     def receive(a: int, amount: int, h: int, p: int, sender: int, is_start: bool = False) -> None:
         if sender >= 0 or not is_start:
             w.flows.append((sender, a, amount, p))
-        if not is_start and g.is_stop(a):
+        conv = conversion(g, p, sender, a, amount, h) if not is_start and g.is_stop(a) else None
+        if conv is not None:
+            w.convert(conv)
+        elif not is_start and g.is_stop(a):
             w.hits.append(Hit("cash-out", a, p, amount, h, _deposit(g, sender, a)))
         elif not is_start and (h > hops or amount < min_amount):
             w.hits.append(Hit("limit", a, p, amount, h))
@@ -157,7 +217,7 @@ def forward_balance(
     while heap:
         q, event, a, amount = heapq.heappop(heap)
         if event == 0:
-            receive(a, amount, 0, q, int(g.frm[q]), is_start=True)
+            receive(a, amount, (start_hops or {}).get(q, 0), q, int(g.frm[q]), is_start=True)
             continue
         pending.discard(a)
         w.visited += 1
@@ -282,10 +342,14 @@ def fifo_walk(
     hops: int,
     min_amount: int,
     limit_t: int,
+    start_hops: dict[int, int] | None = None,
 ) -> AccountWalk:
     """FIFO both ways: pieces are (transfer, intervals in that transfer's value)."""
     w, led = AccountWalk(), Ledgers(g, asset)
-    todo: list[tuple[int, Intervals, int]] = [(p, [(0, a)], 0) for p, a in starts.items()]
+    hops0 = start_hops or {}
+    todo: list[tuple[int, Intervals, int]] = [
+        (p, [(0, a)], hops0.get(p, 0)) for p, a in starts.items()
+    ]
     while todo:
         p, iv, h = todo.pop()
         w.visited += 1
@@ -314,6 +378,13 @@ def fifo_walk(
                 w.flows.append((other, a, _size(part), q))
             if forward and (other < 0 or g.kind[q] in SINK_KINDS):
                 w.fee += _size(part)
+            elif (
+                forward
+                and other >= 0
+                and g.is_stop(other)
+                and (conv := conversion(g, q, a, other, _size(part), h + step))
+            ):
+                w.convert(conv)
             elif other >= 0 and g.is_stop(other):
                 dep = _deposit(g, a, other) if forward else -1
                 w.hits.append(Hit("cash-out", other, q, _size(part), h + step, dep))

@@ -81,19 +81,53 @@ def trace_account(store: ChainStore, request: TraceRequest, att: Attribution) ->
     by_asset: dict[int, dict[int, int]] = defaultdict(dict)
     for p, amount in found.items():
         by_asset[int(g.asset[p])][p] = amount
+    walks, entered = _walk_through_swaps(g, dict(by_asset), request)
+    return _result(store, g, found, by_asset, entered, walks, request, att)
+
+
+MAX_SWAP_ROUNDS = 8  # swaps of swapped money: USDT -> TRX -> USDT ... each round one more
+
+
+def _walk_through_swaps(
+    g: AccountGraph, by_asset: dict[int, dict[int, int]], request: TraceRequest
+) -> tuple[dict[int, AccountWalk], dict[int, dict[int, int]]]:
+    """Walk every asset from its starts; forward, what a swap converted becomes starts of
+    the asset paid back, and the walks are run again until no new conversion appears
+    (each walk is a pure function of its starts, so the result is the fixed point, not
+    an order of work). Returns the walks and every asset's starts, converted included."""
     forward = request.direction == "forward"
     lo = request.since if request.since is not None else -FAR
     hi = request.until if request.until is not None else FAR
+    starts_of = {a: dict(group) for a, group in by_asset.items()}
+    hops0: dict[int, int] = {}
     walks: dict[int, AccountWalk] = {}
-    for asset, group in sorted(by_asset.items()):
-        if request.method == "fifo":
-            limit = hi if forward else lo
-            walks[asset] = fifo_walk(g, group, asset, forward, request.hops, 0, limit)
-        elif forward:
-            walks[asset] = forward_balance(g, group, asset, request.method, request.hops, 0, hi)
-        else:
-            walks[asset] = backward_balance(g, group, asset, request.method, request.hops, 0, lo)
-    return _result(store, g, found, by_asset, walks, request, att)
+    for _ in range(MAX_SWAP_ROUNDS):
+        walks = {}
+        for asset, group in sorted(starts_of.items()):
+            if request.method == "fifo":
+                limit = hi if forward else lo
+                walks[asset] = fifo_walk(g, group, asset, forward, request.hops, 0, limit, hops0)
+            elif forward:
+                walks[asset] = forward_balance(
+                    g, group, asset, request.method, request.hops, 0, hi, hops0
+                )
+            else:
+                walks[asset] = backward_balance(
+                    g, group, asset, request.method, request.hops, 0, lo
+                )
+        nxt = {a: dict(group) for a, group in by_asset.items()}
+        for w in walks.values():
+            for c in w.swaps:
+                for p, amount in c.outs:
+                    if amount <= 0:
+                        continue
+                    group = nxt.setdefault(int(g.asset[p]), {})
+                    group[p] = group.get(p, 0) + amount
+                    hops0[p] = min(hops0.get(p, c.hops + 1), c.hops + 1)
+        if nxt == starts_of:
+            break
+        starts_of = nxt
+    return walks, starts_of
 
 
 # the walks name hits as a forward trace does; a hit's kind is its position in result.kinds
@@ -105,6 +139,7 @@ def _result(
     g: AccountGraph,
     found: dict[int, int],
     by_asset: dict[int, dict[int, int]],
+    entered: dict[int, dict[int, int]],
     walks: dict[int, AccountWalk],
     request: TraceRequest,
     att: Attribution,
@@ -128,8 +163,11 @@ def _result(
         label=np.array([code[e.label] if e else -1 for e in ents], dtype=np.int64),
         amount=np.array([h.amount for _, h in hits], dtype=object),
     )
-    start_amount = {asset_names[i]: sum(by_asset[a].values()) for i, a in enumerate(assets)}
-    floors = {i: request.floor(start_amount[n]) for i, n in enumerate(asset_names)}
+    start_amount = {
+        asset_names[i]: sum(by_asset[a].values()) for i, a in enumerate(assets) if a in by_asset
+    }
+    arrived = {i: sum(entered.get(a, {}).values()) for i, a in enumerate(assets)}
+    floors = {i: request.floor(arrived[i]) for i in range(len(assets))}
     listed, dispersed = res.size_for_people(rows, floors, names, labels, asset_names)
     ids = {hits[i][1].address for i in listed} | {hits[i][1].deposit for i in listed}
     addr_names = _address_names(store, ids)
@@ -157,6 +195,8 @@ def _result(
         for h in walks[a].hits:
             tot[names[_KIND_INDEX[h.kind]]] += h.amount
         tot["fee" if direction == "forward" else "unresolved"] = walks[a].fee
+        if walks[a].swapped:
+            tot["swapped"] = walks[a].swapped
         totals[asset_names[i]] = tot
     nodes, edges = _flow_graph(g, found, walks, endpoints, direction, att)
     summary = {
@@ -169,12 +209,40 @@ def _result(
         "endpoints": len(endpoints),
         "listing_floor": {asset_names[i]: f for i, f in floors.items()},
         "txs_visited": sum(w.visited for w in walks.values()),
+        **_swap_summary(store, g, walks),
         "coinjoin_txs": 0,
         "amounts": "poisoned transfer values (may exceed the start)"
         if request.method == "poison"
         else "taint shares (sum to the start)",
     }
     return TraceResult(endpoints, nodes, edges, summary, dispersed)
+
+
+def _swap_summary(
+    store: ChainStore, g: AccountGraph, walks: dict[int, AccountWalk]
+) -> dict[str, object]:
+    """``converted`` (per asset, the traced amount swaps paid back in it) and ``swaps`` (each
+    conversion: who, which pool, in which transaction, sold and bought at the tx's rate);
+    nothing when the trace met no swap."""
+    convs = sorted((c for w in walks.values() for c in w.swaps), key=lambda c: c.pos)
+    if not convs:
+        return {}
+    names = _address_names(store, {c.address for c in convs} | {c.pool for c in convs})
+    converted: dict[str, int] = defaultdict(int)
+    swaps = []
+    for c in convs:
+        sold = g.assets.get(int(g.asset[c.pos]), "?")
+        bought = []
+        for p, amount in c.outs:
+            name = g.assets.get(int(g.asset[p]), "?")
+            converted[name] += amount
+            bought.append({"asset": name, "amount": amount, "paid_back": g.values[p]})
+        swaps.append({
+            "txid": g.txid(c.pos), "address": names.get(c.address), "pool": names.get(c.pool),
+            "hops": c.hops, "sold": {"asset": sold, "amount": c.amount, "paid_in": c.paid_in},
+            "bought": bought,
+        })  # fmt: skip
+    return {"converted": dict(converted), "swaps": swaps}
 
 
 def _address_names(store: ChainStore, ids: set[int]) -> dict[int, str]:
@@ -201,6 +269,9 @@ def _flow_graph(
     agg: dict[tuple[int, int, str], list[int]] = {}
     txs: dict[tuple[int, int, str], set[str]] = defaultdict(set)
     first: dict[tuple[int, int, str], int] = {}
+    swap_pos = {c.pos for w in walks.values() for c in w.swaps}
+    swap_pos |= {q for w in walks.values() for c in w.swaps for q, _ in c.outs}
+    swap_keys: set[tuple[int, int, str]] = set()
     for asset, w in walks.items():
         name = g.assets.get(asset, f"asset-{asset}")
         for s, d, amount, p in w.flows:
@@ -208,11 +279,13 @@ def _flow_graph(
             if cs == cd or cs < 0 or cd < 0:
                 continue
             key = (cs, cd, name)
+            if p in swap_pos:
+                swap_keys.add(key)
             agg.setdefault(key, [0])[0] += amount
             txs[key].add(g.txid(p))
             first[key] = min(first.get(key, int(g.time[p])), int(g.time[p]))
     edges = [
-        Edge(s, d, v[0], a, len(txs[(s, d, a)]), first[(s, d, a)])
+        Edge(s, d, v[0], a, len(txs[(s, d, a)]), first[(s, d, a)], (s, d, a) in swap_keys)
         for (s, d, a), v in sorted(agg.items())
     ]
     role: dict[int, str] = {}

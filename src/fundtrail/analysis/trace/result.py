@@ -141,9 +141,10 @@ class Edge:
     asset: str
     txs: int
     first_time: int | None = None  # Unix time of the earliest tx in this flow
+    swap: bool = False  # money into a swap pool, or the other asset it paid back
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "source": f"c{self.source}",
             "target": f"c{self.target}",
             "amount": int(self.amount),
@@ -151,6 +152,9 @@ class Edge:
             "txs": self.txs,
             "first_time": self.first_time,
         }
+        if self.swap:
+            out["swap"] = True
+        return out
 
 
 @dataclass

@@ -23,6 +23,7 @@ ENTITY_KINDS = (
     "scam",
     "ransomware",
     "victim",
+    "dex",
 )
 
 ROLES = (
@@ -47,6 +48,7 @@ ROLES = (
     "cashout",
     "token_contract",
     "relayer",
+    "swap_pool",
 )
 ROLE = {name: code for code, name in enumerate(ROLES)}
 RECORD = 34  # kind byte, program length byte, program padded to 32 bytes

@@ -78,7 +78,8 @@ class Cashout:
     time: int
     # how the proceeds reached the deposit: "peel" (a peel chain or whole, from the gang's
     # own wallets), "coinjoin" (coins the gang took out of a CoinJoin) or "mixer" (paid
-    # out of a custodial mixer's reserve: no on-chain link to the victims' coins)
+    # out of a custodial mixer's reserve: no on-chain link to the victims' coins) or "swap"
+    # (native coins a swap pool paid for the gang's tokens; account chains)
     via: str = "peel"
     # whether the exchange had swept that deposit address by the chain's end (on-chain
     # evidence that it is a deposit address; a single-use one never swept has none)
@@ -89,6 +90,22 @@ class Cashout:
 class Tag:
     address: int
     label: str
+    category: str = "exchange"  # GraphSense category: exchange, defi_dex (a swap pool)
+
+
+@dataclass
+class Swap:
+    """Proceeds converted at a swap pool: ``sold`` of one asset in, ``bought`` of another
+    paid back to the same address in the same transaction (account chains)."""
+
+    campaign: str
+    address: int
+    pool: int
+    txid: str
+    sold_asset: str
+    sold: int
+    bought_asset: str
+    bought: int
 
 
 @dataclass
@@ -104,6 +121,7 @@ class Truth:
     cashouts: list[Cashout] = field(default_factory=list)
     coinjoin_txids: list[str] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
+    swaps: list[Swap] = field(default_factory=list)
     style: dict[str, Any] = field(default_factory=dict)  # the laundering style's knobs (BTC)
 
     def campaign(self, kind: str, operator: int) -> Campaign:
@@ -199,6 +217,8 @@ class TruthWriter:
         f.write('"coinjoin_txids": ' + dump(truth.coinjoin_txids) + ",\n")
         f.write('"campaigns": ' + dump([self._campaign(c) for c in truth.campaigns], indent=1))
         f.write(',\n"cashouts": ' + dump([self._cashout(c) for c in truth.cashouts], indent=1))
+        if truth.swaps:
+            f.write(',\n"swaps": ' + dump([self._swap(x) for x in truth.swaps], indent=1))
         f.write("\n}\n")
 
     def _campaign(self, c: Campaign) -> dict[str, Any]:
@@ -228,6 +248,16 @@ class TruthWriter:
             "swept": c.swept,
         }
 
+    def _swap(self, x: Swap) -> dict[str, Any]:
+        return {
+            "campaign": x.campaign,
+            "address": self.text(x.address),
+            "pool": self.text(x.pool),
+            "txid": x.txid,
+            "sold": {"asset": x.sold_asset, "amount": x.sold},
+            "bought": {"asset": x.bought_asset, "amount": x.bought},
+        }
+
     # -- complaints.csv and tags.yaml ---------------------------------------------------
     def _write_complaints(self, truth: Truth, path: Path) -> None:
         with open(path, "w", encoding="utf-8", newline="") as f:
@@ -251,7 +281,7 @@ class TruthWriter:
                 {
                     "address": self.text(t.address),
                     "label": t.label,
-                    "category": "exchange",
+                    "category": t.category,
                     "source": "https://partner.example/shared-intel/exchange-hot-wallets",
                     "currency": self.network,
                     "network": self.network,

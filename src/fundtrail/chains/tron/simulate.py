@@ -11,7 +11,14 @@ with TRON's habits and written as a java-tron node would answer for it:
   and every block's ``/wallet/gettransactioninfobyblocknum`` answer (fee burned, the
   ``Transfer`` logs, internal transactions);
 * ``truth.json``, ``complaints.csv`` (chain ``TRX``, USDT in token units, the log index
-  within the transaction), ``tags.yaml`` (a GraphSense TagPack, ``currency: TRX``).
+  within the transaction), ``tags.yaml`` (a GraphSense TagPack, ``currency: TRX``: the
+  exchanges' hot wallets and the swap pool, ``category: defi_dex``).
+
+A SunSwap-like swap pool (constant product, 0.3% fee) holds USDT and TRX: users trade
+with it both ways, and the gang swaps part of its USDT to TRX (``tokenToTrxSwapInput``:
+a USDT ``Transfer`` log into the pool and an internal transaction paying TRX back to the
+caller, in one transaction) and cashes the TRX out at exchanges. ``truth.json`` lists
+each such swap under ``swaps`` and the TRX cash-outs with ``via: swap``.
 
 ``fundtrail.chains.tron.stub.TronStub`` serves ``node.json`` over HTTP, so the whole story
 goes through ``fundtrail ingest tron --rpc``. Fees are burned (no tip to the block
@@ -197,6 +204,10 @@ class TronChain(EvmChain):
 
 class TronSim(EvmSim):
     chain_code = "TRX"
+    swaps = True
+
+    def native_units(self, value: int) -> int:
+        return value - value % SCALE
 
     def make_chain(self, reg: Registry, d: Draws, out: Path, start: int) -> EvmChain:
         self.writer = self.tron_writer = TronNodeWriter(out / "tron")
@@ -207,12 +218,24 @@ class TronSim(EvmSim):
             c.chain = "TRX"
             c.txid = c.txid.removeprefix("0x")
             c.vout = None if c.vout is None or c.vout < 0 else 0  # one log per USDT call
+            if c.asset in ("ETH", "TRX"):  # native amounts: economy units -> sun
+                c.asset, c.amount = "TRX", c.amount // SCALE
         for x in self.truth.cashouts:
             x.txid = x.txid.removeprefix("0x")
             x.vout = None if x.vout is None or x.vout < 0 else 0
+            if x.asset in ("ETH", "TRX"):
+                x.asset, x.amount = "TRX", x.amount // SCALE
+        for s in self.truth.swaps:
+            s.txid = s.txid.removeprefix("0x")
+            s.bought //= SCALE
+        for camp in self.truth.campaigns:
+            if "ETH" in camp.total_loss:
+                camp.total_loss["TRX"] = camp.total_loss.pop("ETH") // SCALE
         for ex in self.exchanges[:3:2]:
             for addr in ex.hot:
                 self.truth.tags.append(Tag(addr, ex.name))
+        if self.swap_pool is not None:
+            self.truth.tags.append(Tag(self.swap_pool, "SunSwap-sim USDT/TRX pool", "defi_dex"))
         self.truth.campaigns.sort(key=lambda c: c.id)
         TruthWriter(self.registry, encode_tron, "TRX").write_all(self.truth, self.out)
         self.registry.discard()

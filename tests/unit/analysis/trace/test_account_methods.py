@@ -75,7 +75,9 @@ def test_token_and_native_traced_apart(home: Path) -> None:
     r = trace(TraceRequest.parse("eth", ["0x" + txid_of("v") + ":0"], method="haircut"))
     # S1 holds 6000 USDT, 1000 tainted; t sends 3000 -> 1000*3000//6000 = 500
     assert ends(c, r) == {("cash-out", "E"): 500, ("held", "S1"): 500}
-    assert {e.asset for e in r.endpoints} == {"USDT"}
+    # the fixture's token calls itself USDT but is not Tether's contract: named with it
+    (name,) = {e.asset for e in r.endpoints}
+    assert name.startswith("USDT (0x") and name.endswith(")") and len(name) == len("USDT ()") + 42
 
 
 def test_haircut_balance_with_later_clean_inflow(home: Path) -> None:

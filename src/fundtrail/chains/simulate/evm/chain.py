@@ -133,6 +133,27 @@ class EvmChain:
                      [(sender, to, amount)])  # fmt: skip
         return h, log
 
+    def swap_token_for_native(
+        self, sender: int, pool: int, amount: int, out: int
+    ) -> tuple[str, int]:
+        """A swap pool's ``tokenToEthSwapInput``: ``amount`` of the token from ``sender`` into
+        the pool (a Transfer log) and ``out`` native coins from the pool back to ``sender``
+        (an internal transfer), in one transaction. Returns (tx hash, the log's index)."""
+        if self.token[sender] < amount or self.eth[pool] < out:
+            raise InsufficientFunds
+        log = self._log_index
+        data = "0x95e3c50b" + f"{amount:064x}" + f"{1:064x}" + f"{self.time + 600:064x}"
+        h = self._tx(sender, pool, 0, data, 65_000, 90_000, [(sender, pool, amount)],
+                     [(pool, sender, out)])  # fmt: skip
+        return h, log
+
+    def swap_native_for_token(self, sender: int, pool: int, value: int, out: int) -> str:
+        """``ethToTokenSwapInput``: ``value`` native coins in, ``out`` tokens paid back."""
+        if self.token[pool] < out:
+            raise InsufficientFunds
+        data = "0xf39b5b9b" + f"{1:064x}" + f"{self.time + 600:064x}"
+        return self._tx(sender, pool, value, data, 60_000, 90_000, [(pool, sender, out)])
+
     def mint_token(self, issuer: int, to: int, amount: int) -> str:
         data = "0x40c10f19" + self.hex[to][2:].rjust(64, "0") + f"{amount:064x}"
         return self._tx(issuer, self.token_addr, 0, data, 52_000, 80_000, [(-1, to, amount)])

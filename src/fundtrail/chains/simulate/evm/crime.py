@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from fundtrail.chains.simulate.evm.chain import ETHER, GWEI, InsufficientFunds
 from fundtrail.chains.simulate.names import RANSOMWARE, SCAM_BRANDS, person
-from fundtrail.chains.simulate.truth import Campaign, Cashout, Complaint
+from fundtrail.chains.simulate.truth import Campaign, Cashout, Complaint, Swap
 
 if TYPE_CHECKING:
     from fundtrail.chains.simulate.evm.economy import EvmExchange, EvmSim
@@ -35,6 +35,7 @@ class EvmGang:
         self.cashout_exchanges = [e for e in sim.exchanges if e is not avoid]
         self.mules = [-(entity * 100 + k + 1) for k in range(sim.draws.between(3, 6))]
         self.from_mixer: set[int] = set()  # heads holding coins the mixer pool paid out
+        self.swapped: list[tuple[int, int]] = []  # (address, native coins a swap paid it)
 
     def fund(self) -> None:
         """The operations wallet buys ETH for gas at an exchange."""
@@ -50,9 +51,55 @@ class EvmGang:
             ch.send(self.ops, addr, GAS_TOPUP)
         return False
 
+    def swap(self) -> bool:
+        """Where the chain has a swap pool (TRON), now and then swap part of a head's USDT
+        to the native coin; the coins are cashed out at an exchange a later step."""
+        sim, ch, d = self.sim, self.sim.chain, self.sim.draws
+        if self.swapped:
+            self._cash_out_native()
+        if not d.chance(0.3):
+            return False
+        funded = [h for h in self.heads if ch.token[h] >= 2_000 * USDT]
+        if not funded or not self.gas(funded[0]):
+            return False
+        head = funded[0]
+        amount = ch.token[head] * d.between(25, 50) // 100
+        try:
+            txh, _, got = sim.swap_to_native(head, amount)
+        except InsufficientFunds:
+            return False
+        assert sim.swap_pool is not None
+        sim.truth.swaps.append(
+            Swap(self.camp.id, head, sim.swap_pool, txh, "USDT", amount, sim.chain_code, got)
+        )
+        self.swapped.append((head, got))
+        return True
+
+    def _cash_out_native(self) -> None:
+        sim, ch, d = self.sim, self.sim.chain, self.sim.draws
+        head, got = self.swapped[0]
+        ex = sim.pick_exchange(self.cashout_exchanges)
+        deposit = sim.deposit_address(ex, d.pick(self.mules))
+        amount = sim.native_units(min(got, ch.eth[head] - 21_000 * (2 * ch.base_fee + 10 * GWEI)))
+        if amount <= 0:
+            return
+        try:
+            txh = ch.send(head, deposit, amount)
+        except InsufficientFunds:
+            return
+        self.swapped.pop(0)
+        if deposit not in ex.pending:
+            ex.pending.append(deposit)
+        sim.truth.cashouts.append(
+            Cashout(self.camp.id, ex.entity, deposit, amount, sim.chain_code, txh, None, ch.time,
+                    "swap")
+        )  # fmt: skip
+
     def hop(self, asset: str) -> None:
         """Peel: part to a mule's deposit address at another exchange, the rest one hop on."""
         sim, ch, d = self.sim, self.sim.chain, self.sim.draws
+        if asset == "USDT" and sim.swap_pool is not None and self.swap():
+            return
         funded = [h for h in self.heads if (ch.token[h] if asset == "USDT" else ch.eth[h])]
         if not funded:
             return

@@ -56,6 +56,9 @@ class EvmExchange:
 
 class EvmSim:
     chain_code = "ETH"  # the chain the truth names (a subclass writes TRON answers)
+    swaps = False  # a USDT/native swap pool that users and gangs trade with (TRON's)
+    POOL_TOKEN = 2_000_000 * USDT  # the pool's opening reserves
+    POOL_NATIVE = 80_000 * ETHER
 
     def make_chain(self, reg: Registry, d: Draws, out: Path, start: int) -> EvmChain:
         """The ledger and its writer: ethereum-etl CSV files under ``out/evm``."""
@@ -87,6 +90,10 @@ class EvmSim:
         self.mixer_pool = ch.new_address(mixer, "mixer_deposit")
         self.relayer = ch.new_address(mixer, "relayer")
         self.mixer_notes: list[tuple[int, int, int]] = []  # (due block, recipient, denom)
+        self.swap_pool: int | None = None
+        if self.swaps:
+            dex = reg.add_entity("dex", "SunSwap-sim USDT/TRX pool")
+            self.swap_pool = ch.new_address(dex, "swap_pool")
         self.users = []
         for _ in range(max(40, min(txs // 10, 200_000))):
             ent = reg.add_entity("user", "")
@@ -104,6 +111,8 @@ class EvmSim:
         alloc = [(e.cold, 20_000 * ETHER) for e in self.exchanges]
         alloc += [(e.hot[0], 2_000 * ETHER) for e in self.exchanges]
         alloc += [(self.issuer, 50 * ETHER), (self.relayer, 5 * ETHER)]
+        if self.swap_pool is not None:
+            alloc.append((self.swap_pool, self.POOL_NATIVE))
         alloc += [(u, d.amount(ETHER, 1.2, ETHER // 50, 400 * ETHER)) for u in self.users]
         ch.genesis(alloc)
 
@@ -148,6 +157,10 @@ class EvmSim:
         for ex in self.exchanges:
             ch.begin_block(self.builders[0])
             ch.mint_token(self.issuer, ex.hot[0], 20_000_000 * USDT)
+            ch.close_block()
+        if self.swap_pool is not None:
+            ch.begin_block(self.builders[0])
+            ch.mint_token(self.issuer, self.swap_pool, self.POOL_TOKEN)
             ch.close_block()
         remaining = self.blocks_total
         while ch.txs < self.target:
@@ -202,8 +215,43 @@ class EvmSim:
                 return False
         return True
 
+    # -- the swap pool (constant product, 0.3% fee) --------------------------------------
+    def quote(self, amount_in: int, token_in: bool) -> int:
+        """What the pool pays for ``amount_in`` (token if ``token_in``, else native)."""
+        ch, pool = self.chain, self.swap_pool
+        assert pool is not None
+        x, y = (ch.token[pool], ch.eth[pool]) if token_in else (ch.eth[pool], ch.token[pool])
+        return y * amount_in * 997 // (x * 1000 + amount_in * 997)
+
+    def swap_to_native(self, sender: int, amount: int) -> tuple[str, int, int]:
+        """Swap ``amount`` token units for native coins: (tx hash, log index, native paid)."""
+        assert self.swap_pool is not None
+        out = self.native_units(self.quote(amount, True))
+        txh, log = self.chain.swap_token_for_native(sender, self.swap_pool, amount, out)
+        return txh, log, out
+
+    def native_units(self, value: int) -> int:
+        """``value`` as the chain can move it (TRON: whole sun)."""
+        return value
+
+    def _user_swap(self) -> None:
+        ch, d = self.chain, self.draws
+        u = self.users[d.below(len(self.users))]
+        assert self.swap_pool is not None
+        with suppress(InsufficientFunds):
+            if d.chance(0.5) and ch.token[u] > USDT:
+                if ch.can_pay(u, 0, 90_000):
+                    self.swap_to_native(u, ch.token[u] // d.between(1, 3))
+                return
+            value = self.native_units(ch.eth[u] // 4)
+            if value > 0 and ch.can_pay(u, value, 90_000):
+                ch.swap_native_for_token(u, self.swap_pool, value, self.quote(value, False))
+
     def _background(self) -> None:
         ch, d = self.chain, self.draws
+        if self.swap_pool is not None and d.chance(0.04):
+            self._user_swap()
+            return
         r = d.uniform()
         u = self.users[d.below(len(self.users))]
         usdt = d.chance(0.55)
