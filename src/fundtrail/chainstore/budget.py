@@ -18,10 +18,13 @@ than in the process's resident set.
 from __future__ import annotations
 
 import mmap
+import os
 import resource
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -60,6 +63,62 @@ def iter_batches(
     rows = chunk_rows(width, share)
     for path in store.parts(table):
         yield from pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns)
+
+
+def duckdb_limits(
+    con: duckdb.DuckDBPyConnection, *, share: float = 0.5, spill: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Cap a DuckDB connection at ``share`` of the budget, spilling to ``spill``.
+
+    Why: DuckDB's default limit is 80% of the machine's RAM, so one group-by over a whole
+    chain (cluster statistics, the change heuristic) took gigabytes on a shared machine.
+    Under a limit its aggregates, joins and sorts spill to disk instead; fewer threads
+    also mean fewer per-thread hash tables."""
+    mb = max(64, budget_bytes(share) // MIB)
+    con.execute(f"SET memory_limit = '{mb}MB'")
+    threads = max(1, min(os.cpu_count() or 1, mb // 128))
+    con.execute(f"SET threads = {threads}")
+    if spill is not None:
+        spill.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = '{spill.as_posix()}'")
+    return con
+
+
+class RangeReader:
+    """Rows of a committed table whose ``key`` lies in ``[lo, hi)``, reading only the row
+    groups whose footer statistics overlap: a tx range of the chain in bounded memory.
+
+    Rows come in stored order (parts in manifest order); a row group without statistics
+    is always read and filtered."""
+
+    def __init__(self, store: ChainStore, table: str, columns: list[str], key: str = "tx_id"):
+        self.columns = list(dict.fromkeys([key, *columns]))
+        self.key = key
+        self.schema = pa.schema([store.schemas[table].field(c) for c in self.columns])
+        self.groups: list[tuple[pq.ParquetFile, int, int | None, int | None]] = []
+        for path in store.parts(table):
+            pf = pq.ParquetFile(path)
+            idx = pf.schema_arrow.get_field_index(key)
+            for g in range(pf.metadata.num_row_groups):
+                st = pf.metadata.row_group(g).column(idx).statistics
+                ok = st is not None and st.has_min_max
+                self.groups.append((pf, g, st.min if ok else None, st.max if ok else None))
+
+    def read(self, lo: int, hi: int) -> pa.Table:
+        pieces = []
+        for pf, g, gmin, gmax in self.groups:
+            if gmin is not None and gmax is not None and (gmax < lo or gmin >= hi):
+                continue
+            t = pf.read_row_group(g, columns=self.columns)
+            k = t.column(self.key).to_numpy()
+            mask = (k >= lo) & (k < hi)
+            if not mask.all():
+                t = t.filter(pa.array(mask))
+            if t.num_rows:
+                pieces.append(t)
+        if not pieces:
+            return pa.Table.from_batches([], schema=self.schema)
+        return pa.concat_tables(pieces).combine_chunks()
 
 
 def _width(t: pa.DataType) -> int:

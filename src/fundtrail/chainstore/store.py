@@ -195,6 +195,67 @@ class ChainStore:
             )
 
 
+class ScratchPart:
+    """A part file written piece by piece *before* the commit that lists it.
+
+    Why: a derived table as large as the chain (clusters, their evidence and statistics)
+    need not be held whole in memory to be committed. The file lives under
+    ``<chain>/scratch/`` (never under ``tables/``, where a concurrent writer would sweep
+    it as an orphan); :meth:`ChainStoreWriter.commit` moves it into place. Its name holds
+    the writing process's id so that a crashed run's leftovers can be swept."""
+
+    def __init__(self, store: ChainStore, table: str) -> None:
+        self.table = table
+        self.schema = store.schemas[table]
+        folder = store.root / "scratch"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / f"{table}-{os.getpid()}-{uuid.uuid4().hex[:12]}.parquet"
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, data: pa.Table) -> None:
+        if not data.num_rows:
+            return
+        try:
+            data = data.select(self.schema.names).cast(self.schema)
+        except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise StorageError(
+                f"batch for table {self.table!r} does not match its schema: {exc}"
+            ) from exc
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+        self._writer.write_table(data)
+        self.rows += data.num_rows
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def discard(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+
+def sweep_scratch(root: Path) -> None:
+    """Delete scratch parts whose writing process is gone (a crashed run's leftovers)."""
+    folder = root / "scratch"
+    if not folder.exists():
+        return
+    for f in folder.glob("*.parquet"):
+        try:
+            pid = int(f.name.rsplit("-", 2)[-2])
+            os.kill(pid, 0)
+        except (ValueError, IndexError, ProcessLookupError):
+            f.unlink(missing_ok=True)
+        except PermissionError:
+            pass  # alive, another user's
+
+
+def _rows(data: pa.Table | ScratchPart) -> int:
+    return data.rows if isinstance(data, ScratchPart) else data.num_rows
+
+
 class ChainStoreWriter:
     """Stages part files and swaps them in with one atomic manifest write."""
 
@@ -202,6 +263,7 @@ class ChainStoreWriter:
         self.store = store
 
     def sweep_orphans(self) -> None:
+        sweep_scratch(self.store.root)
         live = {p.name for t in self.store.schemas for p in self.store.parts(t)}
         tables_dir = self.store.root / "tables"
         if not tables_dir.exists():
@@ -211,7 +273,14 @@ class ChainStoreWriter:
                 if f.name not in live:
                     f.unlink(missing_ok=True)
 
-    def _write_part(self, table: str, data: pa.Table) -> str:
+    def _write_part(self, table: str, data: pa.Table | ScratchPart) -> str:
+        if isinstance(data, ScratchPart):
+            data.close()
+            folder = self.store.root / "tables" / table
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"part-{self.store.version + 1:08d}-{uuid.uuid4().hex[:12]}.parquet"
+            os.replace(data.path, folder / name)
+            return name
         schema = self.store.schemas[table]
         try:
             data = data.select(schema.names).cast(schema)
@@ -229,19 +298,25 @@ class ChainStoreWriter:
 
     def commit(
         self,
-        append: Mapping[str, pa.Table] | None = None,
+        append: Mapping[str, pa.Table | ScratchPart] | None = None,
         *,
-        replace: Mapping[str, pa.Table] | None = None,
+        replace: Mapping[str, pa.Table | ScratchPart] | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> int:
-        """Append rows to and/or replace whole tables, atomically; returns the new version."""
+        """Append rows to and/or replace whole tables, atomically; returns the new version.
+
+        A table is given whole (``pa.Table``) or as a :class:`ScratchPart` already written."""
         manifest = json.loads(json.dumps(self.store._manifest))
         tables: dict[str, list[str]] = manifest.setdefault("tables", {})
         for table, data in (append or {}).items():
-            if data.num_rows:
+            if _rows(data):
                 tables.setdefault(table, []).append(self._write_part(table, data))
+            elif isinstance(data, ScratchPart):
+                data.discard()
         for table, data in (replace or {}).items():
-            tables[table] = [self._write_part(table, data)] if data.num_rows else []
+            tables[table] = [self._write_part(table, data)] if _rows(data) else []
+            if not _rows(data) and isinstance(data, ScratchPart):
+                data.discard()
         if meta:
             manifest.setdefault("meta", {}).update(meta)
         manifest["version"] = int(manifest.get("version", 0)) + 1

@@ -87,8 +87,10 @@ WITH ins AS (
     WHERE o.tx_id > {after} AND o.value > 0
     GROUP BY o.tx_id, o.value
 ), agg AS (
-    SELECT tx_id, sum(c) AS n_out, max(c) AS max_eq, arg_max(value, c) AS eq_value,
-           arg_max(c_addr, c) AS eq_addr,
+    -- ties in the count go to the larger value: arg_max(value, c) alone picked one at
+    -- random (by scan order), so the same tx could be a premix in one run and not another
+    SELECT tx_id, sum(c) AS n_out, max(c) AS max_eq, arg_max(value, (c, value)) AS eq_value,
+           arg_max(c_addr, (c, value)) AS eq_addr,
            count(*) FILTER (WHERE c >= 2) AS n_groups,
            coalesce(sum(c) FILTER (WHERE std), 0) AS n_std
     FROM outs GROUP BY tx_id

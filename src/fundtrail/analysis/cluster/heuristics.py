@@ -109,24 +109,20 @@ _CHANGE = """
 WITH txin AS (
     SELECT i.tx_id, max(i.address_id) AS rep, min(i.value) AS min_in,
            count(DISTINCT a.script_type) AS n_types, any_value(a.script_type) AS in_type
-    FROM inputs i JOIN addresses a ON a.address_id = i.address_id
+    FROM inputs i JOIN addr_now a ON a.address_id = i.address_id
     WHERE i.tx_id > {after} AND i.address_id >= 0
     GROUP BY i.tx_id
-), first_out AS (
-    SELECT address_id, min(tx_id) AS first_tx FROM outputs
-    WHERE address_id >= 0 GROUP BY address_id
 ), cand AS (
     SELECT o.tx_id, o.address_id, t.rep,
-           (f.first_tx = o.tx_id
+           (a.first_tx = o.tx_id
             AND a.script_type = t.in_type
             AND o.value % {round_unit} <> 0
             AND o.value < t.min_in
            ) AS ok,
-           f.first_tx < o.tx_id AS reused
+           a.first_tx < o.tx_id AS reused
     FROM outputs o
     JOIN txin t ON t.tx_id = o.tx_id
-    JOIN first_out f ON f.address_id = o.address_id
-    JOIN addresses a ON a.address_id = o.address_id
+    JOIN addr_now a ON a.address_id = o.address_id
     JOIN txs x ON x.tx_id = o.tx_id
     WHERE o.tx_id > {after} AND t.n_types = 1 AND NOT x.is_coinbase AND x.n_outputs >= 2
       AND o.tx_id NOT IN (SELECT tx_id FROM coinjoin_now WHERE is_coinjoin)
@@ -139,7 +135,12 @@ ORDER BY tx_id
 
 
 def change_address(con: duckdb.DuckDBPyConnection, coinjoin: pa.Table, after_tx: int = -1) -> Edges:
-    """Edges (input wallet, its one change output) for txs after ``after_tx``."""
+    """Edges (input wallet, its one change output) for txs after ``after_tx``.
+
+    ``con`` holds ``inputs``, ``outputs`` and ``txs`` (a tx range of the chain, or all of
+    it) and ``addr_now``: (address_id, script_type, first_tx) of every address they name,
+    ``first_tx`` being the tx of the address's first output anywhere in the chain (so a
+    range sees reuse of an address first paid long before it)."""
     con.register("coinjoin_now", coinjoin)
     try:
         t = con.sql(_CHANGE.format(after=int(after_tx), round_unit=ROUND_UNIT)).to_arrow_table()

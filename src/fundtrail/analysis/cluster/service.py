@@ -24,19 +24,29 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from fundtrail.analysis.cluster import coinjoin as cj
 from fundtrail.analysis.cluster import heuristics as hz
 from fundtrail.analysis.cluster import unionfind as uf
-from fundtrail.analysis.cluster.stats import cluster_stats
+from fundtrail.analysis.cluster.stats import cluster_stats, cluster_stats_part
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore import csr
-from fundtrail.chainstore.store import ChainStore
+from fundtrail.chainstore.budget import RangeReader, chunk_rows, duckdb_limits, iter_batches
+from fundtrail.chainstore.store import ChainStore, ScratchPart
 from fundtrail.chainstore.tags import TagStore
 from fundtrail.errors import InvalidInputError
 
 ENGINES = ("embedded", "spark")
 META_KEY = "clustering"
+# working memory per tx of a chunk (its inputs and outputs, the queries' and numpy's
+# temporaries): UTXO clustering reads the chain in tx ranges of
+# chunk_rows(TX_BYTES, CHUNK_SHARE) txs, so its memory does not grow with the chain
+TX_BYTES = 1024
+CHUNK_SHARE = 0.25
+ADDRESS_CHUNK = 1 << 20  # addresses per piece of the clusters table written
+VOCAB = ["", *hz.UTXO_HEURISTICS, *hz.ACCOUNT_HEURISTICS]
 
 
 @dataclass
@@ -74,12 +84,11 @@ def cluster_of(store: ChainStore) -> np.ndarray:
     Addresses ingested after the last clustering run are their own singletons.
     """
     n = csr.n_addresses(store)
-    t = store.read_table("clusters", ["address_id", "cluster_id"])
     out = np.arange(n, dtype=np.int64)
-    if t.num_rows:
-        ids = t.column("address_id").to_numpy()
+    for b in iter_batches(store, "clusters", ["address_id", "cluster_id"]):
+        ids = b.column(0).to_numpy()
         keep = ids < n
-        out[ids[keep]] = t.column("cluster_id").to_numpy()[keep]
+        out[ids[keep]] = b.column(1).to_numpy()[keep]
     return out
 
 
@@ -148,18 +157,26 @@ def run_clustering(
     report = ClusterReport(store.chain.code, engine, names)
     n = csr.n_addresses(store)
     report.addresses = n
-    con = store.connect()
+    con = duckdb_limits(store.connect(), spill=_spill_dir(store))
+    replace: dict[str, pa.Table | ScratchPart] = {}
+    append: dict[str, pa.Table | ScratchPart] = {}
     try:
         if ledger.shape == "utxo":
             result = _utxo(store, con, names, engine, master, full, report)
         else:
             result = _account(store, con, names, engine, master, home, report)
         parent, append, replace, meta = result
-        replace["cluster_stats"] = cluster_stats(store, con, parent, engine=engine, master=master)
+        if "cluster_stats" not in replace:
+            replace["cluster_stats"] = cluster_stats(
+                store, con, parent, engine=engine, master=master
+            )
+        with store.writer() as w:
+            w.commit(append, replace=replace, meta={META_KEY: meta})
     finally:
         con.close()
-    with store.writer() as w:
-        w.commit(append, replace=replace, meta={META_KEY: meta})
+        for part in [*append.values(), *replace.values()]:
+            if isinstance(part, ScratchPart):
+                part.discard()  # moved into the store by the commit, or never committed
     sizes = np.bincount(parent, minlength=n) if n else np.zeros(0, np.int64)
     report.clusters = int(np.count_nonzero(sizes))
     report.singletons = int(np.count_nonzero(sizes == 1))
@@ -168,7 +185,16 @@ def run_clustering(
     return report
 
 
-Result = tuple[np.ndarray, dict[str, pa.Table], dict[str, pa.Table], dict[str, Any]]
+Result = tuple[
+    np.ndarray,
+    dict[str, pa.Table | ScratchPart],
+    dict[str, pa.Table | ScratchPart],
+    dict[str, Any],
+]
+
+
+def _spill_dir(store: ChainStore) -> Path:
+    return store.root / "cache" / "spill"
 
 
 def _evidence(
@@ -216,6 +242,14 @@ def _utxo(
     full: bool,
     report: ClusterReport,
 ) -> Result:
+    """The UTXO heuristics over the new txs, one tx range at a time.
+
+    Each range's inputs and outputs are read from the row groups that hold them, its
+    CoinJoins detected and its edges joined into the forest at once; the evidence, the
+    ``coinjoin`` rows and the ``clusters`` table are written piece by piece. The edges are
+    joined in the order a whole-chain pass would join them (every multi-input edge in tx
+    order, then every change edge), so the forest, the evidence kept and each address's
+    first heuristic do not depend on the chunk size."""
     n = report.addresses
     ntx = csr.n_txs(store)
     meta = store.meta.get(META_KEY) or {}
@@ -229,37 +263,33 @@ def _utxo(
     after = int(meta["tx_watermark"]) if incremental else -1
     report.incremental = incremental
     report.txs_processed = ntx - after - 1
-    coin = cj.detect(con, after)
-    flags = coin.column("is_coinjoin").to_pylist()
-    kinds = Counter(k for k, f in zip(coin.column("kind").to_pylist(), flags, strict=True) if f)
-    report.coinjoins = dict(sorted(kinds.items()))
-    report.whirlpool_tx0 = sum(1 for k in coin.column("kind").to_pylist() if k == cj.Kind.TX0)
-    inputs = csr.tx_inputs(store).tail(after + 1)
-    skip = np.zeros(inputs.n_rows, dtype=np.bool_)
-    cj_tx = coin.column("tx_id").to_numpy() - (after + 1)
-    skip[cj_tx[coin.column("is_coinjoin").to_numpy(zero_copy_only=False)]] = True
-    edge_sets: list[hz.Edges] = []
-    if "multi_input" in names:
-        edge_sets.append(hz.multi_input(inputs, skip, first_tx=after + 1))
-    if "change_address" in names:
-        edge_sets.append(hz.change_address(con, coin, after))
-    old = store.read_table("clusters", ["heuristic"]) if incremental else None
-    if engine == "spark":
-        from fundtrail.chainstore import spark
+    parent = uf.extend_forest(cluster_of(store), n) if incremental else uf.new_forest(n)
+    code = _old_codes(store, n) if incremental else np.zeros(n, dtype=np.int8)
+    coin_part = ScratchPart(store, "coinjoin")
+    edges_part = ScratchPart(store, "cluster_edges")
+    parts = [coin_part, edges_part]
+    try:
+        change_edges = _heuristic_pass(
+            store, names, after + 1, ntx, n, parent, code, report, coin_part, edges_part
+        )
+        if change_edges is not None:
+            _union_into(parent, change_edges, code, report, edges_part)
+        coin_part.close()
+        if engine == "spark":
+            from fundtrail.chainstore import spark
 
-        parent = spark.components_for_store(store, coin, edge_sets, n, master=master)
-        # the evidence forest for `why` comes from the in-process kernel over the same edges
-        edges_table, merged = _evidence(edge_sets, uf.new_forest(n), report)
-    else:
-        parent = uf.extend_forest(cluster_of(store), n) if incremental else uf.new_forest(n)
-        edges_table, merged = _evidence(edge_sets, parent, report)
-    clusters = pa.table(
-        {
-            "address_id": pa.array(np.arange(n, dtype=np.int64)),
-            "cluster_id": pa.array(parent, pa.int64()),
-            "heuristic": _heuristic_column(n, old, names, merged),
-        }
-    )
+            coin = _read_part(coin_part, "coinjoin")
+            edge_sets = [change_edges] if change_edges is not None else []
+            parent = spark.components_for_store(store, coin, edge_sets, n, master=master)
+        clusters = _clusters_part(store, parent, code)
+        parts.append(clusters)
+        stats = cluster_stats_part(
+            store, con, clusters, parent=parent, engine=engine, master=master
+        )
+    except BaseException:
+        for p in parts:
+            p.discard()
+        raise
     last = con.sql("SELECT tx_id, txid FROM txs ORDER BY tx_id DESC LIMIT 1").fetchall()
     meta_out = {
         "heuristics": names,
@@ -268,13 +298,199 @@ def _utxo(
         "tx_watermark": int(last[0][0]) if last else -1,
         "txid_at_watermark": last[0][1] if last else None,
     }
-    replace = {"clusters": clusters}
-    append: dict[str, pa.Table] = {}
+    replace: dict[str, pa.Table | ScratchPart] = {"clusters": clusters, "cluster_stats": stats}
+    append: dict[str, pa.Table | ScratchPart] = {}
     if incremental:
-        append = {"cluster_edges": edges_table, "coinjoin": coin}
+        append = {"cluster_edges": edges_part, "coinjoin": coin_part}
     else:
-        replace.update({"cluster_edges": edges_table, "coinjoin": coin})
+        replace.update({"cluster_edges": edges_part, "coinjoin": coin_part})
     return parent, append, replace, meta_out
+
+
+def _tx_ranges(first: int, end: int) -> list[tuple[int, int]]:
+    step = chunk_rows(TX_BYTES, CHUNK_SHARE)
+    return [(lo, min(lo + step, end)) for lo in range(first, end, step)]
+
+
+def _heuristic_pass(
+    store: ChainStore,
+    names: list[str],
+    first: int,
+    ntx: int,
+    n: int,
+    parent: np.ndarray,
+    code: np.ndarray,
+    report: ClusterReport,
+    coin_part: ScratchPart,
+    edges_part: ScratchPart,
+) -> hz.Edges | None:
+    """One pass over tx ranges: CoinJoins, multi-input edges joined at once, change edges
+    collected (they are joined after every multi-input edge). Returns the change edges."""
+    inputs = RangeReader(store, "inputs", ["address_id", "value"])
+    outputs = RangeReader(store, "outputs", ["address_id", "value"])
+    change = "change_address" in names
+    txs = RangeReader(store, "txs", ["is_coinbase", "n_outputs"]) if change else None
+    facts = _address_facts(store, n) if change else None
+    kinds: Counter[str] = Counter()
+    change_parts: list[hz.Edges] = []
+    for name in hz.UTXO_HEURISTICS:  # the order a whole-chain pass reports them in
+        if name in names:
+            report.edges[name] = report.merges[name] = 0
+    for lo, hi in _tx_ranges(first, ntx):
+        ins, outs = inputs.read(lo, hi), outputs.read(lo, hi)
+        cc = duckdb_limits(duckdb.connect(), spill=_spill_dir(store))
+        try:
+            cc.register("inputs", ins)
+            cc.register("outputs", outs)
+            coin = cj.detect(cc, lo - 1)
+            flags = coin.column("is_coinjoin").to_numpy(zero_copy_only=False)
+            for k, f in zip(coin.column("kind").to_pylist(), flags.tolist(), strict=True):
+                if f:
+                    kinds[k] += 1
+                elif k == cj.Kind.TX0:
+                    report.whirlpool_tx0 += 1
+            coin_part.write(coin)
+            if "multi_input" in names:
+                rows = csr.build_csr(
+                    ins.column("tx_id").to_numpy() - lo,
+                    ins.column("address_id").to_numpy(),
+                    hi - lo,
+                )
+                skip = np.zeros(hi - lo, dtype=np.bool_)
+                skip[coin.column("tx_id").to_numpy()[flags] - lo] = True
+                _union_into(
+                    parent, hz.multi_input(rows, skip, first_tx=lo), code, report, edges_part
+                )
+            if change and txs is not None and facts is not None:
+                cc.register("txs", txs.read(lo, hi))
+                cc.register("addr_now", _addr_now(facts, ins, outs))
+                change_parts.append(hz.change_address(cc, coin, lo - 1))
+        finally:
+            cc.close()
+    report.coinjoins = dict(sorted(kinds.items()))
+    if not change:
+        return None
+    empty = np.zeros(0, np.int64)
+    return hz.Edges(
+        "change_address",
+        np.concatenate([e.a for e in change_parts] or [empty]),
+        np.concatenate([e.b for e in change_parts] or [empty]),
+        np.concatenate([e.tx_id for e in change_parts] or [empty]),
+    )
+
+
+def _union_into(
+    parent: np.ndarray, e: hz.Edges, code: np.ndarray, report: ClusterReport, sink: ScratchPart
+) -> None:
+    """Join one heuristic's edges into ``parent``; the joining ones become evidence rows,
+    and the addresses they joined first get the heuristic's code."""
+    mask = uf.union(parent, e.a, e.b)
+    report.edges[e.heuristic] = report.edges.get(e.heuristic, 0) + len(e)
+    report.merges[e.heuristic] = report.merges.get(e.heuristic, 0) + int(mask.sum())
+    a, b = e.a[mask], e.b[mask]
+    for ends in (a, b):
+        fresh = ends[code[ends] == 0]
+        code[fresh] = VOCAB.index(e.heuristic)
+    hashes = [e.tx_hash[i] for i in np.flatnonzero(mask)] if e.tx_hash is not None else None
+    sink.write(
+        pa.table(
+            {
+                "address_id_a": pa.array(a, pa.int64()),
+                "address_id_b": pa.array(b, pa.int64()),
+                "tx_id": pa.array(e.tx_id[mask], pa.int64()),
+                "tx_hash": pa.array(hashes if hashes is not None else [None] * len(a), pa.string()),
+                "heuristic": pa.array([e.heuristic] * len(a), pa.string()),
+            }
+        )
+    )
+
+
+def _old_codes(store: ChainStore, n: int) -> np.ndarray:
+    """The stored ``heuristic`` column as codes into VOCAB (incremental runs)."""
+    code = np.zeros(n, dtype=np.int8)
+    vocab = pa.array(VOCAB)
+    for b in iter_batches(store, "clusters", ["address_id", "heuristic"]):
+        ids = b.column(0).to_numpy()
+        c = pc.index_in(b.column(1), value_set=vocab).fill_null(0).to_numpy().astype(np.int8)
+        keep = ids < n
+        code[ids[keep]] = c[keep]
+    return code
+
+
+@dataclass
+class _Facts:
+    first_tx: np.ndarray  # tx of each address's first output (int64 max: none)
+    stype: np.ndarray  # code of each address's script type into vocab (-1: none)
+    vocab: pa.Array
+
+
+NEVER = np.iinfo(np.int64).max
+
+
+def _address_facts(store: ChainStore, n: int) -> _Facts:
+    """What the change heuristic asks of every address, as arrays of ``n`` (two columns
+    read in bounded batches), so that a tx range needs no join over the whole chain."""
+    first = np.full(n, NEVER, dtype=np.int64)
+    for b in iter_batches(store, "outputs", ["address_id", "tx_id"]):
+        a, t = b.column(0).to_numpy(), b.column(1).to_numpy()
+        m = a >= 0
+        np.minimum.at(first, a[m], t[m])
+    stype = np.full(n, -1, dtype=np.int16)
+    names: dict[str, int] = {}
+    for b in iter_batches(store, "addresses", ["address_id", "script_type"]):
+        enc = pc.dictionary_encode(b.column(1))
+        local = np.array(
+            [names.setdefault(v, len(names)) for v in enc.dictionary.to_pylist()], np.int16
+        )
+        idx = enc.indices.fill_null(-1).to_numpy().astype(np.int64)
+        ids = b.column(0).to_numpy()
+        ok = (idx >= 0) & (ids < n)
+        stype[ids[ok]] = local[idx[ok]]
+    return _Facts(first, stype, pa.array(list(names), pa.string()))
+
+
+def _addr_now(facts: _Facts, ins: pa.Table, outs: pa.Table) -> pa.Table:
+    ids = np.unique(
+        np.concatenate([ins.column("address_id").to_numpy(), outs.column("address_id").to_numpy()])
+    )
+    ids = ids[ids >= 0]
+    first = facts.first_tx[ids]
+    codes = facts.stype[ids]
+    return pa.table(
+        {
+            "address_id": pa.array(ids, pa.int64()),
+            "script_type": pa.DictionaryArray.from_arrays(
+                pa.array(codes.astype(np.int32), mask=codes < 0), facts.vocab
+            ),
+            "first_tx": pa.array(first, pa.int64(), mask=first == NEVER),
+        }
+    )
+
+
+def _clusters_part(store: ChainStore, parent: np.ndarray, code: np.ndarray) -> ScratchPart:
+    part = ScratchPart(store, "clusters")
+    vocab = pa.array(VOCAB)
+    for lo in range(0, parent.shape[0], ADDRESS_CHUNK):
+        hi = min(lo + ADDRESS_CHUNK, parent.shape[0])
+        part.write(
+            pa.table(
+                {
+                    "address_id": pa.array(np.arange(lo, hi, dtype=np.int64)),
+                    "cluster_id": pa.array(parent[lo:hi], pa.int64()),
+                    "heuristic": pa.DictionaryArray.from_arrays(pa.array(code[lo:hi]), vocab).cast(
+                        pa.string()
+                    ),
+                }
+            )
+        )
+    part.close()
+    return part
+
+
+def _read_part(part: ScratchPart, table: str) -> pa.Table:
+    if not part.rows:
+        return _empty(store_schema=table)
+    return pq.read_table(part.path)
 
 
 def _account(

@@ -13,8 +13,9 @@ import numpy as np
 import pyarrow as pa
 
 from fundtrail.chains.ledger import ledger_for
+from fundtrail.chainstore.budget import chunk_rows
 from fundtrail.chainstore.schema import DERIVED_SCHEMAS
-from fundtrail.chainstore.store import ChainStore
+from fundtrail.chainstore.store import ChainStore, ScratchPart
 
 _UTXO = """
 WITH recv AS (
@@ -122,3 +123,33 @@ def cluster_stats(
     finally:
         con.unregister("cl")
     return out.cast(DERIVED_SCHEMAS["cluster_stats"])
+
+
+def cluster_stats_part(
+    store: ChainStore,
+    con: duckdb.DuckDBPyConnection,
+    clusters: ScratchPart,
+    *,
+    parent: np.ndarray,
+    engine: str = "embedded",
+    master: str | None = None,
+) -> pa.Table | ScratchPart:
+    """``cluster_stats`` of a UTXO chain from the ``clusters`` part just written, streamed
+    from DuckDB (under its memory limit, spilling) into a part file: neither the
+    assignment nor the result (a row per cluster) is held whole in Python."""
+    if engine == "spark":
+        return cluster_stats(store, con, parent, engine=engine, master=master)
+    part = ScratchPart(store, "cluster_stats")
+    if clusters.rows:
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW cl AS SELECT address_id, cluster_id "
+            f"FROM read_parquet('{clusters.path.as_posix()}')"
+        )
+        try:
+            reader = con.sql(_UTXO).fetch_arrow_reader(chunk_rows(96, 0.05))
+            for batch in reader:
+                part.write(pa.Table.from_batches([batch]))
+        finally:
+            con.execute("DROP VIEW IF EXISTS cl")
+    part.close()
+    return part
