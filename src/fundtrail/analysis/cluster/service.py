@@ -279,7 +279,12 @@ def _utxo(
             from fundtrail.chainstore import spark
 
             coin = _read_part(coin_part, "coinjoin")
-            edge_sets = [change_edges] if change_edges is not None else []
+            # Spark derives the multi-input edges itself from the inputs and `coin`
+            none = np.zeros(0, np.int64)
+            edge_sets = (
+                [hz.Edges("multi_input", none, none, none)] if "multi_input" in names else []
+            )
+            edge_sets += [change_edges] if change_edges is not None else []
             parent = spark.components_for_store(store, coin, edge_sets, n, master=master)
         clusters = _clusters_part(store, parent, code)
         parts.append(clusters)
