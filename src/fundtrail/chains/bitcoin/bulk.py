@@ -46,7 +46,15 @@ def base58check_many(payloads: list[bytes]) -> list[str]:
         return []
     data = b"".join([p + _sha256(_sha256(p).digest()).digest()[:4] for p in payloads])
     rows = len(payloads)
-    raw = np.frombuffer(data, dtype=np.uint8).reshape(rows, 25)
+    chars, first = base58_chars(np.frombuffer(data, dtype=np.uint8).reshape(rows, 25))
+    text = chars.tobytes().decode("ascii")
+    return [text[i * _DIGITS + s : (i + 1) * _DIGITS] for i, s in enumerate(first.tolist())]
+
+
+def base58_chars(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Base58 of each row of (rows, 25) bytes (payload + checksum): an (rows, 35) ASCII
+    matrix and, per row, the column its text starts at (leading "1"s kept per zero byte)."""
+    rows = raw.shape[0]
     padded = np.zeros((rows, 28), dtype=np.uint8)
     padded[:, 3:] = raw
     limbs = padded.view(">u4").astype(np.uint64)  # (rows, 7), most significant first
@@ -65,9 +73,7 @@ def base58check_many(payloads: list[bytes]) -> list[str]:
     zero_digits[~digits.any(axis=1)] = _DIGITS
     zero_bytes = np.argmax(raw != 0, axis=1)
     zero_bytes[~raw.any(axis=1)] = 25
-    starts = (zero_digits - zero_bytes).tolist()  # digit 0 is "1": keep one per zero byte
-    text = chars.tobytes().decode("ascii")
-    return [text[i * _DIGITS + s : (i + 1) * _DIGITS] for i, s in enumerate(starts)]
+    return chars, (zero_digits - zero_bytes).astype(np.int64)  # digit 0 is "1"
 
 
 def segwit_many(version: int, programs: list[bytes], hrp: str = "bc") -> list[str]:
@@ -78,6 +84,17 @@ def segwit_many(version: int, programs: list[bytes], hrp: str = "bc") -> list[st
         return [segwit_address(version, p, hrp) for p in programs]
     size = len(programs[0])
     raw = np.frombuffer(b"".join(programs), dtype=np.uint8).reshape(n, size)
+    chars = bech32_chars(version, raw, hrp)
+    width = chars.shape[1]
+    text = chars.tobytes().decode("ascii")
+    prefix = hrp + "1" + BECH32_CHARSET[version]
+    return [prefix + text[i * width : (i + 1) * width] for i in range(n)]
+
+
+def bech32_chars(version: int, raw: np.ndarray, hrp: str = "bc") -> np.ndarray:
+    """The bech32/bech32m data and checksum characters (after ``hrp1`` and the version
+    character) of each row of (n, 20) or (n, 32) witness programs, an ASCII matrix."""
+    n, size = raw.shape
     padded = np.zeros((n, size + (-size) % 5), dtype=np.uint8)
     padded[:, :size] = raw
     b = padded.reshape(n, -1, 5).astype(np.uint64)
@@ -95,11 +112,7 @@ def segwit_many(version: int, programs: list[bytes], hrp: str = "bc") -> list[st
         chk = ((chk & low) << ten) ^ table[chk >> twenty]
     chk ^= np.uint32(1 if version == 0 else 0x2BC830A3)
     tail = np.stack([chk >> twenty, (chk >> ten) & np.uint32(1023), chk & np.uint32(1023)], 1)
-    chars = _PAIR_NP[np.concatenate([pairs, tail], axis=1)]
-    width = chars.shape[1] * 2
-    text = chars.tobytes().decode("ascii")
-    prefix = hrp + "1" + BECH32_CHARSET[version]
-    return [prefix + text[i * width : (i + 1) * width] for i in range(n)]
+    return _PAIR_NP[np.concatenate([pairs, tail], axis=1)].reshape(n, -1)
 
 
 def classify_many(scripts: list[bytes], fmt: AddressFormat = MAINNET_FORMAT) -> list[Classified]:

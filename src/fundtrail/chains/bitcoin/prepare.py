@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from fundtrail.chains.bitcoin.blkfile import RawBlock
 from fundtrail.chains.bitcoin.columns import BlockColumns, block_columns
 from fundtrail.chains.bitcoin.parse import Block, check_pow, parse_block
+from fundtrail.chains.bitcoin.scan import fast_columns
 from fundtrail.chains.bitcoin.script import MAINNET_FORMAT, AddressFormat
 from fundtrail.errors import SourceError
 
@@ -45,7 +46,14 @@ def checked_block(raw: bytes, where: str) -> Block:
 
 
 def prepare(raw: bytes, where: str, fmt: AddressFormat = MAINNET_FORMAT) -> BlockColumns:
-    """A checked block's columns, its output scripts classified."""
+    """A checked block's columns, its output scripts classified: by the compiled scan
+    (:mod:`.scan`), or by the exact parser when the scan declines (it then raises the
+    error that names the offset, or accepts what the scan was too strict for)."""
+    cols, failed = fast_columns(raw, where, fmt)
+    if failed is not None:
+        raise SourceError(failed)
+    if cols is not None:
+        return cols
     return block_columns(checked_block(raw, where), fmt)
 
 
