@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from fundtrail.analysis.trace.stops import equal_output_coinjoins, read_clusters, read_coinjoins
+from fundtrail.chainstore.budget import duckdb_limits
 from fundtrail.chainstore.store import ChainStore
 
 _CACHE: dict[tuple[str, int], UtxoGraph] = {}
@@ -155,6 +156,8 @@ def _col(table: object, name: str, dtype: type) -> np.ndarray:
 def build_utxo_graph(store: ChainStore) -> UtxoGraph:
     """Build the traversal arrays from the store's Parquet tables (vectorised numpy)."""
     con = open_tables(store, ("txs", "outputs", "inputs", "addresses"))
+    # the whole-chain sorts under the budget, spilling (DuckDB's default is 80% of RAM)
+    duckdb_limits(con, spill=store.root / "cache" / "spill")
     try:
         txs = con.sql("SELECT tx_id, time FROM txs ORDER BY tx_id").to_arrow_table()
         outs = con.sql(
