@@ -6,7 +6,7 @@ back later, out of its own reserve, in a few pieces to fresh addresses. Nothing 
 chain links the coins; the amounts and times do. Victims whose ransom went into the
 mixer before their money met anyone else's are otherwise a campaign of their own.
 
-The rule (:func:`mixer_meetings`), for every *entry*, coins of a campaign ``X`` paid to
+The rule (:func:`mixer_joins`), for every *entry*, coins of a campaign ``X`` paid to
 such a service's deposit address (value ``V`` at time ``t``):
 
 1. The service's *payouts*: outputs of txs spending the service's own coins, to
@@ -16,16 +16,20 @@ such a service's deposit address (value ``V`` at time ``t``):
    place (a wallet or cash-out deposit address) that campaign's money also reached.
    Payouts that reach no campaign are not considered.
 3. A *match* is a set of at most ``MAX_PIECES`` payouts whose sum is ``V`` minus a
-   fee of ``FEE_MIN`` to ``FEE_MAX``.
+   fee of ``FEE_MIN`` to ``FEE_MAX``; when the service has a *fee fingerprint* (one
+   rate, or a few tiers, learnt from all its orders: :mod:`~fundtrail.analysis.link.fees`)
+   and some payouts add up to ``V`` less exactly that rate, only those are matches.
 4. ``X`` joins ``Y`` only if there is a match and **every** match reaches ``Y`` and
-   only ``Y``. Two gangs using one mixer stay two campaigns: a match that could be
-   either's, or a payout that reaches both, joins nothing. Too many payouts in the
-   window (``MAX_CANDIDATES``) or too many matches (``MAX_MATCHES``) is ambiguity too.
+   only ``Y``. Two gangs using one mixer stay two campaigns unless the fee tells
+   their orders apart: a match that could be either's, or a payout that reaches both,
+   joins nothing. Too many payouts in the window (``MAX_CANDIDATES``, four times that
+   with a fingerprint) or too many matches (``MAX_MATCHES``) is ambiguity too.
 
 Decisions are made against the campaigns as the walk left them (not as earlier joins
 of this step changed them), so the result does not depend on the order of the entries.
 The meeting's ``where`` tells the investigator what was matched: the entry tx, the
-payouts' total and share, how long it took, the first payout tx and where it rested.
+payouts' total and share, how long it took, the first payout tx and where it rested,
+and the fee fingerprint when one singled the payouts out.
 """
 
 from __future__ import annotations
@@ -35,17 +39,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from fundtrail.analysis.attribution import Attribution
+from fundtrail.analysis.link.fees import (
+    MAX_PIECES,
+    RATE_UNIT,
+    Fingerprint,
+    fingerprint,
+    implied,
+    matches,
+    tight,
+    wide,
+)
 from fundtrail.analysis.trace.graph import UtxoGraph
 
 THROUGH_MIXER = "through-mixer"
 WINDOW = 24 * 3600  # seconds after the entry in which the payouts must come
-FEE_MIN, FEE_MAX = 0.005, 0.05  # the mixer's cut: payouts sum to 95-99.5% of the entry
-MAX_PIECES = 4  # payouts per match
-MAX_CANDIDATES = 48  # payouts in one entry's window; more: ambiguous
+MAX_CANDIDATES = 48  # payouts in one entry's window; more: ambiguous (4x with a fingerprint)
 MAX_MATCHES = 256  # matches of one entry; more: ambiguous
+LEARN_CAP = 50_000  # an entry with more wide matches than this casts no vote on the fee
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,46 +76,6 @@ def resolve(parent: np.ndarray) -> np.ndarray:
         if np.array_equal(nxt, root):
             return root
         root = nxt
-
-
-@njit(cache=True)
-def _matches(  # pragma: no cover - numba
-    values: np.ndarray, lo: int, hi: int, max_pieces: int, cap: int
-) -> np.ndarray:
-    """Sets of at most ``max_pieces`` of ``values`` (descending) summing into [lo, hi].
-
-    Rows of indices (-1 padded); ``cap + 1`` rows means more than ``cap`` were found.
-    """
-    n = len(values)
-    out = np.full((cap + 1, max_pieces), -1, dtype=np.int64)
-    found = 0
-    stack = np.zeros(max_pieces, dtype=np.int64)
-    # suffix sums bound what the remaining pieces can add
-    depth, start, total = 0, 0, 0
-    while True:
-        if start < n and depth < max_pieces and found <= cap:
-            v = values[start]
-            if total + v * (max_pieces - depth) < lo:
-                start = n  # the rest are smaller still: no match down this branch
-                continue
-            if total + v <= hi:
-                stack[depth] = start
-                total += v
-                depth += 1
-                if total >= lo:
-                    for k in range(depth):
-                        out[found, k] = stack[k]
-                    found += 1
-                start += 1
-                continue
-            start += 1
-            continue
-        if depth == 0 or found > cap:
-            break
-        depth -= 1
-        total -= values[stack[depth]]
-        start = stack[depth] + 1
-    return out[: min(found, cap + 1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +133,7 @@ class Join:
     entry: int  # output index of the entry
     pieces: tuple[int, ...]  # output indices of the payouts
     rest: int  # an address the payouts' coins reached that ``b``'s money also reached
+    fee: str = ""  # the fee fingerprint that singled the payouts out, if one did
 
 
 def mixer_joins(
@@ -193,11 +166,66 @@ def mixer_joins(
         if len(pay.out) == 0:
             continue
         reached, rest = _reached(walked, follow(pay.out))
+        windows = {o: _candidates(g, pay, reached, o) for o, _ in entries}
+        fp = fingerprint([v for o in sorted(windows) if (v := _votes(*windows[o], reached))])
+        exact = _settle({o: _at_fee(windows[o], fp) for o in windows}, windows, reached)
+        claims = _claims(exact, windows, reached)
         for o, x in sorted(entries):
-            join = _decide(g, pay, reached, rest, o, x)
+            join = _decide(pay, reached, rest, o, x, windows[o], exact[o], claims)
             if join is not None:
                 joins.append(join)
     return joins
+
+
+def _candidates(
+    g: UtxoGraph, pay: Payouts, reached: list[frozenset[int]], entry: int
+) -> tuple[int, list[int], np.ndarray]:
+    """The entry's value, and the payouts in its window that reach a campaign (largest
+    first) with their values."""
+    v = int(g.out_val[entry])
+    t = int(g.tx_time[g.out_tx[entry]])
+    lo_i, hi_i = np.searchsorted(pay.time, [t, t + WINDOW], side="right")
+    cand = [i for i in range(int(lo_i), int(hi_i)) if reached[i]]
+    cand.sort(key=lambda i: (-int(pay.val[i]), i))
+    return v, cand, np.array([pay.val[i] for i in cand], dtype=np.int64)
+
+
+def _votes(
+    v: int, cand: list[int], values: np.ndarray, reached: list[frozenset[int]]
+) -> dict[int, float]:
+    """The fee rates this order's payouts could imply ({millionths: exact rate}): of every
+    wide match whose payouts all reach one and the same campaign (an order is paid to
+    one customer)."""
+    if not cand or len(cand) > 4 * MAX_CANDIDATES:
+        return {}
+    lo, hi = wide(v)
+    rows = matches(values, lo, hi, MAX_PIECES, LEARN_CAP)
+    if len(rows) > LEARN_CAP:
+        return {}
+    out: dict[int, float] = {}
+    for row in rows.tolist():
+        ks = [k for k in row if k >= 0]
+        if len(frozenset().union(*(reached[cand[k]] for k in ks))) == 1:
+            rate = implied(v, int(values[ks].sum()))
+            out.setdefault(round(rate * RATE_UNIT), rate)
+    return out
+
+
+def _at_fee(
+    window: tuple[int, list[int], np.ndarray], fp: Fingerprint | None
+) -> tuple[str, np.ndarray]:
+    """The matches at the service's own fee (rows into the window's candidates), with the
+    fingerprint's words; none without a fingerprint or in a window too crowded."""
+    v, cand, values = window
+    none = np.zeros((0, MAX_PIECES), dtype=np.int64)
+    if fp is None or not cand or len(cand) > 4 * MAX_CANDIDATES:
+        return "", none
+    found = [(r, matches(values, *tight(v, r), MAX_PIECES, MAX_MATCHES)) for r in fp.rates]
+    found = [(r, rows) for r, rows in found if len(rows)]
+    if not found:
+        return "", none
+    rows = np.unique(np.concatenate([rows for _, rows in found]), axis=0)
+    return "; ".join(fp.text(r) for r, _ in found), rows
 
 
 def _reached(walked: Roots, pseudo: Roots) -> tuple[list[frozenset[int]], list[int]]:
@@ -219,31 +247,102 @@ def _reached(walked: Roots, pseudo: Roots) -> tuple[list[frozenset[int]], list[i
     )
 
 
+def _pieces(row: list[int], cand: list[int]) -> list[int]:
+    return [cand[k] for k in row if k >= 0]
+
+
+def _coherent(pieces: list[int], reached: list[frozenset[int]]) -> bool:
+    """Payouts that all reach one and the same campaign: they could pay one customer."""
+    return len(frozenset().union(*(reached[i] for i in pieces))) == 1
+
+
+def _claims(
+    exact: dict[int, tuple[str, np.ndarray]],
+    windows: dict[int, tuple[int, list[int], np.ndarray]],
+    reached: list[frozenset[int]],
+) -> dict[int, set[int]]:
+    """payout -> the orders whose coherent matches at the fee hold it."""
+    claims: dict[int, set[int]] = defaultdict(set)
+    for o, (_, rows) in exact.items():
+        for row in rows.tolist():
+            pieces = _pieces(row, windows[o][1])
+            if _coherent(pieces, reached):
+                for i in pieces:
+                    claims[i].add(o)
+    return claims
+
+
+def _settle(
+    exact: dict[int, tuple[str, np.ndarray]],
+    windows: dict[int, tuple[int, list[int], np.ndarray]],
+    reached: list[frozenset[int]],
+) -> dict[int, tuple[str, np.ndarray]]:
+    """A payout pays one order: an order with one match at the fee, none of whose payouts
+    another order's match holds, is settled, and its payouts leave every other order's
+    matches. In rounds (every settled order of a round at once), so the result does not
+    depend on the order of the entries."""
+    done: set[int] = set()
+    while True:
+        claims = _claims(exact, windows, reached)
+        settled = {
+            o for o, (_, rows) in exact.items()
+            if o not in done and len(rows) == 1
+            and all(claims[i] == {o} for i in _pieces(rows[0].tolist(), windows[o][1]))
+        }  # fmt: skip
+        if not settled:
+            return exact
+        done |= settled
+        taken = {i for o in settled for i in _pieces(exact[o][1][0].tolist(), windows[o][1])}
+        for o, (fee, rows) in list(exact.items()):
+            if o in done or not len(rows):
+                continue
+            keep = [r for r in rows.tolist() if not taken & set(_pieces(r, windows[o][1]))]
+            if len(keep) < len(rows):
+                exact[o] = (fee, np.array(keep, dtype=np.int64).reshape(-1, rows.shape[1]))
+
+
 def _decide(
-    g: UtxoGraph,
     pay: Payouts,
     reached: list[frozenset[int]],
     rest: list[int],
     entry: int,
     x: int,
+    window: tuple[int, list[int], np.ndarray],
+    exact: tuple[str, np.ndarray],
+    claims: dict[int, set[int]],
 ) -> Join | None:
-    v = int(g.out_val[entry])
-    t = int(g.tx_time[g.out_tx[entry]])
-    lo_i, hi_i = np.searchsorted(pay.time, [t, t + WINDOW], side="right")
-    cand = [i for i in range(int(lo_i), int(hi_i)) if reached[i]]
+    """The matches at the service's fee decide when there are any, and only when no
+    other order could be paid by the same payouts (a payout pays one order); else the
+    wide window's matches decide."""
+    v, cand, values = window
     if not cand:
         return None
-    cand.sort(key=lambda i: (-int(pay.val[i]), i))
-    values = np.array([pay.val[i] for i in cand], dtype=np.int64)
-    lo, hi = int(np.ceil(v * (1 - FEE_MAX))), int(v * (1 - FEE_MIN))
+    fee, rows = exact
+    # payouts another order could claim are not this order's for sure: then the wide
+    # rule alone decides (every match in the wide window reaching one campaign)
+    free = not any(claims[i] - {entry} for row in rows.tolist() for i in _pieces(row, cand))
+    if 0 < len(rows) <= MAX_MATCHES and free:
+        picked = _one_target(rows, cand, reached, x)
+        if picked is not None:
+            return _join(pay, rest, entry, x, picked, fee)
+    lo, hi = wide(v)
     everywhere = frozenset().union(*(reached[i] for i in cand))
     # one campaign reached by every payout: every match reaches it, one match is enough
     cap = 0 if len(everywhere) == 1 else MAX_MATCHES
     if len(cand) > (MAX_CANDIDATES if cap else 4 * MAX_CANDIDATES):
         return None
-    rows = _matches(values, lo, hi, MAX_PIECES, cap)
+    rows = matches(values, lo, hi, MAX_PIECES, cap)
     if len(rows) == 0 or len(rows) > max(cap, 1):
         return None
+    picked = _one_target(rows, cand, reached, x)
+    return None if picked is None else _join(pay, rest, entry, x, picked, "")
+
+
+def _one_target(
+    rows: np.ndarray, cand: list[int], reached: list[frozenset[int]], x: int
+) -> tuple[int, tuple[int, ...]] | None:
+    """The one campaign every match reaches, and the smallest match; None if several
+    campaigns (or only ``x`` itself) are reached."""
     targets: set[int] = set()
     best: tuple[int, ...] | None = None
     for row in rows.tolist():
@@ -253,8 +352,20 @@ def _decide(
             return None
         if best is None or (len(pieces), sorted(pieces)) < (len(best), sorted(best)):
             best = pieces
-    (y,) = targets
-    if y == x or best is None:
+    if best is None:
         return None
+    (y,) = targets
+    return None if y == x else (y, best)
+
+
+def _join(
+    pay: Payouts,
+    rest: list[int],
+    entry: int,
+    x: int,
+    picked: tuple[int, tuple[int, ...]],
+    fee: str,
+) -> Join:
+    y, best = picked
     ordered = tuple(sorted(best, key=lambda i: (int(pay.time[i]), i)))
-    return Join(x, y, entry, tuple(int(pay.out[i]) for i in ordered), rest[ordered[0]])
+    return Join(x, y, entry, tuple(int(pay.out[i]) for i in ordered), rest[ordered[0]], fee)

@@ -306,7 +306,8 @@ def _mixer_named(g: UtxoGraph, att: Attribution, joins: list[Join]) -> list[Meet
             f"{len(j.pieces)} payouts {display.amount(back, asset, group=False)} "
             f"({100 * back / v:.1f}%) in {hours:.1f} h, first tx "
             f"{txids[int(g.tx_ids[g.out_tx[j.pieces[0]]])]} -> {addrs.get(j.rest, '?')}"
-        )[:290]
+            + (f"; {j.fee}" if j.fee else "")  # last: a long line loses it, not the address
+        )[:296]
         out.append(Meeting(j.a, j.b, THROUGH_MIXER, text))
     return out
 

@@ -260,3 +260,100 @@ def test_two_gangs_whose_mixed_payouts_could_be_either_stay_apart(home: Path) ->
     found = meetings("BTC", pays, 6, home)
     assert _groups(6, found) == [{0, 1}, {2}, {3, 4}, {5}]
     assert not [m for m in found if m.reason == THROUGH_MIXER]
+
+
+def _two_gangs_one_mixer(
+    c: UtxoChain, fees_bp: list[int], twins: bool = False
+) -> tuple[list[Payment], list[int]]:
+    """Gangs A (victims 0-1 -> DA) and B (2-3 -> DB) each mix three more ransoms (A: 4-6,
+    B: 7-9) of different sizes at one mixer, in the same hours; each order is paid back,
+    less ``fees_bp[k]`` (basis points), in two unequal payouts, interleaved in one tx,
+    each deposited at its gang's D. ``twins``: one more ransom each (A: 10, B: 11) of
+    the same size, paid back in the same two amounts: at any fee either could be either.
+    Returns the payments and the payout totals."""
+    _exchange(c)
+    _mixer(c)
+    sizes = [200, 230, 260, 210, 240, 270] + ([250, 250] if twins else [])
+    names = ["a1", "a2", "b1", "b2"] + [f"m{k}" for k in range(len(sizes))]
+    values = [2 * BTC] * 4 + [s * BTC // 100 for s in sizes]
+    pays = []
+    for i, (name, value) in enumerate(zip(names, values, strict=True)):
+        _coin(c, f"fund-{name}", f"w-{name}", value + 10_000)
+        c.tx(f"pay-{name}", [(f"fund-{name}", 0)], [(f"r-{name}", value), (f"w-{name}", 9_000)])
+        pays.append(Payment(i, txid_of(f"pay-{name}"), 0, value))
+    c.tx("peelA", [("pay-a1", 0), ("pay-a2", 0)], [("DA", BTC), ("ka", 3 * BTC - 2000)])
+    c.tx("peelB", [("pay-b1", 0), ("pay-b2", 0)], [("DB", BTC), ("kb", 3 * BTC - 2000)])
+    gang = ["A", "A", "A", "B", "B", "B"] + (["A", "B"] if twins else [])
+    shares = [37, 58, 44, 63, 41, 55, 40, 40]
+    outs: list[tuple[str, int]] = []
+    backs = []
+    for k in range(len(sizes)):
+        entry = values[4 + k] - 1000
+        c.tx(f"mix{k}", [(f"pay-m{k}", 0)], [(f"md{k}", entry)])
+        back = entry * (10_000 - fees_bp[k]) // 10_000
+        first = back * shares[k] // 100
+        outs += [(f"p{k}a", first), (f"p{k}b", back - first)]
+        backs.append(back)
+    order = sorted(range(len(outs)), key=lambda j: (j % 2, -j))  # interleave the orders
+    c.tx("payout", [("mix-reserve0", 0)],
+         [*(outs[j] for j in order), ("reserve", 300 * BTC - sum(backs) - 1000)])  # fmt: skip
+    for n, j in enumerate(order):
+        c.tx(f"dep{j}", [("payout", n)], [(f"D{gang[j // 2]}", outs[j][1] - 500)])
+    _mixer_cluster(c, [f"md{k}" for k in range(len(sizes))])
+    c.cluster("ex", ["hot", "DA", "DB"])
+    c.entity("ex", "Coinharbor", "exchange")
+    return pays, backs
+
+
+def test_two_gangs_on_one_mixer_join_their_own_ransoms_at_the_mixers_fee(home: Path) -> None:
+    # Six orders of two gangs in the same hours: payouts of both gangs add up to many
+    # entries less some 0.5-5% fee, so the amounts alone cannot say whose is whose. The
+    # mixer charges one rate (1.75%) on every order: learnt from its orders, at that rate
+    # each order's own two payouts are its only match, so each mixed ransom joins its
+    # own gang, and none the other.
+    c = UtxoChain()
+    pays, backs = _two_gangs_one_mixer(c, [175] * 6)
+    c.commit(home)
+    found = meetings("BTC", pays, 10, home)
+    assert _groups(10, found) == [{0, 1, 4, 5, 6}, {2, 3, 7, 8, 9}]
+    mixed = [m for m in found if m.reason == THROUGH_MIXER]
+    assert {frozenset((m.a, m.b)) & {4, 5, 6, 7, 8, 9} for m in mixed} == {
+        frozenset({k}) for k in range(4, 10)
+    }
+    for m in mixed:
+        assert "at its fee 1.75% (" in m.where
+        k = ({m.a, m.b} - {0, 1, 2, 3}).pop() - 4
+        assert f"2 payouts {display.amount(backs[k], 'BTC', group=False)} (98.2%)" in m.where
+
+
+def test_two_gangs_on_one_mixer_twin_orders_stay_apart(home: Path) -> None:
+    # Beside the six, one order of each gang of the same size paid back in the same two
+    # amounts: at the fee too, either pair of payouts could be either's. Those two join
+    # nothing; the other six still join their own gang.
+    c = UtxoChain()
+    pays, _ = _two_gangs_one_mixer(c, [175] * 8, twins=True)
+    c.commit(home)
+    found = meetings("BTC", pays, 12, home)
+    assert _groups(12, found) == [{0, 1, 4, 5, 6}, {2, 3, 7, 8, 9}, {10}, {11}]
+
+
+def test_two_gangs_on_a_mixer_that_draws_its_fee_per_order_join_nothing_falsely(
+    home: Path,
+) -> None:
+    # A fee drawn per order gives no fingerprint: the wide rule alone decides, and where
+    # payouts of both gangs could pay an order it joins nothing. No ransom may ever join
+    # the other gang.
+    c = UtxoChain()
+    pays, _ = _two_gangs_one_mixer(c, [120, 310, 95, 260, 180, 405])
+    c.commit(home)
+    # (with these amounts every mixed ransom has matches reaching both gangs)
+    assert _groups(10, meetings("BTC", pays, 10, home)) == [
+        {0, 1},
+        {2, 3},
+        {4},
+        {5},
+        {6},
+        {7},
+        {8},
+        {9},
+    ]
