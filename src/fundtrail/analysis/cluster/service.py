@@ -157,7 +157,9 @@ def run_clustering(
     report = ClusterReport(store.chain.code, engine, names)
     n = csr.n_addresses(store)
     report.addresses = n
-    con = duckdb_limits(store.connect(), spill=_spill_dir(store))
+    # the whole budget: cluster_stats' joins over every address run here, after the tx
+    # ranges are done (at 10M txs half of 2 GiB ran out: DuckDB cannot spill every join)
+    con = duckdb_limits(store.connect(), share=1.0, spill=_spill_dir(store))
     replace: dict[str, pa.Table | ScratchPart] = {}
     append: dict[str, pa.Table | ScratchPart] = {}
     try:
