@@ -5,8 +5,9 @@ and scores the clusters against ``truth.json``: pairwise precision and recall, c
 mixing owners, merges made through true CoinJoins, the CoinJoin detector's hits, and the
 share of each criminal's wallet found in one cluster.
 
-On ``--chain evm`` the ``deposit_address`` heuristic is scored instead, after importing
-the partner's ``tags.yaml`` (the known exchange hot wallets it starts from); likewise on
+On ``--chain evm`` the ``deposit_address`` heuristic is scored instead: clustering stores
+the forwarders, then the partner's ``tags.yaml`` is imported (after, the natural order) and
+the deposit addresses attribution reads from both are scored; likewise on
 ``--chain tron`` (the USDT investment scam, ingested over the java-tron stub's HTTP API),
 with the true deposit addresses it missed sorted by why.
 
@@ -40,7 +41,7 @@ def main() -> None:
     if args.chain in ("evm", "tron"):
         scenario = "investment-scam" if args.chain == "tron" else args.scenario
         data = (f"simulated {scenario} {args.chain.upper()} chain of {args.txs:,} txs (seed "
-                f"{args.seed}), the partner's tags.yaml imported, scored against its truth.json")  # fmt: skip
+                f"{args.seed}), the partner's tags.yaml imported after clustering, scored against its truth.json")  # fmt: skip
         with recording(f"cluster_accuracy-{args.chain}", args.record, data=data) as rec:
             account(args.chain, scenario, args.txs, args.seed, rec)
         return
@@ -128,6 +129,7 @@ def _ingest_account(chain: str, root: Path, home: Path) -> str:
 
 
 def account(chain: str, scenario: str, txs: int, seed: int, rec: Record) -> None:
+    from fundtrail.analysis.attribution import attribution
     from fundtrail.analysis.cluster.accuracy import load_truth, score
     from fundtrail.analysis.cluster.service import run_clustering
     from fundtrail.chains.simulate.service import run as simulate
@@ -138,36 +140,46 @@ def account(chain: str, scenario: str, txs: int, seed: int, rec: Record) -> None
     simulate(scenario, root / "sim", seed=seed, txs=txs, chain=chain)
     home = root / "ws"
     code = _ingest_account(chain, root, home)
-    named = import_tags(root / "sim" / "tags.yaml", home=home).imported
     truth = load_truth(root / "sim" / "truth.json")
+    # clustering first, the tags after (the natural order): deposits are read at read time
     report = run_clustering(code, home=home)
+    named = import_tags(root / "sim" / "tags.yaml", home=home).imported
     store = ChainStore(code, home)
     s = score(store, truth, "deposit_address")
     roles = truth["addresses"]
+    att = attribution(store, home=home)
     con = store.connect()
-    edges = con.sql(
-        "SELECT a.address, b.address FROM cluster_edges e "
-        "JOIN addresses a ON a.address_id = e.address_id_a "
-        "JOIN addresses b ON b.address_id = e.address_id_b"
-    ).fetchall()
-    missed = _missed_deposits(con, truth, {d for d, _ in edges}, root / "sim" / "tags.yaml")
+    text = dict(con.sql("SELECT address_id, address FROM addresses").fetchall())
+    clusters = dict(
+        con.sql("SELECT cluster_id, min(address_id) FROM clusters GROUP BY 1").fetchall()
+    )
+    # a deposit cluster on an account chain is one address (nothing is merged)
+    found = {text[clusters[c]]: e.evidence_address for c, e in att.entities.items()
+             if e.heuristic == "deposit_address" and c in clusters}  # fmt: skip
+    hot = [text[clusters[c]] for c, e in att.entities.items()
+           if e.heuristic == "hot_wallet" and c in clusters]  # fmt: skip
+    missed = _missed_deposits(con, truth, set(found), root / "sim" / "tags.yaml")
     con.close()
     right = sum(
         1
-        for d, h in edges
-        if roles.get(d, {}).get("role") == "deposit" and roles[d]["entity"] == roles[h]["entity"]
+        for d, h in found.items()
+        if roles.get(d, {}).get("role") == "deposit"
+        and h is not None
+        and roles[d]["entity"] == roles.get(h, {}).get("entity")
     )
     true_deposits = sum(1 for v in roles.values() if v["role"] == "deposit")
     tagged = sum(1 for v in roles.values() if v["role"] == "hot_wallet")
+    hot_right = sum(1 for a in hot if roles.get(a, {}).get("role") == "hot_wallet")
     print(
         f"{scenario} on {chain.upper()}: {txs:,} txs, seed {seed}; {tagged} hot wallets in truth, "
-        f"{named} named in the partner's tags.yaml\n"
+        f"{named} named in the partner's tags.yaml (imported after clustering); "
+        f"{len(hot)} recognised by behaviour, {hot_right} of them true hot wallets\n"
     )
     table = (
         "| heuristic | pairwise precision | deposit addresses found | of which right "
-        "| true deposit addresses | customers linked (not merged) |\n"
+        "| true deposit addresses | forwarders stored (not merged) |\n"
         "|---|---:|---:|---:|---:|---:|\n"
-        f"| deposit_address | {s.precision:.4f} | {len(edges)} | {right} | {true_deposits} "
+        f"| deposit_address | {s.precision:.4f} | {len(found)} | {right} | {true_deposits} "
         f"| {report.counterparties} |"
     )
     print(table)

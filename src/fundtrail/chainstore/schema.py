@@ -191,13 +191,15 @@ DERIVED_SCHEMAS: dict[str, pa.Schema] = {
             ("heuristic", pa.string()),
         ]
     ),
-    # links that are evidence but not common ownership (deposit_address customers)
+    # links that are evidence but not common ownership: account chains' forwarders
+    # (deposit_address reads them at attribution time, against the current services)
     "counterparties": pa.schema(
         [
-            ("address_id", pa.int64()),  # the customer
-            ("counterparty_id", pa.int64()),  # the deposit address it paid
-            ("relation", pa.string()),  # deposit_customer
-            ("tx_hash", pa.string()),
+            ("address_id", pa.int64()),  # the forwarder
+            ("counterparty_id", pa.int64()),  # the one address it forwards (almost) all to
+            ("relation", pa.string()),  # forwards
+            ("tx_hash", pa.string()),  # the (last) forwarding tx
+            ("share", pa.float64()),  # forwarded / received (lowest over its assets)
         ]
     ),
 }

@@ -84,7 +84,7 @@ def _render_report(r: dict[str, Any]) -> None:
     if r["whirlpool_tx0"]:
         rows.append(("whirlpool tx0 (not a coinjoin)", r["whirlpool_tx0"]))
     if r["counterparties"]:
-        rows.append(("deposit customers", r["counterparties"]))
+        rows.append(("forwarders (deposit_address evidence)", r["counterparties"]))
     rows += [
         ("entities (read from tags and behaviour)", r["entities"]),
         ("clusters with conflicting labels", r["label_conflicts"]),

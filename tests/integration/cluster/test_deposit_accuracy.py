@@ -1,12 +1,14 @@
-"""deposit_address on a simulated EVM chain: every deposit address found is a true deposit
-address of the exchange it was joined to, and no victim is merged into anything."""
+"""deposit_address on a simulated EVM chain: every address attributed as a deposit address
+is a true deposit address of the exchange it is attributed to, no victim or gang address
+is anybody's, and nothing is merged (a victim never becomes the scammer)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from fundtrail.analysis.attribution import attribution
 from fundtrail.analysis.cluster.accuracy import load_truth, score
-from fundtrail.analysis.cluster.service import run_clustering
+from fundtrail.analysis.cluster.service import cluster_of, run_clustering
 from fundtrail.chains.evm.ingest import ingest_files
 from fundtrail.chains.simulate.service import run as simulate
 from fundtrail.chainstore.store import ChainStore
@@ -17,29 +19,31 @@ def test_deposit_addresses_on_simulated_evm(tmp_path: Path) -> None:
     simulate("mixed", tmp_path / "sim", seed=5, txs=1500, chain="evm")
     home = tmp_path / "ws"
     ingest_files(tmp_path / "sim" / "evm", chain="ETH", home=home)
+    report = run_clustering("ETH", home=home)  # before the tags: they count when read
     assert import_tags(tmp_path / "sim" / "tags.yaml", home=home).imported > 0
-    report = run_clustering("ETH", home=home)
     truth = load_truth(tmp_path / "sim" / "truth.json")
     store = ChainStore("ETH", home)
-    con = store.connect()
-    edges = con.sql(
-        "SELECT a.address, b.address FROM cluster_edges e "
-        "JOIN addresses a ON a.address_id = e.address_id_a "
-        "JOIN addresses b ON b.address_id = e.address_id_b"
-    ).fetchall()
-    customers = [
-        r[0]
-        for r in con.sql(
-            "SELECT a.address FROM counterparties c JOIN addresses a USING (address_id)"
-        ).fetchall()
-    ]
-    con.close()
+    att = attribution(store, home=home)
+    cl = cluster_of(store)
+    addresses = store.read_table("addresses", ["address_id", "address"]).to_pylist()
+    text = {r["address_id"]: r["address"] for r in addresses}
     roles = truth["addresses"]
-    assert report.merges["deposit_address"] == len(edges) > 0
-    for deposit, hot in edges:
-        assert roles[deposit]["role"] == "deposit"
-        assert roles[deposit]["entity"] == roles[hot]["entity"]
-    # customers are linked, never merged: none of them is in a deposit edge
-    assert customers and not set(customers) & {a for e in edges for a in e}
+    names = {e["id"]: e["name"] for e in truth["entities"]}
+    deposits = [(text[c], e) for c, e in att.entities.items() if e.heuristic == "deposit_address"]
+    assert report.merges["deposit_address"] == 0 and report.counterparties > len(deposits) > 0
+    for address, entity in deposits:
+        assert roles[address]["role"] == "deposit"
+        assert entity.evidence_tx and entity.evidence_address
+        assert roles[entity.evidence_address]["entity"] == roles[address]["entity"]
+        hot = att.entity(entity.service_cluster)
+        assert hot is not None and hot.label == entity.label
+        if hot.heuristic == "tag":
+            assert entity.label == names[roles[address]["entity"]]
+    # an untagged exchange is recognised by what its hot wallet does, and only an exchange
+    recognised = [text[c] for c, e in att.entities.items() if e.heuristic == "hot_wallet"]
+    assert recognised and all(roles[a]["role"] == "hot_wallet" for a in recognised)
+    criminal = {e["id"] for e in truth["entities"] if e["kind"] in ("scam", "ransomware", "victim")}
+    attributed = {text[int(a)] for a in range(len(cl)) if att.entity(int(cl[a])) is not None}
+    assert not {a for a in attributed if roles.get(a, {}).get("entity") in criminal}
     s = score(store, truth, "deposit_address")
     assert s.precision == 1.0 and s.mixed_clusters == 0

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fundtrail.analysis.attribution import behaviour
+from fundtrail.analysis.attribution import behaviour, forwards
 from fundtrail.analysis.attribution.entity import (
     BEHAVIOUR,
     ROWS,
@@ -37,7 +37,7 @@ from fundtrail.chainstore.tags import TagStore
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.model.identity import Identity
 
-ALGORITHM = 2  # bump when the rules change: old cache files are then never read
+ALGORITHM = 3  # bump when the rules change: old cache files are then never read
 _MEMORY: OrderedDict[str, Attribution] = OrderedDict()
 _LOCK = threading.Lock()
 _KEEP = 8
@@ -145,7 +145,53 @@ def _compute(
     direct = pa.concat_tables(parts)
     if ledger_for(store).shape == "utxo" and len(cluster):
         direct = pa.concat_tables([direct, _behaviour(store, direct)])
+    elif len(cluster):
+        direct = pa.concat_tables([direct, _account_behaviour(store, cluster, direct)])
     return direct
+
+
+def _account_behaviour(store: ChainStore, cluster: np.ndarray, direct: pa.Table) -> pa.Table:
+    """``hot_wallet`` and ``deposit_address`` rows from the stored forwarders (read now,
+    against the services known now: see ``forwards``)."""
+    fw = forwards.read_forwards(store, cluster)
+    if not len(fw.address):
+        return empty_rows()
+    primary = _primaries(direct)
+    services = np.array(sorted(c for c, e in primary.items() if e.is_service), dtype=np.int64)
+    attributed = np.array(sorted(primary), dtype=np.int64)
+    found = forwards.find(store, cluster, fw, services, attributed)
+    named = {c: (e.label, e.category, e.confidence) for c, e in primary.items()}
+    rows: list[dict[str, object]] = []
+    for c, tx in zip(found.hot.tolist(), found.hot_tx, strict=True):
+        label = f"unidentified service (cluster {c})"
+        named[c] = (label, "service", forwards.HOT_WALLET_CONFIDENCE)
+        rows.append(_row(c, label, "service",
+                         "hot wallet: fed by many deposit addresses' forwards, pays many customers",
+                         forwards.HOT_WALLET_CONFIDENCE, "hot_wallet", tx, None, None))  # fmt: skip
+    idx = found.deposit
+    if len(idx):
+        want = np.unique(fw.target[idx])
+        con = store.connect()
+        try:
+            con.register("want_a", pa.table({"address_id": pa.array(want, pa.int64())}))
+            names = dict(con.execute(
+                "SELECT address_id, address FROM addresses SEMI JOIN want_a USING (address_id)"
+            ).fetchall())  # fmt: skip
+        finally:
+            con.close()
+    seen: set[tuple[int, int]] = set()
+    for i in idx.tolist():
+        d, s = int(fw.cluster[i]), int(fw.target_cluster[i])
+        if (d, s) in seen:
+            continue
+        seen.add((d, s))
+        label, category, conf = named[s]
+        share = float(fw.share[i])
+        rows.append(_row(d, label, category,
+                         f"deposit_address: forwards {share:.1%} of what it receives to {label}",
+                         forwards.deposit_confidence(conf), "deposit_address", fw.tx_hash[i],
+                         names.get(int(fw.target[i])), s, 1))  # fmt: skip
+    return pa.Table.from_pylist(rows, schema=ROWS) if rows else empty_rows()
 
 
 def _behaviour(store: ChainStore, direct: pa.Table) -> pa.Table:

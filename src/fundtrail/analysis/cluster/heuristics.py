@@ -14,9 +14,12 @@ kept as the answer to ``cluster why``.
   errs most.
 - ``deposit_address`` (Victor 2020, account chains): an address that forwards (almost)
   all it receives, within a short window, to one exchange hot wallet is that exchange's
-  deposit address. It joins the exchange; the customers who paid into it are recorded as
-  counterparties and are *not* merged (a victim paying a scammer's deposit address must
-  not become the scammer).
+  deposit address. Which addresses are exchanges is knowledge that changes (tags, intel,
+  behaviour), so clustering records only the tag-independent half: every *forwarder*
+  (address -> the one address it forwards to, its forwarding share, the forwarding tx)
+  as a ``counterparties`` row. Nothing is merged: "forwards everything to one address"
+  also describes a victim paying a scammer. Attribution (``analysis.attribution``)
+  decides at read time which forwarders feed a service and names them its deposits.
 """
 
 from __future__ import annotations
@@ -152,7 +155,7 @@ def change_address(con: duckdb.DuckDBPyConnection, coinjoin: pa.Table, after_tx:
     return Edges("change_address", rep[keep], change[keep], t.column("tx_id").to_numpy()[keep])
 
 
-_DEPOSIT = """
+_FORWARDERS = """
 WITH flows AS (
     SELECT from_id, to_id, asset_id, CAST(value AS DOUBLE) AS v, time, tx_hash
     FROM transfers
@@ -163,65 +166,37 @@ WITH flows AS (
            sum(v) AS v_out, max(time) AS last_out, arg_max(tx_hash, time) AS fwd_tx
     FROM flows GROUP BY from_id, asset_id
 ), ins AS (
-    SELECT to_id AS addr, asset_id, sum(v) AS v_in, max(time) AS last_in,
-           count(DISTINCT from_id) AS n_src
+    SELECT to_id AS addr, asset_id, sum(v) AS v_in, max(time) AS last_in
     FROM flows GROUP BY to_id, asset_id
 ), fwd AS (
-    SELECT o.addr, o.asset_id, o.dst, o.fwd_tx
+    SELECT o.addr, o.asset_id, o.dst, o.fwd_tx, o.v_out / i.v_in AS share
     FROM outs o JOIN ins i USING (addr, asset_id)
     WHERE o.n_dst = 1 AND o.v_out >= {share} * i.v_in AND o.v_out <= i.v_in * 1.000001
       AND o.last_out >= i.last_in AND o.last_out - i.last_in <= {window}
-), per_addr AS (  -- one hot wallet for every asset the address forwards
-    SELECT addr, any_value(dst) AS dst, any_value(fwd_tx) AS fwd_tx
-    FROM fwd GROUP BY addr HAVING count(DISTINCT dst) = 1
-)
-SELECT addr, dst, fwd_tx FROM per_addr
-WHERE list_contains($exchanges, dst) AND NOT list_contains($exchanges, addr)
+)  -- one destination for every asset the address forwards
+SELECT addr, any_value(dst) AS dst, min(fwd_tx) AS fwd_tx, min(share) AS share
+FROM fwd GROUP BY addr HAVING count(DISTINCT dst) = 1
 ORDER BY addr
 """
 
-_CUSTOMERS = """
-SELECT t.from_id AS customer, t.to_id AS deposit, min(t.tx_hash) AS tx_hash
-FROM transfers t SEMI JOIN deposits d ON d.addr = t.to_id
-WHERE t.kind IN ('native', 'internal', 'token') AND t.from_id >= 0 AND t.from_id <> t.to_id
-  AND NOT list_contains($exchanges, t.from_id)
-  AND t.from_id NOT IN (SELECT dst FROM deposits)
-GROUP BY t.from_id, t.to_id ORDER BY customer, deposit
-"""
 
+def deposit_address(con: duckdb.DuckDBPyConnection) -> tuple[Edges, pa.Table]:
+    """Every forwarder of the chain, as ``counterparties`` rows (relation ``forwards``).
 
-def deposit_address(
-    con: duckdb.DuckDBPyConnection, exchange_ids: list[int]
-) -> tuple[Edges, pa.Table]:
-    """Deposit-address edges (deposit -> hot wallet) and the customer counterparty rows.
-
-    ``exchange_ids`` are the known exchange hot wallets (addresses tagged ``exchange``, and
-    their clusters). Only forwards *to* them count (Victor 2020 starts from known exchanges
-    too): "forwards everything to one address" alone also describes a victim paying a
-    scammer, and would merge victims into the scam.
+    No evidence edge is returned (nothing is merged): whether a forwarder is a deposit
+    address depends on whether what it forwards to is a service, which is read when
+    asked (``analysis.attribution.forwards``), so tags imported after clustering count.
     """
-    params = {"exchanges": [int(x) for x in exchange_ids]}
-    sql = _DEPOSIT.format(share=DEPOSIT_FORWARD_SHARE, window=DEPOSIT_WINDOW_S)
-    dep = con.sql(sql, params=params).to_arrow_table()
-    con.register("deposits", dep)
-    try:
-        cust = con.sql(_CUSTOMERS, params=params).to_arrow_table()
-    finally:
-        con.unregister("deposits")
-    n = dep.num_rows
-    edges = Edges(
-        "deposit_address",
-        dep.column("addr").to_numpy().astype(np.int64),
-        dep.column("dst").to_numpy().astype(np.int64),
-        np.full(n, -1, dtype=np.int64),
-        dep.column("fwd_tx").to_pylist(),
-    )
+    sql = _FORWARDERS.format(share=DEPOSIT_FORWARD_SHARE, window=DEPOSIT_WINDOW_S)
+    fwd = con.sql(sql).to_arrow_table()
+    empty = np.zeros(0, dtype=np.int64)
     counterparties = pa.table(
         {
-            "address_id": cust.column("customer").cast(pa.int64()),
-            "counterparty_id": cust.column("deposit").cast(pa.int64()),
-            "relation": pa.array(["deposit_customer"] * cust.num_rows, pa.string()),
-            "tx_hash": cust.column("tx_hash").cast(pa.string()),
+            "address_id": fwd.column("addr").cast(pa.int64()),
+            "counterparty_id": fwd.column("dst").cast(pa.int64()),
+            "relation": pa.array(["forwards"] * fwd.num_rows, pa.string()),
+            "tx_hash": fwd.column("fwd_tx").cast(pa.string()),
+            "share": fwd.column("share").cast(pa.float64()),
         }
     )
-    return edges, counterparties
+    return Edges("deposit_address", empty, empty, empty, []), counterparties

@@ -10,7 +10,10 @@ txid, to notice a reorg below it) and the heuristics used; the next run loads th
 ``cluster_id`` column as the union-find forest and applies only the new txs' edges. A
 changed heuristic list, a reorg below the watermark or ``full=True`` recomputes.
 Account chains recompute: "forwards everything it receives" is a property of an
-address's whole history, not of the new blocks.
+address's whole history, not of the new blocks. They store only tag-independent
+evidence (the forwarders, in ``counterparties``); which forwarders are an exchange's
+deposit addresses is attribution's answer at read time, so the order of work (tags
+before or after clustering) does not change any result.
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore import csr
 from fundtrail.chainstore.budget import RangeReader, chunk_rows, duckdb_limits, iter_batches
 from fundtrail.chainstore.store import ChainStore, ScratchPart
-from fundtrail.chainstore.tags import TagStore
 from fundtrail.errors import InvalidInputError
 
 ENGINES = ("embedded", "spark")
@@ -90,22 +92,6 @@ def cluster_of(store: ChainStore) -> np.ndarray:
         keep = ids < n
         out[ids[keep]] = b.column(1).to_numpy()[keep]
     return out
-
-
-def _exchange_ids(store: ChainStore, home: Path | None) -> list[int]:
-    tags = TagStore(home).table(store.chain.code)
-    if not tags.num_rows:
-        return []
-    con = store.connect()
-    try:
-        con.register("t", tags)
-        rows = con.sql(
-            "SELECT DISTINCT a.address_id FROM addresses a JOIN t ON t.address = a.address "
-            "WHERE t.category = 'exchange'"
-        ).fetchall()
-    finally:
-        con.close()
-    return [int(r[0]) for r in rows]
 
 
 def _watermark_ok(con: duckdb.DuckDBPyConnection, meta: dict[str, Any]) -> bool:
@@ -166,7 +152,7 @@ def run_clustering(
         if ledger.shape == "utxo":
             result = _utxo(store, con, names, engine, master, full, report)
         else:
-            result = _account(store, con, names, engine, master, home, report)
+            result = _account(store, con, names, engine, master, report)
         parent, append, replace, meta = result
         if "cluster_stats" not in replace:
             replace["cluster_stats"] = cluster_stats(
@@ -506,21 +492,14 @@ def _account(
     names: list[str],
     engine: str,
     master: str | None,
-    home: Path | None,
     report: ClusterReport,
 ) -> Result:
     n = report.addresses
     edge_sets: list[hz.Edges] = []
     counterparties = _empty("counterparties")
     if "deposit_address" in names:
-        exchanges = _exchange_ids(store, home)
-        if not exchanges:
-            report.notes.append(
-                f"deposit_address starts from known exchange hot wallets and no {store.chain.code}"
-                " address is tagged 'exchange' yet: import exchange tags first "
-                "(fundtrail tags import)"
-            )
-        edges, counterparties = hz.deposit_address(con, exchanges)
+        # tag-independent evidence only: which forwarders are deposits is read when asked
+        edges, counterparties = hz.deposit_address(con)
         edge_sets.append(edges)
     report.counterparties = counterparties.num_rows
     if engine == "spark":

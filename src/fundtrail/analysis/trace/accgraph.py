@@ -42,6 +42,7 @@ class AccountGraph:
     addr_cluster: np.ndarray
     addr_stop: np.ndarray  # set per trace from the attribution (``with_stops``)
     assets: dict[int, str] = field(default_factory=dict)
+    addr_deposit: np.ndarray | None = None  # a service's customer deposit address (``with_stops``)
 
     def history(self, address: int) -> np.ndarray:
         if address < 0 or address + 1 >= len(self.hist_ptr):
@@ -54,9 +55,17 @@ class AccountGraph:
     def cluster(self, address: int) -> int:
         return int(self.addr_cluster[address]) if 0 <= address < len(self.addr_cluster) else -1
 
-    def with_stops(self, addr_stop: np.ndarray) -> AccountGraph:
-        """This graph with the stop mask of one attribution (the arrays are shared)."""
-        return replace(self, addr_stop=addr_stop)
+    def with_stops(
+        self, addr_stop: np.ndarray, addr_deposit: np.ndarray | None = None
+    ) -> AccountGraph:
+        """This graph with the stop (and deposit) masks of one attribution (arrays shared)."""
+        return replace(self, addr_stop=addr_stop, addr_deposit=addr_deposit)
+
+    def is_deposit(self, address: int) -> bool:
+        """Attributed as a service's deposit address (``deposit_address``): money entering
+        it is a cash-out there, though it pays outside its own cluster (into the service)."""
+        d = self.addr_deposit
+        return d is not None and 0 <= address < len(d) and bool(d[address])
 
     def is_stop(self, address: int) -> bool:
         return 0 <= address < len(self.addr_stop) and bool(self.addr_stop[address])

@@ -249,7 +249,7 @@ def _deposit(g: AccountGraph, sender: int, service: int) -> int:
     """Deposit address: the receiver, unless the sender only forwards to this service and
     the receiver is a hot wallet (pays outside its cluster): then the sender was swept.
     Gas fees and burns are no payment to anyone and are left out of both tests."""
-    if sender < 0 or g.is_stop(sender):
+    if sender < 0 or g.is_stop(sender) or g.is_deposit(service):
         return service
     cluster = g.cluster(service)
     sent = _payments(g, sender)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from fundtrail.analysis.attribution import attribution
-from fundtrail.analysis.cluster.query import show
+from fundtrail.analysis.cluster.query import show, why
 from fundtrail.analysis.cluster.service import cluster_of, run_clustering
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import Tag, TagStore, tags_table
@@ -38,7 +38,9 @@ TRANSFERS = [
     ("W3", "S", 1 * ETH, 120),
     ("S", "Z", 3 * ETH, 130),  # ... who forwards all to Z (no exchange): nobody merged
 ]
-# expected partition: {H, D1}; every other address alone. Counterparties of D1: V1, V2.
+# nothing is merged (every address alone); forwarders stored: D1 -> H and S -> Z. Read with
+# H tagged an exchange, D1 is Exchange X's deposit address; S (forwarding to an untagged Z)
+# is nobody's, and the victims W1-W3 never become the scammer.
 
 
 def _write(home: Path) -> ChainStore:
@@ -74,35 +76,59 @@ def _write(home: Path) -> ChainStore:
     return store
 
 
-def test_deposit_address_joins_exchange_and_links_customers(home: Path) -> None:
-    _write(home)
+def _tag_h(home: Path) -> None:
     TagStore(home).replace(
         "partner",
         tags_table([Tag("ETH", _hex("H"), "Exchange X", "exchange", "partner", 90)]),
     )
-    report = run_clustering("ETH", home=home)
-    assert report.heuristics == ["deposit_address"]
-    assert report.merges == {"deposit_address": 1} and report.counterparties == 2
+
+
+def _deposit_of_h(home: Path) -> dict[str, object]:
     store = ChainStore("ETH", home)
+    att = attribution(store, home=home)
     cl = cluster_of(store)
-    assert cl[ID["D1"]] == cl[ID["H"]] == 0
-    assert sorted(set(cl.tolist())) == [0, *range(2, len(NAMES))]  # all others alone
-    cp = store.read_table("counterparties").to_pylist()
-    assert {(r["address_id"], r["counterparty_id"]) for r in cp} == {
-        (ID["V1"], ID["D1"]),
-        (ID["V2"], ID["D1"]),
-    }
-    assert all(r["relation"] == "deposit_customer" for r in cp)
-
-    entity = attribution(ChainStore("ETH", home), home=home).entity(0)
-    assert entity is not None
-    assert entity.label == "Exchange X" and entity.category == "exchange"
-    shown = show(ChainStore("ETH", home), _hex("D1"), home=home)
-    assert shown["entity"]["label"] == "Exchange X" and shown["size"] == 2
+    d1 = att.entity(int(cl[ID["D1"]]))
+    assert d1 is not None
+    assert [n for n in NAMES if att.entity(int(cl[ID[n]])) is not None] == ["H", "D1"]
+    return d1.to_dict()
 
 
-def test_without_known_exchanges_nothing_is_merged(home: Path) -> None:
+def test_clustering_stores_forwarders_and_merges_nothing(home: Path) -> None:
     _write(home)
     report = run_clustering("ETH", home=home)
-    assert report.clusters == len(NAMES) and report.counterparties == 0
-    assert "no ETH address is tagged 'exchange'" in report.notes[0]
+    assert report.heuristics == ["deposit_address"]
+    assert report.merges == {"deposit_address": 0} and report.counterparties == 2
+    assert report.clusters == len(NAMES) and report.notes == []
+    cp = ChainStore("ETH", home).read_table("counterparties").to_pylist()
+    assert {(r["address_id"], r["counterparty_id"], r["relation"]) for r in cp} == {
+        (ID["D1"], ID["H"], "forwards"),
+        (ID["S"], ID["Z"], "forwards"),
+    }
+    d1 = next(r for r in cp if r["address_id"] == ID["D1"])
+    assert d1["tx_hash"] == f"0x{2:064x}" and 0.99 < d1["share"] < 1.0
+    # nothing tagged yet: nobody is anybody's
+    assert attribution(ChainStore("ETH", home), home=home).entities == {}
+
+
+def test_deposit_address_is_read_from_the_tags_of_now(home: Path) -> None:
+    """Tags before or after clustering: the same deposit address, the same evidence."""
+    _write(home)
+    _tag_h(home)
+    run_clustering("ETH", home=home)
+    before = _deposit_of_h(home)
+    assert before["label"] == "Exchange X" and before["category"] == "exchange"
+    assert before["heuristic"] == "deposit_address"
+    assert 0 < int(before["confidence"]) < 90  # type: ignore[call-overload]
+    assert before["evidence"] == {"tx": f"0x{2:064x}", "address": _hex("H"),
+                                  "service_cluster": ID["H"]}  # fmt: skip
+    shown = show(ChainStore("ETH", home), _hex("D1"), home=home)
+    assert shown["entity"] == before and shown["size"] == 1
+    told = why(ChainStore("ETH", home), _hex("D1"), _hex("H"), home=home)
+    assert told["together"] is False
+    assert told["attribution"]["service"]["label"] == "Exchange X"
+    assert told["attribution"]["evidence"][0]["evidence"]["tx"] == f"0x{2:064x}"
+
+    TagStore(home).replace("partner", tags_table([]))  # the tag withdrawn: read at once
+    assert attribution(ChainStore("ETH", home), home=home).entities == {}
+    _tag_h(home)  # and back, after clustering
+    assert _deposit_of_h(home) == before
