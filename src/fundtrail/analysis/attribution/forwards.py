@@ -6,9 +6,11 @@ receives, soon, to one address (``counterparties`` rows, relation ``forwards``; 
 tag. Which forwarders are deposit addresses is decided here, against the services known
 *now*, so tags or intel imported after clustering count on the next read:
 
-* ``deposit_address`` (Victor 2020): a forwarder into a service's own wallet (attributed
-  directly, or recognised as a hot wallet below) is that service's customer deposit
-  address: money entering it is a cash-out at that service, at that address.
+* ``deposit_address`` (Victor 2020): a forwarder into an exchange's own wallet (attributed
+  directly with category ``exchange``, or recognised as a hot wallet below) is that
+  exchange's customer deposit address (not a DEX pool's: swapping everything at a pool
+  is forwarding too, to a service without deposit addresses): money entering it is a
+  cash-out at that exchange, at that address.
 * ``hot_wallet``: an unattributed address that receives the forwards of many distinct
   forwarders (``MIN_DEPOSITS_IN``), pays many distinct others (``MIN_PAYEES``: customers'
   withdrawals), most of them not services or their deposits (``CUSTOMER_SHARE``), and
@@ -84,14 +86,18 @@ def find(
     fw: Forwards,
     services: np.ndarray,
     attributed: np.ndarray,
+    exchanges: np.ndarray,
 ) -> Found:
-    """Hot wallets, then the deposit addresses of every service (attributed or hot).
+    """Hot wallets, then the deposit addresses of every exchange (attributed or hot).
 
     ``services``: clusters directly attributed to a service (not its deposits);
-    ``attributed``: every directly attributed cluster (its own attribution wins).
+    ``attributed``: every directly attributed cluster (its own attribution wins);
+    ``exchanges``: the services that keep customers' deposit addresses (category
+    ``exchange``). Other services are left out on purpose: a user who swaps all they
+    receive at a DEX pool forwards all of it to one service too, and is nobody's deposit.
     """
     hot, hot_tx = _hot_wallets(store, cluster, fw, services, attributed)
-    wallets = np.union1d(services, hot)
+    wallets = np.union1d(exchanges, hot)
     dep = np.flatnonzero(np.isin(fw.target_cluster, wallets) & ~np.isin(fw.cluster, attributed)
                          & ~np.isin(fw.cluster, hot))  # fmt: skip
     return Found(hot, hot_tx, dep)

@@ -159,7 +159,9 @@ def _account_behaviour(store: ChainStore, cluster: np.ndarray, direct: pa.Table)
     primary = _primaries(direct)
     services = np.array(sorted(c for c, e in primary.items() if e.is_service), dtype=np.int64)
     attributed = np.array(sorted(primary), dtype=np.int64)
-    found = forwards.find(store, cluster, fw, services, attributed)
+    exchanges = np.array(sorted(c for c, e in primary.items() if e.category == "exchange"),
+                         dtype=np.int64)  # fmt: skip
+    found = forwards.find(store, cluster, fw, services, attributed, exchanges)
     named = {c: (e.label, e.category, e.confidence) for c, e in primary.items()}
     rows: list[dict[str, object]] = []
     for c, tx in zip(found.hot.tolist(), found.hot_tx, strict=True):

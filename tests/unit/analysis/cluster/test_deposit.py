@@ -132,3 +132,26 @@ def test_deposit_address_is_read_from_the_tags_of_now(home: Path) -> None:
     assert attribution(ChainStore("ETH", home), home=home).entities == {}
     _tag_h(home)  # and back, after clustering
     assert _deposit_of_h(home) == before
+
+
+def test_forwarding_all_to_a_dex_pool_is_no_deposit(home: Path) -> None:
+    """Z tagged a DEX pool (a service, not an exchange): S swapping all it gets there is
+    forwarding too, but a pool keeps no deposit addresses, so S stays nobody's."""
+    _write(home)
+    run_clustering("ETH", home=home)
+    TagStore(home).replace(
+        "partner",
+        tags_table(
+            [
+                Tag("ETH", _hex("H"), "Exchange X", "exchange", "partner", 90),
+                Tag("ETH", _hex("Z"), "SunSwap pool", "service", "partner", 90),
+            ]
+        ),
+    )
+    store = ChainStore("ETH", home)
+    att = attribution(store, home=home)
+    cl = cluster_of(store)
+    named = {n: att.entity(int(cl[ID[n]])) for n in NAMES}
+    assert {n for n, e in named.items() if e is not None} == {"H", "D1", "Z"}
+    assert named["D1"] is not None and named["D1"].heuristic == "deposit_address"
+    assert named["S"] is None
