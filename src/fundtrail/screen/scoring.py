@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fundtrail.errors import InvalidInputError
 from fundtrail.model.indicators import Category
 
 # weight of a direct hit per category (0-100)
@@ -51,6 +52,17 @@ class Rules:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Rules:
         data = data or {}
+        try:
+            return cls._parse(data)
+        except (TypeError, ValueError, AttributeError) as exc:  # a wrong shape: say so
+            raise InvalidInputError(
+                "rules: thresholds and category_weights are objects of integers, "
+                f"ignore_categories a list of categories, min_indirect_share a number ({exc})",
+                field="rules",
+            ) from None
+
+    @classmethod
+    def _parse(cls, data: dict[str, Any]) -> Rules:
         rules = cls()
         for level, value in dict(data.get("thresholds", {})).items():
             if level in DEFAULT_THRESHOLDS:
