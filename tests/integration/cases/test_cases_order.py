@@ -222,9 +222,12 @@ def workspace() -> Iterator[Path]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def play(world: World, inputs: Path, order: tuple[str, ...]) -> tuple[dict[str, Any], Team]:
+def play(
+    world: World, inputs: Path, order: tuple[str, ...], team_cls: type[Team] = Team
+) -> tuple[dict[str, Any], Team]:
+    """One workflow in ``order`` in a workspace of its own; ``team_cls`` says which chain's steps."""
     with workspace() as home:
-        team = Team(world, home, inputs)
+        team = team_cls(world, home, inputs)
         team.cli("org", "add", "Exchange Alliance", "--kind", "exchange")
         for name in order:
             team.step(name)

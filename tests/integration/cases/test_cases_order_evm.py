@@ -22,7 +22,7 @@ import pytest
 import typer.testing
 import yaml
 from cases_world import World
-from test_cases_order import Team, _diff, _no_pdf, workspace
+from test_cases_order import Team, _diff, _no_pdf, play
 
 from fundtrail.cli.main import app
 from fundtrail.errors import FundtrailError
@@ -84,18 +84,9 @@ def inputs(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def play(world: World, inputs: Path, order: tuple[str, ...]) -> tuple[dict[str, Any], Team]:
-    with workspace() as home:
-        team = EvmTeam(world, home, inputs)
-        team.cli("org", "add", "Exchange Alliance", "--kind", "exchange")
-        for name in order:
-            team.step(name)
-        return team.answers(), team
-
-
 @pytest.fixture(scope="module")
 def textbook(world: World, inputs: Path) -> dict[str, Any]:
-    answers, team = play(world, inputs, TEXTBOOK)
+    answers, team = play(world, inputs, TEXTBOOK, EvmTeam)
     assert team.failed == []
     camps = [k for k in answers if k.startswith("CMP-")]
     assert camps, "no campaign linked"
@@ -112,7 +103,7 @@ def textbook(world: World, inputs: Path) -> dict[str, Any]:
 def test_evm_answers_do_not_depend_on_the_order(
     world: World, inputs: Path, textbook: dict[str, Any], order: tuple[str, ...]
 ) -> None:
-    answers, team = play(world, inputs, order)
+    answers, team = play(world, inputs, order, EvmTeam)
     for name, _message in team.failed:
         assert name in ("trace", "report") and order.index(name) < order.index("ingest")
     assert answers == textbook, f"order {order} answers differently: {_diff(textbook, answers)}"
