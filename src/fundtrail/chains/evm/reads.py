@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from fundtrail.chains.evm.records import PSEUDO_ADDRESSES
+from fundtrail.chains.evm.records import is_pseudo
 from fundtrail.chainstore.schema import NATIVE_ASSET
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import NotFoundError
@@ -31,7 +31,7 @@ _SPLIT = 10**18
 def display(address: str | None, chain: str = "ETH") -> str | None:
     """What people see for a stored address key (EIP-55, ``T…``); pseudo-addresses as
     they are."""
-    if address is None or address in PSEUDO_ADDRESSES:
+    if address is None or is_pseudo(address):
         return address
     return format_address(address, chain)
 

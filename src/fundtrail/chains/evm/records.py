@@ -11,6 +11,10 @@ as its other side, so every balance is ``sum(in) - sum(out)`` exactly:
 ``mint``         block and uncle rewards, created by the protocol (kind ``reward``)
 ``beacon``       beacon-chain withdrawals credited after Shanghai (kind ``reward``)
 ===============  ====================================================================
+
+TRON's built-in markets hold value in the protocol's own ledgers, which are pseudo-addresses
+too (see ``chains/tron/legacy.py``): ``tron-dex:N`` (Bancor exchange N), ``tron-orderbook``
+and ``shielded-pool``. They get ids when first met, like any address.
 """
 
 from __future__ import annotations
@@ -21,9 +25,21 @@ GENESIS = "genesis"
 BURN = "burn"
 MINT = "mint"
 BEACON = "beacon"
-PSEUDO_ADDRESSES = (GENESIS, BURN, MINT, BEACON)
+PSEUDO_ADDRESSES = (GENESIS, BURN, MINT, BEACON)  # given the first ids of every store
+ORDER_BOOK = "tron-orderbook"
+SHIELDED_POOL = "shielded-pool"
+DEX_POOL_PREFIX = "tron-dex:"
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+
+
+def is_pseudo(address: str) -> bool:
+    """Whether ``address`` is a protocol ledger rather than an account someone holds."""
+    return (
+        address in PSEUDO_ADDRESSES
+        or address in (ORDER_BOOK, SHIELDED_POOL)
+        or address.startswith(DEX_POOL_PREFIX)
+    )
 
 
 @dataclass(slots=True)
@@ -88,4 +104,4 @@ class BlockRecord:
         for m in self.moves:
             found.add(m.sender)
             found.add(m.receiver)
-        return found - set(PSEUDO_ADDRESSES)
+        return {a for a in found if not is_pseudo(a)}

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from fundtrail.chains.evm.records import BURN, PSEUDO_ADDRESSES, BlockRecord, Move, TxRecord
+from fundtrail.chains.evm.records import (
+    BURN,
+    PSEUDO_ADDRESSES,
+    BlockRecord,
+    Move,
+    TxRecord,
+    is_pseudo,
+)
 from fundtrail.chainstore.addressbook import AddressBook
 from fundtrail.chainstore.schema import ACCOUNT_SCHEMAS, NATIVE_ASSET, NO_ADDRESS
 from fundtrail.chainstore.store import ChainStore
@@ -143,8 +150,7 @@ class RowBuilder:
         found = self._known.get(address)
         if found is not None:
             return found
-        kind = "pseudo" if address in PSEUDO_ADDRESSES else self.address_kind
-        return self.book.id_for(address, kind, seen)
+        return self.book.id_for(address, self._kind(address), seen)
 
     def add_all(self, blocks: list[BlockRecord]) -> None:
         """``add`` each block, the ids of all their addresses looked up in one call first
@@ -162,12 +168,16 @@ class RowBuilder:
                     order.setdefault(a, blk.number)
         if order:
             names = list(order)
-            kinds = ["pseudo" if a in PSEUDO_ADDRESSES else self.address_kind for a in names]
+            kinds = [self._kind(a) for a in names]
             seen = np.fromiter(order.values(), dtype=np.int64, count=len(names))
             ids = self.book.assign(pa.array(names, pa.string()), pa.array(kinds), seen)
             self._known.update(zip(names, (int(x) for x in ids), strict=True))
         for blk in blocks:
             self.add(blk)
+
+    def _kind(self, address: str) -> str:
+        """The addresses table's kind of ``address``: ``pseudo`` for a protocol account."""
+        return "pseudo" if is_pseudo(address) else self.address_kind
 
     def _fee_split(self, tx: TxRecord, base_fee: int) -> tuple[int, int]:
         """(paid to the block's miner, burned) of ``tx.fee`` (the blob fee is burned apart)."""

@@ -16,7 +16,11 @@ Paths used (all POST with a JSON body):
 ``/wallet/getblockbynum``                    one block
 ``/wallet/gettransactioninfobyblocknum``     fees, logs, internal txs of one block
 ``/wallet/triggerconstantcontract``          a TRC-20's ``symbol()`` / ``decimals()``
-``/wallet/getassetissuebyid``                a TRC-10 token's abbreviation and precision
+``/wallet/getassetissuebyid``                a TRC-10 token's abbreviation, precision and
+                                             sale price (``trx_num`` / ``num``)
+``/wallet/getassetissuebyname``              the same for a token from before token ids
+``/wallet/getexchangebyid``                  a Bancor exchange's token pair
+``/wallet/getmarketorderbyid``               an order book order's owner and sell token
 ===========================================  ==========================================
 """
 
@@ -145,6 +149,27 @@ class TronClient:
         the node has no such token."""
         path = "/wallet/getassetissuebyid"
         answer = self.post(path, {"value": token_id})
+        return answer if isinstance(answer, dict) and "Error" not in answer else {}
+
+    def asset_issue_by_name(self, name: str) -> dict[str, Any]:
+        """A TRC-10 token's issue record by its name (hex of UTF-8), for tokens from before
+        token ids; {} when the node has none."""
+        path = "/wallet/getassetissuebyname"
+        answer = self.post(path, {"value": name})
+        return answer if isinstance(answer, dict) and "Error" not in answer else {}
+
+    def exchange(self, exchange_id: int) -> dict[str, Any]:
+        """A Bancor exchange's record (``first_token_id``, ``second_token_id`` in hex, the
+        balances); {} when the node has none."""
+        path = "/wallet/getexchangebyid"
+        answer = self.post(path, {"id": exchange_id})
+        return answer if isinstance(answer, dict) and "Error" not in answer else {}
+
+    def market_order(self, order_id: str) -> dict[str, Any]:
+        """An order book order (``owner_address``, ``sell_token_id``,
+        ``sell_token_quantity_return``…); {} when the node has none."""
+        path = "/wallet/getmarketorderbyid"
+        answer = self.post(path, {"value": order_id})
         return answer if isinstance(answer, dict) and "Error" not in answer else {}
 
     def map(self, fn: Callable[[T], U], items: Sequence[T]) -> list[U]:

@@ -12,6 +12,10 @@ What one block contributes, exact in base units (sun for TRX, token units for to
 * the fee: every sun the transaction info says was burned (bandwidth, energy, account
   activation, memo, multi-signature), ``owner -> burn`` (kind ``burn``).
 
+* the built-in markets (TRC-10 sales, Bancor exchanges, the order book, the shielded
+  pool): see :mod:`fundtrail.chains.tron.legacy`, which needs some chain records looked up
+  (:class:`~fundtrail.chains.tron.legacy.Records`).
+
 A transaction whose ``contractRet`` is not ``SUCCESS`` pays its fee and moves nothing
 else. Staking, voting, delegation, account and witness contracts are recorded as
 transactions (status and fee) without inventing transfers.
@@ -25,9 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fundtrail.chains.evm.records import TRANSFER_TOPIC, BlockRecord, Move, TxRecord
+from fundtrail.chains.evm.records import SHIELDED_POOL, TRANSFER_TOPIC, BlockRecord, Move, TxRecord
+from fundtrail.chains.tron import legacy
+from fundtrail.chains.tron.fields import address, integer, trc10_id
 from fundtrail.errors import SourceError
-from fundtrail.model.encoding import b58check_encode
+
+__all__ = ["NO_TRANSFER_CONTRACTS", "TronTx", "address", "block_number", "decode_block", "trc10_id"]
 
 _TRANSFER = TRANSFER_TOPIC.removeprefix("0x")
 NO_TRANSFER_CONTRACTS = frozenset(
@@ -38,12 +45,10 @@ NO_TRANSFER_CONTRACTS = frozenset(
         "VoteWitnessContract", "WithdrawBalanceContract", "AccountCreateContract",
         "AccountUpdateContract", "AccountPermissionUpdateContract", "WitnessCreateContract",
         "WitnessUpdateContract", "AssetIssueContract", "UpdateAssetContract",
-        "ParticipateAssetIssueContract", "UpdateSettingContract", "UpdateEnergyLimitContract",
+        "UpdateSettingContract", "UpdateEnergyLimitContract",
         "ClearABIContract", "ProposalCreateContract", "ProposalApproveContract",
         "ProposalDeleteContract", "SetAccountIdContract", "UpdateBrokerageContract",
-        "ExchangeCreateContract", "ExchangeInjectContract", "ExchangeWithdrawContract",
-        "ExchangeTransactionContract", "ShieldedTransferContract", "MarketSellAssetContract",
-        "MarketCancelOrderContract", "UnfreezeAssetContract",
+        "UnfreezeAssetContract",
     }
 )  # fmt: skip
 
@@ -60,57 +65,6 @@ class TronTx(TxRecord):
         return self.burned
 
 
-def address(hex_or_b58: str | None) -> str | None:
-    """Base58check ``T…`` of an address as the API writes it (``41…`` hex, 20-byte hex from
-    a log or an EVM-style word, ``0x…``, or base58 already)."""
-    if hex_or_b58 is None or hex_or_b58 == "":
-        return None
-    s = str(hex_or_b58)
-    if s.startswith("T") and len(s) == 34:
-        return s
-    h = s.lower().removeprefix("0x")
-    if len(h) == 64:  # a 32-byte log word
-        h = h[-40:]
-    if len(h) == 40:
-        h = "41" + h
-    if len(h) != 42 or not h.startswith("41"):
-        raise SourceError(f"{s!r} is not a TRON address (21 bytes starting 0x41)")
-    try:
-        raw = bytes.fromhex(h)
-    except ValueError as exc:
-        raise SourceError(f"{s!r} is not a TRON address (not hex)") from exc
-    return b58check_encode(raw)
-
-
-def trc10_id(asset_name: str | None) -> str:
-    """The TRC-10 token id of ``asset_name`` (hex of the id's digits, or an old token's
-    hex name before ids existed: then its name)."""
-    if not asset_name:
-        return "_"  # TRX itself in a TRC-10 field
-    text = str(asset_name)
-    if text.isdigit() and len(text) <= 8:
-        return text
-    try:
-        decoded = bytes.fromhex(text).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return text
-    return decoded
-
-
-def _int(value: Any, what: str) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise SourceError(f"{what}: {value!r} is not an integer")
-    try:
-        out = int(value)
-    except ValueError as exc:
-        raise SourceError(f"{what}: {value!r} is not an integer") from exc
-    if out < 0:
-        raise SourceError(f"{what}: negative amount {out}")
-    return out
-
-
 def block_number(block: dict[str, Any]) -> int:
     try:
         return int(block["block_header"]["raw_data"].get("number", 0))
@@ -120,21 +74,27 @@ def block_number(block: dict[str, Any]) -> int:
         ) from exc
 
 
-def decode_block(block: dict[str, Any], infos: list[dict[str, Any]] | None) -> BlockRecord:
+def decode_block(
+    block: dict[str, Any],
+    infos: list[dict[str, Any]] | None,
+    records: legacy.Records | None = None,
+) -> BlockRecord:
     """One block answer (``getblockbynum``) and its transaction infos
-    (``gettransactioninfobyblocknum``) as a :class:`BlockRecord` of :class:`TronTx`."""
+    (``gettransactioninfobyblocknum``) as a :class:`BlockRecord` of :class:`TronTx`;
+    ``records``: what :func:`legacy.needs` asked for (token issues, exchanges, orders)."""
     n = block_number(block)
     raw = block["block_header"]["raw_data"]
     block_id = str(block.get("blockID") or "")
     if len(block_id) != 64:
         raise SourceError(f"block {n}: blockID {block_id!r} is not 64 hex digits")
     parent = str(raw.get("parentHash") or "0" * 64)
-    t = _int(raw.get("timestamp"), f"block {n} timestamp") // 1000
+    t = integer(raw.get("timestamp"), f"block {n} timestamp") // 1000
     witness = address(raw.get("witness_address")) or "burn"
     by_id = {str(i.get("id")): i for i in infos or [] if isinstance(i, dict)}
     rec = BlockRecord(n, block_id, parent, t, witness, None, 0)
+    found = records or legacy.Records()
     for index, tx in enumerate(block.get("transactions") or []):
-        _decode_tx(rec, tx, index, by_id)
+        _decode_tx(rec, tx, index, by_id, found)
     missing = [x.hash for x in rec.txs if x.hash not in by_id]
     if missing:
         raise SourceError(
@@ -144,7 +104,13 @@ def decode_block(block: dict[str, Any], infos: list[dict[str, Any]] | None) -> B
     return rec
 
 
-def _decode_tx(rec: BlockRecord, tx: dict[str, Any], index: int, infos: dict[str, Any]) -> None:
+def _decode_tx(
+    rec: BlockRecord,
+    tx: dict[str, Any],
+    index: int,
+    infos: dict[str, Any],
+    records: legacy.Records,
+) -> None:
     n = rec.number
     txid = str(tx.get("txID") or "").lower()
     if len(txid) != 64:
@@ -161,38 +127,45 @@ def _decode_tx(rec: BlockRecord, tx: dict[str, Any], index: int, infos: dict[str
     status_text = str(ret.get("contractRet") or receipt.get("result") or "SUCCESS")
     ok = status_text == "SUCCESS" and info.get("result") != "FAILED"
     owner = address(value.get("owner_address"))
+    if kind == "ShieldedTransferContract":  # no owner: the transparent sender or the pool
+        owner = address(value.get("transparent_from_address")) or SHIELDED_POOL
     if owner is None:
         raise SourceError(f"block {n}: transaction {txid} ({kind}) has no owner_address")
-    burned = _int(info.get("fee", ret.get("fee")), f"tx {txid} fee")
+    burned = integer(info.get("fee", ret.get("fee")), f"tx {txid} fee")
     to: str | None = None
     trx = 0
     moves: list[Move] = []
     if kind == "TransferContract":
         to = address(value.get("to_address"))
-        trx = _int(value.get("amount"), f"tx {txid} amount")
+        trx = integer(value.get("amount"), f"tx {txid} amount")
     elif kind == "TransferAssetContract":
         to = address(value.get("to_address"))
-        amount = _int(value.get("amount"), f"tx {txid} amount")
+        amount = integer(value.get("amount"), f"tx {txid} amount")
         token = trc10_id(value.get("asset_name"))
         if amount and to is not None:
             moves.append(Move("token", owner, to, amount, txid, index, -1, -1, token))
     elif kind == "TriggerSmartContract":
         to = address(value.get("contract_address"))
-        trx = _int(value.get("call_value"), f"tx {txid} call_value")
-        tokens = _int(value.get("call_token_value"), f"tx {txid} call_token_value")
+        trx = integer(value.get("call_value"), f"tx {txid} call_value")
+        tokens = integer(value.get("call_token_value"), f"tx {txid} call_token_value")
         if tokens and to is not None:
             token = str(value.get("token_id"))
             moves.append(Move("token", owner, to, tokens, txid, index, -1, -1, token))
     elif kind == "CreateSmartContract":
         to = address(info.get("contract_address"))
         new = value.get("new_contract") or {}
-        trx = _int(new.get("call_value"), f"tx {txid} call_value")
+        trx = integer(new.get("call_value"), f"tx {txid} call_value")
+    elif kind in legacy.LEGACY_CONTRACTS:
+        if ok:
+            found = legacy.moves(kind, value, info, owner, txid, index, records)
+            to, trx = found.to, found.trx
+            moves.extend(found.moves)
     elif kind not in NO_TRANSFER_CONTRACTS:
         to = address(value.get("to_address")) if value.get("to_address") else None
     if ok:
         moves.extend(_logs(info, txid, index))
         moves.extend(_internal(info, txid, index))
-    energy = _int(receipt.get("energy_usage_total"), f"tx {txid} energy")
+    energy = integer(receipt.get("energy_usage_total"), f"tx {txid} energy")
     rec.txs.append(
         TronTx(txid, index, owner, to, trx, energy, 0, 1 if ok else 0, None, 0, burned, kind)
     )
@@ -231,7 +204,7 @@ def _internal(info: dict[str, Any], txid: str, index: int) -> list[Move]:
         if sender is None or receiver is None:
             continue
         for cv in itx.get("callValueInfo") or []:
-            amount = _int(cv.get("callValue"), f"tx {txid} internal {ti}")
+            amount = integer(cv.get("callValue"), f"tx {txid} internal {ti}")
             if not amount:
                 continue
             token = cv.get("tokenId")

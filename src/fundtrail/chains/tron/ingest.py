@@ -31,6 +31,7 @@ from fundtrail.chains.evm.ingest import (
 )
 from fundtrail.chains.evm.records import BlockRecord
 from fundtrail.chains.evm.rows import AssetInfo
+from fundtrail.chains.tron import legacy
 from fundtrail.chains.tron.api import TronClient
 from fundtrail.chains.tron.decode import block_number, decode_block
 from fundtrail.chains.tron.rows import TronRowBuilder
@@ -46,6 +47,7 @@ class TronSource:
 
     def __init__(self, client: TronClient) -> None:
         self.client = client
+        self.records = legacy.Records()  # chain records looked up once, kept for the run
 
     def head(self, confirmations: int | None) -> int:
         """The newest block to read: the solidified one (None) or head - confirmations."""
@@ -56,14 +58,36 @@ class TronSource:
         raw = self.client.blocks(numbers)
         with_txs = [block_number(b) for b in raw if b.get("transactions")]
         infos = dict(zip(with_txs, self.client.map(self.client.tx_infos, with_txs), strict=True))
+        for b in raw:
+            self._look_up(legacy.needs(b, infos.get(block_number(b), [])))
         out: list[BlockRecord] = []
         for b in raw:
             n = block_number(b)
             try:
-                out.append(decode_block(b, infos.get(n, [])))
+                out.append(decode_block(b, infos.get(n, []), self.records))
             except (KeyError, TypeError, AttributeError, ValueError) as exc:
                 raise SourceError(f"block {n}: the node's answer does not decode: {exc}") from exc
         return out
+
+    def _look_up(self, need: legacy.Needs) -> None:
+        """Fetch the token issues, exchanges and orders the legacy contracts of a batch
+        name and the run has not fetched yet (all chain records that never change for
+        the fields read: a sale's price, an exchange's pair, an order's owner and what it
+        returned once closed)."""
+        got = self.records
+        issues = sorted(need.issues - set(got.issues))
+        for token, issue in zip(issues, self.client.map(self._issue, issues), strict=True):
+            got.issues[token] = issue
+        pools = sorted(need.exchanges - set(got.exchanges))
+        got.exchanges.update(zip(pools, self.client.map(self.client.exchange, pools), strict=True))
+        orders = sorted(need.orders - set(got.orders))
+        found = self.client.map(self.client.market_order, orders)
+        got.orders.update(zip(orders, found, strict=True))
+
+    def _issue(self, token: str) -> dict[str, Any]:
+        if token.isdigit():
+            return self.client.asset_issue(token)
+        return self.client.asset_issue_by_name(token.encode().hex())
 
     def hashes(self, numbers: Sequence[int]) -> dict[int, str]:
         return {block_number(b): str(b.get("blockID")) for b in self.client.blocks(numbers)}

@@ -9,7 +9,9 @@ ingest uses, in the node's own answer format, from a :class:`NodeData`
 ``/wallet/getblockbylimitnext``, ``/wallet/gettransactioninfobyblocknum`` (and the
 ``/walletsolidity/`` forms of the last three), and for token metadata
 ``/wallet/triggerconstantcontract`` (a TRC-20's ``symbol()`` and ``decimals()``, ABI
-encoded as a node returns them) and ``/wallet/getassetissuebyid`` (a TRC-10's record).
+encoded as a node returns them) and ``/wallet/getassetissuebyid`` /
+``getassetissuebyname`` (a TRC-10's record); for the built-in markets,
+``/wallet/getexchangebyid`` and ``/wallet/getmarketorderbyid``.
 
 It can require an API key header, fail the first requests with HTTP 503 or 429 (to
 exercise retries), and swap its chain for another (to exercise reorgs).
@@ -47,6 +49,8 @@ class NodeData:
     solidified: int | None = None  # default: the head
     trc20: dict[str, tuple[str, int]] = field(default_factory=dict)  # 41-hex -> symbol, decimals
     trc10: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> getassetissuebyid
+    exchanges: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> getexchangebyid
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # hex id -> market order
 
     @property
     def head(self) -> int:
@@ -59,6 +63,8 @@ class NodeData:
             "solidified": self.solidified,
             "trc20": {k: list(v) for k, v in self.trc20.items()},
             "trc10": self.trc10,
+            "exchanges": {str(k): v for k, v in self.exchanges.items()},
+            "orders": self.orders,
         }
 
     @classmethod
@@ -66,7 +72,9 @@ class NodeData:
         blocks = {int(b["block_header"]["raw_data"]["number"]): b for b in data["blocks"]}
         infos = {int(k): v for k, v in (data.get("infos") or {}).items()}
         trc20 = {k.lower(): (str(v[0]), int(v[1])) for k, v in (data.get("trc20") or {}).items()}
-        return cls(blocks, infos, data.get("solidified"), trc20, dict(data.get("trc10") or {}))
+        exchanges = {int(k): v for k, v in (data.get("exchanges") or {}).items()}
+        return cls(blocks, infos, data.get("solidified"), trc20, dict(data.get("trc10") or {}),
+                   exchanges, dict(data.get("orders") or {}))  # fmt: skip
 
 
 def block_id(number: int, header: dict[str, Any]) -> str:
@@ -277,6 +285,14 @@ class TronStub:
             return 200, _constant_answer(node, body)
         if name == "getassetissuebyid":
             return 200, node.trc10.get(str(body.get("value")), {})
+        if name == "getassetissuebyname":
+            wanted = str(body.get("value") or "").lower()
+            named = [t for t in node.trc10.values() if str(t.get("name", "")).lower() == wanted]
+            return 200, named[0] if named else {}
+        if name == "getexchangebyid":
+            return 200, node.exchanges.get(int(body.get("id", -1)), {})
+        if name == "getmarketorderbyid":
+            return 200, node.orders.get(str(body.get("value") or "").lower(), {})
         if name == "gettransactioninfobyblocknum":
             n = int(body.get("num", -1))
             return 200, node.infos.get(n, []) if n <= limit else []

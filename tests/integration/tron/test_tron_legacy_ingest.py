@@ -1,0 +1,114 @@
+"""The built-in markets over the node API: ingest asks the stub node for the records the
+legacy contracts need (a token's sale price, an exchange's pair, an order's owner), once
+per run, and stores the moves with the protocol's pools as pseudo-addresses that the read
+commands show as they are.
+
+Constructed answers (not recorded), from tronprotocol/protocol's field names: see
+tests/unit/chains/tron/test_tron_legacy.py for each contract's arithmetic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from fundtrail.chains.tron.decode import address
+from fundtrail.chains.tron.ingest import ingest_rpc
+from fundtrail.chains.tron.stub import NodeData, TronStub, make_block
+from fundtrail.chainstore.store import ChainStore
+from fundtrail.cli.main import app
+from fundtrail.errors import SourceError
+from fundtrail.model.chains import get_chain
+
+BUYER, ISSUER, TRADER = ("41" + c * 40 for c in "567")
+TOKEN_HEX, TRX_HEX = b"1000001".hex(), b"_".hex()
+
+
+def _tx(kind: str, value: dict[str, Any]) -> dict[str, Any]:
+    txid = hashlib.sha256(json.dumps([kind, value], sort_keys=True).encode()).hexdigest()
+    return {"txID": txid, "ret": [{"contractRet": "SUCCESS"}],
+            "raw_data": {"contract": [{"type": kind, "parameter": {"value": value}}]}}  # fmt: skip
+
+
+def _node() -> NodeData:
+    """Block 1: a TRC-10 sale and a swap on exchange 3; block 2: another swap there."""
+    buy = _tx(
+        "ParticipateAssetIssueContract",
+        {
+            "owner_address": BUYER,
+            "to_address": ISSUER,
+            "asset_name": TOKEN_HEX,
+            "amount": 6_000_000,
+        },
+    )
+    swaps = [_tx("ExchangeTransactionContract",
+                 {"owner_address": TRADER, "exchange_id": 3, "token_id": TRX_HEX,
+                  "quant": q, "expected": 1}) for q in (1_000_000, 2_000_000)]  # fmt: skip
+    node = NodeData()
+    parent = "00" * 32
+    for n, txs, got in ((1, [buy, swaps[0]], 4), (2, [swaps[1]], 7)):
+        block = make_block(n, parent, 1_540_000_000_000 + 3000 * n, txs)
+        node.blocks[n] = block
+        node.infos[n] = [{"id": t["txID"], "blockNumber": n, "exchange_id": 3,
+                          "exchange_received_amount": got} for t in txs]  # fmt: skip
+        parent = block["blockID"]
+    node.trc10["1000001"] = {"id": "1000001", "owner_address": ISSUER, "name": b"Old".hex(),
+                             "abbr": b"OLD".hex(), "precision": 0, "trx_num": 1_000_000,
+                             "num": 2}  # fmt: skip
+    node.exchanges[3] = {"exchange_id": 3, "creator_address": ISSUER, "first_token_id": TOKEN_HEX,
+                         "first_token_balance": 1000, "second_token_id": TRX_HEX,
+                         "second_token_balance": 10**9}  # fmt: skip
+    return node
+
+
+def _balances(home: Path) -> dict[tuple[str, str | None], int]:
+    con = ChainStore(get_chain("TRX"), home).connect()
+    try:
+        rows = con.execute(
+            """SELECT a.address, s.contract, sum(m.value)::BIGINT FROM (
+                 SELECT to_id AS id, asset_id, value::HUGEINT AS value FROM transfers
+                 UNION ALL SELECT from_id, asset_id, -value::HUGEINT FROM transfers) m
+               JOIN addresses a ON a.address_id = m.id JOIN assets s USING (asset_id)
+               GROUP BY ALL HAVING sum(m.value) <> 0"""
+        ).fetchall()
+        kinds = dict(con.execute("SELECT address, script_type FROM addresses").fetchall())
+    finally:
+        con.close()
+    assert kinds["tron-dex:3"] == "pseudo"
+    return {(a, c): v for a, c, v in rows}
+
+
+def test_legacy_contracts_ingest_with_their_records_looked_up_once(home: Path) -> None:
+    with TronStub(_node()) as stub:
+        ingest_rpc(stub.url, start=1, batch_blocks=1)
+        calls = dict(stub.calls)
+    assert calls["/wallet/getexchangebyid"] == 1  # two batches, one exchange: asked once
+    assert calls["/wallet/getassetissuebyid"] >= 1
+    b = {k: v for k, v in _balances(home).items() if k[0] != "T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb"}
+    buyer, issuer, trader = address(BUYER), address(ISSUER), address(TRADER)
+    assert b == {
+        (buyer, None): -6_000_000, (buyer, "1000001"): 12,  # 6 TRX at 2 tokens per TRX
+        (issuer, None): 6_000_000, (issuer, "1000001"): -12,
+        (trader, None): -3_000_000, (trader, "1000001"): 11,  # 4 + 7 out of the pool
+        ("tron-dex:3", None): 3_000_000, ("tron-dex:3", "1000001"): -11,
+    }  # fmt: skip
+    res = CliRunner().invoke(app, ["address", trader, "--chain", "tron", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["balance"] == -3_000_000
+    swap = _node().blocks[2]["transactions"][0]["txID"]
+    res = CliRunner().invoke(app, ["tx", swap, "--chain", "tron"], env={"COLUMNS": "240"})
+    assert res.exit_code == 0, res.output
+    assert "tron-dex:3" in res.output, res.output
+
+
+def test_a_node_without_the_exchange_record_stops_ingest_naming_it(home: Path) -> None:
+    node = _node()
+    node.exchanges.clear()
+    with TronStub(node) as stub, pytest.raises(SourceError, match="no record of its exchange"):
+        ingest_rpc(stub.url, start=1)
+    assert not ChainStore(get_chain("TRX"), home).meta.get("evm_next")  # nothing stored
