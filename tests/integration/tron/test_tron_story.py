@@ -144,6 +144,16 @@ def test_tron_usdt_scam_from_simulation_to_freeze_requests_and_screening(
     assert set(trx_true) <= set(trx_found)
     for dep in trx_true:  # the swapper's gas TRX dilutes by a hair
         assert 0.99 * trx_true[dep] <= trx_found[dep] <= trx_true[dep], (dep, trx_true, trx_found)
+    # backward from a TRX cash-out: through the gang's swap back into the USDT that paid
+    # for the TRX, and on to the victims' withdrawals from their exchanges (the sources)
+    swapped_out = next(c for c in truth["cashouts"] if c["via"] == "swap")
+    back = first_json(ok("trace", "--from", swapped_out["txid"], "--chain", "tron", "--direction",
+                         "backward", "--hops", "50", "--json"))  # fmt: skip
+    back_swaps = back["summary"]["swaps"]
+    assert {x["txid"] for x in back_swaps} & {x["txid"] for x in swaps}
+    assert {x["direction"] for x in back_swaps} == {"backward"}
+    assert back["summary"]["converted"]["USDT"] > 0
+    assert {e["asset"] for e in back["endpoints"] if e["kind"] == "source"} >= {"USDT"}
     found = [c for c in found if c["asset"] == "USDT"]
     true_out = [c for c in truth["cashouts"] if c["asset"] == "USDT"]
     true_deposits = {c["deposit_address"] for c in true_out}

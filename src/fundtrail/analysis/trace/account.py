@@ -16,13 +16,17 @@ that moment (each inflow's remainder after earlier outflows took their proportio
 part, integer arithmetic); poison marks every earlier inflow in full; FIFO maps offsets
 back. Native coin and each token are traced separately; a start's asset is its transfer's.
 
-**Swaps.** A service that pays the sender another asset back in the same transaction
+**Swaps.** A service that pays another asset out in the same transaction as it is paid
 (a DEX pool: USDT in by a ``Transfer`` log, TRX out by an internal transaction) is
-converting, not cashing out. Forward, money reaching such a service becomes a
-:class:`Conversion`: the traced share of what the sender paid in that transaction, turned
-into the asset paid back at the transaction's own rate (``traced * paid_back //
-paid_in``, exact integers in each asset's base units). The caller traces the paid-back
-transfers on as starts of that asset (:mod:`fundtrail.analysis.trace.acctrace`).
+converting, not cashing out. The pool may pay the payer back, a router that passes it on,
+or a third address the payer named: every payment of another asset the pool makes in the
+transaction is the swap's output. Forward, money reaching such a service becomes a
+:class:`Conversion`: the traced share of all the pool was paid in that asset in that
+transaction, turned into each output at the transaction's own rate (``traced * output //
+paid_in``, exact integers in each asset's base units). Backward, money a pool paid out is
+explained the same way by what the pool was paid in other assets in that transaction
+(``traced * input // paid_out``). The caller traces the outputs (forward) or inputs
+(backward) on as starts of their asset (:mod:`fundtrail.analysis.trace.acctrace`).
 """
 
 from __future__ import annotations
@@ -55,16 +59,19 @@ class Hit:
 
 @dataclass
 class Conversion:
-    """Traced money a swap service converted: ``amount`` of the asset of ``pos`` paid into
-    ``pool`` by ``address``, and per transfer paid back, the traced amount of its asset."""
+    """Traced money a swap service converted. Forward: ``amount`` of the asset of ``pos``
+    paid into ``pool`` by ``address``, and per output, the traced amount of its asset.
+    Backward (``backward``): ``amount`` of the asset of ``pos`` the pool paid ``address``,
+    and per input the pool was paid in another asset, the traced amount of it."""
 
-    pos: int  # the transfer into the pool
+    pos: int  # the transfer into the pool (backward: out of it)
     pool: int
     address: int
     amount: int
-    paid_in: int  # all ``address`` paid the pool in this asset in this transaction
-    outs: list[tuple[int, int]]  # (paid-back transfer, traced amount of its asset)
+    paid_in: int  # all the pool was paid in this asset in this tx (backward: all it paid out)
+    outs: list[tuple[int, int]]  # (output transfer, traced amount of its asset); backward: inputs
     hops: int
+    backward: bool = False
 
 
 @dataclass
@@ -81,31 +88,60 @@ class AccountWalk:
         self.swapped += c.amount
 
 
-def conversion(
-    g: AccountGraph, q: int, sender: int, pool: int, amount: int, hops: int
-) -> Conversion | None:
-    """The swap of transfer ``q`` (``sender`` -> service ``pool``), if the pool paid the
-    sender another asset back in the same transaction; else None (a cash-out)."""
-    if sender < 0:
-        return None
+def _same_tx(g: AccountGraph, q: int) -> range:
+    """The positions of the transfers of ``q``'s transaction (they are consecutive)."""
     tx = g.txid(q)
     lo, hi = q, q
     while lo > 0 and g.txid(lo - 1) == tx:
         lo -= 1
     while hi + 1 < len(g.frm) and g.txid(hi + 1) == tx:
         hi += 1
+    return range(lo, hi + 1)
+
+
+def _pool_legs(g: AccountGraph, q: int, pool: int) -> tuple[list[int], list[int]]:
+    """The pool's payments in and out in ``q``'s transaction (gas and burns left out)."""
+    same = _same_tx(g, q)
+    ins = [p for p in same if g.to[p] == pool and 0 <= g.frm[p] != pool
+           and g.kind[p] not in SINK_KINDS and g.kind[p] not in SOURCE_KINDS]  # fmt: skip
+    outs = [p for p in same if g.frm[p] == pool and 0 <= g.to[p] != pool
+            and g.kind[p] not in SINK_KINDS]  # fmt: skip
+    return ins, outs
+
+
+def conversion(
+    g: AccountGraph, q: int, sender: int, pool: int, amount: int, hops: int
+) -> Conversion | None:
+    """The swap of transfer ``q`` (``sender`` -> service ``pool``), if the pool paid another
+    asset out in the same transaction (to the sender or anyone); else None (a cash-out)."""
+    if sender < 0:
+        return None
     asset = int(g.asset[q])
-    same = range(lo, hi + 1)
-    back = [p for p in same if g.frm[p] == pool and g.to[p] == sender
-            and int(g.asset[p]) != asset and g.kind[p] not in SINK_KINDS]  # fmt: skip
-    if not back:
+    ins, outs = _pool_legs(g, q, pool)
+    back = [p for p in outs if int(g.asset[p]) != asset]
+    paid_in = sum(g.values[p] for p in ins if int(g.asset[p]) == asset)
+    if not back or paid_in <= 0:
         return None
-    into = [p for p in same if g.frm[p] == sender and g.to[p] == pool]
-    paid_in = sum(g.values[p] for p in into if int(g.asset[p]) == asset)
-    if paid_in <= 0:
+    return Conversion(
+        q, pool, sender, amount, paid_in, [(p, amount * g.values[p] // paid_in) for p in back], hops
+    )
+
+
+def origin(
+    g: AccountGraph, q: int, pool: int, receiver: int, amount: int, hops: int
+) -> Conversion | None:
+    """Backward: the swap that made transfer ``q`` (service ``pool`` -> ``receiver``), if the
+    pool was paid another asset in the same transaction; else None (a withdrawal)."""
+    asset = int(g.asset[q])
+    ins, outs = _pool_legs(g, q, pool)
+    paid = [p for p in ins if int(g.asset[p]) != asset]
+    paid_out = sum(g.values[p] for p in outs if int(g.asset[p]) == asset)
+    if not paid or paid_out <= 0:
         return None
-    outs = [(p, amount * g.values[p] // paid_in) for p in back]
-    return Conversion(q, pool, sender, amount, paid_in, outs, hops)
+    return Conversion(
+        q, pool, receiver, amount, paid_out,
+        [(p, amount * g.values[p] // paid_out) for p in paid], hops, backward=True,
+    )  # fmt: skip
 
 
 class Ledger:
@@ -273,8 +309,10 @@ def backward_balance(
     hops: int,
     min_amount: int,
     since: int,
+    start_hops: dict[int, int] | None = None,
 ) -> AccountWalk:
-    """Haircut or poison, backward: which inflows made up each traced outflow."""
+    """Haircut or poison, backward: which inflows made up each traced outflow
+    (``start_hops``: the hops a start is already away, for what a swap was paid with)."""
     w, led = AccountWalk(), Ledgers(g, asset)
     amounts: dict[int, int] = defaultdict(int)
     hop: dict[int, int] = {}
@@ -287,7 +325,9 @@ def backward_balance(
         hop[p] = min(hop.get(p, h), h)
 
     for p, amount in starts.items():
-        reach(p, amount, 0)
+        if start_hops and p in start_hops:  # a swap's input: its own hop into the pool
+            w.flows.append((int(g.frm[p]), int(g.to[p]), amount, p))
+        reach(p, amount, (start_hops or {}).get(p, 0))
     while heap:
         p = -heapq.heappop(heap)
         w.visited += 1
@@ -311,7 +351,11 @@ def backward_balance(
             step = _step(g, sender, a) if sender >= 0 else 0
             w.flows.append((sender, a, share, i))
             if sender >= 0 and g.is_stop(sender):
-                w.hits.append(Hit("cash-out", sender, i, share, h + step))
+                conv = origin(g, i, sender, a, share, h + step)
+                if conv is not None:
+                    w.convert(conv)
+                else:
+                    w.hits.append(Hit("cash-out", sender, i, share, h + step))
             elif h + step > hops or share < min_amount or g.time[i] < since:
                 w.hits.append(Hit("limit", sender, i, share, h + step))
             else:
@@ -350,6 +394,8 @@ def fifo_walk(
     todo: list[tuple[int, Intervals, int]] = [
         (p, [(0, a)], hops0.get(p, 0)) for p, a in starts.items()
     ]
+    if not forward:  # a swap's input: its own hop into the pool
+        w.flows += [(int(g.frm[p]), int(g.to[p]), a, p) for p, a in starts.items() if p in hops0]
     while todo:
         p, iv, h = todo.pop()
         w.visited += 1
@@ -379,10 +425,9 @@ def fifo_walk(
             if forward and (other < 0 or g.kind[q] in SINK_KINDS):
                 w.fee += _size(part)
             elif (
-                forward
-                and other >= 0
+                other >= 0
                 and g.is_stop(other)
-                and (conv := conversion(g, q, a, other, _size(part), h + step))
+                and (conv := _swap(g, forward, q, a, other, _size(part), h + step))
             ):
                 w.convert(conv)
             elif other >= 0 and g.is_stop(other):
@@ -397,6 +442,15 @@ def fifo_walk(
         if placed < _size(iv):
             w.hits.append(Hit("held", a, p, _size(iv) - placed, h))
     return w
+
+
+def _swap(
+    g: AccountGraph, forward: bool, q: int, a: int, pool: int, amount: int, hops: int
+) -> Conversion | None:
+    """The swap transfer ``q`` between ``a`` and service ``pool`` is a leg of, if any."""
+    if forward:
+        return conversion(g, q, a, pool, amount, hops)
+    return origin(g, q, pool, a, amount, hops)
 
 
 def _clip(iv: Intervals, base: int, lo: int, hi: int) -> Intervals:

@@ -91,8 +91,9 @@ MAX_SWAP_ROUNDS = 8  # swaps of swapped money: USDT -> TRX -> USDT ... each roun
 def _walk_through_swaps(
     g: AccountGraph, by_asset: dict[int, dict[int, int]], request: TraceRequest
 ) -> tuple[dict[int, AccountWalk], dict[int, dict[int, int]]]:
-    """Walk every asset from its starts; forward, what a swap converted becomes starts of
-    the asset paid back, and the walks are run again until no new conversion appears
+    """Walk every asset from its starts; what a swap converted becomes starts of the asset
+    paid out (forward) or paid in (backward), and the walks are run again until no new
+    conversion appears
     (each walk is a pure function of its starts, so the result is the fixed point, not
     an order of work). Returns the walks and every asset's starts, converted included."""
     forward = request.direction == "forward"
@@ -113,7 +114,7 @@ def _walk_through_swaps(
                 )
             else:
                 walks[asset] = backward_balance(
-                    g, group, asset, request.method, request.hops, 0, lo
+                    g, group, asset, request.method, request.hops, 0, lo, hops0
                 )
         nxt = {a: dict(group) for a, group in by_asset.items()}
         for w in walks.values():
@@ -221,9 +222,15 @@ def _result(
 def _swap_summary(
     store: ChainStore, g: AccountGraph, walks: dict[int, AccountWalk]
 ) -> dict[str, object]:
-    """``converted`` (per asset, the traced amount swaps paid back in it) and ``swaps`` (each
-    conversion: who, which pool, in which transaction, sold and bought at the tx's rate);
-    nothing when the trace met no swap."""
+    """``converted`` (per asset, the traced amount swaps turned into it, in the trace's
+    direction) and ``swaps`` (each conversion: who, which pool, in which transaction, sold
+    and bought at the tx's rate); nothing when the trace met no swap.
+
+    Forward, ``sold`` is the traced money paid in (``paid_in``: all the pool got in that
+    asset in the tx) and ``bought`` each output (``paid_back``: the output's value).
+    Backward, ``bought`` is the traced money the pool paid (``paid_out``: all it paid in
+    that asset) and ``sold`` each input that paid for it (``paid_in``: the input's value),
+    with ``direction: backward``."""
     convs = sorted((c for w in walks.values() for c in w.swaps), key=lambda c: c.pos)
     if not convs:
         return {}
@@ -231,17 +238,24 @@ def _swap_summary(
     converted: dict[str, int] = defaultdict(int)
     swaps = []
     for c in convs:
-        sold = g.assets.get(int(g.asset[c.pos]), "?")
-        bought = []
+        here = g.assets.get(int(g.asset[c.pos]), "?")
+        other = []
         for p, amount in c.outs:
             name = g.assets.get(int(g.asset[p]), "?")
             converted[name] += amount
-            bought.append({"asset": name, "amount": amount, "paid_back": g.values[p]})
-        swaps.append({
+            key = "paid_in" if c.backward else "paid_back"
+            other.append({"asset": name, "amount": amount, key: g.values[p]})
+        entry: dict[str, object] = {
             "txid": g.txid(c.pos), "address": names.get(c.address), "pool": names.get(c.pool),
-            "hops": c.hops, "sold": {"asset": sold, "amount": c.amount, "paid_in": c.paid_in},
-            "bought": bought,
-        })  # fmt: skip
+            "hops": c.hops,
+        }  # fmt: skip
+        if c.backward:
+            bought = {"asset": here, "amount": c.amount, "paid_out": c.paid_in}
+            entry |= {"direction": "backward", "sold": other, "bought": bought}
+        else:
+            entry |= {"sold": {"asset": here, "amount": c.amount, "paid_in": c.paid_in},
+                      "bought": other}  # fmt: skip
+        swaps.append(entry)
     return {"converted": dict(converted), "swaps": swaps}
 
 
