@@ -194,9 +194,8 @@ def moves(
             maker = _order_owner(records.orders.get(str(d.get("makerOrderId"))), what)
             move(ORDER_BOOK, maker, sell, integer(d.get("fillSellQuantity"), f"{what} fill"))
     elif kind == "MarketCancelOrderContract":
-        order = records.orders.get(str(value.get("order_id")))
-        _order_owner(order, what)
-        assert order is not None
+        order = records.orders.get(str(value.get("order_id"))) or {}
+        _order_owner(order, what)  # the node must know the order it cancels
         out.to = ORDER_BOOK
         returned = integer(order.get("sell_token_quantity_return"), f"{what} return")
         move(ORDER_BOOK, owner, trc10_id(order.get("sell_token_id")), returned)

@@ -180,3 +180,6 @@ def test_a_record_the_node_does_not_have_is_said() -> None:
     )
     with pytest.raises(SourceError, match="no issue record of token 1000002"):
         _decode([(buy, {})])
+    cancel = _tx("MarketCancelOrderContract", {"owner_address": OWNER, "order_id": "cc" * 32})
+    with pytest.raises(SourceError, match="no record of an order"):
+        _decode([(cancel, {})])
