@@ -112,3 +112,42 @@ def test_a_node_without_the_exchange_record_stops_ingest_naming_it(home: Path) -
     with TronStub(node) as stub, pytest.raises(SourceError, match="no record of its exchange"):
         ingest_rpc(stub.url, start=1)
     assert not ChainStore(get_chain("TRX"), home).meta.get("evm_next")  # nothing stored
+
+
+def test_a_trace_converts_at_a_bancor_pool_though_no_tag_names_it(home: Path) -> None:
+    """The protocol's exchanges are services by construction: a victim's TRX sold there
+    for the token is followed as the token, at the transaction's rate, both ways."""
+    from fundtrail.analysis.trace.request import TraceRequest
+    from fundtrail.analysis.trace.service import trace
+
+    node = _node()
+    victim = "41" + "8" * 40
+    pay = _tx("TransferContract", {"owner_address": victim, "to_address": TRADER,
+                                   "amount": 1_500_000})  # fmt: skip
+    block = make_block(3, node.blocks[2]["blockID"], 1_540_000_009_000, [pay])
+    node.blocks[3] = block
+    node.infos[3] = [{"id": pay["txID"], "blockNumber": 3}]
+    sell = _tx("ExchangeTransactionContract", {"owner_address": TRADER, "exchange_id": 3,
+                                               "token_id": TRX_HEX, "quant": 1_500_000,
+                                               "expected": 1})  # fmt: skip
+    node.blocks[4] = make_block(4, block["blockID"], 1_540_000_012_000, [sell])
+    node.infos[4] = [{"id": sell["txID"], "blockNumber": 4, "exchange_id": 3,
+                      "exchange_received_amount": 5}]  # fmt: skip
+    with TronStub(node) as stub:
+        ingest_rpc(stub.url, start=1)
+    r = trace(TraceRequest.parse("tron", [pay["txID"]]))
+    (swap,) = r.summary["swaps"]
+    assert (swap["pool"], swap["txid"]) == ("tron-dex:3", sell["txID"])
+    # the trader's 1.5 TRX were all the victim's (its earlier TRX went into the pool first)
+    (bought,) = swap["bought"]
+    assert (bought["amount"], bought["paid_back"]) == (5, 5)
+    held = [(e.address, e.asset, e.amount) for e in r.endpoints]
+    assert held == [(address(TRADER), "OLD (1000001)", 5)]
+    # backward from the swap: the tokens the pool paid turn back through it into the TRX
+    # that paid for them, the same 1.5 TRX the swap's other leg traces: the victim's, once
+    back = trace(TraceRequest.parse("tron", [sell["txID"]], direction="backward"))
+    assert [(e.address, e.asset, e.amount) for e in back.endpoints] == [
+        (address(victim), "TRX", 1_500_000)]  # fmt: skip
+    (swap,) = back.summary["swaps"]
+    assert swap["direction"] == "backward" and swap["bought"]["amount"] == 5
+    assert swap["sold"] == [{"asset": "TRX", "amount": 1_500_000, "paid_in": 1_500_000}]

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from fundtrail.analysis.trace.graph import open_tables
 from fundtrail.analysis.trace.stops import read_clusters
+from fundtrail.chains.evm.records import DEX_POOL_PREFIX, ORDER_BOOK
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.model.assets import result_name
 
@@ -43,6 +44,9 @@ class AccountGraph:
     addr_stop: np.ndarray  # set per trace from the attribution (``with_stops``)
     assets: dict[int, str] = field(default_factory=dict)
     addr_deposit: np.ndarray | None = None  # a service's customer deposit address (``with_stops``)
+    # the protocol's own swap venues (TRON's Bancor pools ``tron-dex:N``, ``tron-orderbook``):
+    # services by construction, though no tag names them
+    protocol_pools: np.ndarray | None = None
 
     def history(self, address: int) -> np.ndarray:
         if address < 0 or address + 1 >= len(self.hist_ptr):
@@ -97,6 +101,10 @@ def build_account_graph(store: ChainStore) -> AccountGraph:
             "trace_index, log_index"
         ).to_arrow_table()
         assets = con.execute("SELECT asset_id, contract, symbol FROM assets").fetchall()
+        pools = [int(r[0]) for r in con.execute(
+            "SELECT address_id FROM addresses WHERE script_type = 'pseudo' AND "
+            f"(starts_with(address, '{DEX_POOL_PREFIX}') OR address = '{ORDER_BOOK}')"
+        ).fetchall()]  # fmt: skip
         n_addr = con.execute("SELECT coalesce(max(address_id), -1) + 1 FROM addresses").fetchall()[
             0
         ]
@@ -148,4 +156,5 @@ def build_account_graph(store: ChainStore) -> AccountGraph:
         addr_cluster=addr_cluster,
         addr_stop=np.zeros(len(addr_cluster), dtype=bool),
         assets=names,
+        protocol_pools=np.isin(np.arange(len(addr_cluster)), pools),
     )

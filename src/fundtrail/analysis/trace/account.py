@@ -335,6 +335,9 @@ def backward_balance(
         if a < 0 or g.kind[p] in SOURCE_KINDS:
             w.hits.append(Hit("held", int(g.to[p]), p, x, h))  # minted or mined: the origin
             continue
+        if g.is_stop(a) and (conv := origin(g, p, a, int(g.to[p]), x, h)):
+            w.convert(conv)  # a start a swap paid: explained by what paid for the swap
+            continue
         ins = led[a].inflows_before(p)
         shares = (
             _inflow_shares(g, led[a], ins, p, x)
@@ -402,6 +405,9 @@ def fifo_walk(
         a = int(g.to[p]) if forward else int(g.frm[p])
         if a < 0 or (not forward and g.kind[p] in SOURCE_KINDS):
             w.hits.append(Hit("held", int(g.to[p]), p, _size(iv), h))
+            continue
+        if not forward and g.is_stop(a) and (conv := origin(g, p, a, int(g.to[p]), _size(iv), h)):
+            w.convert(conv)  # a start a swap paid: explained by what paid for the swap
             continue
         ins, outs = led[a].lines()
         here, there = (ins, outs) if forward else (outs, ins)

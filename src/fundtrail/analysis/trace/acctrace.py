@@ -76,7 +76,10 @@ class AccountFinder:
 
 def trace_account(store: ChainStore, request: TraceRequest, att: Attribution) -> TraceResult:
     base = account_graph(store)
-    g = base.with_stops(att.stop_mask(base.addr_cluster), att.deposit_mask(base.addr_cluster))
+    stops = att.stop_mask(base.addr_cluster)
+    if base.protocol_pools is not None:
+        stops = stops | base.protocol_pools
+    g = base.with_stops(stops, att.deposit_mask(base.addr_cluster))
     found = starts.resolve(request, store.chain.code, AccountFinder(store, g))
     by_asset: dict[int, dict[int, int]] = defaultdict(dict)
     for p, amount in found.items():
