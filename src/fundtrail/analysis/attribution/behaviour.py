@@ -28,11 +28,13 @@ Both keep a confidence below any direct attribution; the row names the tx that s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from fundtrail.analysis.attribution.entity import BEHAVIOUR_CONFIDENCE
+from fundtrail.analysis.txchunks import TxChunk
 
 MIN_SWEEPS_IN = 5  # sweeps a service receives before its sweeps count as evidence
 MIN_PAYEES = 20  # distinct other clusters a hot wallet has paid
@@ -43,19 +45,22 @@ BIG = np.iinfo(np.int64).max
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """Behaviour rows before naming: clusters, what they point to, an evidence tx position."""
+    """Behaviour rows before naming: clusters, what they point to, an evidence tx id."""
 
     hot: np.ndarray  # clusters recognised as hot wallets
-    hot_tx: np.ndarray  # one sweep into each
+    hot_tx: np.ndarray  # one sweep into each (the first, a tx id)
     deposit: np.ndarray  # deposit clusters
     service: np.ndarray  # the service cluster each is swept into
-    sweep_tx: np.ndarray  # the first sweep tx position into it
+    sweep_tx: np.ndarray  # the first sweep tx id into it
     sweeps: np.ndarray  # how many sweeps show it
+
+
+Chunks = Callable[[], Iterable[TxChunk]]
 
 
 @dataclass(frozen=True, slots=True)
 class _Txs:
-    """Per tx: the single input cluster (or BIG/-1), the output clusters' span, flags."""
+    """Per tx of one chunk: the input and output clusters' span, flags."""
 
     in_c: np.ndarray  # cluster of each input address (-1: none)
     out_c: np.ndarray  # cluster of each output address (-1: none)
@@ -66,7 +71,15 @@ class _Txs:
     o_min: np.ndarray
     o_max: np.ndarray
     one_in: np.ndarray  # inputs all from one cluster, not a CoinJoin
-    sweep: np.ndarray  # one input cluster -> one other output cluster, to a hot wallet
+
+
+@dataclass(slots=True)
+class _Chain:
+    """What the first pass learns about every address and cluster (arrays by id)."""
+
+    pays_out: np.ndarray  # bool per address: a tx spending from it paid another cluster
+    spends: np.ndarray  # per cluster: txs spending only its coins
+    mixed: np.ndarray  # bool per cluster: its coins were spent with other clusters'
 
 
 def _segment(values: np.ndarray, ptr: np.ndarray, ufunc: np.ufunc, empty: int) -> np.ndarray:
@@ -77,123 +90,162 @@ def _segment(values: np.ndarray, ptr: np.ndarray, ufunc: np.ufunc, empty: int) -
     return out
 
 
-def _txs(
-    out_ptr: np.ndarray,
-    out_addr: np.ndarray,
-    in_ptr: np.ndarray,
-    in_addr: np.ndarray,
-    coinjoin: np.ndarray,
-    cluster: np.ndarray,
-) -> _Txs:
-    out_c = np.where(out_addr >= 0, cluster[np.maximum(out_addr, 0)], -1)
-    in_c = np.where(in_addr >= 0, cluster[np.maximum(in_addr, 0)], -1)
-    o_min = _segment(np.where(out_c >= 0, out_c, BIG), out_ptr, np.minimum, BIG)
-    o_max = _segment(out_c, out_ptr, np.maximum, -1)
-    i_min = _segment(np.where(in_c >= 0, in_c, BIG), in_ptr, np.minimum, BIG)
-    i_max = _segment(in_c, in_ptr, np.maximum, -1)
-    one_in = (i_max >= 0) & (i_min == i_max) & ~coinjoin
-    n_tx = len(out_ptr) - 1
-    tx_of_out = np.repeat(np.arange(n_tx, dtype=np.int64), np.diff(out_ptr))
-    tx_of_in = np.repeat(np.arange(n_tx, dtype=np.int64), np.diff(in_ptr))
-    # an address "pays outside" when a tx it spends from pays another cluster than its own
-    outside_tx = (o_max >= 0) & ((o_min != i_min) | (o_max != i_min)) & one_in
-    pays_out = np.zeros(len(cluster), dtype=bool)
-    pays_out[in_addr[outside_tx[tx_of_in] & (in_addr >= 0)]] = True
-    to_hot = np.zeros(n_tx, dtype=bool)
-    to_hot[tx_of_out[(out_addr >= 0) & pays_out[np.maximum(out_addr, 0)]]] = True
-    sweep = one_in & (o_max >= 0) & (o_min == o_max) & (o_min != i_min) & to_hot
-    return _Txs(in_c, out_c, tx_of_in, tx_of_out, i_min, i_max, o_min, o_max, one_in, sweep)
+def _txs(ch: TxChunk, cluster: np.ndarray) -> _Txs:
+    out_c = np.where(ch.out_addr >= 0, cluster[np.maximum(ch.out_addr, 0)], -1).astype(np.int64)
+    in_c = np.where(ch.in_addr >= 0, cluster[np.maximum(ch.in_addr, 0)], -1).astype(np.int64)
+    o_min = _segment(np.where(out_c >= 0, out_c, BIG), ch.out_ptr, np.minimum, BIG)
+    o_max = _segment(out_c, ch.out_ptr, np.maximum, -1)
+    i_min = _segment(np.where(in_c >= 0, in_c, BIG), ch.in_ptr, np.minimum, BIG)
+    i_max = _segment(in_c, ch.in_ptr, np.maximum, -1)
+    one_in = (i_max >= 0) & (i_min == i_max) & ~ch.coinjoin
+    return _Txs(in_c, out_c, ch.tx_of_in, ch.tx_of_out, i_min, i_max, o_min, o_max, one_in)
+
+
+def _first_pass(chunks: Chunks, cluster: np.ndarray) -> _Chain:
+    n = len(cluster)
+    chain = _Chain(np.zeros(n, bool), np.zeros(n, np.int32), np.zeros(n, bool))
+    for ch in chunks():
+        t = _txs(ch, cluster)
+        # an address "pays outside" when a tx it spends from pays another cluster than its own
+        outside = (t.o_max >= 0) & ((t.o_min != t.i_min) | (t.o_max != t.i_min)) & t.one_in
+        chain.pays_out[ch.in_addr[outside[t.tx_of_in] & (ch.in_addr >= 0)]] = True
+        np.add.at(chain.spends, t.i_min[t.one_in], 1)
+        unclear = ~t.one_in & (t.i_max >= 0)  # spent together with other clusters' coins
+        chain.mixed[t.in_c[unclear[t.tx_of_in] & (t.in_c >= 0)]] = True
+    return chain
+
+
+def _sweeps(ch: TxChunk, t: _Txs, pays_out: np.ndarray) -> np.ndarray:
+    """bool per tx: one input cluster -> one other output cluster, to a hot wallet."""
+    to_hot = np.zeros(ch.hi - ch.lo, dtype=bool)
+    to_hot[t.tx_of_out[(ch.out_addr >= 0) & pays_out[np.maximum(ch.out_addr, 0)]]] = True
+    return t.one_in & (t.o_max >= 0) & (t.o_min == t.o_max) & (t.o_min != t.i_min) & to_hot
 
 
 def find(
-    out_ptr: np.ndarray,
-    out_addr: np.ndarray,
-    out_val: np.ndarray,
-    in_ptr: np.ndarray,
-    in_addr: np.ndarray,
-    coinjoin: np.ndarray,
+    chunks: Chunks,
     cluster: np.ndarray,
     services: np.ndarray,
     attributed: np.ndarray,
 ) -> Found:
-    """Hot wallets and deposit clusters, from the chain arrays and the attributed clusters.
+    """Hot wallets and deposit clusters, from the chain read in tx ranges (three passes).
 
-    ``services``: clusters directly attributed to a service; ``attributed``: every
-    directly attributed cluster (its own attribution wins over behaviour).
+    ``chunks()`` yields the chain's :class:`TxChunk` s anew on every call; ``cluster`` is
+    the cluster id of every address id; ``services``: clusters directly attributed to a
+    service; ``attributed``: every directly attributed cluster (its own attribution wins
+    over behaviour). Memory: arrays by address id plus one range, and the aggregates of
+    the clusters that receive sweeps habitually, never the whole chain's txs.
     """
-    t = _txs(out_ptr, out_addr, in_ptr, in_addr, coinjoin, cluster)
-    s_c, s_first, s_n = _count(t.o_min, t.sweep)
-    swept = s_c[s_n >= MIN_SWEEPS_IN]  # clusters that receive sweeps habitually
-    # who pays whom (cluster pairs) and how much, over txs with one input cluster
-    paid = (t.out_c >= 0) & t.one_in[t.tx_of_out] & (t.out_c != t.i_min[t.tx_of_out])
-    width = int(cluster.max(initial=0)) + 1
-    pair = t.i_min[t.tx_of_out[paid]] * width + t.out_c[paid]
-    pairs, inv = np.unique(pair, return_inverse=True)
-    value = np.bincount(inv, weights=out_val[paid].astype(np.float64), minlength=len(pairs))
-    payer, payee = pairs // width, pairs % width
+    chain = _first_pass(chunks, cluster)
+    sweeps_in = np.zeros(len(cluster), dtype=np.int32)
+    for ch in chunks():
+        t = _txs(ch, cluster)
+        np.add.at(sweeps_in, t.o_min[_sweeps(ch, t, chain.pays_out)], 1)
+    swept = np.flatnonzero(sweeps_in >= MIN_SWEEPS_IN)  # receive sweeps habitually
+    del sweeps_in
+    pool = np.setdiff1d(swept, attributed)  # who may turn out a hot wallet
+    into = _Groups()  # (deposit, service) -> sweeps, first sweep tx
+    paid = _Groups()  # (payer, payee) -> value, for payers in pool
+    for ch in chunks():
+        t = _txs(ch, cluster)
+        sw = np.flatnonzero(_sweeps(ch, t, chain.pays_out) & np.isin(t.o_min, swept))
+        into.add(t.i_min[sw], t.o_min[sw], np.ones(len(sw), np.int64), sw + ch.lo)
+        # who pays whom and how much, over txs with one input cluster
+        payer = t.i_min[t.tx_of_out]
+        ok = (t.out_c >= 0) & t.one_in[t.tx_of_out] & (t.out_c != payer) & np.isin(payer, pool)
+        paid.add(payer[ok], t.out_c[ok], ch.out_val[ok], t.tx_of_out[ok] + ch.lo)
+    dep, svc, n_sw, first_sw = into.result()
+    payer, payee, value, _ = paid.result()
     p_c, p_n = np.unique(payer, return_counts=True)
-    many = p_c[p_n >= MIN_PAYEES]
-    cand = np.setdiff1d(np.intersect1d(many, swept), attributed)
+    cand = p_c[p_n >= MIN_PAYEES]
     # a candidate paying mostly services (or their deposits) deposits at them: not one
-    first = _deposit_clusters(t, np.union1d(services, cand), swept, attributed)[0]
+    sweeps = (dep, svc, n_sw, first_sw)
+    first = _deposit_clusters(sweeps, chain, np.union1d(services, cand), swept, attributed)[0]
     serviceish = np.union1d(np.union1d(services, cand), first)
     mine = np.isin(payer, cand)
     to_services = np.isin(payee, serviceish)
     total = _sum_by(payer[mine], value[mine], cand)
     to_svc = _sum_by(payer[mine & to_services], value[mine & to_services], cand)
-    hot = cand[(total - to_svc) >= CUSTOMER_SHARE * np.maximum(total, 1.0)]
-    hot_tx = s_first[np.searchsorted(s_c, hot)]
-    dep, svc, sweep_tx, n = _deposit_clusters(t, np.union1d(services, hot), swept, attributed)
-    return Found(hot, hot_tx, dep, svc, sweep_tx, n)
+    hot = cand[(total - to_svc) >= CUSTOMER_SHARE * np.maximum(total, 1)]
+    hot_tx = _first_by(svc, first_sw, hot)
+    found = _deposit_clusters(sweeps, chain, np.union1d(services, hot), swept, attributed)
+    return Found(hot, hot_tx, *found)
+
+
+class _Groups:
+    """Rows (a, b, sum, first) summed by (a, b) as chunks come: what stays is one row per
+    distinct pair, whatever the chunk size (sums are exact integers)."""
+
+    def __init__(self) -> None:
+        z = np.zeros(0, dtype=np.int64)
+        self.rows = (z, z, z, z)
+
+    def add(self, a: np.ndarray, b: np.ndarray, amount: np.ndarray, first: np.ndarray) -> None:
+        if len(a):
+            cols = (a, b, amount, first)
+            self.rows = _group(*(np.concatenate([x, np.asarray(y, np.int64)])
+                                 for x, y in zip(self.rows, cols, strict=True)))  # fmt: skip
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.rows
+
+
+def _group(
+    a: np.ndarray, b: np.ndarray, amount: np.ndarray, first: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    order = np.lexsort((b, a))
+    a, b, amount, first = a[order], b[order], amount[order], first[order]
+    new = np.ones(len(a), dtype=bool)
+    new[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    starts = np.flatnonzero(new)
+    return (a[starts], b[starts], np.add.reduceat(amount, starts),
+            np.minimum.reduceat(first, starts))  # fmt: skip
+
+
+def _first_by(key: np.ndarray, first: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The smallest ``first`` of each of ``keys`` (every one occurs in ``key``)."""
+    out = np.full(len(keys), BIG, dtype=np.int64)
+    if len(keys):
+        sel = np.isin(key, keys)
+        np.minimum.at(out, np.searchsorted(keys, key[sel]), first[sel])
+    return out
 
 
 def _sum_by(key: np.ndarray, weights: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(keys), dtype=np.float64)
+    out = np.zeros(len(keys), dtype=np.int64)
     if len(key):
         np.add.at(out, np.searchsorted(keys, key), weights)
     return out
 
 
 def _deposit_clusters(
-    t: _Txs, all_services: np.ndarray, swept: np.ndarray, attributed: np.ndarray
+    sweeps: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    chain: _Chain,
+    all_services: np.ndarray,
+    swept: np.ndarray,
+    attributed: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Clusters whose every spend is a sweep into one habitually sweeping service."""
+    dep, svc, n, first = sweeps
     sweepers = np.intersect1d(all_services, swept)
-    sw = t.sweep & np.isin(t.o_min, sweepers) & ~np.isin(t.i_min, attributed)
-    sw &= ~np.isin(t.i_min, all_services)
-    dep, svc, first, n = _deposits(t.i_min[sw], t.o_min[sw], np.flatnonzero(sw))
-    spend_c, _, spends = _count(t.i_min, t.one_in)
-    only = spends[np.searchsorted(spend_c, dep)] == n if len(dep) else np.zeros(0, dtype=bool)
-    unclear = ~t.one_in & (t.i_max >= 0)  # spent together with other clusters' coins
-    mixed = np.unique(t.in_c[unclear[t.tx_of_in] & (t.in_c >= 0)])
-    only &= ~np.isin(dep, mixed)
+    ok = np.isin(svc, sweepers) & ~np.isin(dep, attributed) & ~np.isin(dep, all_services)
+    dep, svc, first, n = _deposits(dep[ok], svc[ok], first[ok], n[ok])
+    only = chain.spends[dep] == n
+    only &= ~chain.mixed[dep]
     return dep[only], svc[only], first[only], n[only]
 
 
-def _count(key: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct keys among ``mask``ed txs, each one's first tx position and count."""
-    pos = np.flatnonzero(mask)
-    uniq, first, counts = np.unique(key[pos], return_index=True, return_counts=True)
-    return uniq, pos[first], counts
-
-
 def _deposits(
-    dep: np.ndarray, svc: np.ndarray, tx: np.ndarray
+    dep: np.ndarray, svc: np.ndarray, first: np.ndarray, counts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per deposit cluster: the service it is swept into most often, first sweep, count."""
+    """Per deposit cluster: the service it is swept into most often, first sweep, count
+    (from one row per (deposit, service) pair)."""
     if len(dep) == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z, z, z
-    order = np.lexsort((tx, svc, dep))
-    dep, svc, tx = dep[order], svc[order], tx[order]
-    new = np.ones(len(dep), dtype=bool)
-    new[1:] = (dep[1:] != dep[:-1]) | (svc[1:] != svc[:-1])
-    starts = np.flatnonzero(new)
-    counts = np.diff(np.append(starts, len(dep)))
-    p_dep, p_svc, p_tx = dep[starts], svc[starts], tx[starts]
     # most sweeps first, then the earlier sweep, per deposit cluster
-    best = np.lexsort((p_tx, -counts, p_dep))
-    p_dep, p_svc, p_tx, counts = p_dep[best], p_svc[best], p_tx[best], counts[best]
+    best = np.lexsort((first, -counts, dep))
+    p_dep, p_svc, p_tx, counts = dep[best], svc[best], first[best], counts[best]
     keep = np.ones(len(p_dep), dtype=bool)
     keep[1:] = p_dep[1:] != p_dep[:-1]
     return p_dep[keep], p_svc[keep], p_tx[keep], counts[keep]

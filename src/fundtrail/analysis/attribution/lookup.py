@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fundtrail.analysis import txchunks
 from fundtrail.analysis.attribution import behaviour, forwards
 from fundtrail.analysis.attribution.entity import (
     BEHAVIOUR,
@@ -31,7 +32,9 @@ from fundtrail.analysis.attribution.entity import (
 from fundtrail.analysis.attribution.intel import intel_rows, intel_version
 from fundtrail.analysis.attribution.tags import tag_rows
 from fundtrail.analysis.cluster.service import cluster_of
+from fundtrail.analysis.trace.stops import read_coinjoins
 from fundtrail.chains.ledger import ledger_for
+from fundtrail.chainstore.csr import n_txs
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
 from fundtrail.intelstore.db import IntelStore
@@ -144,7 +147,7 @@ def _compute(
         parts.append(intel_rows(store, cluster, intel, viewer))
     direct = pa.concat_tables(parts)
     if ledger_for(store).shape == "utxo" and len(cluster):
-        direct = pa.concat_tables([direct, _behaviour(store, direct)])
+        direct = pa.concat_tables([direct, _behaviour(store, cluster, direct)])
     elif len(cluster):
         direct = pa.concat_tables([direct, _account_behaviour(store, cluster, direct)])
     return direct
@@ -196,27 +199,34 @@ def _account_behaviour(store: ChainStore, cluster: np.ndarray, direct: pa.Table)
     return pa.Table.from_pylist(rows, schema=ROWS) if rows else empty_rows()
 
 
-def _behaviour(store: ChainStore, direct: pa.Table) -> pa.Table:
-    from fundtrail.analysis.trace.graph import utxo_graph
-
+def _behaviour(store: ChainStore, cluster: np.ndarray, direct: pa.Table) -> pa.Table:
+    """``hot_wallet`` and ``deposit_sweep`` rows, the chain read in tx ranges (see
+    ``behaviour.find``): the whole chain is never in memory at once."""
     primary = _primaries(direct)
     services = np.array(sorted(c for c, e in primary.items() if e.is_service), dtype=np.int64)
     attributed = np.array(sorted(primary), dtype=np.int64)
-    g = utxo_graph(store)
+    ranges = txchunks.tx_ranges(n_txs(store))
+    marked = read_coinjoins(store)
+    coinjoin = None if marked is None else np.sort(marked)
     found = behaviour.find(
-        g.out_ptr, g.out_addr, g.out_val, g.in_ptr, g.in_addr, g.coinjoin, g.addr_cluster,
-        services, attributed,
-    )  # fmt: skip
+        lambda: txchunks.iter_chunks(store, ranges, coinjoin), cluster, services, attributed
+    )
     if not len(found.hot) and not len(found.deposit):
         return empty_rows()
     txs = np.concatenate([found.hot_tx, found.sweep_tx])
-    con = g.cursor()
+    con = store.connect()
     try:
-        con.register("want", pa.table({"tx_id": pa.array(g.tx_ids[txs], pa.int64())}))
+        con.register("want", pa.table({"tx_id": pa.array(txs, pa.int64())}))
         txid = dict(
             con.execute("SELECT tx_id, txid FROM txs SEMI JOIN want USING (tx_id)").fetchall()
         )
-        svc_addr = g.out_addr[g.out_ptr[found.sweep_tx]]
+        # the service's address a sweep paid: its first output's
+        con.register("sweep", pa.table({"tx_id": pa.array(found.sweep_tx, pa.int64())}))
+        first_out = dict(con.execute(
+            "SELECT tx_id, arg_min(address_id, n) FROM outputs SEMI JOIN sweep USING (tx_id) "
+            "GROUP BY tx_id"
+        ).fetchall())  # fmt: skip
+        svc_addr = np.array([first_out[t] for t in found.sweep_tx.tolist()], dtype=np.int64)
         con.register("want_a", pa.table({"address_id": pa.array(svc_addr, pa.int64())}))
         names = dict(
             con.execute(
@@ -232,14 +242,14 @@ def _behaviour(store: ChainStore, direct: pa.Table) -> pa.Table:
         named[c] = (label, "service", behaviour.HOT_WALLET_CONFIDENCE)
         rows.append(_row(c, label, "service", "hot wallet: fed by sweeps, pays many customers",
                          behaviour.HOT_WALLET_CONFIDENCE, "hot_wallet",
-                         txid.get(int(g.tx_ids[t])), None, None))  # fmt: skip
+                         txid.get(t), None, None))  # fmt: skip
     cols = (found.deposit.tolist(), found.service.tolist(), found.sweep_tx.tolist(),
             found.sweeps.tolist(), svc_addr.tolist())  # fmt: skip
     for d, s, t, n, a in zip(*cols, strict=True):
         label, category, conf = named[s]
         rows.append(_row(d, label, category, f"deposit_sweep into {label} ({n} sweep(s))",
                          behaviour.deposit_confidence(conf), "deposit_sweep",
-                         txid.get(int(g.tx_ids[t])), names.get(a), s, n))  # fmt: skip
+                         txid.get(t), names.get(a), s, n))  # fmt: skip
     return pa.Table.from_pylist(rows, schema=ROWS)
 
 
