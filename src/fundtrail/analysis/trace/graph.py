@@ -9,8 +9,9 @@ index ``0..O-1`` sorted by (tx, n). Two CSR layouts join them:
 
 A spending tx always comes after the tx that funded it, so walking positions in increasing
 order (forward) or decreasing order (backward) sees every input's taint before it is used.
-The arrays are cached in memory (keyed by the store's manifest version) and on disk as a
-``.npz`` next to the store, so a second trace on the same data starts at once.
+The arrays are cached in memory (keyed by the store's manifest version) and on disk as
+memory-mapped ``.npy`` files next to the store (``graphfiles``), so a second trace on the
+same data starts at once and a process holds only the pages it reads.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from fundtrail.analysis.trace.stops import equal_output_coinjoins, read_clusters, read_coinjoins
-from fundtrail.chainstore.budget import duckdb_limits
+from fundtrail.analysis.trace import graphfiles
 from fundtrail.chainstore.store import ChainStore
+from fundtrail.errors import StorageError
 
 _CACHE: dict[tuple[str, int], UtxoGraph] = {}
 _LOCK = threading.Lock()
@@ -101,39 +102,34 @@ class UtxoGraph:
 
 
 def utxo_graph(store: ChainStore) -> UtxoGraph:
-    """The arrays for ``store`` at its current version: from memory, disk cache, or Parquet."""
+    """The arrays for ``store`` at its current version: from memory, or mapped from their
+    files (built first, in tx ranges, when missing: see ``graphfiles``)."""
     store.refresh()
     key = (str(store.root), store.version)
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is not None:
             return cached
-        path = store.root / "cache" / f"trace-utxo-v{store.version}.npz"
-        graph = _load(path) if path.exists() else None
+        graph = _load(graphfiles.folder_for(store))
         if graph is None:
             graph = build_utxo_graph(store)
-            _save(path, graph)
         graph.store = store
         _CACHE.clear()
         _CACHE[key] = graph
         return graph
 
 
-def _load(path: Path) -> UtxoGraph | None:
-    try:
-        with np.load(path) as data:
-            return UtxoGraph(**{k: data[k] for k in ARRAYS})
-    except (OSError, ValueError, KeyError):
-        return None  # a torn or old cache file is simply rebuilt
+def _load(folder: Path) -> UtxoGraph | None:
+    arrays = graphfiles.load(folder, ARRAYS)
+    return None if arrays is None else UtxoGraph(**arrays)  # type: ignore[arg-type]
 
 
-def _save(path: Path, graph: UtxoGraph) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for old in path.parent.glob("trace-utxo-v*.npz"):
-        old.unlink(missing_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **{k: getattr(graph, k) for k in ARRAYS})
-    tmp.replace(path)
+def build_utxo_graph(store: ChainStore) -> UtxoGraph:
+    """Build the traversal arrays from the store's Parquet tables, one tx range at a time."""
+    graph = _load(graphfiles.build(store, ARRAYS))
+    if graph is None:
+        raise StorageError(f"the trace arrays of {store.root} could not be read back")
+    return graph
 
 
 def open_tables(store: ChainStore, tables: tuple[str, ...]) -> duckdb.DuckDBPyConnection:
@@ -147,98 +143,3 @@ def open_tables(store: ChainStore, tables: tuple[str, ...]) -> duckdb.DuckDBPyCo
         else:
             con.register(table, pa.Table.from_batches([], schema=store.schemas[table]))
     return con
-
-
-def _col(table: object, name: str, dtype: type) -> np.ndarray:
-    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=dtype)  # type: ignore[attr-defined]
-
-
-def build_utxo_graph(store: ChainStore) -> UtxoGraph:
-    """Build the traversal arrays from the store's Parquet tables (vectorised numpy)."""
-    con = open_tables(store, ("txs", "outputs", "inputs", "addresses"))
-    # the whole-chain sorts under the budget, spilling (DuckDB's default is 80% of RAM)
-    duckdb_limits(con, spill=store.root / "cache" / "spill")
-    try:
-        txs = con.sql("SELECT tx_id, time FROM txs ORDER BY tx_id").to_arrow_table()
-        outs = con.sql(
-            "SELECT tx_id, n, address_id, value FROM outputs ORDER BY tx_id, n"
-        ).to_arrow_table()
-        ins = con.sql(
-            "SELECT tx_id, spent_tx_id, spent_n, address_id, value FROM inputs ORDER BY tx_id, n"
-        ).to_arrow_table()
-        n_addr = con.execute("SELECT coalesce(max(address_id), -1) + 1 FROM addresses").fetchall()[
-            0
-        ]
-    finally:
-        con.close()
-    tx_ids = _col(txs, "tx_id", np.int64)
-    n_tx = len(tx_ids)
-    out_tx = np.searchsorted(tx_ids, _col(outs, "tx_id", np.int64))
-    out_ptr = np.zeros(n_tx + 1, dtype=np.int64)
-    np.cumsum(np.bincount(out_tx, minlength=n_tx), out=out_ptr[1:])
-    out_n = _col(outs, "n", np.int64)
-    in_tx = np.searchsorted(tx_ids, _col(ins, "tx_id", np.int64))
-    in_ptr = np.zeros(n_tx + 1, dtype=np.int64)
-    np.cumsum(np.bincount(in_tx, minlength=n_tx), out=in_ptr[1:])
-    in_val = _col(ins, "value", np.int64)
-    in_src = _resolve_spent(
-        tx_ids, out_ptr, out_n, _col(ins, "spent_tx_id", np.int64), _col(ins, "spent_n", np.int64)
-    )
-    out_spent = np.full(len(out_n), -1, dtype=np.int64)
-    known = in_src >= 0
-    out_spent[in_src[known]] = in_tx[known]
-    n_in = np.diff(in_ptr)
-    tx_in_total = np.zeros(n_tx, dtype=np.int64)
-    np.add.at(tx_in_total, in_tx, in_val)
-    out_val = _col(outs, "value", np.int64)
-    marked = read_coinjoins(store)
-    if marked is None:
-        coinjoin = equal_output_coinjoins(out_ptr, out_val, n_in)
-    else:
-        coinjoin = np.zeros(n_tx, dtype=bool)
-        pos = np.searchsorted(tx_ids, marked)
-        ok = (pos < n_tx) & (tx_ids[np.minimum(pos, n_tx - 1)] == marked) if n_tx else pos < 0
-        coinjoin[pos[ok]] = True
-    n_addresses = max(int((n_addr or (0,))[0] or 0), 1)
-    addr_cluster = read_clusters(store, n_addresses)
-    return UtxoGraph(
-        tx_ids=tx_ids,
-        tx_time=_col(txs, "time", np.int64),
-        out_ptr=out_ptr,
-        out_n=out_n,
-        out_addr=_col(outs, "address_id", np.int64),
-        out_val=out_val,
-        out_spent=out_spent,
-        out_tx=out_tx.astype(np.int64),
-        in_ptr=in_ptr,
-        in_src=in_src,
-        in_addr=_col(ins, "address_id", np.int64),
-        in_val=in_val,
-        tx_in_total=tx_in_total,
-        coinjoin=coinjoin,
-        addr_cluster=addr_cluster,
-    )
-
-
-def _resolve_spent(
-    tx_ids: np.ndarray,
-    out_ptr: np.ndarray,
-    out_n: np.ndarray,
-    spent_tx: np.ndarray,
-    spent_n: np.ndarray,
-) -> np.ndarray:
-    """Output index of each input's spent (tx_id, n); -1 for coinbase or unknown outputs."""
-    n_tx = len(tx_ids)
-    src = np.full(len(spent_tx), -1, dtype=np.int64)
-    if n_tx == 0 or len(spent_tx) == 0:
-        return src
-    pos = np.searchsorted(tx_ids, spent_tx)
-    ok = (spent_tx >= 0) & (pos < n_tx)
-    ok[ok] &= tx_ids[pos[ok]] == spent_tx[ok]
-    cand = out_ptr[pos[ok]] + spent_n[ok]
-    inside = cand < out_ptr[pos[ok] + 1]
-    good = inside.copy()
-    good[inside] = out_n[cand[inside]] == spent_n[ok][inside]
-    idx = np.flatnonzero(ok)
-    src[idx[good]] = cand[good]
-    return src
