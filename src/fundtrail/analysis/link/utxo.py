@@ -34,8 +34,11 @@ from fundtrail.analysis.trace.graph import UtxoGraph, utxo_graph
 from fundtrail.analysis.trace.starts import TxStart
 from fundtrail.analysis.trace.utxo import UtxoFinder
 from fundtrail.chains.ledger import ledger_for
+from fundtrail.chainstore.budget import chunk_rows, release
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.model import display
+
+TX_BYTES = 256  # working memory per tx of a whole-chain pass over the mapped arrays
 
 
 @njit(cache=True)
@@ -202,23 +205,47 @@ def service_wallets(g: UtxoGraph, addr_stop: np.ndarray, deposits: np.ndarray) -
     """
     n_addr = len(addr_stop)
     own = np.zeros(n_addr, dtype=bool)
-    a_in = g.in_addr
-    spends = (a_in >= 0) & addr_stop[np.maximum(a_in, 0)]
-    if not spends.any():
-        return own
-    n_tx = g.n_txs
-    in_tx = np.repeat(np.arange(n_tx, dtype=np.int64), np.diff(g.in_ptr))
-    oc = np.where(g.out_addr >= 0, g.addr_cluster[np.maximum(g.out_addr, 0)], -1)
-    has = np.diff(g.out_ptr) > 0
-    lo_c, hi_c = np.full(n_tx, -1, dtype=np.int64), np.full(n_tx, -1, dtype=np.int64)
-    firsts = g.out_ptr[:-1][has]
-    lo_c[has] = np.minimum.reduceat(oc, firsts)
-    hi_c[has] = np.maximum.reduceat(oc, firsts)
-    t, a = in_tx[spends], a_in[spends]
-    c = g.addr_cluster[a]
-    own[a[(lo_c[t] != c) | (hi_c[t] != c)]] = True
+    for p, q in _position_ranges(g):
+        i0, i1 = int(g.in_ptr[p]), int(g.in_ptr[q])
+        a_in = np.asarray(g.in_addr[i0:i1])
+        spends = (a_in >= 0) & addr_stop[np.maximum(a_in, 0)]
+        if not spends.any():
+            continue
+        in_tx = np.repeat(np.arange(q - p, dtype=np.int64), np.diff(g.in_ptr[p : q + 1]))
+        ptr = np.asarray(g.out_ptr[p : q + 1]) - int(g.out_ptr[p])
+        out_a = np.asarray(g.out_addr[int(g.out_ptr[p]) : int(g.out_ptr[q])])
+        oc = np.where(out_a >= 0, g.addr_cluster[np.maximum(out_a, 0)], -1)
+        has = np.diff(ptr) > 0
+        lo_c, hi_c = np.full(q - p, -1, dtype=np.int64), np.full(q - p, -1, dtype=np.int64)
+        firsts = ptr[:-1][has]
+        lo_c[has] = np.minimum.reduceat(oc, firsts)
+        hi_c[has] = np.maximum.reduceat(oc, firsts)
+        t, a = in_tx[spends], a_in[spends]
+        c = g.addr_cluster[a]
+        own[a[(lo_c[t] != c) | (hi_c[t] != c)]] = True
+        release(g.in_addr, g.in_ptr, g.out_ptr, g.out_addr, g.addr_cluster)
     own[deposits] = False
     return own
+
+
+def _position_ranges(g: UtxoGraph) -> list[tuple[int, int]]:
+    """Tx position ranges of bounded size: whole-chain passes over the mapped arrays keep
+    only one range's pages and temporaries."""
+    step = chunk_rows(TX_BYTES, 0.25)
+    return [(p, min(p + step, g.n_txs)) for p in range(0, g.n_txs, step)]
+
+
+def _inflow(g: UtxoGraph, n_addr: int) -> np.ndarray:
+    """Value each address ever received (float64 of exact integer sums: the same number
+    whatever the ranges)."""
+    total = np.zeros(n_addr, dtype=np.int64)
+    for p, q in _position_ranges(g):
+        o0, o1 = int(g.out_ptr[p]), int(g.out_ptr[q])
+        a = np.asarray(g.out_addr[o0:o1])
+        keep = (a >= 0) & (a < n_addr)
+        np.add.at(total, a[keep], np.asarray(g.out_val[o0:o1])[keep])
+        release(g.out_ptr, g.out_addr, g.out_val)
+    return total.astype(np.float64)
 
 
 def _start_outputs(g: UtxoGraph, payments: Sequence[Payment]) -> tuple[np.ndarray, np.ndarray]:
@@ -251,10 +278,7 @@ def utxo_meetings(
     arrays = (g.out_ptr, g.out_addr, g.out_val, g.out_spent, g.in_ptr, g.in_src,
               g.tx_in_total, g.coinjoin, addr_stop, wallets)  # fmt: skip
     none = np.zeros(len(addr_stop), dtype=np.bool_)
-    keep = g.out_addr >= 0
-    inflow = np.bincount(
-        g.out_addr[keep], weights=g.out_val[keep].astype(np.float64), minlength=len(none)
-    )[: len(none)]
+    inflow = _inflow(g, len(none))
 
     def walk(
         starts: np.ndarray, start_groups: np.ndarray, paid: bool, n: int, base: np.ndarray

@@ -4,8 +4,8 @@ Why: built in RAM, the arrays of a 10M-tx chain took 2.3 GB and the whole-chain 
 and copies that made them twice that, in every ``complaints import`` and ``trace``. Here
 each array is a file under ``<chain>/cache/trace-utxo-v<version>/``, filled one tx range
 at a time (:class:`budget.RangeReader`), the pages written released after each range,
-and opened copy-on-write (``mmap_mode="c"``): a walk pulls in the pages it reads, the
-OS page cache keeps the rest, and nothing a reader changes reaches the file.
+and opened read-only (``mmap_mode="r"``): a walk pulls in the pages it reads, the OS
+page cache keeps the rest, and a reader cannot change them.
 
 A range's inputs spend outputs of earlier txs only (a spending tx always comes after the
 tx that funded it), so resolving them needs the positions already written.
@@ -36,11 +36,11 @@ def folder_for(store: ChainStore) -> Path:
 
 
 def load(folder: Path, names: list[str]) -> dict[str, np.ndarray] | None:
-    """The arrays of a finished folder, mapped copy-on-write; None if absent or torn."""
+    """The arrays of a finished folder, mapped read-only; None if absent or torn."""
     if not (folder / "done").exists():
         return None
     try:
-        return {k: np.load(folder / f"{k}.npy", mmap_mode="c") for k in names}
+        return {k: np.load(folder / f"{k}.npy", mmap_mode="r") for k in names}
     except (OSError, ValueError):
         return None
 
