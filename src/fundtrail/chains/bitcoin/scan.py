@@ -62,7 +62,7 @@ def _varint_at(d, pos, end):  # type: ignore[no-untyped-def]  # pragma: no cover
     return _u32(d, pos + 1) | (_u32(d, pos + 5) << 32), pos + 9
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _scan(  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     d, pos, count, tx, ins, outs
 ):
@@ -220,8 +220,11 @@ def fast_columns(
     return cols, None
 
 
-# kinds the encoder writes itself; 0 is "classified in Python, text given"
-_KINDS = ("", "p2pkh", "p2sh", "p2wpkh", "p2wsh", "p2tr")
+# kinds recognised here (1-5 encoded by the compiled loop, 6 has no address); 0 is
+# "classified in Python, text given"
+_KINDS = ("", "p2pkh", "p2sh", "p2wpkh", "p2wsh", "p2tr", "nulldata")
+_NULLDATA = 6
+_OP_RETURN = 0x6A
 _B58 = np.frombuffer(B58_ALPHABET.encode("ascii"), dtype=np.uint8)
 _B32 = np.frombuffer(BECH32_CHARSET.encode("ascii"), dtype=np.uint8)
 _GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
@@ -237,13 +240,14 @@ _U58 = np.uint64(58)
 _U32 = np.uint64(32)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _encode(  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     d, off, kind, chk, versions, hrp, states, given, given_offs, out, out_offs
 ):
     """Address text of each output, back to back in ``out`` (``out_offs``: n + 1 ends).
     kind 1/2: base58check of ``versions[kind-1]`` + the 20-byte hash, checksum ``chk``;
-    3/4/5: bech32 (v0) / bech32m (v1) of the program; 0: the ``given`` text (may be empty).
+    3/4/5: bech32 (v0) / bech32m (v1) of the program; 0 and 6 (nulldata): the ``given``
+    text (may be empty).
     ``states``: bech32 checksum state after the hrp and the witness version 0, 1."""
     limbs = np.empty(7, np.uint64)
     digits = np.empty(35, np.uint8)
@@ -292,7 +296,7 @@ def _encode(  # type: ignore[no-untyped-def]  # pragma: no cover - numba
             for j in range(first, 35):
                 out[pos] = _B58[digits[j]]
                 pos += 1
-        elif k >= 3:
+        elif 3 <= k <= 5:
             size = 20 if k == 3 else 32
             version = 0 if k != 5 else 1
             for j in range(hrp.shape[0]):
@@ -375,6 +379,10 @@ def classify_columns(
     r = r[byte(r, 1) == 32]
     kind[r[byte(r, 0) == 0x00]] = 4
     kind[r[byte(r, 0) == 0x51]] = 5
+    # OP_RETURN outputs (a sixth of a 2019 block's outputs) are nulldata, no address: none
+    # of the kinds above starts with that byte, so this is classify()'s order too
+    r = np.nonzero((kind == 0) & (ln > 0))[0]
+    kind[r[byte(r, 0) == _OP_RETURN]] = _NULLDATA
     chk = np.zeros((n, 4), dtype=np.uint8)
     b58 = np.nonzero((kind == 1) | (kind == 2))[0]
     versions = np.array([fmt.p2pkh[0], fmt.p2sh[0]], dtype=np.uint8)
@@ -386,12 +394,14 @@ def classify_columns(
         chk[b58] = sha.sha256d_rows(payload)[:, :4]
     names = list(_KINDS)
     codes = kind.copy()
-    valid = None
+    nulldata = kind == _NULLDATA
+    valid = ~nulldata if nulldata.any() else None
     given_parts: list[bytes] = []
     given_len = np.zeros(n, dtype=np.int64)
     rest = np.nonzero(kind == 0)[0]
     if len(rest):
-        valid = np.ones(n, dtype=bool)
+        if valid is None:
+            valid = np.ones(n, dtype=bool)
         for i, a, k in zip(rest.tolist(), off[rest].tolist(), ln[rest].tolist(), strict=True):
             stype, address = classify(d[a : a + k].tobytes(), fmt)
             if stype not in names:
@@ -422,7 +432,7 @@ def classify_columns(
     return _strings(type_data, type_offs, None), address
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gather(blob, blob_offs, codes, out_offs):  # type: ignore[no-untyped-def]  # pragma: no cover
     out = np.empty(out_offs[-1], np.uint8)
     for i in range(codes.shape[0]):

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fundtrail.chains.bitcoin import sha
 from fundtrail.chains.bitcoin.blkfile import read_paths
 from fundtrail.chains.bitcoin.columns import BlockColumns, block_columns
 from fundtrail.chains.bitcoin.prepare import checked_block, prepare
-from fundtrail.chains.bitcoin.scan import fast_columns
+from fundtrail.chains.bitcoin.scan import classify_columns, fast_columns
+from fundtrail.chains.bitcoin.script import classify
 from fundtrail.chains.simulate.background import write_background
 from fundtrail.errors import SourceError
 
@@ -68,3 +71,26 @@ def test_compiled_sha256d_and_merkle_match_hashlib() -> None:
     for n in (1, 2, 3, 7, 50):
         ids = got[:n]
         assert sha.merkle_root(ids) == merkle_root([r.tobytes() for r in ids])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=40),
+            st.binary(max_size=80).map(lambda b: b"\x6a" + b),  # OP_RETURN, any payload
+            st.binary(min_size=20, max_size=20).map(lambda h: b"\x76\xa9\x14" + h + b"\x88\xac"),
+            st.binary(min_size=32, max_size=32).map(lambda h: b"\x51\x20" + h),
+            st.just(b""),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_scripts_classify_in_columns_as_one_at_a_time(scripts: list[bytes]) -> None:
+    lengths = np.array([len(s) for s in scripts], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    blob = np.frombuffer(b"".join(scripts) + b"\0", dtype=np.uint8)
+    types, addresses = classify_columns(blob, offsets, lengths)
+    got = list(zip(types.to_pylist(), addresses.to_pylist(), strict=True))
+    assert got == [classify(s) for s in scripts]
