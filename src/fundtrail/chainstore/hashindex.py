@@ -85,7 +85,7 @@ def _stored(ends: np.ndarray, v: Any) -> tuple[int, int]:  # pragma: no cover
     return (ends[v - 1] if v > 0 else 0), ends[v]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _get_or_insert(  # pragma: no cover - numba
     tbl: np.ndarray,
     ends: np.ndarray,
@@ -135,7 +135,7 @@ def _get_or_insert(  # pragma: no cover - numba
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _get(  # pragma: no cover - numba
     tbl: np.ndarray,
     ends: np.ndarray,
@@ -170,7 +170,7 @@ def _get(  # pragma: no cover - numba
             j = (j + 1) & mask
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _insert_stored(  # pragma: no cover - numba
     tbl: np.ndarray, ends: np.ndarray, chars: np.ndarray, start: int, stop: int, seed: np.uint64
 ) -> None:

@@ -21,7 +21,10 @@ def ingest_bitcoin(
     password: str | None = typer.Option(None, "--rpc-password", envvar="FUNDTRAIL_RPC_PASSWORD"),
     cookie: Path | None = typer.Option(None, "--rpc-cookie", help="Bitcoin Core .cookie file."),
     workers: int = typer.Option(
-        0, "--workers", help="Parser processes (0: parse inline; -1: by input size and cores)."
+        0,
+        "--workers",
+        help="Parser threads, with Parquet writes in the background (0: all inline; "
+        "-1: by input size and cores).",
     ),
     network: str | None = typer.Option(
         None,

@@ -99,14 +99,18 @@ def test_garbage_output_script_is_kept_as_nonstandard(stored: tuple, tmp_path: P
     assert stats(store)["addresses"] == stored[1]["addresses"]
 
 
-def test_valid_blocks_before_a_bad_one_are_kept(stored: tuple, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [0, 2])
+def test_valid_blocks_before_a_bad_one_are_kept(
+    stored: tuple, tmp_path: Path, workers: int
+) -> None:
+    """Inline, and with parser threads and the background commit alike."""
     from btc_blocks import block_hash, simple_chain
 
     good = simple_chain(TIP_255, 3, tag=5, time=1231800000)
     bad = bytearray(good[2])
     bad[-10] ^= 0xFF  # breaks the merkle root of the third block
     with pytest.raises(SourceError, match=r"bad\.dat offset .*merkle root"):
-        ingest_paths([_write(tmp_path, records(good[0], good[1], bytes(bad)))])
+        ingest_paths([_write(tmp_path, records(good[0], good[1], bytes(bad)))], workers=workers)
     store = stored[0]
     store.refresh()
     assert stats(store)["max_height"] == 257  # the two good blocks stay; a rerun continues

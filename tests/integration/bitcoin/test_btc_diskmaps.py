@@ -41,22 +41,35 @@ def assert_same_store(home: Path, reference: Path) -> None:
         assert a.sort_by(key).equals(b.sort_by(key)), table
 
 
+@pytest.mark.parametrize("workers", [0, 2])
 def test_many_small_batches_equal_one(
-    sim_blocks: Path, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sim_blocks: Path,
+    reference: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: int,
 ) -> None:
-    """Inputs spending outputs of earlier batches are resolved from the disk maps."""
+    """Inputs spending outputs of earlier batches are resolved from the disk maps, also
+    while the previous batch is still being written (parser threads, background commit)."""
     monkeypatch.setattr(btc, "BATCH_BYTES", 20_000)
-    report = btc.ingest_paths([sim_blocks], home=tmp_path)
+    report = btc.ingest_paths([sim_blocks], home=tmp_path, workers=workers)
     assert report.unresolved_inputs == 0
     assert ChainStore("BTC", tmp_path).version > 10  # really many commits
     assert_same_store(tmp_path, reference)
 
 
+@pytest.mark.parametrize("workers", [0, 2])
 def test_crash_mid_batch_then_rerun(
-    sim_blocks: Path, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sim_blocks: Path,
+    reference: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: int,
 ) -> None:
     """The process dies after a batch wrote its parts and maps but before its manifest
-    swap: the store stays at the last commit, and a rerun gives exactly the clean store."""
+    swap: the store stays at the last commit, and a rerun gives exactly the clean store.
+    With workers the swap fails in the committer thread, perhaps while the next batch's
+    ids are being assigned: the error still ends the run and nothing later is committed."""
     monkeypatch.setattr(btc, "BATCH_BYTES", 50_000)
     real_write = ChainStore._write_manifest
     calls = {"n": 0}
@@ -69,9 +82,9 @@ def test_crash_mid_batch_then_rerun(
 
     monkeypatch.setattr(ChainStore, "_write_manifest", dying_write)
     with pytest.raises(KeyboardInterrupt):
-        btc.ingest_paths([sim_blocks], home=tmp_path)
+        btc.ingest_paths([sim_blocks], home=tmp_path, workers=workers)
     store = ChainStore("BTC", tmp_path)
-    assert store.version == 3
+    assert store.version == 3 and calls["n"] == 4
     # the maps hold more than the store committed: the next writer cuts them back
     assert (tmp_path / "chains").exists()
     monkeypatch.setattr(ChainStore, "_write_manifest", real_write)
@@ -105,8 +118,9 @@ def test_lost_index_is_rebuilt_from_the_store(
     assert stats(ChainStore("BTC", tmp_path)) == stats(ChainStore("BTC", reference))
 
 
+@pytest.mark.parametrize("workers", [0, 2])
 def test_killed_mid_batch_twice_then_rerun(
-    sim_blocks: Path, reference: Path, tmp_path: Path
+    sim_blocks: Path, reference: Path, tmp_path: Path, workers: int
 ) -> None:
     """A real crash, not an exception: the ingest process is SIGKILLed twice while it
     commits small batches (wherever it happens to be: parsing, writing parts, flushing the
@@ -125,7 +139,7 @@ def test_killed_mid_batch_twice_then_rerun(
     script = (
         "from fundtrail.chains.bitcoin import ingest as btc\n"
         "btc.BATCH_BYTES = 20_000\n"
-        f"btc.ingest_paths([{str(sim_blocks)!r}], home={str(tmp_path)!r})\n"
+        f"btc.ingest_paths([{str(sim_blocks)!r}], home={str(tmp_path)!r}, workers={workers})\n"
     )
     versions = []
     for at_least in (3, 9):

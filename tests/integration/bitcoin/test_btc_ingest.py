@@ -128,10 +128,11 @@ def test_tables_match_the_shared_schema(home: Path, early_file: Path) -> None:
     assert not coinbase_ids & set(inputs.column("tx_id").to_pylist())
 
 
-def test_parser_processes_give_the_same_store(
+def test_parser_threads_give_the_same_store(
     home: Path, tmp_path: Path, early_file: Path, early_blocks: list[bytes]
 ) -> None:
-    """workers=2 parses in spawned processes; the result must equal the inline parse."""
+    """workers=2 parses in threads and commits in the background; the result must equal
+    the inline ingest."""
     data = tmp_path / "blk00000.dat"
     data.write_bytes(records(*early_blocks[:200]) + records(*early_blocks[100:]))  # dups too
     report = ingest_paths([data], workers=2)

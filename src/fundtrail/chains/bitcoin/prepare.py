@@ -1,21 +1,18 @@
 """Per-block CPU work that needs no shared state: parse, check, classify, to columns.
 
-Run inline for small inputs, or in worker processes for big files so that ingest uses
-more than one core: the main process then only assigns ids and writes. Either way a
-block comes back as :class:`~fundtrail.chains.bitcoin.columns.BlockColumns` (cheap to
-send between processes). Errors raised here (bad block at file/offset) travel back to
-the main process unchanged.
+Run inline for small inputs, or in threads ahead of the batch work for big files so that
+ingest uses more than one core (the compiled loops release the GIL). Either way a block
+comes back as :class:`~fundtrail.chains.bitcoin.columns.BlockColumns`, and errors raised
+here (bad block at file/offset) reach the caller unchanged, in file order.
 """
 
 from __future__ import annotations
 
 import collections
-import functools
 import hashlib
-import multiprocessing
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from fundtrail.chains.bitcoin.blkfile import RawBlock
 from fundtrail.chains.bitcoin.columns import BlockColumns, block_columns
@@ -57,10 +54,6 @@ def prepare(raw: bytes, where: str, fmt: AddressFormat = MAINNET_FORMAT) -> Bloc
     return block_columns(checked_block(raw, where), fmt)
 
 
-def _prepare(rb: RawBlock, fmt: AddressFormat = MAINNET_FORMAT) -> BlockColumns:
-    return prepare(rb.data, rb.where, fmt)
-
-
 def header_hash(raw: bytes) -> bytes:
     return hashlib.sha256(hashlib.sha256(raw[:80]).digest()).digest()
 
@@ -73,7 +66,13 @@ def prepared(
     fmt: AddressFormat = MAINNET_FORMAT,
 ) -> Iterator[Prepared]:
     """Blocks in file order, prepared. A block ``known`` by header hash is not parsed at
-    all and comes back with block None (re-ingesting a file costs one hash per block)."""
+    all and comes back with block None (re-ingesting a file costs one hash per block).
+
+    ``workers`` > 1 prepares blocks ahead of the caller in that many threads: the scan,
+    the hashing and the address encoding are compiled loops that release the GIL, so
+    they run beside the caller's own work (id assignment, Parquet writes) without the
+    start-up and pickling cost that worker processes paid. Order is kept: results are
+    yielded in input order, whatever finishes first."""
     if workers <= 1:
         for rb in blocks:
             if known(header_hash(rb.data)):
@@ -81,35 +80,32 @@ def prepared(
             else:
                 yield rb, prepare(rb.data, rb.where, fmt)
         return
-    gate = threading.Semaphore(AHEAD * workers)
-    skipped: list[RawBlock] = []  # appended by the pool's feeder thread (append is atomic)
-    sent: collections.deque[RawBlock] = collections.deque()  # in order, matched to results
-    reported = 0
+    ahead: collections.deque[tuple[RawBlock, Future[BlockColumns] | None]] = collections.deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="btc-prepare") as pool:
+        try:
+            for rb in blocks:
+                if known(header_hash(rb.data)):
+                    ahead.append((rb, None))
+                else:
+                    ahead.append((rb, pool.submit(prepare, rb.data, rb.where, fmt)))
+                while len(ahead) > AHEAD * workers or (ahead and ahead[0][1] is None):
+                    yield _done(ahead.popleft())
+            while ahead:
+                yield _done(ahead.popleft())
+        finally:  # an error (a bad block, the caller stopping): drop what is still queued
+            for _, fut in ahead:
+                if fut is not None:
+                    fut.cancel()
 
-    def feed() -> Iterator[RawBlock]:
-        for rb in blocks:
-            if known(header_hash(rb.data)):
-                skipped.append(rb)
-                continue
-            gate.acquire()
-            sent.append(rb)
-            yield rb
 
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(workers) as pool:
-        work = functools.partial(_prepare, fmt=fmt)
-        for columns in pool.imap(work, feed(), chunksize=1):
-            gate.release()
-            while reported < len(skipped):
-                reported += 1
-                yield skipped[reported - 1], None
-            yield sent.popleft(), columns
-    for rb in skipped[reported:]:
-        yield rb, None
+def _done(item: tuple[RawBlock, Future[BlockColumns] | None]) -> Prepared:
+    rb, fut = item
+    return rb, None if fut is None else fut.result()
 
 
 def default_workers(total_bytes: int) -> int:
-    """Worker processes for an input of this size: none for small inputs (start-up costs)."""
+    """Parser threads for an input of this size: none for small inputs (one or two batches
+    gain nothing from a pipeline)."""
     if total_bytes < PARALLEL_MIN_BYTES:
         return 0
     return max(0, min(4, os.cpu_count() or 1))

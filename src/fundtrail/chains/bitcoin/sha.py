@@ -48,7 +48,7 @@ if COMPILED:
     )
     _final: Any = types.ExternalFunction("SHA256_Final", types.intc(types.voidptr, types.voidptr))
 
-    @njit(cache=True)
+    @njit(cache=True, nogil=True)
     def _dsha_parts(data, starts, ends, out):  # type: ignore[no-untyped-def]  # pragma: no cover
         """out[i] = sha256d(concatenation of data[starts[i, k]:ends[i, k]] over k)."""
         ctx = np.empty(256, np.uint8)
@@ -66,7 +66,7 @@ if COMPILED:
             _update(c, tp, 32)
             _final(ob + 32 * i, c)
 
-    @njit(cache=True)
+    @njit(cache=True, nogil=True)
     def _merkle(ids):  # type: ignore[no-untyped-def]  # pragma: no cover
         """Bitcoin's merkle root of (n, 32) hashes, in place in one buffer."""
         n = ids.shape[0]
