@@ -18,7 +18,10 @@ Why this design (measured against the candidates in ``bench/idmap.py``):
   harmless. A rollback is a truncation of the value column.
 * **Bounded memory.** The process touches pages of the map only while a batch is looked
   up and drops them afterwards (:func:`~fundtrail.chainstore.budget.release`); the
-  table grows by rebuilding from the value column into a table twice the size.
+  table grows by rebuilding into a table twice the size: from the value column (which
+  drops stale slots), or, while every slot is known to be live (:attr:`HashTable.exact`),
+  by moving the old slots in slot order, which writes the new file almost sequentially
+  instead of at random (the rebuilds were a quarter of the id maps' cost on ingest).
 """
 
 from __future__ import annotations
@@ -187,6 +190,22 @@ def _insert_stored(  # pragma: no cover - numba
         tbl[j, 1] = np.uint64(v)
 
 
+@njit(cache=True, nogil=True)
+def _move_slots(old: np.ndarray, new: np.ndarray, rows: int) -> None:  # pragma: no cover
+    """Re-place every slot of ``old`` whose id is < rows into ``new`` (a larger table)."""
+    mask = new.shape[0] - 1
+    umask = np.uint64(mask)
+    for i in range(old.shape[0]):
+        h = old[i, 0]
+        if h == 0 or np.int64(old[i, 1]) >= rows:
+            continue
+        j = np.int64(h & umask)
+        while new[j, 0] != 0:
+            j = (j + 1) & mask
+        new[j, 0] = h
+        new[j, 1] = old[i, 1]
+
+
 class HashTable:
     """The slot file of one id map, with its capacity and seed in ``<name>.json``."""
 
@@ -198,13 +217,19 @@ class HashTable:
         self.capacity = int(str(state["capacity"]))
         self.file = folder / str(state["file"])
         self.indexed = int(str(state.get("indexed", 0)))  # value rows inserted as of save()
+        # True while every slot is known to name the bytes its id has: the file was
+        # created empty or rebuilt from the values in this process, and no id was cut
+        # back since (a crash before this run, or a rollback, can leave stale slots)
+        self.exact = self._created
         self._sweep()
         self.slots = self._map(self.file, self.capacity)
 
     def _read_state(self) -> dict[str, object]:
+        self._created = True
         if self._state_path.exists():
             state: dict[str, object] = json.loads(self._state_path.read_text())
             if (self.folder / str(state["file"])).exists():
+                self._created = False
                 return state
             seed = int(str(state["seed"]))
         else:
@@ -241,14 +266,19 @@ class HashTable:
         return rows > self.capacity * MAX_LOAD
 
     def rebuild(self, ends: np.ndarray, chars: np.ndarray, rows: int, extra: int) -> None:
-        """A new slot file for ``rows + extra`` ids at <= half load, filled from the values."""
+        """A new slot file for ``rows + extra`` ids at <= half load, filled from the values
+        (ids 0..rows-1), or from the old slots while they are :attr:`exact`."""
         capacity = MIN_CAPACITY
         while capacity * 0.5 < rows + extra:
             capacity *= 2
         state = self._new_file(capacity, int(self.seed))
         path = self.folder / str(state["file"])
         slots = self._map(path, capacity)
-        _insert_stored(slots, ends, chars, 0, rows, self.seed)
+        if self.exact and self.indexed >= rows:
+            _move_slots(self.slots, slots, rows)
+        else:
+            _insert_stored(slots, ends, chars, 0, rows, self.seed)
+        self.exact = True
         slots.flush()
         release(slots)
         old = self.slots

@@ -53,6 +53,8 @@ class IdMap:
     def sync(self, committed: int) -> int:
         """Cut the map back to ``committed`` rows; returns the rows it holds (may be fewer:
         the owner then appends the missing ones from the store)."""
+        if committed < max(len(self.values), self.table.indexed):
+            self.table.exact = False  # slots of the ids cut off stay behind, harmless
         self.values.truncate(committed)
         self.table.indexed = min(self.table.indexed, len(self.values))
         return len(self.values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pyarrow as pa
@@ -62,6 +63,33 @@ def test_growth_rebuilds_the_table(tmp_path: Path) -> None:
     assert (m.get(pa.array(texts[::-1])) == np.arange(20_000)[::-1]).all()
 
 
+def test_rebuilds_move_live_slots_and_drop_stale_ones(tmp_path: Path) -> None:
+    """Growing in one run moves the old slots (all live); after ids were cut back (a crash,
+    a rollback) the next rebuild reads the values instead, leaving no stale slot."""
+    m = IdMap(tmp_path, "a")
+    first = [f"1A{i:030d}" for i in range(3_000)]
+    m.get_or_add(pa.array(first))
+    m.flush()
+    m.get_or_add(pa.array([f"3B{i:030d}" for i in range(2_000)]))  # never committed
+    m.flush()
+    assert m.table.exact
+    reopened = IdMap(tmp_path, "a")
+    reopened.sync(3_000)
+    assert not reopened.table.exact
+    later = [f"bc1q{i:036d}" for i in range(10_000)]  # grows the table past the cut ids
+    ids, _ = reopened.get_or_add(pa.array(later))
+    assert (ids == np.arange(3_000, 13_000)).all() and reopened.table.exact
+    live = int((np.asarray(reopened.table.slots)[:, 0] != 0).sum())
+    assert live == 13_000  # the 2,000 uncommitted ids left nothing behind
+    more = [f"bc1p{i:036d}" for i in range(20_000)]
+    ids, _ = reopened.get_or_add(pa.array(more))  # a rebuild from the old slots
+    assert (ids == np.arange(13_000, 33_000)).all()
+    assert int((np.asarray(reopened.table.slots)[:, 0] != 0).sum()) == 33_000
+    everything = first + later + more
+    assert (reopened.get(pa.array(everything)) == np.arange(33_000)).all()
+    assert (reopened.get(pa.array(["3B" + "0" * 30])) == -1).all()
+
+
 def test_added_twice_gives_the_later_id(tmp_path: Path) -> None:
     """Txids may repeat (BIP30's duplicate coinbases): the later tx is the one spent."""
     m = IdMap(tmp_path, "t")
@@ -97,3 +125,21 @@ def test_matches_a_dict_through_commits_crashes_and_rollbacks(
             committed = dict(ref)
     if ref:
         assert m.get(pa.array(list(ref))).tolist() == list(ref.values())
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.text(max_size=4), max_size=40), max_size=12))
+def test_a_tiny_table_grows_through_many_slot_moves(
+    tmp_path_factory: object, batches: list[list[str]]
+) -> None:
+    """From 8 slots up, every growth moves the old slots: lookups still match a dict."""
+    folder = tmp_path_factory.mktemp("g")  # type: ignore[attr-defined]
+    ref: dict[str, int] = {}
+    with mock.patch.object(hx, "MIN_CAPACITY", 8):
+        m = IdMap(folder, "a")
+        for texts in batches:
+            ids, _ = m.get_or_add(pa.array(texts, pa.string()))
+            assert ids.tolist() == [ref.setdefault(t, len(ref)) for t in texts]
+            assert m.table.exact
+        if ref:
+            assert m.get(pa.array(list(ref))).tolist() == list(ref.values())
