@@ -9,7 +9,10 @@ reporter, counted nowhere until the lead accepts it (``POST /api/v1/campaigns/{i
 with ``accept``), so nobody outside the case changes what the police's case file says.
 
 Personal data of a complaint: the reporting org, and the orgs on the case of the
-campaign it belongs to (the case owner included). A campaign itself (totals,
+campaign it belongs to (the case owner included). What the victim reported about the
+perpetrator is personal data too: a same-contact link or a contact conflict names the
+contact's kind to whoever sees the campaign, its value only to who may read every
+complaint that reported it. A campaign itself (totals,
 addresses, cash-outs; no personal data): orgs that reported one of its complaints
 or are on its case. The workspace operator (``--operator`` on the command line, never
 a default) sees everything: they hold the key file. The public view and system jobs
@@ -74,6 +77,14 @@ def may_see_pii(who: Identity, complaint: Complaint, on_case: set[str]) -> bool:
     if not who.in_org:
         return False
     return who.org_id == complaint.org_id or who.org_id in on_case
+
+
+def may_see_contact(who: Identity, holders: Iterable[tuple[Complaint, set[str]]]) -> bool:
+    """A perpetrator contact that links complaints is the word of every victim who reported
+    it: its value is shown only to a reader who may see each of those complaints' personal
+    data (``holders``: each complaint with the orgs on its case, empty while pending).
+    Anyone else learns the kind (e-mail, site, phone, handle), never the value."""
+    return all(may_see_pii(who, c, team) for c, team in holders)
 
 
 def visible_campaign_ids(s: Session, who: Identity) -> set[str] | None:

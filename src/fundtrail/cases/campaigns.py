@@ -24,6 +24,8 @@ from fundtrail.cases.access import (
     visible_campaign_ids,
 )
 from fundtrail.cases.cashouts import campaign_payments, is_current
+from fundtrail.cases.contactlink import SAME_CONTACT
+from fundtrail.cases.contactviews import Contacts, conflicts_of
 from fundtrail.cases.crypto import PiiCipher
 from fundtrail.cases.freshness import STAMP, current_inputs, staleness
 from fundtrail.cases.intake import AAD_CONTACT, AAD_TEXT, AAD_VICTIM
@@ -103,13 +105,20 @@ def build_views(
     )
     link_rows = s.scalars(sa.select(CampaignLink).where(CampaignLink.campaign_id.in_(ids)))
     key_of = {r.id: r.ref or r.payment_key for rows in members.values() for r in rows}
+    teams = {  # whose case lets them read each complaint (none while it is pending)
+        r.id: on_case.get(cid, set()) if counts(r, accepted.get(cid), on_case.get(cid, set()))
+        else set() for cid, rows in members.items() for r in rows
+    }  # fmt: skip
+    contacts = Contacts(s, [r for rows in members.values() for r in rows], cipher)
     links: dict[str, list[dict[str, str]]] = defaultdict(list)
     for lk in link_rows:
-        links[lk.campaign_id].append({
-            "a": key_of.get(lk.complaint_a, lk.complaint_a),
-            "b": key_of.get(lk.complaint_b, lk.complaint_b),
-            "reason": lk.reason, "detail": lk.detail,
-        })  # fmt: skip
+        shown = {"a": key_of.get(lk.complaint_a, lk.complaint_a),
+                 "b": key_of.get(lk.complaint_b, lk.complaint_b),
+                 "reason": lk.reason, "detail": lk.detail}  # fmt: skip
+        if lk.reason == SAME_CONTACT:
+            shown |= contacts.link(viewer, lk.detail, lk.complaint_a, lk.complaint_b, teams)
+        links[lk.campaign_id].append(shown)
+    allowed = visible_campaign_ids(s, viewer)
     views = []
     for c in campaigns:
         team = on_case.get(c.id, set())
@@ -118,11 +127,12 @@ def build_views(
         held_ids = {r.id for r in held}
         views.append(CampaignView(
             id=c.id, status=c.status, created=c.created, updated=c.updated,
-            complaints=[_complaint(r, viewer, team, cipher, orgs)
+            complaints=[_complaint(r, viewer, team, cipher, orgs, contacts)
                         for r in rows if r.id not in held_ids],
             # not part of the case yet: its victim's data stays with its reporter
-            pending=[_complaint(r, viewer, set(), cipher, orgs)
+            pending=[_complaint(r, viewer, set(), cipher, orgs, contacts)
                      for r in held if _sees_pending(viewer, r, team)],
+            contact_conflicts=conflicts_of(s, c.id, viewer, contacts, teams, allowed, key_of),
             links=sorted(links.get(c.id, []), key=lambda d: (d["reason"], d["b"])),
             cashouts=[_cashout(d) for d in c.cashouts or []],
             merged_into=c.merged_into, case_reference=refs.get(c.id),
@@ -145,6 +155,7 @@ def _complaint(
     on_case: set[str],
     cipher: PiiCipher | None,
     orgs: dict[str, str],
+    contacts: Contacts | None = None,
 ) -> ComplaintView:
     visible = cipher is not None and may_see_pii(viewer, r, on_case)
     view = ComplaintView(
@@ -157,6 +168,7 @@ def _complaint(
         view.victim = cipher.open(r.victim_enc, AAD_VICTIM)
         view.contact = cipher.open(r.contact_enc, AAD_CONTACT)
         view.description = cipher.open(r.description_enc, AAD_TEXT)
+        view.perpetrator = contacts.of(r.id) if contacts else []
     return view
 
 
@@ -329,7 +341,8 @@ def complaint_view(
         if row is None or not may_see_pii(viewer, row, members):
             raise NotFoundError(f"no complaint {complaint_id!r}", field="complaint")
         orgs = {o.id: o.name for o in s.scalars(sa.select(Org))}
-        view = _complaint(row, viewer, members, _cipher(home), orgs)
+        cipher = _cipher(home)
+        view = _complaint(row, viewer, members, cipher, orgs, Contacts(s, [row], cipher))
         out = view.to_dict() | {"campaign": row.campaign_id, "status_detail": row.status_detail}
         if view.pii_visible:
             audit.record(s, viewer, "complaint.read", "complaint", row.id, {"personal_data": 1})

@@ -2,7 +2,9 @@
 
 One complaint is one payment a victim says they made: chain, txid and output index
 (Bitcoin) or log index (EVM token transfer; empty for a native transfer), the
-destination address and the amount in base units. Every field is checked here
+destination address and the amount in base units; optionally what the victim reports
+about the perpetrator (``perpetrator_email``, ``_site``, ``_phone``, ``_handle``:
+:mod:`fundtrail.cases.contacts`). Every field is checked here
 (addresses with their checksums, amounts as exact integers); whether the chain
 agrees is checked by :mod:`fundtrail.cases.verify`. A bad row is reported by its
 line and field, and the good rows go on.
@@ -12,11 +14,12 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from fundtrail.cases.contacts import COLUMN_OF, Contact, parse_contacts
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.errors import InvalidInputError
 from fundtrail.model.addresses import parse_address
@@ -36,6 +39,7 @@ COLUMNS = (
     "amount",
     "asset",
     "description",
+    *COLUMN_OF.values(),
 )
 REQUIRED = ("victim", "chain", "txid", "to_address", "amount")
 MAX_TEXT = 2000
@@ -56,6 +60,8 @@ class ComplaintInput:
     contact: str | None = None
     reported_at: datetime | None = None
     description: str | None = None
+    # what the victim reports about the perpetrator (e-mail, site, phone, handle)
+    perpetrator: list[Contact] = field(default_factory=list)
     line: int | None = None  # CSV line (1 = header) or position in a bulk body
 
     @property
@@ -156,6 +162,7 @@ def parse_complaint(raw: Mapping[str, Any], line: int | None = None) -> Complain
         contact=_text(raw, "contact"),
         reported_at=_parse_time(reported) if reported else None,
         description=_text(raw, "description", MAX_TEXT),
+        perpetrator=parse_contacts(raw),
         line=line,
     )
 

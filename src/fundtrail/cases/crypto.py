@@ -1,4 +1,4 @@
-"""Victims' personal data encrypted at rest (AES-256-GCM), and a keyed blind index.
+"""Victims' personal data encrypted at rest (AES-256-GCM), and keyed blind indexes.
 
 The key is the workspace's master key (:mod:`fundtrail.secretkey`:
 ``FUNDTRAIL_SECRET_KEY`` or ``<workspace>/secret.key``). Losing it loses the personal
@@ -37,6 +37,7 @@ class PiiCipher:
             raise ValueError("PiiCipher needs a 32-byte key")
         self._aead = AESGCM(derive(key, b"aes-gcm"))
         self._mac_key = derive(key, b"blind-index")
+        self._contact_key = derive(key, b"contact-index")
 
     @classmethod
     def from_settings(cls, home: Path | None = None) -> PiiCipher:
@@ -66,3 +67,10 @@ class PiiCipher:
         """A keyed hash of a normalised name: equal victims match, the name stays hidden."""
         norm = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
         return hmac.new(self._mac_key, norm.encode(), hashlib.sha256).hexdigest()
+
+    def contact_index(self, kind: str, value: str) -> str:
+        """A keyed hash of a normalised perpetrator contact: complaints reporting the same
+        one link on it, and the database alone cannot tell which contact it is (nor test
+        a guess: the key is not in it)."""
+        msg = f"{kind}\x1f{value}".encode()
+        return hmac.new(self._contact_key, msg, hashlib.sha256).hexdigest()

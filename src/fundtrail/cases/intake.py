@@ -18,14 +18,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fundtrail.cases.complaints import ComplaintInput, RowError, dedupe, read_csv
+from fundtrail.cases.contacts import linkable
 from fundtrail.cases.crypto import PiiCipher
 from fundtrail.cases.verify import Verification, verify_payments
 from fundtrail.intelstore import audit
-from fundtrail.intelstore.cases import Complaint
+from fundtrail.intelstore.cases import Complaint, ComplaintContact
 from fundtrail.intelstore.db import IntelStore, open_store
 from fundtrail.intelstore.orgs import get_org_by_name
 
 AAD_VICTIM, AAD_CONTACT, AAD_TEXT = "complaint:victim", "complaint:contact", "complaint:description"
+
+
+def aad_perpetrator(kind: str) -> str:
+    """A perpetrator contact is bound to its kind: an e-mail cannot be moved to a phone."""
+    return f"complaint:perpetrator:{kind}"
 
 
 @dataclass(slots=True)
@@ -109,6 +115,22 @@ def seal_complaint(
     )
 
 
+def seal_contacts(
+    c: ComplaintInput, cipher: PiiCipher, complaint_id: str
+) -> list[ComplaintContact]:
+    """The perpetrator's contacts as rows: sealed, with the keyed index linking compares
+    (none for a contact that cannot link: it is kept as the victim's word only)."""
+    return [
+        ComplaintContact(
+            complaint_id=complaint_id,
+            kind=p.kind,
+            value_enc=cipher.seal(p.value, aad_perpetrator(p.kind)) or "",
+            value_index=cipher.contact_index(p.kind, p.value) if linkable(p) else None,
+        )
+        for p in c.perpetrator
+    ]
+
+
 def add_complaints(
     store: IntelStore,
     items: list[ComplaintInput],
@@ -137,6 +159,7 @@ def add_complaints(
             row = seal_complaint(c, v, cipher, org_id)
             s.add(row)
             s.flush()
+            s.add_all(seal_contacts(c, cipher, row.id))
             report.ids.append(row.id)
             report.imported += 1
             report.flagged += not v.ok

@@ -18,7 +18,7 @@ them with the stores and relink (CLI) or say the campaigns are stale (API, web).
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from fundtrail.analysis.link.meet import Payment, meetings
 from fundtrail.cases.complaints import ComplaintInput
+from fundtrail.cases.contactlink import Conflict, conflicts, link_contacts
 from fundtrail.cases.freshness import (
     Inputs,
     current_inputs,
@@ -45,6 +46,8 @@ from fundtrail.intelstore.cases import (
     CaseComplaint,
     CaseOrg,
     Complaint,
+    ComplaintContact,
+    ContactConflict,
 )
 from fundtrail.intelstore.db import IntelStore
 
@@ -57,6 +60,8 @@ class LinkReport:
     linked: int = 0
     confirmed: int = 0  # complaints newly confirmed by the chain
     notes: list[str] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)  # links kept, per reason
+    contact_conflicts: int = 0  # contacts shared by campaigns that were not merged
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +70,8 @@ class LinkReport:
             "merged": self.merged,
             "complaints_linked": self.linked,
             "newly_confirmed": self.confirmed,
+            "links": self.reasons,
+            "contact_conflicts": self.contact_conflicts,
             "notes": self.notes,
         }
 
@@ -75,6 +82,11 @@ class LinkReport:
         ]
         if self.confirmed:
             lines.append(f"{self.confirmed} complaint(s) newly confirmed by the chain")
+        if self.contact_conflicts:
+            lines.append(
+                f"{self.contact_conflicts} reported contact(s) shared by campaigns linked "
+                "apart on chain: not merged (see campaign show)"
+            )
         return "\n".join(lines + self.notes)
 
 
@@ -132,6 +144,7 @@ def link_campaigns(
     with store.read_session() as s:
         inputs = current_inputs(s, home)
         rows = list(s.scalars(sa.select(Complaint).order_by(Complaint.created, Complaint.id)))
+        reported = _contacts(s)
         before = {c.id: c for c in s.scalars(sa.select(Campaign))}
         for c in before.values():
             s.expunge(c)
@@ -154,14 +167,58 @@ def link_campaigns(
     for r in confirmed:
         by_key[r.payment_key].append(r)
     linker = group_payments(by_key, home)
+    contacts = {
+        k: sorted({c for r in rs for c in reported.get(r.id, ())}) for k, rs in by_key.items()
+    }
+    link_contacts(linker, contacts)
+    clashes = conflicts(linker, contacts)
     previous = {r.payment_key: r.campaign_id for r in confirmed if r.campaign_id}
     assigned, report.merged = assign_ids(linker.groups(), previous, _order(by_key))
     _write(store, assigned, report, by_key, rechecked, linker, inputs, actor)
+    _write_conflicts(store, assigned, by_key, clashes)
+    kept = [lk for g in assigned.values() for lk in linker.links_of(g)]
+    report.reasons = dict(sorted(Counter(lk.reason for lk in kept).items()))
+    report.contact_conflicts = len(clashes)
     report.created = sorted(c for c in assigned if c not in before)
     report.campaigns = len(assigned)
     report.linked = sum(len(by_key[k]) for g in assigned.values() for k in g)
     report.confirmed = sum(1 for v in rechecked.values() if v.ok)
     return report
+
+
+def _contacts(s: Any) -> dict[str, set[tuple[str, str]]]:
+    """{complaint id: its linkable contacts as (kind, keyed index)}; values stay sealed."""
+    out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    q = sa.select(
+        ComplaintContact.complaint_id, ComplaintContact.kind, ComplaintContact.value_index
+    )
+    for complaint_id, kind, index in s.execute(q.where(ComplaintContact.value_index.is_not(None))):
+        out[complaint_id].add((kind, index))
+    return out
+
+
+def _write_conflicts(
+    store: IntelStore,
+    assigned: dict[str, list[str]],
+    by_key: dict[str, list[Complaint]],
+    clashes: list[Conflict],
+) -> None:
+    """Replace the conflicts: one row per campaign holding a contact another one holds."""
+    where = {k: cid for cid, group in assigned.items() for k in group}
+    with store.session() as s:
+        s.execute(sa.delete(ContactConflict))
+        for c in clashes:
+            camps = [where[keys[0]] for keys in c.groups]
+            for cid, keys in zip(camps, c.groups, strict=True):
+                s.add(
+                    ContactConflict(
+                        campaign_id=cid,
+                        kind=c.kind,
+                        value_index=c.index,
+                        others=sorted(set(camps) - {cid}),
+                        complaints=sorted(r.id for k in keys for r in by_key[k]),
+                    )
+                )
 
 
 def _write(

@@ -34,6 +34,8 @@ class ComplaintView:
     contact: str | None = None
     description: str | None = None
     victim_index: str = ""
+    # what the victim reported about the perpetrator ({"kind", "value"}; personal data)
+    perpetrator: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def payment_key(self) -> str:
@@ -55,7 +57,8 @@ class ComplaintView:
             "org": self.org,
         }
         if self.pii_visible:
-            out |= {"victim": self.victim, "contact": self.contact, "description": self.description}
+            out |= {"victim": self.victim, "contact": self.contact, "description": self.description,
+                    "perpetrator_contacts": self.perpetrator}  # fmt: skip
         else:
             out["victim"] = "[withheld]"
         return out
@@ -122,6 +125,9 @@ class CampaignView:
     # complaints of orgs not on the case that linked in after it was opened: listed, never
     # counted, until the case's lead accepts them (cases.access)
     pending: list[ComplaintView] = field(default_factory=list)
+    # reported contacts shared with campaigns linking kept apart (cases.contactlink):
+    # {"kind", "campaigns", "complaints"} and "value" for who may read it
+    contact_conflicts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total_loss(self) -> dict[str, int]:
@@ -192,6 +198,7 @@ class CampaignView:
             "trace_params": self.trace_params,
             "payments": [c.to_dict() for c in self.complaints],
             "pending": [c.to_dict() for c in self.pending],
+            "contact_conflicts": self.contact_conflicts,
         }
 
 

@@ -118,8 +118,16 @@ def show(
             console.print(f"pending the case lead's acceptance, not counted: {refs}")
         lt = table("complaint", "joined via", "reason", "evidence")
         for lk in d["links"]:
-            lt.add_row(lk["b"], lk["a"], lk["reason"], lk["detail"])
+            value = f" {lk['value']}" if lk.get("value") else ""
+            lt.add_row(lk["b"], lk["a"], lk["reason"], lk["detail"] + value)
         console.print(lt)
+        for c in d.get("contact_conflicts", []):
+            value = f" {c['value']}" if c.get("value") else ""
+            console.print(
+                f"[yellow]contact conflict[/yellow]: a reported {c['detail']}{value} of "
+                f"{len(c['complaints'])} complaint(s) here is also reported in "
+                f"{', '.join(c['campaigns'])}; not merged: the chain keeps those campaigns apart"
+            )
 
     emit(campaign_show(campaign_id, org, operator=operator), as_json, render)
 

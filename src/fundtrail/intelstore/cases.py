@@ -67,6 +67,39 @@ class Complaint(Base):
         return f"{self.chain}:{self.txid}:{self.vout}"
 
 
+class ComplaintContact(Base):
+    """A contact the victim reported for the perpetrator (:mod:`fundtrail.cases.contacts`):
+    the value sealed like other personal data; ``value_index`` a keyed hash of it that
+    linking compares (null for a contact that cannot link, e.g. gmail.com as a site)."""
+
+    __tablename__ = "complaint_contacts"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    complaint_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("complaints.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(8))  # email | site | phone | handle
+    value_enc: Mapped[str] = mapped_column(sa.Text)
+    value_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+
+
+class ContactConflict(Base):
+    """A linkable contact that complaints of this campaign share with another campaign
+    which linking did not merge (both established on chain on their own), shown in
+    ``campaign show`` for an investigator to judge."""
+
+    __tablename__ = "contact_conflicts"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    campaign_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    value_index: Mapped[str] = mapped_column(sa.String(64))
+    others: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # other campaign ids
+    complaints: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # ids, this campaign
+
+
 class CampaignLink(Base):
     """Why complaint ``b`` joined the campaign that ``a`` was in (one union of the linker)."""
 

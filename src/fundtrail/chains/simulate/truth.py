@@ -1,5 +1,9 @@
 """The ground truth a run writes: truth.json, complaints.csv and a partner's tags.yaml.
 
+complaints.csv holds what each victim reports, the perpetrator's contacts included
+(:mod:`fundtrail.chains.simulate.contacts`); truth.json says which campaign each
+complaint is in.
+
 truth.json can hold millions of addresses, so it is streamed: addresses are
 turned into text in chunks, grouped by entity with one numpy sort, and never
 held as one big Python structure.
@@ -18,6 +22,8 @@ from typing import IO, Any
 import numpy as np
 import yaml
 
+from fundtrail.chains.simulate.contacts import COLUMNS as CONTACT_COLUMNS
+from fundtrail.chains.simulate.contacts import reported
 from fundtrail.chains.simulate.registry import ROLES, Registry
 from fundtrail.model.display import time_utc
 
@@ -31,6 +37,7 @@ COMPLAINT_COLUMNS = (
     "to_address",
     "amount",
     "asset",
+    *CONTACT_COLUMNS,
 )
 _CHUNK = 65536
 
@@ -260,6 +267,8 @@ class TruthWriter:
 
     # -- complaints.csv and tags.yaml ---------------------------------------------------
     def _write_complaints(self, truth: Truth, path: Path) -> None:
+        names = [self.registry.entities[c.operator].name for c in truth.campaigns]
+        contacts = reported(truth.seed, truth.campaigns, names)
         with open(path, "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(COMPLAINT_COLUMNS)
@@ -267,7 +276,8 @@ class TruthWriter:
                 vout = "" if c.vout is None else c.vout
                 w.writerow(
                     [c.complaint_id, c.victim, iso(c.reported_at), c.chain, c.txid, vout,
-                     self.text(c.to_address), c.amount, c.asset]
+                     self.text(c.to_address), c.amount, c.asset,
+                     *contacts.get(c.complaint_id, [""] * len(CONTACT_COLUMNS))]
                 )  # fmt: skip
 
     def _write_tags(self, truth: Truth, path: Path) -> None:

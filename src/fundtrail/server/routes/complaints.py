@@ -23,6 +23,18 @@ from fundtrail.settings import Settings
 router = APIRouter(prefix="/api/v1", tags=["complaints"], responses=ERROR_RESPONSES)
 
 
+Values = str | list[str] | None
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(
+        ..., max_length=8, examples=["email"], description="email, site, phone, handle"
+    )
+    value: str = Field(..., max_length=320)
+
+
 class ComplaintIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -37,6 +49,12 @@ class ComplaintIn(BaseModel):
     amount: int | str = Field(..., description="exact integer in base units (satoshi, wei)")
     asset: str | None = Field(None, max_length=42)
     description: str | None = Field(None, max_length=2000)
+    # what the victim reports about the perpetrator (cases guide: perpetrator contacts)
+    perpetrator_email: Values = Field(None, description="e-mail(s) in the ransom note / scam")
+    perpetrator_site: Values = Field(None, description="website(s) or onion site(s)")
+    perpetrator_phone: Values = Field(None, description="phone number(s)")
+    perpetrator_handle: Values = Field(None, description="messenger handle(s), Tox id")
+    perpetrator_contacts: list[ContactIn] | None = Field(None, max_length=20)
 
 
 class BulkIn(BaseModel):
