@@ -9,11 +9,13 @@ contact_index`), never as text. Two rules keep a shared contact from merging wha
 chain says are different campaigns:
 
 * A contact held by two or more *established* groups (at least :data:`ESTABLISHED`
-  payments each, not linked to each other) is a conflict: a victim's own bank's phone,
-  a generic support line. It links nobody and is reported on both campaigns.
-* Groups that are not established join through the remaining contacts only when all
-  of them together reach at most one established group; reaching two is a conflict too
-  (they stay as they are).
+  payments each for its kind, not linked to each other) is a conflict: a victim's own
+  bank's phone, a generic support line. It links nobody and is reported on both.
+* A group that is not established joins the one established group its remaining
+  contacts reach (in rounds: a lone victim may reach the gang through another lone
+  victim who joined it). One that reaches two is a conflict too: it stays as it is, and
+  joins nothing on weaker evidence later. Groups that reach no established one join
+  each other on the contacts they share.
 
 Evidence is taken strongest first, each kind group on the result of the one before:
 e-mails and handles (one person's), then sites, then phones (the weakest: support lines
@@ -35,8 +37,17 @@ from dataclasses import dataclass
 from fundtrail.cases.linking import Linker
 
 SAME_CONTACT = "same-contact"
-ESTABLISHED = 3  # payments: a group this large is a campaign in its own right
-TIERS: tuple[tuple[str, ...], ...] = (("email", "handle"), ("site",), ("phone",))
+Holders = Mapping[tuple[str, str], list[str]]  # {(kind, index): payment keys, sorted}
+# (kinds, payments that make a group established for them), strongest evidence first:
+# a gang's fragments the chain has not joined yet (a few victims each) still meet on its
+# e-mail, while two campaigns of ten victims or more are each a campaign in its own
+# right; a phone joins only lone complaints (a group of two already stands on its own)
+TIERS: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("email", "handle"), 10),
+    (("site",), 10),
+    (("phone",), 2),
+)
+ESTABLISHED = {kind: size for kinds, size in TIERS for kind in kinds}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,66 +69,66 @@ def parse_detail(text: str) -> tuple[str, str]:
     return kind, index
 
 
-class _Sets:
-    """A small union-find over group roots (which groups a tier would join)."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = sorted((self.find(a), self.find(b)))
-        self.parent[rb] = ra
+def _established(linker: Linker, size: int) -> set[str]:
+    return {g[0] for g in linker.groups() if len(g) >= size}
 
 
-def _sizes(linker: Linker) -> dict[str, int]:
-    return {g[0]: len(g) for g in linker.groups()}
+def _reach(
+    linker: Linker, holders: Holders, anchors: set[str], frozen: set[str]
+) -> dict[str, dict[str, tuple[str, str, tuple[str, str]]]]:
+    """{unsettled group root: {established root: (key there, key here, contact)}} through
+    the contacts that are not conflicts (held by two established groups or more)."""
+    reach: dict[str, dict[str, tuple[str, str, tuple[str, str]]]] = defaultdict(dict)
+    for contact, keys in sorted(holders.items()):
+        by_root: dict[str, str] = {}
+        for k in keys:  # sorted: the first key of each group holding the contact
+            by_root.setdefault(linker.find(k), k)
+        big = sorted(set(by_root) & anchors)
+        if len(big) > 1:
+            continue
+        for root, key in sorted(by_root.items()):
+            if root not in anchors and key not in frozen:
+                for b in big:
+                    reach[root].setdefault(b, (by_root[b], key, contact))
+    return reach
 
 
-def _tier(linker: Linker, holders: Mapping[tuple[str, str], list[str]]) -> None:
-    """Join groups on one tier's contacts ({(kind, index): payment keys})."""
-    size = _sizes(linker)
-    established = {root for root, n in size.items() if n >= ESTABLISHED}
-    root_of = {k: linker.find(k) for keys in holders.values() for k in keys}
-    usable: dict[tuple[str, str], list[str]] = {}
-    for contact, keys in holders.items():
-        roots = {root_of[k] for k in keys}
-        if len(roots) > 1 and len(roots & established) < 2:
-            usable[contact] = keys
-    small = _Sets()  # groups not established, joined by the tier's contacts
-    for keys in usable.values():
-        unsettled = sorted({root_of[k] for k in keys} - established)
-        for r in unsettled:
-            small.union(unsettled[0], r)
-    reach: dict[str, set[str]] = defaultdict(set)  # small component: established it touches
-    for keys in usable.values():
-        roots = {root_of[k] for k in keys}
-        (first, *_) = sorted(roots - established)
-        reach[small.find(first)] |= roots & established
-    for contact, keys in sorted(usable.items()):
-        first = min({root_of[k] for k in keys} - established)
-        if len(reach[small.find(first)]) > 1:
-            continue  # together they reach two established campaigns: a conflict
-        ordered = sorted(keys, key=lambda k: (root_of[k] not in established, k))
-        for other in ordered[1:]:
-            linker.union(ordered[0], other, SAME_CONTACT, detail(*contact))
+def _tier(linker: Linker, holders: Holders, size: int, frozen: set[str]) -> None:
+    """Join groups on one tier's contacts; ``frozen`` collects keys of groups that reached
+    two established campaigns (they join nothing, in this tier or a later one)."""
+    anchor_keys = _established(linker, size)
+    while True:
+        anchors = {linker.find(k) for k in anchor_keys}
+        reach = _reach(linker, holders, anchors, frozen)
+        members = {g[0]: g for g in linker.groups()}
+        joined = False
+        for root, found in sorted(reach.items()):
+            if len(found) == 1:
+                ((there, here, contact),) = found.values()
+                joined |= linker.union(there, here, SAME_CONTACT, detail(*contact))
+            else:  # reaches two established campaigns: no way to tell which
+                frozen.update(members[root])
+        if not joined:
+            break
+    anchors = {linker.find(k) for k in anchor_keys}
+    for contact, keys in sorted(holders.items()):  # groups that reach no campaign: each other
+        if any(linker.find(k) in anchors for k in keys):
+            continue
+        free = [k for k in keys if k not in frozen]
+        for other in free[1:]:
+            linker.union(free[0], other, SAME_CONTACT, detail(*contact))
 
 
 def link_contacts(linker: Linker, contacts: Mapping[str, Iterable[tuple[str, str]]]) -> None:
     """Join the linker's groups on shared contacts ({payment key: (kind, index)})."""
-    for kinds in TIERS:
+    frozen: set[str] = set()
+    for kinds, size in TIERS:
         holders: dict[tuple[str, str], set[str]] = defaultdict(set)
         for key, found in contacts.items():
             for kind, index in found:
                 if kind in kinds:
                     holders[(kind, index)].add(key)
-        _tier(linker, {c: sorted(keys) for c, keys in holders.items()})
+        _tier(linker, {c: sorted(keys) for c, keys in holders.items()}, size, frozen)
 
 
 def conflicts(linker: Linker, contacts: Mapping[str, Iterable[tuple[str, str]]]) -> list[Conflict]:

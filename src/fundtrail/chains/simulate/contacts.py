@@ -48,8 +48,8 @@ class _Gang:
             self.onion = "".join(d.pick(_B32) for _ in range(56)) + ".onion"
             self.tox = "".join(d.pick("0123456789ABCDEF") for _ in range(76))
         else:
-            words = name.lower().split()
-            self.site = f"{words[0]}-{(words + ['invest'])[1]}.example"
+            words = [*name.lower().split(), "invest"]
+            self.site = f"{words[0]}-{words[1]}.example"
             self.managers = [f"{slug}_{d.pick(_MANAGERS)}{k}" for k in range(d.between(2, 3))]
             self.phones = [f"+44 7700 900{d.between(100, 999)}" for _ in range(2)]
 
