@@ -104,19 +104,35 @@ def main() -> None:
         _, _, out = run(["campaigns", "--operator", "--json"], home)
         campaigns = json.loads(out)
         members: dict[str, set[str]] = {}
+        reasons: Counter[str] = Counter()
+        conflicts = 0
         for c in campaigns:
-            _, _, shown = run(["campaign", "show", c["id"], "--operator", "--json"], home)
-            members[c["id"]] = {p["ref"] for p in json.loads(shown)["payments"]}
+            _, _, out = run(["campaign", "show", c["id"], "--operator", "--json"], home)
+            shown = json.loads(out)
+            members[c["id"]] = {p["ref"] for p in shown["payments"]}
+            reasons.update(
+                f"same-contact ({lk['detail']})" if lk["reason"] == "same-contact" else lk["reason"]
+                for lk in shown["links"]
+            )
+            conflicts += len(shown["contact_conflicts"])
         lines = compare(truth, campaigns, members, unmoved(home, sim / "complaints.csv"))
         ratio = took["complaints import + link"][0] / took["ingest"][0]
         peak = took["complaints import + link"][1]
         print(f"campaigns: {len(campaigns)} linked, {len(truth['campaigns'])} in the truth")
+        by_contact = sum(n for r, n in reasons.items() if r.startswith("same-contact"))
+        chain = sum(reasons.values()) - by_contact
+        print(f"links: {chain} from the chain, {by_contact} from reported contacts; "
+              + ", ".join(f"{r} {n}" for r, n in sorted(reasons.items())))  # fmt: skip
+        print(f"contact conflicts (shared by campaigns kept apart, not merged): {conflicts}")
         for line in lines:
             print("  " + line)
         print(f"complaints import + link / ingest: {ratio:.2f} (goal <= 0.5); "
               f"peak {peak:.0f} MiB (goal < 2048)")  # fmt: skip
         rec.figure("link_vs_ingest", ratio, f"{ratio:.2f}×", "complaints import + link / ingest")
         rec.figure("link_peak_mib", peak, f"{peak:.0f} MiB", "peak RSS of complaints import")
+        rec.figure("contact_links", by_contact, str(by_contact), "links from reported contacts")
+        rec.figure("chain_links", chain, str(chain), "links from the chain")
+        rec.figure("contact_conflicts", conflicts, str(conflicts), "contact conflicts shown")
         exact = sum(line.endswith("exact") for line in lines)
         rec.figure("exact", exact, f"{exact} of {len(lines)}", "true campaigns linked exactly")
         print(uptime())

@@ -200,3 +200,34 @@ def test_contacts_are_sealed_at_rest_and_indexed_by_a_keyed_hash(
     for plain in ("gmail.com", "onionmail.example", "7946 0", "7946-0", "20 7946", "442079460"):
         assert plain not in dump.lower()  # (values hold "." or spaces; sealed text never)
     assert "aurelia-yield.example" not in dump and ".onion" not in dump
+
+
+def test_the_api_takes_contacts_and_names_a_bad_one(world: World, ws: Path) -> None:
+    from fastapi.testclient import TestClient
+    from test_cases_api import body
+
+    from fundtrail.intelstore.db import open_store
+    from fundtrail.intelstore.keys import create_key
+    from fundtrail.intelstore.orgs import add_org
+    from fundtrail.server.app import create_app
+    from fundtrail.settings import Settings
+
+    store = open_store(f"sqlite:///{ws / 'intel.sqlite'}")
+    with store.session() as s:
+        add_org(s, "police", "law-enforcement")
+        key = create_key(s, "police", "analyst").key
+    client = TestClient(create_app(store, Settings(home=ws)), raise_server_exceptions=False)
+    h = {"Authorization": f"Bearer {key}"}
+    row = next(r for r in world.rows() if r["complaint_id"].startswith("C-RANSOMWARE"))
+    bad = body(row, perpetrator_email="gang at onionmail")
+    got = client.post("/api/v1/complaints", json=bad, headers=h)
+    assert got.status_code == 422 and got.json()["field"] == "perpetrator_email"
+    good = body(row, perpetrator_email=["Gang.Help@OnionMail.example"],
+                perpetrator_contacts=[{"kind": "handle", "value": "https://t.me/Gang_Help"}])  # fmt: skip
+    got = client.post("/api/v1/complaints", json=good, headers=h)
+    assert got.status_code == 201, got.text
+    assert got.json()["perpetrator_contacts"] == [
+        {"kind": "email", "value": "gang.help@onionmail.example"},
+        {"kind": "handle", "value": "@gang_help"},
+    ]
+    store.close()
