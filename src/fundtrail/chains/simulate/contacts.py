@@ -40,7 +40,9 @@ class _Gang:
     """What one campaign's perpetrators show their victims."""
 
     def __init__(self, d: Draws, camp: Campaign, name: str) -> None:
-        slug = _slug(name)
+        # two campaigns may draw the same brand: their contacts must still differ
+        n = camp.id.rsplit("-", 1)[-1]
+        slug = _slug(name) + ("" if n == "1" else n)
         self.kind = camp.kind
         if camp.kind == "ransomware":
             words = [d.pick(_WORDS) for _ in range(d.between(1, 2))]
@@ -49,7 +51,7 @@ class _Gang:
             self.tox = "".join(d.pick("0123456789ABCDEF") for _ in range(76))
         else:
             words = [*name.lower().split(), "invest"]
-            self.site = f"{words[0]}-{words[1]}.example"
+            self.site = f"{slug}-{words[1]}.example"
             self.managers = [f"{slug}_{d.pick(_MANAGERS)}{k}" for k in range(d.between(2, 3))]
             self.phones = [f"+44 7700 900{d.between(100, 999)}" for _ in range(2)]
 

@@ -46,3 +46,17 @@ def test_victims_report_their_gang_as_victims_do() -> None:
 def test_same_seed_same_reports_other_seed_other_gang() -> None:
     assert _parsed(3) == _parsed(3)
     assert _parsed(3) != _parsed(4)
+
+
+def test_two_gangs_of_one_brand_report_different_contacts() -> None:
+    twins = [Campaign(f"ransomware-{n}", "ransomware", n, [f"R{n}-{i}" for i in range(50)])
+             for n in (1, 2)]  # fmt: skip
+    scams = [Campaign(f"scam-{n}", "investment-scam", n, [f"S{n}-{i}" for i in range(50)])
+             for n in (1, 2)]  # fmt: skip
+    got = reported(5, [*twins, *scams], ["Cinder ransomware"] * 2 + ["Vantix Capital Growth"] * 2)
+    seen: dict[str, set[str]] = {}
+    for cid, cells in got.items():
+        for c in parse_contacts(dict(zip(COLUMNS, cells, strict=True))):
+            if c.kind != "phone" and linkable(c):  # phones: the banks are shared on purpose
+                seen.setdefault(c.value, set()).add(cid.split("-")[0])
+    assert seen and all(len(camps) == 1 for camps in seen.values())
