@@ -34,6 +34,7 @@ from fundtrail.analysis.attribution.tags import tag_rows
 from fundtrail.analysis.cluster.service import cluster_of
 from fundtrail.analysis.trace.stops import read_coinjoins
 from fundtrail.chains.ledger import ledger_for
+from fundtrail.chainstore.budget import release
 from fundtrail.chainstore.csr import n_txs
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
@@ -44,6 +45,7 @@ ALGORITHM = 3  # bump when the rules change: old cache files are then never read
 _MEMORY: OrderedDict[str, Attribution] = OrderedDict()
 _LOCK = threading.Lock()
 _KEEP = 8
+MEMBER_STEP = 1 << 22  # addresses per slice of a whole-chain membership test
 
 
 class Attribution:
@@ -75,7 +77,7 @@ class Attribution:
 
     def stop_mask(self, address_cluster: np.ndarray) -> np.ndarray:
         """bool per address id: does its cluster end a trace (a service or its deposits)?"""
-        return np.isin(address_cluster, self.stop_clusters)
+        return _member(address_cluster, self.stop_clusters)
 
     def deposit_mask(self, address_cluster: np.ndarray) -> np.ndarray:
         """bool per address id: is it in a service's deposit cluster (by behaviour)?
@@ -83,7 +85,7 @@ class Attribution:
         Such an address is a customer's deposit address, never the service's own wallet,
         though it pays outside its cluster (its sweeps go to the service's).
         """
-        return np.isin(address_cluster, self.deposit_clusters)
+        return _member(address_cluster, self.deposit_clusters)
 
     def find(self, name: str) -> list[dict[str, object]]:
         """Label rows (primary or competing) whose label or actor contains ``name``."""
@@ -96,6 +98,16 @@ class Attribution:
                             "conflict": primary.conflict})  # fmt: skip
         out.sort(key=lambda r: (not r["is_primary"], *_rank(r)))
         return out
+
+
+def _member(address_cluster: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """``np.isin`` a slice at a time, the pages of a mapped ``address_cluster`` released
+    after each: the trace's arrays are files, and this pass reads one whole."""
+    out = np.zeros(len(address_cluster), dtype=bool)
+    for lo in range(0, len(address_cluster), MEMBER_STEP):
+        out[lo : lo + MEMBER_STEP] = np.isin(address_cluster[lo : lo + MEMBER_STEP], clusters)
+        release(address_cluster)
+    return out
 
 
 def attribution(
