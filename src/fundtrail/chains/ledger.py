@@ -39,6 +39,7 @@ from fundtrail.model.txids import parse_txid
 
 if TYPE_CHECKING:
     from fundtrail.analysis.trace.result import TraceResult
+    from fundtrail.chains.pseudo import ProtocolLedger
     from fundtrail.chainstore.store import ChainStore
 
 Shape = Literal["utxo", "account"]
@@ -70,6 +71,15 @@ class Ledger:
     def parse_address(self, text: str) -> Address:
         """Validate ``text`` (checksums included); ``.value`` is the stored key."""
         return parse_address(text, self.chain.code)
+
+    def describe(self, text: str) -> ProtocolLedger | None:
+        """The protocol ledger ``text`` names (``burn``, ``tron-dex:3``), if this family
+        stores such pseudo-addresses; None for an account's address."""
+        return None
+
+    def address_key(self, text: str) -> str:
+        """The stored key of an address or a protocol ledger's name (validated)."""
+        return text if self.describe(text) is not None else self.parse_address(text).value
 
     def format_address(self, key: str | None) -> str | None:
         """What people see for a stored address key (EIP-55, ``T…``, ...)."""
@@ -111,7 +121,13 @@ class Ledger:
 
     def activity(self, store: ChainStore, address: str) -> list[dict[str, Any]]:
         """Native coin received and sent per UTC day (base units), for activity charts."""
-        return list(self._reads().activity(store, self.parse_address(address).value))
+        return list(self._reads().activity(store, self.address_key(address)))
+
+    def recent_transfers(
+        self, store: ChainStore, address: str, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """The latest transfers into and out of an address (account ledgers), newest first."""
+        return list(self._reads().recent_transfers(store, self.address_key(address), limit))
 
     def balances(self, store: ChainStore, keys: Iterable[str]) -> dict[tuple[str, Asset], int]:
         """{(address key, asset): balance now} for stored address keys, every asset held."""

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from fundtrail.chains.pseudo import describe
 from fundtrail.cli.common import HomeOpt, JsonOpt, console, emit, kv_table, table
 from fundtrail.model import display
 from fundtrail.model.assets import Asset, native, resolve, token
@@ -46,8 +47,18 @@ def _show(key: str, value: Any, coin: Asset) -> str:
     return str(value)
 
 
+def _protocol_text(value: dict[str, Any]) -> str:
+    """``protocol`` of an answer: one ledger (an address read) or each ledger of a tx."""
+    if "label" in value:
+        return f"{value['label']}: {value['about']}"
+    return "; ".join(f"{a} = {p['label']}" for a, p in value.items())
+
+
 def _token_cell(item: dict[str, Any], key: str, value: Any, coin: Asset) -> str:
-    """A transfer's or token's value in its own asset (the row says which)."""
+    """A transfer's or token's value in its own asset (the row says which); a protocol
+    ledger by its name beside the pseudo-address."""
+    if key in ("from", "to") and (ledger := describe(value)) is not None:
+        return f"{value} ({ledger.label})"
     if key in ("value", "balance", "received", "sent") and item.get("contract"):
         tok = token(coin.chain, item["contract"], symbol=item.get("symbol"),
                     decimals=item.get("decimals"))  # fmt: skip
@@ -58,7 +69,11 @@ def _token_cell(item: dict[str, Any], key: str, value: Any, coin: Asset) -> str:
 def _render_kv(title: str, chain: str) -> Any:
     def render(data: dict[str, Any]) -> None:
         coin = resolve(data.get("chain") or chain)
-        rows = [(k, _show(k, v, coin)) for k, v in data.items() if not isinstance(v, list)]
+        rows = [
+            (k, _protocol_text(v) if k == "protocol" else _show(k, v, coin))
+            for k, v in data.items()
+            if not isinstance(v, list)
+        ]
         console.print(kv_table(title, rows))
         for key in ("inputs", "outputs", "transfers", "tokens"):
             items = data.get(key)
@@ -96,9 +111,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
         home: Path | None = HomeOpt,
     ) -> None:
-        """Balance, totals received and sent, tx count, first and last seen."""
+        """Balance, totals received and sent, tx count, first and last seen (of a protocol
+        ledger too: ``burn``, ``tron-dex:3``, ``shielded-pool``)."""
         store, reads = _reads(chain, home)
-        reads.parse_address(addr)  # a mistyped address is an error before any lookup
+        reads.address_key(addr)  # a mistyped address is an error before any lookup
         emit(reads.address_summary(store, addr), as_json, _render_kv(f"address {addr}", chain))
 
     @app.command()

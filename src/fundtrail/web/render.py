@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from fundtrail import __version__
+from fundtrail.chains.pseudo import describe
 from fundtrail.model import display
 from fundtrail.model.assets import Asset, resolve, token
 
@@ -44,6 +45,7 @@ TEMPLATES.env.filters["amount"] = amount
 TEMPLATES.env.filters["when"] = display.time_utc  # {{ t|when }}: UTC ISO 8601
 TEMPLATES.env.filters["day"] = display.day_utc
 TEMPLATES.env.globals["token_asset"] = token_asset
+TEMPLATES.env.globals["protocol_ledger"] = describe  # pseudo-addresses shown by name
 
 
 def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:

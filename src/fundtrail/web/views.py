@@ -6,6 +6,7 @@ import re
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chains.reads import chain_stores
@@ -71,6 +72,19 @@ def address_problem(q: str) -> str | None:
     return None
 
 
+def find_protocol_ledger(home: Path, q: str) -> tuple[str, str] | None:
+    """(chain, name) of the first chain of the workspace holding protocol ledger ``q``."""
+    for store in chain_stores(home):
+        ledger = ledger_for(store)
+        if ledger.describe(q) is not None:
+            try:
+                ledger.address_summary(store, q)
+            except NotFoundError:
+                continue
+            return store.chain.code, q
+    return None
+
+
 def find_tx(home: Path, q: str) -> tuple[str, str] | None:
     """(chain, stored key) of the first chain of the workspace holding transaction ``q``."""
     for store in chain_stores(home):
@@ -81,9 +95,19 @@ def find_tx(home: Path, q: str) -> tuple[str, str] | None:
 
 
 def address_page(home: Path, chain: str, address: str) -> dict[str, Any]:
+    """An address's page; a protocol ledger's (``burn``, ``tron-dex:3``) is its own: what
+    flowed in and out of it here, and the transactions that used it, with no cluster,
+    tags or screening (no one holds it)."""
     store = ChainStore(chain, home)
     ledger = ledger_for(store)
     summary = ledger.address_summary(store, address)
+    if "protocol" in summary:
+        return {
+            "summary": summary,
+            "protocol": summary["protocol"],
+            "normalised": address,
+            "recent": ledger.recent_transfers(store, address),
+        }
     # account ledgers say received/sent; the page shows the native totals either way
     summary.setdefault("total_received", summary.get("received", 0))
     summary.setdefault("total_sent", summary.get("sent", 0))
@@ -232,6 +256,8 @@ def search(
         return None, []
     if addr := guess_address(q):
         return f"/ui/address/{addr[0]}/{addr[1]}", []
+    if ledger := find_protocol_ledger(home, q):
+        return f"/ui/address/{ledger[0]}/{quote(ledger[1], safe='')}", []
     if problem := address_problem(q):
         raise InvalidInputError(problem, field="q")
     if _HEX64.match(q) and (tx := find_tx(home, q)):

@@ -7,7 +7,10 @@ passes the gang on in what it sends while it is the address a victim paid, or wh
 the gang's transfers are most of what it has received, by value and by count (rule 2
 of :mod:`~fundtrail.analysis.link.meet`). Crowd addresses (under a tenth of their
 lifetime inflow from the gangs, from a first pass) and services end the walk. Two
-groups reaching one own address, or one customer deposit address, meet there.
+groups reaching one own address, or one customer deposit address, meet there. The
+protocol's venues (TRON's built-in exchange pools and order book, the shielded pool) are
+services with no customer deposit address: no meeting is ever placed there
+(``AccountGraph.with_stops``, ``service_wallets``).
 
 Values are floats (wei exceed 64 bits) and only compared, never reported.
 """
@@ -95,13 +98,20 @@ def account_kernel(  # pragma: no cover - numba
 
 def service_wallets(g: AccountGraph, deposits: np.ndarray) -> np.ndarray:
     """bool per address: a service's own wallet (it paid someone outside its cluster);
-    a customer deposit address of a service only ever forwards into it."""
+    a customer deposit address of a service only ever forwards into it.
+
+    The protocol's venues (``chains.pseudo``: TRON's built-in exchange pools and order
+    book, the shielded pool) are everyone's wallet even where this store never saw them
+    pay: two gangs trading at one pool, or hiding coins in the shielded pool, share no
+    cash-out there."""
     own = np.zeros(len(g.addr_stop), dtype=bool)
     ok = (g.frm >= 0) & (g.to >= 0)
     f, t = g.frm[ok], g.to[ok]
     paid_out = g.addr_stop[f] & (g.addr_cluster[f] != g.addr_cluster[t])
     own[f[paid_out]] = True
     own[deposits] = False
+    if g.protocol_pools is not None and len(g.protocol_pools) == len(own):
+        own |= g.protocol_pools
     return own
 
 

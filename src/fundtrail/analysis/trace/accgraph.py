@@ -13,12 +13,14 @@ import threading
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
+from fundtrail.analysis.attribution.entity import Entity
 from fundtrail.analysis.trace.graph import open_tables
 from fundtrail.analysis.trace.stops import read_clusters
-from fundtrail.chains.evm.records import DEX_POOL_PREFIX, ORDER_BOOK
+from fundtrail.chains import pseudo
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.model.assets import result_name
 
@@ -44,9 +46,11 @@ class AccountGraph:
     addr_stop: np.ndarray  # set per trace from the attribution (``with_stops``)
     assets: dict[int, str] = field(default_factory=dict)
     addr_deposit: np.ndarray | None = None  # a service's customer deposit address (``with_stops``)
-    # the protocol's own swap venues (TRON's Bancor pools ``tron-dex:N``, ``tron-orderbook``):
-    # services by construction, though no tag names them
+    # the protocol ledgers that end a trace though no tag names them (``chains.pseudo``:
+    # TRON's Bancor pools ``tron-dex:N`` and order book, services by construction; the
+    # shielded pool, a privacy pool); ``with_stops`` always adds them
     protocol_pools: np.ndarray | None = None
+    protocol: dict[int, pseudo.ProtocolLedger] = field(default_factory=dict)  # id -> ledger
 
     def history(self, address: int) -> np.ndarray:
         if address < 0 or address + 1 >= len(self.hist_ptr):
@@ -62,8 +66,21 @@ class AccountGraph:
     def with_stops(
         self, addr_stop: np.ndarray, addr_deposit: np.ndarray | None = None
     ) -> AccountGraph:
-        """This graph with the stop (and deposit) masks of one attribution (arrays shared)."""
+        """This graph with the stop (and deposit) masks of one attribution (arrays shared).
+
+        The protocol's own venues are stops whatever the attribution says: every walk over
+        this graph (trace, campaign linking, screening exposure) gets them from here."""
+        if self.protocol_pools is not None and len(self.protocol_pools) == len(addr_stop):
+            addr_stop = addr_stop | self.protocol_pools
         return replace(self, addr_stop=addr_stop, addr_deposit=addr_deposit)
+
+    def protocol_entity(self, address: int) -> Entity | None:
+        """What a trace shows for a protocol ledger that ends it (no tag names it)."""
+        ledger = self.protocol.get(address)
+        if ledger is None or not ledger.stop:
+            return None
+        return Entity(self.cluster(address), ledger.label, str(ledger.category),
+                      f"protocol: {ledger.about}", 100, "protocol")  # fmt: skip
 
     def is_deposit(self, address: int) -> bool:
         """Attributed as a service's deposit address (``deposit_address``): money entering
@@ -101,10 +118,7 @@ def build_account_graph(store: ChainStore) -> AccountGraph:
             "trace_index, log_index"
         ).to_arrow_table()
         assets = con.execute("SELECT asset_id, contract, symbol FROM assets").fetchall()
-        pools = [int(r[0]) for r in con.execute(
-            "SELECT address_id FROM addresses WHERE script_type = 'pseudo' AND "
-            f"(starts_with(address, '{DEX_POOL_PREFIX}') OR address = '{ORDER_BOOK}')"
-        ).fetchall()]  # fmt: skip
+        ledgers = protocol_ledgers(con)
         n_addr = con.execute("SELECT coalesce(max(address_id), -1) + 1 FROM addresses").fetchall()[
             0
         ]
@@ -156,5 +170,15 @@ def build_account_graph(store: ChainStore) -> AccountGraph:
         addr_cluster=addr_cluster,
         addr_stop=np.zeros(len(addr_cluster), dtype=bool),
         assets=names,
-        protocol_pools=np.isin(np.arange(len(addr_cluster)), pools),
+        protocol_pools=np.isin(
+            np.arange(len(addr_cluster)), [a for a, p in ledgers.items() if p.stop]
+        ),
+        protocol=ledgers,
     )
+
+
+def protocol_ledgers(con: duckdb.DuckDBPyConnection) -> dict[int, pseudo.ProtocolLedger]:
+    """address id -> protocol ledger, for the store's pseudo-addresses (a handful)."""
+    rows = con.execute("SELECT address_id, address FROM addresses WHERE script_type = 'pseudo'")
+    found = ((int(a), pseudo.describe(str(text))) for a, text in rows.fetchall())
+    return {a: p for a, p in found if p is not None}

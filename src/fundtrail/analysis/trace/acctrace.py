@@ -76,10 +76,7 @@ class AccountFinder:
 
 def trace_account(store: ChainStore, request: TraceRequest, att: Attribution) -> TraceResult:
     base = account_graph(store)
-    stops = att.stop_mask(base.addr_cluster)
-    if base.protocol_pools is not None:
-        stops = stops | base.protocol_pools
-    g = base.with_stops(stops, att.deposit_mask(base.addr_cluster))
+    g = base.with_stops(att.stop_mask(base.addr_cluster), att.deposit_mask(base.addr_cluster))
     found = starts.resolve(request, store.chain.code, AccountFinder(store, g))
     by_asset: dict[int, dict[int, int]] = defaultdict(dict)
     for p, amount in found.items():
@@ -153,7 +150,7 @@ def _result(
     assets = sorted(walks)
     asset_names = [g.assets.get(a, f"asset-{a}") for a in assets]
     hits = [(i, h) for i, a in enumerate(assets) for h in walks[a].hits]
-    ents = [att.entity(g.cluster(h.address)) for _, h in hits]
+    ents = [att.entity(g.cluster(h.address)) or g.protocol_entity(h.address) for _, h in hits]
     labels = sorted({e.label for e in ents if e is not None})
     code = {lab: i for i, lab in enumerate(labels)}
     cash = [names[_KIND_INDEX[h.kind]] == "cash-out" for _, h in hits]
@@ -327,9 +324,10 @@ def _flow_graph(
             t = e.first_time if e.first_time is not None else entered.get(e.target)
             if t is not None:
                 entered[e.target] = min(entered.get(e.target, t), t)
+    protocol = {g.cluster(a): g.protocol_entity(a) for a in g.protocol}
     nodes = []
     for c in sorted(role, key=lambda c: (rank[role[c]], c)):
-        ent = att.entity(c)
+        ent = att.entity(c) or protocol.get(c)
         label, category = (ent.label, ent.category) if ent else (None, None)
         nodes.append(
             Node(c, label, category, role[c], received[c], 0, entered.get(c), starts.get(c, 0))

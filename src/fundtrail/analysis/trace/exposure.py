@@ -254,8 +254,11 @@ def _txids(g: object, positions: np.ndarray) -> list[str | None]:
 def _account_exposure(
     store: ChainStore, seeds: np.ndarray, hops: int, stop_mask: Callable[[np.ndarray], np.ndarray]
 ) -> Exposure:
+    from fundtrail.analysis.trace.accgraph import account_graph
+
     graph = flow_graph(store)
-    stop = stop_mask(read_clusters(store, graph.n))
+    # the account graph's stops add the protocol's venues (TRON's pools, shielded pool)
+    stop = account_graph(store).with_stops(stop_mask(read_clusters(store, graph.n))).addr_stop
     share, first = propagate(graph, seeds[(seeds >= 0) & (seeds < graph.n)], hops, stop)
     hit = np.flatnonzero(share > 0)
     origin = np.full(len(hit), seeds[0] if len(seeds) == 1 else -1, dtype=np.int64)

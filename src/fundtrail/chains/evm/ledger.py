@@ -6,6 +6,8 @@ from types import ModuleType
 from typing import ClassVar
 
 from fundtrail.chains.ledger import Ledger, Shape, TraceKernel
+from fundtrail.chains.pseudo import ProtocolLedger, describe, problem
+from fundtrail.errors import InvalidInputError
 from fundtrail.model.chains import Family
 
 
@@ -15,6 +17,16 @@ class AccountLedger(Ledger):
     shape: ClassVar[Shape] = "account"
     heuristics: ClassVar[tuple[str, ...]] = ("deposit_address",)
     default_heuristics: ClassVar[tuple[str, ...]] = ("deposit_address",)
+
+    def describe(self, text: str) -> ProtocolLedger | None:
+        return describe(text)
+
+    def address_key(self, text: str) -> str:
+        if describe(text) is not None:
+            return text
+        if (wrong := problem(text)) is not None:
+            raise InvalidInputError(wrong, field="address")
+        return self.parse_address(text).value
 
     def trace_kernel(self) -> TraceKernel:
         from fundtrail.analysis.trace.acctrace import trace_account

@@ -16,10 +16,10 @@ from typing import Any
 
 import duckdb
 
-from fundtrail.chains.evm.records import is_pseudo
+from fundtrail.chains.pseudo import describe, is_pseudo, problem
 from fundtrail.chainstore.schema import NATIVE_ASSET
 from fundtrail.chainstore.store import ChainStore
-from fundtrail.errors import NotFoundError
+from fundtrail.errors import InvalidInputError, NotFoundError
 from fundtrail.model.addresses import format_address, parse_address
 from fundtrail.model.assets import Asset
 from fundtrail.model.display import amount, units
@@ -77,6 +77,18 @@ def stats(store: ChainStore) -> dict[str, Any]:
 
 
 def _address_id(con: duckdb.DuckDBPyConnection, store: ChainStore, text: str) -> tuple[int, str]:
+    ledger = describe(text)
+    if ledger is not None:  # a protocol ledger is looked up by its name
+        found = _one(con, "SELECT address_id FROM addresses WHERE address = ?", [text])
+        if found is None:
+            raise NotFoundError(
+                f"{text} ({ledger.label}) is a protocol ledger that does not appear in the "
+                f"{store.chain.code} chain store",
+                field="address",
+            )
+        return int(found), text
+    if (wrong := problem(text)) is not None:
+        raise InvalidInputError(wrong, field="address")
     parsed = parse_address(text, store.chain.code)
     found = _one(con, "SELECT address_id FROM addresses WHERE address = ?", [parsed.value])
     if found is None:
@@ -102,7 +114,12 @@ def _sums(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> dict
 
 
 def address_summary(store: ChainStore, address: str) -> dict[str, Any]:
-    """Native balance (wei, exact), per-token balances, totals, tx count, first/last seen."""
+    """Native balance (wei, exact), per-token balances, totals, tx count, first/last seen.
+
+    A protocol ledger (``burn``, ``tron-dex:3``, ...) answers too, with ``protocol`` saying
+    what it is: what flowed in and out of it in this store is what an investigator asks
+    of it (its "balance" is what the pool holds, or what was burned; a source's is
+    negative: it only ever paid out)."""
     store.require_data()
     con = store.connect()
     try:
@@ -160,10 +177,12 @@ def address_summary(store: ChainStore, address: str) -> dict[str, Any]:
     native_in, native_out = received.get(NATIVE_ASSET, 0), sent.get(NATIVE_ASSET, 0)
     first, last, count = seen if seen else (None, None, 0)
     balance = native_in - native_out
+    protocol = describe(shown)
     return {
         "chain": chain.code,
         "address": shown,
         "address_id": aid,
+        **({"protocol": protocol.to_dict()} if protocol else {}),
         "balance": balance,
         "balance_display": amount(balance, coin, group=False),
         "received": native_in,
@@ -209,6 +228,8 @@ def tx_summary(store: ChainStore, tx_hash: str) -> dict[str, Any]:
         )
     finally:
         con.close()
+    shown = {x for row in transfers for x in row[1:3]} | set(names.values())
+    ledgers = {a: p.to_dict() for a in sorted(x for x in shown if x) if (p := describe(a))}
     return {
         "chain": store.chain.code,
         "tx_hash": key,
@@ -237,6 +258,7 @@ def tx_summary(store: ChainStore, tx_hash: str) -> dict[str, Any]:
             }
             for k, f, t, aid, c, s, d, v, vt, li, ti in transfers
         ],
+        **({"protocol": ledgers} if ledgers else {}),  # what each pseudo-address here is
     }
 
 
@@ -318,3 +340,33 @@ def has_tx(store: ChainStore, key: str) -> bool:
         return bool(con.execute("SELECT 1 FROM txs WHERE tx_hash = ? LIMIT 1", [key]).fetchall())
     finally:
         con.close()
+
+
+def recent_transfers(store: ChainStore, key: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest transfers into and out of the address with stored key ``key`` (a protocol
+    ledger's page lists the transactions that used it), newest first."""
+    code = store.chain.code
+    con = store.connect()
+    try:
+        rows = con.execute(
+            """WITH me AS (SELECT address_id FROM addresses WHERE address = $a)
+               SELECT t.tx_hash, t.block, t.time, t.kind, t.to_id = (SELECT * FROM me),
+                      o.address, a.contract, a.symbol, a.decimals, t.value, t.value_text
+               FROM transfers t
+               LEFT JOIN addresses o ON o.address_id = CASE WHEN t.to_id = (SELECT * FROM me)
+                                                       THEN t.from_id ELSE t.to_id END
+               LEFT JOIN assets a ON a.asset_id = t.asset_id
+               WHERE t.to_id = (SELECT * FROM me) OR t.from_id = (SELECT * FROM me)
+               ORDER BY t.block DESC, t.tx_index DESC, t.log_index DESC, t.trace_index DESC
+               LIMIT $n""",
+            {"a": key, "n": int(limit)},
+        ).fetchall()
+    finally:
+        con.close()
+    return [
+        {"tx_hash": tx, "block": block, "time": time, "kind": kind,
+         "direction": "in" if into else "out", "counterparty": display(other, code),
+         "contract": display(c, code), "symbol": s, "decimals": d,
+         "value": int(v) if v is not None else int(vt)}
+        for tx, block, time, kind, into, other, c, s, d, v, vt in rows
+    ]  # fmt: skip

@@ -14,32 +14,32 @@ as its other side, so every balance is ``sum(in) - sum(out)`` exactly:
 
 TRON's built-in markets hold value in the protocol's own ledgers, which are pseudo-addresses
 too (see ``chains/tron/legacy.py``): ``tron-dex:N`` (Bancor exchange N), ``tron-orderbook``
-and ``shielded-pool``. They get ids when first met, like any address.
+and ``shielded-pool``. They get ids when first met, like any address; what each is
+(and whether a trace ends there) is said in ``chains/pseudo.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-GENESIS = "genesis"
-BURN = "burn"
-MINT = "mint"
-BEACON = "beacon"
-PSEUDO_ADDRESSES = (GENESIS, BURN, MINT, BEACON)  # given the first ids of every store
-ORDER_BOOK = "tron-orderbook"
-SHIELDED_POOL = "shielded-pool"
-DEX_POOL_PREFIX = "tron-dex:"
+from fundtrail.chains.pseudo import (  # the protocol ledgers are described in one place
+    BEACON,
+    BURN,
+    DEX_POOL_PREFIX,
+    GENESIS,
+    MINT,
+    ORDER_BOOK,
+    PSEUDO_ADDRESSES,
+    SHIELDED_POOL,
+    is_pseudo,
+)
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 
-
-def is_pseudo(address: str) -> bool:
-    """Whether ``address`` is a protocol ledger rather than an account someone holds."""
-    return (
-        address in PSEUDO_ADDRESSES
-        or address in (ORDER_BOOK, SHIELDED_POOL)
-        or address.startswith(DEX_POOL_PREFIX)
-    )
+__all__ = [
+    "BEACON", "BURN", "DEX_POOL_PREFIX", "GENESIS", "MINT", "ORDER_BOOK", "PSEUDO_ADDRESSES",
+    "SHIELDED_POOL", "TRANSFER_TOPIC", "BlockRecord", "Move", "TxRecord", "is_pseudo",
+]  # fmt: skip
 
 
 @dataclass(slots=True)

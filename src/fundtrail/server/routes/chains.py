@@ -45,13 +45,16 @@ def chains(request: Request, who: Identity = Depends(require_identity)) -> list[
 def address(
     request: Request, chain: str, address: str, who: Identity = Depends(require_identity)
 ) -> dict[str, Any]:
-    """Balance, totals, activity, cluster and attribution tags of one address."""
+    """Balance, totals, activity, cluster and attribution tags of one address (or of a
+    protocol ledger such as ``tron-dex:3``, with ``protocol`` saying what it is)."""
     from fundtrail.analysis.cluster.query import show
     from fundtrail.chainstore.tags import TagStore
 
     store = ChainStore(chain, _home(request))
     ledger = ledger_for(store)
     summary = ledger.address_summary(store, address)
+    if "protocol" in summary:  # a protocol ledger (``tron-dex:3``): no one's cluster or tags
+        return {**summary, "cluster": None, "tags": []}
     norm = ledger.parse_address(address).value
     try:
         cluster: dict[str, Any] | None = show(store, norm, home=_home(request))

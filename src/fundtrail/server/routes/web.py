@@ -215,6 +215,11 @@ def address(request: Request, chain: str, address: str) -> Response:
         with shared_reads():  # one chain-store connection for the page's several reads
             data = views.address_page(home, chain, address)
             s = data["summary"]
+            if "protocol" in data:  # a protocol ledger: its own page, nobody to screen
+                seen = [time_utc((s.get(k) or {}).get("time")) for k in ("first_seen", "last_seen")]
+                return page(request, "protocol.html", who=who, s=s, p=data["protocol"],
+                            recent=data["recent"], first_seen=seen[0],
+                            last_seen=seen[1])  # fmt: skip
             verdict = views.screening(store_of(request), home, who, s["chain"], data["normalised"])
         return page(
             request,
