@@ -297,12 +297,18 @@ def plan_freeze(
     min_share: float = MIN_SHARE,
     min_purity: float = MIN_PURITY,
     converted: Mapping[str, int] | None = None,
+    started: Mapping[str, int] | None = None,
 ) -> FreezePlan:
     """The plan from a campaign's traces (pure: every input given, nothing read).
 
     ``converted``: per asset key, what the trace followed into that asset through swaps
     (USDT swapped to TRX); a deposit's share of an asset the victims did not pay in is its
     share of that converted amount.
+
+    ``started``: per asset key, what the trace started from (the victims' payments as the
+    chain records them). Where the loss names no such asset (victims said "USDT" but the
+    token they paid is a lookalike contract, named by that contract), a deposit's share
+    is of those payments: the victims' word does not name the asset the chain moved.
 
     ``received``: what each (chain, address, asset key) ever received; ``dispersed``:
     (exchange, chain, asset key, amount) of cash-outs the trace summed, not listed.
@@ -312,7 +318,7 @@ def plan_freeze(
     chosen: dict[str, list[FreezeDeposit]] = defaultdict(list)
     left: list[LeftOut] = []
     disagree = 0
-    base = {**(converted or {}), **loss}
+    base = {**(converted or {}), **(started or {}), **loss}
     for key, p in sorted(places.items(), key=lambda kv: (-kv[1].amount, kv[0])):
         total = base.get(p.asset, 0)
         share = p.amount / total if total else 0.0

@@ -56,6 +56,16 @@ def _converted(trace: CampaignTrace) -> dict[str, int]:
     return out
 
 
+def _started(trace: CampaignTrace) -> dict[str, int]:
+    """Per asset key, what the trace started from (the payments as the chain has them)."""
+    out: dict[str, int] = {}
+    for chain, result in trace.results.items():
+        for name, amount in (getattr(result, "summary", {}) or {}).get("start_amount", {}).items():
+            key = asset_key(name, chain)
+            out[key] = out.get(key, 0) + int(amount)
+    return out
+
+
 def plan_for(
     traced: CampaignTraceReport, fifo: CampaignTrace, home: Path | None = None
 ) -> FreezePlan:
@@ -71,6 +81,7 @@ def plan_for(
         dispersed=_dispersed(traced.trace),
         method=traced.params.method,
         converted=_converted(traced.trace),
+        started=_started(traced.trace),
     )
 
 

@@ -127,3 +127,22 @@ def test_a_deposit_the_gang_paid_itself_is_requested_though_diluted() -> None:
         "gang's deposit"
     )
     assert "50% of one payment" in plan.rule
+
+
+def test_a_token_the_victims_named_otherwise_is_measured_against_what_they_paid() -> None:
+    """Victims reported "USDT" (the loss is keyed ETH/USDT, Tether's contract), but the
+    token their payments moved is another contract (a lookalike, named by its contract):
+    the deposits of that token are measured against the payments the trace started from,
+    not against a loss in an asset the chain never moved (share 0: every deposit left out)."""
+    fake = "ETH/0x00000000000000000000000000000000000000aa"
+    loss = {"ETH/USDT": 4_000_000_000}  # 4,000 USDT reported
+    dep = CashoutView(exchange="Coinharbor", category="exchange", deposit_address="0xd1",
+                      address="0xd1", amount=1_000_000_000, asset=fake, txid="t1", time=T0,
+                      hops=2, chain="ETH")  # fmt: skip
+    received = {("ETH", "0xd1", fake): 1_000_000_000}
+    plan = plan_freeze("CMP-1", loss, [dep], [dep], received,
+                       started={fake: 4_000_000_000})  # fmt: skip
+    ((d,),) = [r.deposits for r in plan.requests]
+    assert d.deposit_address == "0xd1" and d.share == 0.25 and not plan.left_out
+    without = plan_freeze("CMP-1", loss, [dep], [dep], received)
+    assert not without.requests and without.left_out[0].reason.startswith("below 0.1%")
