@@ -14,11 +14,18 @@ tag. Which forwarders are deposit addresses is decided here, against the service
 * ``hot_wallet``: an unattributed address that receives the forwards of many distinct
   forwarders (``MIN_DEPOSITS_IN``), pays many distinct others (``MIN_PAYEES``: customers'
   withdrawals), most of them not services or their deposits (``CUSTOMER_SHARE``), and
-  whose payees include customers who also paid into its forwarders (``MIN_ROUND_TRIPS``:
-  people both withdraw from and deposit at an exchange) behaves as a custodial
-  service's hot wallet with deposit addresses. The guards are there for a gang's
-  consolidation address, which is fed the same way (every ransom address forwards all
-  to it) but pays a few fresh hop addresses of its own, and none of its payers' payers.
+  whose payees are shown to be customers, by either of two signs: some of them also paid
+  into its forwarders (``MIN_ROUND_TRIPS``: people both withdraw from and deposit at an
+  exchange), or a good part of them (``INDEPENDENT_SHARE``) have lives of their own:
+  each is paid by at least ``OTHER_PAYERS`` other clusters too (other exchanges,
+  people, the customer's other wallets). That behaves as a custodial service's hot
+  wallet with deposit addresses. The guards are there for a gang's consolidation
+  address, which is fed the same way (every ransom address forwards all to it) but pays
+  fresh hop addresses of its own: none of them pays its ransom addresses, and each is
+  fed by the gang alone (the consolidation, at most also the gang's gas wallet: one
+  other payer). A small exchange seen over a short stretch of chain may show few round
+  trips (2 of 82 payees in a 5,000-tx simulated world) while half its payees are paid
+  by others too; a gang's hop addresses show neither.
 
 Both are evidence, not testimony: the confidence stays below a direct attribution and
 each row names the tx that shows it (the forward, or one forward into the hot wallet).
@@ -37,6 +44,8 @@ from fundtrail.chainstore.store import ChainStore
 MIN_DEPOSITS_IN = 5  # distinct forwarders into a hot wallet
 MIN_PAYEES = 20  # distinct others a hot wallet has paid
 MIN_ROUND_TRIPS = 3  # of them, customers who also paid one of its forwarders
+INDEPENDENT_SHARE = 0.25  # or: this share of its payees paid by OTHER_PAYERS others too
+OTHER_PAYERS = 2  # a gang's hop address: its consolidation and at most its gas wallet
 CUSTOMER_SHARE = 0.5  # of its payees, at least this share not services or their deposits
 HOT_WALLET_CONFIDENCE = 40
 FORWARDS = "forwards"
@@ -141,18 +150,28 @@ def _hot_wallets(
                 FROM transfers t JOIN cl a ON a.address_id = t.from_id
                 JOIN cl b ON b.address_id = t.to_id JOIN fwd f ON f.f = b.cluster_id
                 WHERE {_FLOWS} AND t.value > 0 AND f.t IN (SELECT c FROM cand)
+            ), payers AS (  -- how many clusters paid each payee
+                SELECT b.cluster_id AS payee, count(DISTINCT a.cluster_id) AS n
+                FROM transfers t JOIN cl a ON a.address_id = t.from_id
+                JOIN cl b ON b.address_id = t.to_id
+                WHERE {_FLOWS} AND t.value > 0 AND a.cluster_id <> b.cluster_id
+                  AND b.cluster_id IN (SELECT payee FROM paid)
+                GROUP BY b.cluster_id
             )
             SELECT p.payer, count(*) AS payees,
                    count(*) FILTER (WHERE p.payee NOT IN (SELECT c FROM svc)) AS customers,
-                   count(c.customer) AS round_trips
+                   count(c.customer) AS round_trips,
+                   count(*) FILTER (WHERE s.n > {OTHER_PAYERS}) AS independent
             FROM paid p LEFT JOIN customers c ON c.wallet = p.payer AND c.customer = p.payee
+            LEFT JOIN payers s ON s.payee = p.payee
             GROUP BY p.payer ORDER BY p.payer
         """).fetchall()  # fmt: skip
     finally:
         con.close()
     hot = np.array(
-        [int(c) for c, n, cust, rt in rows
-         if n >= MIN_PAYEES and cust >= CUSTOMER_SHARE * n and rt >= MIN_ROUND_TRIPS],
+        [int(c) for c, n, cust, rt, indep in rows
+         if n >= MIN_PAYEES and cust >= CUSTOMER_SHARE * n
+         and (rt >= MIN_ROUND_TRIPS or indep >= INDEPENDENT_SHARE * n)],
         dtype=np.int64,
     )  # fmt: skip
     first: dict[int, str | None] = {}
