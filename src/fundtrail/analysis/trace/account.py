@@ -82,6 +82,10 @@ class AccountWalk:
     visited: int = 0
     swaps: list[Conversion] = field(default_factory=list)
     swapped: int = 0  # traced amount converted to other assets (in this walk's asset)
+    # forward: every address taint reached (not by a start), the fewest hops it arrived at
+    # and how much arrived within the hop limit (what bulk exposure reads)
+    reached: dict[int, int] = field(default_factory=dict)
+    arrived: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
     def convert(self, c: Conversion) -> None:
         self.swaps.append(c)
@@ -200,8 +204,58 @@ class Ledgers(dict[int, Ledger]):
         return led
 
 
-def _step(g: AccountGraph, a: int, b: int) -> int:
-    return 0 if g.cluster(a) == g.cluster(b) and a >= 0 else 1
+MOVE_ON_SHARE = 0.95  # "(almost) all" of a balance, as deposit_address's forwarding share
+
+
+def _step(g: AccountGraph, a: int, b: int, q: int, balance: int | None = None) -> int:
+    """Hops transfer ``q`` (``a`` -> ``b``) adds: 0 within a cluster or when ``a`` moves on
+    to a fresh address of its own (:func:`moves_on`), else 1. ``balance``: ``a``'s balance
+    of ``q``'s asset just before ``q``, when the caller has it."""
+    if a < 0 or b < 0:
+        return 1
+    if g.cluster(a) == g.cluster(b):
+        return 0
+    return 0 if moves_on(g, a, b, q, balance) else 1
+
+
+def moves_on(g: AccountGraph, a: int, b: int, q: int, balance: int | None = None) -> bool:
+    """Is transfer ``q`` its sender moving on to a fresh address (a peel chain's next link)?
+
+    The account-chain form of a peel chain's change output: ``a`` sends (almost) all it
+    holds of the asset (``MOVE_ON_SHARE`` of its balance just before ``q``) to ``b``, an
+    address that had never received that asset nor sent anything, and is no service or
+    deposit address. A wallet abandoning an address for a new one, or a gang hopping its
+    proceeds through fresh addresses, does exactly this; paying someone else rarely
+    empties the payer into an address that never held the asset. Like a peel chain on a
+    UTXO chain, such a chain is one hop however long it is, and each payment leaving it
+    (a peel into a deposit address) counts one.
+    """
+    if g.is_stop(b):
+        return False
+    hist = g.history(b)
+    before = hist[: int(np.searchsorted(hist, q))]
+    asset = g.asset[q]
+    if len(before) and (
+        np.any(g.frm[before] == b) or np.any((g.to[before] == b) & (g.asset[before] == asset))
+    ):
+        return False
+    if balance is None:
+        balance = balance_before(g, a, q)
+    return balance > 0 and g.values[q] >= MOVE_ON_SHARE * balance
+
+
+def balance_before(g: AccountGraph, a: int, q: int) -> int:
+    """``a``'s balance of transfer ``q``'s asset just before ``q`` (every in- and outflow)."""
+    hist = g.history(a)
+    hist = hist[: int(np.searchsorted(hist, q))]
+    hist = hist[g.asset[hist] == g.asset[q]]
+    total = 0
+    for p in hist.tolist():
+        if g.to[p] == a:
+            total += g.values[p]
+        if g.frm[p] == a:
+            total -= g.values[p]
+    return total
 
 
 def forward_balance(
@@ -235,6 +289,10 @@ def forward_balance(
     def receive(a: int, amount: int, h: int, p: int, sender: int, is_start: bool = False) -> None:
         if sender >= 0 or not is_start:
             w.flows.append((sender, a, amount, p))
+        if not is_start:
+            w.reached[a] = min(w.reached.get(a, h), h)
+            if h <= hops:
+                w.arrived[a] += amount
         conv = conversion(g, p, sender, a, amount, h) if not is_start and g.is_stop(a) else None
         if conv is not None:
             w.convert(conv)
@@ -268,7 +326,7 @@ def forward_balance(
         if share > 0 and (dest < 0 or g.kind[q] in SINK_KINDS):
             w.fee += share
         elif share > 0:
-            receive(dest, share, hop[a] + _step(g, a, dest), q, a)
+            receive(dest, share, hop[a] + _step(g, a, dest, q, balance), q, a)
         if taint[a] > 0:
             schedule(a, q)
     end = max(int(g.time.max(initial=0)), 0) if until >= FAR else until
@@ -351,7 +409,7 @@ def backward_balance(
             if share <= 0:
                 continue
             sender = int(g.frm[i])
-            step = _step(g, sender, a) if sender >= 0 else 0
+            step = _step(g, sender, a, i) if sender >= 0 else 0
             w.flows.append((sender, a, share, i))
             if sender >= 0 and g.is_stop(sender):
                 conv = origin(g, i, sender, a, share, h + step)
@@ -423,7 +481,8 @@ def fifo_walk(
                 continue
             placed += _size(part)
             other = int(g.to[q]) if forward else int(g.frm[q])
-            step = _step(g, a, other) if other >= 0 else 0
+            sender, receiver = (a, other) if forward else (other, a)
+            step = _step(g, sender, receiver, q) if other >= 0 else 0
             if forward:
                 w.flows.append((a, other, _size(part), q))
             else:

@@ -10,122 +10,20 @@ proportion, services (and their deposit clusters) receive taint but pass none on
 chain order holds. Each address's share is its tainted value over its received value;
 its origin is the seed address (and the tx) its largest tainted payment came from.
 
-Account chains keep the per-asset sparse propagation below (haircut as linear algebra,
-one sparse matrix-vector product per hop: ``x_k[b] = min(1, (W^T x_{k-1})[b] / R[b])``),
-with the same stops; it does not enforce time order. Shares are ratios (floats), not
-amounts: amounts stay exact in ``trace``.
+Account chains run the account tracer's walk the same way (``accexposure``: balances
+replayed in chain order, a peel chain through fresh addresses one hop, the same stops).
+Shares are ratios (floats), not amounts: amounts stay exact in ``trace``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
-from fundtrail.analysis.trace.stops import read_clusters
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.store import ChainStore
-
-
-@dataclass(slots=True)
-class FlowGraph:
-    """One value-flow matrix per asset; rows send, columns receive."""
-
-    n: int
-    flows: list[sp.csr_matrix]
-    received: list[np.ndarray]
-
-
-def _n_addresses(store: ChainStore) -> int:
-    con = store.connect()
-    try:
-        rows = con.sql("SELECT coalesce(max(address_id) + 1, 0) FROM addresses").fetchall()
-        return int(rows[0][0])
-    finally:
-        con.close()
-
-
-def flow_graph(store: ChainStore) -> FlowGraph:
-    """The value-flow matrices of an account chain, one per asset."""
-    n = _n_addresses(store)
-    con = store.connect()
-    try:
-        assets = [
-            int(r[0])
-            for r in con.sql(
-                "SELECT DISTINCT asset_id FROM transfers "
-                "WHERE kind IN ('native','internal','token')"
-            ).fetchall()
-        ]
-        flows, received = [], []
-        for asset in assets:
-            edges = con.sql(
-                f"""SELECT from_id a, to_id b, sum(coalesce(value::DOUBLE, 0)) w FROM transfers
-                    WHERE asset_id = {asset} AND kind IN ('native','internal','token')
-                      AND from_id <> to_id AND from_id >= 0 AND to_id >= 0 GROUP BY ALL"""
-            ).fetchnumpy()
-            recv = con.sql(
-                f"""SELECT to_id address_id, sum(coalesce(value::DOUBLE, 0)) r FROM transfers
-                    WHERE asset_id = {asset} AND to_id >= 0
-                      AND kind IN ('native','internal','token','genesis','reward') GROUP BY ALL"""
-            ).fetchnumpy()
-            flows.append(_matrix(n, edges))
-            received.append(_vector(n, recv))
-        return FlowGraph(n, flows, received)
-    finally:
-        con.close()
-
-
-def _matrix(n: int, edges: dict[str, np.ndarray]) -> sp.csr_matrix:
-    a = np.asarray(edges["a"], dtype=np.int64)
-    b = np.asarray(edges["b"], dtype=np.int64)
-    w = np.asarray(edges["w"], dtype=np.float64)
-    return sp.csr_matrix((w, (a, b)), shape=(n, n))
-
-
-def _vector(n: int, recv: dict[str, np.ndarray]) -> np.ndarray:
-    out = np.zeros(n, dtype=np.float64)
-    out[np.asarray(recv["address_id"], dtype=np.int64)] = np.asarray(recv["r"], dtype=np.float64)
-    return out
-
-
-def propagate(
-    graph: FlowGraph, seeds: np.ndarray, hops: int, stop: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exposure share (0..1) of every address to ``seeds`` and the hop it first appears at.
-
-    ``seeds`` are address ids; ``stop`` a boolean mask of addresses that do not pass
-    exposure on. Seeds themselves report share 0 (their risk is direct, not indirect).
-    """
-    n = graph.n
-    best = np.zeros(n, dtype=np.float64)
-    first = np.zeros(n, dtype=np.uint8)
-    if n == 0 or len(seeds) == 0:
-        return best, first
-    seed_mask = np.zeros(n, dtype=bool)
-    seed_mask[seeds] = True
-    for flow, recv in zip(graph.flows, graph.received, strict=True):
-        x = seed_mask.astype(np.float64)
-        safe = np.where(recv > 0, recv, 1.0)
-        flow_t = flow.T.tocsr()
-        for hop in range(1, hops + 1):
-            send = x if stop is None else np.where(stop & ~seed_mask, 0.0, x)
-            new = np.minimum(1.0, (flow_t @ send) / safe)
-            new[recv <= 0] = 0.0
-            new[seed_mask] = 1.0
-            appeared = (new > 1e-12) & (first == 0) & ~seed_mask
-            first[appeared] = hop
-            if np.allclose(new, x):
-                x = new
-                break
-            x = new
-        share = np.where(seed_mask, 0.0, x)
-        best = np.maximum(best, share)
-    first[best <= 1e-12] = 0
-    return best, first
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,16 +59,18 @@ def indirect_exposure(
     change and consolidations no hop), CoinJoins passed in proportion, and services
     (attributed or recognised by behaviour, with their deposit clusters) receiving taint
     but passing none on. Chain order is respected: a payment made before the tainted
-    money arrived is not tainted. Account chains: the per-asset sparse propagation of
-    ``propagate`` with the same stops. Seeds themselves are not reported (their risk is
-    direct).
+    money arrived is not tainted. Account chains: the account tracer's forward
+    haircut walk from every payment the seeds received (``accexposure``), with the same
+    rules. Seeds themselves are not reported (their risk is direct).
     """
     from fundtrail.analysis.attribution import attribution
 
     att = attribution(store, home=home)
     seeds = np.unique(np.asarray(seeds, dtype=np.int64))
     if ledger_for(store).shape != "utxo":
-        return _account_exposure(store, seeds, hops, att.stop_mask)
+        from fundtrail.analysis.trace.accexposure import account_exposure
+
+        return Exposure(*account_exposure(store, seeds, hops, att, max_cluster))
     from fundtrail.analysis.trace.graph import utxo_graph
     from fundtrail.analysis.trace.walk import FAR, HAIRCUT, walk_kernel
 
@@ -249,20 +149,6 @@ def _txids(g: object, positions: np.ndarray) -> list[str | None]:
     finally:
         con.close()
     return [names.get(int(tx_ids[p])) if p >= 0 else None for p in positions.tolist()]
-
-
-def _account_exposure(
-    store: ChainStore, seeds: np.ndarray, hops: int, stop_mask: Callable[[np.ndarray], np.ndarray]
-) -> Exposure:
-    from fundtrail.analysis.trace.accgraph import account_graph
-
-    graph = flow_graph(store)
-    # the account graph's stops add the protocol's venues (TRON's pools, shielded pool)
-    stop = account_graph(store).with_stops(stop_mask(read_clusters(store, graph.n))).addr_stop
-    share, first = propagate(graph, seeds[(seeds >= 0) & (seeds < graph.n)], hops, stop)
-    hit = np.flatnonzero(share > 0)
-    origin = np.full(len(hit), seeds[0] if len(seeds) == 1 else -1, dtype=np.int64)
-    return Exposure(hit, share[hit], first[hit], origin, [None] * len(hit))
 
 
 def exposure(
