@@ -12,6 +12,7 @@ all worlds and whether the goal is met (goals are on the worst world: min, or ma
     python bench/forensics.py --sizes 1000000 --seeds 1 --styles default
     python bench/forensics.py --figures trace_recall --keep    # keep the worlds to inspect
     python bench/forensics.py --chain evm --seeds 4            # the EVM simulation (one style)
+    python bench/forensics.py --chain tron --seeds 4           # TRON: the USDT scam, over the stub
     python bench/forensics.py --sizes 1000000 --seeds 1 --styles default --processes
                                                 # each step its own process: peak RSS each
 
@@ -92,7 +93,7 @@ class World:
     order: Order
     root: Path
     processes: bool = False  # every step a ``fundtrail`` process, its peak RSS kept
-    chain: str = "btc"  # the simulator's chain: btc (blk files) or evm (ethereum-etl CSV)
+    chain: str = "btc"  # the simulator's chain: btc (blk files), evm (ethereum-etl CSV), tron
     truth: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     rss: dict[str, float] = field(default_factory=dict)  # MiB per command (``processes``)
@@ -100,8 +101,13 @@ class World:
 
     @property
     def code(self) -> str:
-        """The chain store's code: BTC, or ETH for the EVM simulation."""
-        return "BTC" if self.chain == "btc" else "ETH"
+        """The chain store's code: BTC, ETH for the EVM simulation, TRX for TRON's."""
+        return {"btc": "BTC", "evm": "ETH", "tron": "TRX"}[self.chain]
+
+    @property
+    def scenario(self) -> str:
+        """TRON's simulation is the USDT investment scam alone (no ransomware)."""
+        return "investment-scam" if self.chain == "tron" else "mixed"
 
     def norm(self, address: str | None) -> str | None:
         """One spelling of an address (EVM: lowercase, as truth.json writes them)."""
@@ -134,11 +140,14 @@ class World:
         os.environ["FUNDTRAIL_HOME"] = str(self.home)
         reset_settings()
         style = STYLES[self.style] if self.chain == "btc" else None
-        self._timed("simulate", lambda: simulate("mixed", self.sim, seed=self.seed, txs=self.txs,
-                                                 chain=self.chain, style=style))  # fmt: skip
+        self._timed("simulate", lambda: simulate(self.scenario, self.sim, seed=self.seed,
+                                                 txs=self.txs, chain=self.chain,
+                                                 style=style))  # fmt: skip
         self.truth = json.loads((self.sim / "truth.json").read_text())
         if self.chain == "btc":
             self._timed("ingest", lambda: ingest_paths([self.sim / "blocks"], home=self.home))
+        elif self.chain == "tron":
+            self._timed("ingest", self._ingest_tron)
         else:
             self._timed("ingest", lambda: ingest_files(self.sim / "evm", chain="ETH",
                                                        home=self.home))  # fmt: skip
@@ -149,6 +158,15 @@ class World:
         for name, step in steps if self.order == "tags-first" else steps[::-1]:
             self._timed(name, step)
         return self
+
+    def _ingest_tron(self) -> None:
+        """Over the java-tron HTTP API, from the local stub replaying the simulated node."""
+        from fundtrail.chains.tron.ingest import ingest_rpc
+        from fundtrail.chains.tron.stub import NodeData, TronStub
+
+        node = NodeData.from_json(json.loads((self.sim / "tron" / "node.json").read_text()))
+        with TronStub(node) as stub:
+            ingest_rpc(stub.url, home=self.home)
 
     def command(self, name: str, args: list[str], home: Path | None = None) -> str:
         """One ``fundtrail`` process (``bench/scale.py``'s runner): seconds, peak RSS; stdout."""
@@ -635,8 +653,8 @@ def main() -> None:
     p.add_argument("--figures", default="all", help="comma list of figure names or all")
     p.add_argument("--work", type=Path, default=None, help="folder for the worlds (temp)")
     p.add_argument("--keep", action="store_true", help="keep the worlds on disk")
-    p.add_argument("--chain", default="btc", choices=("btc", "evm"),
-                   help="the simulator's chain (evm: one style, its own habits)")  # fmt: skip
+    p.add_argument("--chain", default="btc", choices=("btc", "evm", "tron"),
+                   help="the simulator's chain (evm, tron: one style, their own habits)")  # fmt: skip
     p.add_argument("--processes", action="store_true",
                    help="run each step as its own fundtrail process and keep its peak RSS")  # fmt: skip
     p.add_argument("--json", type=Path, default=None, help="also write every row here")
@@ -645,8 +663,8 @@ def main() -> None:
     add_record_flag(p)
     args = p.parse_args()
     styles = list(STYLES) if args.styles == "all" else args.styles.split(",")
-    if args.chain == "evm":
-        styles = ["default"]  # the EVM simulator has no style knobs
+    if args.chain in ("evm", "tron"):
+        styles = ["default"]  # the account-chain simulator has no style knobs
         if args.processes:
             sys.exit("--processes runs the Bitcoin steps only")
     orders: list[Order] = list(ORDERS) if args.orders == "both" else [args.orders]  # type: ignore[list-item]
