@@ -14,7 +14,11 @@ kept as the answer to ``cluster why``.
   errs most.
 - ``deposit_address`` (Victor 2020, account chains): an address that forwards (almost)
   all it receives, within a short window, to one exchange hot wallet is that exchange's
-  deposit address. Which addresses are exchanges is knowledge that changes (tags, intel,
+  deposit address. Receipts after its last forward are money still waiting for the next
+  sweep when the first of them is at most the window older than the chain's last
+  transfer (a reused deposit address with a customer's fresh deposit pending is still
+  one); an address that forwarded once and has kept what came in since is not.
+  Which addresses are exchanges is knowledge that changes (tags, intel,
   behaviour), so clustering records only the tag-independent half: every *forwarder*
   (address -> the one address it forwards to, its forwarding share, the forwarding tx)
   as a ``counterparties`` row. Nothing is merged: "forwards everything to one address"
@@ -165,14 +169,21 @@ WITH flows AS (
     SELECT from_id AS addr, asset_id, count(DISTINCT to_id) AS n_dst, any_value(to_id) AS dst,
            sum(v) AS v_out, max(time) AS last_out, arg_max(tx_hash, time) AS fwd_tx
     FROM flows GROUP BY from_id, asset_id
-), ins AS (
-    SELECT to_id AS addr, asset_id, sum(v) AS v_in, max(time) AS last_in
-    FROM flows GROUP BY to_id, asset_id
+), ins AS (  -- receipts up to the last forward, and the first one still waiting after it
+    SELECT f.to_id AS addr, f.asset_id,
+           sum(f.v) FILTER (WHERE f.time <= o.last_out) AS v_in,
+           max(f.time) FILTER (WHERE f.time <= o.last_out) AS last_in,
+           min(f.time) FILTER (WHERE f.time > o.last_out) AS waiting
+    FROM flows f JOIN outs o ON o.addr = f.to_id AND o.asset_id = f.asset_id
+    GROUP BY f.to_id, f.asset_id
 ), fwd AS (
     SELECT o.addr, o.asset_id, o.dst, o.fwd_tx, o.v_out / i.v_in AS share
     FROM outs o JOIN ins i USING (addr, asset_id)
-    WHERE o.n_dst = 1 AND o.v_out >= {share} * i.v_in AND o.v_out <= i.v_in * 1.000001
-      AND o.last_out >= i.last_in AND o.last_out - i.last_in <= {window}
+    WHERE o.n_dst = 1 AND i.v_in > 0
+      AND o.v_out >= {share} * i.v_in AND o.v_out <= i.v_in * 1.000001
+      AND o.last_out - i.last_in <= {window}
+      AND (i.waiting IS NULL
+           OR (SELECT max(time) FROM transfers) - i.waiting <= {window})
 )  -- one destination for every asset the address forwards
 SELECT addr, any_value(dst) AS dst, min(fwd_tx) AS fwd_tx, min(share) AS share
 FROM fwd GROUP BY addr HAVING count(DISTINCT dst) = 1

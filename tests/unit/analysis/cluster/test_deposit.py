@@ -155,3 +155,42 @@ def test_forwarding_all_to_a_dex_pool_is_no_deposit(home: Path) -> None:
     assert {n for n, e in named.items() if e is not None} == {"H", "D1", "Z"}
     assert named["D1"] is not None and named["D1"].heuristic == "deposit_address"
     assert named["S"] is None
+
+
+def _rows(store: ChainStore, transfers: list[tuple[str, str, int, int]]) -> pa.Table:
+    names = sorted({n for f, t, _, _ in transfers for n in (f, t)})
+    ids = {n: i for i, n in enumerate(names)}
+    addresses = pa.table({"address_id": list(range(len(names))),
+                          "address": [_hex(n) for n in names],
+                          "script_type": ["evm"] * len(names),
+                          "first_seen": [0] * len(names)})  # fmt: skip
+    rows = [dict(tx_hash=f"0x{i:064x}", block=t // 12, time=t, tx_index=0, log_index=-1,
+                 trace_index=-1, from_id=ids[f], to_id=ids[to], asset_id=0, value=Decimal(v),
+                 value_text=None, kind="native")
+            for i, (f, to, v, t) in enumerate(transfers)]  # fmt: skip
+    with store.writer() as w:
+        w.commit(
+            {
+                "addresses": addresses,
+                "transfers": pa.Table.from_pylist(rows, schema=store.schemas["transfers"]),
+            }
+        )
+    return addresses
+
+
+def test_a_deposit_still_waiting_for_its_next_sweep_is_a_forwarder(home: Path) -> None:
+    """D3 was swept, then its customer deposited again a day before the chain's last
+    transfer: the sweep has not come yet, D3 is still a forwarder. D4 was swept once and has
+    kept what came in since, for over three days: it is not."""
+    store = ChainStore("ETH", home)
+    _rows(store, [
+        ("V4", "D3", ETH, 100), ("D3", "H", ETH, 200), ("V4", "D3", ETH, 9 * DAY),
+        ("V5", "D4", ETH, 100), ("D4", "H", ETH, 200), ("V5", "D4", 5 * ETH, 300),
+        ("X", "Y", ETH, 10 * DAY),  # the chain's last transfer
+    ])  # fmt: skip
+    run_clustering("ETH", home=home)
+    cp = ChainStore("ETH", home).read_table("counterparties").to_pylist()
+    addr = {r["address_id"]: r["address"] for r in store.read_table("addresses").to_pylist()}
+    assert {(addr[r["address_id"]], addr[r["counterparty_id"]]) for r in cp} == {
+        (_hex("D3"), _hex("H"))
+    }
