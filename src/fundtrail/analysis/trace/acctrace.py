@@ -13,6 +13,7 @@ from fundtrail.analysis.trace.accgraph import SINK_KINDS, AccountGraph, account_
 from fundtrail.analysis.trace.account import (
     FAR,
     AccountWalk,
+    Hit,
     backward_balance,
     fifo_walk,
     forward_balance,
@@ -85,6 +86,14 @@ def trace_account(store: ChainStore, request: TraceRequest, att: Attribution) ->
     return _result(store, g, found, by_asset, entered, walks, request, att)
 
 
+def _whole(h: Hit, g: AccountGraph) -> int | None:
+    """The whole payment a cash-out's or held place's taint came in by (the transfer into
+    the service; held: the last transfer that brought taint), as on UTXO chains the
+    output; None for other kinds. A gang's peel is all traced money; the dust a gang's hop
+    address keeps of a large payment, or a customer's sliver, is not."""
+    return int(g.values[h.pos]) if h.kind in ("cash-out", "held") else None
+
+
 MAX_SWAP_ROUNDS = 8  # swaps of swapped money: USDT -> TRX -> USDT ... each round one more
 
 
@@ -154,6 +163,7 @@ def _result(
     labels = sorted({e.label for e in ents if e is not None})
     code = {lab: i for i, lab in enumerate(labels)}
     cash = [names[_KIND_INDEX[h.kind]] == "cash-out" for _, h in hits]
+    paid = direction == "forward" and request.method != "poison"
     rows = Candidates(
         kind=np.array([_KIND_INDEX[h.kind] for _, h in hits], dtype=np.int64),
         asset=np.array([i for i, _ in hits], dtype=np.int64),
@@ -163,6 +173,7 @@ def _result(
         ),
         label=np.array([code[e.label] if e else -1 for e in ents], dtype=np.int64),
         amount=np.array([h.amount for _, h in hits], dtype=object),
+        received=np.array([_whole(h, g) for _, h in hits], dtype=object) if paid else None,
     )
     start_amount = {
         asset_names[i]: sum(by_asset[a].values()) for i, a in enumerate(assets) if a in by_asset
@@ -188,6 +199,7 @@ def _result(
                 txid=g.txid(h.pos),
                 time=int(g.time[h.pos]),
                 hops=h.hops,
+                payment=_whole(h, g) if paid else None,
             )
         )
     totals: dict[str, dict[str, int]] = {}

@@ -19,7 +19,8 @@ address, asset) and ranked by the place's amount; a place below the request's fl
 not listed but summed into ``dispersed`` (per kind, entity and asset), so that listed
 endpoints plus dispersed totals add up exactly to the kind totals of the summary. A
 forward cash-out or held place that one payment of mostly traced money reached (at
-least ``PURE_SHARE`` of that output's value) is listed whatever the floor: a gang's peel
+least ``PURE_SHARE`` of that output's, or on account chains that transfer's, value) is
+listed whatever the floor: a gang's peel
 into a deposit address (swept or not yet, the address shared with other deposits or
 not) may be small but is all proceeds, where an ordinary customer's payment reached by
 a sliver is mostly its own money.
@@ -59,8 +60,9 @@ class Endpoint:
     txid: str | None  # the tx (or TXHASH:LOGINDEX transfer) that brought the money here
     time: int | None
     hops: int
-    # the whole value of the payment (output) that brought it (forward UTXO traces; else
-    # None): amount / payment is how much of that one payment was traced money
+    # the whole value of the payment (output, or account transfer into a service) that
+    # brought it (forward haircut/FIFO traces; else None): amount / payment is how much of
+    # that one payment was traced money
     payment: int | None = None
 
     @property
@@ -202,7 +204,8 @@ class Candidates:
     (the deposit address of a cash-out, else the address; -1: none). ``amount`` is int64
     (UTXO) or object (Python ints: account-chain amounts exceed 64 bits). ``received``
     (same dtype, optional): the full value of the payment the row's taint rides in, for
-    the purity rule of ``size_for_people`` (None: amounts alone decide, e.g. poison).
+    the purity rule of ``size_for_people`` (None: amounts alone decide, e.g. poison; a
+    None entry: that row's amount alone decides, e.g. an account chain's held balance).
     """
 
     kind: np.ndarray
@@ -246,7 +249,8 @@ def size_for_people(
         service = np.isin(rows.kind, [k for k, name in enumerate(kind_names)
                                       if name in PURE_KINDS])  # fmt: skip
         amount, got = rows.amount.tolist(), rows.received.tolist()
-        pure = np.array([a > 0 and a >= PURE_SHARE * v for a, v in zip(amount, got, strict=True)],
+        pure = np.array([v is not None and a > 0 and a >= PURE_SHARE * v
+                         for a, v in zip(amount, got, strict=True)],
                         dtype=bool) & service  # fmt: skip
         pure_place = np.zeros(len(uniq), dtype=bool)
         pure_place[inv[pure]] = True

@@ -78,3 +78,34 @@ def test_exposure_follows_the_tracer(peels: AccountChain, home: Path) -> None:
     at = {int(a): k for k, a in enumerate(found.address)}
     x6 = at[ids["X6"]]
     assert found.origin[x6] == ids["R1"] and found.origin_txid[x6] == "0x" + txid_of("m1")
+
+
+def test_a_small_peel_is_listed_a_sliver_and_dust_are_summed(home: Path) -> None:
+    """G receives a 1,000 ETH ransom (the start; the listing floor is 0.1%: 1 ETH).
+
+    pay  G -> X1 0.1      a small peel into a deposit: one payment, all traced -> listed
+    buy  G -> U 1         U, a customer holding 99 ETH of its own, now holds 100
+    dep  U -> X2 10       1/100 of it traced: 0.1 ETH of a 10 ETH payment -> summed
+    on   G -> P  998.8    G moves on, keeping 0.1 ETH of dust of the 1,000 it got -> summed
+    """
+    c = AccountChain()
+    c.transfer("g1", None, "V", 1000 * ETH, kind="genesis")
+    c.transfer("g2", None, "U", 99 * ETH, kind="genesis")
+    c.transfer("ransom", "V", "G", 1000 * ETH)
+    c.transfer("pay", "G", "X1", ETH // 10)
+    c.transfer("buy", "G", "U", ETH)
+    c.transfer("dep", "U", "X2", 10 * ETH)
+    c.transfer("on", "G", "P", 998 * ETH + 8 * ETH // 10)
+    c.cluster("ex", ["HOT", "X1", "X2"])
+    c.entity("ex", "Exchange X", "exchange")
+    c.transfer("seed", None, "HOT", ETH, kind="genesis")
+    c.commit(home)
+    result = trace(TraceRequest.parse("ETH", ["0x" + txid_of("ransom")]), home=home)
+    listed = {(e.kind, e.address): (e.amount, e.payment) for e in result.endpoints}
+    assert listed == {
+        ("cash-out", c.address("X1")): (ETH // 10, ETH // 10),
+        ("held", c.address("P")): (998 * ETH + 8 * ETH // 10, 998 * ETH + 8 * ETH // 10),
+        ("held", c.address("U")): (90 * ETH // 100, ETH),  # 0.9 ETH: above the floor
+    }
+    summed = {(d.kind, d.amount) for d in result.dispersed}
+    assert summed == {("cash-out", ETH // 10), ("held", ETH // 10)}  # X2's sliver, G's dust
