@@ -5,7 +5,11 @@ alliance its credibility. So a campaign's cash-outs (the haircut trace's deposit
 addresses) become a :class:`FreezePlan` that requests a deposit only when both hold:
 
 * its traced proceeds are at least ``MIN_SHARE`` (0.1%) of the campaign's loss in that
-  asset (a freeze is worth an exchange's time), and
+  asset (a freeze is worth an exchange's time), or, smaller, they are at least
+  ``FULL_PURITY`` (50%) of everything that address ever received: an account that holds
+  mainly the campaign's money is the gang's (or its mule's), and asking for it also
+  names whose it is (a gang peeling into fresh single-use deposits leaves many small
+  ones, each all proceeds; an ordinary customer's deposit is mostly its own money), and
 * they are at least ``MIN_PURITY`` (5%) of everything that deposit address ever
   received: a gang's deposit address takes mostly the gang's money, while an ordinary
   customer whom haircut taint reached through a CoinJoin or a shared payer holds a
@@ -204,7 +208,8 @@ class FreezePlan:
             f"a deposit is requested when its traced proceeds are at least "
             f"{self.min_share:.1%} of the campaign's loss in that asset and either at "
             f"least {self.min_purity:.0%} of everything the address ever received or at "
-            f"least {PURE_PAYMENT:.0%} of one payment into it"
+            f"least {PURE_PAYMENT:.0%} of one payment into it; a smaller one when they are "
+            f"at least {FULL_PURITY:.0%} of everything it ever received"
         )
 
     def requested(self) -> set[tuple[str, str]]:
@@ -331,7 +336,8 @@ def plan_freeze(
         if not p.identified:
             out(OWN_WALLET)
             continue
-        if share < min_share:
+        small = share < min_share
+        if small and purity < FULL_PURITY:
             out(f"below {min_share:.1%} of the campaign's loss ({100 * share:.6g}%)")
             continue
         if purity < min_purity and p.payment_share < PURE_PAYMENT:
@@ -341,6 +347,10 @@ def plan_freeze(
             continue
         f = fifo_at.get(key, 0)
         note = _disagreement(p.amount, f, p.asset, p.chain)
+        if small:
+            said = (f"{100 * share:.3g}% of the campaign's loss, but {purity:.0%} of all this "
+                    "address received: the gang's own account")  # fmt: skip
+            note = f"{said}; {note}" if note else said
         disagree += note is not None
         if p.frozen:  # a re-trace after a freeze: say what the exchange answered
             held = display.amount(p.frozen["amount"], p.frozen["asset"], chain=p.chain)

@@ -34,7 +34,7 @@ HAIRCUT = [
     out("Coinharbor", "A", 12_000_000, "ta1"),  # A: 20,000,000 in two txs
     out("Coinharbor", "A", 8_000_000, "ta2"),
     out("Coinharbor", "B", 100_000),  # exactly 0.1% of the loss: requested
-    out("Coinharbor", "C", 99_999),  # one satoshi below: left out
+    out("Coinharbor", "C", 99_999),  # one satoshi below, a quarter of what C got: left out
     out("Bitvane", "D", 5_000_000),  # 5% of the loss, but 2.5% of what D received
     out("Bitvane", "E", 1_000_000),  # 1%, exactly 5% of what E received: requested
     out("Bitvane", "HOT", 3_000_000, identified=False),  # the exchange's own wallet
@@ -47,7 +47,7 @@ FIFO = [
 RECEIVED = {
     ("BTC", "A", "BTC"): 25_000_000,
     ("BTC", "B", "BTC"): 100_000,
-    ("BTC", "C", "BTC"): 99_999,
+    ("BTC", "C", "BTC"): 399_996,
     ("BTC", "D", "BTC"): 200_000_000,
     ("BTC", "E", "BTC"): 20_000_000,
     ("BTC", "HOT", "BTC"): 900_000_000,
@@ -139,10 +139,27 @@ def test_a_token_the_victims_named_otherwise_is_measured_against_what_they_paid(
     dep = CashoutView(exchange="Coinharbor", category="exchange", deposit_address="0xd1",
                       address="0xd1", amount=1_000_000_000, asset=fake, txid="t1", time=T0,
                       hops=2, chain="ETH")  # fmt: skip
-    received = {("ETH", "0xd1", fake): 1_000_000_000}
+    received = {("ETH", "0xd1", fake): 4_000_000_000}  # a quarter of it the proceeds
     plan = plan_freeze("CMP-1", loss, [dep], [dep], received,
                        started={fake: 4_000_000_000})  # fmt: skip
     ((d,),) = [r.deposits for r in plan.requests]
     assert d.deposit_address == "0xd1" and d.share == 0.25 and not plan.left_out
     without = plan_freeze("CMP-1", loss, [dep], [dep], received)
     assert not without.requests and without.left_out[0].reason.startswith("below 0.1%")
+
+
+def test_a_small_deposit_that_holds_mostly_proceeds_is_requested_with_a_note() -> None:
+    """P got 30,000 sat of proceeds (0.03% of the loss, under the 0.1% floor), and that is
+    60% of all it ever received: the gang's own account, requested and said so. Q got the
+    same 30,000 among 100,000 (30%): left out, below the floor."""
+    small = [out("Coinharbor", "P", 30_000, "tp"), out("Coinharbor", "Q", 30_000, "tq")]
+    received = {("BTC", "P", "BTC"): 50_000, ("BTC", "Q", "BTC"): 100_000}
+    plan = plan_freeze("CMP-1", LOSS, small, small, received)
+    ((p,),) = [r.deposits for r in plan.requests]
+    assert p.deposit_address == "P" and p.amount == 30_000
+    assert p.note == (
+        "0.03% of the campaign's loss, but 60% of all this address received: the gang's own account"
+    )
+    ((q_address, q_reason),) = [(x.address, x.reason) for x in plan.left_out]
+    assert q_address == "Q" and q_reason == "below 0.1% of the campaign's loss (0.03%)"
+    assert "a smaller one when they are at least 50% of everything" in plan.rule
