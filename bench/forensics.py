@@ -11,7 +11,7 @@ all worlds and whether the goal is met (goals are on the worst world: min, or ma
     python bench/forensics.py --sizes 5000,50000 --seeds 20
     python bench/forensics.py --sizes 1000000 --seeds 1 --styles default
     python bench/forensics.py --figures trace_recall --keep    # keep the worlds to inspect
-    python bench/forensics.py --chain evm --seeds 4            # the EVM simulation (one style)
+    python bench/forensics.py --chain evm --seeds 12           # the EVM simulation's styles
     python bench/forensics.py --chain tron --seeds 4           # TRON: the USDT scam, over the stub
     python bench/forensics.py --sizes 1000000 --seeds 1 --styles default --processes
                                                 # each step its own process: peak RSS each
@@ -81,6 +81,12 @@ def _styles() -> dict[str, str]:
 
 
 STYLES: dict[str, str] = _styles()
+# the presets that change something on the EVM simulation (its knobs: deposits, sweeps,
+# unswept deposits, peel share, exchanges per gang, batched withdrawals, busy exchanges,
+# mules who are customers); the others are Bitcoin's (CoinJoins, consolidations, ...)
+EVM_STYLES = ("default", "single-use-deposits", "slow-sweeps", "unswept", "long-peels",
+              "short-peels", "one-exchange", "two-exchanges", "big-batches", "busy-exchanges",
+              "mule-customers", "field")  # fmt: skip
 
 
 @dataclass
@@ -139,7 +145,7 @@ class World:
 
         os.environ["FUNDTRAIL_HOME"] = str(self.home)
         reset_settings()
-        style = STYLES[self.style] if self.chain == "btc" else None
+        style = STYLES[self.style] if self.chain != "tron" else None
         self._timed("simulate", lambda: simulate(self.scenario, self.sim, seed=self.seed,
                                                  txs=self.txs, chain=self.chain,
                                                  style=style))  # fmt: skip
@@ -654,7 +660,7 @@ def main() -> None:
     p.add_argument("--work", type=Path, default=None, help="folder for the worlds (temp)")
     p.add_argument("--keep", action="store_true", help="keep the worlds on disk")
     p.add_argument("--chain", default="btc", choices=("btc", "evm", "tron"),
-                   help="the simulator's chain (evm, tron: one style, their own habits)")  # fmt: skip
+                   help="the simulator's chain (evm: its own styles; tron: one)")  # fmt: skip
     p.add_argument("--processes", action="store_true",
                    help="run each step as its own fundtrail process and keep its peak RSS")  # fmt: skip
     p.add_argument("--json", type=Path, default=None, help="also write every row here")
@@ -663,10 +669,12 @@ def main() -> None:
     add_record_flag(p)
     args = p.parse_args()
     styles = list(STYLES) if args.styles == "all" else args.styles.split(",")
-    if args.chain in ("evm", "tron"):
-        styles = ["default"]  # the account-chain simulator has no style knobs
-        if args.processes:
-            sys.exit("--processes runs the Bitcoin steps only")
+    if args.chain == "evm" and args.styles == "all":
+        styles = list(EVM_STYLES)
+    elif args.chain == "tron":
+        styles = ["default"]  # the TRON simulation has no style knobs
+    if args.chain != "btc" and args.processes:
+        sys.exit("--processes runs the Bitcoin steps only")
     orders: list[Order] = list(ORDERS) if args.orders == "both" else [args.orders]  # type: ignore[list-item]
     names = list(FIGURES) if args.figures == "all" else args.figures.split(",")
     unknown = [n for n in names if n not in FIGURES] + [s for s in styles if s not in STYLES]

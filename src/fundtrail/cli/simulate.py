@@ -33,9 +33,9 @@ def register(app: typer.Typer) -> None:
         style: str = typer.Option(
             "default",
             "--style",
-            help="Bitcoin: the gangs' and exchanges' habits, a preset (single-use-deposits, "
-            "slow-sweeps, long-peels, coinjoin-heavy, one-exchange, no-batching, mule-customers, "
-            "field, ...) and/or knobs key=value, comma-separated.",
+            help="Bitcoin and EVM: the gangs' and exchanges' habits, a preset "
+            "(single-use-deposits, slow-sweeps, long-peels, coinjoin-heavy, one-exchange, "
+            "no-batching, mule-customers, field, ...) and/or knobs key=value, comma-separated.",
         ),
         quiet: bool = QuietOpt,
         as_json: bool = JsonOpt,

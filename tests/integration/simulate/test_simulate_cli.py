@@ -46,7 +46,9 @@ def test_bad_arguments_get_one_clear_line(
         ("--scenario", "mixed", "--style", "peel_share=9"): "peel_share must be a number from",
         ("--scenario", "mixed", "--style", "hops=3"): "unknown style knob 'hops'",
         ("--scenario", "mixed", "--style", "sweep_batch=9-2"): "sweep_batch must be a range",
-        ("--scenario", "mixed", "--chain", "evm", "--style", "long-peels"): "use --chain btc",
+        ("--scenario", "investment-scam", "--chain", "tron", "--style", "long-peels"): (
+            "use --chain btc or evm"
+        ),
     }
     for args, message in cases.items():
         code, err = _fundtrail(capsys, "simulate", "--out", str(tmp_path / "x"), "--quiet", *args)

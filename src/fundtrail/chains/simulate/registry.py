@@ -24,6 +24,7 @@ ENTITY_KINDS = (
     "ransomware",
     "victim",
     "dex",
+    "contract",  # a public contract anyone calls (a disperse contract batching payments)
 )
 
 ROLES = (
@@ -49,6 +50,7 @@ ROLES = (
     "token_contract",
     "relayer",
     "swap_pool",
+    "batch_contract",
 )
 ROLE = {name: code for code, name in enumerate(ROLES)}
 RECORD = 34  # kind byte, program length byte, program padded to 32 bytes

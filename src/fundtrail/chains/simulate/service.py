@@ -54,7 +54,7 @@ def run(
     """Simulate ``scenario`` with about ``txs`` transactions into ``out`` (replaced if present).
 
     ``style``: the gangs' and exchanges' habits (``Style``, or its text: a preset name
-    and/or ``key=value`` knobs; Bitcoin only). Same arguments, same bytes: every random
+    and/or ``key=value`` knobs; Bitcoin and EVM). Same arguments, same bytes: every random
     draw derives from ``seed``.
     """
     style = check_args(scenario, chain, txs, seed, rpc, style)
@@ -72,7 +72,7 @@ def run(
     else:
         from fundtrail.chains.simulate.evm.economy import run_evm
 
-        summary = run_evm(scenario, out, seed, txs, START_TIME, rpc, progress)
+        summary = run_evm(scenario, out, seed, txs, START_TIME, rpc, progress, style)
     summary.seconds = round(time.perf_counter() - began, 2)
     return summary
 
@@ -112,10 +112,15 @@ def check_args(
     if rpc is not None and chain != "evm":
         raise InvalidInputError("--rpc replays EVM scenarios only: add --chain evm", field="rpc")
     parsed = style if isinstance(style, Style) else Style.parse(style)
-    if not parsed.is_default and (chain != "btc" or scenario == "background"):
+    if not parsed.is_default and (chain == "tron" or scenario == "background"):
         raise InvalidInputError(
-            "--style sets the Bitcoin crime scenarios' habits: use --chain btc and a crime "
-            "scenario",
+            "--style sets the crime scenarios' habits on Bitcoin and EVM: use --chain btc "
+            "or evm and a crime scenario",
+            field="style",
+        )
+    if rpc is not None and parsed.withdrawal_batch != Style().withdrawal_batch:
+        raise InvalidInputError(
+            "--rpc replays no batched withdrawals: leave withdrawal_batch at its default",
             field="style",
         )
     return parsed

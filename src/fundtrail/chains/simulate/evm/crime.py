@@ -33,7 +33,14 @@ class EvmGang:
         self.funded = False
         self.heads: list[int] = []  # addresses holding proceeds, the current links of chains
         self.cashout_exchanges = [e for e in sim.exchanges if e is not avoid]
+        style = sim.style
+        if style.gang_exchanges:
+            self.cashout_exchanges = self.cashout_exchanges[: style.gang_exchanges]
         self.mules = [-(entity * 100 + k + 1) for k in range(sim.draws.between(3, 6))]
+        if style.mules_are_customers:  # ordinary users' accounts, their own deposits beside
+            self.mules = [sim.users[sim.draws.below(len(sim.users))] for _ in self.mules]
+        own = style.peel_share == sim.own.peel_share
+        self.peel_median = 0.15 if own else style.peel_share
         self.from_mixer: set[int] = set()  # heads holding coins the mixer pool paid out
         self.swapped: list[tuple[int, int]] = []  # (address, native coins a swap paid it)
 
@@ -113,7 +120,7 @@ class EvmGang:
         if balance < floor:
             amount = balance
         else:
-            amount = int(balance * min(0.6, d.lognormal(0.15, 0.5)))
+            amount = int(balance * min(0.6, d.lognormal(self.peel_median, 0.5)))
         try:
             if asset == "USDT":
                 txh, log = ch.transfer_token(head, deposit, amount)

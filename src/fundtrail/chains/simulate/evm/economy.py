@@ -5,6 +5,23 @@ deposit address per customer and sweep it to a hot wallet (topping it up with
 gas first when the deposit is a token), criminals fund their collection and
 hop addresses with gas from one operations wallet, and a Tornado-style pool
 pays withdrawals through internal transfers that only traces show.
+
+``--style`` (``simulate.style.Style``) sets the habits that differ between gangs and
+exchanges; a knob left at its default keeps this simulation's own habit:
+
+* ``deposits=single-use``: a fresh deposit address for every deposit (customers' and the
+  gang's); own habit: one per customer;
+* ``sweep_chance``: the chance per block that an exchange sweeps a waiting deposit; own
+  habit: tokens at once (after the gas top-up), ETH with chance 1/2;
+* ``unswept_end``: in the last share of the run exchanges sweep nothing, so deposits
+  (the gang's too) still hold their money when the chain ends;
+* ``peel_share``: the median share of a hop's balance the gang pays out to a deposit;
+* ``gang_exchanges``: how many exchanges a gang cashes out at;
+* ``withdrawal_batch``: ETH withdrawals paid in batches through a disperse contract (one
+  call from the hot wallet, one internal transfer per customer); own habit: one by one;
+* ``user_deposits``: share of ordinary users' actions that are exchange deposits;
+* ``mules_are_customers``: the gang's deposits go to accounts of ordinary users, whose
+  own deposits share the address.
 """
 
 from __future__ import annotations
@@ -24,6 +41,7 @@ from fundtrail.chains.simulate.evm.writer import EtlWriter
 from fundtrail.chains.simulate.names import EXCHANGES, MIXERS, POOLS
 from fundtrail.chains.simulate.registry import Registry
 from fundtrail.chains.simulate.service import SimulationSummary
+from fundtrail.chains.simulate.style import Style
 from fundtrail.chains.simulate.truth import Tag, Truth, TruthWriter
 
 USDT = 10**6
@@ -52,6 +70,8 @@ class EvmExchange:
     weight: float
     accounts: dict[int, int] = field(default_factory=dict)  # customer -> deposit address
     pending: list[int] = field(default_factory=list)  # deposit addresses with funds
+    swept: set[int] = field(default_factory=set)  # deposit addresses that have swept
+    batch: list[tuple[int, int, int]] = field(default_factory=list)  # (block, to, value) waiting
 
 
 class EvmSim:
@@ -65,14 +85,19 @@ class EvmSim:
         self.writer = EtlWriter(out / "evm")
         return EvmChain(reg, d, self.writer, start)
 
-    def __init__(self, scenario: str, out: Path, seed: int, txs: int, start: int) -> None:
+    def __init__(
+        self, scenario: str, out: Path, seed: int, txs: int, start: int, style: Style | None = None
+    ) -> None:
         self.scenario = scenario
+        self.style = style or Style()
+        self.own = Style()  # a knob equal to this is the simulation's own habit
         self.out = out
         self.target = txs
         self.draws = d = Draws(seed)
         self.registry = reg = Registry(out / ".addresses.tmp", _program(seed))
         self.chain = ch = self.make_chain(reg, d, out, start)
-        self.truth = Truth(scenario, seed, self.chain_code, start)
+        knobs = {} if self.style.is_default else self.style.to_dict()
+        self.truth = Truth(scenario, seed, self.chain_code, start, style=knobs)
         self.exchanges: list[EvmExchange] = []
         for i in range(4):
             ent = reg.add_entity("exchange", EXCHANGES[i])
@@ -90,6 +115,10 @@ class EvmSim:
         self.mixer_pool = ch.new_address(mixer, "mixer_deposit")
         self.relayer = ch.new_address(mixer, "relayer")
         self.mixer_notes: list[tuple[int, int, int]] = []  # (due block, recipient, denom)
+        self.disperse = -1  # a disperse contract, when exchanges batch withdrawals
+        if self.batching:
+            batcher = reg.add_entity("contract", "Disperse-sim (batched payments)")
+            self.disperse = ch.new_address(batcher, "batch_contract")
         self.swap_pool: int | None = None
         if self.swaps:
             dex = reg.add_entity("dex", "SunSwap-sim USDT/TRX pool")
@@ -99,7 +128,10 @@ class EvmSim:
             ent = reg.add_entity("user", "")
             reg.entities[ent].name = f"user {reg.entities[ent].id[5:]}"
             self.users.append(ch.new_address(ent, "receive"))
+        self._customers = set(self.users)
         self.blocks_total = max(100, min(txs // 5, 2000 + txs // 500))
+        end = self.style.unswept_end
+        self.unswept_from = int(self.blocks_total * (1 - end)) if end else 1 << 62
         self.crimes: list[EvmScam | EvmRansomware] = []
         b = self.blocks_total
         if scenario in ("investment-scam", "mixed"):
@@ -124,10 +156,16 @@ class EvmSim:
 
     def deposit_address(self, ex: EvmExchange, customer: int) -> int:
         addr = ex.accounts.get(customer)
-        if addr is None:
+        if addr is None or self.style.deposits == "single-use":
             addr = self.chain.new_address(ex.entity, "deposit")
             ex.accounts[customer] = addr
         return addr
+
+    @property
+    def batching(self) -> bool:
+        """Withdrawals in batches (a ``withdrawal_batch`` knob of more than one, set)."""
+        batch = self.style.withdrawal_batch
+        return batch != self.own.withdrawal_batch and batch[1] > 1
 
     def withdraw(self, ex: EvmExchange, to: int, amount: int, asset: str) -> tuple[str, int] | None:
         """A withdrawal from the exchange's hot wallet: (tx hash, log index or -1)."""
@@ -144,7 +182,29 @@ class EvmSim:
             if ch.can_pay(ex.cold, 500 * ETHER):
                 ch.send(ex.cold, hot, 500 * ETHER)
             return None
+        if self.batching and to in self._customers:
+            ex.batch.append((ch.number, to, amount))  # paid with the next batch
+            return None
         return ch.send(hot, to, amount), -1
+
+    def _pay_batch(self, ex: EvmExchange) -> None:
+        """ETH withdrawals waiting at ``ex``, paid in one disperse call once enough wait
+        (or the oldest has waited 20 blocks)."""
+        lo, hi = self.style.withdrawal_batch
+        if not ex.batch:
+            return
+        if len(ex.batch) < lo and self.chain.number - ex.batch[0][0] < 20:
+            return
+        ch = self.chain
+        todo, ex.batch = ex.batch[:hi], ex.batch[hi:]
+        total = sum(v for _, _, v in todo)
+        hot = ex.hot[0]
+        if not ch.can_pay(hot, total, 30_000 * len(todo) + 60_000):
+            ex.batch = todo + ex.batch
+            return
+        moves = [(self.disperse, to, v) for _, to, v in todo]
+        with suppress(InsufficientFunds):
+            ch.call_with_internal(hot, self.disperse, total, moves)
 
     def _refill_token(self, ex: EvmExchange, hot: int, amount: int) -> None:
         """The issuer mints fresh USDT to an exchange that runs short (Transfer from 0x0)."""
@@ -185,8 +245,12 @@ class EvmSim:
 
     def _services(self) -> None:
         ch = self.chain
+        sweeping = ch.number < self.unswept_from
         for ex in self.exchanges:
-            ex.pending = [dep for dep in ex.pending if self._sweep(ex, dep)]
+            if sweeping:
+                ex.pending = [dep for dep in ex.pending if self._sweep(ex, dep)]
+            if self.batching:
+                self._pay_batch(ex)
         due = [n for n in self.mixer_notes if n[0] <= ch.number]
         self.mixer_notes = [n for n in self.mixer_notes if n[0] > ch.number]
         for _, recipient, denom in due:
@@ -201,17 +265,22 @@ class EvmSim:
     def _sweep(self, ex: EvmExchange, dep: int) -> bool:
         """Sweep one deposit address to the hot wallet; True while it still needs sweeping."""
         ch, d = self.chain, self.draws
+        own = self.style.sweep_chance == self.own.sweep_chance
+        if not own and not d.chance(self.style.sweep_chance):
+            return True
         with suppress(InsufficientFunds):
             if ch.token[dep] > 0:
                 if not ch.can_pay(dep, 0, 80_000):  # gas top-up first, sweep next block
                     ch.send(ex.hot[0], dep, 4_000_000 * GWEI)
                     return True
                 ch.transfer_token(dep, ex.hot[0], ch.token[dep])
+                ex.swept.add(dep)
             value = ch.eth[dep] - 21_000 * (2 * ch.base_fee + 10 * GWEI)
             if value <= 10**15:
                 return False
-            if d.chance(0.5):
+            if not own or d.chance(0.5):
                 ch.send(dep, ex.hot[0], value)
+                ex.swept.add(dep)
                 return False
         return True
 
@@ -255,6 +324,11 @@ class EvmSim:
         r = d.uniform()
         u = self.users[d.below(len(self.users))]
         usdt = d.chance(0.55)
+        deposits_to = (
+            0.5
+            if self.style.user_deposits == self.own.user_deposits
+            else (0.3 + self.style.user_deposits)
+        )
         if r < 0.3:  # buy at an exchange: withdrawal to the user's wallet
             ex = self.pick_exchange()
             if usdt:
@@ -263,7 +337,7 @@ class EvmSim:
                 self.withdraw(ex, u, d.amount(ETHER // 4, 1.3, 10**15, 300 * ETHER), "ETH")
             return
         with suppress(InsufficientFunds):
-            if r < 0.5:  # deposit to the user's address at an exchange
+            if r < deposits_to:  # deposit to the user's address at an exchange
                 ex = self.pick_exchange()
                 dep = self.deposit_address(ex, u)
                 if usdt and ch.token[u] > 0:
@@ -284,6 +358,11 @@ class EvmSim:
 
     # -- output -------------------------------------------------------------------------
     def finish(self) -> None:
+        by_entity = {ex.entity: ex for ex in self.exchanges}
+        for c in self.truth.cashouts:  # on-chain evidence of a deposit: it has swept
+            ex = by_entity.get(c.exchange)
+            if ex is not None:
+                c.swept = c.deposit_address in ex.swept
         for ex in self.exchanges[:3:2]:
             for addr in ex.hot:
                 self.truth.tags.append(Tag(addr, ex.name))
@@ -301,8 +380,9 @@ def run_evm(
     start: int,
     rpc: str | None,
     progress: Callable[[int, int], None] | None,
+    style: Style | None = None,
 ) -> SimulationSummary:
-    sim = EvmSim(scenario, out, seed, txs, start)
+    sim = EvmSim(scenario, out, seed, txs, start, style)
     sim.run(None if progress is None else (lambda n: progress(n, txs)))
     sim.finish()
     if rpc is not None:
