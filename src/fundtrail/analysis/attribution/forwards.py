@@ -13,7 +13,8 @@ tag. Which forwarders are deposit addresses is decided here, against the service
   cash-out at that exchange, at that address.
 * ``hot_wallet``: an unattributed address that receives the forwards of many distinct
   forwarders (``MIN_DEPOSITS_IN``), pays many distinct others (``MIN_PAYEES``: customers'
-  withdrawals), most of them not services or their deposits (``CUSTOMER_SHARE``), and
+  withdrawals, one by one or batched: a call to a disperse contract paying many
+  customers in one tx counts each of them as paid by the caller), most of them not services or their deposits (``CUSTOMER_SHARE``), and
   whose payees are shown to be customers, by either of two signs: some of them also paid
   into its forwarders (``MIN_ROUND_TRIPS``: people both withdraw from and deposit at an
   exchange), or a good part of them (``INDEPENDENT_SHARE``) have lives of their own:
@@ -144,6 +145,14 @@ def _hot_wallets(
                 FROM transfers t JOIN cl a ON a.address_id = t.from_id
                 JOIN cl b ON b.address_id = t.to_id
                 WHERE {_FLOWS} AND t.value > 0 AND a.cluster_id <> b.cluster_id
+                  AND a.cluster_id IN (SELECT c FROM cand)
+                UNION  -- a batch: the contract it calls pays every customer of the tx
+                SELECT DISTINCT a.cluster_id AS payer, b.cluster_id AS payee
+                FROM transfers n JOIN cl a ON a.address_id = n.from_id
+                JOIN transfers i ON i.tx_hash = n.tx_hash AND i.from_id = n.to_id
+                JOIN cl b ON b.address_id = i.to_id
+                WHERE n.kind = 'native' AND i.kind = 'internal' AND i.value > 0
+                  AND i.to_id >= 0 AND a.cluster_id <> b.cluster_id
                   AND a.cluster_id IN (SELECT c FROM cand)
             ), customers AS (  -- who paid into each candidate's forwarders
                 SELECT DISTINCT f.t AS wallet, a.cluster_id AS customer

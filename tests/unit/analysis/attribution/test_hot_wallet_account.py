@@ -21,7 +21,7 @@ from fundtrail.chainstore.store import ChainStore
 ETH = 10**18
 
 
-def _world(home: Path, lives_of_their_own: int = 6) -> AccountChain:
+def _world(home: Path, lives_of_their_own: int = 6, batched: bool = False) -> AccountChain:
     c = AccountChain()
     for k in range(1, 6):  # customers deposit, the deposit addresses forward all to H
         c.transfer(f"dep{k}", f"C{k}", f"D{k}", 2 * ETH)
@@ -29,8 +29,13 @@ def _world(home: Path, lives_of_their_own: int = 6) -> AccountChain:
         c.transfer(f"ransom{k}", f"V{k}", f"R{k}", 3 * ETH)  # victims pay, the gang forwards
         c.transfer(f"fwd{k}", f"R{k}", "G", 3 * ETH)
     c.transfer("float", "COLD", "H", 100 * ETH)
+    if batched:  # one call to a disperse contract pays all twenty customers
+        c.transfer("batch", "H", "DISPERSE", 20 * ETH // 4)
     for k in range(1, 21):  # H pays customers' withdrawals, G its own fresh hop addresses
-        c.transfer(f"wd{k}", "H", f"W{k}", ETH // 4)
+        if batched:
+            c.transfer("batch", "DISPERSE", f"W{k}", ETH // 4, kind="internal")
+        else:
+            c.transfer(f"wd{k}", "H", f"W{k}", ETH // 4)
         c.transfer(f"hop{k}", "G", f"P{k}", ETH // 2)
         c.transfer(f"gas{k}", "K", f"P{k}", ETH // 1000)
     for k in range(1, lives_of_their_own + 1):
@@ -68,3 +73,16 @@ def test_without_either_sign_of_customers_nothing_is_recognised(home: Path) -> N
     shown to pay customers, so it is left unnamed (as G is)."""
     c = _world(home, lives_of_their_own=4)
     assert _named(c, home) == {}
+
+
+def test_withdrawals_batched_through_a_contract_are_payments_of_the_hot_wallet(
+    home: Path,
+) -> None:
+    """H pays its twenty customers in one tx through a disperse contract: it paid only the
+    contract directly, but each internal transfer of its call is a withdrawal of its own."""
+    c = _world(home, batched=True)
+    named = _named(c, home)
+    assert named.get("H", ("", ""))[0] == "hot_wallet"
+    assert sorted(k for k, v in named.items() if v[0] == "deposit_address") == [
+        f"D{k}" for k in range(1, 6)
+    ]
