@@ -12,21 +12,22 @@ tag. Which forwarders are deposit addresses is decided here, against the service
   is forwarding too, to a service without deposit addresses): money entering it is a
   cash-out at that exchange, at that address.
 * ``hot_wallet``: an unattributed address that receives the forwards of many distinct
-  forwarders (``MIN_DEPOSITS_IN``), pays many distinct others (``MIN_PAYEES``: customers'
-  withdrawals, one by one or batched: a call to a disperse contract paying many
-  customers in one tx counts each of them as paid by the caller), most of them not services or their deposits (``CUSTOMER_SHARE``), and
-  whose payees are shown to be customers, by either of two signs: some of them also paid
-  into its forwarders (``MIN_ROUND_TRIPS``: people both withdraw from and deposit at an
-  exchange), or a good part of them (``INDEPENDENT_SHARE``) have lives of their own:
-  each is paid by at least ``OTHER_PAYERS`` other clusters too (other exchanges,
-  people, the customer's other wallets). That behaves as a custodial service's hot
-  wallet with deposit addresses. The guards are there for a gang's consolidation
-  address, which is fed the same way (every ransom address forwards all to it) but pays
-  fresh hop addresses of its own: none of them pays its ransom addresses, and each is
-  fed by the gang alone (the consolidation, at most also the gang's gas wallet: one
-  other payer). A small exchange seen over a short stretch of chain may show few round
-  trips (2 of 82 payees in a 5,000-tx simulated world) while half its payees are paid
-  by others too; a gang's hop addresses show neither.
+  forwarders (``MIN_DEPOSITS_IN``) and pays many distinct others (``MIN_PAYEES``:
+  customers' withdrawals, one by one or batched: a call to a disperse contract paying
+  many customers in one tx counts each of them as paid by the caller), most of them not
+  services or their deposits (``CUSTOMER_SHARE``), and whose payees are shown to be
+  customers by either of two signs: some of them also paid into its forwarders
+  (``MIN_ROUND_TRIPS``: people both withdraw from and deposit at an exchange), or a good
+  part of them (``INDEPENDENT_SHARE``) have lives of their own: each is paid by at least
+  ``OTHER_PAYERS`` other clusters too (other exchanges, people, the customer's other
+  wallets). That behaves as a custodial service's hot wallet with deposit addresses.
+  The guards are there for a gang's consolidation address, which is fed the same way
+  (every ransom address forwards all to it) but pays fresh hop addresses of its own:
+  none of them pays its ransom addresses, and each is fed by the gang alone (the
+  consolidation, at most also the gang's gas wallet: one other payer). A small exchange
+  seen over a short stretch of chain may show few round trips (2 of 82 payees in a
+  5,000-tx simulated world) while half its payees are paid by others too; a gang's hop
+  addresses show neither.
 
 Both are evidence, not testimony: the confidence stays below a direct attribution and
 each row names the tx that shows it (the forward, or one forward into the hot wallet).
