@@ -274,7 +274,10 @@ def bench_ingest(
                 work = tmp / f"ws-{r}-{w}"
                 run, report = ingest_once(path, w, work, n_blocks)
                 runs[w].append(run)
-                shutil.rmtree(work)
+                if r == 0 and w == workers[0]:
+                    kept = work  # for the codec comparison
+                else:
+                    shutil.rmtree(work)
                 print(
                     f"ingest ({_label(w)}): {size_mb:.0f} MB in {run.wall:.1f} s wall, "
                     f"CPU {run.cpu:.1f} s ({run.cpu / size_mb * 1000:.1f} CPU-ms/MB, main "
@@ -282,6 +285,7 @@ def bench_ingest(
                     f"{size_mb / run.wall:.1f} MB/s, {report.txs_added / run.wall:,.0f} tx/s; "  # type: ignore[attr-defined]
                     f"unresolved inputs {report.unresolved_inputs}; load {run.load:.1f}"  # type: ignore[attr-defined]
                 )
+        codecs(kept, rec if blk is None else None)
     best = {w: min(rs, key=lambda x: x.wall) for w, rs in runs.items()}
     one = best[workers[0]]
     rate = size_mb / one.wall
@@ -315,6 +319,10 @@ def bench_ingest(
             f"cores the ratio could reach at most ~{bound:.2f}x"
         )
         if blk is None and w == 2:
+            rec.figure("ingest_w2_bound", bound, f"{bound:.1f}×",
+                       "the most --workers 2 could gain on two free cores: one thread's CPU "
+                       "over the longer of the pipeline's main-thread CPU and half its CPU")  # fmt: skip
+        if blk is None and w == 2:
             rec.figure("ingest_mb_s_w2", size_mb / par.wall, f"{size_mb / par.wall:.1f} MB/s",
                        f"the same ingest with --workers 2 (2 parser threads, background "
                        f"Parquet writes), fastest of {rounds}")  # fmt: skip
@@ -326,6 +334,36 @@ def bench_ingest(
             f"ingest (parse + checks + store, {_label(one.workers)}) runs at "
             f"{rate / ref_rate:.2f}x the speed of bitcoinlib's parse alone on the same machine"
         )
+
+
+CODECS = [("zstd", 1), ("zstd", 3), ("snappy", None), ("lz4", None), ("none", None)]
+
+
+def codecs(home: Path, rec: Record | None) -> None:
+    """The stored tables rewritten with each Parquet codec: bytes per tx and write CPU
+    (the store uses zstd at Arrow's default level, 1)."""
+    import pyarrow.parquet as pq
+
+    from fundtrail.chainstore import ChainStore
+
+    store = ChainStore("BTC", home)
+    tables = {t: store.read_table(t) for t in ("blocks", "txs", "outputs", "inputs", "addresses")}
+    n_tx = tables["txs"].num_rows
+    out = home / "codec.parquet"
+    print("Parquet codecs (the store's tables rewritten; write CPU on one thread):")
+    for codec, level in CODECS:
+        size, cpu = 0, time.thread_time()
+        for table in tables.values():
+            pq.write_table(table, out, compression=codec, compression_level=level)
+            size += out.stat().st_size
+        cpu = time.thread_time() - cpu
+        name = codec if level is None else f"{codec} level {level}"
+        print(f"  {name:13s} {size / n_tx:6.1f} bytes/tx, write CPU {cpu:.2f} s")
+        if rec is not None:
+            key = name.replace(" level ", "")
+            rec.figure(f"bytes_per_tx_{key}", size / n_tx, f"{size / n_tx:.0f} bytes",
+                       f"store tables of the ingest chain written with {name}, per tx")  # fmt: skip
+    out.unlink(missing_ok=True)
 
 
 def _label(workers: int) -> str:
