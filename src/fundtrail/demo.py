@@ -225,25 +225,25 @@ def _checked(sim: Path, traced: dict[str, Any]) -> str:
     from fundtrail.model import display
 
     truth = json.loads((sim / "truth.json").read_text())
-    true_in: dict[str, dict[str, int]] = {}
-    assets: dict[str, str] = {}
+    # per (exchange, asset): USDT and the TRX a swap made of part of it are never added up
+    true_in: dict[tuple[str, str], dict[str, int]] = {}
     for c in truth["cashouts"]:
-        assets[c["exchange_name"]] = c.get("asset") or "BTC"
-        per = true_in.setdefault(c["exchange_name"], {})
+        per = true_in.setdefault((c["exchange_name"], c.get("asset") or "BTC"), {})
         per[c["deposit_address"]] = per.get(c["deposit_address"], 0) + int(c["amount"])
-    found: dict[str, dict[str, int]] = {}
+    found: dict[tuple[str, str], dict[str, int]] = {}
     for c in traced.get("cashouts", []):
-        per = found.setdefault(c["exchange"], {})
+        per = found.setdefault((c["exchange"], c.get("asset") or "BTC"), {})
         key = c["deposit_address"] or c["address"]
         per[key] = per.get(key, 0) + int(c["amount"])
     parts, on_top = [], True
-    for exchange, deposits in sorted(true_in.items(), key=lambda kv: -sum(kv[1].values())):
+    for (exchange, asset), deposits in sorted(
+        true_in.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])
+    ):
         total = sum(deposits.values())
-        got = found.get(exchange, {})
+        got = found.get((exchange, asset), {})
         on_true = sum(v for d, v in got.items() if d in deposits)
         top = sorted(got, key=lambda d: -got[d])[: len(deposits)]
         on_top = on_top and set(top) == set(deposits)
-        asset = assets.get(exchange, "BTC")
         shown = display.amount(total, asset, chain=truth.get("chain"))
         parts.append(f"{exchange} {share_text(on_true, total)} of {shown}")
     return (

@@ -14,33 +14,52 @@ from fundtrail.model.assets import resolve
 
 
 def _cashout_tables(cashouts: list[dict], per_exchange: int = 3) -> list[Table]:
-    """Totals per exchange, then each exchange's largest deposit addresses (what a freeze cites)."""
-    per: dict[str, dict[str, list[int]]] = {}
+    """Totals per exchange, then each exchange's largest deposit addresses (what a freeze cites).
+
+    One asset (Bitcoin): the header names the unit. Several (USDT and the TRX a swap turned
+    part of it into, on TRON): one row per exchange and asset, each amount with its unit:
+    amounts of different assets are never added up."""
+    per: dict[tuple[str, str], dict[str, list[int]]] = {}
+    chain = {o["asset"]: o["chain"] for o in cashouts}
     for o in cashouts:
-        agg = per.setdefault(o["exchange"], {}).setdefault(o["deposit_address"] or "?", [0, 0])
+        deps = per.setdefault((o["exchange"], o["asset"]), {})
+        agg = deps.setdefault(o["deposit_address"] or "?", [0, 0])
         agg[0] += int(o["amount"])
         agg[1] += 1
-    totals = {ex: sum(a for a, _ in deps.values()) for ex, deps in per.items()}
-    coin = resolve(cashouts[0]["asset"], cashouts[0]["chain"]) if cashouts else None
-    unit = display.unit_label(coin) if coin else "BTC"
+    totals = {key: sum(a for a, _ in deps.values()) for key, deps in per.items()}
+    one = len(chain) <= 1
+    first = next(iter(chain), None)
+    unit = display.unit_label(resolve(first, chain[first])) if first else "BTC"
+    head = f" ({unit})" if one else ""
+
+    def shown(value: int, asset: str) -> str:
+        coin = resolve(asset, chain[asset])
+        return display.units(value, coin) if one else display.amount(value, coin)
+
     summary = table(
-        "exchange", f"traced to it ({unit})", "deposit addresses", "payments",
+        "exchange", f"traced to it{head}", "deposit addresses", "payments",
         title="Where the money went: cash-outs per exchange",
     )  # fmt: skip
     detail = table(
-        "exchange", "deposit address", f"amount ({unit})", "payments",
+        "exchange", "deposit address", f"amount{head}", "payments",
         title=f"Largest deposit addresses per exchange (top {per_exchange})",
     )  # fmt: skip
-    for exchange in sorted(per, key=lambda e: -totals[e]):
-        deps = per[exchange]
+    by_exchange: dict[str, int] = {}
+    for (exchange, _), total in totals.items():  # exchanges in order of their largest total
+        by_exchange[exchange] = max(by_exchange.get(exchange, 0), total)
+    order = sorted(per, key=lambda k: (-by_exchange[k[0]], k[0], -totals[k], k[1]))
+    for exchange, asset in order:
+        deps = per[(exchange, asset)]
         summary.add_row(
             exchange,
-            display.units(totals[exchange], coin or "BTC"),
+            shown(totals[(exchange, asset)], asset),
             str(len(deps)),
             str(sum(n for _, n in deps.values())),
         )
+    for exchange, asset in order:
+        deps = per[(exchange, asset)]
         for deposit, (amount, n) in sorted(deps.items(), key=lambda kv: -kv[1][0])[:per_exchange]:
-            detail.add_row(exchange, deposit, display.units(amount, coin or "BTC"), str(n))
+            detail.add_row(exchange, deposit, shown(amount, asset), str(n))
     return [summary, detail]
 
 

@@ -47,8 +47,38 @@ def test_the_truth_line_on_tron_reads_usdt(tmp_path: Path) -> None:
     ]}  # fmt: skip
     (tmp_path / "truth.json").write_text(json.dumps(truth))
     traced = {"cashouts": [{"exchange": "Coinharbor", "deposit_address": "TA", "address": "TA",
-                            "amount": 441_592_893_815}]}  # fmt: skip
+                            "amount": 441_592_893_815, "asset": "USDT"}]}  # fmt: skip
     assert "Coinharbor 100.0% of 441,592.893815 USDT" in _checked(tmp_path, traced)
+
+
+def test_usdt_and_the_trx_swapped_from_it_are_checked_apart(tmp_path: Path) -> None:
+    """The gang swaps part of the USDT to TRX: each asset's share is of that asset."""
+    truth = {"chain": "TRX", "cashouts": [
+        {"exchange_name": "Bitvane", "deposit_address": "TA", "amount": 4_000_000, "asset": "USDT"},
+        {"exchange_name": "Bitvane", "deposit_address": "TB", "amount": 9_000_000, "asset": "TRX"},
+    ]}  # fmt: skip
+    (tmp_path / "truth.json").write_text(json.dumps(truth))
+    traced = {"cashouts": [
+        {"exchange": "Bitvane", "deposit_address": "TA", "address": "TA", "amount": 3_000_000,
+         "asset": "USDT"},
+        {"exchange": "Bitvane", "deposit_address": "TB", "address": "TB", "amount": 9_000_000,
+         "asset": "TRX"},
+    ]}  # fmt: skip
+    line = _checked(tmp_path, traced)
+    assert "Bitvane 100.0% of 9 TRX, Bitvane 75.0% of 4 USDT" in line, line
+
+
+def test_the_cash_out_tables_never_add_usdt_to_trx() -> None:
+    from fundtrail.cli.common import console
+    from fundtrail.cli.demo import _cashout_tables
+
+    outs = [{"exchange": "Bitvane", "deposit_address": "TA", "amount": 1_500_000, "asset": a,
+             "chain": "TRX"} for a in ("USDT", "TRX", "TRX")]  # fmt: skip
+    with console.capture() as cap:
+        for t in _cashout_tables(outs):
+            console.print(t)
+    text = cap.get()
+    assert "3 TRX" in text and "1.5 USDT" in text and "4.5" not in text, text
 
 
 def test_the_demo_refuses_a_chain_it_has_no_story_for(tmp_path: Path) -> None:
