@@ -11,6 +11,8 @@ import re
 
 import numpy as np
 
+from fundtrail.chains.pseudo import describe
+from fundtrail.errors import InvalidInputError
 from fundtrail.model.addresses import parse_address
 from fundtrail.model.chains import EVM_CHAINS
 from fundtrail.model.encoding import keccak256
@@ -62,4 +64,14 @@ def normalise(chain: str, address: str) -> str:
         fast = _evm_fast(address)
         if fast is not None:
             return fast
-    return parse_address(address, chain).value
+    try:
+        return parse_address(address, chain).value
+    except InvalidInputError:
+        ledger = describe(address)  # only on the error path: the hot path stays as it is
+        if ledger is None:
+            raise
+        raise InvalidInputError(
+            f"{address} is a protocol ledger ({ledger.label}), not an account: no one holds "
+            "it, so there is no one to screen",
+            field="address",
+        ) from None

@@ -237,3 +237,14 @@ def test_one_fact_is_one_reason(tmp_path: Path) -> None:
     (reason,) = funded["reasons"]
     assert reason["share"] == pytest.approx(0.30) and reason["sources"] == 3
     assert reason["origin"] == SCAMMER
+
+
+def test_a_protocol_ledger_is_answered_as_one_not_as_a_mistyped_address(tmp_path: Path) -> None:
+    write_index(tmp_path, _facts(), fingerprint={})
+    index = IndexCache(tmp_path).get()
+    items = [ScreenItem("TRX", a) for a in ("tron-dex:3", "shielded-pool", "burnt")]
+    pool, shielded, typo = answer(index, items, viewer_org="bank-b", rules=Rules())
+    assert pool["risk"] is None
+    assert pool["error"].startswith("tron-dex:3 is a protocol ledger (TRON built-in exchange #3")
+    assert "TRON shielded pool" in shielded["error"]
+    assert "protocol ledger" not in typo["error"]  # an ordinary mistyped address
