@@ -279,8 +279,8 @@ def tagged_exchanges(w: World) -> set[str]:
 
 @figure(
     "trace_recall_tagged",
-    text="trace_recall over deposits at exchanges the partners' tags name (EVM: an untagged "
-    "exchange's deposits cannot be recognised, deposit_address starts from tagged hot wallets)",
+    text="trace_recall over deposits at exchanges the partners' tags name (the others are "
+    "recognised by behaviour: deposit_sweep, hot_wallet)",
 )
 def trace_recall_tagged(w: World) -> float | None:
     known = tagged_exchanges(w)
@@ -681,7 +681,7 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown figure or style: {', '.join(unknown)}")
     data = (
-        f"mixed simulation ({args.chain}), sizes {args.sizes} txs, {args.seeds} seeds from "
+        f"{'investment-scam' if args.chain == 'tron' else 'mixed'} simulation ({args.chain}), sizes {args.sizes} txs, {args.seeds} seeds from "
         f"{args.first_seed} over styles {', '.join(styles)}, orders {', '.join(orders)}"
     )
     with recording(args.name, args.record, data=data) as rec:
