@@ -66,8 +66,7 @@ def _push(  # pragma: no cover - numba
         heapq.heappush(heap, np.int64(t if forward else -t))
 
 
-@njit(cache=True)
-def walk_kernel(  # pragma: no cover - numba
+def walk_kernel(
     chain: tuple[np.ndarray, ...],
     addr_cluster: np.ndarray,
     addr_stop: np.ndarray,
@@ -83,15 +82,41 @@ def walk_kernel(  # pragma: no cover - numba
     ``chain`` is ``UtxoGraph.kernel_arrays()``; ``addr_stop`` marks addresses whose
     cluster ends the walk (services and their deposit clusters). ``t_limit``: forward,
     money spent after it stays held; backward, money received before it is a limit.
+
+    The zero-filled state (taint, status, queued txs) is allocated here by numpy, whose
+    zeros are pages the OS hands out when first written: a walk that reaches a few
+    thousand outputs of a chain of millions holds only theirs (numba's ``np.zeros``
+    writes every page).
     """
+    n_out, n_tx = len(chain[2]), len(chain[9])
+    taint = np.zeros(n_out, dtype=np.int64)
+    status = np.zeros(n_out, dtype=np.int8)
+    queued = np.zeros(n_tx, dtype=np.bool_)
+    return _walk(chain, addr_cluster, addr_stop, start_o, start_amt, method, forward,
+                 max_hops, t_limit, taint, status, queued)  # fmt: skip
+
+
+@njit(cache=True)
+def _walk(  # pragma: no cover - numba
+    chain: tuple[np.ndarray, ...],
+    addr_cluster: np.ndarray,
+    addr_stop: np.ndarray,
+    start_o: np.ndarray,
+    start_amt: np.ndarray,
+    method: int,
+    forward: bool,
+    max_hops: int,
+    t_limit: int,
+    taint: np.ndarray,
+    status: np.ndarray,
+    queued: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """:func:`walk_kernel`'s loop; ``taint``, ``status``, ``queued`` come zero-filled."""
     (out_ptr, out_addr, out_val, out_spent, out_tx, in_ptr, in_src, in_val, tx_in_total,
      tx_time, coinjoin) = chain  # fmt: skip
     n_out = len(out_val)
-    taint = np.zeros(n_out, dtype=np.int64)
     hop = np.full(n_out, -1, dtype=np.int32)
-    status = np.zeros(n_out, dtype=np.int8)
     src = np.full(n_out, -1, dtype=np.int64)
-    queued = np.zeros(len(tx_time), dtype=np.bool_)
     heap = [np.int64(x) for x in range(0)]
     lost = 0
     visited = 0
