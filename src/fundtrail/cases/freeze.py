@@ -52,6 +52,7 @@ from typing import Any
 from fundtrail.cases.method import taint_text
 from fundtrail.cases.render import render_html, write_pdf
 from fundtrail.cases.views import CashoutView, _iso
+from fundtrail.chains.pseudo import describe
 from fundtrail.model import display
 from fundtrail.model.assets import resolve
 
@@ -69,6 +70,9 @@ OWN_WALLET = (
 SLIVER = "an ordinary customer the trace reached with a sliver, not the gang's deposit"
 FIFO_ONLY = "only the FIFO trace puts money here; haircut lists none"
 DISPERSED = "places below the trace's listing floor, summed"
+PROTOCOL = (
+    "no one holds it, so there is no one to ask to freeze (the transactions are in the report)"
+)
 
 CSV_COLUMNS = (
     "case_reference",
@@ -333,6 +337,9 @@ def plan_freeze(
         def out(reason: str, p: _Place = p, share: float = share) -> None:
             left.append(LeftOut(p.exchange, p.chain, p.address, p.asset, p.amount, share, reason))
 
+        if (ledger := describe(p.address)) is not None:
+            out(f"{ledger.label} is a protocol ledger: {PROTOCOL}")
+            continue
         if not p.identified:
             out(OWN_WALLET)
             continue

@@ -163,3 +163,16 @@ def test_a_small_deposit_that_holds_mostly_proceeds_is_requested_with_a_note() -
     ((q_address, q_reason),) = [(x.address, x.reason) for x in plan.left_out]
     assert q_address == "Q" and q_reason == "below 0.1% of the campaign's loss (0.03%)"
     assert "a smaller one when they are at least 50% of everything" in plan.rule
+
+
+def test_a_protocol_pool_is_never_put_before_anyone_to_freeze() -> None:
+    """Money that stayed in TRON's built-in exchange pool (liquidity) is a cash-out at a
+    service every trader shares, which no one holds: left out, saying so."""
+    pool = CashoutView(exchange="TRON built-in exchange #3 (Bancor pool)", category="service",
+                       deposit_address=None, address="tron-dex:3", amount=50_000_000,
+                       asset="TRX", txid="t9", time=T0, hops=2, chain="TRX")  # fmt: skip
+    plan = plan_freeze("CMP-2", {"TRX": 100_000_000}, [pool], [pool], {})
+    assert plan.requests == ()
+    (left,) = plan.left_out
+    assert (left.address, left.amount) == ("tron-dex:3", 50_000_000)
+    assert left.reason.startswith("TRON built-in exchange #3 (Bancor pool) is a protocol ledger")
