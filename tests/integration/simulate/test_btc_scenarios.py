@@ -218,7 +218,8 @@ def test_complaints_match_real_victim_payments(scam: tuple[Path, Replay, dict]) 
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == [
         "complaint_id", "victim", "reported_at", "chain", "txid", "vout", "to_address", "amount",
-        "asset",
+        "asset", "perpetrator_email", "perpetrator_site", "perpetrator_phone",
+        "perpetrator_handle",
     ]  # fmt: skip
     camp = truth["campaigns"][0]
     assert camp["id"] == "scam-1" and camp["kind"] == "investment-scam"
@@ -232,6 +233,8 @@ def test_complaints_match_real_victim_payments(scam: tuple[Path, Replay, dict]) 
         assert row["reported_at"].endswith("Z")
         total += value
     assert camp["total_loss"] == {"BTC": total}
+    # most scam victims name the platform's site they were shown (typed their own way)
+    assert sum(bool(r["perpetrator_site"]) for r in rows) > len(rows) / 2
     # victims withdrew from one exchange: every complaint tx spends that exchange's hot wallet
     spenders = set()
     for row in rows:
