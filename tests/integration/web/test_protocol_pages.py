@@ -166,3 +166,53 @@ def test_the_cli_answers_for_a_protocol_ledger(world: Path) -> None:
     assert res.exit_code == 0 and "tron-dex:3 (TRON built-in exchange #3" in res.output, res.output
     res = cli.invoke(app, ["tx", SWAP["txID"], "--chain", "tron", "--json"])
     assert json.loads(res.output)["protocol"]["tron-dex:3"]["stop"] is True
+
+
+@pytest.mark.browser
+def test_in_chromium_the_pool_link_opens_the_pool_s_page(world: Path, browser: Any) -> None:
+    """A real server and a real browser: click the pool on the swap's page, read its page."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from fundtrail.testing import free_port
+
+    exe = str(Path(sys.executable).parent / "fundtrail")
+    env = {**os.environ, "FUNDTRAIL_HOME": str(world)}
+    for args in (["org", "add", "Police", "--kind", "law-enforcement"],
+                 ["key", "create", "--org", "Police", "--role", "admin"]):  # fmt: skip
+        done = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    found = re.search(r"ft_[A-Za-z0-9_-]+", done.stdout)
+    assert found, done.stdout
+    port = free_port()
+    server = subprocess.Popen([exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(url + "/taxii2/", timeout=1).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        p = context.new_page()
+        p.goto(url + "/")
+        p.fill("input[name=api_key]", found.group(0))
+        p.click("button[type=submit]")
+        p.wait_for_url("**/ui/")
+        p.goto(url + f"/ui/tx/TRX/{SWAP['txID']}")
+        p.click("a:has-text('TRON built-in exchange #3 (Bancor pool)')")
+        p.wait_for_url("**/ui/address/TRX/tron-dex*3")
+        assert p.inner_text("h1").startswith("TRON built-in exchange #3 (Bancor pool)")
+        flows = p.inner_text("#flows")
+        assert "2 TRX" in flows and "-20 OLD" in flows, flows
+        assert "Error" not in p.title()
+        context.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
