@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from fundtrail.analysis.trace.request import TraceRequest
+from fundtrail.chains.pseudo import describe
 from fundtrail.errors import InvalidInputError, NotFoundError
 from fundtrail.model.addresses import parse_address
 
@@ -49,6 +50,12 @@ def parse_start(text: str, chain: str) -> Start:
                 f"output or log index {tail!r} of start {text!r} is not a number", field="from"
             )
         return TxStart(text, head.lower().removeprefix("0x"), int(tail))
+    if (ledger := describe(text.strip())) is not None:
+        raise InvalidInputError(
+            f"start {text!r} is a protocol ledger ({ledger.label}), shared by everyone who "
+            "used it: start from the transaction that paid into or out of it (TXID)",
+            field="from",
+        )
     try:
         return AddressStart(text, parse_address(text.strip(), chain).value)
     except InvalidInputError as exc:

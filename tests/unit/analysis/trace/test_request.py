@@ -48,3 +48,12 @@ def test_dates_floors_and_caps() -> None:
     assert r.floor(1000) == 20 and r.floor(100_000) == 1000  # the larger of the two floors
     with pytest.raises(TypeError):
         r.amounts[START] = 1  # type: ignore[index]  # a request cannot be changed later
+
+
+def test_a_protocol_ledger_as_a_start_says_what_it_is() -> None:
+    from fundtrail.analysis.trace.starts import parse_start
+
+    with pytest.raises(InvalidInputError, match=r"TRON built-in exchange #3 \(Bancor pool\)"):
+        parse_start("tron-dex:3", "TRX")
+    with pytest.raises(InvalidInputError, match="nor a valid address"):
+        parse_start("tron-dex3", "TRX")  # a typo is still a typo
