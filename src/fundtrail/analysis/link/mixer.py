@@ -14,7 +14,10 @@ such a service's deposit address (value ``V`` at time ``t``):
 2. Each payout is followed forward with the walk's own rules (a pass of the link kernel
    that starts at the payouts); a payout *reaches* a campaign when its coins rest at a
    place (a wallet or cash-out deposit address) that campaign's money also reached.
-   Payouts that reach no campaign are not considered.
+   Payouts that reach no campaign are not considered. The payouts' walk ends at an
+   address a victim paid: a payout that becomes a victim's payment is that victim
+   buying coins (an exchange's withdrawal to a customer), not the service paying a
+   gang back.
 3. A *match* is a set of at most ``MAX_PIECES`` payouts whose sum is ``V`` minus a
    fee of ``FEE_MIN`` to ``FEE_MAX``; when the service has a *fee fingerprint* (one
    rate, or a few tiers, learnt from all its orders: :mod:`~fundtrail.analysis.link.fees`)

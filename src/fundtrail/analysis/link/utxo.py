@@ -281,12 +281,17 @@ def utxo_meetings(
     inflow = _inflow(g, len(none))
 
     def walk(
-        starts: np.ndarray, start_groups: np.ndarray, paid: bool, n: int, base: np.ndarray
+        starts: np.ndarray,
+        start_groups: np.ndarray,
+        paid: bool,
+        n: int,
+        base: np.ndarray,
+        ends: np.ndarray = none,
     ) -> tuple[np.ndarray, ...]:
         flags = np.full(len(starts), paid, dtype=np.bool_)
         walks = (starts, start_groups, flags, n, MAJORITY)
-        received = link_kernel(*arrays, none, *walks)[0]
-        crowd = (base + received) < PLACE_SHARE * inflow
+        received = link_kernel(*arrays, ends, *walks)[0]
+        crowd = ((base + received) < PLACE_SHARE * inflow) | ends
         return (received, *link_kernel(*arrays, crowd, *walks)[1:])
 
     received, log, place, parent, cash = walk(outs, groups, True, n_groups, 0.0 * inflow)
@@ -298,9 +303,15 @@ def utxo_meetings(
     own_place[paid_to[paid_to >= 0]] = -1
     walked = Roots(resolve(parent), own_place)
 
+    # a payout followed into an address a victim paid is that victim's money: the
+    # victim bought coins (an exchange's withdrawal) and paid the gang with them; it is
+    # no payout coming back to the gang, so the payouts' walk ends there
+    victims_paid = none.copy()
+    victims_paid[paid_to[paid_to >= 0]] = True
+
     def follow(starts: np.ndarray) -> Roots:
         ids = np.arange(len(starts), dtype=np.int64)
-        _, _, p_place, p_parent, _ = walk(starts, ids, False, len(starts), received)
+        _, _, p_place, p_parent, _ = walk(starts, ids, False, len(starts), received, victims_paid)
         return Roots(resolve(p_parent), p_place)
 
     joins = mixer_joins(g, att, addr_stop, walked, cash, follow)

@@ -357,3 +357,33 @@ def test_two_gangs_on_a_mixer_that_draws_its_fee_per_order_join_nothing_falsely(
         {8},
         {9},
     ]
+
+
+def test_a_victim_paying_with_coins_the_service_paid_out_joins_no_one(home: Path) -> None:
+    # The scam (s1, s2 -> m) pays a single-use deposit address dS of a service (not
+    # known as an exchange); hours later the service's wallet pays a withdrawal of 98%
+    # of that to a customer, who is a ransomware victim buying coins: she pays her ransom
+    # r-x with them, and the ransomware gang consolidates r-x with r-y into G. The
+    # payout's coins reach the ransomware's wallet, but only through a victim's payment:
+    # that is the victim's money, not the service paying the scam back. Two campaigns.
+    c = UtxoChain()
+    _coin(c, "svc-reserve0", "svcres", 300 * BTC)
+    scam = _victims(c, ["s1", "s2"], 2 * BTC)
+    c.tx("cons", [("pay-s1", 0), ("pay-s2", 0)], [("m", 4 * BTC - 1000)])
+    entry = BTC
+    c.tx("peel", [("cons", 0)], [("dS", entry), ("m2", 3 * BTC - 2000)])
+    c.tx("sweep", [("peel", 0)], [("svcres", entry - 500)])
+    back = entry * 98 // 100
+    c.tx("withdrawal", [("svc-reserve0", 0)], [("w-x", back), ("svcres", 300 * BTC - back - 1000)])
+    c.tx("pay-x", [("withdrawal", 0)], [("r-x", back - 10_000), ("w-x", 9_000)])
+    _coin(c, "fund-y", "w-y", BTC // 2 + 10_000)
+    c.tx("pay-y", [("fund-y", 0)], [("r-y", BTC // 2), ("w-y", 9_000)])
+    c.tx("ransoms", [("pay-x", 0), ("pay-y", 0)], [("G", back - 10_000 + BTC // 2 - 1000)])
+    c.cluster("svc", ["svcres", "dS"])
+    c.entity("svc", "Service Z", "service")
+    c.commit(home)
+    pays = [*scam, Payment(2, txid_of("pay-x"), 0, back - 10_000),
+            Payment(3, txid_of("pay-y"), 0, BTC // 2)]  # fmt: skip
+    found = meetings("BTC", pays, 4, home)
+    assert _groups(4, found) == [{0, 1}, {2, 3}]
+    assert not [m for m in found if m.reason == THROUGH_MIXER]
