@@ -18,6 +18,7 @@ and raises the error users see, naming the offset. So the columns are those of
 
 from __future__ import annotations
 
+import hashlib
 import struct
 
 import numpy as np
@@ -213,7 +214,7 @@ def fast_columns(
         out_value=outs[:, 0].copy(),
         out_type=out_type,
         out_address=out_address,
-        in_prev=d[kept[:, 0][:, None] + np.arange(32)].tobytes(),
+        in_prev=_rows_at(d, kept[:, 0].copy(), 32).tobytes(),
         in_index=kept[:, 1].copy(),
         in_sequence=kept[:, 2].copy(),
     )
@@ -222,8 +223,9 @@ def fast_columns(
 
 # kinds recognised here (1-5 encoded by the compiled loop, 6 has no address); 0 is
 # "classified in Python, text given"
-_KINDS = ("", "p2pkh", "p2sh", "p2wpkh", "p2wsh", "p2tr", "nulldata")
+_KINDS = ("", "p2pkh", "p2sh", "p2wpkh", "p2wsh", "p2tr", "nulldata", "p2pk")
 _NULLDATA = 6
+_P2PK = 7  # encoded as kind 1 (P2PKH text of the key's hash160), named p2pk
 _OP_RETURN = 0x6A
 _B58 = np.frombuffer(B58_ALPHABET.encode("ascii"), dtype=np.uint8)
 _B32 = np.frombuffer(BECH32_CHARSET.encode("ascii"), dtype=np.uint8)
@@ -383,6 +385,9 @@ def classify_columns(
     # of the kinds above starts with that byte, so this is classify()'s order too
     r = np.nonzero((kind == 0) & (ln > 0))[0]
     kind[r[byte(r, 0) == _OP_RETURN]] = _NULLDATA
+    p2pk = np.zeros(0, dtype=np.int64)
+    if len(fmt.p2pkh) == 1:
+        d, off, p2pk = _p2pk_as_p2pkh(d, off, ln, kind)
     chk = np.zeros((n, 4), dtype=np.uint8)
     b58 = np.nonzero((kind == 1) | (kind == 2))[0]
     versions = np.array([fmt.p2pkh[0], fmt.p2sh[0]], dtype=np.uint8)
@@ -390,10 +395,11 @@ def classify_columns(
         payload = np.empty((len(b58), 21), dtype=np.uint8)
         payload[:, 0] = versions[kind[b58] - 1]
         at = off[b58] + np.where(kind[b58] == 1, 3, 2)
-        payload[:, 1:] = d[at[:, None] + np.arange(20)]
+        payload[:, 1:] = _rows_at(d, at, 20)
         chk[b58] = sha.sha256d_rows(payload)[:, :4]
     names = list(_KINDS)
     codes = kind.copy()
+    codes[p2pk] = _P2PK
     nulldata = kind == _NULLDATA
     valid = ~nulldata if nulldata.any() else None
     given_parts: list[bytes] = []
@@ -430,6 +436,48 @@ def classify_columns(
     np.cumsum(type_len, out=type_offs[1:])
     type_data = _gather(np.frombuffer(b"".join(blob), np.uint8), name_offs, codes, type_offs)
     return _strings(type_data, type_offs, None), address
+
+
+def _p2pk_as_p2pkh(
+    d: np.ndarray, off: np.ndarray, ln: np.ndarray, kind: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P2PK outputs (``<pubkey> OP_CHECKSIG`` with a well-formed key, classify()'s rule)
+    made kind 1 over a copy of ``d`` with each key's hash160 appended, their offsets
+    pointing at it: the compiled base58 encoder then writes their P2PKH-form address.
+    Returns (data, offsets, rows that are P2PK). Why: one block of 2019 has dozens, and
+    each went through hashlib and a Python base58 loop while holding the GIL."""
+    r = np.nonzero((kind == 0) & ((ln == 35) | (ln == 67)))[0]
+    if len(r):
+        first, last = d[off[r]], d[off[r] + ln[r] - 1]
+        prefix = d[off[r] + 1]
+        key_ok = np.where(ln[r] == 35, (prefix == 2) | (prefix == 3), prefix == 4)
+        r = r[(first == ln[r] - 2) & (last == 0xAC) & key_ok]
+    if not len(r):
+        return d, off, r
+    hashes = b"".join(
+        hashlib.new("ripemd160", hashlib.sha256(d[a + 1 : a + k - 1].tobytes()).digest()).digest()
+        for a, k in zip(off[r].tolist(), ln[r].tolist(), strict=True)
+    )
+    base = len(d)
+    d = np.concatenate([d, np.frombuffer(hashes, dtype=np.uint8)])
+    off = off.copy()
+    off[r] = base + 20 * np.arange(len(r)) - 3  # kind 1 reads the hash at offset + 3
+    kind[r] = 1
+    return d, off, r
+
+
+@njit(cache=True, nogil=True)
+def _rows_at(d, starts, width):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """(n, width) copy of ``d[starts[i]:starts[i] + width]``: the inputs' prevout txids, the
+    base58 payloads (a fancy-indexing gather built an index array per byte, under the GIL)."""
+    out = np.empty((starts.shape[0], width), np.uint8)
+    for i in range(starts.shape[0]):
+        a = starts[i]
+        if a < 0 or a + width > d.shape[0]:
+            raise IndexError("row outside the block")
+        for j in range(width):
+            out[i, j] = d[a + j]
+    return out
 
 
 @njit(cache=True, nogil=True)

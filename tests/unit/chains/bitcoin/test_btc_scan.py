@@ -81,6 +81,12 @@ def test_compiled_sha256d_and_merkle_match_hashlib() -> None:
             st.binary(max_size=80).map(lambda b: b"\x6a" + b),  # OP_RETURN, any payload
             st.binary(min_size=20, max_size=20).map(lambda h: b"\x76\xa9\x14" + h + b"\x88\xac"),
             st.binary(min_size=32, max_size=32).map(lambda h: b"\x51\x20" + h),
+            st.tuples(st.sampled_from([2, 3, 4, 5]), st.binary(min_size=32, max_size=32)).map(
+                lambda t: b"\x21" + bytes([t[0]]) + t[1] + b"\xac"  # P2PK, 33-byte key
+            ),
+            st.tuples(st.sampled_from([4, 2, 6]), st.binary(min_size=64, max_size=64)).map(
+                lambda t: b"\x41" + bytes([t[0]]) + t[1] + b"\xac"  # P2PK, 65-byte key
+            ),
             st.just(b""),
         ),
         min_size=1,
