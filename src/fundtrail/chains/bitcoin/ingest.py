@@ -280,7 +280,11 @@ class _Session:
         with progress(self.quiet) as bar:
             task = bar.add_task("ingest bitcoin", total=self.total or None, info="")
             for rb, block in prepared(
-                blocks, workers=workers, known=self.index.knows, fmt=self.net.addresses
+                blocks,
+                workers=workers,
+                known=self.index.knows,
+                fmt=self.net.addresses,
+                ahead_bytes=BATCH_BYTES,
             ):
                 if block is None:
                     self.report.duplicates += 1

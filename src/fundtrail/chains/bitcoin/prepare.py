@@ -64,6 +64,7 @@ def prepared(
     workers: int,
     known: Callable[[bytes], bool],
     fmt: AddressFormat = MAINNET_FORMAT,
+    ahead_bytes: int = 0,
 ) -> Iterator[Prepared]:
     """Blocks in file order, prepared. A block ``known`` by header hash is not parsed at
     all and comes back with block None (re-ingesting a file costs one hash per block).
@@ -72,7 +73,10 @@ def prepared(
     the hashing and the address encoding are compiled loops that release the GIL, so
     they run beside the caller's own work (id assignment, Parquet writes) without the
     start-up and pickling cost that worker processes paid. Order is kept: results are
-    yielded in input order, whatever finishes first."""
+    yielded in input order, whatever finishes first. Up to ``ahead_bytes`` of blocks (at
+    least ``AHEAD`` per thread) are in flight: the caller passes its batch size, so that
+    the threads keep parsing the next batch while it assigns the ids of the last one
+    (with a few blocks of look-ahead they sat idle through that whole step)."""
     if workers <= 1:
         for rb in blocks:
             if known(header_hash(rb.data)):
@@ -81,6 +85,11 @@ def prepared(
                 yield rb, prepare(rb.data, rb.where, fmt)
         return
     ahead: collections.deque[tuple[RawBlock, Future[BlockColumns] | None]] = collections.deque()
+    in_flight = 0  # bytes of the blocks in ``ahead``
+
+    def full() -> bool:
+        return len(ahead) > AHEAD * workers and in_flight > ahead_bytes
+
     with ThreadPoolExecutor(workers, thread_name_prefix="btc-prepare") as pool:
         try:
             for rb in blocks:
@@ -88,7 +97,9 @@ def prepared(
                     ahead.append((rb, None))
                 else:
                     ahead.append((rb, pool.submit(prepare, rb.data, rb.where, fmt)))
-                while len(ahead) > AHEAD * workers or (ahead and ahead[0][1] is None):
+                in_flight += len(rb.data)
+                while ahead and (full() or ahead[0][1] is None):
+                    in_flight -= len(ahead[0][0].data)
                     yield _done(ahead.popleft())
             while ahead:
                 yield _done(ahead.popleft())
