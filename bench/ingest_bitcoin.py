@@ -281,7 +281,7 @@ def bench_ingest(
                 print(
                     f"ingest ({_label(w)}): {size_mb:.0f} MB in {run.wall:.1f} s wall, "
                     f"CPU {run.cpu:.1f} s ({run.cpu / size_mb * 1000:.1f} CPU-ms/MB, main "
-                    f"thread {run.main:.1f} s) = "
+                    f"thread {run.main:.1f} s, {run.cpu / run.wall:.2f} cores busy) = "
                     f"{size_mb / run.wall:.1f} MB/s, {report.txs_added / run.wall:,.0f} tx/s; "  # type: ignore[attr-defined]
                     f"unresolved inputs {report.unresolved_inputs}; load {run.load:.1f}"  # type: ignore[attr-defined]
                 )
