@@ -90,6 +90,8 @@ def _render_report(r: dict[str, Any]) -> None:
         ("clusters with conflicting labels", r["label_conflicts"]),
         ("seconds", r["seconds"]),
     ]
+    if r.get("trace_arrays_seconds"):
+        rows.append(("of which trace arrays (for trace and linking)", r["trace_arrays_seconds"]))
     console.print(kv_table("clustering", rows))
     for note in r.get("notes", []):
         console.print(f"[yellow]note:[/yellow] {note}")
