@@ -103,7 +103,10 @@ def main() -> None:
             took[name] = (seconds, rss)
             print(f"{name:28s} {seconds:8.1f} s  peak {rss:8.0f} MiB")
             if name == "cluster":  # it leaves the trace arrays linking walks built: say so
-                arrays = json.loads(out).get("trace_arrays_seconds", 0.0)
+                start = out.find("{\n")  # the report (anything printed before it is shown)
+                if start > 0:
+                    print(f"  (cluster printed before its JSON: {out[:start].strip()[:200]!r})")
+                arrays = json.loads(out[max(start, 0) :]).get("trace_arrays_seconds", 0.0)
                 print(f"  (of which building the trace arrays that linking and trace read: "
                       f"{arrays:.1f} s)")  # fmt: skip
         _, _, out = run(["campaigns", "--operator", "--json"], home)

@@ -28,6 +28,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fundtrail.chainstore import duck
 from fundtrail.chainstore.schema import schemas_for
 from fundtrail.errors import InvalidInputError, NotFoundError, StorageError
 from fundtrail.model.chains import Chain, get_chain
@@ -157,9 +158,9 @@ class ChainStore:
         if con is None and shared is not None:
             key = (str(self.root), self.version)
             if key not in shared:
-                shared[key] = self._views(duckdb.connect())
+                shared[key] = self._views(duck.connect())
             return shared[key].cursor()
-        return self._views(con or duckdb.connect())
+        return self._views(con or duck.connect())
 
     def _views(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         for table, schema in self.schemas.items():

@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fundtrail.chainstore import duck
 from fundtrail.errors import InvalidInputError, StorageError
 from fundtrail.model.addresses import parse_address
 from fundtrail.model.chains import EVM_CHAINS, evm_chain, get_chain
@@ -151,7 +152,7 @@ class TagStore:
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with a ``tags`` view over every file."""
-        con = duckdb.connect()
+        con = duck.connect()
         files = self.files()
         if files:
             paths = ", ".join(f"'{p.as_posix()}'" for p in files)
@@ -231,7 +232,7 @@ class TagStore:
 
 
 def _dedupe(t: pa.Table) -> pa.Table:
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.register("t", t)
         return (

@@ -35,7 +35,7 @@ from fundtrail.analysis.cluster import heuristics as hz
 from fundtrail.analysis.cluster import unionfind as uf
 from fundtrail.analysis.cluster.stats import cluster_stats, cluster_stats_part
 from fundtrail.chains.ledger import ledger_for
-from fundtrail.chainstore import csr
+from fundtrail.chainstore import csr, duck
 from fundtrail.chainstore.budget import RangeReader, chunk_rows, duckdb_limits, iter_batches
 from fundtrail.chainstore.store import ChainStore, ScratchPart
 from fundtrail.errors import InvalidInputError
@@ -350,7 +350,7 @@ def _heuristic_pass(
             report.edges[name] = report.merges[name] = 0
     for lo, hi in _tx_ranges(first, ntx):
         ins, outs = inputs.read(lo, hi), outputs.read(lo, hi)
-        cc = duckdb_limits(duckdb.connect(), spill=_spill_dir(store))
+        cc = duckdb_limits(duck.connect(), spill=_spill_dir(store))
         try:
             cc.register("inputs", ins)
             cc.register("outputs", outs)

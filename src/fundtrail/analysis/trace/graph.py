@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from fundtrail.analysis.trace import graphfiles
+from fundtrail.chainstore import duck
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import StorageError
 
@@ -134,7 +135,7 @@ def build_utxo_graph(store: ChainStore) -> UtxoGraph:
 
 def open_tables(store: ChainStore, tables: tuple[str, ...]) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with views over just ``tables`` (cheaper than every view)."""
-    con = duckdb.connect()
+    con = duck.connect()
     for table in tables:
         files = store.parts(table)
         if files:
