@@ -205,12 +205,21 @@ def _votes(
     rows = matches(values, lo, hi, MAX_PIECES, LEARN_CAP)
     if len(rows) > LEARN_CAP:
         return {}
+    # in arrays, not row by row (tens of thousands of rows per order at 50k txs): a row
+    # counts when all its payouts reached the one same campaign
+    only = np.array([min(r) if len(r) == 1 else -1 for r in (reached[i] for i in cand)])
+    used = rows >= 0
+    picked = np.where(used, rows, 0)
+    camp = only[picked]
+    first = camp[:, 0]
+    ok = (first >= 0) & np.all((camp == first[:, None]) | ~used, axis=1)
+    sums = np.where(used, values[picked], 0).sum(axis=1)[ok]
+    # each distinct total in the order its first row came: the same first rate per key
+    totals, at = np.unique(sums, return_index=True)
     out: dict[int, float] = {}
-    for row in rows.tolist():
-        ks = [k for k in row if k >= 0]
-        if len(frozenset().union(*(reached[cand[k]] for k in ks))) == 1:
-            rate = implied(v, int(values[ks].sum()))
-            out.setdefault(round(rate * RATE_UNIT), rate)
+    for total in totals[np.argsort(at, kind="stable")].tolist():
+        rate = implied(v, int(total))
+        out.setdefault(round(rate * RATE_UNIT), rate)
     return out
 
 
