@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +54,14 @@ def utxo_chains(draw: st.DrawFn) -> tuple[UtxoChain, str]:
     return c, f"{txid_of(label)}:{vout}"
 
 
-def fresh_home() -> Path:
-    return Path(tempfile.mkdtemp(prefix="trace-prop-"))
+@contextmanager
+def fresh_home() -> Iterator[Path]:
+    """A new workspace per example, removed after it (hundreds of examples per run)."""
+    home = Path(tempfile.mkdtemp(prefix="trace-prop-"))
+    try:
+        yield home
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @SETTINGS
@@ -67,46 +76,46 @@ def test_utxo_value_is_conserved(
 ) -> None:
     """Listed endpoints + dispersed totals + fees is exactly the start, whatever the floor."""
     c, start = chain
-    home = fresh_home()
-    c.commit(home)
-    request = TraceRequest.parse(
-        "btc", [start], method=method, direction=direction, hops=50, min_share=min_share
-    )
-    r = trace(request, home=home)
-    totals = r.summary["totals"]["BTC"]
-    start_amount = r.summary["start_amount"]["BTC"]
-    lost = totals.get("fee", 0) + totals.get("unresolved", 0) + totals["burned"]
-    assert r.total() + lost == start_amount  # exactly what moved, no more, no less
-    assert all(e.amount > 0 for e in r.endpoints)
-    floor = r.summary["listing_floor"]["BTC"]
-    places: dict[object, int] = {}
-    for e in r.endpoints:
-        places[e.place] = places.get(e.place, 0) + e.amount
-    # nothing below the floor is listed, but a forward cash-out or holding that is mostly
-    # traced money (a payment result.PURE_SHARE traced; exact case in test_utxo_methods)
-    pure = r.summary["listing_pure_share"] is not None
-    assert pure == (direction == "forward")
-    assert all(v >= floor or (pure and p[0] in ("cash-out", "held")) for p, v in places.items())
+    with fresh_home() as home:
+        c.commit(home)
+        request = TraceRequest.parse(
+            "btc", [start], method=method, direction=direction, hops=50, min_share=min_share
+        )
+        r = trace(request, home=home)
+        totals = r.summary["totals"]["BTC"]
+        start_amount = r.summary["start_amount"]["BTC"]
+        lost = totals.get("fee", 0) + totals.get("unresolved", 0) + totals["burned"]
+        assert r.total() + lost == start_amount  # exactly what moved, no more, no less
+        assert all(e.amount > 0 for e in r.endpoints)
+        floor = r.summary["listing_floor"]["BTC"]
+        places: dict[object, int] = {}
+        for e in r.endpoints:
+            places[e.place] = places.get(e.place, 0) + e.amount
+        # nothing below the floor is listed, but a forward cash-out or holding that is mostly
+        # traced money (a payment result.PURE_SHARE traced; exact case in test_utxo_methods)
+        pure = r.summary["listing_pure_share"] is not None
+        assert pure == (direction == "forward")
+        assert all(v >= floor or (pure and p[0] in ("cash-out", "held")) for p, v in places.items())
 
 
 @SETTINGS
 @given(utxo_chains())
 def test_fifo_forward_then_backward_returns_to_start(chain: tuple[UtxoChain, str]) -> None:
     c, start = chain
-    home = fresh_home()
-    c.commit(home)
-    g = utxo_graph(ChainStore("btc", home))
-    txid, vout = start.split(":")
-    pos = next(i for i, (label, _, _) in enumerate(c.txs) if txid_of(label) == txid)
-    s = g.output_index(pos, int(vout))
-    value = int(g.out_val[s])
-    no_stop = np.zeros(len(g.addr_cluster), dtype=bool)
-    fw = fifo_forward(g, no_stop, {s: [(0, value)]}, max_hops=10**6, until=FAR)
-    ends = {o: iv for o, iv in fw.taint.items() if fw.status[o] != PASSED}
-    bw = fifo_backward(g, no_stop, ends, max_hops=10**6, since=-FAR)
-    back = merge(bw.taint.get(s, []))
-    assert sum(b - a for a, b in back) == value - fw.lost  # all of it comes back, less fees
-    assert all(0 <= a < b <= value for a, b in back)  # ... and only to the start's coins
+    with fresh_home() as home:
+        c.commit(home)
+        g = utxo_graph(ChainStore("btc", home))
+        txid, vout = start.split(":")
+        pos = next(i for i, (label, _, _) in enumerate(c.txs) if txid_of(label) == txid)
+        s = g.output_index(pos, int(vout))
+        value = int(g.out_val[s])
+        no_stop = np.zeros(len(g.addr_cluster), dtype=bool)
+        fw = fifo_forward(g, no_stop, {s: [(0, value)]}, max_hops=10**6, until=FAR)
+        ends = {o: iv for o, iv in fw.taint.items() if fw.status[o] != PASSED}
+        bw = fifo_backward(g, no_stop, ends, max_hops=10**6, since=-FAR)
+        back = merge(bw.taint.get(s, []))
+        assert sum(b - a for a, b in back) == value - fw.lost  # all of it comes back, less fees
+        assert all(0 <= a < b <= value for a, b in back)  # ... and only to the start's coins
 
 
 @st.composite
@@ -142,12 +151,12 @@ def test_account_value_is_conserved(
     chain: tuple[AccountChain, str], method: str, direction: str, min_share: float
 ) -> None:
     c, start = chain
-    home = fresh_home()
-    c.commit(home)
-    request = TraceRequest.parse(
-        "eth", [start], method=method, direction=direction, hops=50, min_share=min_share
-    )
-    r = trace(request, home=home)
-    totals = r.summary["totals"]["ETH"]
-    lost = totals.get("fee", 0) + totals.get("unresolved", 0)
-    assert r.total() + lost == r.summary["start_amount"]["ETH"]
+    with fresh_home() as home:
+        c.commit(home)
+        request = TraceRequest.parse(
+            "eth", [start], method=method, direction=direction, hops=50, min_share=min_share
+        )
+        r = trace(request, home=home)
+        totals = r.summary["totals"]["ETH"]
+        lost = totals.get("fee", 0) + totals.get("unresolved", 0)
+        assert r.total() + lost == r.summary["start_amount"]["ETH"]
