@@ -9,7 +9,12 @@ addresses) become a :class:`FreezePlan` that requests a deposit only when both h
   ``FULL_PURITY`` (50%) of everything that address ever received: an account that holds
   mainly the campaign's money is the gang's (or its mule's), and asking for it also
   names whose it is (a gang peeling into fresh single-use deposits leaves many small
-  ones, each all proceeds; an ordinary customer's deposit is mostly its own money), and
+  ones, each all proceeds; an ordinary customer's deposit is mostly its own money), or,
+  smaller still, one payment into it was at least ``PURE_PAYMENT`` traced (the gang paid
+  it itself, below) and what the address received in all is at least ``MIN_SHARE`` of the
+  loss: a gang that feeds one account from its peel chain with small payments and from a
+  mixer or CoinJoins with large ones leaves little traced money there, but the account
+  is the gang's and holds enough to be worth freezing, and
 * they are at least ``MIN_PURITY`` (5%) of everything that deposit address ever
   received: a gang's deposit address takes mostly the gang's money, while an ordinary
   customer whom haircut taint reached through a CoinJoin or a shared payer holds a
@@ -213,7 +218,9 @@ class FreezePlan:
             f"{self.min_share:.1%} of the campaign's loss in that asset and either at "
             f"least {self.min_purity:.0%} of everything the address ever received or at "
             f"least {PURE_PAYMENT:.0%} of one payment into it; a smaller one when they are "
-            f"at least {FULL_PURITY:.0%} of everything it ever received"
+            f"at least {FULL_PURITY:.0%} of everything it ever received, or at least "
+            f"{PURE_PAYMENT:.0%} of one payment into it and it received at least "
+            f"{self.min_share:.1%} of the loss in all"
         )
 
     def requested(self) -> set[tuple[str, str]]:
@@ -344,7 +351,9 @@ def plan_freeze(
             out(OWN_WALLET)
             continue
         small = share < min_share
-        if small and purity < FULL_PURITY:
+        holds = got / total if total else 0.0  # all the address received, over the loss
+        own_account = p.payment_share >= PURE_PAYMENT and holds >= min_share
+        if small and purity < FULL_PURITY and not own_account:
             out(f"below {min_share:.1%} of the campaign's loss ({100 * share:.6g}%)")
             continue
         if purity < min_purity and p.payment_share < PURE_PAYMENT:
@@ -354,9 +363,14 @@ def plan_freeze(
             continue
         f = fifo_at.get(key, 0)
         note = _disagreement(p.amount, f, p.asset, p.chain)
-        if small:
+        if small and purity >= FULL_PURITY:
             said = (f"{100 * share:.3g}% of the campaign's loss, but {purity:.0%} of all this "
                     "address received: the gang's own account")  # fmt: skip
+            note = f"{said}; {note}" if note else said
+        elif small:
+            said = (f"{100 * share:.3g}% of the campaign's loss, but one payment into it was "
+                    f"{p.payment_share:.0%} proceeds and all it received is {100 * holds:.3g}% "
+                    "of the loss: the gang's own account")  # fmt: skip
             note = f"{said}; {note}" if note else said
         disagree += note is not None
         if p.frozen:  # a re-trace after a freeze: say what the exchange answered

@@ -176,3 +176,32 @@ def test_a_protocol_pool_is_never_put_before_anyone_to_freeze() -> None:
     (left,) = plan.left_out
     assert (left.address, left.amount) == ("tron-dex:3", 50_000_000)
     assert left.reason.startswith("TRON built-in exchange #3 (Bancor pool) is a protocol ledger")
+
+
+def test_a_small_traced_share_of_an_account_the_gang_paid_itself_is_requested() -> None:
+    """K got 60,000 sat of proceeds (0.06% of the loss, under the 0.1% floor) in two
+    payments wholly traced (the gang's peel chain paid it itself), among 5,000,000 it
+    received in all (the gang also paid it coins out of a mixer, which no trace follows):
+    1.2% of the traced share, but 5% of the loss's worth held by the gang's own account, so
+    requested and said so. L got 30,000 in one wholly traced payment among 90,000 in all
+    (a third; 0.09% of the loss): not worth an exchange's time, left out. M got 60,000 that is 2% of each
+    payment into it (haircut slivers), among 5,000,000: left out."""
+    rows = [out("Coinharbor", "K", 40_000, "tk1"), out("Coinharbor", "K", 20_000, "tk2"),
+            out("Coinharbor", "L", 30_000, "tl"), out("Bitvane", "M", 60_000, "tm")]  # fmt: skip
+    for r, payment in zip(rows, (40_000, 20_000, 30_000, 3_000_000), strict=True):
+        r.payment = payment
+    received = {("BTC", "K", "BTC"): 5_000_000, ("BTC", "L", "BTC"): 90_000,
+                ("BTC", "M", "BTC"): 5_000_000}  # fmt: skip
+    plan = plan_freeze("CMP-1", LOSS, rows, rows, received)
+    ((k,),) = [r.deposits for r in plan.requests]
+    assert k.deposit_address == "K" and k.amount == 60_000 and k.payment_share == 1.0
+    assert k.note == (
+        "0.06% of the campaign's loss, but one payment into it was 100% proceeds and all it "
+        "received is 5% of the loss: the gang's own account"
+    )
+    why = {x.address: x.reason for x in plan.left_out}
+    assert why == {
+        "L": "below 0.1% of the campaign's loss (0.03%)",
+        "M": "below 0.1% of the campaign's loss (0.06%)",
+    }
+    assert "and it received at least 0.1% of the loss in all" in plan.rule
