@@ -18,6 +18,7 @@ NOT_MEASURED: tuple[tuple[str, str, str], ...] = (
     ("README.md", "under 5% of all the address", "the freeze-request threshold (a rule)"),
     ("docs/guide/70-cases.md", "at least 0.1% of the campaign's loss", "the freeze threshold"),
     ("docs/guide/70-cases.md", "at least 5% of all the address", "the freeze threshold"),
+    ("docs/guide/70-cases.md", "0.1% of the loss: a gang that feeds", "the freeze threshold"),
     ("docs/guide/20-simulate.md", "a new file every 128 MiB", "Bitcoin Core's blk file size"),
     ("docs/guide/20-simulate.md", "about 10 minutes apart", "the simulator's block interval"),
     ("docs/guide/20-simulate.md", "0.001 / 0.01 / 0.05 / 0.5 BTC", "Whirlpool's pool sizes"),
