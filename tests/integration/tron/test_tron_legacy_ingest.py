@@ -9,17 +9,16 @@ tests/unit/chains/tron/test_tron_legacy.py for each contract's arithmetic.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from fundtrail.chains.tron.decode import address
 from fundtrail.chains.tron.ingest import ingest_rpc
-from fundtrail.chains.tron.stub import NodeData, TronStub, make_block
+from fundtrail.chains.tron.stub import NodeData, TronStub, list_trc10, make_block, open_exchange
+from fundtrail.chains.tron.stub import contract_tx as _tx
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.cli.main import app
 from fundtrail.errors import SourceError
@@ -27,12 +26,6 @@ from fundtrail.model.chains import get_chain
 
 BUYER, ISSUER, TRADER = ("41" + c * 40 for c in "567")
 TOKEN_HEX, TRX_HEX = b"1000001".hex(), b"_".hex()
-
-
-def _tx(kind: str, value: dict[str, Any]) -> dict[str, Any]:
-    txid = hashlib.sha256(json.dumps([kind, value], sort_keys=True).encode()).hexdigest()
-    return {"txID": txid, "ret": [{"contractRet": "SUCCESS"}],
-            "raw_data": {"contract": [{"type": kind, "parameter": {"value": value}}]}}  # fmt: skip
 
 
 def _node() -> NodeData:
@@ -57,12 +50,8 @@ def _node() -> NodeData:
         node.infos[n] = [{"id": t["txID"], "blockNumber": n, "exchange_id": 3,
                           "exchange_received_amount": got} for t in txs]  # fmt: skip
         parent = block["blockID"]
-    node.trc10["1000001"] = {"id": "1000001", "owner_address": ISSUER, "name": b"Old".hex(),
-                             "abbr": b"OLD".hex(), "precision": 0, "trx_num": 1_000_000,
-                             "num": 2}  # fmt: skip
-    node.exchanges[3] = {"exchange_id": 3, "creator_address": ISSUER, "first_token_id": TOKEN_HEX,
-                         "first_token_balance": 1000, "second_token_id": TRX_HEX,
-                         "second_token_balance": 10**9}  # fmt: skip
+    list_trc10(node, ISSUER, {"1000001": "Old"}, num=2)
+    open_exchange(node, 3, ISSUER, (TOKEN_HEX, 1000), (TRX_HEX, 10**9))
     return node
 
 

@@ -16,8 +16,6 @@ tronprotocol/protocol; see tests/unit/chains/tron/test_tron_legacy.py):
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +23,21 @@ import numpy as np
 
 from fundtrail.chains.tron.decode import address
 from fundtrail.chains.tron.ingest import ingest_rpc
-from fundtrail.chains.tron.stub import NodeData, TronStub, make_block
+from fundtrail.chains.tron.stub import (
+    OLD_TOKEN,
+    TRX_TOKEN,
+    ZEN_TOKEN,
+    NodeData,
+    TronStub,
+    add_old_zen_market,
+    make_block,
+)
+from fundtrail.chains.tron.stub import contract_tx as _tx
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.model.chains import get_chain
 
 V1, V2, G1, G2, Z, M, T, W, ISSUER = ("41" + c * 40 for c in "123456789")
-OLD, ZEN, TRX = b"1000001".hex(), b"000000".hex(), b"_".hex()
-
-
-def _tx(kind: str, value: dict[str, Any]) -> dict[str, Any]:
-    txid = hashlib.sha256(json.dumps([kind, value], sort_keys=True).encode()).hexdigest()
-    return {"txID": txid, "ret": [{"contractRet": "SUCCESS"}],
-            "raw_data": {"contract": [{"type": kind, "parameter": {"value": value}}]}}  # fmt: skip
+OLD, ZEN, TRX = OLD_TOKEN, ZEN_TOKEN, TRX_TOKEN
 
 
 def _pay(frm: str, to: str, amount: int, asset: str | None = None) -> dict[str, Any]:
@@ -84,13 +85,7 @@ def _world() -> NodeData:
             else {"id": t["txID"], "blockNumber": n}
             for t in txs
         ]  # fmt: skip
-    for token, name in (("1000001", "Old"), ("000000", "Zen")):
-        node.trc10[token] = {"id": token, "owner_address": ISSUER, "name": name.encode().hex(),
-                             "abbr": name.upper().encode().hex(), "precision": 0,
-                             "trx_num": 1_000_000, "num": 10}  # fmt: skip
-    node.exchanges[3] = {"exchange_id": 3, "creator_address": ISSUER, "first_token_id": OLD,
-                         "first_token_balance": 10_000, "second_token_id": TRX,
-                         "second_token_balance": 10**10}  # fmt: skip
+    add_old_zen_market(node, ISSUER)
     WORLD.update(pays=pays, gangs=gangs, later=later)
     return node
 

@@ -9,7 +9,6 @@ OLD tokens, and shields 300 zen tokens (the pool burns a 10 fee).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -23,7 +22,16 @@ from typer.testing import CliRunner
 
 from fundtrail.chains.tron.decode import address
 from fundtrail.chains.tron.ingest import ingest_rpc
-from fundtrail.chains.tron.stub import NodeData, TronStub, make_block
+from fundtrail.chains.tron.stub import (
+    OLD_TOKEN,
+    TRX_TOKEN,
+    ZEN_TOKEN,
+    NodeData,
+    TronStub,
+    add_old_zen_market,
+    make_block,
+)
+from fundtrail.chains.tron.stub import contract_tx as _tx
 from fundtrail.cli.main import app
 from fundtrail.intelstore.db import open_store
 from fundtrail.intelstore.keys import create_key
@@ -33,13 +41,7 @@ from fundtrail.settings import Settings
 from fundtrail.testing import web_sign_in
 
 A, Z, ISSUER = ("41" + c * 40 for c in "abc")
-OLD, ZEN, TRX = b"1000001".hex(), b"000000".hex(), b"_".hex()
-
-
-def _tx(kind: str, value: dict[str, Any]) -> dict[str, Any]:
-    txid = hashlib.sha256(json.dumps([kind, value], sort_keys=True).encode()).hexdigest()
-    return {"txID": txid, "ret": [{"contractRet": "SUCCESS"}],
-            "raw_data": {"contract": [{"type": kind, "parameter": {"value": value}}]}}  # fmt: skip
+OLD, ZEN, TRX = OLD_TOKEN, ZEN_TOKEN, TRX_TOKEN
 
 
 FUND = _tx("TransferAssetContract", {"owner_address": Z, "to_address": A, "asset_name": ZEN,
@@ -59,13 +61,7 @@ def _node() -> NodeData:
         {"id": SWAP["txID"], "blockNumber": 1, "exchange_id": 3, "exchange_received_amount": 20},
         {"id": SHIELD["txID"], "blockNumber": 1, "shielded_transaction_fee": 10},
     ]
-    for token, name in (("1000001", "Old"), ("000000", "Zen")):
-        node.trc10[token] = {"id": token, "owner_address": ISSUER, "name": name.encode().hex(),
-                             "abbr": name.upper().encode().hex(), "precision": 0,
-                             "trx_num": 1_000_000, "num": 10}  # fmt: skip
-    node.exchanges[3] = {"exchange_id": 3, "creator_address": ISSUER, "first_token_id": OLD,
-                         "first_token_balance": 10_000, "second_token_id": TRX,
-                         "second_token_balance": 10**10}  # fmt: skip
+    add_old_zen_market(node, ISSUER)
     return node
 
 

@@ -107,6 +107,46 @@ def make_block(
     return block
 
 
+def contract_tx(kind: str, value: dict[str, Any], ret: str = "SUCCESS") -> dict[str, Any]:
+    """A node transaction of one contract ``kind`` with ``value``; its id a digest of both,
+    so the same constructed transaction always has the same id."""
+    txid = hashlib.sha256(json.dumps([kind, value], sort_keys=True).encode()).hexdigest()
+    return {"txID": txid, "ret": [{"contractRet": ret}],
+            "raw_data": {"contract": [{"type": kind, "parameter": {"value": value}}]}}  # fmt: skip
+
+
+def list_trc10(
+    node: NodeData, owner: str, names: dict[str, str], *, num: int = 10, trx_num: int = 1_000_000
+) -> None:
+    """Serve a ``getassetissuebyid`` record for each TRC-10 ``id -> name`` (abbreviation the
+    name upper-cased, precision 0, sold at ``num`` tokens for ``trx_num`` sun)."""
+    for token, name in names.items():
+        node.trc10[token] = {"id": token, "owner_address": owner, "name": name.encode().hex(),
+                             "abbr": name.upper().encode().hex(), "precision": 0,
+                             "trx_num": trx_num, "num": num}  # fmt: skip
+
+
+def open_exchange(
+    node: NodeData, exchange_id: int, creator: str, first: tuple[str, int], second: tuple[str, int]
+) -> None:
+    """Serve a ``getexchangebyid`` record: a built-in Bancor pool of two assets (each as
+    the hex the node uses, ``b"_".hex()`` for TRX) and their balances."""
+    node.exchanges[exchange_id] = {"exchange_id": exchange_id, "creator_address": creator,
+                                   "first_token_id": first[0], "first_token_balance": first[1],
+                                   "second_token_id": second[0],
+                                   "second_token_balance": second[1]}  # fmt: skip
+
+
+OLD_TOKEN, ZEN_TOKEN, TRX_TOKEN = b"1000001".hex(), b"000000".hex(), b"_".hex()
+
+
+def add_old_zen_market(node: NodeData, issuer: str) -> None:
+    """The protocol-venue tests' small market: TRC-10 tokens Old (1000001) and Zen (000000,
+    the shielded token) issued by ``issuer``, and exchange 3 trading OLD against TRX."""
+    list_trc10(node, issuer, {"1000001": "Old", "000000": "Zen"})
+    open_exchange(node, 3, issuer, (OLD_TOKEN, 10_000), (TRX_TOKEN, 10**10))
+
+
 def info_from_record(tx: dict[str, Any]) -> dict[str, Any]:
     """The ``gettransactioninfobyblocknum`` entry of a TronGrid ``/v1`` transaction record:
     fee and receipt from its fee fields; for a successful TRC-20 ``transfer(to, amount)``
