@@ -12,7 +12,7 @@ all worlds and whether the goal is met (goals are on the worst world: min, or ma
     python bench/forensics.py --sizes 1000000 --seeds 1 --styles default
     python bench/forensics.py --figures trace_recall --keep    # keep the worlds to inspect
     python bench/forensics.py --chain evm --seeds 12           # the EVM simulation's styles
-    python bench/forensics.py --chain tron --seeds 4           # TRON: the USDT scam, over the stub
+    python bench/forensics.py --chain tron --seeds 16          # TRON: the USDT scam, over the stub
     python bench/forensics.py --sizes 1000000 --seeds 1 --styles default --processes
                                                 # each step its own process: peak RSS each
 
@@ -87,6 +87,9 @@ STYLES: dict[str, str] = _styles()
 EVM_STYLES = ("default", "single-use-deposits", "slow-sweeps", "unswept", "long-peels",
               "short-peels", "one-exchange", "two-exchanges", "big-batches", "busy-exchanges",
               "mule-customers", "field")  # fmt: skip
+# TRON's simulation is that account economy with TRON's habits (the USDT scam alone, swaps
+# to TRX): the same knobs change it, so the same presets
+TRON_STYLES = EVM_STYLES
 
 
 @dataclass
@@ -145,7 +148,7 @@ class World:
 
         os.environ["FUNDTRAIL_HOME"] = str(self.home)
         reset_settings()
-        style = STYLES[self.style] if self.chain != "tron" else None
+        style = STYLES[self.style]
         self._timed("simulate", lambda: simulate(self.scenario, self.sim, seed=self.seed,
                                                  txs=self.txs, chain=self.chain,
                                                  style=style))  # fmt: skip
@@ -240,7 +243,8 @@ def true_deposits(
     w: World, via: tuple[str, ...], kind: str | None = None, swept: bool | None = None
 ) -> set[str]:
     """The gang's true deposit addresses whose proceeds came ``via`` these ways (truth's
-    ``via``: ``peel`` from the gang's own wallets, ``coinjoin``, ``mixer``), of campaigns
+    ``via``: ``peel`` from the gang's own wallets, ``coinjoin``, ``mixer``, ``swap``: TRX
+    a TRON gang got from a DEX swap of its USDT), of campaigns
     of ``kind`` (None: all); ``swept``: only those the exchange had (True) or had not
     (False) swept by the chain's end (None: both)."""
     camps = {c["id"] for c in w.truth["campaigns"] if kind is None or c["kind"] == kind}
@@ -320,7 +324,7 @@ def trace_false_places(w: World) -> float | None:
     found = {w.norm(e.deposit_address) for e in forward_trace(w).cash_outs()}
     if not found:
         return None
-    return len(found - true_deposits(w, ("peel", "coinjoin", "mixer"))) / len(found)
+    return len(found - true_deposits(w, ("peel", "coinjoin", "mixer", "swap"))) / len(found)
 
 
 @figure("trace_endpoints", text="endpoints listed by that trace (a person reads them)")
@@ -660,7 +664,7 @@ def main() -> None:
     p.add_argument("--work", type=Path, default=None, help="folder for the worlds (temp)")
     p.add_argument("--keep", action="store_true", help="keep the worlds on disk")
     p.add_argument("--chain", default="btc", choices=("btc", "evm", "tron"),
-                   help="the simulator's chain (evm: its own styles; tron: one)")  # fmt: skip
+                   help="the simulator's chain (evm, tron: the account economy's styles)")  # fmt: skip
     p.add_argument("--processes", action="store_true",
                    help="run each step as its own fundtrail process and keep its peak RSS")  # fmt: skip
     p.add_argument("--json", type=Path, default=None, help="also write every row here")
@@ -669,10 +673,8 @@ def main() -> None:
     add_record_flag(p)
     args = p.parse_args()
     styles = list(STYLES) if args.styles == "all" else args.styles.split(",")
-    if args.chain == "evm" and args.styles == "all":
-        styles = list(EVM_STYLES)
-    elif args.chain == "tron":
-        styles = ["default"]  # the TRON simulation has no style knobs
+    if args.chain != "btc" and args.styles == "all":
+        styles = list(EVM_STYLES if args.chain == "evm" else TRON_STYLES)
     if args.chain != "btc" and args.processes:
         sys.exit("--processes runs the Bitcoin steps only")
     orders: list[Order] = list(ORDERS) if args.orders == "both" else [args.orders]  # type: ignore[list-item]

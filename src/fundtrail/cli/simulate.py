@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         style: str = typer.Option(
             "default",
             "--style",
-            help="Bitcoin and EVM: the gangs' and exchanges' habits, a preset "
+            help="The gangs' and exchanges' habits (every chain), a preset "
             "(single-use-deposits, slow-sweeps, long-peels, coinjoin-heavy, one-exchange, "
             "no-batching, mule-customers, field, ...) and/or knobs key=value, comma-separated.",
         ),

@@ -46,8 +46,9 @@ def test_bad_arguments_get_one_clear_line(
         ("--scenario", "mixed", "--style", "peel_share=9"): "peel_share must be a number from",
         ("--scenario", "mixed", "--style", "hops=3"): "unknown style knob 'hops'",
         ("--scenario", "mixed", "--style", "sweep_batch=9-2"): "sweep_batch must be a range",
-        ("--scenario", "investment-scam", "--chain", "tron", "--style", "long-peels"): (
-            "use --chain btc or evm"
+        ("--scenario", "background", "--style", "long-peels"): "background has no crime",
+        ("--scenario", "investment-scam", "--chain", "tron", "--style", "sloppy"): (
+            "unknown style 'sloppy'"
         ),
     }
     for args, message in cases.items():
@@ -60,3 +61,17 @@ def test_bad_arguments_get_one_clear_line(
         capsys, "simulate", "--scenario", "mixed", "--out", str(tmp_path / "file")
     )
     assert code == 2 and "exists and is not a folder" in err
+
+
+def test_simulate_tron_takes_a_style(tmp_path: Path) -> None:
+    out = tmp_path / "tron"
+    args = ["simulate", "--scenario", "investment-scam", "--chain", "tron", "--out", str(out),
+            "--txs", "1200", "--style", "single-use-deposits,gang_exchanges=1", "--json"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["chain"] == "tron"
+    truth = json.loads((out / "truth.json").read_text())
+    assert truth["style"]["deposits"] == "single-use" and truth["style"]["gang_exchanges"] == 1
+    deposits = [c["deposit_address"] for c in truth["cashouts"]]
+    assert deposits and len(set(deposits)) == len(deposits)
+    assert len({c["exchange"] for c in truth["cashouts"]}) == 1

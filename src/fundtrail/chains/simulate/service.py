@@ -54,8 +54,8 @@ def run(
     """Simulate ``scenario`` with about ``txs`` transactions into ``out`` (replaced if present).
 
     ``style``: the gangs' and exchanges' habits (``Style``, or its text: a preset name
-    and/or ``key=value`` knobs; Bitcoin and EVM). Same arguments, same bytes: every random
-    draw derives from ``seed``.
+    and/or ``key=value`` knobs; the crime scenarios of every chain). Same arguments, same
+    bytes: every random draw derives from ``seed``.
     """
     style = check_args(scenario, chain, txs, seed, rpc, style)
     out = Path(out)
@@ -68,7 +68,7 @@ def run(
     elif chain == "tron":
         from fundtrail.chains.tron.simulate import run_tron
 
-        summary = run_tron(scenario, out, seed, txs, START_TIME, progress)
+        summary = run_tron(scenario, out, seed, txs, START_TIME, progress, style)
     else:
         from fundtrail.chains.simulate.evm.economy import run_evm
 
@@ -112,10 +112,9 @@ def check_args(
     if rpc is not None and chain != "evm":
         raise InvalidInputError("--rpc replays EVM scenarios only: add --chain evm", field="rpc")
     parsed = style if isinstance(style, Style) else Style.parse(style)
-    if not parsed.is_default and (chain == "tron" or scenario == "background"):
+    if not parsed.is_default and scenario == "background":
         raise InvalidInputError(
-            "--style sets the crime scenarios' habits on Bitcoin and EVM: use --chain btc "
-            "or evm and a crime scenario",
+            "--style sets the crime scenarios' habits: --scenario background has no crime",
             field="style",
         )
     if rpc is not None and parsed.withdrawal_batch != Style().withdrawal_batch:

@@ -1,4 +1,4 @@
-"""Laundering and exchange styles: the knobs of the Bitcoin simulation.
+"""Laundering and exchange styles: the knobs of the Bitcoin, EVM and TRON simulations.
 
 A figure measured on one gang's habits proves little: real gangs and exchanges differ in
 how they move money. ``Style`` holds those habits, one field each; the default is the
@@ -24,6 +24,11 @@ simulator's own. A style is written as a preset name, ``key=value`` pairs, or bo
 * ``user_deposits``: share of ordinary users' actions that are exchange deposits.
 * ``mules_are_customers``: the gang's deposits go to accounts of ordinary users who
   also trade at that exchange (their own deposits share the address).
+
+The account chains (EVM, and TRON, which runs the same economy) read the knobs that mean
+something there (``chains/simulate/evm/economy.py`` lists them); each deposit address is
+its own sweep there, so ``sweep_at``/``sweep_batch`` and Bitcoin's CoinJoin, consolidation
+and victims-pay knobs change nothing on them.
 """
 
 from __future__ import annotations

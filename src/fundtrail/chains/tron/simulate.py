@@ -20,6 +20,18 @@ a USDT ``Transfer`` log into the pool and an internal transaction paying TRX bac
 caller, in one transaction) and cashes the TRX out at exchanges. ``truth.json`` lists
 each such swap under ``swaps`` and the TRX cash-outs with ``via: swap``.
 
+``--style`` (``simulate.style.Style``, the presets Bitcoin and EVM read) sets the gang's and
+the exchanges' habits through the shared account economy, so every knob means on TRON what
+it means on EVM: ``deposits`` (one deposit address per customer, or a fresh one per
+deposit), ``sweep_chance`` (the sweep cadence: each deposit address is its own sweep, an
+account chain has no multi-input sweep to batch), ``unswept_end`` (deposits still holding
+their USDT or TRX at the end), ``peel_share`` (hop-chain length), ``gang_exchanges``,
+``withdrawal_batch`` (TRX withdrawals paid by one multi-send contract call, internal
+transactions to each customer), ``user_deposits`` (busy exchanges) and
+``mules_are_customers``. Bitcoin's CoinJoin, consolidation and victims-pay knobs change
+nothing here (the scam has no mixer step and its victims pay its few collection
+addresses). The default style writes the same bytes as before styles existed.
+
 ``fundtrail.chains.tron.stub.TronStub`` serves ``node.json`` over HTTP, so the whole story
 goes through ``fundtrail ingest tron --rpc``. Fees are burned (no tip to the block
 producer), priced per unit of energy; TRX amounts are the economy's, scaled (1 ETH of
@@ -43,6 +55,7 @@ from fundtrail.chains.simulate.evm.economy import EvmSim, sim_summary
 from fundtrail.chains.simulate.evm.writer import EtlWriter
 from fundtrail.chains.simulate.registry import Registry
 from fundtrail.chains.simulate.service import SimulationSummary
+from fundtrail.chains.simulate.style import Style
 from fundtrail.chains.simulate.truth import Tag, TruthWriter
 from fundtrail.chains.tron.stub import NodeData, make_block
 from fundtrail.model.encoding import b58check_encode
@@ -196,6 +209,8 @@ class TronChain(EvmChain):
         self, sender: int, to: int, value: int, internal: list[tuple[int, int, int]]
     ) -> str:
         moves = [(a, b, v - v % SCALE) for a, b, v in internal]
+        if value and value == sum(v for _, _, v in internal):  # a multi-send pays out all it
+            value = sum(v for _, _, v in moves)  # got: whole sun each, no dust left behind
         return super().call_with_internal(sender, to, value - value % SCALE, moves)
 
     def genesis(self, allocations: list[tuple[int, int]]) -> None:
@@ -214,6 +229,7 @@ class TronSim(EvmSim):
         return TronChain(reg, d, self.writer, start)
 
     def finish(self) -> None:
+        self.mark_swept()
         for c in self.truth.complaints:
             c.chain = "TRX"
             c.txid = c.txid.removeprefix("0x")
@@ -248,8 +264,9 @@ def run_tron(
     txs: int,
     start: int,
     progress: Callable[[int, int], None] | None,
+    style: Style | None = None,
 ) -> SimulationSummary:
-    sim = TronSim(scenario, out, seed, txs, start)
+    sim = TronSim(scenario, out, seed, txs, start, style)
     sim.tron_writer.token_hex = sim.chain.hex[sim.chain.token_addr].lower()
     sim.run(None if progress is None else (lambda n: progress(n, txs)))
     sim.finish()

@@ -357,12 +357,17 @@ class EvmSim:
                 ch.send(u, to, value)
 
     # -- output -------------------------------------------------------------------------
-    def finish(self) -> None:
+    def mark_swept(self) -> None:
+        """Truth's cash-outs say whether their deposit address had swept by the chain's end
+        (the on-chain evidence that it is a deposit; EVM and TRON alike)."""
         by_entity = {ex.entity: ex for ex in self.exchanges}
-        for c in self.truth.cashouts:  # on-chain evidence of a deposit: it has swept
+        for c in self.truth.cashouts:
             ex = by_entity.get(c.exchange)
             if ex is not None:
                 c.swept = c.deposit_address in ex.swept
+
+    def finish(self) -> None:
+        self.mark_swept()
         for ex in self.exchanges[:3:2]:
             for addr in ex.hot:
                 self.truth.tags.append(Tag(addr, ex.name))
