@@ -129,7 +129,7 @@ class Truth:
     coinjoin_txids: list[str] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
     swaps: list[Swap] = field(default_factory=list)
-    style: dict[str, Any] = field(default_factory=dict)  # the laundering style's knobs (BTC)
+    style: dict[str, Any] = field(default_factory=dict)  # the laundering style's knobs
 
     def campaign(self, kind: str, operator: int) -> Campaign:
         prefix = "scam" if kind == "investment-scam" else "ransomware"
