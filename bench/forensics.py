@@ -490,6 +490,21 @@ def freeze_innocent_asked(w: World) -> float | None:
     return float(sum(d not in own.get(t, set()) for t, d in asked))
 
 
+@figure(
+    "freeze_customers_asked",
+    text="requested deposit addresses that are no gang's own at all (not a cash-out of any "
+    "campaign, not paid only by one gang's wallets): freeze_innocent_asked less the other "
+    "gang's deposits a campaign linked across two gangs asks",
+)
+def freeze_customers_asked(w: World) -> float | None:
+    cashouts = {w.norm(c["deposit_address"]) or "" for c in w.truth["cashouts"]}
+    gangs = {c["operator"] for c in w.truth["campaigns"]}
+    asked = {d for _, d, _ in _requested(w)}
+    paid_by = payers(w, asked - cashouts)
+    one_gang = {d for d, who in paid_by.items() if len(who) == 1 and who <= gangs}
+    return float(len(asked - cashouts - one_gang))
+
+
 # -- figures of screening (one taint semantics with the tracer) -----------------------------
 def screening(w: World) -> dict[str, Any]:
     """A partner's TagPack names the ransomware gang's payment addresses the victims
