@@ -12,6 +12,7 @@ Values are compared, never reported: the amounts a case shows come from the trac
 from __future__ import annotations
 
 import heapq
+from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +20,7 @@ import pyarrow as pa
 from numba import njit
 
 from fundtrail.analysis.attribution import Attribution
+from fundtrail.analysis.link.deposits import deposit_joins
 from fundtrail.analysis.link.meet import (
     MAJORITY,
     PLACE_SHARE,
@@ -80,6 +82,14 @@ def _place(  # pragma: no cover - numba
 
 
 @njit(cache=True)
+def _deposit(  # pragma: no cover - numba
+    place: np.ndarray, parent: np.ndarray, a: int, g: int, log: np.ndarray, join: bool
+) -> None:
+    if join or place[a] < 0:
+        _place(place, parent, a, g, R_CASHOUT, log)
+
+
+@njit(cache=True)
 def link_kernel(  # pragma: no cover - numba
     out_ptr: np.ndarray,
     out_addr: np.ndarray,
@@ -97,6 +107,7 @@ def link_kernel(  # pragma: no cover - numba
     start_paid: np.ndarray,
     n_groups: int,
     majority: float,
+    join_at_deposits: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The walk: (the gangs' money received per address, meetings as [a, b, reason, where]
     rows, each address's group (-1: none reached it), the groups' union-find parents,
@@ -105,6 +116,9 @@ def link_kernel(  # pragma: no cover - numba
     ``group[o] >= 0``: output ``o`` is a gang's (its group), and its spend is followed.
     ``start_paid``: the start is a victim's payment (its spender is the gang, whatever
     else it spends); a start that is not (a payout to follow) obeys rule 2 like any coin.
+    ``join_at_deposits``: groups reaching one customer deposit address join there; when
+    not, the cash-out rows alone say who reached it (:mod:`~fundtrail.analysis.link.
+    deposits` decides) and ``place`` holds the first group that did.
     """
     group = np.full(len(out_val), -1, dtype=np.int64)
     paid = np.zeros(len(out_val), dtype=np.bool_)  # a victim's payment (the complaint's)
@@ -124,7 +138,7 @@ def link_kernel(  # pragma: no cover - numba
         received[a] += out_val[o]
         if addr_stop[a]:  # the victim paid a service's deposit address: cashed out at once
             if not addr_service_wallet[a]:
-                _place(place, parent, a, g, R_CASHOUT, log)
+                _deposit(place, parent, a, g, log, join_at_deposits)
                 cash_o.append(np.int64(o))
                 cash_g.append(np.int64(g))
         else:  # the address a victim paid is the gang's, however much else it received
@@ -172,14 +186,14 @@ def link_kernel(  # pragma: no cover - numba
                 if addr_service_wallet[a]:
                     continue
                 if own:
-                    _place(place, parent, a, g, R_CASHOUT, log)
+                    _deposit(place, parent, a, g, log, join_at_deposits)
                     cash_o.append(np.int64(o))
                     cash_g.append(np.int64(g))
                 else:  # a deposit paid by several groups' coins at once holds them all
                     for j in range(in_ptr[t], in_ptr[t + 1]):
                         u = in_src[j]
                         if u >= 0 and group[u] >= 0:
-                            _place(place, parent, a, group[u], R_CASHOUT, log)
+                            _deposit(place, parent, a, group[u], log, join_at_deposits)
                             cash_o.append(np.int64(o))
                             cash_g.append(np.int64(group[u]))
             elif own and not addr_crowd[a]:
@@ -289,13 +303,16 @@ def utxo_meetings(
         ends: np.ndarray = none,
     ) -> tuple[np.ndarray, ...]:
         flags = np.full(len(starts), paid, dtype=np.bool_)
-        walks = (starts, start_groups, flags, n, MAJORITY)
+        # the victims' walk leaves deposits to :func:`deposit_joins` (all of them at once);
+        # a payouts' walk joins there (a payout's coins reach whoever reached its deposit)
+        walks = (starts, start_groups, flags, n, MAJORITY, not paid)
         received = link_kernel(*arrays, ends, *walks)[0]
         crowd = ((base + received) < PLACE_SHARE * inflow) | ends
         return (received, *link_kernel(*arrays, crowd, *walks)[1:])
 
     received, log, place, parent, cash = walk(outs, groups, True, n_groups, 0.0 * inflow)
-    met = _named(g, log)
+    at_deposits = _at_deposits(g, groups, parent, place, cash)
+    met = _named(g, np.concatenate([log, at_deposits]))
     # where the gangs' own money rested: not the addresses the victims paid (money paid
     # *to* a gang, by its victims, is no payout coming back to it)
     own_place = place.copy()
@@ -316,6 +333,35 @@ def utxo_meetings(
 
     joins = mixer_joins(g, att, addr_stop, walked, cash, follow)
     return met + _mixer_named(g, att, joins)
+
+
+def _at_deposits(
+    g: UtxoGraph, groups: np.ndarray, parent: np.ndarray, place: np.ndarray, cash: np.ndarray
+) -> np.ndarray:
+    """Apply :func:`deposit_joins` to the walk's result (``parent`` and ``place`` in place):
+    the joins as log rows [a, b, reason, where]; a conflict deposit is no one's place."""
+    root = resolve(parent)
+    size = np.bincount(root[groups], minlength=len(parent))
+    reached: dict[int, set[int]] = defaultdict(set)
+    for a, grp in zip(g.out_addr[cash[:, 0]].tolist(), cash[:, 1].tolist(), strict=True):
+        reached[a].add(int(root[grp]))
+    joins, clashes = deposit_joins(reached, {int(r): int(size[r]) for r in np.unique(root)})
+    rows = np.zeros((len(joins), 4), dtype=np.int64)
+    for i, j in enumerate(joins):
+        ra, rb = _root(parent, j.a), _root(parent, j.b)
+        parent[max(ra, rb)] = min(ra, rb)
+        rows[i] = (j.a, j.b, R_CASHOUT, j.deposit)
+    for d in reached:
+        place[d] = _root(parent, next(iter(reached[d])))
+    for c in clashes:
+        place[c.deposit] = -1
+    return rows
+
+
+def _root(parent: np.ndarray, x: int) -> int:
+    while parent[x] != x:
+        x = int(parent[x])
+    return x
 
 
 def _mixer_named(g: UtxoGraph, att: Attribution, joins: list[Join]) -> list[Meeting]:

@@ -1,0 +1,143 @@
+"""Which customer deposit addresses link the groups that reached them, all at once.
+
+A deposit address at an exchange is weak evidence of common control: it belongs to a
+customer, and a customer (a money mule who also trades there, an OTC desk) may take the
+coins of two unrelated gangs. Money that met *before* the exchange (spent together,
+rested at the same own wallet: the walk's strong joins) is the stronger evidence and
+wins. So the walk does not join at deposits; :func:`deposit_joins` looks at every
+deposit and every group that reached it together, as one graph of *components* (groups
+joined by strong evidence) and deposits:
+
+1. A component is *established* when it holds at least :data:`ESTABLISHED` payments:
+   a campaign in its own right. Small components (a ransomware's batches of a few
+   victims each, one address per victim) are held together by their deposits: the
+   deposits that no established component reached join them (a *community*).
+2. Communities of at least :data:`ESTABLISHED` payments are established too. Two of
+   them that share deposits are one campaign when the shared deposits are at least
+   :data:`SHARED_SHARE` of the deposits of the one with fewer (they cash out to the
+   same accounts: one gang's mules). Otherwise the shared deposits are *conflicts*:
+   two campaigns, each standing on its own evidence, met only at a few accounts (a
+   mule both used, an ordinary customer both paid). A conflict links nobody.
+3. A small community joins the one established campaign it reached at deposits that
+   are not conflicts; one that reached two stays as it is (no way to tell which).
+
+Everything is a function of the rows (sorted, no order of arrival), pure, for unit
+tests of the rule; the chain kernels only report which group reached which deposit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+ESTABLISHED = 10  # payments that make a component or community a campaign of its own
+SHARED_SHARE = 0.5  # shared deposits over the smaller campaign's, for them to be one
+
+
+@dataclass(frozen=True, slots=True)
+class DepositJoin:
+    """Groups ``a`` and ``b`` join at deposit ``deposit`` (an address id)."""
+
+    a: int
+    b: int
+    deposit: int
+
+
+@dataclass(frozen=True, slots=True)
+class DepositConflict:
+    """A deposit reached by campaigns that were not merged: the groups of each, by root."""
+
+    deposit: int
+    groups: tuple[tuple[int, ...], ...]
+
+
+class _Sets:
+    def __init__(self, items: Iterable[int]) -> None:
+        self.parent = {i: i for i in items}
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        self.parent[max(ra, rb)] = min(ra, rb)
+        return True
+
+
+def deposit_joins(
+    reached: Mapping[int, Iterable[int]], size: Mapping[int, int]
+) -> tuple[list[DepositJoin], list[DepositConflict]]:
+    """The joins at deposits, and the conflicts left.
+
+    ``reached``: {deposit: the components (strong roots) that reached it}; ``size``:
+    payments per component root. Returns joins between component roots (each names the
+    deposit it rests on) and the deposits still reached by several campaigns.
+    """
+    at = {d: sorted(set(cs)) for d, cs in sorted(reached.items())}
+    comps = sorted({c for cs in at.values() for c in cs})
+    big = {c for c in comps if size.get(c, 0) >= ESTABLISHED}
+    joins: list[DepositJoin] = []
+    sets = _Sets(comps)
+
+    def join(a: int, b: int, d: int) -> None:
+        if sets.union(a, b):
+            joins.append(DepositJoin(a, b, d))
+
+    # 1. small components glued by the deposits no established one reached
+    for d, cs in at.items():
+        if not big & set(cs):
+            for c in cs[1:]:
+                join(cs[0], c, d)
+    community = {c: sets.find(c) for c in comps}
+    weight: dict[int, int] = defaultdict(int)
+    for c in comps:
+        weight[community[c]] += size.get(c, 0)
+    settled = {r for r, w in weight.items() if w >= ESTABLISHED}
+    deposits_of: dict[int, set[int]] = defaultdict(set)
+    for d, cs in at.items():
+        for c in cs:
+            deposits_of[community[c]].add(d)
+    # 2. established communities sharing most of the smaller one's deposits: one campaign
+    shared: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for d, cs in at.items():
+        held = sorted({community[c] for c in cs} & settled)
+        for i, x in enumerate(held):
+            for y in held[i + 1 :]:
+                shared[(x, y)].append(d)
+    merged = _Sets(sorted(settled))
+    for (x, y), ds in sorted(shared.items()):
+        fewer = min(len(deposits_of[x]), len(deposits_of[y]))
+        if len(ds) >= SHARED_SHARE * fewer and merged.union(x, y):
+            join(x, y, ds[0])
+    # 3. a small community joins the one campaign its non-conflict deposits reach
+    campaign = {r: merged.find(r) for r in settled}
+    reach: dict[int, dict[int, tuple[int, int, int]]] = defaultdict(dict)
+    for d, cs in at.items():
+        there = {campaign[community[c]] for c in cs if community[c] in settled}
+        if len(there) != 1:
+            continue  # no campaign here, or a conflict: evidence for nobody
+        (target,) = there
+        anchor = next(c for c in cs if community[c] in settled)
+        for c in cs:
+            r = community[c]
+            if r not in settled:
+                reach[r].setdefault(target, (anchor, c, d))
+    for _r, found in sorted(reach.items()):
+        if len(found) == 1:
+            ((anchor, c, d),) = found.values()
+            join(anchor, c, d)
+    # conflicts: deposits still reached by several campaigns
+    clashes = []
+    for d, cs in at.items():
+        by_root: dict[int, list[int]] = defaultdict(list)
+        for c in cs:
+            by_root[sets.find(c)].append(c)
+        if len(by_root) > 1:
+            clashes.append(DepositConflict(d, tuple(tuple(by_root[r]) for r in sorted(by_root))))
+    return joins, clashes
