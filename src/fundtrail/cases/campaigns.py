@@ -40,6 +40,7 @@ from fundtrail.intelstore.cases import (
     CaseComplaint,
     CaseOrg,
     Complaint,
+    DepositConflict,
 )
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.intelstore.groupcommit import group_writer
@@ -133,6 +134,7 @@ def build_views(
             pending=[_complaint(r, viewer, set(), cipher, orgs, contacts)
                      for r in held if _sees_pending(viewer, r, team)],
             contact_conflicts=conflicts_of(s, c.id, viewer, contacts, teams, allowed, key_of),
+            deposit_conflicts=_deposit_conflicts(s, c.id, allowed),
             links=sorted(links.get(c.id, []), key=lambda d: (d["reason"], d["b"])),
             cashouts=[_cashout(d) for d in c.cashouts or []],
             merged_into=c.merged_into, case_reference=refs.get(c.id),
@@ -140,6 +142,25 @@ def build_views(
             stale=stale.get(c.id),
         ))  # fmt: skip
     return views
+
+
+def _deposit_conflicts(s: Any, campaign_id: str, allowed: set[str] | None) -> list[dict[str, Any]]:
+    """The deposit addresses shared with campaigns not merged; one the reader may not see
+    is unnamed (the address is chain data: the reader's own campaign reached it)."""
+    rows = s.scalars(
+        sa.select(DepositConflict)
+        .where(DepositConflict.campaign_id == campaign_id)
+        .order_by(DepositConflict.deposit)
+    )
+    return [
+        {
+            "deposit": d.deposit,
+            "campaigns": sorted(
+                o if allowed is None or o in allowed else "another campaign" for o in d.others
+            ),
+        }
+        for d in rows
+    ]
 
 
 def _sees_pending(viewer: Identity, r: Complaint, team: set[str]) -> bool:

@@ -39,6 +39,15 @@ class Link:
         return {"a": self.a, "b": self.b, "reason": self.reason, "detail": self.detail}
 
 
+@dataclass(frozen=True, slots=True)
+class DepositClash:
+    """A customer deposit address (chain-prefixed) that the money of several groups reached
+    without joining them (:mod:`fundtrail.analysis.link.deposits`): a key of each side."""
+
+    deposit: str
+    keys: tuple[str, ...]
+
+
 class Linker:
     """Union-find with an explanation for every union."""
 

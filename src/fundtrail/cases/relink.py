@@ -35,7 +35,7 @@ from fundtrail.cases.freshness import (
     record_inputs,
     staleness,
 )
-from fundtrail.cases.linking import SAME_ADDRESS, Linker, assign_ids
+from fundtrail.cases.linking import SAME_ADDRESS, DepositClash, Linker, assign_ids
 from fundtrail.cases.verify import VERIFIED, verify_payments
 from fundtrail.intelstore import audit
 from fundtrail.intelstore.base import utcnow
@@ -48,6 +48,7 @@ from fundtrail.intelstore.cases import (
     Complaint,
     ComplaintContact,
     ContactConflict,
+    DepositConflict,
 )
 from fundtrail.intelstore.db import IntelStore
 
@@ -62,6 +63,7 @@ class LinkReport:
     notes: list[str] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)  # links kept, per reason
     contact_conflicts: int = 0  # contacts shared by campaigns that were not merged
+    deposit_conflicts: int = 0  # deposit addresses campaigns not merged both reached
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +74,7 @@ class LinkReport:
             "newly_confirmed": self.confirmed,
             "links": self.reasons,
             "contact_conflicts": self.contact_conflicts,
+            "deposit_conflicts": self.deposit_conflicts,
             "notes": self.notes,
         }
 
@@ -86,6 +89,11 @@ class LinkReport:
             lines.append(
                 f"{self.contact_conflicts} reported contact(s) shared by campaigns linked "
                 "apart on chain: not merged (see campaign show)"
+            )
+        if self.deposit_conflicts:
+            lines.append(
+                f"{self.deposit_conflicts} deposit address(es) reached by campaigns that "
+                "each stand on their own evidence: not merged (see campaign show)"
             )
         return "\n".join(lines + self.notes)
 
@@ -113,8 +121,11 @@ def _order(by_key: dict[str, list[Complaint]]) -> Any:
     return order
 
 
-def group_payments(by_key: dict[str, list[Complaint]], home: Path | None) -> Linker:
-    """The linker after every join: same address, then where the chain walk met."""
+def group_payments(
+    by_key: dict[str, list[Complaint]], home: Path | None
+) -> tuple[Linker, list[DepositClash]]:
+    """The linker after every join: same address, then where the chain walk met; and the
+    deposits the walk found reached by groups it did not join."""
     linker = Linker(by_key)
     linker.join_on(
         SAME_ADDRESS, {k: [f"{rows[0].chain}:{rows[0].to_address}"] for k, rows in by_key.items()}
@@ -127,10 +138,16 @@ def group_payments(by_key: dict[str, list[Complaint]], home: Path | None) -> Lin
         by_chain[r.chain].append(
             Payment(index[key], r.txid, None if r.vout < 0 else r.vout, int(r.amount))
         )
+    clashes = []
     for chain, payments in sorted(by_chain.items()):
-        for m in meetings(chain, payments, len(groups), home):
+        found = meetings(chain, payments, len(groups), home)
+        for m in found.meetings:
             linker.union(groups[m.a][0], groups[m.b][0], m.reason, f"{chain}:{m.where}")
-    return linker
+        clashes += [
+            DepositClash(f"{chain}:{c.where}", tuple(groups[g][0] for g in c.groups))
+            for c in found.conflicts
+        ]
+    return linker, clashes
 
 
 def link_campaigns(
@@ -166,19 +183,21 @@ def link_campaigns(
     by_key: dict[str, list[Complaint]] = defaultdict(list)
     for r in confirmed:
         by_key[r.payment_key].append(r)
-    linker = group_payments(by_key, home)
+    linker, deposit_clashes = group_payments(by_key, home)
     contacts = {
         k: sorted({c for r in rs for c in reported.get(r.id, ())}) for k, rs in by_key.items()
     }
     link_contacts(linker, contacts)
     clashes = conflicts(linker, contacts)
+    apart = [c for c in deposit_clashes if len({linker.find(k) for k in c.keys}) > 1]
     previous = {r.payment_key: r.campaign_id for r in confirmed if r.campaign_id}
     assigned, report.merged = assign_ids(linker.groups(), previous, _order(by_key))
     _write(store, assigned, report, by_key, rechecked, linker, inputs, actor)
-    _write_conflicts(store, assigned, by_key, clashes)
+    _write_conflicts(store, assigned, by_key, clashes, apart)
     kept = [lk for g in assigned.values() for lk in linker.links_of(g)]
     report.reasons = dict(sorted(Counter(lk.reason for lk in kept).items()))
     report.contact_conflicts = len(clashes)
+    report.deposit_conflicts = len({c.deposit for c in apart})
     report.created = sorted(c for c in assigned if c not in before)
     report.campaigns = len(assigned)
     report.linked = sum(len(by_key[k]) for g in assigned.values() for k in g)
@@ -202,10 +221,20 @@ def _write_conflicts(
     assigned: dict[str, list[str]],
     by_key: dict[str, list[Complaint]],
     clashes: list[Conflict],
+    deposits: list[DepositClash],
 ) -> None:
-    """Replace the conflicts: one row per campaign holding a contact another one holds."""
+    """Replace the conflicts: one row per campaign holding a contact another one holds,
+    and per campaign whose money reached a deposit another one's reached."""
     where = {k: cid for cid, group in assigned.items() for k in group}
+    reached: dict[str, set[str]] = defaultdict(set)
+    for d in deposits:
+        reached[d.deposit].update(where[k] for k in d.keys)
     with store.session() as s:
+        s.execute(sa.delete(DepositConflict))
+        for deposit, held in sorted(reached.items()):
+            for cid in sorted(held):
+                s.add(DepositConflict(campaign_id=cid, deposit=deposit,
+                                      others=sorted(held - {cid})))  # fmt: skip
         s.execute(sa.delete(ContactConflict))
         for c in clashes:
             camps = [where[keys[0]] for keys in c.groups]

@@ -128,6 +128,9 @@ class CampaignView:
     # reported contacts shared with campaigns linking kept apart (cases.contactlink):
     # {"kind", "campaigns", "complaints"} and "value" for who may read it
     contact_conflicts: list[dict[str, Any]] = field(default_factory=list)
+    # customer deposit addresses this campaign's money reached that campaigns linking kept
+    # apart reached too (analysis.link.deposits): {"deposit", "campaigns"}
+    deposit_conflicts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total_loss(self) -> dict[str, int]:
@@ -199,6 +202,7 @@ class CampaignView:
             "payments": [c.to_dict() for c in self.complaints],
             "pending": [c.to_dict() for c in self.pending],
             "contact_conflicts": self.contact_conflicts,
+            "deposit_conflicts": self.deposit_conflicts,
         }
 
 

@@ -128,6 +128,12 @@ def show(
                 f"{len(c['complaints'])} complaint(s) here is also reported in "
                 f"{', '.join(c['campaigns'])}; not merged: the chain keeps those campaigns apart"
             )
+        for c in d.get("deposit_conflicts", []):
+            console.print(
+                f"[yellow]deposit conflict[/yellow]: deposit address {c['deposit']} also took "
+                f"the money of {', '.join(c['campaigns'])}; not merged: each campaign stands "
+                "on its own evidence and they share few deposits (a customer both paid)"
+            )
 
     emit(campaign_show(campaign_id, org, operator=operator), as_json, render)
 

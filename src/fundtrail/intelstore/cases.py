@@ -100,6 +100,21 @@ class ContactConflict(Base):
     complaints: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # ids, this campaign
 
 
+class DepositConflict(Base):
+    """A customer deposit address this campaign's money reached that another campaign's
+    money reached too, and where linking did not merge them (each stands on its own
+    evidence and they share few deposits: a mule both used), shown in ``campaign show``."""
+
+    __tablename__ = "deposit_conflicts"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    campaign_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    deposit: Mapped[str] = mapped_column(sa.String(140))  # chain-prefixed address
+    others: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # other campaign ids
+
+
 class CampaignLink(Base):
     """Why complaint ``b`` joined the campaign that ``a`` was in (one union of the linker)."""
 

@@ -145,7 +145,7 @@ def test_two_gangs_at_one_pool_are_not_linked_through_it(home: Path) -> None:
     found = meetings("TRX", [
         Payment(0, pays[0], None, 6_000_000), Payment(1, pays[1], None, 9_000_000),
         Payment(0, pays[2], -1, 1_000), Payment(1, pays[3], -1, 800),
-    ], 2, home=home)  # fmt: skip
+    ], 2, home=home).meetings  # fmt: skip
     # both gangs sold TRX at exchange 3 and shielded zen tokens: neither pool links them;
     # the mule both paid does
     assert [(m.a, m.b, m.where) for m in found] == [(0, 1, address(M))], found

@@ -25,7 +25,10 @@ gang makes pays to a wallet that is not someone else's. The rules:
    A gang's tx paying only services and crowds joins nothing by itself.
 5. **Coins that rest at one place meet there**: the same own address reached twice
    (``same-downstream-wallet``) or the same customer deposit address at a service
-   (``same-cashout-deposit``).
+   (``same-cashout-deposit``). A deposit address is a customer's, and a customer (a mule
+   who also trades there) may take two gangs' coins: on UTXO chains the deposits decide
+   together (:mod:`~fundtrail.analysis.link.deposits`), and one that two campaigns
+   reached without joining is a conflict (:class:`Clash`), shown, linking nobody.
 
 6. **Through a mixer** (``through-mixer``, :mod:`~fundtrail.analysis.link.mixer`): coins
    paid whole into a service's single-use deposit address (not an exchange's) join the
@@ -74,17 +77,34 @@ class Meeting:
     where: str
 
 
+@dataclass(frozen=True, slots=True)
+class Clash:
+    """A customer deposit address (``where``) the money of several groups reached that did
+    not join there (:mod:`~fundtrail.analysis.link.deposits`): one group id per side."""
+
+    where: str
+    groups: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What the walk found: the meetings (in the order found) and the deposit conflicts."""
+
+    meetings: list[Meeting]
+    conflicts: list[Clash]
+
+
 def meetings(
     chain: str, payments: Sequence[Payment], n_groups: int, home: Path | None = None
-) -> list[Meeting]:
-    """Where the groups' money met on ``chain``, in the order the walk found it."""
+) -> Found:
+    """Where the groups' money met on ``chain``, and where it met without joining."""
     from fundtrail.analysis.attribution import attribution
     from fundtrail.chains.ledger import ledger_for
     from fundtrail.chainstore.store import ChainStore
 
     store = ChainStore(chain, home)
     if not payments or store.is_empty():
-        return []
+        return Found([], [])
     att = attribution(store, home=home)  # who the services are, read now
     if ledger_for(store).shape == "utxo":
         from fundtrail.analysis.link.utxo import utxo_meetings
@@ -92,4 +112,4 @@ def meetings(
         return utxo_meetings(store, payments, n_groups, att)
     from fundtrail.analysis.link.account import account_meetings
 
-    return account_meetings(store, payments, n_groups, att)
+    return Found(account_meetings(store, payments, n_groups, att), [])  # no deposit rule yet

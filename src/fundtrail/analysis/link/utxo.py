@@ -20,7 +20,7 @@ import pyarrow as pa
 from numba import njit
 
 from fundtrail.analysis.attribution import Attribution
-from fundtrail.analysis.link.deposits import deposit_joins
+from fundtrail.analysis.link.deposits import DepositConflict, deposit_joins
 from fundtrail.analysis.link.meet import (
     MAJORITY,
     PLACE_SHARE,
@@ -28,6 +28,8 @@ from fundtrail.analysis.link.meet import (
     R_DOWNSTREAM,
     R_SPENT,
     REASON_NAMES,
+    Clash,
+    Found,
     Meeting,
     Payment,
 )
@@ -280,13 +282,14 @@ def _start_outputs(g: UtxoGraph, payments: Sequence[Payment]) -> tuple[np.ndarra
 
 def utxo_meetings(
     store: ChainStore, payments: Sequence[Payment], n_groups: int, att: Attribution
-) -> list[Meeting]:
-    """The two passes over ``store``'s graph, then the joins through mixers
+) -> Found:
+    """The two passes over ``store``'s graph, the deposits' decision
+    (:mod:`~fundtrail.analysis.link.deposits`), then the joins through mixers
     (:mod:`~fundtrail.analysis.link.mixer`); meetings named by txid or address."""
     g = utxo_graph(store)
     outs, groups = _start_outputs(g, payments)
     if len(outs) == 0:
-        return []
+        return Found([], [])
     addr_stop = att.stop_mask(g.addr_cluster)
     wallets = service_wallets(g, addr_stop, att.deposit_mask(g.addr_cluster))
     arrays = (g.out_ptr, g.out_addr, g.out_val, g.out_spent, g.in_ptr, g.in_src,
@@ -311,7 +314,7 @@ def utxo_meetings(
         return (received, *link_kernel(*arrays, crowd, *walks)[1:])
 
     received, log, place, parent, cash = walk(outs, groups, True, n_groups, 0.0 * inflow)
-    at_deposits = _at_deposits(g, groups, parent, place, cash)
+    at_deposits, clashes = _at_deposits(g, groups, parent, place, cash)
     met = _named(g, np.concatenate([log, at_deposits]))
     # where the gangs' own money rested: not the addresses the victims paid (money paid
     # *to* a gang, by its victims, is no payout coming back to it)
@@ -332,14 +335,17 @@ def utxo_meetings(
         return Roots(resolve(p_parent), p_place)
 
     joins = mixer_joins(g, att, addr_stop, walked, cash, follow)
-    return met + _mixer_named(g, att, joins)
+    names = _texts(g, "addresses", "address_id", "address",
+                   np.array([c.deposit for c in clashes], dtype=np.int64))  # fmt: skip
+    conflicts = [Clash(names[c.deposit], tuple(side[0] for side in c.groups)) for c in clashes]
+    return Found(met + _mixer_named(g, att, joins), conflicts)
 
 
 def _at_deposits(
     g: UtxoGraph, groups: np.ndarray, parent: np.ndarray, place: np.ndarray, cash: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, list[DepositConflict]]:
     """Apply :func:`deposit_joins` to the walk's result (``parent`` and ``place`` in place):
-    the joins as log rows [a, b, reason, where]; a conflict deposit is no one's place."""
+    the joins as log rows [a, b, reason, where], and the conflicts (no one's place)."""
     root = resolve(parent)
     size = np.bincount(root[groups], minlength=len(parent))
     reached: dict[int, set[int]] = defaultdict(set)
@@ -355,7 +361,7 @@ def _at_deposits(
         place[d] = _root(parent, next(iter(reached[d])))
     for c in clashes:
         place[c.deposit] = -1
-    return rows
+    return rows, clashes
 
 
 def _root(parent: np.ndarray, x: int) -> int:

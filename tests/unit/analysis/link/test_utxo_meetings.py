@@ -79,7 +79,7 @@ def test_ransomware_batches_meet_in_consolidations_and_at_the_mules_deposit(home
     _coin(c, "u2", "d-u2", 2 * BTC)
     c.tx("sweep", [("peel1", 0), ("peel2", 0), ("u1", 0), ("u2", 0)], [("hot", 6 * BTC)])
     c.commit(home)
-    found = meetings("BTC", pays, 4, home)
+    found = meetings("BTC", pays, 4, home).meetings
     assert _groups(4, found) == [{0, 1, 2, 3}]
     reasons = {(m.reason, m.where) for m in found}
     assert (SPENT_TOGETHER, txid_of("cons1")) in reasons
@@ -97,7 +97,7 @@ def test_gangs_swept_together_by_an_exchange_stay_apart(home: Path) -> None:
     c.tx("depB", [("pay-b", 0)], [("DB", 5 * BTC - 1000)])
     c.tx("sweep", [("depA", 0), ("depB", 0)], [("hot", 10 * BTC - 3000)])
     c.commit(home)
-    assert _groups(2, meetings("BTC", pays, 2, home)) == [{0}, {1}]
+    assert _groups(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
 
 
 def test_gangs_swept_together_by_an_untagged_exchange_stay_apart(home: Path) -> None:
@@ -110,7 +110,7 @@ def test_gangs_swept_together_by_an_untagged_exchange_stay_apart(home: Path) -> 
     c.tx("depB", [("pay-b", 0)], [("DB", 5 * BTC - 1000)])
     c.tx("sweep", [("depA", 0), ("depB", 0)], [("hot", 10 * BTC - 3000)])
     c.commit(home)
-    assert _groups(2, meetings("BTC", pays, 2, home)) == [{0}, {1}]
+    assert _groups(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
 
 
 def test_gangs_meeting_at_a_big_service_stay_apart(home: Path) -> None:
@@ -123,7 +123,7 @@ def test_gangs_meeting_at_a_big_service_stay_apart(home: Path) -> None:
     others = [_coin(c, f"cust{i}", f"inv{i}", BTC // 10) for i in range(6)]
     c.tx("take", [("toA", 0), ("toB", 0), *((o, 0) for o in others)], [("fresh", 10 * BTC)])
     c.commit(home)
-    assert _groups(2, meetings("BTC", pays, 2, home)) == [{0}, {1}]
+    assert _groups(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
 
 
 def test_gangs_in_one_coinjoin_stay_apart(home: Path) -> None:
@@ -140,7 +140,7 @@ def test_gangs_in_one_coinjoin_stay_apart(home: Path) -> None:
     c.coinjoins.add("cj")
     c.tx("post", [("cj", 0), ("cj", 1)], [("after", 2 * BTC - 3000)])
     c.commit(home)
-    assert _groups(2, meetings("BTC", pays, 2, home)) == [{0}, {1}]
+    assert _groups(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
 
 
 def test_gangs_using_one_mixer_stay_apart(home: Path) -> None:
@@ -154,7 +154,7 @@ def test_gangs_using_one_mixer_stay_apart(home: Path) -> None:
     c.tx("msweep", [("mixA", 0), ("mixB", 0)], [("reserve", 4 * BTC - 3000)])
     c.tx("payout", [("reserve0", 0), ("msweep", 0)], [("outA", BTC), ("reserve", 302 * BTC)])
     c.commit(home)
-    assert _groups(2, meetings("BTC", pays, 2, home)) == [{0}, {1}]
+    assert _groups(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
 
 
 def test_one_gang_paying_its_deposit_at_a_tagged_exchange(home: Path) -> None:
@@ -169,7 +169,7 @@ def test_one_gang_paying_its_deposit_at_a_tagged_exchange(home: Path) -> None:
     c.cluster("ex", ["hot", "D"])
     c.entity("ex", "Coinharbor", "exchange")
     c.commit(home)
-    found = meetings("BTC", pays, 2, home)
+    found = meetings("BTC", pays, 2, home).meetings
     assert _groups(2, found) == [{0, 1}]
     assert [(m.reason, m.where) for m in found] == [(SAME_CASHOUT, c.address("D"))]
 
@@ -212,7 +212,7 @@ def test_a_ransom_mixed_before_it_met_joins_through_the_mixer(home: Path) -> Non
     c.cluster("ex", ["hot", "D"])
     c.entity("ex", "Coinharbor", "exchange")
     c.commit(home)
-    found = meetings("BTC", pays, 3, home)
+    found = meetings("BTC", pays, 3, home).meetings
     assert _groups(3, found) == [{0, 1, 2}]
     (mixed,) = [m for m in found if m.reason == THROUGH_MIXER]
     assert {mixed.a, mixed.b} == {0, 2}
@@ -231,7 +231,7 @@ def test_payouts_that_do_not_add_up_join_nothing(home: Path) -> None:
     c.cluster("ex", ["hot", "D"])
     c.entity("ex", "Coinharbor", "exchange")
     c.commit(home)
-    assert _groups(3, meetings("BTC", pays, 3, home)) == [{0, 1}, {2}]
+    assert _groups(3, meetings("BTC", pays, 3, home).meetings) == [{0, 1}, {2}]
 
 
 def test_two_gangs_whose_mixed_payouts_could_be_either_stay_apart(home: Path) -> None:
@@ -257,7 +257,7 @@ def test_two_gangs_whose_mixed_payouts_could_be_either_stay_apart(home: Path) ->
     c.cluster("ex", ["hot", "DA", "DB"])
     c.entity("ex", "Coinharbor", "exchange")
     c.commit(home)
-    found = meetings("BTC", pays, 6, home)
+    found = meetings("BTC", pays, 6, home).meetings
     assert _groups(6, found) == [{0, 1}, {2}, {3, 4}, {5}]
     assert not [m for m in found if m.reason == THROUGH_MIXER]
 
@@ -314,7 +314,7 @@ def test_two_gangs_on_one_mixer_join_their_own_ransoms_at_the_mixers_fee(home: P
     c = UtxoChain()
     pays, backs = _two_gangs_one_mixer(c, [175] * 6)
     c.commit(home)
-    found = meetings("BTC", pays, 10, home)
+    found = meetings("BTC", pays, 10, home).meetings
     assert _groups(10, found) == [{0, 1, 4, 5, 6}, {2, 3, 7, 8, 9}]
     mixed = [m for m in found if m.reason == THROUGH_MIXER]
     assert {frozenset((m.a, m.b)) & {4, 5, 6, 7, 8, 9} for m in mixed} == {
@@ -333,7 +333,7 @@ def test_two_gangs_on_one_mixer_twin_orders_stay_apart(home: Path) -> None:
     c = UtxoChain()
     pays, _ = _two_gangs_one_mixer(c, [175] * 8, twins=True)
     c.commit(home)
-    found = meetings("BTC", pays, 12, home)
+    found = meetings("BTC", pays, 12, home).meetings
     assert _groups(12, found) == [{0, 1, 4, 5, 6}, {2, 3, 7, 8, 9}, {10}, {11}]
 
 
@@ -347,7 +347,7 @@ def test_two_gangs_on_a_mixer_that_draws_its_fee_per_order_join_nothing_falsely(
     pays, _ = _two_gangs_one_mixer(c, [120, 310, 95, 260, 180, 405])
     c.commit(home)
     # (with these amounts every mixed ransom has matches reaching both gangs)
-    assert _groups(10, meetings("BTC", pays, 10, home)) == [
+    assert _groups(10, meetings("BTC", pays, 10, home).meetings) == [
         {0, 1},
         {2, 3},
         {4},
@@ -384,6 +384,81 @@ def test_a_victim_paying_with_coins_the_service_paid_out_joins_no_one(home: Path
     c.commit(home)
     pays = [*scam, Payment(2, txid_of("pay-x"), 0, back - 10_000),
             Payment(3, txid_of("pay-y"), 0, BTC // 2)]  # fmt: skip
-    found = meetings("BTC", pays, 4, home)
+    found = meetings("BTC", pays, 4, home).meetings
     assert _groups(4, found) == [{0, 1}, {2, 3}]
     assert not [m for m in found if m.reason == THROUGH_MIXER]
+
+
+def _peels(c: UtxoChain, name: str, head: tuple[str, int], value: int, to: list[str]) -> None:
+    """A peel chain from ``head`` (worth ``value``): one deposit per hop, change kept."""
+    for k, deposit in enumerate(to):
+        value -= BTC // 10 + 1000
+        c.tx(f"{name}-{k}", [head], [(deposit, BTC // 10), (f"{name}-chg{k}", value)])
+        head = (f"{name}-{k}", 1)
+
+
+def _mule_world(c: UtxoChain, ransom_deposits: list[list[str]]) -> list[Payment]:
+    """A scam (10 victims paying one address, group 0) peels to its deposits S1-S3 and
+    to M; a ransomware (one address per victim, 2 victims per consolidation, groups
+    1-10) peels each batch to the deposits listed for it. All deposits are customers'
+    at a tagged exchange; M is a mule's account, which also takes his own deposit."""
+    _exchange(c, tagged=False)
+    pays = []
+    for i in range(10):
+        _coin(c, f"fund-s{i}", f"w-s{i}", 2 * BTC + 10_000)
+        c.tx(f"pay-s{i}", [(f"fund-s{i}", 0)], [("s-coll", 2 * BTC), (f"w-s{i}", 9_000)])
+        pays.append(Payment(0, txid_of(f"pay-s{i}"), 0, 2 * BTC))
+    c.tx("s-cons", [(f"pay-s{i}", 0) for i in range(10)], [("s-main", 20 * BTC - 5000)])
+    _peels(c, "s-peel", ("s-cons", 0), 20 * BTC - 5000, ["S1", "S2", "S3", "M"])
+    names = [f"v{i}" for i in range(2 * len(ransom_deposits))]
+    for i, name in enumerate(names):
+        _coin(c, f"fund-{name}", f"w-{name}", BTC + 10_000)
+        c.tx(f"pay-{name}", [(f"fund-{name}", 0)], [(f"r-{name}", BTC), (f"w-{name}", 9_000)])
+        pays.append(Payment(1 + i, txid_of(f"pay-{name}"), 0, BTC))
+    for b, deposits in enumerate(ransom_deposits):
+        ins = [(f"pay-{names[2 * b]}", 0), (f"pay-{names[2 * b + 1]}", 0)]
+        c.tx(f"r-cons{b}", ins, [(f"r-main{b}", 2 * BTC - 1000)])
+        _peels(c, f"r-peel{b}", (f"r-cons{b}", 0), 2 * BTC - 1000, deposits)
+    _coin(c, "mule-own", "w-mule", BTC)
+    c.tx("mule-dep", [("mule-own", 0)], [("M", BTC - 1000)])
+    deposits = ["S1", "S2", "S3", "M", "RA", "RB"]
+    c.cluster("ex", ["hot", *deposits])
+    c.entity("ex", "Coinharbor", "exchange")
+    return pays
+
+
+def test_two_gangs_sharing_a_mules_deposit_stay_two_campaigns(home: Path) -> None:
+    # The ransomware's batches meet only at its mules' deposits RA and RB (that is its
+    # evidence), and two of them also at M, where the scam cashes out too: M is one of
+    # the scam's 4 deposits and one of the ransomware's 3, a mule both gangs used, so it
+    # links nobody; without the rule every complaint is one campaign.
+    c = UtxoChain()
+    batches = [["RA", "M"], ["RA", "RB"], ["RB"], ["RB", "M"], ["RA"]]
+    pays = _mule_world(c, batches)
+    c.commit(home)
+    result = meetings("BTC", pays, 11, home)
+    found = result.meetings
+    assert _groups(11, found) == [{0}, set(range(1, 11))]
+    assert c.address("M") not in {m.where for m in found}
+    assert {m.where for m in found if m.reason == SAME_CASHOUT} == {
+        c.address("RA"),
+        c.address("RB"),
+    }
+    # the investigator is told why they were not merged: M, reached by both
+    (clash,) = result.conflicts
+    assert clash.where == c.address("M")
+    assert len(clash.groups) == 2
+    assert clash.groups[0] == 0 and 1 <= clash.groups[1] <= 10  # the scam, the ransomware
+
+
+def test_two_gangs_sharing_most_deposits_are_one_campaign(home: Path) -> None:
+    # The same, but the ransomware's batches meet at RA and cash out at M and S1 too:
+    # two of its three deposits are the scam's, the same accounts cash both gangs out
+    # (one gang's mules), so the two campaigns are one.
+    c = UtxoChain()
+    batches = [["RA", "S1"], ["RA", "M"], ["RA"], ["RA", "S1"], ["RA", "M"]]
+    pays = _mule_world(c, batches)
+    c.commit(home)
+    result = meetings("BTC", pays, 11, home)
+    assert _groups(11, result.meetings) == [set(range(11))]
+    assert result.conflicts == []
