@@ -94,22 +94,23 @@ def walk(
         return _from_fifo(g, fw)
     start_o = np.fromiter(starts.keys(), dtype=np.int64, count=len(starts))
     start_amt = np.fromiter(starts.values(), dtype=np.int64, count=len(starts))
-    out = walk_kernel(
+    return walk_kernel(
         g.kernel_arrays(), g.addr_cluster, addr_stop, start_o, start_amt,
         HAIRCUT if request.method == "haircut" else POISON, forward, request.hops, t_limit,
     )  # fmt: skip
-    return Walk(*out)
 
 
 def _from_fifo(g: UtxoGraph, fw: FifoWalk) -> Walk:
+    """The FIFO walk's outputs in the kernel's arrays (zeros, written where reached)."""
     n = len(g.out_val)
     taint = np.zeros(n, dtype=np.int64)
-    hop = np.full(n, -1, dtype=np.int32)
+    hop = np.zeros(n, dtype=np.int32)
     status = np.zeros(n, dtype=np.int8)
-    src = np.full(n, -1, dtype=np.int64)
+    src = np.zeros(n, dtype=np.int64)
     for o, s in fw.status.items():
         taint[o], hop[o], status[o], src[o] = fw.amount(o), fw.hop[o], s, fw.src.get(o, -1)
-    return Walk(taint, hop, status, src, fw.lost, fw.visited)
+    reached = np.array(sorted(fw.status), dtype=np.int64)
+    return Walk(taint, hop, status, src, fw.lost, fw.visited, reached)
 
 
 _KIND_CODE = np.full(8, -1, dtype=np.int64)
@@ -130,7 +131,9 @@ def build_result(
     asset = store.chain.native_asset
     direction = request.direction
     forward = direction == "forward"
-    ends = np.flatnonzero(np.isin(w.status, ENDINGS) & (w.taint > 0))
+    r = w.reached  # the walk's arrays are read there only (see ``Walk``)
+    r_status, r_taint = w.status[r], w.taint[r]
+    ends = r[np.isin(r_status, ENDINGS) & (r_taint > 0)]
     place = end_addr = g.out_addr[ends]
     clusters = np.where(end_addr >= 0, g.addr_cluster[np.maximum(end_addr, 0)], -1)
     uc, label_of = np.unique(clusters, return_inverse=True)
@@ -183,10 +186,11 @@ def build_result(
             )
         )
     nodes, edges = _flow_graph(g, w, starts, chosen, forward, asset, att)
-    totals = {KIND_NAMES[direction][k]: int(w.taint[w.status == k].sum()) for k in ENDINGS}
-    totals["burned"] = int(w.taint[w.status == BURNED].sum())
+    totals = {KIND_NAMES[direction][k]: int(r_taint[r_status == k].sum()) for k in ENDINGS}
+    totals["burned"] = int(r_taint[r_status == BURNED].sum())
     totals["fee" if forward else "unresolved"] = int(w.lost)
-    spent = np.unique(g.out_spent[(w.status != NONE) & (g.out_spent >= 0)])
+    spent = g.out_spent[r[r_status != NONE]]
+    spent = np.unique(spent[spent >= 0])
     summary = {
         "chain": store.chain.code,
         "direction": direction,
@@ -227,7 +231,8 @@ def _names(
 
 
 def _on_paths(w: Walk, chosen: np.ndarray) -> np.ndarray:
-    """Every output on the way from a start to a listed endpoint (following ``src``)."""
+    """Every output on the way from a start to a listed endpoint (following ``src``);
+    the mask's pages are written on those paths only."""
     mark = np.zeros(len(w.src), dtype=bool)
     frontier = np.unique(chosen)
     while len(frontier):
@@ -254,7 +259,8 @@ def _flow_graph(
     """
     on_path = _on_paths(w, chosen)
     keep_c = np.unique(g.addr_cluster[np.maximum(g.out_addr[on_path], 0)][g.out_addr[on_path] >= 0])
-    moved = np.flatnonzero((w.src >= 0) & (w.taint > 0) & (g.out_addr >= 0))
+    r = w.reached
+    moved = r[(w.src[r] >= 0) & (w.taint[r] > 0) & (g.out_addr[r] >= 0)]
     there_addr = g.out_addr[w.src[moved]]
     moved, there_addr = moved[there_addr >= 0], there_addr[there_addr >= 0]
     here, there = g.addr_cluster[g.out_addr[moved]], g.addr_cluster[there_addr]
@@ -311,7 +317,7 @@ def _nodes(
     into = np.searchsorted(uc, e_dst)
     not_start = best[into] != 0
     np.add.at(received, into[not_start], e_amt[not_start])
-    touched = np.flatnonzero(w.taint > 0)
+    touched = w.reached[w.taint[w.reached] > 0]
     touched = touched[g.out_addr[touched] >= 0]
     addr = np.unique(g.out_addr[touched])
     addr_c = g.addr_cluster[addr]

@@ -33,14 +33,21 @@ FAR = 2**62
 
 
 class Walk(NamedTuple):
-    """Per-output arrays of a finished walk, the same for every method."""
+    """Per-output arrays of a finished walk, the same for every method.
+
+    The arrays span every output of the chain, but only the ``reached`` ones hold
+    anything: elsewhere taint and status are 0 and hop and src are 0 too, in pages never
+    written (a trace of a few thousand outputs of a chain of millions holds theirs only).
+    Read them at ``reached`` outputs (or subsets of them), never as whole arrays.
+    """
 
     taint: np.ndarray  # int64 base units
-    hop: np.ndarray  # int32, -1 = never reached
+    hop: np.ndarray  # int32 hops (at reached outputs)
     status: np.ndarray  # int8, see stops
     src: np.ndarray  # int64 output index the taint came through, -1 for starts
     lost: int  # forward: to fees; backward: from inputs of unknown origin
     visited: int  # txs handled
+    reached: np.ndarray  # int64 sorted indices of the outputs the walk gave a status or taint
 
 
 @njit(cache=True)
@@ -76,24 +83,32 @@ def walk_kernel(
     forward: bool,
     max_hops: int,
     t_limit: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+) -> Walk:
     """Walk from ``start_o`` (output indices) with ``start_amt`` taint each.
 
     ``chain`` is ``UtxoGraph.kernel_arrays()``; ``addr_stop`` marks addresses whose
     cluster ends the walk (services and their deposit clusters). ``t_limit``: forward,
     money spent after it stays held; backward, money received before it is a limit.
 
-    The zero-filled state (taint, status, queued txs) is allocated here by numpy, whose
-    zeros are pages the OS hands out when first written: a walk that reaches a few
-    thousand outputs of a chain of millions holds only theirs (numba's ``np.zeros``
-    writes every page).
+    The zero-filled state (taint, status, hop and src plus one, queued txs) is
+    allocated here by numpy, whose zeros are pages the OS hands out when first written:
+    a walk that reaches a few thousand outputs of a chain of millions holds only theirs
+    (numba's ``np.zeros`` and any ``np.full(n, -1)`` write every page). The kernel lists
+    the outputs it reached; hop and src are shifted back to their values there only.
     """
     n_out, n_tx = len(chain[2]), len(chain[9])
     taint = np.zeros(n_out, dtype=np.int64)
     status = np.zeros(n_out, dtype=np.int8)
+    hop = np.zeros(n_out, dtype=np.int32)  # hop + 1; 0 = never reached
+    src = np.zeros(n_out, dtype=np.int64)  # src + 1; 0 = a start (or never reached)
     queued = np.zeros(n_tx, dtype=np.bool_)
-    return _walk(chain, addr_cluster, addr_stop, start_o, start_amt, method, forward,
-                 max_hops, t_limit, taint, status, queued)  # fmt: skip
+    touched, lost, visited = _walk(chain, addr_cluster, addr_stop, start_o, start_amt,
+                                   method, forward, max_hops, t_limit, taint, status,
+                                   hop, src, queued)  # fmt: skip
+    reached = np.unique(touched)
+    hop[reached] -= 1
+    src[reached] -= 1
+    return Walk(taint, hop, status, src, lost, visited, reached)
 
 
 @njit(cache=True)
@@ -109,20 +124,22 @@ def _walk(  # pragma: no cover - numba
     t_limit: int,
     taint: np.ndarray,
     status: np.ndarray,
+    hop1: np.ndarray,
+    src1: np.ndarray,
     queued: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
-    """:func:`walk_kernel`'s loop; ``taint``, ``status``, ``queued`` come zero-filled."""
+) -> tuple[np.ndarray, int, int]:
+    """:func:`walk_kernel`'s loop; the state arrays come zero-filled (``hop1``, ``src1``:
+    hop and src plus one). Returns (the outputs reached, with repeats; lost; visited)."""
     (out_ptr, out_addr, out_val, out_spent, out_tx, in_ptr, in_src, in_val, tx_in_total,
      tx_time, coinjoin) = chain  # fmt: skip
-    n_out = len(out_val)
-    hop = np.full(n_out, -1, dtype=np.int32)
-    src = np.full(n_out, -1, dtype=np.int64)
     heap = [np.int64(x) for x in range(0)]
+    touched = [np.int64(x) for x in range(0)]
     lost = 0
     visited = 0
     for i in range(len(start_o)):
         taint[start_o[i]] += start_amt[i]
-        hop[start_o[i]] = 0
+        hop1[start_o[i]] = 1
+        touched.append(np.int64(start_o[i]))
     for i in range(len(start_o)):
         o = start_o[i]
         if status[o] != 0:
@@ -148,7 +165,7 @@ def _walk(  # pragma: no cover - numba
             o = in_src[ilo + k] if forward else lo + k
             if o >= 0 and status[o] == PASSED and taint[o] > 0:
                 tin += taint[o]
-                hmin = min(hmin, hop[o])
+                hmin = min(hmin, hop1[o] - 1)
                 if best < 0 or taint[o] > taint[best]:
                     best = o
         if tin == 0:
@@ -192,7 +209,8 @@ def _walk(  # pragma: no cover - numba
                 lost += share  # backward: an input of unknown origin
                 continue
             taint[o] += share  # += : a start output may also be reached from another start
-            src[o] = best
+            src1[o] = best + 1
+            touched.append(np.int64(o))
             a = out_addr[o]
             if forward and a < 0:
                 status[o] = BURNED
@@ -203,16 +221,19 @@ def _walk(  # pragma: no cover - numba
                 step = _peel_step(o, lo, hi, out_val, out_spent, out_ptr)
             else:
                 step = best_peel
-            h = hmin + step
-            hop[o] = h if hop[o] < 0 else min(hop[o], h)
+            h = hmin + step + 1  # plus one, as stored
+            hop1[o] = h if hop1[o] == 0 else min(hop1[o], h)
             nxt = out_spent[o] if forward else out_tx[o]
             if a >= 0 and addr_stop[a]:
                 status[o] = STOP
-            elif hop[o] > max_hops or (not forward and tx_time[nxt] < t_limit):
+            elif hop1[o] - 1 > max_hops or (not forward and tx_time[nxt] < t_limit):
                 status[o] = LIMIT
             elif forward and (nxt < 0 or tx_time[nxt] > t_limit):
                 status[o] = HELD
             else:
                 status[o] = PASSED
                 _push(heap, queued, nxt, forward)
-    return taint, hop, status, src, lost, visited
+    reached = np.empty(len(touched), dtype=np.int64)
+    for i in range(len(touched)):
+        reached[i] = touched[i]
+    return reached, lost, visited
