@@ -54,6 +54,13 @@ def chunk_rows(bytes_per_row: int, share: float) -> int:
     return max(1024, budget_bytes(share) // max(1, bytes_per_row))
 
 
+def ranges(n: int, bytes_per_row: int, share: float) -> list[tuple[int, int]]:
+    """``[lo, hi)`` ranges covering rows ``0..n-1``, each of :func:`chunk_rows` rows: a
+    pass over whole-chain (memory-mapped) arrays holds one range's pages and temporaries."""
+    step = chunk_rows(bytes_per_row, share)
+    return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+
+
 def iter_batches(
     store: ChainStore, table: str, columns: list[str], *, share: float = 0.25
 ) -> Iterator[pa.RecordBatch]:

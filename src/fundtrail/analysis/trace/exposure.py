@@ -23,7 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from fundtrail.chains.ledger import ledger_for
+from fundtrail.chainstore.budget import ranges, release
 from fundtrail.chainstore.store import ChainStore
+
+OUT_BYTES = 24  # working memory per output of a pass over the mapped output addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,34 +85,50 @@ def indirect_exposure(
     members = np.union1d(members, seeds)
     is_seed = np.zeros(len(cluster), dtype=bool)
     is_seed[members] = True
-    start = np.flatnonzero((g.out_addr >= 0) & is_seed[np.maximum(g.out_addr, 0)])
+    start = outputs_to(g.out_addr, is_seed)
     empty = Exposure(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.uint8),
                      np.zeros(0, np.int64), [])  # fmt: skip
     if len(start) == 0:
         return empty
-    taint, hop, _status, src, _lost, _visited = walk_kernel(
+    w = walk_kernel(
         g.kernel_arrays(), cluster, stop, start, g.out_val[start], HAIRCUT, True, hops, FAR
     )
-    reached = np.flatnonzero((taint > 0) & (g.out_addr >= 0))
+    taint = w.taint
+    reached = w.reached[(taint[w.reached] > 0) & (g.out_addr[w.reached] >= 0)]
     reached = reached[~is_seed[g.out_addr[reached]]]
     if len(reached) == 0:
         return empty
     addr = g.out_addr[reached]
     uniq, inv = np.unique(addr, return_inverse=True)
     tainted = np.bincount(inv, weights=taint[reached].astype(np.float64), minlength=len(uniq))
-    outs = np.flatnonzero(np.isin(g.out_addr, uniq))
+    wanted = np.zeros(len(cluster), dtype=bool)
+    wanted[uniq] = True
+    outs = outputs_to(g.out_addr, wanted)
+    del wanted
     values = g.out_val[outs].astype(np.float64)
     at = np.searchsorted(uniq, g.out_addr[outs])
     received = np.bincount(at, weights=values, minlength=len(uniq))
     first = np.full(len(uniq), 255, dtype=np.int64)
-    np.minimum.at(first, inv, hop[reached].astype(np.int64))
+    np.minimum.at(first, inv, w.hop[reached].astype(np.int64))
     # the largest tainted payment of each address, followed back to a seed output
     order = np.lexsort((-taint[reached], inv))
     best = reached[order][np.r_[True, inv[order][1:] != inv[order][:-1]]]
-    root = _roots(src, best, is_seed[np.maximum(g.out_addr, 0)] & (g.out_addr >= 0))
+    root = _roots(w.src, best, g.out_addr, is_seed)
     share = np.minimum(1.0, tainted / np.maximum(received, 1.0))
     txids = _txids(g, g.out_spent[root])
     return Exposure(uniq, share, np.clip(first, 1, 255).astype(np.uint8), g.out_addr[root], txids)
+
+
+def outputs_to(out_addr: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Indices of the outputs paid to an address marked in ``wanted`` (bool per address id),
+    in order, read a range at a time: the mapped ``out_addr`` spans the chain, and a
+    whole-array mask and gather took 9 bytes per output more than the answer."""
+    found = []
+    for lo, hi in ranges(len(out_addr), OUT_BYTES, 0.25):
+        a = np.asarray(out_addr[lo:hi])
+        found.append(lo + np.flatnonzero((a >= 0) & wanted[np.maximum(a, 0)]))
+        release(out_addr)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def _expand(cluster: np.ndarray, seeds: np.ndarray, max_cluster: int) -> np.ndarray:
@@ -123,15 +142,23 @@ def _expand(cluster: np.ndarray, seeds: np.ndarray, max_cluster: int) -> np.ndar
     return np.flatnonzero(np.isin(cluster, keep))
 
 
-def _roots(src: np.ndarray, outs: np.ndarray, is_start: np.ndarray) -> np.ndarray:
-    """For each output, the start output its taint came from (pointer doubling on ``src``)."""
-    up = np.where(is_start | (src < 0), np.arange(len(src)), src)
+def _roots(
+    src: np.ndarray, outs: np.ndarray, out_addr: np.ndarray, is_seed: np.ndarray
+) -> np.ndarray:
+    """For each output, the start output its taint came from: ``src`` followed back until
+    an output paid to a seed address, or one without a source.
+
+    Only the outputs on those paths are read (``src`` holds values at reached outputs
+    only, see ``walk.Walk``)."""
     cur = outs.copy()
-    while True:
-        nxt = up[cur]
-        if np.array_equal(nxt, cur):
-            return cur
-        cur = up[nxt]
+    while len(cur):
+        a = out_addr[cur]
+        up = src[cur]
+        move = ~((a >= 0) & is_seed[np.maximum(a, 0)]) & (up >= 0)
+        if not move.any():
+            break
+        cur[move] = up[move]
+    return cur
 
 
 def _txids(g: object, positions: np.ndarray) -> list[str | None]:

@@ -72,3 +72,25 @@ def test_a_seed_stands_for_its_cluster_and_chain_order_holds(story: UtxoChain, h
     assert got[ids["H"]]["scam"] == pytest.approx(1.0)
     assert got[ids["E1"]]["scam"] == pytest.approx(1.0)
     assert ids["A2"] not in got and ids["S2"] not in got
+
+
+def test_outputs_read_in_two_row_windows_give_the_same_exposure(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the passes over every output (the seeds' outputs, what each reached address
+    # received) run in budget-sized ranges; forced down to two rows they cross many edges
+    from fundtrail.analysis.trace import exposure as module
+
+    c = peel_world(home)
+    store, seeds = ChainStore("btc", home), [c.labels.ids["G"]]
+    whole = indirect_exposure(store, seeds, hops=3, home=home)
+    monkeypatch.setattr(
+        module, "ranges", lambda n, b, s: [(lo, min(lo + 2, n)) for lo in range(0, n, 2)]
+    )
+    windowed = indirect_exposure(store, seeds, hops=3, home=home)
+    assert len(whole.address) == 14  # M, X1..X6, R1..R6 and Y
+    assert windowed.address.tolist() == whole.address.tolist()
+    assert windowed.share.tolist() == whole.share.tolist()
+    assert windowed.hops.tolist() == whole.hops.tolist()
+    assert windowed.origin.tolist() == whole.origin.tolist()
+    assert windowed.origin_txid == whole.origin_txid
