@@ -55,12 +55,15 @@ from fundtrail.analysis.link.fees import (
     wide,
 )
 from fundtrail.analysis.trace.graph import UtxoGraph
+from fundtrail.chainstore.budget import ranges, release
 
 THROUGH_MIXER = "through-mixer"
 WINDOW = 24 * 3600  # seconds after the entry in which the payouts must come
 MAX_CANDIDATES = 48  # payouts in one entry's window; more: ambiguous (4x with a fingerprint)
 MAX_MATCHES = 256  # matches of one entry; more: ambiguous
 LEARN_CAP = 50_000  # an entry with more wide matches than this casts no vote on the fee
+TX_BYTES = 256  # working memory per tx of a pass over the mapped inputs
+OUT_BYTES = 32  # working memory per output of a pass over the mapped output addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +105,7 @@ def service_of(att: Attribution, cluster: int) -> int | None:
 
 def payouts(g: UtxoGraph, service: int, addr_stop: np.ndarray, since: np.ndarray) -> Payouts:
     """The service's payouts to non-service addresses within ``WINDOW`` after any of ``since``."""
-    in_tx = np.repeat(np.arange(g.n_txs, dtype=np.int64), np.diff(g.in_ptr))
-    a_in = g.in_addr
-    mine = (a_in >= 0) & (g.addr_cluster[np.maximum(a_in, 0)] == service)
-    txs = np.unique(in_tx[mine])
+    txs = _spent_by(g, service)
     times = g.tx_time[txs]
     after = np.sort(since)
     k = np.searchsorted(after, times, side="left") - 1  # latest entry strictly before
@@ -125,6 +125,38 @@ def payouts(g: UtxoGraph, service: int, addr_stop: np.ndarray, since: np.ndarray
     t = g.tx_time[g.out_tx[outs]]
     order = np.argsort(t, kind="stable")
     return Payouts(outs[order], g.out_val[outs[order]].astype(np.int64), t[order])
+
+
+def _spent_by(g: UtxoGraph, cluster: int) -> np.ndarray:
+    """Positions (sorted) of the txs with an input of ``cluster``, found a tx range at a
+    time: the inputs' arrays span the chain, and whole-chain temporaries took 17 bytes
+    per input."""
+    found = []
+    for p, q in ranges(g.n_txs, TX_BYTES, 0.25):
+        ptr = np.asarray(g.in_ptr[p : q + 1])
+        a_in = np.asarray(g.in_addr[int(ptr[0]) : int(ptr[-1])])
+        mine = (a_in >= 0) & (g.addr_cluster[np.maximum(a_in, 0)] == cluster)
+        if mine.any():
+            in_tx = np.repeat(np.arange(p, q, dtype=np.int64), np.diff(ptr))
+            found.append(np.unique(in_tx[mine]))
+        release(g.in_ptr, g.in_addr, g.addr_cluster)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+def _uses(g: UtxoGraph, addrs: np.ndarray) -> dict[int, int]:
+    """How many outputs paid each of ``addrs`` (a few), counted an output range at a time
+    rather than with a whole-chain count per address."""
+    want = np.unique(addrs[addrs >= 0])
+    counts = np.zeros(len(want), dtype=np.int64)
+    n_out = len(g.out_addr)
+    for lo, hi in ranges(n_out, OUT_BYTES, 0.25) if len(want) else []:
+        a = np.asarray(g.out_addr[lo:hi])
+        at = np.searchsorted(want, a)
+        hit = at < len(want)
+        hit[hit] = want[at[hit]] == a[hit]
+        counts += np.bincount(at[hit], minlength=len(want))
+        release(g.out_addr)
+    return dict(zip(want.tolist(), counts.tolist(), strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +183,10 @@ def mixer_joins(
     ``follow(starts)``: the link walk from payout outputs (one group each)."""
     by_service: dict[int, list[tuple[int, int]]] = defaultdict(list)
     seen = set()
-    keep = g.out_addr >= 0
-    uses = np.bincount(g.out_addr[keep], minlength=len(addr_stop))
+    uses = _uses(g, np.asarray(g.out_addr[cash[:, 0]]) if len(cash) else np.zeros(0, np.int64))
     for o, grp in cash.tolist():
         a = int(g.out_addr[o])
-        if uses[a] != 1:  # an order address is used once; a customer's deposit, again
+        if uses.get(a, 0) != 1:  # an order address is used once; a customer's deposit, again
             continue
         s = service_of(att, int(g.addr_cluster[a]))
         x = int(walked.group_root[grp])

@@ -38,11 +38,12 @@ from fundtrail.analysis.trace.graph import UtxoGraph, utxo_graph
 from fundtrail.analysis.trace.starts import TxStart
 from fundtrail.analysis.trace.utxo import UtxoFinder
 from fundtrail.chains.ledger import ledger_for
-from fundtrail.chainstore.budget import chunk_rows, release
+from fundtrail.chainstore.budget import ranges, release
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.model import display
 
 TX_BYTES = 256  # working memory per tx of a whole-chain pass over the mapped arrays
+ADDR_BYTES = 32  # working memory per address of a pass over per-address arrays
 
 
 @njit(cache=True)
@@ -91,8 +92,7 @@ def _deposit(  # pragma: no cover - numba
         _place(place, parent, a, g, R_CASHOUT, log)
 
 
-@njit(cache=True)
-def link_kernel(  # pragma: no cover - numba
+def link_kernel(
     out_ptr: np.ndarray,
     out_addr: np.ndarray,
     out_val: np.ndarray,
@@ -111,24 +111,59 @@ def link_kernel(  # pragma: no cover - numba
     majority: float,
     join_at_deposits: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The walk (:func:`_link_kernel`) with its zero-filled state allocated by numpy,
+    whose zeros are pages the OS hands out when first written: the state spans every
+    output and address of the chain, but a walk near the complaints writes a few pages
+    of it (numba's ``np.zeros`` and ``np.full`` write them all)."""
+    group1 = np.zeros(len(out_val), dtype=np.int64)  # group + 1; 0 = none
+    paid = np.zeros(len(out_val), dtype=np.bool_)  # a victim's payment (the complaint's)
+    received = np.zeros(len(addr_stop), dtype=np.float64)
+    queued = np.zeros(len(tx_in_total), dtype=np.bool_)
+    return _link_kernel(out_ptr, out_addr, out_val, out_spent, in_ptr, in_src, tx_in_total,
+                        coinjoin, addr_stop, addr_service_wallet, addr_crowd, start_o,
+                        start_group, start_paid, n_groups, majority, join_at_deposits, group1,
+                        paid, received, queued)  # fmt: skip
+
+
+@njit(cache=True)
+def _link_kernel(  # pragma: no cover - numba
+    out_ptr: np.ndarray,
+    out_addr: np.ndarray,
+    out_val: np.ndarray,
+    out_spent: np.ndarray,
+    in_ptr: np.ndarray,
+    in_src: np.ndarray,
+    tx_in_total: np.ndarray,
+    coinjoin: np.ndarray,
+    addr_stop: np.ndarray,
+    addr_service_wallet: np.ndarray,
+    addr_crowd: np.ndarray,
+    start_o: np.ndarray,
+    start_group: np.ndarray,
+    start_paid: np.ndarray,
+    n_groups: int,
+    majority: float,
+    join_at_deposits: bool,
+    group1: np.ndarray,
+    paid: np.ndarray,
+    received: np.ndarray,
+    queued: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The walk: (the gangs' money received per address, meetings as [a, b, reason, where]
     rows, each address's group (-1: none reached it), the groups' union-find parents,
     cash-outs as [output, group] rows).
 
-    ``group[o] >= 0``: output ``o`` is a gang's (its group), and its spend is followed.
+    ``group1[o] > 0``: output ``o`` is a gang's (group ``group1[o] - 1``), and its spend
+    is followed.
     ``start_paid``: the start is a victim's payment (its spender is the gang, whatever
     else it spends); a start that is not (a payout to follow) obeys rule 2 like any coin.
     ``join_at_deposits``: groups reaching one customer deposit address join there; when
     not, the cash-out rows alone say who reached it (:mod:`~fundtrail.analysis.link.
     deposits` decides) and ``place`` holds the first group that did.
     """
-    group = np.full(len(out_val), -1, dtype=np.int64)
-    paid = np.zeros(len(out_val), dtype=np.bool_)  # a victim's payment (the complaint's)
     place = np.full(len(addr_stop), -1, dtype=np.int64)
-    received = np.zeros(len(addr_stop), dtype=np.float64)
     parent = np.arange(n_groups, dtype=np.int64)
     log = np.zeros((n_groups + 1, 4), dtype=np.int64)
-    queued = np.zeros(len(tx_in_total), dtype=np.bool_)
     heap = [np.int64(x) for x in range(0)]
     cash_o = [np.int64(x) for x in range(0)]
     cash_g = [np.int64(x) for x in range(0)]
@@ -145,7 +180,7 @@ def link_kernel(  # pragma: no cover - numba
                 cash_g.append(np.int64(g))
         else:  # the address a victim paid is the gang's, however much else it received
             _place(place, parent, a, g, R_DOWNSTREAM, log)
-            group[o], paid[o] = place[a], start_paid[i]
+            group1[o], paid[o] = place[a] + 1, start_paid[i]
             s = out_spent[o]
             if s >= 0 and not queued[s]:
                 queued[s] = True
@@ -155,7 +190,7 @@ def link_kernel(  # pragma: no cover - numba
         value, count, direct = 0, 0, False
         for j in range(in_ptr[t], in_ptr[t + 1]):
             o = in_src[j]
-            if o >= 0 and group[o] >= 0:
+            if o >= 0 and group1[o] > 0:
                 value += out_val[o]
                 count += 1
                 direct = direct or paid[o]
@@ -174,11 +209,11 @@ def link_kernel(  # pragma: no cover - numba
         if own:  # the spender's own wallet gets money: what it spent together is one gang's
             for j in range(in_ptr[t], in_ptr[t + 1]):
                 o = in_src[j]
-                if o >= 0 and group[o] >= 0:
+                if o >= 0 and group1[o] > 0:
                     if g < 0:
-                        g = _find(parent, group[o])
+                        g = _find(parent, group1[o] - 1)
                     else:
-                        g = _join(parent, g, group[o], R_SPENT, int(t), log)
+                        g = _join(parent, g, group1[o] - 1, R_SPENT, int(t), log)
         for o in range(lo, hi):
             a = out_addr[o]
             if a < 0:
@@ -194,13 +229,13 @@ def link_kernel(  # pragma: no cover - numba
                 else:  # a deposit paid by several groups' coins at once holds them all
                     for j in range(in_ptr[t], in_ptr[t + 1]):
                         u = in_src[j]
-                        if u >= 0 and group[u] >= 0:
-                            _deposit(place, parent, a, group[u], log, join_at_deposits)
+                        if u >= 0 and group1[u] > 0:
+                            _deposit(place, parent, a, group1[u] - 1, log, join_at_deposits)
                             cash_o.append(np.int64(o))
-                            cash_g.append(np.int64(group[u]))
+                            cash_g.append(np.int64(group1[u] - 1))
             elif own and not addr_crowd[a]:
                 _place(place, parent, a, g, R_DOWNSTREAM, log)
-                group[o] = place[a]
+                group1[o] = place[a] + 1
                 s = out_spent[o]
                 if s >= 0 and not queued[s]:
                     queued[s] = True
@@ -247,13 +282,12 @@ def service_wallets(g: UtxoGraph, addr_stop: np.ndarray, deposits: np.ndarray) -
 def _position_ranges(g: UtxoGraph) -> list[tuple[int, int]]:
     """Tx position ranges of bounded size: whole-chain passes over the mapped arrays keep
     only one range's pages and temporaries."""
-    step = chunk_rows(TX_BYTES, 0.25)
-    return [(p, min(p + step, g.n_txs)) for p in range(0, g.n_txs, step)]
+    return ranges(g.n_txs, TX_BYTES, 0.25)
 
 
 def _inflow(g: UtxoGraph, n_addr: int) -> np.ndarray:
-    """Value each address ever received (float64 of exact integer sums: the same number
-    whatever the ranges)."""
+    """Value each address ever received (exact integer sums: the same whatever the
+    ranges)."""
     total = np.zeros(n_addr, dtype=np.int64)
     for p, q in _position_ranges(g):
         o0, o1 = int(g.out_ptr[p]), int(g.out_ptr[q])
@@ -261,7 +295,22 @@ def _inflow(g: UtxoGraph, n_addr: int) -> np.ndarray:
         keep = (a >= 0) & (a < n_addr)
         np.add.at(total, a[keep], np.asarray(g.out_val[o0:o1])[keep])
         release(g.out_ptr, g.out_addr, g.out_val)
-    return total.astype(np.float64)
+    return total
+
+
+def _crowd(
+    base: np.ndarray, received: np.ndarray, inflow: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """bool per address: it received less than ``PLACE_SHARE`` of its lifetime inflow
+    from the gangs (``base + received``, float64), or it ends the walk anyway (``ends``).
+
+    Computed an address range at a time: the float temporaries of one whole-chain
+    expression took 4 arrays of 8 bytes per address."""
+    crowd = np.empty(len(inflow), dtype=np.bool_)
+    for lo, hi in ranges(len(inflow), ADDR_BYTES, 0.25):
+        got = base[lo:hi] + received[lo:hi]
+        crowd[lo:hi] = (got < PLACE_SHARE * inflow[lo:hi].astype(np.float64)) | ends[lo:hi]
+    return crowd
 
 
 def _start_outputs(g: UtxoGraph, payments: Sequence[Payment]) -> tuple[np.ndarray, np.ndarray]:
@@ -296,6 +345,7 @@ def utxo_meetings(
               g.tx_in_total, g.coinjoin, addr_stop, wallets)  # fmt: skip
     none = np.zeros(len(addr_stop), dtype=np.bool_)
     inflow = _inflow(g, len(none))
+    no_base = np.zeros(len(none), dtype=np.float64)  # pages never written: 0.0 everywhere
 
     def walk(
         starts: np.ndarray,
@@ -310,10 +360,10 @@ def utxo_meetings(
         # a payouts' walk joins there (a payout's coins reach whoever reached its deposit)
         walks = (starts, start_groups, flags, n, MAJORITY, not paid)
         received = link_kernel(*arrays, ends, *walks)[0]
-        crowd = ((base + received) < PLACE_SHARE * inflow) | ends
+        crowd = _crowd(base, received, inflow, ends)
         return (received, *link_kernel(*arrays, crowd, *walks)[1:])
 
-    received, log, place, parent, cash = walk(outs, groups, True, n_groups, 0.0 * inflow)
+    received, log, place, parent, cash = walk(outs, groups, True, n_groups, no_base)
     at_deposits, clashes = _at_deposits(g, groups, parent, place, cash)
     met = _named(g, np.concatenate([log, at_deposits]))
     # where the gangs' own money rested: not the addresses the victims paid (money paid
@@ -326,7 +376,7 @@ def utxo_meetings(
     # a payout followed into an address a victim paid is that victim's money: the
     # victim bought coins (an exchange's withdrawal) and paid the gang with them; it is
     # no payout coming back to the gang, so the payouts' walk ends there
-    victims_paid = none.copy()
+    victims_paid = np.zeros(len(none), dtype=np.bool_)
     victims_paid[paid_to[paid_to >= 0]] = True
 
     def follow(starts: np.ndarray) -> Roots:
