@@ -62,11 +62,19 @@ def ranges(n: int, bytes_per_row: int, share: float) -> list[tuple[int, int]]:
 
 
 def iter_batches(
-    store: ChainStore, table: str, columns: list[str], *, share: float = 0.25
+    store: ChainStore,
+    table: str,
+    columns: list[str],
+    *,
+    share: float = 0.25,
+    bytes_per_row: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """A committed table in record batches of bounded size, part by part, in stored order."""
+    """A committed table in record batches of bounded size, part by part, in stored order.
+
+    ``bytes_per_row`` overrides the width read from the schema: what a row costs its
+    reader (a batch turned into Python objects costs several times its Arrow bytes)."""
     schema = store.schemas[table]
-    width = sum(_width(schema.field(c).type) for c in columns)
+    width = bytes_per_row or sum(_width(schema.field(c).type) for c in columns)
     rows = chunk_rows(width, share)
     for path in store.parts(table):
         yield from pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns)

@@ -27,9 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
+from fundtrail.analysis.cluster.service import cluster_of
 from fundtrail.analysis.trace.exposure import indirect_exposure
 from fundtrail.chains.reads import chain_stores
+from fundtrail.chainstore.budget import iter_batches
+from fundtrail.chainstore.csr import n_addresses
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
 from fundtrail.intelstore.changes import latest_seq
@@ -51,6 +55,7 @@ from fundtrail.screen.scoring import BENIGN
 from fundtrail.settings import get_settings
 
 MAX_CLUSTER_EXPANSION = 100_000  # a bigger "criminal" cluster is a mis-clustering symptom
+PY_BYTES = 256  # per address text of a batch hashed in Python (str objects, list, digest)
 
 
 FORMAT = 3  # meta "format": versions written by older code are rebuilt, not read
@@ -185,19 +190,12 @@ def _chain_reasons(
     quiet: bool,
 ) -> None:
     chain = store.chain.code
-    con = store.connect()
-    try:
-        addr_tab = con.sql("SELECT address_id, address FROM addresses ORDER BY address_id")
-        table = addr_tab.to_arrow_table()
-    finally:
-        con.close()
-    n = table.num_rows
+    n = n_addresses(store)
     if n == 0:
         return
-    texts = table.column("address").to_pylist()
-    ids = {a: i for i, a in enumerate(texts)}
-    keys = keys_of(chain, texts)
-    cluster = _clusters(store, n)
+    keys = _keys(store, n)
+    ids = _ids(store, list(direct))
+    cluster = cluster_of(store)  # read in bounded batches
     entity_cat = _entities(store, home)
     benign = [cid for cid, (_label, cat) in entity_cat.items() if cat in BENIGN]
     service = np.isin(cluster, np.array(benign, dtype=np.int64))
@@ -226,7 +224,51 @@ def _chain_reasons(
             vis = json.dumps([src.org, src.tlp if src.org else "clear", sorted(src.share_with)])
             seeds[(vis, category)].setdefault(int(aid), src_idx)
     for (_vis, category), by_seed in seeds.items():
-        _exposure(store, home, facts, by_seed, category, hops, cluster, texts, keys)
+        _exposure(store, home, facts, by_seed, category, hops, cluster, keys)
+
+
+def _keys(store: ChainStore, n: int) -> np.ndarray:
+    """Screening key of every address id, hashed a bounded batch of address texts at a
+    time: the whole column as Python strings and a dict of them took some 250 bytes per
+    address."""
+    keys = np.zeros(n, dtype=np.uint64)
+    chain = store.chain.code
+    for b in iter_batches(store, "addresses", ["address_id", "address"], bytes_per_row=PY_BYTES):
+        ids = b.column(0).to_numpy()
+        keep = ids < n
+        keys[ids[keep]] = keys_of(chain, b.column(1).to_pylist())[keep]
+    return keys
+
+
+def _ids(store: ChainStore, addresses: list[str]) -> dict[str, int]:
+    """Address id of each of a few stored address texts (the ones with direct reasons)."""
+    if not addresses:
+        return {}
+    con = store.connect()
+    try:
+        con.register("want_text", pa.table({"address": pa.array(addresses, pa.string())}))
+        rows = con.execute(
+            "SELECT address, address_id FROM addresses SEMI JOIN want_text USING (address)"
+        ).fetchall()
+    finally:
+        con.close()
+    return {str(a): int(i) for a, i in rows}
+
+
+def _texts(store: ChainStore, ids: np.ndarray) -> dict[int, str]:
+    """Address text of each of some address ids."""
+    want = np.unique(ids[ids >= 0])
+    if not len(want):
+        return {}
+    con = store.connect()
+    try:
+        con.register("want_id", pa.table({"address_id": pa.array(want, pa.int64())}))
+        rows = con.execute(
+            "SELECT address_id, address FROM addresses SEMI JOIN want_id USING (address_id)"
+        ).fetchall()
+    finally:
+        con.close()
+    return {int(i): str(a) for i, a in rows}
 
 
 def _exposure(
@@ -237,7 +279,6 @@ def _exposure(
     category: str,
     hops: int,
     cluster: np.ndarray,
-    texts: list[str],
     keys: np.ndarray,
 ) -> None:
     """Indirect reasons of one category and visibility group, one source per origin.
@@ -256,6 +297,7 @@ def _exposure(
     members = sorted({s.ref for s in group if s.kind == "indicator"})
     some = group[0]
     seed_of_cluster = {int(cluster[a]): i for a, i in sorted(by_seed.items())}
+    texts = _texts(store, found.origin)
     origins: dict[tuple[int, str | None], int] = {}
     source_of = np.empty(len(found.address), dtype=np.int64)
     for k, (o, txid) in enumerate(zip(found.origin.tolist(), found.origin_txid, strict=True)):
@@ -272,7 +314,7 @@ def _exposure(
                     tlp=some.tlp,
                     share_with=list(some.share_with),
                     chain=store.chain.code,
-                    address=texts[o] if o >= 0 else "",
+                    address=texts.get(o, "") if o >= 0 else "",
                     members=members,
                     txid=txid or "",
                 )
@@ -288,16 +330,6 @@ def _exposure(
             share_ppm=np.round(found.share[rows] * PPM).astype(np.uint32),
             hops=found.hops[rows],
         )
-
-
-def _clusters(store: ChainStore, n: int) -> np.ndarray:
-    out = np.arange(n, dtype=np.int64)
-    t = store.read_table("clusters", ["address_id", "cluster_id"])
-    if t.num_rows:
-        a = t.column("address_id").to_numpy()
-        keep = a < n
-        out[a[keep]] = t.column("cluster_id").to_numpy()[keep]
-    return out
 
 
 def _entities(store: ChainStore, home: Path) -> dict[int, tuple[str, str]]:
