@@ -371,8 +371,9 @@ def _heuristic_pass(
                 skip = np.zeros(hi - lo, dtype=np.bool_)
                 skip[coin.column("tx_id").to_numpy()[flags] - lo] = True
                 _union_into(
-                    parent, hz.multi_input(rows, skip, first_tx=lo), code, report, edges_part
-                )
+                    parent, hz.multi_input(rows, skip, first_tx=lo), code, report, edges_part,
+                    flat=False,
+                )  # fmt: skip
             if change and txs is not None and facts is not None:
                 cc.register("txs", txs.read(lo, hi))
                 cc.register("addr_now", _addr_now(facts, ins, outs))
@@ -380,6 +381,7 @@ def _heuristic_pass(
         finally:
             cc.close()
     report.coinjoins = dict(sorted(kinds.items()))
+    uf.flatten(parent)  # the ranges' unions left it unflattened
     if not change:
         return None
     empty = np.zeros(0, np.int64)
@@ -392,11 +394,18 @@ def _heuristic_pass(
 
 
 def _union_into(
-    parent: np.ndarray, e: hz.Edges, code: np.ndarray, report: ClusterReport, sink: ScratchPart
+    parent: np.ndarray,
+    e: hz.Edges,
+    code: np.ndarray,
+    report: ClusterReport,
+    sink: ScratchPart,
+    *,
+    flat: bool = True,
 ) -> None:
     """Join one heuristic's edges into ``parent``; the joining ones become evidence rows,
-    and the addresses they joined first get the heuristic's code."""
-    mask = uf.union(parent, e.a, e.b)
+    and the addresses they joined first get the heuristic's code (``flat``: see
+    ``unionfind.union``)."""
+    mask = uf.union(parent, e.a, e.b, flat=flat)
     report.edges[e.heuristic] = report.edges.get(e.heuristic, 0) + len(e)
     report.merges[e.heuristic] = report.merges.get(e.heuristic, 0) + int(mask.sum())
     a, b = e.a[mask], e.b[mask]

@@ -66,11 +66,17 @@ def extend_forest(parent: IntArray, n: int) -> IntArray:
     return out
 
 
-def union(parent: IntArray, a: IntArray, b: IntArray) -> BoolArray:
+def union(parent: IntArray, a: IntArray, b: IntArray, *, flat: bool = True) -> BoolArray:
     """Join ``a[i]`` with ``b[i]`` for every edge, in place; flatten the forest.
 
     Returns a mask of the edges that actually joined two sets: a spanning forest, the
     minimal evidence kept for ``cluster why``.
+
+    ``flat=False`` leaves the forest unflattened (call :func:`flatten` once at the end):
+    the mask and the final cluster ids are the same, since roots are set minima whatever
+    the trees' shape. Clustering joins each tx range's edges so; flattening every
+    address after every range cost a pass over all addresses per range, quadratic in
+    the chain's length.
     """
     a = np.ascontiguousarray(a, dtype=np.int64)
     b = np.ascontiguousarray(b, dtype=np.int64)
@@ -81,8 +87,14 @@ def union(parent: IntArray, a: IntArray, b: IntArray) -> BoolArray:
         raise ValueError(f"edge endpoint outside 0..{n - 1}")
     merged = np.zeros(a.shape[0], dtype=np.bool_)
     _union_edges(parent, a, b, merged)
-    _flatten(parent)
+    if flat:
+        _flatten(parent)
     return merged
+
+
+def flatten(parent: IntArray) -> None:
+    """Point every id straight at its root (the smallest id of its set), in place."""
+    _flatten(parent)
 
 
 def components(n: int, a: IntArray, b: IntArray) -> IntArray:

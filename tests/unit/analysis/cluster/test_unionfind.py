@@ -63,3 +63,18 @@ def test_rejects_ids_outside_the_forest() -> None:
 
     with pytest.raises(ValueError, match="outside"):
         uf.union(uf.new_forest(3), np.array([0]), np.array([3]))
+
+
+def test_unions_left_unflattened_then_flattened_once_equal_flattening_each_time() -> None:
+    # clustering joins every tx range's edges without flattening (a pass over every
+    # address per range) and flattens once at the end: same evidence, same clusters
+    rng = np.random.default_rng(7)
+    n = 500
+    batches = [(rng.integers(0, n, 80), rng.integers(0, n, 80)) for _ in range(12)]
+    each, once = uf.new_forest(n), uf.new_forest(n)
+    for a, b in batches:
+        assert np.array_equal(uf.union(once, a, b, flat=False), uf.union(each, a, b))
+    assert not np.array_equal(once, each)  # some trees were left deeper than one level
+    uf.flatten(once)
+    assert np.array_equal(once, each)
+    assert (once <= np.arange(n)).all()
