@@ -60,7 +60,7 @@ def test_meetings_read_in_two_row_windows_equal_one_window(
 ) -> None:
     pays = _world(home)
     whole = meetings("BTC", pays, 3, home)
-    assert {m.reason for m in whole} == {THROUGH_MIXER, SPENT_TOGETHER}
+    assert {m.reason for m in whole.meetings} == {THROUGH_MIXER, SPENT_TOGETHER}
     monkeypatch.setattr(link_utxo, "ranges", _two_rows)
     monkeypatch.setattr(mixer, "ranges", _two_rows)
     windowed = meetings("BTC", pays, 3, home)
