@@ -16,7 +16,18 @@ all worlds and whether the goal is met (goals are on the worst world: min, or ma
     python bench/forensics.py --sizes 1000000 --seeds 1 --styles default --processes
                                                 # each step its own process: peak RSS each
 
-Adding a figure (the campaigns part adds its own here): a function taking a ``World``
+Campaigns (issue 14's "campaigns exact"): ``campaigns_exact`` is 1 on a world when every
+true campaign came out of ``complaints import`` as exactly one linked campaign with the
+same complaints and the same total loss in base units (the goal: every world, every
+order, every chain). ``campaigns_exact_linkable`` forgives one thing only: a complaint
+with no evidence that could link it (``complaints_unlinkable``, read from the chain store
+and the complaints, not from the linker: its paid address never sent and got nothing from
+another complaint's address, and no perpetrator contact was reported) standing alone as a
+campaign of one. A world where the two differ lost a complaint nothing could link; a world
+failing both is a linking fault. Worlds that are not exact print which true campaign was
+split or merged, and how.
+
+Adding a figure: a function taking a ``World``
 and returning a float (or None when it does not apply to that world), registered with
 ``@figure(name, goal=(">=", 0.95), text="what it measures")``. Expensive steps shared by
 several figures (a trace from the complaints, complaints imported and linked, the
@@ -39,6 +50,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from _record import add_record_flag, recording
+from campaign_match import Linked, Outcome, judge, unlinkable_complaints
 
 Order = Literal["tags-first", "tags-after"]
 ORDERS: tuple[Order, ...] = ("tags-first", "tags-after")
@@ -106,6 +118,7 @@ class World:
     truth: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     rss: dict[str, float] = field(default_factory=dict)  # MiB per command (``processes``)
+    notes: dict[str, Any] = field(default_factory=dict)  # why a figure fell short (printed)
     _memo: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -343,34 +356,135 @@ def trace_vs_ingest(w: World) -> float:
     return w.seconds["trace"] / max(w.seconds["ingest"], 1e-9)
 
 
-# -- figures of freeze requests (the campaigns part's FreezePlan, judged on truth) ----------
-def freeze_plans(w: World) -> list[dict[str, Any]]:
-    """Complaints imported and linked; every campaign's freeze plan (``campaign freeze``),
-    each with the true campaign most of its complaints belong to (memoised)."""
+# -- figures of campaigns (complaints imported and linked, judged on truth) ---------------
+def linked_campaigns(w: World) -> list[Linked]:
+    """Complaints imported and linked (``complaints import``, then ``campaigns link``); every
+    active campaign as the operator lists it (``fundtrail campaigns --json``: its
+    complaints' refs and its total loss per asset key) (memoised: freezing reads it too)."""
 
-    def run() -> list[dict[str, Any]]:
-        from collections import Counter
-
+    def run() -> list[Linked]:
         from fundtrail.cases.campaigns import list_campaigns
-        from fundtrail.cases.freezing import campaign_freeze
         from fundtrail.cases.intake import import_complaints
         from fundtrail.cases.relink import link_campaigns
         from fundtrail.intelstore.db import open_store
         from fundtrail.model.identity import Identity
 
-        operator = Identity.operator()
-        of = {k: c["id"] for c in w.truth["campaigns"] for k in c["complaint_ids"]}
         store = open_store()
         try:
             w._timed("complaints", lambda: import_complaints(w.sim / "complaints.csv", store=store))
             w._timed("link", lambda: link_campaigns(store))
             with store.read_session() as s:
-                views = list_campaigns(s, operator)
+                views = list_campaigns(s, Identity.operator())
+            return [Linked(v.id, frozenset(c.ref or c.payment_key for c in v.complaints),
+                           v.total_loss) for v in views]  # fmt: skip
+        finally:
+            store.close()
+
+    return w.once("linked_campaigns", run)
+
+
+def campaign_outcomes(w: World) -> list[Outcome]:
+    """Every true campaign judged (``campaign_match.judge``); the ones not exact are kept
+    in the world's notes, printed with its row, so a sweep says what broke and where."""
+
+    def run() -> list[Outcome]:
+        from fundtrail.model.assets import resolve
+
+        out = judge(w.truth["campaigns"], linked_campaigns(w), unlinkable(w),
+                    key=lambda a: resolve(a, w.code).key)  # fmt: skip
+        bad = [f"{o.truth_id} ({o.complaints}): {o.why}" for o in out if not o.exact]
+        if bad:
+            w.notes["campaigns"] = bad
+        return out
+
+    return w.once("campaign_outcomes", run)
+
+
+def unlinkable(w: World) -> set[str]:
+    """Truth's complaints with no evidence that could link them, read from the complaints
+    and the chain store, not from the linker (``campaign_match.unlinkable_complaints``)."""
+
+    def run() -> set[str]:
+        import csv
+
+        from fundtrail.chainstore.store import ChainStore
+
+        with open(w.sim / "complaints.csv", newline="") as fh:
+            rows = [r | {"to_address": w.norm(r["to_address"]) or ""} for r in csv.DictReader(fh)]
+        addresses = {r["to_address"] for r in rows}
+        con = ChainStore(w.code, w.home).connect()
+        con.execute("CREATE TEMP TABLE paid_to (address VARCHAR)")
+        con.executemany("INSERT INTO paid_to VALUES (?)", [(a,) for a in sorted(addresses)])
+        spent = (  # every address id that ever sent
+            "SELECT address_id AS id FROM inputs" if w.chain == "btc"
+            else f"SELECT from_id AS id FROM transfers WHERE kind IN {_MOVES}"
+        )  # fmt: skip
+        moved = {a for (a,) in con.execute(
+            f"""SELECT DISTINCT p.address FROM paid_to p JOIN addresses a ON a.address = p.address
+                JOIN ({spent}) s ON s.id = a.address_id""").fetchall()}  # fmt: skip
+        return unlinkable_complaints(rows, moved, paid_by(w, addresses))
+
+    return w.once("unlinkable", run)
+
+
+@figure(
+    "campaigns_exact",
+    goal=(">=", 1.0),
+    text="1 when every true campaign's complaints are exactly one linked campaign (same "
+    "complaints, so the same count) with the same total loss in base units, else 0",
+)
+def campaigns_exact(w: World) -> float | None:
+    outcomes = campaign_outcomes(w)
+    return float(all(o.exact for o in outcomes)) if outcomes else None
+
+
+@figure(
+    "campaigns_exact_linkable",
+    text="campaigns_exact, but a complaint with no evidence to link it (complaints_unlinkable) "
+    "may stand alone as a campaign of one; every other split or merge still fails",
+)
+def campaigns_exact_linkable(w: World) -> float | None:
+    outcomes = campaign_outcomes(w)
+    return float(all(o.exact_linkable for o in outcomes)) if outcomes else None
+
+
+@figure("campaigns_found", text="linked campaigns over true campaigns (1 when exact)")
+def campaigns_found(w: World) -> float | None:
+    true = len(w.truth["campaigns"])
+    return len(linked_campaigns(w)) / true if true else None
+
+
+@figure(
+    "complaints_unlinkable",
+    text="true complaints with no evidence that could link them: the paid address never "
+    "sent and got nothing from another complaint's address, and no perpetrator contact",
+)
+def complaints_unlinkable(w: World) -> float:
+    return float(len(unlinkable(w)))
+
+
+# -- figures of freeze requests (the campaigns part's FreezePlan, judged on truth) ----------
+def freeze_plans(w: World) -> list[dict[str, Any]]:
+    """Every linked campaign's freeze plan (``campaign freeze``), each with the true
+    campaign most of its complaints belong to (memoised)."""
+
+    def run() -> list[dict[str, Any]]:
+        from collections import Counter
+
+        from fundtrail.cases.freezing import campaign_freeze
+        from fundtrail.intelstore.db import open_store
+        from fundtrail.model.identity import Identity
+
+        operator = Identity.operator()
+        of = {k: c["id"] for c in w.truth["campaigns"] for k in c["complaint_ids"]}
+        camps = linked_campaigns(w)
+        store = open_store()
+        try:
             plans = []
             began = time.perf_counter()
-            for v in views:
-                true = Counter(of.get(c.ref or "", "") for c in v.complaints).most_common(1)
-                _traced, plan = campaign_freeze(store, v.id, viewer=operator)
+            for c in camps:
+                true = Counter(of.get(r, "") for r in c.refs).most_common(1)
+                _traced, plan = campaign_freeze(store, c.id, viewer=operator)
                 plans.append({"true": true[0][0] if true else "", "plan": plan})
             w.seconds["freeze"] = time.perf_counter() - began
             return plans
@@ -386,8 +500,11 @@ def _requested(w: World) -> list[tuple[str, str, int]]:
             for r in p["plan"].requests for d in r.deposits]  # fmt: skip
 
 
-def payers(w: World, addresses: set[str]) -> dict[str, set[str]]:
-    """{address: truth's owners of every address that ever paid into it} (from the chain)."""
+_MOVES = "('native', 'internal', 'token')"  # account-chain transfers that move value
+
+
+def paid_by(w: World, addresses: set[str]) -> dict[str, set[str]]:
+    """{address: every address that ever paid into it} (from the chain store)."""
     from fundtrail.chainstore.store import ChainStore
 
     if not addresses:
@@ -399,7 +516,7 @@ def payers(w: World, addresses: set[str]) -> dict[str, set[str]]:
         "SELECT o.address_id AS to_id, i.address_id AS from_id FROM outputs o "
         "JOIN inputs i ON i.tx_id = o.tx_id"
         if w.chain == "btc"
-        else "SELECT to_id, from_id FROM transfers WHERE kind IN ('native', 'internal', 'token')"
+        else f"SELECT to_id, from_id FROM transfers WHERE kind IN {_MOVES}"
     )
     rows = con.execute(
         f"""SELECT DISTINCT wa.address, pa.address
@@ -407,11 +524,16 @@ def payers(w: World, addresses: set[str]) -> dict[str, set[str]]:
             JOIN ({paid}) p ON p.to_id = a.address_id
             JOIN addresses pa ON pa.address_id = p.from_id"""
     ).fetchall()
-    owner = {a: info.get("entity", "") for a, info in w.truth["addresses"].items()}
     out: dict[str, set[str]] = {a: set() for a in addresses}
     for address, payer in rows:
-        out[address].add(owner.get(payer, "?"))
+        out[address].add(payer)
     return out
+
+
+def payers(w: World, addresses: set[str]) -> dict[str, set[str]]:
+    """{address: truth's owners of every address that ever paid into it} (from the chain)."""
+    owner = {a: info.get("entity", "") for a, info in w.truth["addresses"].items()}
+    return {a: {owner.get(p, "?") for p in ps} for a, ps in paid_by(w, addresses).items()}
 
 
 def gang_own(w: World) -> dict[str, set[str]]:
@@ -425,9 +547,9 @@ def gang_own(w: World) -> dict[str, set[str]]:
             out.setdefault(c["campaign"], set()).add(w.norm(c["deposit_address"]) or "")
         operator = {c["id"]: c["operator"] for c in w.truth["campaigns"]}
         asked = {(t, d) for t, d, _ in _requested(w)}
-        paid_by = payers(w, {d for _, d in asked})
+        paid = payers(w, {d for _, d in asked})
         for t, d in asked:
-            if t in operator and paid_by.get(d) == {operator[t]}:
+            if t in operator and paid.get(d) == {operator[t]}:
                 out.setdefault(t, set()).add(d)
         return out
 
@@ -632,6 +754,8 @@ def run_world(style: str, seed: int, txs: int, order: Order, work: Path, names: 
     row["seconds"] = {k: round(v, 2) for k, v in w.seconds.items()}
     if w.rss:
         row["rss_mib"] = {k: round(v) for k, v in w.rss.items()}
+    if w.notes:
+        row["notes"] = w.notes
     return row
 
 
@@ -740,6 +864,8 @@ def run_all(args: argparse.Namespace, styles: list[str], orders: list[Order],
                     print(f"{args.chain} {style} seed {seed} {txs:,} txs {order}: {shown}"
                           f"{' errors: ' + str(row['errors']) if 'errors' in row else ''}",
                           flush=True)  # fmt: skip
+                    for name, lines in row.get("notes", {}).items():
+                        print("\n".join(f"    {name}: {line}" for line in lines), flush=True)
                     if not args.keep:
                         shutil.rmtree(row["root"], ignore_errors=True)
     finally:
