@@ -622,8 +622,8 @@ def freeze_customers_asked(w: World) -> float | None:
     cashouts = {w.norm(c["deposit_address"]) or "" for c in w.truth["cashouts"]}
     gangs = {c["operator"] for c in w.truth["campaigns"]}
     asked = {d for _, d, _ in _requested(w)}
-    paid_by = payers(w, asked - cashouts)
-    one_gang = {d for d, who in paid_by.items() if len(who) == 1 and who <= gangs}
+    paid = payers(w, asked - cashouts)
+    one_gang = {d for d, who in paid.items() if len(who) == 1 and who <= gangs}
     return float(len(asked - cashouts - one_gang))
 
 
