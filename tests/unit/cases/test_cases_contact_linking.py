@@ -133,3 +133,27 @@ def test_the_result_does_not_depend_on_order(contacts: dict, rnd) -> None:
     assert conflicts(a, contacts) == conflicts(b, dict(items))
     # and two established campaigns never end up in one group
     assert not any(set(GANG_A) <= set(g) and set(GANG_B) <= set(g) for g in a.groups())
+
+
+def test_fragments_whose_victims_mostly_name_one_site_are_one_campaign() -> None:
+    # a scam whose victims each paid a fresh address (field style): the chain leaves two
+    # fragments of a dozen victims, and most victims of each name the platform's site;
+    # one of each also gives their own bank's phone, which stays a conflict
+    lk = _world(CHAIN, KEYS)
+    contacts = {k: [("site", "platform.example")] for k in [*GANG_A[:7], *GANG_B[:6]]}
+    contacts["a11"] = [("phone", "BANK")]
+    contacts["b09"] = [("phone", "BANK")]
+    link_contacts(lk, contacts)
+    assert sorted([*GANG_A, *GANG_B]) in lk.groups()
+    (link,) = [x for x in lk.links if x.reason == SAME_CONTACT]
+    assert link.detail == "site:platform.example"
+
+
+def test_a_site_only_a_few_victims_of_each_name_is_a_conflict_not_a_link() -> None:
+    # a "support site" two of A's twelve and two of B's ten victims name: not either's own
+    lk = _world(CHAIN, KEYS)
+    contacts = {k: [("site", "helpdesk.example")] for k in ["a00", "a01", "b00", "b01"]}
+    link_contacts(lk, contacts)
+    assert sorted(map(len, lk.groups())) == [1, 1, 1, 10, 12]
+    (c,) = conflicts(lk, contacts)
+    assert c.index == "helpdesk.example"
