@@ -35,6 +35,12 @@ if TYPE_CHECKING:
     from fundtrail.chainstore.store import ChainStore
 
 MIB = 1024 * 1024
+PAGE = mmap.PAGESIZE
+# what one random read of a mapped file leaves resident: Linux maps the cached pages
+# around a read fault too (fault_around_bytes, 64 KiB; madvise(MADV_RANDOM) does not stop
+# it), measured: a window of lookups held 16 pages per stored value it compared
+FAULT_AROUND = 16 * PAGE
+WINDOW_SHARE = 0.125  # of the budget: the mapped pages one window of random accesses may touch
 
 
 def memory_budget() -> int:
@@ -156,6 +162,21 @@ def release(*arrays: np.ndarray) -> None:
         base = getattr(a, "_mmap", None)
         if isinstance(base, mmap.mmap):
             base.madvise(mmap.MADV_DONTNEED)
+
+
+def touch_windows(n: int, bytes_per_row: int, mapped_bytes: int) -> Iterator[tuple[int, int]]:
+    """``[lo, hi)`` windows over ``n`` rows of work whose each row touches about
+    ``bytes_per_row`` of memory-mapped files totalling ``mapped_bytes``: the caller
+    :func:`release`-s the maps after each window.
+
+    Why: a batch of a million random lookups touches a page per key across a table of
+    gigabytes; without windows the whole batch's pages are resident at once, so peak
+    memory grew with the chain. One window touches at most ``WINDOW_SHARE`` of the
+    budget; maps that fit in it whole take one window (nothing to gain from releasing)."""
+    cap = budget_bytes(WINDOW_SHARE)
+    step = n if mapped_bytes <= cap else max(64, cap // max(1, bytes_per_row))
+    for lo in range(0, n, max(1, step)):
+        yield lo, min(n, lo + step)
 
 
 def peak_rss_mb() -> float:

@@ -16,12 +16,20 @@ Why this design (measured against the candidates in ``bench/idmap.py``):
   whose id is not (or no longer) in the committed value column fails the byte check, so
   slots left by a batch that crashed before its commit, or by a rolled-back reorg, are
   harmless. A rollback is a truncation of the value column.
-* **Bounded memory.** The process touches pages of the map only while a batch is looked
-  up and drops them afterwards (:func:`~fundtrail.chainstore.budget.release`); the
-  table grows by rebuilding into a table twice the size: from the value column (which
-  drops stale slots), or, while every slot is known to be live (:attr:`HashTable.exact`),
-  by moving the old slots in slot order, which writes the new file almost sequentially
-  instead of at random (the rebuilds were a quarter of the id maps' cost on ingest).
+* **Bounded memory, whatever the table's size.** A batch's queries are probed in order
+  of their home slot (:func:`home_order`), in windows of the batch, and the pages of the
+  table and of the value column a window touched are dropped before the next
+  (:func:`~fundtrail.chainstore.budget.release`, sized by
+  :func:`~fundtrail.chainstore.budget.touch_windows`): a million random lookups into a
+  table of gigabytes used to leave a page per key resident, so peak memory grew with the
+  chain. New values get provisional ids in probe order, renumbered afterwards in order of
+  first appearance (the ids' contract).
+* **Growth.** The table grows by rebuilding into a table twice the size: from the value
+  column (which drops stale slots), or, while every slot is known to be live
+  (:attr:`HashTable.exact`), by moving the old slots in slot order, which writes the new
+  file almost sequentially instead of at random (the rebuilds were a quarter of the id
+  maps' cost on ingest). Both go window by window too: a growth used to touch the whole
+  old and new tables at once (4.6 GB at 50M transactions).
 """
 
 from __future__ import annotations
@@ -30,180 +38,47 @@ import json
 import os
 import secrets
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from numba import njit
 
-from fundtrail.chainstore.budget import release
+from fundtrail.chainstore.budget import (
+    FAULT_AROUND,
+    WINDOW_SHARE,
+    chunk_rows,
+    release,
+    touch_windows,
+)
+from fundtrail.chainstore.hashkernels import (
+    _confirm,
+    _get,
+    _get_or_insert,
+    _move_slots,
+    _place,
+    _probe,
+    _probe_or_insert,
+    _query_hashes,
+    _set_ids,
+    _stored_hashes,
+)
 
 MAX_LOAD = 0.65
 MIN_CAPACITY = 1 << 12
-_M1 = np.uint64(0xFF51AFD7ED558CCD)
-_M2 = np.uint64(0xC4CEB9FE1A85EC53)
-_S33 = np.uint64(33)
-_S29 = np.uint64(29)
-_ONE = np.uint64(1)
+SLOT_BYTES = 16
 
 
-@njit(cache=True, inline="always")
-def _hash(data: np.ndarray, a: int, b: int, seed: np.uint64) -> np.uint64:  # pragma: no cover
-    """Seeded 64-bit hash of data[a:b], eight bytes per multiply, murmur3's finaliser."""
-    h = seed ^ (np.uint64(b - a) * _M2)
-    i = a
-    while i + 8 <= b:
-        w = np.uint64(0)
-        for k in range(8):
-            w |= np.uint64(data[i + k]) << np.uint64(8 * k)
-        h = (h ^ w) * _M1
-        h ^= h >> _S29
-        i += 8
-    w = np.uint64(0)
-    for k in range(b - i):
-        w |= np.uint64(data[i + k]) << np.uint64(8 * k)
-    h = (h ^ w) * _M2
-    h ^= h >> _S33
-    h *= _M1
-    h ^= h >> _S33
-    h *= _M2
-    h ^= h >> _S33
-    return h | _ONE  # 0 marks an empty slot
+def home_order(qhash: np.ndarray, capacity: int, valid: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the (valid) hashes in order of their home slot, ties in position order.
 
-
-@njit(cache=True, inline="always")
-def _same(
-    x: np.ndarray, xa: int, xb: int, y: np.ndarray, ya: int, yb: int
-) -> bool:  # pragma: no cover
-    if xb - xa != yb - ya:
-        return False
-    for k in range(xb - xa):  # noqa: SIM110 - numba compiles loops, not generators
-        if x[xa + k] != y[ya + k]:
-            return False
-    return True
-
-
-@njit(cache=True, inline="always")
-def _stored(ends: np.ndarray, v: Any) -> tuple[int, int]:  # pragma: no cover
-    return (ends[v - 1] if v > 0 else 0), ends[v]
-
-
-@njit(cache=True, nogil=True)
-def _get_or_insert(  # pragma: no cover - numba
-    tbl: np.ndarray,
-    ends: np.ndarray,
-    chars: np.ndarray,
-    n0: int,
-    qdata: np.ndarray,
-    qoffs: np.ndarray,
-    qvalid: np.ndarray,
-    seed: np.uint64,
-    out: np.ndarray,
-    first_q: np.ndarray,
-) -> int:
-    """Id of each query, inserting new ones as n0, n0+1, ... in query order; returns the
-    next id. Ids >= n0 are not in the value column yet: they compare with their query."""
-    mask = tbl.shape[0] - 1
-    umask = np.uint64(mask)
-    n = n0
-    for i in range(qoffs.shape[0] - 1):
-        if not qvalid[i]:
-            out[i] = -1
-            continue
-        a, b = qoffs[i], qoffs[i + 1]
-        h = _hash(qdata, a, b, seed)
-        j = np.int64(h & umask)
-        while True:
-            k = tbl[j, 0]
-            if k == 0:
-                tbl[j, 0] = h
-                tbl[j, 1] = np.uint64(n)
-                first_q[n - n0] = i
-                out[i] = n
-                n += 1
-                break
-            if k == h:
-                v = np.int64(tbl[j, 1])
-                if v < n0:
-                    sa, sb = _stored(ends, v)
-                    if _same(chars, sa, sb, qdata, a, b):
-                        out[i] = v
-                        break
-                elif v < n:
-                    q = first_q[v - n0]
-                    if _same(qdata, qoffs[q], qoffs[q + 1], qdata, a, b):
-                        out[i] = v
-                        break
-            j = (j + 1) & mask
-    return n
-
-
-@njit(cache=True, nogil=True)
-def _get(  # pragma: no cover - numba
-    tbl: np.ndarray,
-    ends: np.ndarray,
-    chars: np.ndarray,
-    n: int,
-    qdata: np.ndarray,
-    qoffs: np.ndarray,
-    qvalid: np.ndarray,
-    seed: np.uint64,
-    out: np.ndarray,
-) -> None:
-    """The largest id < n whose stored bytes equal each query, or -1."""
-    mask = tbl.shape[0] - 1
-    umask = np.uint64(mask)
-    for i in range(qoffs.shape[0] - 1):
-        out[i] = -1
-        if not qvalid[i]:
-            continue
-        a, b = qoffs[i], qoffs[i + 1]
-        h = _hash(qdata, a, b, seed)
-        j = np.int64(h & umask)
-        while True:
-            k = tbl[j, 0]
-            if k == 0:
-                break
-            if k == h:
-                v = np.int64(tbl[j, 1])
-                if v < n and v > out[i]:
-                    sa, sb = _stored(ends, v)
-                    if _same(chars, sa, sb, qdata, a, b):
-                        out[i] = v
-            j = (j + 1) & mask
-
-
-@njit(cache=True, nogil=True)
-def _insert_stored(  # pragma: no cover - numba
-    tbl: np.ndarray, ends: np.ndarray, chars: np.ndarray, start: int, stop: int, seed: np.uint64
-) -> None:
-    """Insert ids start..stop-1 of the value column (rebuilds, catching up), unchecked."""
-    mask = tbl.shape[0] - 1
-    umask = np.uint64(mask)
-    for v in range(start, stop):
-        a, b = _stored(ends, v)
-        h = _hash(chars, a, b, seed)
-        j = np.int64(h & umask)
-        while tbl[j, 0] != 0:
-            j = (j + 1) & mask
-        tbl[j, 0] = h
-        tbl[j, 1] = np.uint64(v)
-
-
-@njit(cache=True, nogil=True)
-def _move_slots(old: np.ndarray, new: np.ndarray, rows: int) -> None:  # pragma: no cover
-    """Re-place every slot of ``old`` whose id is < rows into ``new`` (a larger table)."""
-    mask = new.shape[0] - 1
-    umask = np.uint64(mask)
-    for i in range(old.shape[0]):
-        h = old[i, 0]
-        if h == 0 or np.int64(old[i, 1]) >= rows:
-            continue
-        j = np.int64(h & umask)
-        while new[j, 0] != 0:
-            j = (j + 1) & mask
-        new[j, 0] = h
-        new[j, 1] = old[i, 1]
+    Why: probing in slot order walks the table's pages front to back, so a window of
+    queries touches one stretch of the file, and equal hashes (a batch's duplicates)
+    are met first at their first appearance. The key puts the home slot's bits on top."""
+    bits = np.uint64(capacity.bit_length() - 1)
+    idx = np.arange(len(qhash), dtype=np.int64) if valid is None else np.flatnonzero(valid)
+    h = qhash[idx]
+    key = (h << (np.uint64(64) - bits)) | (h >> bits)
+    return idx[np.argsort(key, kind="stable")]
 
 
 class HashTable:
@@ -217,6 +92,10 @@ class HashTable:
         self.capacity = int(str(state["capacity"]))
         self.file = folder / str(state["file"])
         self.indexed = int(str(state.get("indexed", 0)))  # value rows inserted as of save()
+        # slots written since the file was made, stale ones included (a state file from
+        # before this count assumed none stale); bounds the load so every probe ends
+        self.used = int(str(state.get("used", self.indexed)))
+        self._durable = self.indexed  # what the state file may claim: rows whose slots are flushed
         # True while every slot is known to name the bytes its id has: the file was
         # created empty or rebuilt from the values in this process, and no id was cut
         # back since (a crash before this run, or a rollback, can leave stale slots)
@@ -240,7 +119,7 @@ class HashTable:
         name = f"{self.name}-{capacity}-{uuid.uuid4().hex[:8]}.slots"
         with open(self.folder / name, "wb") as fh:
             fh.truncate(capacity * 16)
-        return {"file": name, "capacity": capacity, "seed": seed, "indexed": 0}
+        return {"file": name, "capacity": capacity, "seed": seed, "indexed": 0, "used": 0}
 
     def _write_state(self) -> None:
         tmp = self._state_path.with_suffix(".json.tmp")
@@ -248,7 +127,8 @@ class HashTable:
             "file": self.file.name,
             "capacity": self.capacity,
             "seed": int(self.seed),
-            "indexed": self.indexed,
+            "indexed": self._durable,
+            "used": self.used,
         }
         tmp.write_text(json.dumps(data))
         os.replace(tmp, self._state_path)
@@ -262,37 +142,187 @@ class HashTable:
     def _map(path: Path, capacity: int) -> np.memmap:
         return np.memmap(path, dtype=np.uint64, mode="r+", shape=(capacity, 2))
 
-    def needs_rebuild(self, rows: int) -> bool:
-        return rows > self.capacity * MAX_LOAD
+    def needs_rebuild(self, rows: int, extra: int = 0) -> bool:
+        """Whether ``rows`` live ids plus ``extra`` new slots would pass the load limit,
+        counting the stale slots (crashes and rollbacks leave them until a rebuild from
+        the values): without them a table could fill up and a probe never end."""
+        return max(rows, self.used) + extra > self.capacity * MAX_LOAD
+
+    def reserve(self, extra: int) -> None:
+        """Count ``extra`` slots as written before writing them, durably enough that a
+        crash mid-batch cannot leave uncounted slots; :meth:`wrote` corrects the count."""
+        self.used += extra
+        self._write_state()
+
+    def wrote(self, reserved: int, written: int) -> None:
+        self.used += written - reserved
 
     def rebuild(self, ends: np.ndarray, chars: np.ndarray, rows: int, extra: int) -> None:
         """A new slot file for ``rows + extra`` ids at <= half load, filled from the values
-        (ids 0..rows-1), or from the old slots while they are :attr:`exact`."""
+        (ids 0..rows-1), or from the old slots while they are :attr:`exact`; window by
+        window, so a rebuild's resident pages are bounded by a window, not the table."""
         capacity = MIN_CAPACITY
         while capacity * 0.5 < rows + extra:
             capacity *= 2
         state = self._new_file(capacity, int(self.seed))
         path = self.folder / str(state["file"])
-        slots = self._map(path, capacity)
+        old, self.slots, self.capacity = self.slots, self._map(path, capacity), capacity
         if self.exact and self.indexed >= rows:
-            _move_slots(self.slots, slots, rows)
+            mapped = (old.shape[0] + capacity) * SLOT_BYTES
+            per_slot = SLOT_BYTES * (1 + capacity // old.shape[0])
+            for lo, hi in touch_windows(old.shape[0], per_slot, mapped):
+                _move_slots(old, self.slots, rows, lo, hi)
+                release(old, self.slots)
         else:
-            _insert_stored(slots, ends, chars, 0, rows, self.seed)
+            self.insert_stored(ends, chars, 0, rows)
         self.exact = True
-        slots.flush()
-        release(slots)
-        old = self.slots
-        self.slots, self.file, self.capacity = slots, path, capacity
-        self.indexed = rows
-        self._write_state()
-        release(old)
+        self.slots.flush()
+        release(self.slots, old)
         del old
+        self.file = path
+        self.indexed = self.used = self._durable = rows
+        self._write_state()
         self._sweep()
+
+    def _slot_windows(self, n: int) -> Iterator[tuple[int, int]]:
+        """Windows over ``n`` queries in home-slot order (each a stretch of the table)."""
+        for lo, hi in touch_windows(n, FAULT_AROUND, self.capacity * SLOT_BYTES):
+            yield lo, hi
+            release(self.slots)
+
+    @staticmethod
+    def _id_windows(n: int, ends: np.ndarray, chars: np.ndarray) -> Iterator[tuple[int, int]]:
+        """Windows over ``n`` byte checks in id order (each a stretch of the values)."""
+        for lo, hi in touch_windows(n, 2 * FAULT_AROUND, ends.nbytes + chars.nbytes):
+            yield lo, hi
+            release(ends, chars)
+
+    def _confirmed(
+        self,
+        ends: np.ndarray,
+        chars: np.ndarray,
+        data: np.ndarray,
+        offs: np.ndarray,
+        cand: np.ndarray,
+        which: np.ndarray,
+    ) -> np.ndarray:
+        """The queries ``which`` whose candidate id's stored bytes differ (checked in id
+        order): they take the one-pass loop."""
+        by_id = which[np.argsort(cand[which], kind="stable")]
+        ok = np.zeros(len(cand), dtype=bool)
+        for lo, hi in self._id_windows(len(by_id), ends, chars):
+            _confirm(ends, chars, data, offs, cand, by_id, lo, hi, ok)
+        return which[~ok[which]]
+
+    def get(
+        self,
+        ends: np.ndarray,
+        chars: np.ndarray,
+        n: int,
+        data: np.ndarray,
+        offs: np.ndarray,
+        valid: np.ndarray,
+    ) -> np.ndarray:
+        """The largest id < n whose stored bytes equal each query, -1 where none/invalid."""
+        qhash = np.empty(len(offs) - 1, dtype=np.uint64)
+        _query_hashes(data, offs, self.seed, qhash)
+        order = home_order(qhash, self.capacity, valid)
+        out = np.full(len(qhash), -1, dtype=np.int64)
+        for lo, hi in self._slot_windows(len(order)):
+            _probe(self.slots, n, qhash, order, lo, hi, out)
+        wrong = self._confirmed(ends, chars, data, offs, out, np.flatnonzero(out >= 0))
+        if len(wrong):  # a colliding hash or a stale slot shadowed the answer
+            out[wrong] = -1
+            _get(self.slots, ends, chars, n, data, offs, qhash, wrong, 0, len(wrong), out)
+            release(self.slots, ends, chars)
+        return out
+
+    def get_or_insert(
+        self,
+        ends: np.ndarray,
+        chars: np.ndarray,
+        n0: int,
+        data: np.ndarray,
+        offs: np.ndarray,
+        valid: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(id of each query, -1 where invalid; the queries that got new ids, in id order).
+
+        New values get ids n0, n0+1, .. in order of first appearance in the batch: the
+        queries are probed in home-slot order with provisional ids, which are then
+        renumbered (the outputs, and the new slots in one more windowed pass)."""
+        q = len(offs) - 1
+        qhash = np.empty(q, dtype=np.uint64)
+        _query_hashes(data, offs, self.seed, qhash)
+        order = home_order(qhash, self.capacity, valid)
+        out = np.full(q, -1, dtype=np.int64)
+        cand = np.full(q, -1, dtype=np.int64)
+        first_q = np.empty(q, dtype=np.int64)
+        slot_of = np.empty(q, dtype=np.int64)
+        n = n0
+        for lo, hi in self._slot_windows(len(order)):
+            n = _probe_or_insert(
+                self.slots, n0, n, data, offs, qhash, order, lo, hi, out, cand, first_q,
+                slot_of,
+            )  # fmt: skip
+        known = np.flatnonzero(cand >= 0)
+        wrong = self._confirmed(ends, chars, data, offs, cand, known)
+        out[known] = cand[known]
+        if len(wrong):  # a colliding hash or a stale slot: probe on, checking every match
+            wrong = wrong[np.argsort(wrong, kind="stable")]  # first appearance first
+            n = _get_or_insert(
+                self.slots, ends, chars, n0, n, data, offs, qhash, wrong, 0, len(wrong), out,
+                first_q, slot_of,
+            )  # fmt: skip
+            release(self.slots, ends, chars)
+        return out, self._renumber(out, n0, n, first_q, slot_of)
+
+    def _renumber(
+        self, out: np.ndarray, n0: int, n: int, first_q: np.ndarray, slot_of: np.ndarray
+    ) -> np.ndarray:
+        """Provisional ids n0..n-1 become ids in order of first appearance, in ``out`` and
+        in their slots; returns the new values' queries in id order."""
+        m = n - n0
+        rank = np.argsort(first_q[:m], kind="stable")
+        if (rank != np.arange(m)).any():
+            final = np.empty(m, dtype=np.int64)
+            final[rank] = np.arange(n0, n, dtype=np.int64)
+            new_ids = out >= n0
+            out[new_ids] = final[out[new_ids] - n0]
+            for lo, hi in touch_windows(m, FAULT_AROUND, self.capacity * SLOT_BYTES):
+                _set_ids(self.slots, slot_of, final, lo, hi)
+                release(self.slots)
+        return first_q[rank]
+
+    def insert(self, data: np.ndarray, offs: np.ndarray, base: int) -> None:
+        """Slots for the values ``data[offs[i]:offs[i+1]]`` as ids base, base+1, ..
+        (appended to the value column by the caller), unchecked."""
+        qhash = np.empty(len(offs) - 1, dtype=np.uint64)
+        _query_hashes(data, offs, self.seed, qhash)
+        self._place(qhash, base)
+
+    def insert_stored(self, ends: np.ndarray, chars: np.ndarray, start: int, stop: int) -> None:
+        """Slots for ids start..stop-1 of the value column (rebuilds, catching up), in
+        chunks whose hashes (and sort) and the stored bytes read for them (an end offset
+        and up to 64 bytes each) fit in a share of the budget."""
+        step = chunk_rows(3 * 8 + 8 + 64, WINDOW_SHARE)
+        for a in range(start, stop, step):
+            b = min(stop, a + step)
+            qhash = np.empty(b - a, dtype=np.uint64)
+            _stored_hashes(ends, chars, a, b, self.seed, qhash)
+            release(ends, chars)
+            self._place(qhash, a)
+
+    def _place(self, qhash: np.ndarray, base: int) -> None:
+        order = home_order(qhash, self.capacity)
+        for lo, hi in touch_windows(len(order), FAULT_AROUND, self.capacity * SLOT_BYTES):
+            _place(self.slots, qhash, order, lo, hi, base)
+            release(self.slots)
 
     def save(self, rows: int) -> None:
         """Slots durable, and the state file naming them (``rows`` values indexed)."""
         self.slots.flush()
-        self.indexed = rows
+        self.indexed = self._durable = rows
         self._write_state()
 
     def release(self) -> None:

@@ -4,7 +4,8 @@ The value column (id -> bytes) is the truth the table is checked against, and it
 itself a cache of the committed Parquet tables: :meth:`IdMap.sync` cuts it back to the
 committed row count (a batch that crashed, a rollback) and the owner appends rows the
 store has but the map lacks (a store written before the map existed, a lost write).
-Memory: the pages touched by one call are dropped when it returns.
+Memory: the pages touched by one call are dropped when it returns, and within a call
+window by window (:mod:`~fundtrail.chainstore.hashindex`).
 """
 
 from __future__ import annotations
@@ -61,13 +62,13 @@ class IdMap:
 
     def _catch_up(self) -> None:
         rows = len(self.values)
-        if self.table.needs_rebuild(rows):
+        missing = max(0, rows - self.table.indexed)
+        if self.table.needs_rebuild(rows, missing):
             self._rebuild(0)
-        elif self.table.indexed < rows:
+        elif missing:
             ends, chars = self.values.ends.view(), self.values.chars.view()
-            hx._insert_stored(
-                self.table.slots, ends, chars, self.table.indexed, rows, self.table.seed
-            )
+            self.table.reserve(missing)
+            self.table.insert_stored(ends, chars, self.table.indexed, rows)
             self.table.indexed = rows
             self._release()
 
@@ -77,47 +78,32 @@ class IdMap:
         self._release()
 
     def _room(self, extra: int) -> None:
-        if self.table.needs_rebuild(len(self.values) + extra):
+        """A table with room for ``extra`` more slots, reserved (see HashTable.reserve)."""
+        if self.table.needs_rebuild(len(self.values), extra):
             self._rebuild(extra)
+        self.table.reserve(extra)
 
     def get(self, arr: pa.Array) -> np.ndarray:
         """Id of each value (the latest, if a value was added twice), -1 where absent/null."""
         data, offs, valid = buffers(arr)
-        out = np.empty(len(offs) - 1, dtype=np.int64)
-        if len(self.values):
-            hx._get(
-                self.table.slots,
-                self.values.ends.view(),
-                self.values.chars.view(),
-                len(self.values),
-                data,
-                offs,
-                valid,
-                self.table.seed,
-                out,
-            )
-            self._release()
-        else:
-            out[:] = -1
+        if not len(self.values):
+            return np.full(len(offs) - 1, -1, dtype=np.int64)
+        ends, chars = self.values.ends.view(), self.values.chars.view()
+        out = self.table.get(ends, chars, len(self.values), data, offs, valid)
+        self._release()
         return out
 
     def get_or_add(self, arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """(id of each value, positions of the values that got new ids): new values get the
         next ids in order of first appearance; nulls get -1."""
         data, offs, valid = buffers(arr)
-        q = len(offs) - 1
-        self._room(q)
+        self._room(len(offs) - 1)
         n0 = len(self.values)
-        out = np.empty(q, dtype=np.int64)
-        first_q = np.empty(q, dtype=np.int64)
-        empty = np.zeros(1, dtype=np.int64)
-        ends = self.values.ends.view() if n0 else empty
+        ends = self.values.ends.view() if n0 else np.zeros(1, dtype=np.int64)
         chars = self.values.chars.view() if n0 else np.zeros(1, np.uint8)
-        n = hx._get_or_insert(
-            self.table.slots, ends, chars, n0, data, offs, valid, self.table.seed, out, first_q
-        )
+        out, new = self.table.get_or_insert(ends, chars, n0, data, offs, valid)
+        self.table.wrote(len(offs) - 1, len(new))
         self._release()
-        new = first_q[: n - n0]
         if len(new):  # Arrow's take gathers the new values' bytes in C
             sub_data, sub_offs, _ = buffers(arr.take(pa.array(new)))
             self.values.append(sub_data, sub_offs)
@@ -128,18 +114,10 @@ class IdMap:
         """Append every value as a new id (a value already present gets a second, later id);
         returns the first new id."""
         data, offs, _ = buffers(arr)
-        q = len(offs) - 1
-        self._room(q)
+        self._room(len(offs) - 1)
         n0 = len(self.values)
         self.values.append(data, offs)
-        hx._insert_stored(
-            self.table.slots,
-            self.values.ends.view(),
-            self.values.chars.view(),
-            n0,
-            n0 + q,
-            self.table.seed,
-        )
+        self.table.insert(data, offs, n0)
         self.table.indexed = len(self.values)
         self._release()
         return n0

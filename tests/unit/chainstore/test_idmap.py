@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fundtrail.chainstore import hashindex as hx
+from fundtrail.chainstore import hashkernels as hk
 from fundtrail.chainstore.idmap import IdMap, buffers
 
 
@@ -30,7 +31,7 @@ def test_a_matching_hash_with_other_text_is_not_a_match(tmp_path: Path) -> None:
     m = IdMap(tmp_path, "a")
     m.get_or_add(pa.array(["a"]))
     data, offs, _ = buffers(pa.array(["b"]))
-    h = hx._hash(data, int(offs[0]), int(offs[1]), m.table.seed)
+    h = hk._hash(data, int(offs[0]), int(offs[1]), m.table.seed)
     slots = m.table.slots
     j = int(h) & (slots.shape[0] - 1)
     while slots[j, 0] != 0:
