@@ -5,7 +5,8 @@ cost more than the last (and held the join in memory). Here a txid is found thro
 hash table checked against the txid column (:class:`~fundtrail.chainstore.idmap.IdMap`),
 and its outputs through three id-ordered columns: ``first_out`` (row of each tx's first
 output), ``out_address`` and ``out_value`` (per output row). A batch touches only the
-pages its inputs point at, so the last million transactions cost what the first did.
+pages its inputs point at, so the last million transactions cost what the first did,
+and it holds them only a window at a time (see ``_gather``), so memory stays flat too.
 
 Like the address map this is a cache of the committed ``txs``/``outputs`` tables: cut
 back to them or caught up from them when a writer opens it.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from fundtrail.chainstore.budget import iter_batches
+from fundtrail.chainstore.budget import FAULT_AROUND, iter_batches, touch_windows
 from fundtrail.chainstore.column import AppendColumn
 from fundtrail.chainstore.idmap import IdMap
 from fundtrail.chainstore.schema import NO_ADDRESS
@@ -110,16 +111,15 @@ class OutpointMap:
         tx = self.txids.get(_fixed32(prev, m))
         ok = (tx >= 0) & (tx < np.asarray(spender))
         txs = np.where(ok, tx, 0)
-        end = np.full(m, self.n_outputs, dtype=np.int64)
-        inner = ok & (txs + 1 < len(first))
-        end[inner] = first[txs[inner] + 1]
-        row = first[txs] + np.asarray(prev_n, dtype=np.int64)
+        order = np.argsort(txs, kind="stable")  # gathers walk the columns front to back
+        start = _gather(self.first_out, txs, order)
+        end = _gather(self.first_out, np.minimum(txs + 1, len(first) - 1), order)
+        end[txs + 1 >= len(first)] = self.n_outputs
+        row = start + np.asarray(prev_n, dtype=np.int64)
         ok &= row < end
         rows = np.where(ok, row, 0)
-        address_id = np.where(ok, self.out_address.view()[rows], NO_ADDRESS)
-        value = np.where(ok, self.out_value.view()[rows], 0)
-        for c in (self.first_out, self.out_address, self.out_value):
-            c.release()
+        address_id = np.where(ok, _gather(self.out_address, rows, order), NO_ADDRESS)
+        value = np.where(ok, _gather(self.out_value, rows, order), 0)
         return Spent(np.where(ok, tx, -1), address_id, value)
 
     def flush(self) -> None:
@@ -127,6 +127,19 @@ class OutpointMap:
         self.txids.flush()
         for c in (self.first_out, self.out_address, self.out_value):
             c.sync()
+
+
+def _gather(col: AppendColumn, rows: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``col[rows]``, reading ``rows[order]`` (near-ascending) window by window and releasing
+    the column's pages between windows: an input batch's rows are spread over the whole
+    chain's outputs, so one gather used to leave a page per input resident."""
+    view = col.view()
+    out = np.empty(len(rows), dtype=view.dtype)
+    for lo, hi in touch_windows(len(rows), FAULT_AROUND, view.nbytes):
+        sel = order[lo:hi]
+        out[sel] = view[rows[sel]]
+        col.release()
+    return out
 
 
 def _starts(counts: np.ndarray) -> np.ndarray:

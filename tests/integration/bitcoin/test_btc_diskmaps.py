@@ -92,6 +92,29 @@ def test_crash_mid_batch_then_rerun(
     assert_same_store(tmp_path, reference)
 
 
+def test_tiny_windows_give_the_same_store(
+    sim_blocks: Path, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The windowed paths a big chain takes (id lookups and inserts, table growth, the
+    gathers of spent outputs, all a few rows at a time, from an 8-slot table up, across
+    small batches) store exactly what one pass over each batch does."""
+    from collections.abc import Iterator
+
+    from fundtrail.chainstore import hashindex, outpoints
+
+    def windows(n: int, bytes_per_row: int, mapped_bytes: int) -> Iterator[tuple[int, int]]:
+        for lo in range(0, n, 5):
+            yield lo, min(n, lo + 5)
+
+    monkeypatch.setattr(hashindex, "touch_windows", windows)
+    monkeypatch.setattr(outpoints, "touch_windows", windows)
+    monkeypatch.setattr(hashindex, "MIN_CAPACITY", 8)
+    monkeypatch.setattr(btc, "BATCH_BYTES", 100_000)
+    report = btc.ingest_paths([sim_blocks], home=tmp_path)
+    assert report.unresolved_inputs == 0
+    assert_same_store(tmp_path, reference)
+
+
 def test_lost_index_is_rebuilt_from_the_store(
     sim_blocks: Path, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
