@@ -93,7 +93,8 @@ def main() -> None:
     up = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     data = (
         f"random 32-byte keys, tables of {', '.join(f'{n:,}' for n in a.sizes)}; batches of "
-        f"{a.batch:,} (half stored, half new), seed {a.seed}"
+        f"{a.batch:,} (half stored, half new), seed {a.seed}; "
+        f"FUNDTRAIL_MEMORY_MB {memory_budget() >> 20}"
     )
     with recording("hashindex", a.record, data=data) as rec:
         print(f"== id map get_or_add; budget {memory_budget() >> 20} MiB; {up}")
