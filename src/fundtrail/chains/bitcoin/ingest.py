@@ -243,14 +243,11 @@ class _Session:
                     gc.enable()
 
     def _next_tx_id(self) -> int:
-        if self.store.is_empty():
-            return 0
-        con = self.store.connect()
-        try:
-            row = con.execute("SELECT coalesce(max(tx_id) + 1, 0) FROM txs").fetchone()
-        finally:
-            con.close()
-        return int(row[0]) if row else 0
+        """The committed tx count: tx ids are dense from 0 (assigned in order, rolled back
+        as a suffix; the outpoint map checks it). Read from the Parquet footers: the
+        ``max(tx_id)`` scan it replaces read every stored tx at each run (0.2 CPU-s at
+        2.5M txs, growing with the chain)."""
+        return self.store.row_count("txs")
 
     # ---- the run ------------------------------------------------------------------------
     def run(self, blocks: Iterable[RawBlock], progress_of: object, workers: int = 0) -> None:
