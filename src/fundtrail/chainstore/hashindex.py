@@ -15,15 +15,18 @@ Why this design (measured against the candidates in ``bench/idmap.py``):
 * **Crash-safe without a log.** Slots are only ever written into empty slots, and a slot
   whose id is not (or no longer) in the committed value column fails the byte check, so
   slots left by a batch that crashed before its commit, or by a rolled-back reorg, are
-  harmless. A rollback is a truncation of the value column.
+  harmless. A rollback is a truncation of the value column. Stale slots count toward
+  the load (:attr:`HashTable.used`, reserved before a batch writes), so they can never
+  fill the table: the next growth rebuilds from the values and drops them.
 * **Bounded memory, whatever the table's size.** A batch's queries are probed in order
   of their home slot (:func:`home_order`), in windows of the batch, and the pages of the
   table and of the value column a window touched are dropped before the next
   (:func:`~fundtrail.chainstore.budget.release`, sized by
   :func:`~fundtrail.chainstore.budget.touch_windows`): a million random lookups into a
   table of gigabytes used to leave a page per key resident, so peak memory grew with the
-  chain. New values get provisional ids in probe order, renumbered afterwards in order of
-  first appearance (the ids' contract).
+  chain. Hash matches are confirmed against the value column in id order, a stretch of
+  it per window (:mod:`.hashkernels` says why). New values get provisional ids in probe
+  order, renumbered afterwards in order of first appearance (the ids' contract).
 * **Growth.** The table grows by rebuilding into a table twice the size: from the value
   column (which drops stale slots), or, while every slot is known to be live
   (:attr:`HashTable.exact`), by moving the old slots in slot order, which writes the new
