@@ -17,7 +17,7 @@ Why this design (measured against the candidates in ``bench/idmap.py``):
   slots left by a batch that crashed before its commit, or by a rolled-back reorg, are
   harmless. A rollback is a truncation of the value column. Stale slots count toward
   the load (:attr:`HashTable.used`, reserved before a batch writes), so they can never
-  fill the table: the next growth rebuilds from the values and drops them.
+  fill the table: the rebuild they trigger reads the values and drops them.
 * **Bounded memory, whatever the table's size.** A batch's queries are probed in order
   of their home slot (:func:`home_order`), in windows of the batch, and the pages of the
   table and of the value column a window touched are dropped before the next
