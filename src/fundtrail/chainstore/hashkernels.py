@@ -67,6 +67,27 @@ def _stored(ends: np.ndarray, v: Any) -> tuple[int, int]:  # pragma: no cover
     return (ends[v - 1] if v > 0 else 0), ends[v]
 
 
+@njit(cache=True, inline="always")
+def _claim(  # pragma: no cover - numba
+    tbl: np.ndarray,
+    j: Any,
+    h: Any,
+    n: int,
+    n0: int,
+    i: Any,
+    out: np.ndarray,
+    first_q: np.ndarray,
+    slot_of: np.ndarray,
+) -> int:
+    """Query ``i`` takes empty slot ``j`` with provisional id ``n``; returns the next id."""
+    tbl[j, 0] = h
+    tbl[j, 1] = np.uint64(n)
+    first_q[n - n0] = i
+    slot_of[n - n0] = j
+    out[i] = n
+    return n + 1
+
+
 @njit(cache=True, nogil=True)
 def _query_hashes(
     qdata: np.ndarray, qoffs: np.ndarray, seed: np.uint64, out: np.ndarray
@@ -114,12 +135,7 @@ def _get_or_insert(  # pragma: no cover - numba
         while True:
             k = tbl[j, 0]
             if k == 0:
-                tbl[j, 0] = h
-                tbl[j, 1] = np.uint64(n)
-                first_q[n - n0] = i
-                slot_of[n - n0] = j
-                out[i] = n
-                n += 1
+                n = _claim(tbl, j, h, n, n0, i, out, first_q, slot_of)
                 break
             if k == h:
                 v = np.int64(tbl[j, 1])
@@ -218,19 +234,6 @@ def _move_slots(
         new[j, 1] = old[i, 1]
 
 
-def home_order(qhash: np.ndarray, capacity: int, valid: np.ndarray | None = None) -> np.ndarray:
-    """Positions of the (valid) hashes in order of their home slot, ties in position order.
-
-    Why: probing in slot order walks the table's pages front to back, so a window of
-    queries touches a bounded stretch of the file, and equal hashes (a batch's duplicates)
-    are met first at their first appearance. The key puts the home slot's bits on top."""
-    bits = np.uint64(capacity.bit_length() - 1)
-    idx = np.arange(len(qhash), dtype=np.int64) if valid is None else np.flatnonzero(valid)
-    h = qhash[idx]
-    key = (h << (np.uint64(64) - bits)) | (h >> bits)
-    return idx[np.argsort(key, kind="stable")]
-
-
 @njit(cache=True, nogil=True)
 def _probe(  # pragma: no cover - numba
     tbl: np.ndarray,
@@ -291,12 +294,7 @@ def _probe_or_insert(  # pragma: no cover - numba
         while True:
             k = tbl[j, 0]
             if k == 0:
-                tbl[j, 0] = h
-                tbl[j, 1] = np.uint64(n)
-                first_q[n - n0] = i
-                slot_of[n - n0] = j
-                out[i] = n
-                n += 1
+                n = _claim(tbl, j, h, n, n0, i, out, first_q, slot_of)
                 break
             if k == h:
                 v = np.int64(tbl[j, 1])
