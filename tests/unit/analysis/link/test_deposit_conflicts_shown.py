@@ -40,3 +40,50 @@ def test_campaign_show_lists_the_mule_deposit_both_gangs_reached(home: Path) -> 
             {"deposit": f"BTC:{c.address('M')}", "campaigns": [other]}
         ]
         assert not any(lk["detail"].endswith(c.address("M")) for lk in d["links"])
+
+
+def test_a_partner_sees_the_conflict_deposit_but_not_the_campaign_it_may_not_read(
+    home: Path,
+) -> None:
+    from fundtrail.intelstore.orgs import add_org
+
+    c = UtxoChain()
+    pays = _mule_world(c, [["RA", "M"], ["RA", "RB"], ["RB"], ["RB", "M"], ["RA"]])
+    c.commit(home)
+    paid_to = [c.address("s-coll")] * 10 + [c.address(f"r-v{i}") for i in range(10)]
+    items = [
+        ComplaintInput(f"victim {i}", "BTC", p.txid, 0, to, p.amount, "BTC", complaint_id=f"C{i}")
+        for i, (p, to) in enumerate(zip(pays, paid_to, strict=True))
+    ]
+    store = open_store()
+    try:
+        with store.session() as s:
+            police = add_org(s, "Police A", "law-enforcement").id
+            bank = add_org(s, "Bank B", "bank").id
+        # the police report the scam's victims, the bank the ransomware's
+        add_complaints(store, items[:10], org_id=police, home=home)
+        add_complaints(store, items[10:], org_id=bank, home=home)
+        report = link_campaigns(store, home=home)
+    finally:
+        store.close()
+    assert (report.campaigns, report.deposit_conflicts) == (2, 1)
+    (theirs,) = _readable(report.created, "Bank B")  # the police's campaign is refused
+    seen = campaign_show(theirs, "Bank B")
+    (conflict,) = seen["deposit_conflicts"]
+    assert conflict == {"deposit": f"BTC:{c.address('M')}", "campaigns": ["another campaign"]}
+    (police_campaign,) = set(report.created) - {theirs}
+    assert police_campaign not in str(seen)
+
+
+def _readable(ids: list[str], org: str) -> list[str]:
+    """The campaigns ``org`` may open (the others are refused as not found)."""
+    from fundtrail.errors import NotFoundError
+
+    out = []
+    for cid in ids:
+        try:
+            campaign_show(cid, org)
+        except NotFoundError:
+            continue
+        out.append(cid)
+    return out
