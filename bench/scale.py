@@ -91,13 +91,16 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/fundtrail-scale"))
     ap.add_argument("--keep", action="store_true", help="keep the blk files")
     ap.add_argument("--skip-analysis", action="store_true")
+    ap.add_argument(
+        "--name", default="scale", help="record as bench/results/NAME.json (the docs quote scale)"
+    )
     add_record_flag(ap)
     a = ap.parse_args()
     data = (
         f"synthetic: a {a.crime} scenario of {a.crime_txs:,} txs (seed {a.seed}), then "
         f"{a.txs:,} txs of bulk background activity, blk files of {a.file_mb} MB"
     )
-    with recording("scale", a.record, data=data) as rec:
+    with recording(a.name, a.record, data=data) as rec:
         bench(a, rec)
 
 
