@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fundtrail.chainstore.bucketorder import bucket_order
 from fundtrail.chainstore.budget import (
     FAULT_AROUND,
     WINDOW_SHARE,
@@ -72,16 +73,22 @@ SLOT_BYTES = 16
 
 
 def home_order(qhash: np.ndarray, capacity: int, valid: np.ndarray | None = None) -> np.ndarray:
-    """Positions of the (valid) hashes in order of their home slot, ties in position order.
+    """Positions of the (valid) hashes in order of their home slot (by its top bits, in
+    linear time: :mod:`.bucketorder`), equal hashes in position order.
 
     Why: probing in slot order walks the table's pages front to back, so a window of
     queries touches one stretch of the file, and equal hashes (a batch's duplicates)
-    are met first at their first appearance. The key puts the home slot's bits on top."""
-    bits = np.uint64(capacity.bit_length() - 1)
-    idx = np.arange(len(qhash), dtype=np.int64) if valid is None else np.flatnonzero(valid)
-    h = qhash[idx]
-    key = (h << (np.uint64(64) - bits)) | (h >> bits)
-    return idx[np.argsort(key, kind="stable")]
+    are met first at their first appearance."""
+    idx = None if valid is None else np.flatnonzero(valid)
+    return bucket_order(qhash, capacity, idx)
+
+
+def _first_appearance(first_q: np.ndarray, q: int) -> np.ndarray:
+    """The provisional ids (positions in ``first_q``, distinct query positions < q) in
+    order of their query: a scatter over the queries, no sort."""
+    at = np.full(q, -1, dtype=np.int64)
+    at[first_q] = np.arange(len(first_q), dtype=np.int64)
+    return at[at >= 0]
 
 
 class HashTable:
@@ -211,7 +218,7 @@ class HashTable:
     ) -> np.ndarray:
         """The queries ``which`` whose candidate id's stored bytes differ (checked in id
         order): they take the one-pass loop."""
-        by_id = which[np.argsort(cand[which], kind="stable")]
+        by_id = bucket_order(cand, int(cand.max(initial=0)) + 1, which)
         ok = np.zeros(len(cand), dtype=bool)
         for lo, hi in self._id_windows(len(by_id), ends, chars):
             _confirm(ends, chars, data, offs, cand, by_id, lo, hi, ok)
@@ -286,7 +293,7 @@ class HashTable:
         """Provisional ids n0..n-1 become ids in order of first appearance, in ``out`` and
         in their slots; returns the new values' queries in id order."""
         m = n - n0
-        rank = np.argsort(first_q[:m], kind="stable")
+        rank = _first_appearance(first_q[:m], len(out))
         if (rank != np.arange(m)).any():
             final = np.empty(m, dtype=np.int64)
             final[rank] = np.arange(n0, n, dtype=np.int64)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from fundtrail.chainstore.bucketorder import bucket_order
 from fundtrail.chainstore.budget import FAULT_AROUND, iter_batches, touch_windows
 from fundtrail.chainstore.column import AppendColumn
 from fundtrail.chainstore.idmap import IdMap
@@ -111,7 +112,7 @@ class OutpointMap:
         tx = self.txids.get(_fixed32(prev, m))
         ok = (tx >= 0) & (tx < np.asarray(spender))
         txs = np.where(ok, tx, 0)
-        order = np.argsort(txs, kind="stable")  # gathers walk the columns front to back
+        order = bucket_order(txs, len(first))  # gathers walk the columns front to back
         start = _gather(self.first_out, txs, order)
         end = _gather(self.first_out, np.minimum(txs + 1, len(first) - 1), order)
         end[txs + 1 >= len(first)] = self.n_outputs
