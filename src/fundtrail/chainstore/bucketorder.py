@@ -28,9 +28,9 @@ def _bucket_order(
         counts[b + 1] += counts[b]
     out = np.empty(idx.shape[0], dtype=np.int64)
     for t in range(idx.shape[0]):
-        b = np.int64((keys[idx[t]] & mask) >> shift)
-        out[counts[b]] = idx[t]
-        counts[b] += 1
+        k = np.int64((keys[idx[t]] & mask) >> shift)
+        out[counts[k]] = idx[t]
+        counts[k] += 1
     return out
 
 
