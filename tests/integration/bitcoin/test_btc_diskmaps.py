@@ -92,6 +92,34 @@ def test_crash_mid_batch_then_rerun(
     assert_same_store(tmp_path, reference)
 
 
+def test_address_ids_failing_mid_run_then_rerun(
+    sim_blocks: Path, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The address ids fail mid-run (a full disk, say) while the parser threads are ahead
+    and the last batch is being written: the run raises that error, keeps the batches
+    committed before it, and a rerun gives exactly the clean store."""
+    from fundtrail.chainstore import AddressBook
+
+    monkeypatch.setattr(btc, "BATCH_BYTES", 50_000)
+    real_assign = AddressBook.assign
+    calls = {"n": 0}
+
+    def failing_assign(self: AddressBook, *args: object, **kw: object):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("No space left on device")
+        return real_assign(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AddressBook, "assign", failing_assign)
+    with pytest.raises(OSError, match="No space"):
+        btc.ingest_paths([sim_blocks], home=tmp_path, workers=2)
+    kept = ChainStore("BTC", tmp_path).row_count("blocks")
+    assert 0 < kept < ChainStore("BTC", reference).row_count("blocks")
+    monkeypatch.setattr(AddressBook, "assign", real_assign)
+    btc.ingest_paths([sim_blocks], home=tmp_path, workers=2)
+    assert_same_store(tmp_path, reference)
+
+
 def test_tiny_windows_give_the_same_store(
     sim_blocks: Path, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
