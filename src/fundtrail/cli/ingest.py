@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fundtrail.cli.common import HomeOpt, QuietOpt, console
+from fundtrail.cli.common import HomeOpt, JsonOpt, QuietOpt, console, emit
 
 ingest_app = typer.Typer(help="Load blocks into the chain store (bitcoin files or RPC, evm RPC).")
 
@@ -33,6 +33,7 @@ def ingest_bitcoin(
         "mainnet; a node's is read from its genesis block). One network per workspace.",
     ),
     quiet: bool = QuietOpt,
+    as_json: bool = JsonOpt,
     home: Path | None = HomeOpt,
 ) -> None:
     """Ingest Bitcoin blocks from files (blk*.dat, raw or hex) or a Bitcoin Core node."""
@@ -49,7 +50,7 @@ def ingest_bitcoin(
             start=start,
             stop=stop,
             home=home,
-            quiet=quiet,
+            quiet=quiet or as_json,
             user=user,
             password=password,
             cookie=cookie,
@@ -57,11 +58,13 @@ def ingest_bitcoin(
         )
     elif paths:
         report = service.ingest_paths(
-            list(paths), home=home, quiet=quiet, workers=workers, network=network
+            list(paths), home=home, quiet=quiet or as_json, workers=workers, network=network
         )
     else:
         raise InvalidInputError("give block files to read, or --rpc URL", field="paths")
-    if not quiet:
+    if as_json:
+        emit(report.to_dict(), True)
+    elif not quiet:
         console.print(report.summary())
 
 

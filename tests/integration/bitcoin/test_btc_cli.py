@@ -37,6 +37,18 @@ def test_ingest_then_read_commands(home: Path, early_file: Path) -> None:
     assert "10 BTC" in human and "2009-01-12T03:30:25Z" in human  # coins and UTC ISO, not sat
 
 
+def test_ingest_json_reports_what_was_added(
+    home: Path, early_file: Path, early_records: bytes
+) -> None:
+    """``--json`` gives scripts (bench/scale.py) the report: blocks, txs, tip, the bytes
+    read and the run's own seconds (start-up and exit not counted)."""
+    first = json.loads(cli("ingest", "bitcoin", str(early_file), "--json"))
+    assert (first["blocks_added"], first["txs_added"], first["tip_height"]) == (256, 263, 255)
+    assert first["bytes_read"] == len(early_records) and first["seconds"] > 0  # unpacked
+    again = json.loads(cli("ingest", "bitcoin", str(early_file), "--json"))
+    assert (again["blocks_added"], again["duplicates"]) == (0, 255)  # genesis is built in
+
+
 def test_decode_a_raw_tx_without_a_store(test_data: Path) -> None:
     name = "0d1e55aa5919aa363755890339c58cb8ee880ef16daa60d33631aa49fc70ebdd"
     path = test_data / f"bitcoin/txs/{name}.hex"
