@@ -14,6 +14,27 @@ NO_ADDRESS = -1  # address_id of outputs with no address (OP_RETURN, bare multis
 NATIVE_ASSET = 0  # asset_id of an account chain's native coin
 
 AMOUNT = pa.decimal128(38, 0)
+_DICTIONARY = b"fundtrail.dictionary"
+
+
+def _few_distinct(schema: pa.Schema, *columns: str) -> pa.Schema:
+    """``schema``, marking the columns with few distinct values per part (heights, script
+    types, positions): only they are dictionary-encoded when written.
+
+    Why: Parquet writers dictionary-encode every column by default and fall back once a
+    dictionary page fills up; for ids, values and hashes that attempt is wasted. On a
+    150 MB ingest batch it cost a third of the Parquet encoding CPU and made the parts
+    larger (outputs 4.5 -> 3.6 MB, zstd either way)."""
+    assert set(columns) <= set(schema.names), columns
+    return schema.with_metadata({_DICTIONARY: ",".join(columns).encode()})
+
+
+def dictionary_columns(schema: pa.Schema) -> list[str] | bool:
+    """What to dictionary-encode when writing ``schema``: its marked columns, or every
+    column (Parquet's default) for a schema with no mark."""
+    mark = (schema.metadata or {}).get(_DICTIONARY)
+    return True if mark is None else [c for c in mark.decode().split(",") if c]
+
 
 UTXO_SCHEMAS: dict[str, pa.Schema] = {
     "blocks": pa.schema(
@@ -75,6 +96,16 @@ UTXO_SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
 }
+
+_UTXO_FEW_DISTINCT = {
+    "txs": ("height", "time", "is_coinbase", "version", "locktime"),
+    "outputs": ("n", "script_type", "height"),
+    "inputs": ("n", "height", "sequence"),
+    "addresses": ("script_type", "first_seen"),
+}
+UTXO_SCHEMAS.update(
+    {t: _few_distinct(UTXO_SCHEMAS[t], *cols) for t, cols in _UTXO_FEW_DISTINCT.items()}
+)
 
 ACCOUNT_SCHEMAS: dict[str, pa.Schema] = {
     "blocks": pa.schema(

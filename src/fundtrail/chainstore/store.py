@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fundtrail.chainstore import duck
-from fundtrail.chainstore.schema import schemas_for
+from fundtrail.chainstore.schema import dictionary_columns, schemas_for
 from fundtrail.errors import InvalidInputError, NotFoundError, StorageError
 from fundtrail.model.chains import Chain, get_chain
 from fundtrail.workspace import chain_path
@@ -224,7 +224,12 @@ class ScratchPart:
                 f"batch for table {self.table!r} does not match its schema: {exc}"
             ) from exc
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+            self._writer = pq.ParquetWriter(
+                self.path,
+                self.schema,
+                compression="zstd",
+                use_dictionary=dictionary_columns(self.schema),
+            )
         self._writer.write_table(data)
         self.rows += data.num_rows
 
@@ -293,7 +298,7 @@ class ChainStoreWriter:
         folder.mkdir(parents=True, exist_ok=True)
         name = f"part-{self.store.version + 1:08d}-{uuid.uuid4().hex[:12]}.parquet"
         tmp = folder / f".{name}.tmp"
-        pq.write_table(data, tmp, compression="zstd")
+        pq.write_table(data, tmp, compression="zstd", use_dictionary=dictionary_columns(schema))
         os.replace(tmp, folder / name)
         return name
 
