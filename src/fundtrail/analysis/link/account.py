@@ -7,9 +7,12 @@ passes the gang on in what it sends while it is the address a victim paid, or wh
 the gang's transfers are most of what it has received, by value and by count (rule 2
 of :mod:`~fundtrail.analysis.link.meet`). Crowd addresses (under a tenth of their
 lifetime inflow from the gangs, from a first pass) and services end the walk. Two
-groups reaching one own address, or one customer deposit address, meet there. The
-protocol's venues (TRON's built-in exchange pools and order book, the shielded pool) are
-services with no customer deposit address: no meeting is ever placed there
+groups reaching one own address meet there (strong evidence: the gang's own wallet);
+the customer deposit addresses they reached, over every asset at once, are decided by
+the one deposit rule (:mod:`~fundtrail.analysis.link.deposits`), as on a UTXO chain: a
+mule's account two gangs both paid is a conflict, linking nobody. The protocol's
+venues (TRON's built-in exchange pools and order book, the shielded pool) are services
+with no customer deposit address: no meeting is ever placed there
 (``AccountGraph.with_stops``, ``service_wallets``).
 
 Values are floats (wei exceed 64 bits) and only compared, never reported.
@@ -24,12 +27,14 @@ import pyarrow as pa
 from numba import njit
 
 from fundtrail.analysis.attribution import Attribution
+from fundtrail.analysis.link.deposits import root_of, settle
 from fundtrail.analysis.link.meet import (
     MAJORITY,
     PLACE_SHARE,
-    R_CASHOUT,
     R_DOWNSTREAM,
     REASON_NAMES,
+    Clash,
+    Found,
     Meeting,
     Payment,
 )
@@ -52,10 +57,11 @@ def account_kernel(  # pragma: no cover - numba
     start_group: np.ndarray,
     n_groups: int,
     majority: float,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Transfers of one asset in chain order; ``start_group[p] >= 0`` marks a payment.
 
-    Returns (the gangs' money received per address, meetings as [a, b, reason, where]).
+    Returns (the gangs' money received per address, meetings at own addresses as [a, b,
+    reason, where], cash-outs as [deposit address, group] rows: no join at deposits).
     """
     n_addr = len(addr_stop)
     value_in = np.zeros(n_addr, dtype=np.float64)
@@ -68,6 +74,8 @@ def account_kernel(  # pragma: no cover - numba
     place = np.full(n_addr, -1, dtype=np.int64)
     parent = np.arange(n_groups, dtype=np.int64)
     log = np.zeros((n_groups + 1, 4), dtype=np.int64)
+    cash_a = [np.int64(x) for x in range(0)]
+    cash_g = [np.int64(x) for x in range(0)]
     for p in range(len(frm)):
         f, t, v = frm[p], to[p], value[p]
         g = start_group[p]
@@ -86,14 +94,18 @@ def account_kernel(  # pragma: no cover - numba
         received[t] += v
         if addr_stop[t]:
             if not addr_service_wallet[t]:
-                _place(place, parent, t, g, R_CASHOUT, log)
+                cash_a.append(np.int64(t))
+                cash_g.append(np.int64(g))
         elif start_group[p] >= 0 or not addr_crowd[t]:  # a paid address is the gang's
             gang_in[t] += v
             gang_count[t] += 1
             _place(place, parent, t, g, R_DOWNSTREAM, log)
             group[t] = place[t]
             paid[t] = paid[t] or start_group[p] >= 0
-    return received, log[1 : log[0, 0] + 1]
+    cash = np.empty((len(cash_a), 2), dtype=np.int64)
+    for i in range(len(cash_a)):
+        cash[i, 0], cash[i, 1] = cash_a[i], cash_g[i]
+    return received, log[1 : log[0, 0] + 1], cash
 
 
 def service_wallets(g: AccountGraph, deposits: np.ndarray) -> np.ndarray:
@@ -134,16 +146,19 @@ def _start_positions(
 
 def account_meetings(
     store: ChainStore, payments: Sequence[Payment], n_groups: int, att: Attribution
-) -> list[Meeting]:
-    """Both passes for every asset the payments moved; meetings named by address."""
+) -> Found:
+    """Both passes for every asset the payments moved, then the deposits' decision over
+    all of them (:func:`~fundtrail.analysis.link.deposits.settle`); meetings named by
+    address."""
     base = account_graph(store)
     g = base.with_stops(att.stop_mask(base.addr_cluster))
     starts = _start_positions(store, g, payments)
     if not starts:
-        return []
+        return Found([], [])
     wallets = service_wallets(g, att.deposit_mask(g.addr_cluster))
     n_addr = len(g.addr_stop)
     rows: list[np.ndarray] = []
+    cash: list[np.ndarray] = []
     for asset in sorted({int(g.asset[p]) for p in starts}):
         pos = np.flatnonzero(g.asset == asset)
         frm, to = g.frm[pos], g.to[pos]
@@ -155,30 +170,46 @@ def account_meetings(
                 group[at[p]] = pay.group
         args = (frm, to, value, g.addr_stop, wallets)
         none = np.zeros(n_addr, dtype=np.bool_)
-        received, _ = account_kernel(*args, none, group, n_groups, MAJORITY)
+        received, _, _ = account_kernel(*args, none, group, n_groups, MAJORITY)
         keep = to >= 0
         inflow = np.bincount(to[keep], weights=value[keep], minlength=n_addr)
         crowd = received < PLACE_SHARE * inflow
-        _, log = account_kernel(*args, crowd, group, n_groups, MAJORITY)
+        _, log, paid_in = account_kernel(*args, crowd, group, n_groups, MAJORITY)
         rows.append(log)
-    return _named(store, np.concatenate(rows) if rows else np.zeros((0, 4), np.int64))
+        cash.append(paid_in)
+    strong = np.concatenate(rows)
+    # the assets' walks joined groups apart; the deposits are decided over all of them
+    parent = np.arange(n_groups, dtype=np.int64)
+    for a, b in strong[:, :2].tolist():
+        ra, rb = root_of(parent, a), root_of(parent, b)
+        parent[max(ra, rb)] = min(ra, rb)
+    reached = np.concatenate(cash)
+    groups = np.array([pay.group for pay in starts.values()], dtype=np.int64)
+    done = settle(parent, groups, reached[:, 0], reached[:, 1])
+    met = np.concatenate([strong, done.rows])
+    clashed = np.array([c.deposit for c in done.conflicts], dtype=np.int64)
+    names = _names(store, np.concatenate([met[:, 3], clashed]))
+    meetings = [
+        Meeting(a, b, REASON_NAMES[reason], names.get(where, str(where)))
+        for a, b, reason, where in met.tolist()
+    ]
+    conflicts = [
+        Clash(names.get(c.deposit, str(c.deposit)), tuple(side[0] for side in c.groups))
+        for c in done.conflicts
+    ]
+    return Found(meetings, conflicts)
 
 
-def _named(store: ChainStore, rows: np.ndarray) -> list[Meeting]:
-    """Meetings with addresses as text; groups renumbered across assets' separate walks."""
-    if len(rows) == 0:
-        return []
+def _names(store: ChainStore, ids: np.ndarray) -> dict[int, str]:
+    """Addresses as text, by id."""
+    if len(ids) == 0:
+        return {}
     con = open_tables(store, ("addresses",))
     try:
-        con.register("want_ids", pa.table({"address_id": pa.array(np.unique(rows[:, 3]))}))
-        names = dict(
-            con.execute(
-                "SELECT address_id, address FROM addresses SEMI JOIN want_ids USING (address_id)"
-            ).fetchall()
-        )
+        con.register("want_ids", pa.table({"address_id": pa.array(np.unique(ids))}))
+        rows = con.execute(
+            "SELECT address_id, address FROM addresses SEMI JOIN want_ids USING (address_id)"
+        ).fetchall()
+        return {int(i): str(a) for i, a in rows}
     finally:
         con.close()
-    return [
-        Meeting(a, b, REASON_NAMES[reason], str(names.get(where, where)))
-        for a, b, reason, where in rows.tolist()
-    ]

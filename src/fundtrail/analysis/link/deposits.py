@@ -22,7 +22,8 @@ joined by strong evidence) and deposits:
    are not conflicts; one that reached two stays as it is (no way to tell which).
 
 Everything is a function of the rows (sorted, no order of arrival), pure, for unit
-tests of the rule; the chain kernels only report which group reached which deposit.
+tests of the rule; the chain kernels (UTXO and account chains alike) only report which
+group reached which deposit, and :func:`settle` applies the rule to a walk's result.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+import numpy as np
+
+from fundtrail.analysis.link.meet import R_CASHOUT
 
 ESTABLISHED = 10  # payments that make a component or community a campaign of its own
 SHARED_SHARE = 0.5  # shared deposits over the smaller campaign's, for them to be one
@@ -141,3 +146,55 @@ def deposit_joins(
         if len(by_root) > 1:
             clashes.append(DepositConflict(d, tuple(tuple(by_root[r]) for r in sorted(by_root))))
     return joins, clashes
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """The rule applied to a walk: its joins as the walk's log rows [a, b, reason, where]
+    (reason ``R_CASHOUT``, where the deposit), the conflicts, and the groups (roots before
+    the joins) that reached each deposit."""
+
+    rows: np.ndarray
+    conflicts: list[DepositConflict]
+    reached: dict[int, set[int]]
+
+
+def settle(
+    parent: np.ndarray, payment_groups: np.ndarray, cash_addr: np.ndarray, cash_group: np.ndarray
+) -> Settled:
+    """Apply :func:`deposit_joins` to a walk that did not join at deposits.
+
+    ``parent``: the walk's union-find over groups (its strong joins), updated in place
+    with the deposit joins; ``payment_groups``: the group of every payment walked (a
+    component's size is its payments); ``cash_addr``, ``cash_group``: one row per coin the
+    walk saw reach a customer deposit address, and the group whose coin it was.
+    """
+    root = resolve(parent)
+    size = np.bincount(root[payment_groups], minlength=len(parent))
+    reached: dict[int, set[int]] = defaultdict(set)
+    for a, grp in zip(cash_addr.tolist(), cash_group.tolist(), strict=True):
+        reached[int(a)].add(int(root[grp]))
+    joins, clashes = deposit_joins(reached, {int(r): int(size[r]) for r in np.unique(root)})
+    rows = np.zeros((len(joins), 4), dtype=np.int64)
+    for i, j in enumerate(joins):
+        ra, rb = root_of(parent, j.a), root_of(parent, j.b)
+        parent[max(ra, rb)] = min(ra, rb)
+        rows[i] = (j.a, j.b, R_CASHOUT, j.deposit)
+    return Settled(rows, clashes, dict(reached))
+
+
+def resolve(parent: np.ndarray) -> np.ndarray:
+    """Each element's root in a union-find ``parent`` array."""
+    root = parent.copy()
+    while True:
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            return root
+        root = nxt
+
+
+def root_of(parent: np.ndarray, x: int) -> int:
+    """One element's root in a union-find ``parent`` array."""
+    while parent[x] != x:
+        x = int(parent[x])
+    return x

@@ -26,7 +26,7 @@ gang makes pays to a wallet that is not someone else's. The rules:
 5. **Coins that rest at one place meet there**: the same own address reached twice
    (``same-downstream-wallet``) or the same customer deposit address at a service
    (``same-cashout-deposit``). A deposit address is a customer's, and a customer (a mule
-   who also trades there) may take two gangs' coins: on UTXO chains the deposits decide
+   who also trades there) may take two gangs' coins: on every chain the deposits decide
    together (:mod:`~fundtrail.analysis.link.deposits`), and one that two campaigns
    reached without joining is a conflict (:class:`Clash`), shown, linking nobody.
 
@@ -112,4 +112,4 @@ def meetings(
         return utxo_meetings(store, payments, n_groups, att)
     from fundtrail.analysis.link.account import account_meetings
 
-    return Found(account_meetings(store, payments, n_groups, att), [])  # no deposit rule yet
+    return account_meetings(store, payments, n_groups, att)

@@ -74,16 +74,6 @@ class Roots:
     place: np.ndarray  # group id (any member; resolve with group_root) per address
 
 
-def resolve(parent: np.ndarray) -> np.ndarray:
-    """Each element's root in a union-find ``parent`` array."""
-    root = parent.copy()
-    while True:
-        nxt = root[root]
-        if np.array_equal(nxt, root):
-            return root
-        root = nxt
-
-
 @dataclass(frozen=True, slots=True)
 class Payouts:
     """One service's payouts: output index, value, time (sorted by time)."""

@@ -12,7 +12,6 @@ Values are compared, never reported: the amounts a case shows come from the trac
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,7 +19,7 @@ import pyarrow as pa
 from numba import njit
 
 from fundtrail.analysis.attribution import Attribution
-from fundtrail.analysis.link.deposits import DepositConflict, deposit_joins
+from fundtrail.analysis.link.deposits import DepositConflict, resolve, root_of, settle
 from fundtrail.analysis.link.meet import (
     MAJORITY,
     PLACE_SHARE,
@@ -33,7 +32,7 @@ from fundtrail.analysis.link.meet import (
     Meeting,
     Payment,
 )
-from fundtrail.analysis.link.mixer import THROUGH_MIXER, Join, Roots, mixer_joins, resolve
+from fundtrail.analysis.link.mixer import THROUGH_MIXER, Join, Roots, mixer_joins
 from fundtrail.analysis.trace.graph import UtxoGraph, utxo_graph
 from fundtrail.analysis.trace.starts import TxStart
 from fundtrail.analysis.trace.utxo import UtxoFinder
@@ -394,30 +393,15 @@ def utxo_meetings(
 def _at_deposits(
     g: UtxoGraph, groups: np.ndarray, parent: np.ndarray, place: np.ndarray, cash: np.ndarray
 ) -> tuple[np.ndarray, list[DepositConflict]]:
-    """Apply :func:`deposit_joins` to the walk's result (``parent`` and ``place`` in place):
-    the joins as log rows [a, b, reason, where], and the conflicts (no one's place)."""
-    root = resolve(parent)
-    size = np.bincount(root[groups], minlength=len(parent))
-    reached: dict[int, set[int]] = defaultdict(set)
-    for a, grp in zip(g.out_addr[cash[:, 0]].tolist(), cash[:, 1].tolist(), strict=True):
-        reached[a].add(int(root[grp]))
-    joins, clashes = deposit_joins(reached, {int(r): int(size[r]) for r in np.unique(root)})
-    rows = np.zeros((len(joins), 4), dtype=np.int64)
-    for i, j in enumerate(joins):
-        ra, rb = _root(parent, j.a), _root(parent, j.b)
-        parent[max(ra, rb)] = min(ra, rb)
-        rows[i] = (j.a, j.b, R_CASHOUT, j.deposit)
-    for d in reached:
-        place[d] = _root(parent, next(iter(reached[d])))
-    for c in clashes:
+    """Apply the deposit rule (:func:`~fundtrail.analysis.link.deposits.settle`) to the
+    walk's result (``parent`` and ``place`` in place): the joins as log rows [a, b,
+    reason, where], and the conflicts (no one's place)."""
+    done = settle(parent, groups, np.asarray(g.out_addr[cash[:, 0]]), cash[:, 1])
+    for d, held in done.reached.items():
+        place[d] = root_of(parent, next(iter(held)))
+    for c in done.conflicts:
         place[c.deposit] = -1
-    return rows, clashes
-
-
-def _root(parent: np.ndarray, x: int) -> int:
-    while parent[x] != x:
-        x = int(parent[x])
-    return x
+    return done.rows, done.conflicts
 
 
 def _mixer_named(g: UtxoGraph, att: Attribution, joins: list[Join]) -> list[Meeting]:

@@ -25,6 +25,7 @@ from fundtrail.chainstore.schema import NO_ADDRESS
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import Tag, TagStore, tags_table
 from fundtrail.model.encoding import segwit_encode
+from fundtrail.model.txids import parse_txid
 
 
 def txid_of(label: str) -> str:
@@ -249,11 +250,12 @@ class AccountChain:
     def address(self, label: str) -> str:
         return evm_address(label)
 
-    def tables(self) -> dict[str, pa.Table]:
+    def tables(self, chain: str = "ETH") -> dict[str, pa.Table]:
+        """The store's tables; tx keys as ``chain`` stores them (0x on EVM, bare on TRON)."""
         rows = self.rows
         transfers = pa.table(
             {
-                "tx_hash": ["0x" + txid_of(str(r["label"])) for r in rows],
+                "tx_hash": [parse_txid(txid_of(str(r["label"])), chain) for r in rows],
                 "block": [r["block"] for r in rows],
                 "time": [r["time"] for r in rows],
                 "tx_index": [0] * len(rows),
@@ -295,6 +297,6 @@ class AccountChain:
     def commit(self, home: Path | None = None, chain: str = "ETH") -> ChainStore:
         store = ChainStore(chain, home)
         with store.writer() as w:
-            w.commit(self.tables())
+            w.commit(self.tables(chain))
         self.labels.write_tags(store.chain.code, evm_address, home)
         return store
