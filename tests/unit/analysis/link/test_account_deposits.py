@@ -32,15 +32,16 @@ def _exchange(c: AccountChain) -> None:
     c.entity("ex", "Coinharbor", "exchange")
 
 
-def _scam(c: AccountChain, group: int = 0) -> list[Payment]:
-    """10 victims pay the scam's one address, which pays its deposits S1-S3 and M."""
+def _scam(c: AccountChain, asset: str = "ETH") -> list[Payment]:
+    """10 victims pay the scam's one address (in ``asset``), which pays its deposits
+    S1-S3 and M."""
     pays = []
     for i in range(10):
-        c.transfer(f"fund-s{i}", None, f"w-s{i}", 3 * ETH, kind="genesis")
-        txid = c.transfer(f"pay-s{i}", f"w-s{i}", "s-coll", 2 * ETH)
-        pays.append(Payment(group, txid, None, 2 * ETH))
+        c.transfer(f"fund-s{i}", None, f"w-s{i}", 3 * ETH, asset=asset, kind="genesis")
+        txid = c.transfer(f"pay-s{i}", f"w-s{i}", "s-coll", 2 * ETH, asset=asset)
+        pays.append(Payment(0, txid, None if asset == "ETH" else 0, 2 * ETH))
     for k, d in enumerate(["S1", "S2", "S3", "M"]):
-        c.transfer(f"s-out{k}", "s-coll", d, 4 * ETH)
+        c.transfer(f"s-out{k}", "s-coll", d, 4 * ETH, asset=asset)
     return pays
 
 
@@ -69,14 +70,17 @@ MULE = [["RA", "RB"], ["RB"], ["RA"], ["RB", "M"], ["RA"], ["RB"], ["RA"], ["RB"
 SHARED = [["RA", "S1"], ["RA", "M"], ["RA"], ["RA", "S1"], ["RA", "M"], ["RA"], ["RA"], ["RA"], ["RA"], ["RA"]]  # fmt: skip
 
 
-@pytest.mark.parametrize("chain", ["ETH", "TRX"])
-def test_two_gangs_sharing_a_mules_deposit_stay_two_campaigns(home: Path, chain: str) -> None:
+@pytest.mark.parametrize(("chain", "asset"), [("ETH", "ETH"), ("TRX", "ETH"), ("ETH", "USDT")])
+def test_two_gangs_sharing_a_mules_deposit_stay_two_campaigns(
+    home: Path, chain: str, asset: str
+) -> None:
     # The scam cashes out at S1-S3 and M; the ransomware's victims meet only at its
     # deposits RA, RB (that is its evidence), and two of them at M too: M is one of the
-    # scam's 4 deposits and one of the ransomware's 3, a mule both gangs used.
+    # scam's 4 deposits and one of the ransomware's 3, a mule both gangs used. A scam
+    # paid in a token meets the ransomware's ether at M all the same: one account.
     c = AccountChain()
     _exchange(c)
-    pays = _scam(c) + _ransomware(c, MULE, first=1)
+    pays = _scam(c, asset) + _ransomware(c, MULE, first=1)
     _sweeps(c)
     c.commit(home, chain)
     result = meetings(chain, pays, 11, home)
@@ -92,11 +96,15 @@ def test_two_gangs_sharing_a_mules_deposit_stay_two_campaigns(home: Path, chain:
     assert clash.groups[0] == 0 and 1 <= clash.groups[1] <= 10  # the scam, the ransomware
 
 
-@pytest.mark.parametrize("chain", ["ETH", "TRX"])
-def test_two_gangs_sharing_most_deposits_are_one_campaign(home: Path, chain: str) -> None:
+@pytest.mark.parametrize(("chain", "asset"), [("ETH", "ETH"), ("TRX", "ETH"), ("ETH", "USDT")])
+def test_two_gangs_sharing_most_deposits_are_one_campaign(
+    home: Path, chain: str, asset: str
+) -> None:
+    # The ransomware cashes out at S1 and M too: 2 of its 3 deposits are the scam's, the
+    # same accounts cash both out (one gang's mules), whatever asset each was paid in.
     c = AccountChain()
     _exchange(c)
-    pays = _scam(c) + _ransomware(c, SHARED, first=1)
+    pays = _scam(c, asset) + _ransomware(c, SHARED, first=1)
     _sweeps(c)
     c.commit(home, chain)
     result = meetings(chain, pays, 11, home)
