@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fundtrail.chainstore.budget import MIB, budget_bytes
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.errors import SourceError
 from fundtrail.settings import get_settings
@@ -37,6 +38,14 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 MAX_ROUNDS = 64
+
+
+def driver_memory() -> str:
+    """The Spark driver's heap: three quarters of ``FUNDTRAIL_MEMORY_MB`` (the JVM's own
+    overhead takes the rest), at least 1 GiB, Spark's default. In local mode the driver
+    runs every task, so this is what a clustering on Spark may hold before it spills; it
+    only takes effect when this process starts the JVM."""
+    return f"{max(1024, budget_bytes(0.75) // MIB)}m"
 
 
 def session(master: str | None = None) -> SparkSession:
@@ -53,6 +62,7 @@ def session(master: str | None = None) -> SparkSession:
             builder.master(url)
             .appName("fundtrail-cluster")
             .config("spark.ui.enabled", "false")
+            .config("spark.driver.memory", driver_memory())
             .config("spark.sql.shuffle.partitions", "2" if url.startswith("local") else "200")
             .config("spark.driver.host", os.environ["SPARK_LOCAL_IP"])
             .config("spark.driver.bindAddress", os.environ["SPARK_LOCAL_IP"])
