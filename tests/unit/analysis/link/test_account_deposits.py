@@ -150,11 +150,9 @@ def test_gangs_consolidating_at_one_own_address_join_there(home: Path, chain: st
 def test_campaign_show_lists_the_mule_deposit_on_an_account_chain(home: Path) -> None:
     # What the investigator sees: the mule world's 20 complaints imported and linked are
     # two campaigns, each naming M (and the other campaign) as a deposit conflict.
-    from fundtrail.cases.complaints import ComplaintInput
-    from fundtrail.cases.intake import add_complaints
-    from fundtrail.cases.relink import link_campaigns
     from fundtrail.cases.service import campaign_show
-    from fundtrail.intelstore.db import open_store
+
+    from .linked import complaints, import_and_link
 
     c = AccountChain()
     _exchange(c)
@@ -162,16 +160,7 @@ def test_campaign_show_lists_the_mule_deposit_on_an_account_chain(home: Path) ->
     _sweeps(c)
     c.commit(home)
     paid_to = [c.address("s-coll")] * 10 + [c.address(f"r-v{i}") for i in range(10)]
-    items = [
-        ComplaintInput(f"victim {i}", "ETH", p.txid, None, to, p.amount, "ETH", f"C{i}")
-        for i, (p, to) in enumerate(zip(pays, paid_to, strict=True))
-    ]
-    store = open_store()
-    try:
-        assert add_complaints(store, items, org_id=None, home=home).imported == 20
-        report = link_campaigns(store, home=home)
-    finally:
-        store.close()
+    report = import_and_link(home, (complaints("ETH", pays, paid_to), None))
     assert (report.campaigns, report.deposit_conflicts) == (2, 1)
     shown = [campaign_show(cid, operator=True) for cid in report.created]
     assert sorted(len(d["payments"]) for d in shown) == [10, 10]

@@ -6,12 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fundtrail.analysis.trace.testing import UtxoChain
-from fundtrail.cases.complaints import ComplaintInput
-from fundtrail.cases.intake import add_complaints
-from fundtrail.cases.relink import link_campaigns
 from fundtrail.cases.service import campaign_show
-from fundtrail.intelstore.db import open_store
 
+from .linked import complaints, import_and_link
 from .test_utxo_meetings import _mule_world
 
 
@@ -20,16 +17,7 @@ def test_campaign_show_lists_the_mule_deposit_both_gangs_reached(home: Path) -> 
     pays = _mule_world(c, [["RA", "M"], ["RA", "RB"], ["RB"], ["RB", "M"], ["RA"]])
     c.commit(home)
     paid_to = [c.address("s-coll")] * 10 + [c.address(f"r-v{i}") for i in range(10)]
-    items = [
-        ComplaintInput(f"victim {i}", "BTC", p.txid, 0, to, p.amount, "BTC", complaint_id=f"C{i}")
-        for i, (p, to) in enumerate(zip(pays, paid_to, strict=True))
-    ]
-    store = open_store()
-    try:
-        assert add_complaints(store, items, org_id=None, home=home).imported == 20
-        report = link_campaigns(store, home=home)
-    finally:
-        store.close()
+    report = import_and_link(home, (complaints("BTC", pays, paid_to), None))
     assert (report.campaigns, report.deposit_conflicts) == (2, 1)
     shown = [campaign_show(cid, operator=True) for cid in report.created]
     sizes = sorted((len(d["payments"]), d["id"]) for d in shown)
@@ -45,27 +33,15 @@ def test_campaign_show_lists_the_mule_deposit_both_gangs_reached(home: Path) -> 
 def test_a_partner_sees_the_conflict_deposit_but_not_the_campaign_it_may_not_read(
     home: Path,
 ) -> None:
-    from fundtrail.intelstore.orgs import add_org
-
     c = UtxoChain()
     pays = _mule_world(c, [["RA", "M"], ["RA", "RB"], ["RB"], ["RB", "M"], ["RA"]])
     c.commit(home)
     paid_to = [c.address("s-coll")] * 10 + [c.address(f"r-v{i}") for i in range(10)]
-    items = [
-        ComplaintInput(f"victim {i}", "BTC", p.txid, 0, to, p.amount, "BTC", complaint_id=f"C{i}")
-        for i, (p, to) in enumerate(zip(pays, paid_to, strict=True))
-    ]
-    store = open_store()
-    try:
-        with store.session() as s:
-            police = add_org(s, "Police A", "law-enforcement").id
-            bank = add_org(s, "Bank B", "bank").id
-        # the police report the scam's victims, the bank the ransomware's
-        add_complaints(store, items[:10], org_id=police, home=home)
-        add_complaints(store, items[10:], org_id=bank, home=home)
-        report = link_campaigns(store, home=home)
-    finally:
-        store.close()
+    items = complaints("BTC", pays, paid_to)
+    # the police report the scam's victims, the bank the ransomware's
+    report = import_and_link(
+        home, (items[:10], ("Police A", "law-enforcement")), (items[10:], ("Bank B", "bank"))
+    )
     assert (report.campaigns, report.deposit_conflicts) == (2, 1)
     (theirs,) = _readable(report.created, "Bank B")  # the police's campaign is refused
     seen = campaign_show(theirs, "Bank B")
