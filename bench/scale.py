@@ -83,6 +83,26 @@ def tip_of(blk: Path) -> tuple[bytes, int]:
     return last, height
 
 
+def clusters_digest(home: Path) -> str:
+    """Rows and an order-free digest of the cluster tables (clusters, cluster_stats), to
+    show that two engines wrote the same partition and statistics."""
+    from fundtrail.chainstore.store import ChainStore
+
+    con = ChainStore("BTC", home).connect()
+    parts = []
+    for table, cols in (
+        ("clusters", "address_id, cluster_id, heuristic"),
+        (
+            "cluster_stats",
+            "cluster_id, size, balance, first_seen, last_seen, in_degree, out_degree",
+        ),
+    ):
+        n, h = con.execute(f"SELECT count(*), bit_xor(hash({cols})) FROM {table}").fetchone()
+        parts.append(f"{table} {n:,} rows {int(h or 0) & 0xFFFFFFFF:08x}")
+    con.close()
+    return ", ".join(parts)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--txs", type=int, default=10_000_000, help="background transactions")
@@ -273,6 +293,7 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
                 2, ("cluster --engine spark", ["cluster", "--engine", "spark", "--full", "-q"])
             )
         print(f"{'command':<26}{'seconds':>9}{'peak RSS MB':>13}")
+        digests: dict[str, str] = {}
         for name, args in steps:
             try:
                 s, rss, out = run(args, home)
@@ -283,10 +304,18 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
             if name.startswith("trace"):
                 with contextlib.suppress(ValueError):
                     extra = f"  ({len(json.loads(out).get('endpoints', []))} endpoints)"
+            if name.startswith("cluster"):
+                digests[name] = clusters_digest(home)
+                extra = f"  (clusters {digests[name]})"
             print(f"{name:<26}{s:>9.1f}{rss:>13,.0f}{extra}", flush=True)
             key = name.split()[0] if name != "cluster --engine spark" else "cluster_spark"
             rec.figure(f"{key}_s", s, f"{s:.0f} s", f"{name}, wall time")
             rec.figure(f"{key}_rss_mb", rss, f"{rss:,.0f} MB", f"{name}, peak RSS")
+
+        if len(digests) == 2:
+            same = len(set(digests.values())) == 1
+            print(f"Spark's clusters and statistics identical to the embedded engine's: {same}")
+            rec.figure("spark_identical", float(same), "yes" if same else "NO", "cluster tables")
 
     hours = BITCOIN_BYTES / 1e6 / rate / 3600
     print(

@@ -28,7 +28,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fundtrail.chainstore import duck
+from fundtrail.chainstore import duck, snapshots
 from fundtrail.chainstore.schema import dictionary_columns, schemas_for
 from fundtrail.errors import InvalidInputError, NotFoundError, StorageError
 from fundtrail.model.chains import Chain, get_chain
@@ -151,16 +151,27 @@ class ChainStore:
     def connect(self, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with one view per table over the committed parts.
 
-        Inside :func:`shared_reads` it is a cursor of one connection per store snapshot
-        (root and manifest version), whose views are built once: closing it closes only
-        the cursor."""
+        In a server's request (:func:`~fundtrail.chainstore.snapshots.reading_from`) and inside
+        :func:`shared_reads`, it is a cursor of one connection per store snapshot, whose
+        views are built once: closing it closes only the cursor."""
+        if con is not None:
+            return self._views(con)
+        kept = snapshots.kept()
+        if kept is not None:  # a server's request: the app's connection of this snapshot
+            return kept.cursor(self.snapshot_key(), lambda: self._views(duck.connect()))
         shared = _SHARED.get()
-        if con is None and shared is not None:
+        if shared is not None:
             key = (str(self.root), self.version)
             if key not in shared:
                 shared[key] = self._views(duck.connect())
             return shared[key].cursor()
-        return self._views(con or duck.connect())
+        return self._views(duck.connect())
+
+    def snapshot_key(self) -> tuple[str, str]:
+        """The root and every table's part files: names the committed state exactly (part
+        files are immutable and uniquely named; the version number restarts at 1 when a
+        workspace is deleted and ingested again)."""
+        return str(self.root), json.dumps(self._manifest.get("tables", {}), sort_keys=True)
 
     def _views(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         for table, schema in self.schemas.items():

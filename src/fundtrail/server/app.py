@@ -21,6 +21,7 @@ from fundtrail.server.auth import Gatekeeper
 from fundtrail.server.headers import SecurityHeaders
 from fundtrail.server.proxies import TrustedProxies
 from fundtrail.server.routes.screen import ScreenFastPath
+from fundtrail.server.snapshots import KeepSnapshots
 from fundtrail.settings import Settings, get_settings
 
 
@@ -55,6 +56,7 @@ def create_app(store: IntelStore | None = None, settings: Settings | None = None
         if isinstance(router, APIRouter):
             app.include_router(router)
     app.add_middleware(ScreenFastPath)  # inside the gatekeeper: keys are checked first
+    app.add_middleware(KeepSnapshots)  # chain reads reuse one DuckDB connection per snapshot
     app.add_middleware(
         Gatekeeper,
         store=store,
