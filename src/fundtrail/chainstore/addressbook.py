@@ -72,7 +72,7 @@ class AddressBook:
     def assign(self, addresses: pa.Array, script_types: pa.Array, seen: np.ndarray) -> np.ndarray:
         """Ids of a batch of addresses (nulls -> NO_ADDRESS), new ones in order of first
         appearance; ``seen`` is each row's height, kept as first_seen of new addresses."""
-        ids, new = self.map.get_or_add(addresses)
+        ids, new, texts = self.map.get_or_add_values(addresses)
         ids[ids < 0] = NO_ADDRESS
         if len(new):
             take = pa.array(new)
@@ -80,7 +80,7 @@ class AddressBook:
                 pa.table(
                     {
                         "address_id": pa.array(np.arange(self.next_id, self.next_id + len(new))),
-                        "address": addresses.take(take).cast(pa.string()),
+                        "address": texts.cast(pa.string()),
                         "script_type": script_types.take(take).cast(pa.string()),
                         "first_seen": pa.array(np.asarray(seen)[new], pa.int64()),
                     }

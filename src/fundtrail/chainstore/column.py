@@ -49,7 +49,8 @@ class AppendColumn:
             raise ValueError(f"{self.path.name}: rows of width {self.width} expected")
         self._drop_view()
         self._fh.seek(self.length * self.row_bytes)
-        self._fh.write(data.tobytes())
+        if data.size:  # a view, not a copy: a batch's rows are megabytes
+            self._fh.write(data.reshape(-1).view(np.uint8).data)
         self.length += data.size // self.width
 
     def view(self) -> np.ndarray:

@@ -96,6 +96,13 @@ class IdMap:
     def get_or_add(self, arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """(id of each value, positions of the values that got new ids): new values get the
         next ids in order of first appearance; nulls get -1."""
+        ids, new, _ = self.get_or_add_values(arr)
+        return ids, new
+
+    def get_or_add_values(self, arr: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+        """:meth:`get_or_add`, and the new values themselves (``arr.take(new)``, in id
+        order): the address book stages them as rows, and a second take of a batch's
+        new addresses cost the ingest's main thread as much again."""
         data, offs, valid = buffers(arr)
         self._room(len(offs) - 1)
         n0 = len(self.values)
@@ -104,11 +111,12 @@ class IdMap:
         out, new = self.table.get_or_insert(ends, chars, n0, data, offs, valid)
         self.table.wrote(len(offs) - 1, len(new))
         self._release()
-        if len(new):  # Arrow's take gathers the new values' bytes in C
-            sub_data, sub_offs, _ = buffers(arr.take(pa.array(new)))
+        values = arr.take(pa.array(new, pa.int64()))  # Arrow gathers the bytes in C
+        if len(new):
+            sub_data, sub_offs, _ = buffers(values)
             self.values.append(sub_data, sub_offs)
         self.table.indexed = len(self.values)
-        return out, new
+        return out, new, values
 
     def add(self, arr: pa.Array) -> int:
         """Append every value as a new id (a value already present gets a second, later id);

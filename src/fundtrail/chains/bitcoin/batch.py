@@ -20,16 +20,94 @@ import pyarrow as pa
 from fundtrail.chains.bitcoin.columns import BlockColumns
 from fundtrail.chains.bitcoin.script import MAINNET_FORMAT, AddressFormat
 from fundtrail.chainstore import AddressBook, ChainStore
-from fundtrail.chainstore.outpoints import OutpointMap
+from fundtrail.chainstore.outpoints import OutpointMap, Spent
 from fundtrail.chainstore.schema import UTXO_SCHEMAS
 
 
 @dataclass(slots=True)
 class BatchResult:
-    tables: dict[str, pa.Table]
+    """A batch whose ids are assigned and inputs resolved; :meth:`tables` builds its rows.
+
+    Why two steps: the ids must be assigned one batch after another, in the ingest's main
+    thread, but the Arrow tables are a pure function of what that step found. Building
+    them (fees, ranks, display txids, a dozen column copies) was a fifth of the main
+    thread's work; the committer thread now does it while the next batch is resolved."""
+
     blocks: int
     txs: int
     unresolved: int
+    block_rows: dict[str, list]
+    cols: list[BlockColumns]
+    first_tx_id: int
+    height: np.ndarray  # per tx
+    n_in: np.ndarray
+    n_out: np.ndarray
+    coinbase: np.ndarray
+    txid_raw: bytes
+    o_val: np.ndarray
+    o_types: pa.Array
+    o_aid: np.ndarray
+    spent_n: np.ndarray
+    spent: Spent
+    addresses: pa.Table
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The batch's rows of blocks, txs, outputs, inputs and new addresses."""
+        cols, n_tx = self.cols, self.txs
+        tx_id = np.arange(self.first_tx_id, self.first_tx_id + n_tx, dtype=np.int64)
+        per_block = np.array([c.n_txs for c in cols], dtype=np.int64)
+        when = np.repeat(np.asarray(self.block_rows["time"], dtype=np.int64), per_block)
+        o_rel = np.repeat(np.arange(n_tx), self.n_out)
+        i_rel = np.repeat(np.arange(n_tx), self.n_in)
+        spent, height = self.spent, self.height
+        out_sum = np.zeros(n_tx, dtype=np.int64)
+        np.add.at(out_sum, o_rel, self.o_val)
+        in_sum = np.zeros(n_tx, dtype=np.int64)
+        np.add.at(in_sum, i_rel, spent.value)
+        fee = in_sum - out_sum
+        fee[self.coinbase] = 0
+        unknown = np.zeros(n_tx, dtype=bool)
+        if self.unresolved:
+            unknown[i_rel[spent.tx_id < 0]] = True
+        inputs = {
+            "tx_id": tx_id[i_rel],
+            "n": pa.array(_ranks(self.n_in), pa.int32()),
+            "spent_tx_id": spent.tx_id,
+            "spent_n": pa.array(self.spent_n, pa.int32()),
+            "address_id": spent.address_id,
+            "value": spent.value,
+            "height": height[i_rel],
+            "sequence": pa.array(_cat([c.in_sequence for c in cols]), pa.uint32()),
+        }
+        outputs = {
+            "tx_id": tx_id[o_rel],
+            "n": pa.array(_ranks(self.n_out), pa.int32()),
+            "address_id": self.o_aid,
+            "value": self.o_val,
+            "script_type": self.o_types,
+            "height": height[o_rel],
+        }
+        txs = {
+            "tx_id": tx_id,
+            "txid": _display_hex(self.txid_raw, n_tx),
+            "height": height,
+            "time": when,
+            "fee": pa.array(fee, pa.int64(), mask=unknown),
+            "is_coinbase": self.coinbase,
+            "size": pa.array(_cat([c.tx_size for c in cols]), pa.int32()),
+            "vsize": pa.array(_cat([c.tx_vsize for c in cols]), pa.int32()),
+            "n_inputs": pa.array(self.n_in, pa.int32()),
+            "n_outputs": pa.array(self.n_out, pa.int32()),
+            "version": pa.array(_cat([c.version for c in cols]), pa.int32()),
+            "locktime": pa.array(_cat([c.locktime for c in cols]), pa.uint32()),
+        }
+        return {
+            "blocks": pa.table(self.block_rows, schema=UTXO_SCHEMAS["blocks"]),
+            "txs": pa.table(txs, schema=UTXO_SCHEMAS["txs"]),
+            "outputs": pa.table(outputs, schema=UTXO_SCHEMAS["outputs"]),
+            "inputs": pa.table(inputs, schema=UTXO_SCHEMAS["inputs"]),
+            "addresses": self.addresses,
+        }
 
 
 class BatchBuilder:
@@ -82,81 +160,47 @@ class BatchBuilder:
         self.cols.append(block)
 
     def finish(self) -> BatchResult:
-        """Assign address ids, resolve every input, compute fees, build the Arrow tables."""
+        """Assign address ids and resolve every input against the maps (made durable);
+        the result builds the Arrow tables (:meth:`BatchResult.tables`)."""
         cols = self.cols
         n_tx = self.next_tx_id - self.first_tx_id
         tx_id = np.arange(self.first_tx_id, self.next_tx_id, dtype=np.int64)
         per_block = np.array([c.n_txs for c in cols], dtype=np.int64)
         height = np.repeat(np.asarray(self.b["height"], dtype=np.int64), per_block)
-        when = np.repeat(np.asarray(self.b["time"], dtype=np.int64), per_block)
         n_in = _cat([c.n_inputs for c in cols])
         n_out = _cat([c.n_outputs for c in cols])
-        coinbase = np.concatenate([c.coinbase for c in cols])
         txid_raw = b"".join([c.txid for c in cols])
         # outputs
-        o_rel = np.repeat(np.arange(n_tx), n_out)
         o_val = _cat([c.out_value for c in cols])
         o_types = pa.concat_arrays([c.out_type for c in cols])
         o_text = pa.concat_arrays([c.out_address for c in cols])
-        o_height = height[o_rel]
-        o_aid = self.book.assign(o_text, o_types, o_height)
+        o_aid = self.book.assign(o_text, o_types, np.repeat(height, n_out))
         self.outpoints.add_batch(txid_raw, n_out, o_aid, o_val)
         # inputs: what each one spends
-        i_rel = np.repeat(np.arange(n_tx), n_in)
-        i_tx = tx_id[i_rel]
         spent_n = _cat([c.in_index for c in cols])
-        spent = self.outpoints.resolve(b"".join([c.in_prev for c in cols]), spent_n, i_tx)
-        unresolved = spent.unresolved
-        out_sum = np.zeros(n_tx, dtype=np.int64)
-        np.add.at(out_sum, o_rel, o_val)
-        in_sum = np.zeros(n_tx, dtype=np.int64)
-        np.add.at(in_sum, i_rel, spent.value)
-        fee = in_sum - out_sum
-        fee[coinbase] = 0
-        unknown = np.zeros(n_tx, dtype=bool)
-        if unresolved:
-            unknown[i_rel[spent.tx_id < 0]] = True
-        inputs = {
-            "tx_id": i_tx,
-            "n": pa.array(_ranks(n_in), pa.int32()),
-            "spent_tx_id": spent.tx_id,
-            "spent_n": pa.array(spent_n, pa.int32()),
-            "address_id": spent.address_id,
-            "value": spent.value,
-            "height": height[i_rel],
-            "sequence": pa.array(_cat([c.in_sequence for c in cols]), pa.uint32()),
-        }
-        outputs = {
-            "tx_id": tx_id[o_rel],
-            "n": pa.array(_ranks(n_out), pa.int32()),
-            "address_id": o_aid,
-            "value": o_val,
-            "script_type": o_types,
-            "height": o_height,
-        }
-        txs = {
-            "tx_id": tx_id,
-            "txid": _display_hex(txid_raw, n_tx),
-            "height": height,
-            "time": when,
-            "fee": pa.array(fee, pa.int64(), mask=unknown),
-            "is_coinbase": coinbase,
-            "size": pa.array(_cat([c.tx_size for c in cols]), pa.int32()),
-            "vsize": pa.array(_cat([c.tx_vsize for c in cols]), pa.int32()),
-            "n_inputs": pa.array(n_in, pa.int32()),
-            "n_outputs": pa.array(n_out, pa.int32()),
-            "version": pa.array(_cat([c.version for c in cols]), pa.int32()),
-            "locktime": pa.array(_cat([c.locktime for c in cols]), pa.uint32()),
-        }
-        tables = {
-            "blocks": pa.table(self.b, schema=UTXO_SCHEMAS["blocks"]),
-            "txs": pa.table(txs, schema=UTXO_SCHEMAS["txs"]),
-            "outputs": pa.table(outputs, schema=UTXO_SCHEMAS["outputs"]),
-            "inputs": pa.table(inputs, schema=UTXO_SCHEMAS["inputs"]),
-            "addresses": self.book.take_new(),
-        }
+        spender = np.repeat(tx_id, n_in)
+        spent = self.outpoints.resolve(b"".join([c.in_prev for c in cols]), spent_n, spender)
+        addresses = self.book.take_new()
         self.outpoints.flush()
-        result = BatchResult(tables, len(self), n_tx, unresolved)
+        result = BatchResult(
+            blocks=len(self),
+            txs=n_tx,
+            unresolved=spent.unresolved,
+            block_rows=self.b,
+            cols=cols,
+            first_tx_id=self.first_tx_id,
+            height=height,
+            n_in=n_in,
+            n_out=n_out,
+            coinbase=np.concatenate([c.coinbase for c in cols]),
+            txid_raw=txid_raw,
+            o_val=o_val,
+            o_types=o_types,
+            o_aid=o_aid,
+            spent_n=spent_n,
+            spent=spent,
+            addresses=addresses,
+        )
         self._reset()
         return result
 

@@ -342,9 +342,11 @@ class _Session:
         inline or, with a committer thread, while the next batch is prepared.
 
         Why a thread: encoding and compressing the parts was a quarter of ingest CPU and
-        Arrow does it without the GIL. Commits stay one at a time and in order (the next
-        one waits for this one), the maps are durable before each is submitted, and a
-        failed commit stops the run before anything later is committed."""
+        Arrow does it without the GIL. Building the batch's tables from its resolved ids
+        goes there too, off the main thread (the one stage that cannot run in parallel).
+        Commits stay one at a time and in order (the next one waits for this one), the
+        maps are durable before each is submitted, and a failed commit stops the run
+        before anything later is committed."""
         if not len(self.batch):
             return
         result = self.batch.finish()
@@ -352,10 +354,12 @@ class _Session:
         self._wait_commit()
         self._pending_counts = (result.blocks, result.txs, result.unresolved)
         if self._committer is None:
-            self.writer.commit(result.tables, meta=meta)
+            self.writer.commit(result.tables(), meta=meta)
             self._count_commit()
         else:
-            self._pending = self._committer.submit(self.writer.commit, result.tables, meta=meta)
+            self._pending = self._committer.submit(
+                lambda: self.writer.commit(result.tables(), meta=meta)
+            )
         gc.collect(1)
 
     def _wait_commit(self) -> None:
