@@ -21,10 +21,10 @@ def ingest_bitcoin(
     password: str | None = typer.Option(None, "--rpc-password", envvar="FUNDTRAIL_RPC_PASSWORD"),
     cookie: Path | None = typer.Option(None, "--rpc-cookie", help="Bitcoin Core .cookie file."),
     workers: int = typer.Option(
-        0,
+        -1,
         "--workers",
-        help="Parser threads, with Parquet writes in the background (0: all inline; "
-        "-1: by input size and cores).",
+        help="Parser threads, with Parquet writes in the background (default -1: by input "
+        "size and cores, inline below 16 MB; 0: all inline, one core).",
     ),
     network: str | None = typer.Option(
         None,

@@ -45,6 +45,7 @@ def test_ingest_json_reports_what_was_added(
     first = json.loads(cli("ingest", "bitcoin", str(early_file), "--json"))
     assert (first["blocks_added"], first["txs_added"], first["tip_height"]) == (256, 263, 255)
     assert first["bytes_read"] == len(early_records) and first["seconds"] > 0  # unpacked
+    assert first["workers"] == 0  # the default picks by size: a small file is read inline
     again = json.loads(cli("ingest", "bitcoin", str(early_file), "--json"))
     assert (again["blocks_added"], again["duplicates"]) == (0, 255)  # genesis is built in
 

@@ -59,6 +59,7 @@ class IngestReport:
     bytes_read: int = 0
     skipped_tail_bytes: int = 0
     seconds: float = 0.0
+    workers: int = 0  # parser threads the run used (0: all inline, one core)
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
@@ -101,7 +102,8 @@ def ingest_paths(
 
     ``workers`` > 1 prepares blocks in that many threads ahead of the batch work and
     writes each batch's Parquet parts in a background thread while the next batch is
-    prepared (:class:`_Session`); -1 picks a number from the input size and cores.
+    prepared (:class:`_Session`); -1 (the CLI's default) picks a number from the input
+    size and cores (:func:`~fundtrail.chains.bitcoin.prepare.default_workers`).
     ``network`` (mainnet, testnet, testnet4, signet, regtest; None: the workspace's)
     chooses the record magic, genesis block and address format.
     """
@@ -109,13 +111,11 @@ def ingest_paths(
     files = expand_paths([Path(p) for p in paths])
     stats = ReadStats()
     total = sum(f.stat().st_size for f in files)
+    threads = default_workers(total) if workers < 0 else workers
     with _Session(home, quiet, total, net) as session:
-        session.run(
-            read_paths(files, stats, net.magic),
-            progress_of=stats.progress,
-            workers=default_workers(total) if workers < 0 else workers,
-        )
+        session.run(read_paths(files, stats, net.magic), progress_of=stats.progress, workers=threads)
     report = session.report
+    report.workers = threads if threads > 1 else 0
     report.files, report.bytes_read, report.skipped_tail_bytes = (
         stats.files,
         stats.bytes,

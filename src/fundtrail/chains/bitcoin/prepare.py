@@ -116,7 +116,10 @@ def _done(item: tuple[RawBlock, Future[BlockColumns] | None]) -> Prepared:
 
 def default_workers(total_bytes: int) -> int:
     """Parser threads for an input of this size: none for small inputs (one or two batches
-    gain nothing from a pipeline)."""
+    gain nothing from a pipeline), else one per core this process may run on, up to 4
+    (one core: 0, all inline)."""
     if total_bytes < PARALLEL_MIN_BYTES:
         return 0
-    return max(0, min(4, os.cpu_count() or 1))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    n = min(4, cores or 1)
+    return n if n > 1 else 0
