@@ -3,8 +3,9 @@
 1. Build: a crime scenario (``--crime``, default ``mixed`` at 5,000 txs, with its
    complaints and tags) is written first, then ``--txs`` of ordinary activity from the
    bulk background generator continue its tip, in blk files of ``--file-mb``. Files are
-   generated one at a time, ingested, and deleted (``--keep`` keeps them), so the disk
-   holds the store plus one file.
+   generated one at a time and ingested; they are kept for the one-process run (2.) and
+   deleted after it (``--keep`` keeps them; with ``--no-one-process`` each goes right
+   after its ingest, so the disk holds the store plus one file).
 2. Ingest: each file is one ``fundtrail ingest bitcoin FILE --workers N`` process; the
    table prints MB/s, tx/s and that process's peak RSS, so memory growth shows file by
    file, and ``run s``, the ingest's own seconds from its ``--json`` report (without
@@ -12,7 +13,11 @@
    Goals checked: peak RSS of the last file <= 1.2x the first's and <= 4 GB; time per
    MB of the last file <= 1.2x the first's; and both cores: the first background file
    is also ingested with ``--workers 0`` (one core) into a copy of the store, and
-   ``--workers N`` must be >= 1.8x faster.
+   ``--workers N`` must be >= 1.8x faster. Then what a user pays for a whole blocks
+   directory (``~/.bitcoin/blocks``): all background files at once, one
+   ``fundtrail ingest bitcoin DIR --workers N --json`` process into a copy of the store
+   as it was before them (start-up and exit paid once). The files are kept for it
+   (about 300 bytes a tx on disk) and deleted after; ``--no-one-process`` skips it.
 3. Then ``tags import``, ``cluster``, ``screen index build``, ``complaints import`` and
    ``trace --from-complaints``, each a process with its time and peak RSS; with
    ``--engine spark`` the clustering runs on Spark as well.
@@ -114,6 +119,12 @@ def main() -> None:
     ap.add_argument("--engine", choices=("embedded", "spark"), default="embedded")
     ap.add_argument("--work", type=Path, default=Path("/tmp/fundtrail-scale"))
     ap.add_argument("--keep", action="store_true", help="keep the blk files")
+    ap.add_argument(
+        "--no-one-process",
+        dest="one_process",
+        action="store_false",
+        help="skip the one-process ingest of the whole directory (files then go one by one)",
+    )
     ap.add_argument("--skip-analysis", action="store_true")
     ap.add_argument(
         "--name", default="scale", help="record as bench/results/NAME.json (the docs quote scale)"
@@ -194,6 +205,9 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
 
     for f in crime_files:
         ingest(f, a.crime_txs, 0.0)
+    before_bg = a.work / "ws-before-background"  # the one-process run starts from here
+    if a.one_process:
+        shutil.copytree(home, before_bg)
     done, index = 0, len(crime_files)
     per_file = max(1000, int(a.file_mb * 1e6 / 300))  # ~300 bytes per background tx
     while done < a.txs:
@@ -215,7 +229,7 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
         if not one_core and a.workers > 1:
             one_core_reference(path)
         ingest(path, bg.txs, gen)
-        if not a.keep:
+        if not a.keep and not a.one_process:
             path.unlink()
         done += bg.txs
         index += 1
@@ -256,6 +270,9 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
         f"goal peak RSS last/first <= 1.2 and <= 4096 MB: {last['rss'] / first['rss']:.2f}, "
         f"{max(r['rss'] for r in rows):,.0f} MB"
     )
+    if a.one_process:
+        bg_txs = sum(int(r["txs"]) for r in bg_rows)
+        one_process(a, rec, sim / "bg", before_bg, bg_txs, (total_mb, total_s))
     disk_per_tx = last["store_gb"] * 1e9 / all_txs
     rate, tps = total_mb / total_s, all_txs / total_s
     peak = max(r["rss"] for r in rows)
@@ -328,6 +345,49 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
         f"({first['rss']:,.0f} -> {last['rss']:,.0f} MB)"
     )
     print(f"children CPU {resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime:.0f} s; {uptime()}")
+
+
+def one_process(
+    a: argparse.Namespace,
+    rec: Record,
+    bg: Path,
+    ws: Path,
+    txs: int,
+    per_file: tuple[float, float],
+) -> None:
+    """Every background file by one ``ingest bitcoin DIR`` process into ``ws`` (the store
+    before them): what ingesting a node's blocks directory costs, start-up and exit paid
+    once instead of per file. The files and that store are deleted after (unless --keep)."""
+    files = sorted(bg.glob("blk*.dat"))
+    mb = sum(f.stat().st_size for f in files) / 1e6
+    args = ["ingest", "bitcoin", str(bg), "--workers", str(a.workers), "--json"]
+    s, rss, out = run(args, ws)
+    cpu = CPU.pop()  # reported here, not in the per-file CPU total
+    report = json.loads(out)
+    run_s = float(report["seconds"])
+    print(
+        f"one process over the directory ({len(files)} files, {mb:,.0f} MB, --workers "
+        f"{a.workers}): {s:.1f} s = {mb / s:.1f} MB/s end to end ({run_s:.1f} s = "
+        f"{mb / run_s:.1f} MB/s in-run), {cpu:.0f} CPU s, peak RSS {rss:,.0f} MB; "
+        f"file by file {per_file[0] / per_file[1]:.1f} MB/s",
+        flush=True,
+    )
+    if report["txs_added"] != txs:
+        print(f"  CHECK: it added {report['txs_added']:,} txs, the files hold {txs:,}")
+    rec.figure(
+        "ingest_one_process_mb_s", mb / s, f"{mb / s:.1f} MB/s", "one process, whole directory"
+    )
+    rec.figure(
+        "ingest_one_process_in_run_mb_s",
+        mb / run_s,
+        f"{mb / run_s:.1f} MB/s",
+        "one process, whole directory, in-run",
+    )
+    rec.figure("ingest_one_process_rss_mb", rss, f"{rss:,.0f} MB", "one process, peak RSS")
+    shutil.rmtree(ws, ignore_errors=True)
+    if not a.keep:
+        for f in files:
+            f.unlink()
 
 
 if __name__ == "__main__":
