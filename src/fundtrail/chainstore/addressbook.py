@@ -10,6 +10,8 @@ a book is opened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -93,10 +95,15 @@ class AddressBook:
         """Address text of each id (0 <= id < len), from disk."""
         return self.map.take(ids)
 
-    def take_new(self) -> pa.Table:
+    def take_new(self, later: list[Callable[[], None]] | None = None) -> pa.Table:
         """Rows for the addresses created since the last call (to commit with the batch).
-        The map is made durable first: the commit may only name ids the map holds."""
-        self.map.flush()
+        The map is made durable first: the commit may only name ids the map holds. With
+        ``later``, the wait on the disk is appended there instead, for the committer to
+        run before the commit (:meth:`IdMap.deferred_flush`)."""
+        if later is None:
+            self.map.flush()
+        else:
+            later.append(self.map.deferred_flush())
         staged, self._staged = self._staged, []
         if not staged:
             return pa.Table.from_batches([], schema=self.store.schemas["addresses"])

@@ -9,6 +9,7 @@ row count, so rows written by a batch that crashed before its manifest swap vani
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -70,8 +71,23 @@ class AppendColumn:
 
     def sync(self) -> None:
         """Make appended rows durable (before the manifest swap that commits them)."""
+        self.deferred_sync()()
+
+    def deferred_sync(self) -> Callable[[], None]:
+        """Hand the appended rows to the OS now; the call returned makes them durable
+        (fsync), from any thread: the ingest's committer waits on the disk, not the thread
+        that appends the next batch. Later appends may be synced with them (harmless: the
+        rows past the committed count are cut back when a column is opened)."""
         self._fh.flush()
-        os.fsync(self._fh.fileno())
+        fd = os.dup(self._fh.fileno())  # the file stays open until the sync, whatever happens
+
+        def sync() -> None:
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+        return sync
 
     def _drop_view(self) -> None:
         if self._view is not None:
@@ -133,8 +149,16 @@ class TextColumn:
         self.chars.release()
 
     def sync(self) -> None:
-        self.chars.sync()
-        self.ends.sync()
+        self.deferred_sync()()
+
+    def deferred_sync(self) -> Callable[[], None]:
+        chars, ends = self.chars.deferred_sync(), self.ends.deferred_sync()
+
+        def sync() -> None:
+            chars()
+            ends()
+
+        return sync
 
     def close(self) -> None:
         self.ends.close()

@@ -41,7 +41,7 @@ import json
 import os
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -334,6 +334,16 @@ class HashTable:
         self.slots.flush()
         self.indexed = self._durable = rows
         self._write_state()
+
+    def deferred_save(self, rows: int) -> Callable[[], None]:
+        """:meth:`save`, the slots' msync left to the call returned (run it before the
+        commit that names these rows). The state file may then claim rows whose slots are
+        not yet on disk, but only rows past the committed count, which an id map cuts
+        back when it is opened (:meth:`IdMap.sync`); the slots of committed rows were
+        synced before their commit."""
+        self.indexed = self._durable = rows
+        self._write_state()
+        return self.slots.flush
 
     def release(self) -> None:
         release(self.slots)

@@ -10,6 +10,7 @@ window by window (:mod:`~fundtrail.chainstore.hashindex`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +141,19 @@ class IdMap:
         """Values and slots durable: call before the manifest swap that commits them."""
         self.values.sync()
         self.table.save(len(self.values))
+
+    def deferred_flush(self) -> Callable[[], None]:
+        """:meth:`flush` in two steps: what needs this map's state now, and the call
+        returned, which waits on the disk (fsync, msync) and may run in another thread
+        while the map takes the next batch; run it before the commit that names these ids."""
+        values = self.values.deferred_sync()
+        slots = self.table.deferred_save(len(self.values))
+
+        def flush() -> None:
+            values()
+            slots()
+
+        return flush
 
     def _release(self) -> None:
         self.values.release()

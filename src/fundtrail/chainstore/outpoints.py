@@ -14,6 +14,7 @@ back to them or caught up from them when a writer opens it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,11 +124,16 @@ class OutpointMap:
         value = np.where(ok, _gather(self.out_value, rows, order), 0)
         return Spent(np.where(ok, tx, -1), address_id, value)
 
-    def flush(self) -> None:
-        """Durable before the manifest swap that commits the batch."""
-        self.txids.flush()
-        for c in (self.first_out, self.out_address, self.out_value):
-            c.sync()
+    def flush(self, later: list[Callable[[], None]] | None = None) -> None:
+        """Durable before the manifest swap that commits the batch; with ``later``, the
+        waits on the disk are appended there, for the committer to run before that swap."""
+        if later is None:
+            self.txids.flush()
+            for c in (self.first_out, self.out_address, self.out_value):
+                c.sync()
+            return
+        later.append(self.txids.deferred_flush())
+        later.extend(c.deferred_sync() for c in (self.first_out, self.out_address, self.out_value))
 
 
 def _gather(col: AppendColumn, rows: np.ndarray, order: np.ndarray) -> np.ndarray:

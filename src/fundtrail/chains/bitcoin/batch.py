@@ -12,6 +12,7 @@ own outputs when inputs are resolved). An input whose spent output is not in the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,13 @@ class BatchResult:
     spent_n: np.ndarray
     spent: Spent
     addresses: pa.Table
+    durable: list[Callable[[], None]]  # fsync/msync of the maps: run before the commit
+
+    def make_durable(self) -> None:
+        """Wait until the maps' rows of this batch are on disk (the commit may only name
+        ids the maps hold durably)."""
+        for sync in self.durable:
+            sync()
 
     def tables(self) -> dict[str, pa.Table]:
         """The batch's rows of blocks, txs, outputs, inputs and new addresses."""
@@ -160,8 +168,9 @@ class BatchBuilder:
         self.cols.append(block)
 
     def finish(self) -> BatchResult:
-        """Assign address ids and resolve every input against the maps (made durable);
-        the result builds the Arrow tables (:meth:`BatchResult.tables`)."""
+        """Assign address ids and resolve every input against the maps; the result makes
+        the maps durable (:meth:`BatchResult.make_durable`, before the commit) and builds
+        the Arrow tables (:meth:`BatchResult.tables`), in any thread."""
         cols = self.cols
         n_tx = self.next_tx_id - self.first_tx_id
         tx_id = np.arange(self.first_tx_id, self.next_tx_id, dtype=np.int64)
@@ -180,8 +189,9 @@ class BatchBuilder:
         spent_n = _cat([c.in_index for c in cols])
         spender = np.repeat(tx_id, n_in)
         spent = self.outpoints.resolve(b"".join([c.in_prev for c in cols]), spent_n, spender)
-        addresses = self.book.take_new()
-        self.outpoints.flush()
+        durable: list[Callable[[], None]] = []
+        addresses = self.book.take_new(durable)
+        self.outpoints.flush(durable)
         result = BatchResult(
             blocks=len(self),
             txs=n_tx,
@@ -200,6 +210,7 @@ class BatchBuilder:
             spent_n=spent_n,
             spent=spent,
             addresses=addresses,
+            durable=durable,
         )
         self._reset()
         return result

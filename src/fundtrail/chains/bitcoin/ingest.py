@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fundtrail.chains.bitcoin.batch import BatchBuilder
+from fundtrail.chains.bitcoin.batch import BatchBuilder, BatchResult
 from fundtrail.chains.bitcoin.blkfile import RawBlock, ReadStats, expand_paths, read_paths
 from fundtrail.chains.bitcoin.chain import ChainIndex, Pending, Switch
 from fundtrail.chains.bitcoin.columns import BlockColumns
@@ -113,7 +113,9 @@ def ingest_paths(
     total = sum(f.stat().st_size for f in files)
     threads = default_workers(total) if workers < 0 else workers
     with _Session(home, quiet, total, net) as session:
-        session.run(read_paths(files, stats, net.magic), progress_of=stats.progress, workers=threads)
+        session.run(
+            read_paths(files, stats, net.magic), progress_of=stats.progress, workers=threads
+        )
     report = session.report
     report.workers = threads if threads > 1 else 0
     report.files, report.bytes_read, report.skipped_tail_bytes = (
@@ -344,9 +346,10 @@ class _Session:
         Why a thread: encoding and compressing the parts was a quarter of ingest CPU and
         Arrow does it without the GIL. Building the batch's tables from its resolved ids
         goes there too, off the main thread (the one stage that cannot run in parallel).
-        Commits stay one at a time and in order (the next one waits for this one), the
-        maps are durable before each is submitted, and a failed commit stops the run
-        before anything later is committed."""
+        So do the maps' fsyncs (the disk's latency sat on the main thread): each commit
+        makes its batch's map rows durable before its manifest swap. Commits stay one at
+        a time and in order (the next one waits for this one), and a failed commit stops
+        the run before anything later is committed."""
         if not len(self.batch):
             return
         result = self.batch.finish()
@@ -354,13 +357,17 @@ class _Session:
         self._wait_commit()
         self._pending_counts = (result.blocks, result.txs, result.unresolved)
         if self._committer is None:
+            result.make_durable()
             self.writer.commit(result.tables(), meta=meta)
             self._count_commit()
         else:
-            self._pending = self._committer.submit(
-                lambda: self.writer.commit(result.tables(), meta=meta)
-            )
+            self._pending = self._committer.submit(self._commit, result, meta)
         gc.collect(1)
+
+    def _commit(self, result: BatchResult, meta: dict[str, object]) -> int:
+        """In the committer thread: the maps' fsyncs, the tables, the parts, the swap."""
+        result.make_durable()
+        return self.writer.commit(result.tables(), meta=meta)
 
     def _wait_commit(self) -> None:
         """Wait for the committer's batch (raising its error) and count it."""
