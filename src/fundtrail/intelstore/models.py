@@ -13,9 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundtrail.intelstore.base import Base, UTCDateTime, new_id, utcnow
+from fundtrail.model.identity import ORG_KINDS as ORG_KINDS  # re-exported
 from fundtrail.model.identity import ROLES as ROLES  # re-exported: the ordered roles
-
-ORG_KINDS = ("law-enforcement", "exchange", "bank", "research", "alliance")
 
 
 class Org(Base):

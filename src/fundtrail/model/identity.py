@@ -27,6 +27,7 @@ from typing import Literal
 from fundtrail.errors import InvalidInputError
 
 ROLES = ("reader", "analyst", "admin")  # ordered by rights
+ORG_KINDS = ("law-enforcement", "exchange", "bank", "research", "alliance")
 Via = Literal["key", "session", "cli", "public", "operator", "system"]
 
 
