@@ -49,10 +49,13 @@ def judge(
     linked: Iterable[Linked],
     unlinkable: set[str],
     key: Callable[[str], str] = str,
+    islanded: set[str] | frozenset[str] = frozenset(),
 ) -> list[Outcome]:
     """One outcome per true campaign. ``key`` maps truth's asset names (``USDT``) to
     the linked campaigns' asset keys (``ETH/USDT``); ``unlinkable``: complaint refs with
-    no evidence that could link them (see :func:`unlinkable_complaints`)."""
+    no evidence that could link them (see :func:`unlinkable_complaints`); ``islanded``:
+    refs apart from the rest of their campaign on the evidence (see
+    :func:`evidence_islands`), named in ``why`` only: they change no judgement."""
     camps = list(linked)
     owner = {r: t["id"] for t in truth_campaigns for r in t["complaint_ids"]}
     out = []
@@ -71,7 +74,8 @@ def judge(
         linkable = bool(touching) and held == want and summed == loss and alone_ok
         out.append(Outcome(t["id"], len(want), exact, linkable,
                            "exact" if exact else _why(want, touching, owner, loss,
-                                                      summed, unlinkable)))  # fmt: skip
+                                                      summed, unlinkable,
+                                                      set(islanded))))  # fmt: skip
     return out
 
 
@@ -82,18 +86,25 @@ def _why(
     loss: Mapping[str, int],
     summed: Mapping[str, int],
     unlinkable: set[str],
+    islanded: set[str],
 ) -> str:
     """What a person fixing the linker needs: the pieces, who else was merged in, what
-    is missing, and which lone complaints had no evidence to link them."""
+    is missing, which lone complaints had no evidence to link them, and which pieces
+    hold only complaints the evidence keeps apart (an island: no linking fault)."""
     parts = []
     if len(touching) > 1:
         sizes = " + ".join(str(len(c.refs & want)) for c in touching[:8])
         more = f" + {len(touching) - 8} more" if len(touching) > 8 else ""
         lone = sorted(r for c in touching[1:] if len(c.refs) == 1 for r in c.refs)
         free = [r for r in lone if r in unlinkable]
+        apart = [c for c in touching[1:] if c.refs & want <= islanded]
         parts.append(f"split into {len(touching)} campaigns ({sizes}{more})"
                      + (f"; alone: {', '.join(lone[:5])}" if lone else "")
-                     + (f" ({len(free)} with no evidence)" if lone else ""))  # fmt: skip
+                     + (f" ({len(free)} with no evidence)" if lone else "")
+                     + (f"; {len(apart)} of the pieces ("
+                        + ", ".join(str(len(c.refs & want)) for c in apart[:8])
+                        + ") an evidence island: their money never meets the rest's, "
+                        "no contact shared" if apart else ""))  # fmt: skip
     foreign: dict[str, int] = {}
     for c in touching:
         for r in c.refs - want:
@@ -135,4 +146,64 @@ def unlinkable_complaints(
         if any(p != a and p in by_address for p in paid_by.get(a, set())):
             continue
         out.add(r["complaint_id"])
+    return out
+
+
+def evidence_islands(
+    truth_campaigns: Iterable[Mapping[str, Any]],
+    complaints: Iterable[Mapping[str, str]],
+    met: Iterable[tuple[str, str, str]],
+) -> set[str]:
+    """Complaint ids that the evidence keeps apart from the rest of their true campaign.
+
+    :func:`unlinkable_complaints` asks one complaint at a time; a few victims whose
+    ransoms the gang consolidated together, peeled into single-use deposits and a
+    mixer, are linked to each other but to nobody else, and pass it. Here the evidence
+    is a graph: a complaint is joined to its paid address and to every perpetrator
+    contact it reported (compared trimmed and case-folded); ``met`` rows
+    ``(campaign, address, address)`` say two addresses are one wallet's or one place's
+    for that true campaign's gang (the caller reads them from the chain and truth's
+    owners: the gang's own txs, the deposits they paid). The campaign's largest
+    component is the campaign; its complaints elsewhere are returned.
+
+    The rows stand for money that meets, so a mixer's payouts (tied to an order by
+    amounts and times alone, which the linker's ``through-mixer`` rule weighs) are not
+    among them: an islanded complaint the linker joined through a mixer is exact anyway.
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    owner = {r: t["id"] for t in truth_campaigns for r in t["complaint_ids"]}
+    for r in complaints:
+        cid = r["complaint_id"]
+        camp = owner.get(cid)
+        if camp is None:
+            continue
+        union(f"c:{cid}", f"a:{camp}:{r['to_address']}")
+        for col in CONTACT_COLUMNS:
+            value = (r.get(col) or "").strip().casefold()
+            if value:
+                union(f"c:{cid}", f"k:{camp}:{value}")
+    for camp, a, b in met:
+        union(f"a:{camp}:{a}", f"a:{camp}:{b}")
+    out: set[str] = set()
+    by_camp: dict[str, dict[str, list[str]]] = {}
+    for cid, camp in owner.items():
+        if f"c:{cid}" in parent:
+            by_camp.setdefault(camp, {}).setdefault(find(f"c:{cid}"), []).append(cid)
+    for groups in by_camp.values():
+        ordered = sorted(groups.values(), key=lambda g: (-len(g), min(g)))
+        for g in ordered[1:]:
+            out.update(g)
     return out

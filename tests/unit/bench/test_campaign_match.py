@@ -14,7 +14,7 @@ BENCH = Path(__file__).resolve().parents[3] / "bench"
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
-from campaign_match import Linked, judge, unlinkable_complaints  # noqa: E402
+from campaign_match import Linked, evidence_islands, judge, unlinkable_complaints  # noqa: E402
 
 TRUTH = [
     {"id": "scam-1", "complaint_ids": ["S1", "S2", "S3"], "total_loss": {"USDT": 600}},
@@ -98,3 +98,52 @@ def test_unlinkable_is_a_lone_unmoved_address_no_other_victim_fed_and_no_contact
 def test_an_unmoved_address_two_victims_paid_is_evidence() -> None:
     rows = [row("S1", "shared"), row("S2", "shared")]
     assert unlinkable_complaints(rows, set(), {}) == set()
+
+
+# the ransomware of TRUTH with five victims: R1-R3 reported the gang's e-mail (one in
+# other letters), R4 and R5 reported nothing; the gang consolidated R4's and R5's
+# ransoms together and peeled them into deposits of their own
+RANSOM = [{"id": "ransomware-1", "complaint_ids": ["R1", "R2", "R3", "R4", "R5"],
+           "total_loss": {"ETH": 5000}}]  # fmt: skip
+MAIL = "help@gang.example"
+
+
+def ransom_rows() -> list[dict[str, str]]:
+    return [row("R1", "r1", email=MAIL), row("R2", "r2", email=f" {MAIL.upper()} "),
+            row("R3", "r3", email=MAIL), row("R4", "r4"), row("R5", "r5")]  # fmt: skip
+
+
+def test_victims_linked_only_to_each_other_are_an_island_though_each_one_moved() -> None:
+    met = [("ransomware-1", "r4", "c45"), ("ransomware-1", "r5", "c45"),
+           ("ransomware-1", "c45", "deposit-9")]  # fmt: skip
+    # one at a time, R4 and R5 had evidence: their addresses spent (to the consolidation)
+    assert unlinkable_complaints(ransom_rows(), {"r4", "r5"}, {"c45": {"r4", "r5"}}) == set()
+    assert evidence_islands(RANSOM, ransom_rows(), met) == {"R4", "R5"}
+
+
+def test_money_meeting_the_rest_at_a_wallet_or_a_deposit_joins_the_island() -> None:
+    at_wallet = [("ransomware-1", "r4", "c45"), ("ransomware-1", "r5", "c45"),
+                 ("ransomware-1", "r1", "c45")]  # fmt: skip
+    assert evidence_islands(RANSOM, ransom_rows(), at_wallet) == set()
+    at_deposit = [
+        ("ransomware-1", "r4", "c45"),
+        ("ransomware-1", "r5", "c45"),
+        ("ransomware-1", "c45", "deposit-9"),
+        ("ransomware-1", "r2", "deposit-9"),
+    ]
+    assert evidence_islands(RANSOM, ransom_rows(), at_deposit) == set()
+
+
+def test_another_campaigns_rows_join_nothing_here() -> None:
+    met = [("ransomware-1", "r4", "r5"), ("scam-1", "r5", "r1")]
+    assert evidence_islands(RANSOM, ransom_rows(), met) == {"R4", "R5"}
+
+
+def test_an_island_is_named_in_the_split_but_changes_no_judgement() -> None:
+    linked = [camp("A", "R1 R2 R3", ETH=3000), camp("B", "R4 R5", ETH=2000)]
+    (o,) = judge(RANSOM, linked, set(), key=KEY, islanded={"R4", "R5"})
+    assert (o.exact, o.exact_linkable) == (False, False)
+    assert o.why == (
+        "split into 2 campaigns (3 + 2); 1 of the pieces (2) an evidence island: their "
+        "money never meets the rest's, no contact shared"
+    )
