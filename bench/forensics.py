@@ -44,13 +44,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from _record import add_record_flag, recording
-from campaign_match import Linked, Outcome, judge, unlinkable_complaints
+from campaign_match import Linked, Outcome, evidence_islands, judge, unlinkable_complaints
 
 Order = Literal["tags-first", "tags-after"]
 ORDERS: tuple[Order, ...] = ("tags-first", "tags-after")
@@ -119,6 +120,7 @@ class World:
     seconds: dict[str, float] = field(default_factory=dict)
     rss: dict[str, float] = field(default_factory=dict)  # MiB per command (``processes``)
     notes: dict[str, Any] = field(default_factory=dict)  # why a figure fell short (printed)
+    shown: list[dict[str, Any]] = field(default_factory=list)  # ``campaign show --json`` each
     _memo: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -195,7 +197,10 @@ class World:
         from scale import run
 
         seconds, rss, out = run(args, home or self.home)
-        self.seconds[name], self.rss[name] = seconds, rss
+        # a name run several times (``campaign show`` of every campaign): seconds summed,
+        # the largest peak kept
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+        self.rss[name] = max(self.rss.get(name, 0.0), rss)
         return out
 
     def _build_by_commands(self) -> World:
@@ -212,13 +217,36 @@ class World:
                  ("cluster", ["cluster", "--quiet"])]  # fmt: skip
         for name, args in steps if self.order == "tags-first" else steps[::-1]:
             self.command(name, args)
-        shutil.copytree(self.home, self.root / "home-commands")  # for measure_commands
+        shutil.copytree(self.home, self.commands_home)  # for measure_commands
         return self
+
+    @contextmanager
+    def workspace(self, home: Path) -> Iterator[None]:
+        """In-process steps read and write ``home`` (``FUNDTRAIL_HOME``) inside the block."""
+        from fundtrail.settings import reset_settings
+
+        before = os.environ["FUNDTRAIL_HOME"]
+        os.environ["FUNDTRAIL_HOME"] = str(home)
+        reset_settings()
+        try:
+            yield
+        finally:
+            os.environ["FUNDTRAIL_HOME"] = before
+            reset_settings()
+
+    @property
+    def commands_home(self) -> Path:
+        """The copy of the workspace the reading commands run on (``--processes``)."""
+        return self.root / "home-commands"
 
     def measure_commands(self) -> None:
         """The reading commands as their own processes (on a copy of the workspace taken
-        right after the build, so the figures' in-process steps do not change them)."""
-        home = self.root / "home-commands"
+        right after the build, so the figures' in-process steps do not change them).
+
+        The campaigns are read from the commands' JSON (``campaigns --json``, then
+        ``campaign show --json`` of each, for its complaints' refs): the campaign figures
+        judge what ``complaints import`` linked as a process, not an in-process copy."""
+        home = self.commands_home
         complaints = str(self.sim / "complaints.csv")
         self.command(
             "trace --from-complaints", ["trace", "--from-complaints", complaints, "--json"], home
@@ -227,6 +255,9 @@ class World:
         self.command("complaints import", ["complaints", "import", complaints], home)
         shown = self.command("campaigns", ["campaigns", "--operator", "--json"], home)
         camps = sorted(json.loads(shown), key=lambda c: -int(c.get("complaints") or 0))
+        self.shown = [json.loads(self.command("campaign show", ["campaign", "show", c["id"],
+                                               "--operator", "--json"], home))
+                      for c in camps]  # fmt: skip
         for c in camps[:2]:  # the two largest (a whole scam, a whole ransomware campaign)
             self.command(f"campaign freeze {c['id']}",
                          ["campaign", "freeze", c["id"], "--operator", "--json"], home)  # fmt: skip
@@ -362,7 +393,15 @@ def linked_campaigns(w: World) -> list[Linked]:
     active campaign as the operator lists it (``fundtrail campaigns --json``: its
     complaints' refs and its total loss per asset key) (memoised: freezing reads it too)."""
 
+    def from_commands() -> list[Linked]:
+        w.once("measure_commands", w.measure_commands)
+        return [Linked(d["id"], frozenset(p["ref"] or p["id"] for p in d["payments"]),
+                       {k: int(v) for k, v in d["total_loss"].items()})
+                for d in w.shown]  # fmt: skip
+
     def run() -> list[Linked]:
+        if w.processes:
+            return from_commands()
         from fundtrail.cases.campaigns import list_campaigns
         from fundtrail.cases.intake import import_complaints
         from fundtrail.cases.relink import link_campaigns
@@ -391,7 +430,7 @@ def campaign_outcomes(w: World) -> list[Outcome]:
         from fundtrail.model.assets import resolve
 
         out = judge(w.truth["campaigns"], linked_campaigns(w), unlinkable(w),
-                    key=lambda a: resolve(a, w.code).key)  # fmt: skip
+                    key=lambda a: resolve(a, w.code).key, islanded=islanded(w))  # fmt: skip
         bad = [f"{o.truth_id} ({o.complaints}): {o.why}" for o in out if not o.exact]
         if bad:
             w.notes["campaigns"] = bad
@@ -425,6 +464,76 @@ def unlinkable(w: World) -> set[str]:
         return unlinkable_complaints(rows, moved, paid_by(w, addresses))
 
     return w.once("unlinkable", run)
+
+
+def islanded(w: World) -> set[str]:
+    """Truth's complaints the evidence keeps apart from the rest of their campaign
+    (``campaign_match.evidence_islands``), read from the chain store, truth's owners and
+    the complaints, not from the linker."""
+
+    def run() -> set[str]:
+        import csv
+
+        with open(w.sim / "complaints.csv", newline="") as fh:
+            rows = [r | {"to_address": w.norm(r["to_address"]) or ""} for r in csv.DictReader(fh)]
+        return evidence_islands(w.truth["campaigns"], rows, gang_met(w))
+
+    return w.once("islanded", run)
+
+
+def gang_met(w: World) -> list[tuple[str, str, str]]:
+    """``(true campaign, address, address)``: two of the gang's own addresses, or one and
+    a deposit its campaign cashed out to, in one tx the gang made (a tx spending its
+    coins; one transfer of an account chain), CoinJoins aside. Money of two complaints
+    meets when their paid addresses are connected by these rows."""
+    from fundtrail.chainstore.store import ChainStore
+
+    operator = {c["operator"]: c["id"] for c in w.truth["campaigns"]}
+    own = [
+        (w.norm(a) or "", operator[info["entity"]], "gang")
+        for a, info in w.truth["addresses"].items()
+        if info.get("entity") in operator
+    ]
+    own += [(w.norm(c["deposit_address"]) or "", c["campaign"], "deposit")
+            for c in w.truth["cashouts"]]  # fmt: skip
+    con = ChainStore(w.code, w.home).connect()
+    con.execute("CREATE TEMP TABLE own (address VARCHAR, campaign VARCHAR, kind VARCHAR)")
+    con.executemany("INSERT INTO own VALUES (?, ?, ?)", sorted(set(own)))
+    con.execute("CREATE TEMP TABLE mixed (txid VARCHAR)")
+    con.executemany(
+        "INSERT INTO mixed VALUES (?)", [(t,) for t in w.truth.get("coinjoin_txids", [])]
+    )
+    con.execute("""CREATE TEMP TABLE own_id AS SELECT a.address_id AS id, o.address,
+                   o.campaign, o.kind FROM own o JOIN addresses a ON a.address = o.address""")
+    if w.chain == "btc":  # the gang's txs: an input of its own; every own address they touch
+        touched = """
+            WITH spent AS (SELECT DISTINCT i.tx_id, g.campaign FROM inputs i
+                           JOIN own_id g ON g.id = i.address_id AND g.kind = 'gang'
+                           WHERE i.tx_id NOT IN (SELECT t.tx_id FROM txs t JOIN mixed USING (txid)))
+            SELECT s.tx_id AS tx, s.campaign, g.address FROM spent s JOIN inputs i USING (tx_id)
+                JOIN own_id g ON g.id = i.address_id AND g.campaign = s.campaign AND g.kind = 'gang'
+            UNION
+            SELECT s.tx_id AS tx, s.campaign, g.address FROM spent s JOIN outputs o USING (tx_id)
+                JOIN own_id g ON g.id = o.address_id AND g.campaign = s.campaign"""
+    else:  # one transfer from the gang's address to one of its own or a deposit it paid
+        touched = f"""
+            SELECT row_number() OVER () AS tx, f.campaign, f.address || chr(0) || g.address
+                AS address FROM transfers t
+            JOIN own_id f ON f.id = t.from_id AND f.kind = 'gang'
+            JOIN own_id g ON g.id = t.to_id AND g.campaign = f.campaign
+            WHERE t.kind IN {_MOVES}"""
+    rows = con.execute(f"SELECT tx, campaign, address FROM ({touched}) ORDER BY tx").fetchall()
+    met: list[tuple[str, str, str]] = []
+    first: dict[tuple[Any, str], str] = {}
+    for tx, camp, address in rows:
+        if w.chain != "btc":
+            a, b = address.split(chr(0))
+            met.append((camp, a, b))
+            continue
+        head = first.setdefault((tx, camp), address)
+        if head != address:
+            met.append((camp, head, address))
+    return met
 
 
 @figure(
@@ -463,12 +572,28 @@ def complaints_unlinkable(w: World) -> float:
     return float(len(unlinkable(w)))
 
 
+@figure(
+    "complaints_islanded",
+    text="true complaints the evidence keeps apart from the rest of their campaign: their "
+    "money never meets the rest's in the gang's own txs or at a deposit, and they share no "
+    "reported contact with it (a group of victims linked only to each other; no goal)",
+)
+def complaints_islanded(w: World) -> float:
+    return float(len(islanded(w)))
+
+
 # -- figures of freeze requests (the campaigns part's FreezePlan, judged on truth) ----------
 def freeze_plans(w: World) -> list[dict[str, Any]]:
     """Every linked campaign's freeze plan (``campaign freeze``), each with the true
     campaign most of its complaints belong to (memoised)."""
 
     def run() -> list[dict[str, Any]]:
+        # --processes: the campaigns are the commands' (their copy of the workspace)
+        home = w.commands_home if w.processes else w.home
+        with w.workspace(home):
+            return plans_at(home)
+
+    def plans_at(home: Path) -> list[dict[str, Any]]:
         from collections import Counter
 
         from fundtrail.cases.freezing import campaign_freeze
@@ -484,7 +609,7 @@ def freeze_plans(w: World) -> list[dict[str, Any]]:
             began = time.perf_counter()
             for c in camps:
                 true = Counter(of.get(r, "") for r in c.refs).most_common(1)
-                _traced, plan = campaign_freeze(store, c.id, viewer=operator)
+                _traced, plan = campaign_freeze(store, c.id, viewer=operator, home=home)
                 plans.append({"true": true[0][0] if true else "", "plan": plan})
             w.seconds["freeze"] = time.perf_counter() - began
             return plans
@@ -726,7 +851,7 @@ def screen_users_high(w: World) -> float | None:
     goal_from_txs=1_000_000,
     text="peak RSS (MiB) of the largest of the commands run as their own processes "
     "(simulate, ingest, tags import, cluster, trace --from-complaints, screen index build, "
-    "complaints import, campaigns, campaign freeze; --processes only)",
+    "complaints import, campaigns, campaign show, campaign freeze; --processes only)",
 )
 def command_peak_rss(w: World) -> float | None:
     if not w.processes:
