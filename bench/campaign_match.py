@@ -153,6 +153,7 @@ def evidence_islands(
     truth_campaigns: Iterable[Mapping[str, Any]],
     complaints: Iterable[Mapping[str, str]],
     met: Iterable[tuple[str, str, str]],
+    contacts: Callable[[Mapping[str, str]], Iterable[str]] | None = None,
 ) -> set[str]:
     """Complaint ids that the evidence keeps apart from the rest of their true campaign.
 
@@ -160,7 +161,8 @@ def evidence_islands(
     ransoms the gang consolidated together, peeled into single-use deposits and a
     mixer, are linked to each other but to nobody else, and pass it. Here the evidence
     is a graph: a complaint is joined to its paid address and to every perpetrator
-    contact it reported (compared trimmed and case-folded); ``met`` rows
+    contact it reported (``contacts(row)``: the values compared; by default each
+    column's text trimmed and case-folded); ``met`` rows
     ``(campaign, address, address)`` say two addresses are one wallet's or one place's
     for that true campaign's gang (the caller reads them from the chain and truth's
     owners: the gang's own txs, the deposits they paid). The campaign's largest
@@ -191,10 +193,8 @@ def evidence_islands(
         if camp is None:
             continue
         union(f"c:{cid}", f"a:{camp}:{r['to_address']}")
-        for col in CONTACT_COLUMNS:
-            value = (r.get(col) or "").strip().casefold()
-            if value:
-                union(f"c:{cid}", f"k:{camp}:{value}")
+        for value in (contacts or _contact_texts)(r):
+            union(f"c:{cid}", f"k:{camp}:{value}")
     for camp, a, b in met:
         union(f"a:{camp}:{a}", f"a:{camp}:{b}")
     out: set[str] = set()
@@ -207,3 +207,9 @@ def evidence_islands(
         for g in ordered[1:]:
             out.update(g)
     return out
+
+
+def _contact_texts(row: Mapping[str, str]) -> list[str]:
+    return [
+        f"{col}:{v}" for col in CONTACT_COLUMNS if (v := (row.get(col) or "").strip().casefold())
+    ]
