@@ -315,6 +315,25 @@ def test_mixed_has_both_campaigns_and_a_mixer(mixed: tuple[Path, Replay, dict]) 
         assert replay.outputs[(c["txid"], c["vout"])] == (c["deposit_address"], c["amount"])
 
 
+def test_mixer_orders_pair_an_order_address_with_the_gangs_payouts(
+    mixed: tuple[Path, Replay, dict],
+) -> None:
+    # what only the truth can say: which of the mixer's payouts paid back which order
+    _, replay, truth = mixed
+    orders = truth["mixer_orders"]
+    assert orders
+    owner = truth["addresses"]
+    paid = Counter(a for a, _ in replay.outputs.values())
+    for m in orders:
+        assert m["campaign"] == "ransomware-1"
+        assert owner[m["deposit_address"]] == {"entity": "mixer-1", "role": "mixer_deposit"}
+        assert paid[m["deposit_address"]] == 1  # one order, one address
+        assert 2 <= len(m["payouts"]) <= 4
+        for a in m["payouts"]:
+            if a in owner:  # paid by the chain's end
+                assert owner[a] == {"entity": "ransomware-1", "role": "payment"}
+
+
 def test_project_parser_reads_the_same_blocks(scam: tuple[Path, Replay, dict]) -> None:
     from fundtrail.chains.bitcoin.parse import check_pow, parse_block
 

@@ -116,6 +116,17 @@ class Swap:
 
 
 @dataclass
+class MixerOrder:
+    """Coins a gang paid into a custodial mixer's order address, and the fresh addresses
+    of its own the mixer paid back to: nothing on chain ties them but amounts and times,
+    so only the truth can say which payouts were which order's."""
+
+    campaign: str
+    deposit_address: int
+    payouts: list[int] = field(default_factory=list)
+
+
+@dataclass
 class Truth:
     """What happened, collected while simulating; written once at the end."""
 
@@ -129,6 +140,7 @@ class Truth:
     coinjoin_txids: list[str] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
     swaps: list[Swap] = field(default_factory=list)
+    mixer_orders: list[MixerOrder] = field(default_factory=list)
     style: dict[str, Any] = field(default_factory=dict)  # the laundering style's knobs
 
     def campaign(self, kind: str, operator: int) -> Campaign:
@@ -226,7 +238,17 @@ class TruthWriter:
         f.write(',\n"cashouts": ' + dump([self._cashout(c) for c in truth.cashouts], indent=1))
         if truth.swaps:
             f.write(',\n"swaps": ' + dump([self._swap(x) for x in truth.swaps], indent=1))
+        if truth.mixer_orders:
+            orders = [self._mixer_order(m) for m in truth.mixer_orders]
+            f.write(',\n"mixer_orders": ' + dump(orders, indent=1))
         f.write("\n}\n")
+
+    def _mixer_order(self, m: MixerOrder) -> dict[str, Any]:
+        return {
+            "campaign": m.campaign,
+            "deposit_address": self.text(m.deposit_address),
+            "payouts": [self.text(a) for a in m.payouts],
+        }
 
     def _campaign(self, c: Campaign) -> dict[str, Any]:
         return {

@@ -18,7 +18,7 @@ from fundtrail.chains.simulate.btc.coinjoin import WASABI1_DENOM, Joiner
 from fundtrail.chains.simulate.btc.ledger import DUST, Utxo, Wallet
 from fundtrail.chains.simulate.btc.script import Kind
 from fundtrail.chains.simulate.names import RANSOMWARE, SCAM_BRANDS, person
-from fundtrail.chains.simulate.truth import Campaign, Cashout, Complaint
+from fundtrail.chains.simulate.truth import Campaign, Cashout, Complaint, MixerOrder
 
 if TYPE_CHECKING:
     from fundtrail.chains.simulate.btc.economy import BitcoinSim
@@ -305,10 +305,13 @@ class Ransomware:
         value = head[2] - led.fee_for([head], 1, led.feerate())
         led.submit([head], [(mixer.deposits, deposit, value)])
         payout = value * (100 - mixer.fee_pct) // 100
+        order = MixerOrder(self.camp.id, deposit)
+        sim.truth.mixer_orders.append(order)
         # the mixer pays back in a few pieces to fresh addresses, after a delay
         pieces = d.between(2, 4)
         for k in range(pieces):
             part = payout // pieces if k < pieces - 1 else payout - payout // pieces * (pieces - 1)
             addr = led.new_address(self.gang.mixed, "payment")
+            order.payouts.append(addr)
             self.gang.from_mixer.add(addr)
             mixer.schedule(led.height + d.between(2, 20), (self.gang.mixed, addr, part))
