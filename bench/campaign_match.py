@@ -168,9 +168,10 @@ def evidence_islands(
     owners: the gang's own txs, the deposits they paid). The campaign's largest
     component is the campaign; its complaints elsewhere are returned.
 
-    The rows stand for money that meets, so a mixer's payouts (tied to an order by
-    amounts and times alone, which the linker's ``through-mixer`` rule weighs) are not
-    among them: an islanded complaint the linker joined through a mixer is exact anyway.
+    The rows stand for money that meets; a custodial mixer's order and its payouts count
+    as met (the caller reads the pairs from the truth; on chain only amounts and times tie
+    them, which the linker's ``through-mixer`` rule weighs), so an island is what even a
+    perfect mixer matcher could not join.
     """
     parent: dict[str, str] = {}
 

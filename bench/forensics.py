@@ -493,8 +493,10 @@ def reported(row: dict[str, str]) -> list[str]:
 def gang_met(w: World) -> list[tuple[str, str, str]]:
     """``(true campaign, address, address)``: two of the gang's own addresses, or one and
     a deposit its campaign cashed out to, in one tx the gang made (a tx spending its
-    coins; one transfer of an account chain), CoinJoins aside. Money of two complaints
-    meets when their paid addresses are connected by these rows."""
+    coins; one transfer of an account chain), CoinJoins aside; and a custodial mixer's
+    order address with each address the mixer paid that order back to (truth's
+    ``mixer_orders``). Money of two complaints meets when their paid addresses are
+    connected by these rows."""
     from fundtrail.chainstore.store import ChainStore
 
     operator = {c["operator"]: c["id"] for c in w.truth["campaigns"]}
@@ -505,6 +507,13 @@ def gang_met(w: World) -> list[tuple[str, str, str]]:
     ]
     own += [(w.norm(c["deposit_address"]) or "", c["campaign"], "deposit")
             for c in w.truth["cashouts"]]  # fmt: skip
+    # a custodial mixer's order: the gang's tx pays its order address, the mixer pays the
+    # order back to fresh addresses of the gang's (the truth pairs them; the linker can
+    # only match amounts and times: its through-mixer rule)
+    orders = w.truth.get("mixer_orders", [])
+    own += [(w.norm(m["deposit_address"]) or "", m["campaign"], "deposit") for m in orders]
+    paid_back = [(m["campaign"], w.norm(m["deposit_address"]) or "", w.norm(a) or "")
+                 for m in orders for a in m["payouts"]]  # fmt: skip
     con = ChainStore(w.code, w.home).connect()
     con.execute("CREATE TEMP TABLE own (address VARCHAR, campaign VARCHAR, kind VARCHAR)")
     con.executemany("INSERT INTO own VALUES (?, ?, ?)", sorted(set(own)))
@@ -532,7 +541,7 @@ def gang_met(w: World) -> list[tuple[str, str, str]]:
             JOIN own_id g ON g.id = t.to_id AND g.campaign = f.campaign
             WHERE t.kind IN {_MOVES}"""
     rows = con.execute(f"SELECT tx, campaign, address FROM ({touched}) ORDER BY tx").fetchall()
-    met: list[tuple[str, str, str]] = []
+    met: list[tuple[str, str, str]] = paid_back
     first: dict[tuple[Any, str], str] = {}
     for tx, camp, address in rows:
         if w.chain != "btc":
