@@ -516,11 +516,11 @@ def gang_met(w: World) -> list[tuple[str, str, str]]:
                  for m in orders for a in m["payouts"]]  # fmt: skip
     con = ChainStore(w.code, w.home).connect()
     con.execute("CREATE TEMP TABLE own (address VARCHAR, campaign VARCHAR, kind VARCHAR)")
-    con.executemany("INSERT INTO own VALUES (?, ?, ?)", sorted(set(own)))
+    if own:
+        con.executemany("INSERT INTO own VALUES (?, ?, ?)", sorted(set(own)))
     con.execute("CREATE TEMP TABLE mixed (txid VARCHAR)")
-    con.executemany(
-        "INSERT INTO mixed VALUES (?)", [(t,) for t in w.truth.get("coinjoin_txids", [])]
-    )
+    if coinjoins := [(t,) for t in w.truth.get("coinjoin_txids", [])]:  # none off Bitcoin
+        con.executemany("INSERT INTO mixed VALUES (?)", coinjoins)
     con.execute("""CREATE TEMP TABLE own_id AS SELECT a.address_id AS id, o.address,
                    o.campaign, o.kind FROM own o JOIN addresses a ON a.address = o.address""")
     if w.chain == "btc":  # the gang's txs: an input of its own; every own address they touch
