@@ -18,6 +18,8 @@
    ``fundtrail ingest bitcoin DIR --workers N --json`` process into a copy of the store
    as it was before them (start-up and exit paid once). The files are kept for it
    (about 300 bytes a tx on disk) and deleted after; ``--no-one-process`` skips it.
+   ``--one-process-cores`` first ingests that directory with ``--workers 0`` into another
+   copy: the cores goal where a user meets it.
 3. Then ``tags import``, ``cluster``, ``screen index build``, ``complaints import`` and
    ``trace --from-complaints``, each a process with its time and peak RSS; with
    ``--engine spark`` the clustering runs on Spark as well.
@@ -124,6 +126,12 @@ def main() -> None:
         dest="one_process",
         action="store_false",
         help="skip the one-process ingest of the whole directory (files then go one by one)",
+    )
+    ap.add_argument(
+        "--one-process-cores",
+        action="store_true",
+        help="also ingest the whole directory with --workers 0 (one core) into a copy: the "
+        "cores goal on the directory path",
     )
     ap.add_argument("--skip-analysis", action="store_true")
     ap.add_argument(
@@ -360,11 +368,31 @@ def one_process(
     once instead of per file. The files and that store are deleted after (unless --keep)."""
     files = sorted(bg.glob("blk*.dat"))
     mb = sum(f.stat().st_size for f in files) / 1e6
+    one_core: tuple[float, float] | None = None
+    if a.one_process_cores and a.workers > 1:  # the cores goal on the directory path
+        ref = ws.with_name(ws.name + "-1core")
+        shutil.rmtree(ref, ignore_errors=True)
+        shutil.copytree(ws, ref)
+        s0, _, out0 = run(["ingest", "bitcoin", str(bg), "--workers", "0", "--json"], ref)
+        CPU.pop()
+        one_core = s0, float(json.loads(out0)["seconds"])
+        shutil.rmtree(ref, ignore_errors=True)
     args = ["ingest", "bitcoin", str(bg), "--workers", str(a.workers), "--json"]
     s, rss, out = run(args, ws)
     cpu = CPU.pop()  # reported here, not in the per-file CPU total
     report = json.loads(out)
     run_s = float(report["seconds"])
+    if one_core is not None:
+        wall_x, run_x = one_core[0] / s, one_core[1] / run_s
+        print(
+            f"goal {a.workers} workers / 1 core (--workers 0), one process over the directory "
+            f">= 1.8: {wall_x:.2f}x end to end ({one_core[0]:.1f} s -> {s:.1f} s), "
+            f"{run_x:.2f}x in-run"
+        )
+        rec.figure("cores_speedup_one_process", wall_x, f"{wall_x:.2f}×", "whole directory")
+        rec.figure(
+            "cores_speedup_one_process_in_run", run_x, f"{run_x:.2f}×", "whole directory, in-run"
+        )
     print(
         f"one process over the directory ({len(files)} files, {mb:,.0f} MB, --workers "
         f"{a.workers}): {s:.1f} s = {mb / s:.1f} MB/s end to end ({run_s:.1f} s = "
