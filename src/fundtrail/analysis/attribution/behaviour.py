@@ -162,7 +162,9 @@ def find(
     sweeps = (dep, svc, n_sw, first_sw)
     first = _deposit_clusters(sweeps, chain, np.union1d(services, cand), swept, attributed)[0]
     serviceish = np.union1d(np.union1d(services, cand), first)
-    mine = np.isin(payer, cand)
+    # an exchange's hot addresses paying each other (change to a sibling) is no payment to a
+    # service: siblings are clusters some deposit cluster was swept into both of
+    mine = np.isin(payer, cand) & ~_pairs_in(payer, payee, _siblings(dep, svc))
     to_services = np.isin(payee, serviceish)
     total = _sum_by(payer[mine], value[mine], cand)
     to_svc = _sum_by(payer[mine & to_services], value[mine & to_services], cand)
@@ -202,6 +204,34 @@ def _group(
             np.minimum.reduceat(first, starts))  # fmt: skip
 
 
+def _siblings(dep: np.ndarray, svc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b), a != b: service clusters that one deposit cluster was swept into both of
+    (from one row per (deposit, service) pair): one exchange's hot addresses, when it
+    does not spend them together."""
+    order = np.argsort(dep, kind="stable")
+    d, s = dep[order], svc[order]
+    new = np.ones(len(d), dtype=bool)
+    new[1:] = d[1:] != d[:-1]
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, len(d)))
+    many = np.repeat(counts > 1, counts)  # rows of deposit clusters swept into several
+    d, s = d[many], s[many]
+    starts, counts = np.flatnonzero(np.append(True, d[1:] != d[:-1])), counts[counts > 1]
+    group = np.repeat(np.arange(len(counts)), counts)
+    reps = counts[group]  # every row pairs with each row of its group
+    a = np.repeat(s, reps)
+    offset = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
+    b = s[np.repeat(starts[group], reps) + offset]
+    return a[a != b], b[a != b]
+
+
+def _pairs_in(a: np.ndarray, b: np.ndarray, pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """bool per (a, b) row: the pair is one of ``pairs`` (cluster ids are below 2**31)."""
+    if not len(pairs[0]):
+        return np.zeros(len(a), dtype=bool)
+    return np.isin(a.astype(np.int64) << 32 | b, pairs[0].astype(np.int64) << 32 | pairs[1])
+
+
 def _first_by(key: np.ndarray, first: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """The smallest ``first`` of each of ``keys`` (every one occurs in ``key``)."""
     out = np.full(len(keys), BIG, dtype=np.int64)
@@ -229,8 +259,11 @@ def _deposit_clusters(
     dep, svc, n, first = sweeps
     sweepers = np.intersect1d(all_services, swept)
     ok = np.isin(svc, sweepers) & ~np.isin(dep, attributed) & ~np.isin(dep, all_services)
+    total = _sum_by(dep[ok], n[ok], np.unique(dep[ok]))  # sweeps into any of those services
     dep, svc, first, n = _deposits(dep[ok], svc[ok], first[ok], n[ok])
-    only = chain.spends[dep] == n
+    # every spend a sweep into a service (an exchange may sweep into several hot addresses
+    # it never spends together: named after the one swept into most)
+    only = chain.spends[dep] == total
     only &= ~chain.mixed[dep]
     return dep[only], svc[only], first[only], n[only]
 
