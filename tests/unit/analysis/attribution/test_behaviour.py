@@ -76,3 +76,40 @@ def test_a_gang_consolidating_and_peeling_into_exchanges_is_no_hot_wallet(home: 
         "Bitstamp",
         "deposit_sweep",
     )
+
+
+def two_hot_addresses(c: UtxoChain, *, customers: int = 20) -> None:
+    """An untagged exchange with hot addresses HA and HB it never spends together: each
+    withdrawal's change goes to the other one (most of the value); deposits K1..K5 are
+    each swept twice, once into HA and once into HB."""
+    for k in range(1, 6):
+        for side in ("a", "b"):
+            c.tx(f"k{k}{side}", [], [(f"K{k}", 500)])
+            c.tx(f"sweep-k{k}{side}", [(f"k{k}{side}", 0)], [(f"H{side.upper()}", 490)])
+    c.tx("h0", [], [("HA", 10**6)])
+    prev, rest = ("h0", 0), 10**6
+    for u in range(2 * customers):  # HA pays with change to HB, HB with change to HA
+        rest -= 1010
+        c.tx(f"w{u}", [prev], [(f"U{u}", 1000), ("HB" if u % 2 == 0 else "HA", rest)])
+        prev = (f"w{u}", 1)
+
+
+def test_hot_addresses_paying_each_other_are_hot_wallets_and_their_deposits_deposits(
+    home: Path,
+) -> None:
+    """Change to a sibling hot address is no payment to a service (the share of customers
+    is counted without it), and a deposit cluster swept into both is a deposit cluster."""
+    c = UtxoChain()
+    two_hot_addresses(c)
+    c.tx("c0", [], [("S", 5000)])
+    c.tx("pay", [("c0", 0)], [("D", 3000), ("S2", 1900)])  # the gang pays a deposit address
+    c.tx("sweep-d", [("pay", 0)], [("HB", 2990)])
+    c.commit(home)
+    att = attribution(ChainStore("btc", home), home=home)
+    for hot in ("HA", "HB"):
+        entity = att.entity(c.labels.ids[hot])
+        assert entity is not None and entity.heuristic == "hot_wallet"
+    deposit = att.entity(c.labels.ids["K3"])  # swept into HA once and into HB once
+    assert deposit is not None and deposit.heuristic == "deposit_sweep"
+    [cash] = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"]), home=home).cash_outs()
+    assert (cash.deposit_address, cash.amount) == (c.address("D"), 3000)
