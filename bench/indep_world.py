@@ -203,7 +203,9 @@ class Chain:
         cb_raw, cb_txid = coinbase_tx(self.height, [txout(value, script)], wtxids, b"/indep/")
         txids = [cb_txid, *(t for _, t, _ in self.block)]
         header, h = mine_header(self.prev, merkle_root(txids), self.time)
-        self.writer.write(header + varint(len(txids)) + cb_raw + b"".join(r for r, _, _ in self.block))
+        self.writer.write(
+            header + varint(len(txids)) + cb_raw + b"".join(r for r, _, _ in self.block)
+        )
         self.prev, self.block, self.fees = h, [], 0
         self.txs += 1
         self.block_size = self.rng.randint(4, 30)
@@ -411,7 +413,9 @@ class World:
             ch.tx(batch, [(ex.hot, to, total)])
         ex.swept.update((c.txid, c.vout) for c in batch)
 
-    def withdraw(self, ex: Exchange, to: list[tuple[Wallet | None, Addr, int]]) -> list[Coin] | None:
+    def withdraw(
+        self, ex: Exchange, to: list[tuple[Wallet | None, Addr, int]]
+    ) -> list[Coin] | None:
         """A batched withdrawal from the hot wallet; change to a hot address."""
         if self.chain.rng.random() < 0.5 or not ex.fresh_change:
             change = self.rng.choice(ex.hot_addrs)
@@ -488,11 +492,15 @@ class World:
         u = r.choice(self.users)
         name = self.entities[u.owner]["name"]
         if r.random() < 0.2:
-            made = self.withdraw(r.choice(self.exchanges), [(gang, to, amount), *self.buyers(r.randint(0, 4))])
+            made = self.withdraw(
+                r.choice(self.exchanges), [(gang, to, amount), *self.buyers(r.randint(0, 4))]
+            )
         else:
             if u.balance < amount + 100_000:
                 ex = r.choice(self.exchanges)
-                self.withdraw(ex, [(u, ch.receive(u, "receive"), amount + r.randint(100_000, COIN // 10))])
+                self.withdraw(
+                    ex, [(u, ch.receive(u, "receive"), amount + r.randint(100_000, COIN // 10))]
+                )
             made = ch.pay(u, [(gang, to, amount)])
         if made:
             self.payments.append(Payment(camp, name, made[0], ch.time, contact))
@@ -514,10 +522,14 @@ class World:
                 made = ch.tx(coins, [(None, self.deposit_addr(ex, gang.owner), total - fee)])
                 self.cash(camp, ex, made[0], via)
                 return
-            outs: list[tuple[Wallet | None, Addr, int]] = [(None, self.deposit_addr(ex, gang.owner), slice_)]
+            outs: list[tuple[Wallet | None, Addr, int]] = [
+                (None, self.deposit_addr(ex, gang.owner), slice_)
+            ]
             if r.random() < 0.15:  # now and then two cash-outs in one hop
                 ex2 = r.choice(exchanges)
-                outs.append((None, self.deposit_addr(ex2, gang.owner), int(total * r.uniform(0.02, 0.08))))
+                outs.append(
+                    (None, self.deposit_addr(ex2, gang.owner), int(total * r.uniform(0.02, 0.08)))
+                )
             rest = total - sum(v for _, _, v in outs) - fee
             pos = r.randint(0, len(outs))
             outs.insert(pos, (None, ch.new_addr(gang.owner, "peel", gang.kind), rest))
@@ -542,13 +554,15 @@ class World:
         camp = "scam"
         gang = self.wallet("gang-scam", "Aurum Ridge Capital (scam)", "gang")
         gang.kind = "wpkh"
-        collect = [ch.new_addr(gang.owner, "collection", r.choice(KINDS)) for _ in range(r.randint(2, 4))]
+        collect = [
+            ch.new_addr(gang.owner, "collection", r.choice(KINDS)) for _ in range(r.randint(2, 4))
+        ]
         wallet = Wallet(gang.owner, "wpkh")
         site = r.choice(("aurumridge-capital.example", "aurum-ridge.example"))
         n = r.randint(30, 60)
         self.campaigns[camp] = {"kind": "scam", "operator": gang.owner,
                                 "collection_addresses": [a.text for a in collect]}  # fmt: skip
-        for k in range(n):
+        for _ in range(n):
             contact = {"perpetrator_site": f"https://{site}/"} if r.random() < 0.4 else {}
             to = r.choice(collect)
             u = self.victim_pays(camp, to, gang, self.amount(0.01, 3), contact)
@@ -609,7 +623,9 @@ class World:
             for k in range(0, len(level), size):
                 group = level[k : k + size]
                 total = sum(c.value for c in group) - ch.fee(len(group), 1)
-                nxt += ch.tx(group, [(None, ch.new_addr(gang.owner, "consolidation", "wpkh"), total)])
+                nxt += ch.tx(
+                    group, [(None, ch.new_addr(gang.owner, "consolidation", "wpkh"), total)]
+                )
                 yield
             level = nxt
         # part into a CoinJoin with ordinary users, the rest peeled straight to the exchange
@@ -635,14 +651,19 @@ class World:
         inputs = list(coins)
         outs: list[tuple[Wallet | None, Addr, int]] = []
         k = max(1, (total - 50_000) // denom)
-        gang_outs = [(None, ch.new_addr(gang.owner, "coinjoin_out", "wpkh"), denom) for _ in range(k)]
+        gang_outs = [
+            (None, ch.new_addr(gang.owner, "coinjoin_out", "wpkh"), denom) for _ in range(k)
+        ]
         outs += gang_outs
         rest = total - k * denom - 30_000
         if rest > 10_000:
             outs.append((None, ch.new_addr(gang.owner, "coinjoin_change", "wpkh"), rest))
         for u in r.sample(self.users, r.randint(4, 9)):
             if u.balance < denom + 60_000:
-                self.withdraw(r.choice(self.exchanges), [(u, ch.receive(u, "receive"), denom + r.randint(60_000, denom))])
+                self.withdraw(
+                    r.choice(self.exchanges),
+                    [(u, ch.receive(u, "receive"), denom + r.randint(60_000, denom))],
+                )
             got = ch.pick(u, denom + 30_000)
             if got is None:
                 continue
@@ -721,27 +742,51 @@ class World:
         swept = set().union(*(ex.swept for ex in self.exchanges))
         deposits = {}
         for ex in self.exchanges:
-            for a in [a for a in self.chain.addresses.values() if a.owner == ex.id and a.role == "deposit"]:
-                deposits[a.text] = {"exchange": ex.id,
-                                    "payers": sorted(self.chain.paid_by.get(a.text, ()))}
+            for a in [
+                a for a in self.chain.addresses.values() if a.owner == ex.id and a.role == "deposit"
+            ]:
+                deposits[a.text] = {
+                    "exchange": ex.id,
+                    "payers": sorted(self.chain.paid_by.get(a.text, ())),
+                }
         truth = {
-            "generator": "bench/indep_world.py", "seed": self.seed, "txs": self.chain.txs,
-            "blocks": self.chain.height, "campaigns": camps,
-            "cashouts": [{"campaign": c.campaign, "exchange": c.exchange.id,
-                          "exchange_name": c.exchange.name,
-                          "deposit_address": c.coin.addr.text, "amount": c.coin.value,
-                          "txid": c.coin.txid_hex, "vout": c.coin.vout, "time": _iso(c.time),
-                          "via": c.via, "swept": (c.coin.txid, c.coin.vout) in swept}
-                         for c in self.cashouts],  # fmt: skip
-            "exchanges": [{"id": ex.id, "name": ex.name, "reuse_deposits": ex.reuse_deposits,
-                           "sweep_every": round(ex.sweep_every, 1), "batch_max": ex.batch_max,
-                           "hot_wallet": [a.text for a in ex.hot_addrs]}
-                          for ex in self.exchanges],  # fmt: skip
+            "generator": "bench/indep_world.py",
+            "seed": self.seed,
+            "txs": self.chain.txs,
+            "blocks": self.chain.height,
+            "campaigns": camps,
+            "cashouts": [
+                {
+                    "campaign": c.campaign,
+                    "exchange": c.exchange.id,
+                    "exchange_name": c.exchange.name,
+                    "deposit_address": c.coin.addr.text,
+                    "amount": c.coin.value,
+                    "txid": c.coin.txid_hex,
+                    "vout": c.coin.vout,
+                    "time": _iso(c.time),
+                    "via": c.via,
+                    "swept": (c.coin.txid, c.coin.vout) in swept,
+                }
+                for c in self.cashouts
+            ],
+            "exchanges": [
+                {
+                    "id": ex.id,
+                    "name": ex.name,
+                    "reuse_deposits": ex.reuse_deposits,
+                    "sweep_every": round(ex.sweep_every, 1),
+                    "batch_max": ex.batch_max,
+                    "hot_wallet": [a.text for a in ex.hot_addrs],
+                }
+                for ex in self.exchanges
+            ],
             "deposits": deposits,
             "coinjoin_txids": self.coinjoins,
             "entities": [{"id": k, **v} for k, v in self.entities.items()],
-            "addresses": {t: {"entity": a.owner, "role": a.role}
-                          for t, a in self.chain.addresses.items()},  # fmt: skip
+            "addresses": {
+                t: {"entity": a.owner, "role": a.role} for t, a in self.chain.addresses.items()
+            },
         }
         (self.out / "truth.json").write_text(json.dumps(truth, indent=1))
 
