@@ -138,12 +138,19 @@ def find(
     """
     chain = _first_pass(chunks, cluster)
     sweeps_in = np.zeros(len(cluster), dtype=np.int32)
+    sweeps_out = np.zeros(len(cluster), dtype=np.int32)
     for ch in chunks():
         t = _txs(ch, cluster)
-        np.add.at(sweeps_in, t.o_min[_sweeps(ch, t, chain.pays_out)], 1)
+        sw = _sweeps(ch, t, chain.pays_out)
+        np.add.at(sweeps_in, t.o_min[sw], 1)
+        np.add.at(sweeps_out, t.i_min[sw], 1)
     swept = np.flatnonzero(sweeps_in >= MIN_SWEEPS_IN)  # receive sweeps habitually
-    del sweeps_in
-    pool = np.setdiff1d(swept, attributed)  # who may turn out a hot wallet
+    # who may turn out a hot wallet: not a cluster most of whose spends are sweeps (a
+    # deposit cluster swept into an exchange's many hot addresses pays many clusters too,
+    # but a hot wallet's withdrawals pay a customer and keep change)
+    pool = np.setdiff1d(swept, attributed)
+    pool = pool[chain.spends[pool] > 2 * sweeps_out[pool]]
+    del sweeps_in, sweeps_out
     into = _Groups()  # (deposit, service) -> sweeps, first sweep tx
     paid = _Groups()  # (payer, payee) -> value, for payers in pool
     for ch in chunks():

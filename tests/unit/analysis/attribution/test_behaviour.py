@@ -113,3 +113,27 @@ def test_hot_addresses_paying_each_other_are_hot_wallets_and_their_deposits_depo
     assert deposit is not None and deposit.heuristic == "deposit_sweep"
     [cash] = trace(TraceRequest.parse("btc", [txid_of("c0") + ":0"]), home=home).cash_outs()
     assert (cash.deposit_address, cash.amount) == (c.address("D"), 3000)
+
+
+def test_a_deposit_cluster_swept_into_many_hot_addresses_is_no_hot_wallet(home: Path) -> None:
+    """Customers empty their wallets into deposit addresses K0..K5 (one cluster, DEP: an
+    exchange reusing deposit addresses), and each deposit is swept into another of 22 hot
+    addresses H0..H21 that each pay a withdrawal. DEP receives sweep-like payments and
+    pays 22 clusters, but every spend of it is a sweep: a deposit cluster, no hot wallet.
+    Taken for one, it made the gang wallet G that emptied itself into K0 "its deposit"."""
+    c = UtxoChain()
+    c.tx("g0", [], [("G", 50_000)])
+    c.tx("dep0", [("g0", 0)], [("K0", 49_990)])  # the gang empties its wallet into K0
+    for h in range(22):
+        if h:  # a customer empties a wallet into a deposit address
+            c.tx(f"fund{h}", [], [(f"C{h}", 10_000)])
+            c.tx(f"dep{h}", [(f"fund{h}", 0)], [(f"K{h % 6}", 9_990)])
+        c.tx(f"sw{h}", [(f"dep{h}", 0)], [(f"H{h}", 9_900)])  # swept into a hot address
+        c.tx(f"wd{h}", [(f"sw{h}", 0)], [(f"U{h}", 5_000), (f"H{h}", 4_800)])
+    c.cluster("dep", [f"K{k}" for k in range(6)])
+    c.commit(home)
+    att = attribution(ChainStore("btc", home), home=home)
+    dep = att.entity(c.labels.cluster_id("dep"))
+    assert dep is None or dep.heuristic != "hot_wallet"
+    gang = att.entity(c.labels.ids["G"])
+    assert gang is None or gang.heuristic != "deposit_sweep"
