@@ -323,8 +323,9 @@ LAST = ("Abara", "Berg", "Costa", "Dahl", "Eriksen", "Ferreira", "Gallo", "Horva
 class World:
     """The whole economy, stepped until about ``txs`` transactions are written."""
 
-    def __init__(self, seed: int, txs: int, out: Path) -> None:
+    def __init__(self, seed: int, txs: int, out: Path, hot_consolidation: bool = True) -> None:
         self.seed, self.target, self.out = seed, txs, out
+        self.hot_consolidation = hot_consolidation
         self.rng = random.Random(f"indep-{seed}")
         out.mkdir(parents=True, exist_ok=True)
         self.chain = Chain(seed, self.rng, out / "blocks")
@@ -482,6 +483,19 @@ class World:
                 ex.cold.coins.clear()
                 total = sum(c.value for c in coins) - self.chain.fee(len(coins), 1)
                 self.chain.tx(coins, [(ex.hot, self.rng.choice(ex.hot_addrs), total)])
+            many = len(ex.hot.coins) >= 8
+            if self.hot_consolidation and many and self.rng.random() < 2 / ex.sweep_every:
+                self.consolidate_hot(ex)
+
+    def consolidate_hot(self, ex: Exchange) -> None:
+        """Now and then an exchange merges the small coins its hot wallet holds (swept
+        deposits, change) into one, as exchanges do when fees are low: it spends its hot
+        addresses together."""
+        coins = sorted(ex.hot.coins, key=lambda c: c.value)[: self.rng.randint(5, 40)]
+        taken = set(id(c) for c in coins)
+        ex.hot.coins = [c for c in ex.hot.coins if id(c) not in taken]
+        total = sum(c.value for c in coins) - self.chain.fee(len(coins), 1)
+        self.chain.tx(coins, [(ex.hot, self.rng.choice(ex.hot_addrs), total)])
 
     # -- crime -------------------------------------------------------------------------------
     def victim_pays(self, camp: str, to: Addr, gang: Wallet, amount: int,
@@ -797,7 +811,9 @@ def _iso(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def generate(seed: int, txs: int, out: Path) -> dict[str, Any]:
-    """Write one world into ``out`` (blocks/, complaints.csv, tags.yaml, truth.json)."""
-    World(seed, txs, out).run()
+def generate(seed: int, txs: int, out: Path, hot_consolidation: bool = True) -> dict[str, Any]:
+    """Write one world into ``out`` (blocks/, complaints.csv, tags.yaml, truth.json).
+    ``hot_consolidation``: the exchanges now and then spend their hot coins together (off:
+    an exchange whose hot addresses are never spent together, each its own cluster)."""
+    World(seed, txs, out, hot_consolidation).run()
     return json.loads((out / "truth.json").read_text())

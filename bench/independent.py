@@ -60,11 +60,12 @@ def cli(args: list[str]) -> str:
     return res.stdout
 
 
-def run_world(seed: int, txs: int, order: str, root: Path) -> dict[str, Any]:
+def run_world(seed: int, txs: int, order: str, root: Path,
+              hot_consolidation: bool = True) -> dict[str, Any]:  # fmt: skip
     from fundtrail.settings import reset_settings
 
     sim, home = root / "sim", root / "home"
-    truth = generate(seed, txs, sim)
+    truth = generate(seed, txs, sim, hot_consolidation)
     os.environ["FUNDTRAIL_HOME"] = str(home)
     reset_settings()
     seconds: dict[str, float] = {}
@@ -191,12 +192,16 @@ def main() -> None:
     p.add_argument("--work", type=Path, default=None, help="folder for the worlds (temp)")
     p.add_argument("--keep", action="store_true", help="keep the worlds on disk")
     p.add_argument("--json", type=Path, default=None, help="also write every row here")
+    p.add_argument("--no-hot-consolidation", action="store_true",
+                   help="exchanges never spend their hot addresses together (a stress case)")  # fmt: skip
+    p.add_argument("--name", default="independent", help="record name (bench/results/NAME.json)")
     add_record_flag(p)
     args = p.parse_args()
     orders = ["tags-first", "tags-after"] if args.orders == "both" else [args.orders]
     data = (f"independent worlds (bench/indep_world.py), ~{args.txs:,} txs, {args.seeds} seeds "
-            f"from {args.first_seed}, orders {', '.join(orders)}")  # fmt: skip
-    with recording("independent", args.record, data=data) as rec:
+            f"from {args.first_seed}, orders {', '.join(orders)}"
+            + (", hot addresses never spent together" if args.no_hot_consolidation else ""))  # fmt: skip
+    with recording(args.name, args.record, data=data) as rec:
         work = Path(tempfile.mkdtemp(prefix="independent-", dir=args.work))
         rows = []
         began = time.perf_counter()
@@ -205,7 +210,7 @@ def main() -> None:
             for seed in range(args.first_seed, args.first_seed + args.seeds):
                 for order in orders:
                     root = work / f"seed{seed}-{order}"
-                    row = run_world(seed, args.txs, order, root)
+                    row = run_world(seed, args.txs, order, root, not args.no_hot_consolidation)
                     rows.append(row)
                     shown = {k: round(v, 3) for k, v in row.items()
                              if k in GOALS and v is not None}  # fmt: skip
