@@ -80,6 +80,7 @@ class _Chain:
     pays_out: np.ndarray  # bool per address: a tx spending from it paid another cluster
     spends: np.ndarray  # per cluster: txs spending only its coins
     mixed: np.ndarray  # bool per cluster: its coins were spent with other clusters'
+    sweeps_out: np.ndarray | None = None  # per cluster: its spends that are sweeps (to anyone)
 
 
 def _segment(values: np.ndarray, ptr: np.ndarray, ufunc: np.ufunc, empty: int) -> np.ndarray:
@@ -150,7 +151,8 @@ def find(
     # but a hot wallet's withdrawals pay a customer and keep change)
     pool = np.setdiff1d(swept, attributed)
     pool = pool[chain.spends[pool] > 2 * sweeps_out[pool]]
-    del sweeps_in, sweeps_out
+    chain.sweeps_out = sweeps_out
+    del sweeps_in
     into = _Groups()  # (deposit, service) -> sweeps, first sweep tx
     paid = _Groups()  # (payer, payee) -> value, for payers in pool
     for ch in chunks():
@@ -268,9 +270,11 @@ def _deposit_clusters(
     ok = np.isin(svc, sweepers) & ~np.isin(dep, attributed) & ~np.isin(dep, all_services)
     total = _sum_by(dep[ok], n[ok], np.unique(dep[ok]))  # sweeps into any of those services
     dep, svc, first, n = _deposits(dep[ok], svc[ok], first[ok], n[ok])
-    # every spend a sweep into a service (an exchange may sweep into several hot addresses
-    # it never spends together: named after the one swept into most)
-    only = chain.spends[dep] == total
+    # every spend a sweep, most of them into services (an exchange may sweep into several
+    # hot addresses it never spends together, some not recognised yet: named after the
+    # service swept into most)
+    swept_out = chain.sweeps_out[dep] if chain.sweeps_out is not None else total
+    only = (chain.spends[dep] == swept_out) & (2 * total > chain.spends[dep])
     only &= ~chain.mixed[dep]
     return dep[only], svc[only], first[only], n[only]
 

@@ -137,3 +137,29 @@ def test_a_deposit_cluster_swept_into_many_hot_addresses_is_no_hot_wallet(home: 
     assert dep is None or dep.heuristic != "hot_wallet"
     gang = att.entity(c.labels.ids["G"])
     assert gang is None or gang.heuristic != "deposit_sweep"
+
+
+def test_a_deposit_swept_now_and_then_into_a_fresh_hot_address_is_still_a_deposit(
+    home: Path,
+) -> None:
+    """K is swept three times into the tagged hot wallet HW and once into HX, a fresh hot
+    address of the same exchange not recognised yet (one sweep, one withdrawal): every
+    spend of K is a sweep, most of them into a service, so K is HW's deposit cluster."""
+    c = UtxoChain()
+    c.tx("x0", [], [("HW", 100)])
+    c.tx("xw", [("x0", 0)], [("CUST", 90)])  # the hot wallet pays outside
+    for k in range(5):  # the exchange sweeps habitually
+        c.tx(f"o{k}", [], [(f"O{k}", 500)])
+        c.tx(f"sw-o{k}", [(f"o{k}", 0)], [("HW", 490)])
+    for k in range(4):
+        c.tx(f"d{k}", [], [("K", 1000)])
+        c.tx(f"sw-k{k}", [(f"d{k}", 0)], [("HX" if k == 2 else "HW", 990)])
+    c.tx("hx-w", [("sw-k2", 0)], [("CUST2", 500), ("HX", 480)])
+    c.cluster("ex", ["HW"])
+    c.entity("ex", "Bitstamp", "exchange")
+    c.commit(home)
+    deposit = attribution(ChainStore("btc", home), home=home).entity(c.labels.ids["K"])
+    assert deposit is not None and (deposit.label, deposit.heuristic) == (
+        "Bitstamp",
+        "deposit_sweep",
+    )
