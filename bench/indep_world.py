@@ -287,12 +287,6 @@ class Exchange:
 
 
 @dataclass
-class Victim:
-    name: str
-    wallet: Wallet
-
-
-@dataclass
 class Payment:
     """A victim's payment as they report it."""
 
@@ -334,7 +328,6 @@ class World:
         self.campaigns: dict[str, dict[str, Any]] = {}
         self.coinjoins: list[str] = []
         self.entities: dict[str, dict[str, str]] = {}  # owner -> {name, kind}
-        self.step = 0
 
     # -- set-up ------------------------------------------------------------------------------
     def wallet(self, owner: str, name: str, kind: str, **kw: Any) -> Wallet:
@@ -709,7 +702,6 @@ class World:
             else:
                 self.background()
             self.exchange_upkeep(frac)
-            self.step += 1
         for crime in active + list(crimes.values()):  # crimes finish, whatever the size
             for _ in crime:
                 pass
