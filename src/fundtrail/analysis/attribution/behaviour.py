@@ -8,7 +8,8 @@ BlockSci's and GraphSense's address-cluster tagging):
   outside S: withdrawals). When S is a service (attributed, or recognised below) that
   sweeps habitually (it receives ``MIN_SWEEPS_IN`` sweeps: one wallet emptied into an
   exchange's wallet proves nothing) and D forwards *only* that way (every tx spending
-  D's coins is such a sweep into S), D is S's deposit cluster: money entering D is a
+  D's coins is a sweep, most of them into such services: an exchange may sweep into hot
+  addresses it has not spent together yet), D is S's deposit cluster: money entering D is a
   cash-out at S, at the address it entered by, whether D has been swept since or not.
   The multi-input heuristic already puts deposit addresses swept together into one
   cluster, so one sweep attributes the whole batch. The guards matter: a customer (or a
@@ -22,6 +23,10 @@ BlockSci's and GraphSense's address-cluster tagging):
   trace stops, instead of following the customers' withdrawals. A gang that consolidates
   its takings and peels them into exchanges pays mostly deposit addresses of services,
   so it is not mistaken for one; a gang's rare fan-out does not reach ``MIN_PAYEES``.
+  Payments between *siblings* (clusters one deposit cluster was swept into both of: an
+  exchange's hot addresses that it never spends together) are not counted either way,
+  and a cluster most of whose spends are sweeps is a deposit cluster, never a hot wallet
+  (swept into an exchange's many hot addresses, it too pays many clusters).
 
 Both keep a confidence below any direct attribution; the row names the tx that shows it.
 """
