@@ -26,6 +26,13 @@ addresses) become a :class:`FreezePlan` that requests a deposit only when both h
   while each of its own peel-chain payments is wholly traced; a customer reached by
   haircut slivers never receives a payment that is mostly traced money.
 
+A deposit that only haircut reaches, with shares (under ``FULL_PURITY`` of all it received
+and of every payment into it) where the FIFO trace puts nothing, is not requested either:
+that is what an ordinary CoinJoin participant's later deposit looks like, haircut passing
+the gang's taint to every participant in proportion (``bench/independent.py``'s worlds
+asked such customers; FIFO gives the coins to a few outputs, not a share to all). A gang's
+own payment is wholly traced, so its deposits are asked whatever FIFO says.
+
 Every requested deposit carries the traced amount, its share of the loss, what the
 address received in all, the method and hops, the FIFO trace's amount beside the
 haircut one (a disagreement is said in ``note``) and a ``confidence`` (0-100, below).
@@ -73,6 +80,10 @@ OWN_WALLET = (
     "from the exchange's records (the transactions are in the report)"
 )
 SLIVER = "an ordinary customer the trace reached with a sliver, not the gang's deposit"
+UNCORROBORATED = (
+    "haircut shares of a CoinJoin or of a payer's mixed coins, not a payment the gang "
+    "made; no freeze is asked on one method alone"
+)
 FIFO_ONLY = "only the FIFO trace puts money here; haircut lists none"
 DISPERSED = "places below the trace's listing floor, summed"
 PROTOCOL = (
@@ -220,7 +231,9 @@ class FreezePlan:
             f"least {PURE_PAYMENT:.0%} of one payment into it; a smaller one when they are "
             f"at least {FULL_PURITY:.0%} of everything it ever received, or at least "
             f"{PURE_PAYMENT:.0%} of one payment into it and it received at least "
-            f"{self.min_share:.1%} of the loss in all"
+            f"{self.min_share:.1%} of the loss in all; and never on haircut shares alone "
+            f"(under {FULL_PURITY:.0%} of all it received and of every payment) where FIFO "
+            "puts nothing"
         )
 
     def requested(self) -> set[tuple[str, str]]:
@@ -362,6 +375,12 @@ def plan_freeze(
             out(f"traced proceeds are {purity:.1%} of all this address received{most}: {SLIVER}")
             continue
         f = fifo_at.get(key, 0)
+        if f == 0 and purity < FULL_PURITY and p.payment_share < PURE_PAYMENT:
+            out(
+                f"only haircut puts proceeds here ({purity:.1%} of all it received, at most "
+                f"{p.payment_share:.1%} of any one payment) and FIFO puts none: {UNCORROBORATED}"
+            )
+            continue
         note = _disagreement(p.amount, f, p.asset, p.chain)
         if small and purity >= FULL_PURITY:
             said = (f"{100 * share:.3g}% of the campaign's loss, but {purity:.0%} of all this "

@@ -205,3 +205,33 @@ def test_a_small_traced_share_of_an_account_the_gang_paid_itself_is_requested() 
         "M": "below 0.1% of the campaign's loss (0.06%)",
     }
     assert "and it received at least 0.1% of the loss in all" in plan.rule
+    assert "never on haircut shares alone (under 50% of all it received" in plan.rule
+
+
+def test_a_deposit_only_haircut_reaches_with_shares_is_not_asked_on_that_alone() -> None:
+    """K received 10,000,000, 2,000,000 of it traced (20%), in one payment of 10,000,000
+    (20% traced): what a CoinJoin participant's later deposit looks like when haircut
+    passes the gang's taint to every participant in proportion. FIFO puts none at K: left
+    out, said why. The same K with FIFO putting 1,000,000 there is asked (two methods
+    agree that money arrived), with the disagreement said; a K paid one wholly traced
+    payment (the gang's own) is asked whatever FIFO says."""
+    k = out("Coinharbor", "K", 2_000_000, "tk1")
+    k.payment = 10_000_000
+    received = {("BTC", "K", "BTC"): 10_000_000}
+    plan = plan_freeze("CMP-1", LOSS, [k], [], received)
+    assert plan.requests == ()
+    (left,) = plan.left_out
+    assert left.address == "K" and left.amount == 2_000_000
+    assert left.reason.startswith(
+        "only haircut puts proceeds here (20.0% of all it received, at most 20.0% of any "
+        "one payment) and FIFO puts none: haircut shares of a CoinJoin"
+    )
+    fifo = [out("Coinharbor", "K", 1_000_000, "tk1")]
+    ((asked,),) = [r.deposits for r in plan_freeze("CMP-1", LOSS, [k], fifo, received).requests]
+    assert asked.deposit_address == "K" and asked.fifo_amount == 1_000_000
+    assert asked.note is None  # 1,000,000 is half of 2,000,000: not a disagreement
+    own = out("Coinharbor", "K", 2_000_000, "tk2")
+    own.payment = 2_000_000  # one payment wholly traced
+    ((mine,),) = [r.deposits for r in plan_freeze("CMP-1", LOSS, [own], [], received).requests]
+    assert mine.payment_share == 1.0
+    assert mine.note == "FIFO and haircut disagree: FIFO puts none of the proceeds here"
