@@ -37,7 +37,7 @@ from fundtrail.workspace import chain_path
 MANIFEST = "manifest.json"
 
 
-_SHARED: contextvars.ContextVar[dict[tuple[str, int], duckdb.DuckDBPyConnection] | None] = (
+_SHARED: contextvars.ContextVar[dict[tuple[str, str], duckdb.DuckDBPyConnection] | None] = (
     contextvars.ContextVar("chainstore_shared_reads", default=None)
 )
 
@@ -52,7 +52,7 @@ def shared_reads() -> Iterator[None]:
     if _SHARED.get() is not None:
         yield
         return
-    cons: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
+    cons: dict[tuple[str, str], duckdb.DuckDBPyConnection] = {}
     token = _SHARED.set(cons)
     try:
         yield
@@ -140,11 +140,7 @@ class ChainStore:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / MANIFEST)
-        dir_fd = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _fsync(self.root)
         self._manifest = manifest
 
     # ---- reading --------------------------------------------------------------------
@@ -161,7 +157,7 @@ class ChainStore:
             return kept.cursor(self.snapshot_key(), lambda: self._views(duck.connect()))
         shared = _SHARED.get()
         if shared is not None:
-            key = (str(self.root), self.version)
+            key = self.snapshot_key()
             if key not in shared:
                 shared[key] = self._views(duck.connect())
             return shared[key].cursor()
@@ -207,33 +203,27 @@ class ChainStore:
             )
 
 
-def _make_durable(
-    tables_dir: Path, before: Mapping[str, tuple[str, ...]], after: Mapping[str, list[str]]
-) -> None:
-    """Flush to disk every part file the manifest is about to name for the first time, and
-    the folders that hold their names, before the manifest is swapped.
+def _fsync(path: Path) -> None:
+    """Flush a file's data, or a folder's entries, to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_durable(parts: list[Path]) -> None:
+    """Flush to disk the part files a commit is about to name, and the folders that hold
+    their names, before the manifest is swapped.
 
     Why: the manifest itself is fsynced; a part written and renamed without it may still be
     in the page cache when the power goes, and the manifest would then name an empty or
     missing file: committed rows lost. Flushing all parts at the commit, not each as it is
     written, lets the kernel's writeback do most of the work meanwhile."""
-    for table, names in after.items():
-        known = set(before.get(table, ()))
-        new = [n for n in names if n not in known]
-        if not new:
-            continue
-        folder = tables_dir / table
-        for name in new:
-            fd = os.open(folder / name, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    for part in parts:
+        _fsync(part)
+    for folder in sorted({part.parent for part in parts}):
+        _fsync(folder)
 
 
 class ScratchPart:
@@ -354,20 +344,26 @@ class ChainStoreWriter:
         A table is given whole (``pa.Table``) or as a :class:`ScratchPart` already written."""
         manifest = json.loads(json.dumps(self.store._manifest))
         tables: dict[str, list[str]] = manifest.setdefault("tables", {})
-        old_tables = {t: tuple(names) for t, names in tables.items()}
+        written: list[Path] = []
+
+        def part(table: str, data: pa.Table | ScratchPart) -> str:
+            name = self._write_part(table, data)
+            written.append(self.store.root / "tables" / table / name)
+            return name
+
         for table, data in (append or {}).items():
             if _rows(data):
-                tables.setdefault(table, []).append(self._write_part(table, data))
+                tables.setdefault(table, []).append(part(table, data))
             elif isinstance(data, ScratchPart):
                 data.discard()
         for table, data in (replace or {}).items():
-            tables[table] = [self._write_part(table, data)] if _rows(data) else []
+            tables[table] = [part(table, data)] if _rows(data) else []
             if not _rows(data) and isinstance(data, ScratchPart):
                 data.discard()
         if meta:
             manifest.setdefault("meta", {}).update(meta)
         manifest["version"] = int(manifest.get("version", 0)) + 1
-        _make_durable(self.store.root / "tables", old_tables, tables)
+        _make_durable(written)
         self.store._write_manifest(manifest)
         return int(manifest["version"])
 

@@ -31,20 +31,32 @@ def _blocks(heights: list[int]) -> pa.Table:
     )
 
 
-def test_reads_share_one_connection_per_snapshot_and_see_each_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store = ChainStore("BTC", tmp_path)
-    with store.writer() as w:
-        w.commit({"blocks": _blocks([0, 1])})
-    opened: list[int] = []
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per DuckDB database opened from now on."""
+    count: list[int] = []
     real = duckdb.connect
 
     def counting(*args: object, **kwargs: object) -> duckdb.DuckDBPyConnection:
-        opened.append(1)
+        count.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store_module.duckdb, "connect", counting)
+    return count
+
+
+def _two_blocks(home: Path) -> ChainStore:
+    store = ChainStore("BTC", home)
+    with store.writer() as w:
+        w.commit({"blocks": _blocks([0, 1])})
+    return store
+
+
+def test_reads_share_one_connection_per_snapshot_and_see_each_commit(
+    tmp_path: Path, opened: list[int]
+) -> None:
+    store = _two_blocks(tmp_path)
+    opened.clear()  # the commit's own reads aside
     with shared_reads():
         for _ in range(4):  # each caller closes its connection, as services do
             con = store.connect()
@@ -67,19 +79,10 @@ def test_reads_share_one_connection_per_snapshot_and_see_each_commit(
 
 
 def test_a_servers_requests_reuse_one_connection_per_snapshot_across_requests(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, opened: list[int]
 ) -> None:
-    store = ChainStore("BTC", tmp_path)
-    with store.writer() as w:
-        w.commit({"blocks": _blocks([0, 1])})
-    opened: list[int] = []
-    real = duckdb.connect
-
-    def counting(*args: object, **kwargs: object) -> duckdb.DuckDBPyConnection:
-        opened.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(store_module.duckdb, "connect", counting)
+    store = _two_blocks(tmp_path)
+    opened.clear()  # the commit's own reads aside
     cache = SnapshotConnections(kept=2)
     for _ in range(3):  # three requests, each a fresh ChainStore as routes make them
         with reading_from(cache):
