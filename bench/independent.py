@@ -4,7 +4,8 @@
 judgements on worlds from ``bench/indep_world.py``, a generator written apart from it
 with other habits, through the real command line only (``ingest bitcoin``, ``tags
 import``, ``cluster`` in both orders, ``trace --from-complaints --json``, ``complaints
-import``, ``campaigns --json``, ``campaign show/freeze --json``)::
+import``, ``campaigns --json``, ``campaign show/freeze --json``, ``org add``, ``intel import``, ``screen index build``,
+``screen ... --org --json``)::
 
     python bench/independent.py                  # 10 seeds x both orders, ~4k txs each
     python bench/independent.py --seeds 20 --txs 8000 --keep --work /tmp/indep
@@ -18,12 +19,28 @@ Figures (the goals are issue 14's, on the worst world):
 - freeze_value_precision / freeze_recall / freeze_innocent_asked: ``campaign freeze`` on
   every linked campaign, judged on truth (a deposit is the gang's own when it is a true
   cash-out of that campaign or only that gang ever paid it);
-- campaigns_exact: ``campaign_match.judge`` against truth.
+- campaigns_exact: ``campaign_match.judge`` against truth;
+- screen_ransom_recall: the ransomware gang's deposit addresses fed from its own wallets
+  (peel chains, swept or not), screened exposed by an exchange: risk above none with a
+  ransomware reason, as ``bench/forensics.py`` counts it;
+- screen_ransom_recall_coinjoin: the same for deposits fed only out of its CoinJoin
+  (informative); screen_ransom_hops_median: the hops those reasons name (informative);
+- screen_ordinary_high: the share of ordinary users' addresses (every address of a
+  ``user-*`` entity: victims and CoinJoin participants too) screened high or severe.
+
+What the screen knows is what a partner has after the victims report: a police org
+(``org add --kind law-enforcement``) imports the addresses the ransomware's victims say
+they paid (the ``to_address`` of their rows in complaints.csv) as ransomware indicators,
+TLP:GREEN (``intel import --format csv``), and nothing of the gang's later wallets or
+deposits; an exchange org screens as itself. ``campaign share`` is not used for this
+figure: it also shares the deposits the freeze plan requests, so the deposits would be
+direct hits and the figure would measure the tracer, not the screening's exposure.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -45,7 +62,12 @@ GOALS: dict[str, tuple[str, float] | None] = {
     "freeze_recall": (">=", 0.9),
     "freeze_innocent_asked": ("<=", 0.0),
     "campaigns_exact": (">=", 1.0),
+    "screen_ransom_recall": (">=", 0.9),
+    "screen_ransom_recall_coinjoin": None,
+    "screen_ransom_hops_median": None,
+    "screen_ordinary_high": ("<=", 0.01),
 }
+POLICE, EXCHANGE = "Indep Police", "Indep Exchange"  # the orgs of the screening step
 
 
 def cli(args: list[str]) -> str:
@@ -94,9 +116,82 @@ def run_world(seed: int, txs: int, order: str, root: Path,
         plan = json.loads(timed("freeze", ["campaign", "freeze", c["id"], "--operator", "--json"]))
         true = Counter(of.get(r, "") for r in refs).most_common(1)
         plans.append((true[0][0] if true else "", plan))
+    screened = screen_world(truth, sim, root, timed)
     row = {"seed": seed, "order": order, "txs": truth["txs"], "seconds": seconds}
     row.update(judge_world(truth, trace, linked, plans))
+    row.update(judge_screening(truth, screened))
+    notes = row.pop("screen_notes", [])
+    if notes:
+        row["notes"] = row.get("notes", []) + notes
     return row
+
+
+def screen_world(truth: dict[str, Any], sim: Path, root: Path,
+                 timed: Any) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """The ransomware victims' reported payment addresses shared as intel, the screening
+    index built, and every deposit and ordinary user's address screened by an exchange
+    (address -> the screen's JSON item)."""
+    ransom = {
+        k for c in truth["campaigns"] if c["kind"] == "ransomware" for k in c["complaint_ids"]
+    }
+    with open(sim / "complaints.csv", newline="") as fh:
+        known = sorted({r["to_address"] for r in csv.DictReader(fh) if r["complaint_id"] in ransom})
+    intel = root / "ransomware-intel.csv"
+    with open(intel, "w", newline="") as fh:
+        wr = csv.writer(fh)
+        wr.writerow(["type", "value", "chain", "category", "confidence", "tlp", "description"])
+        wr.writerows(["crypto-address", a, "BTC", "ransomware", 90, "green",
+                      "paid by a ransomware victim (complaint)"] for a in known)  # fmt: skip
+    timed("orgs", ["org", "add", POLICE, "--kind", "law-enforcement"])
+    timed("orgs", ["org", "add", EXCHANGE, "--kind", "exchange"])
+    timed("intel", ["intel", "import", str(intel), "--format", "csv", "--org", POLICE])
+    timed("screen_build", ["screen", "index", "build", "--quiet"])
+    wanted = sorted({c["deposit_address"] for c in truth["cashouts"]}
+                    | {a for a, v in truth["addresses"].items() if _ordinary(v["entity"])})  # fmt: skip
+    out: dict[str, dict[str, Any]] = {}
+    for k in range(0, len(wanted), 5000):
+        args = ["screen", "check", *wanted[k : k + 5000], "--org", EXCHANGE, "--json"]
+        out.update((i["address"], i) for i in json.loads(timed("screen", args))["items"])
+    return out
+
+
+def _ordinary(entity: str) -> bool:
+    return entity.startswith("user-")
+
+
+def _exposed(item: dict[str, Any]) -> bool:
+    """Screened exposed to the ransomware, as bench/forensics.py counts it."""
+    return item["risk"] != "none" and any(r["category"] == "ransomware" for r in item["reasons"])
+
+
+def judge_screening(truth: dict[str, Any], screened: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The screening figures of one world, and notes on the deposits it missed."""
+    out: dict[str, Any] = {}
+    ransom = {c["id"] for c in truth["campaigns"] if c["kind"] == "ransomware"}
+    mine = [c for c in truth["cashouts"] if c["campaign"] in ransom]
+    fed = sorted({c["deposit_address"] for c in mine if c["via"] == "peel"})
+    mixed = sorted({c["deposit_address"] for c in mine if c["via"] == "coinjoin"} - set(fed))
+    for key, addrs in (("screen_ransom_recall", fed), ("screen_ransom_recall_coinjoin", mixed)):
+        out[key] = sum(_exposed(screened[a]) for a in addrs) / len(addrs) if addrs else None
+    hops = [r["hops"] for a in fed for r in screened[a]["reasons"]
+            if r["category"] == "ransomware" and r.get("hops") is not None]  # fmt: skip
+    out["screen_ransom_hops_median"] = float(statistics.median(hops)) if hops else None
+    users = [a for a, v in truth["addresses"].items() if _ordinary(v["entity"])]
+    high = [a for a in users if screened[a]["risk"] in ("high", "severe")]
+    out["screen_ordinary_high"] = len(high) / len(users) if users else None
+    notes = []
+    missed = [a for a in fed if not _exposed(screened[a])]
+    if missed:
+        risks = Counter(screened[a]["risk"] for a in missed)
+        notes.append(f"screen missed {len(missed)} of {len(fed)} fed deposits: "
+                     + ", ".join(f"{n} {k}" for k, n in risks.items()))  # fmt: skip
+    if high:
+        roles = Counter(truth["addresses"][a]["role"] for a in high)
+        notes.append(f"screen put {len(high)} of {len(users)} ordinary addresses high/severe: "
+                     + ", ".join(f"{n} {k}" for k, n in roles.most_common()))  # fmt: skip
+    if notes:
+        out["screen_notes"] = notes
+    return out
 
 
 def judge_world(truth: dict[str, Any], trace: dict[str, Any], linked: list[Linked],
