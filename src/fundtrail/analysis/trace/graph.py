@@ -6,6 +6,7 @@ index ``0..O-1`` sorted by (tx, n). Two CSR layouts join them:
     out_ptr[t]..out_ptr[t+1]   the outputs tx t created        (forward: where money goes)
     in_ptr[t]..in_ptr[t+1]     the inputs of tx t; in_src = the output index each spends
     out_spent[o]               position of the tx that spent output o, or -1 (unspent)
+    out_fresh[o]               o is the first output ever paid to its address
 
 A spending tx always comes after the tx that funded it, so walking positions in increasing
 order (forward) or decreasing order (backward) sees every input's taint before it is used.
@@ -40,6 +41,7 @@ ARRAYS = [
     "out_val",
     "out_spent",
     "out_tx",
+    "out_fresh",
     "in_ptr",
     "in_src",
     "in_addr",
@@ -62,6 +64,7 @@ class UtxoGraph:
     out_val: np.ndarray
     out_spent: np.ndarray
     out_tx: np.ndarray
+    out_fresh: np.ndarray  # bool per output: the first output ever paid to its address
     in_ptr: np.ndarray
     in_src: np.ndarray  # output index spent by each input, -1 if unknown (coinbase)
     in_addr: np.ndarray
@@ -83,7 +86,7 @@ class UtxoGraph:
         """The chain arrays ``walk.walk_kernel`` takes, in its order."""
         return (self.out_ptr, self.out_addr, self.out_val, self.out_spent, self.out_tx,
                 self.in_ptr, self.in_src, self.in_val, self.tx_in_total,
-                self.tx_time, self.coinjoin)  # fmt: skip
+                self.tx_time, self.coinjoin, self.out_fresh)  # fmt: skip
 
     @property
     def n_txs(self) -> int:

@@ -13,6 +13,7 @@ tx that funded it), so resolving them needs the positions already written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -28,7 +29,7 @@ from fundtrail.chainstore.store import ChainStore
 
 TX_BYTES = 1024  # working memory per tx of a range (its rows, sorts and temporaries)
 SHARE = 0.25
-BOOL = ("coinjoin",)
+BOOL = ("coinjoin", "out_fresh")
 
 
 def folder_for(store: ChainStore) -> Path:
@@ -36,8 +37,9 @@ def folder_for(store: ChainStore) -> Path:
 
 
 def load(folder: Path, names: list[str]) -> dict[str, np.ndarray] | None:
-    """The arrays of a finished folder, mapped read-only; None if absent or torn."""
-    if not (folder / "done").exists():
+    """The arrays of a finished folder, mapped read-only; None if absent, torn or
+    written by older code without some of them."""
+    if not (folder / "done").exists() or not _complete(folder, names):
         return None
     try:
         return {k: np.load(folder / f"{k}.npy", mmap_mode="r") for k in names}
@@ -53,6 +55,11 @@ def build(store: ChainStore, names: list[str]) -> Path:
     for old in final.parent.glob("trace-utxo-v*"):
         if old != final:  # another version's arrays (a file in older stores)
             shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(True)
+    if final.is_dir() and not _complete(final, names):  # older code's arrays: replaced
+        stale = final.parent / f".trace-utxo-{uuid.uuid4().hex[:8]}.old"
+        with contextlib.suppress(OSError):  # another process moved it first
+            os.replace(final, stale)
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = final.parent / f".trace-utxo-{uuid.uuid4().hex[:8]}.tmp"
     tmp.mkdir()
     try:
@@ -68,6 +75,13 @@ def build(store: ChainStore, names: list[str]) -> Path:
     return final
 
 
+def _complete(folder: Path, names: list[str]) -> bool:
+    try:
+        return set(names) <= set((folder / "done").read_text().split(","))
+    except OSError:
+        return False
+
+
 def _rows(store: ChainStore, table: str) -> int:
     return sum(pq.ParquetFile(p).metadata.num_rows for p in store.parts(table))
 
@@ -77,8 +91,8 @@ def _fill(store: ChainStore, folder: Path) -> None:
     n_addr = max(n_addresses(store), 1)
     shapes = {"tx_ids": n_tx, "tx_time": n_tx, "out_ptr": n_tx + 1, "in_ptr": n_tx + 1,
               "tx_in_total": n_tx, "coinjoin": n_tx, "out_n": n_out, "out_addr": n_out,
-              "out_val": n_out, "out_spent": n_out, "out_tx": n_out, "in_src": n_in,
-              "in_addr": n_in, "in_val": n_in, "addr_cluster": n_addr}  # fmt: skip
+              "out_val": n_out, "out_spent": n_out, "out_tx": n_out, "out_fresh": n_out,
+              "in_src": n_in, "in_addr": n_in, "in_val": n_in, "addr_cluster": n_addr}  # fmt: skip
     a = {
         k: np.lib.format.open_memmap(
             folder / f"{k}.npy", mode="w+", dtype=bool if k in BOOL else np.int64, shape=(n,)
@@ -94,6 +108,7 @@ def _fill(store: ChainStore, folder: Path) -> None:
     ins = RangeReader(store, "inputs", ["n", "spent_tx_id", "spent_n", "address_id", "value"])
     step = chunk_rows(TX_BYTES, SHARE)
     p0 = o0 = i0 = 0  # positions, outputs and inputs written so far
+    seen = np.int64(-1)  # the largest address id paid so far (ids follow first appearance)
     for lo in range(0, n_txs(store), step):
         hi = lo + step
         t = _sorted(txs.read(lo, hi), ["time"])
@@ -105,6 +120,7 @@ def _fill(store: ChainStore, folder: Path) -> None:
         for src, dst in (("n", "out_n"), ("address_id", "out_addr"), ("value", "out_val")):
             a[dst][o0 : o0 + m] = o[src]
         a["out_tx"][o0 : o0 + m] = o_pos
+        a["out_fresh"][o0 : o0 + m], seen = _fresh(a["out_addr"][o0 : o0 + m], seen)
         a["out_spent"][o0 : o0 + m] = -1
         a["out_ptr"][p0 + 1 : p0 + k + 1] = o0 + np.cumsum(np.bincount(o_pos - p0, minlength=k))
         i = _sorted(ins.read(lo, hi), ["n", "spent_tx_id", "spent_n", "address_id", "value"])
@@ -137,6 +153,18 @@ def _fill(store: ChainStore, folder: Path) -> None:
         release(*a.values())
     for arr in a.values():
         arr.flush()
+
+
+def _fresh(addr: np.ndarray, seen: np.int64) -> tuple[np.ndarray, np.int64]:
+    """Which of these outputs (in chain order) are the first paid to their address, and
+    the largest id paid after them. Address ids are dense in order of first appearance
+    (an input spends an earlier output), so an output pays a new address exactly when
+    its id is above every id paid before it."""
+    if len(addr) == 0:
+        return np.zeros(0, dtype=bool), seen
+    upto = np.maximum.accumulate(np.maximum(addr, seen))
+    before = np.concatenate(([seen], upto[:-1]))
+    return addr > before, np.int64(upto[-1])
 
 
 def _fill_clusters(store: ChainStore, out: np.ndarray) -> None:

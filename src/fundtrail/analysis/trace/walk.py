@@ -10,11 +10,16 @@ been settled. Both directions share everything but the two sides' arrays and wha
 count, status (see ``stops``) and ``src``: the most tainted output on the near side of
 the step that brought the taint (following ``src`` leads back to a start).
 
-Hops. A hop is a move to another cluster. Two moves do not count: to an address in the
-cluster of the dominant tainted output of the near side (change, consolidation), and
-along a *peel-chain continuation*: the larger output of a two-output tx that is spent
-again by a two-output tx. A peel chain (remainder -> small peel + large remainder ->
-...) is so followed to its end as one hop, while each peel that leaves it counts one.
+Hops. A hop is a move to another cluster. Three moves do not count: to an address in
+the cluster of the dominant tainted output of the near side (change, consolidation);
+a *consolidation into a fresh address*: the one output of a tx of several inputs and no
+change, paid to an address never paid before that is not a service's (a wallet merging
+its coins into a new address of its own: gangs do it in rounds before laundering; one
+coin moved whole, or coins paid whole to an address used before, is a hop); and along
+a *peel-chain continuation*: the largest output of a tx of two or three outputs that is
+spent again by a tx of at most three. A peel chain (remainder -> one or two small peels
++ large remainder -> ... -> the rest paid whole) is so followed to its end as one hop,
+while each peel that leaves it counts one.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from fundtrail.analysis.trace.stops import BURNED, COINJOIN, HELD, LIMIT, PASSED
 
 POISON, HAIRCUT = 0, 1
 FAR = 2**62
+PEEL_MAX_OUTPUTS = 3  # a peel hop: the remainder and one or two peels (a batch has more)
 
 
 class Walk(NamedTuple):
@@ -52,15 +58,32 @@ class Walk(NamedTuple):
 
 @njit(cache=True)
 def _peel_step(  # pragma: no cover - numba
-    o: int, lo: int, hi: int, out_val: np.ndarray, out_spent: np.ndarray, out_ptr: np.ndarray
+    o: int,
+    lo: int,
+    hi: int,
+    n_in: int,
+    out_val: np.ndarray,
+    out_spent: np.ndarray,
+    out_ptr: np.ndarray,
+    out_addr: np.ndarray,
+    out_fresh: np.ndarray,
+    addr_stop: np.ndarray,
 ) -> int:
-    """0 if output ``o`` (of a tx with outputs lo..hi) continues a peel chain, else 1."""
-    if hi - lo == 2:
-        other = lo if o == lo + 1 else lo + 1
-        if out_val[o] > out_val[other] or (out_val[o] == out_val[other] and o == lo):
-            s = out_spent[o]
-            if s >= 0 and out_ptr[s + 1] - out_ptr[s] == 2:
-                return 0
+    """0 if output ``o`` (of a tx with outputs lo..hi and ``n_in`` inputs) stays with the
+    wallet that spent the tx's inputs (a consolidation into a fresh address, not a
+    service's, or a peel chain's remainder that goes on), else 1."""
+    n = hi - lo
+    if n == 1 and n_in >= 2:
+        a = out_addr[o]
+        return 0 if a >= 0 and out_fresh[o] and not addr_stop[a] else 1
+    if n == 1 or n > PEEL_MAX_OUTPUTS:
+        return 1
+    for k in range(lo, hi):  # the largest output (the first of equals) is the remainder
+        if k != o and (out_val[k] > out_val[o] or (out_val[k] == out_val[o] and k < o)):
+            return 1
+    s = out_spent[o]
+    if s >= 0 and out_ptr[s + 1] - out_ptr[s] <= PEEL_MAX_OUTPUTS:
+        return 0
     return 1
 
 
@@ -131,7 +154,7 @@ def _walk(  # pragma: no cover - numba
     """:func:`walk_kernel`'s loop; the state arrays come zero-filled (``hop1``, ``src1``:
     hop and src plus one). Returns (the outputs reached, with repeats; lost; visited)."""
     (out_ptr, out_addr, out_val, out_spent, out_tx, in_ptr, in_src, in_val, tx_in_total,
-     tx_time, coinjoin) = chain  # fmt: skip
+     tx_time, coinjoin, out_fresh) = chain  # fmt: skip
     heap = [np.int64(x) for x in range(0)]
     touched = [np.int64(x) for x in range(0)]
     lost = 0
@@ -199,7 +222,13 @@ def _walk(  # pragma: no cover - numba
             shares = split(tin, in_val[ilo:ihi], tx_in_total[t])
         a_best = out_addr[best]
         c_best = addr_cluster[a_best] if a_best >= 0 else -1
-        best_peel = 1 if forward else _peel_step(best, lo, hi, out_val, out_spent, out_ptr)
+        best_peel = (
+            1
+            if forward
+            else _peel_step(
+                best, lo, hi, ihi - ilo, out_val, out_spent, out_ptr, out_addr, out_fresh, addr_stop
+            )
+        )
         for k in range(n_far):
             share = shares[k]
             if share <= 0:
@@ -218,7 +247,18 @@ def _walk(  # pragma: no cover - numba
             if a >= 0 and addr_cluster[a] == c_best:
                 step = 0
             elif forward:
-                step = _peel_step(o, lo, hi, out_val, out_spent, out_ptr)
+                step = _peel_step(
+                    o,
+                    lo,
+                    hi,
+                    ihi - ilo,
+                    out_val,
+                    out_spent,
+                    out_ptr,
+                    out_addr,
+                    out_fresh,
+                    addr_stop,
+                )
             else:
                 step = best_peel
             h = hmin + step + 1  # plus one, as stored
