@@ -21,6 +21,7 @@ import numpy as np
 
 from fundtrail.analysis.trace.graph import UtxoGraph
 from fundtrail.analysis.trace.stops import BURNED, HELD, LIMIT, PASSED, STOP
+from fundtrail.analysis.trace.walk import hop_step
 
 Intervals = list[tuple[int, int]]
 
@@ -77,17 +78,17 @@ def _offsets(values: np.ndarray) -> tuple[list[int], list[int]]:
     return [int(s) for s in starts], [int(e) for e in ends]
 
 
-def _hop_step(g: UtxoGraph, o: int, lo: int, hi: int, other_addr: int) -> int:
+def _hop_step(g: UtxoGraph, o: int, lo: int, hi: int, other_addr: int, stop: np.ndarray) -> int:
+    """The haircut kernel's hop rule (``walk.hop_step``) for output ``o`` against one
+    input's address: the same cluster is no hop, nor a consolidation into a fresh
+    address or a peel chain's remainder."""
     a = int(g.out_addr[o])
     if a >= 0 and other_addr >= 0 and g.addr_cluster[a] == g.addr_cluster[other_addr]:
         return 0
-    if hi - lo == 2:
-        other = lo if o == lo + 1 else lo + 1
-        v, w = int(g.out_val[o]), int(g.out_val[other])
-        s = int(g.out_spent[o])
-        if (v > w or (v == w and o == lo)) and s >= 0 and g.out_ptr[s + 1] - g.out_ptr[s] == 2:
-            return 0  # peel-chain continuation (see walk.py)
-    return 1
+    t = int(g.out_tx[o])
+    n_in = int(g.in_ptr[t + 1] - g.in_ptr[t])
+    return int(hop_step(o, lo, hi, n_in, g.out_val, g.out_spent, g.out_ptr, g.out_addr,
+                        g.out_fresh, stop))  # fmt: skip
 
 
 def fifo_forward(
@@ -145,7 +146,7 @@ def fifo_forward(
                     w.lost += b - a
                     continue
                 got.setdefault(i, []).append((a, b))
-                h = w.hop[o] + _hop_step(g, lo + i, lo, hi, int(g.in_addr[j]))
+                h = w.hop[o] + _hop_step(g, lo + i, lo, hi, int(g.in_addr[j]), addr_stop)
                 hops[i] = min(hops.get(i, h), h)
                 srcs.setdefault(i, o)
         for i, iv in sorted(got.items()):
@@ -197,7 +198,7 @@ def fifo_backward(
         for o in tainted:
             for j, a, b in map_line(w.taint[o], out_starts[o - lo], in_starts, in_ends):
                 got.setdefault(j, []).append((a, b))
-                step = _hop_step(g, o, lo, hi, int(g.in_addr[ilo + j]))
+                step = _hop_step(g, o, lo, hi, int(g.in_addr[ilo + j]), addr_stop)
                 hops[j] = min(hops.get(j, w.hop[o] + step), w.hop[o] + step)
                 srcs.setdefault(j, o)
         for j, iv in sorted(got.items()):

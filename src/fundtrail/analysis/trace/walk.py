@@ -57,7 +57,7 @@ class Walk(NamedTuple):
 
 
 @njit(cache=True)
-def _peel_step(  # pragma: no cover - numba
+def hop_step(  # pragma: no cover - numba
     o: int,
     lo: int,
     hi: int,
@@ -71,7 +71,8 @@ def _peel_step(  # pragma: no cover - numba
 ) -> int:
     """0 if output ``o`` (of a tx with outputs lo..hi and ``n_in`` inputs) stays with the
     wallet that spent the tx's inputs (a consolidation into a fresh address, not a
-    service's, or a peel chain's remainder that goes on), else 1."""
+    service's, or a peel chain's remainder that goes on), else 1: the hop rule of the
+    module docstring past the cluster test, shared with the FIFO walk (``fifo``)."""
     n = hi - lo
     if n == 1 and n_in >= 2:
         a = out_addr[o]
@@ -225,7 +226,7 @@ def _walk(  # pragma: no cover - numba
         best_peel = (
             1
             if forward
-            else _peel_step(
+            else hop_step(
                 best, lo, hi, ihi - ilo, out_val, out_spent, out_ptr, out_addr, out_fresh, addr_stop
             )
         )
@@ -247,7 +248,7 @@ def _walk(  # pragma: no cover - numba
             if a >= 0 and addr_cluster[a] == c_best:
                 step = 0
             elif forward:
-                step = _peel_step(
+                step = hop_step(
                     o,
                     lo,
                     hi,

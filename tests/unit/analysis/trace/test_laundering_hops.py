@@ -67,11 +67,13 @@ def test_every_deposit_after_rounds_and_a_two_peel_hop_is_one_hop_away(home: Pat
         assert got[x] == (pytest.approx(1.0), 1), x
 
 
-def test_the_tracer_counts_the_same_hops(home: Path) -> None:
+@pytest.mark.parametrize("method", ["haircut", "fifo"])
+def test_the_tracer_counts_the_same_hops(home: Path, method: str) -> None:
     """A one-hop trace from the victims' payments reaches every deposit, whole: 300, 200,
-    400 and 2860 of the 4000 paid (the rest went to fees)."""
+    400 and 2860 of the 4000 paid (the rest went to fees), by haircut and by FIFO."""
     c = rounds_world(home)
-    r = trace(TraceRequest.parse("btc", [txid_of(f"v{k}") + ":0" for k in range(1, 5)], hops=1))
+    starts = [txid_of(f"v{k}") + ":0" for k in range(1, 5)]
+    r = trace(TraceRequest.parse("btc", starts, method=method, hops=1))
     got = {e.address: (e.amount, e.hops) for e in r.endpoints}
     assert got == {c.address("X1"): (300, 1), c.address("X2"): (200, 1),
                    c.address("X3"): (400, 1), c.address("X4"): (2860, 1)}  # fmt: skip
