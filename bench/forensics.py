@@ -27,9 +27,10 @@ campaign of one. A world where the two differ lost a complaint nothing could lin
 failing both is a linking fault. Worlds that are not exact print which true campaign was
 split or merged, and how.
 
-An independent check: ``bench/independent.py`` judges trace_recall, the freeze figures and
-campaigns_exact the same way on worlds from ``bench/indep_world.py``, a generator written
-apart from the simulator with other habits, through the command line only.
+An independent check: ``bench/independent.py`` judges trace_recall, the freeze figures,
+campaigns_exact and the screening figures the same way on worlds from
+``bench/indep_world.py``, a generator written apart from the simulator with other habits,
+through the command line only.
 
 Adding a figure: a function taking a ``World``
 and returning a float (or None when it does not apply to that world), registered with
