@@ -8,8 +8,9 @@ BlockSci's and GraphSense's address-cluster tagging):
   outside S: withdrawals). When S is a service (attributed, or recognised below) that
   sweeps habitually (it receives ``MIN_SWEEPS_IN`` sweeps: one wallet emptied into an
   exchange's wallet proves nothing) and D forwards *only* that way (every tx spending
-  D's coins is a sweep, most of them into such services: an exchange may sweep into hot
-  addresses it has not spent together yet), D is S's deposit cluster: money entering D is a
+  D's coins moves them whole into one other cluster, most of them sweeps into such
+  services: an exchange may also sweep into hot addresses it has not spent together yet,
+  or into fresh ones that have not paid anyone yet), D is S's deposit cluster: money entering D is a
   cash-out at S, at the address it entered by, whether D has been swept since or not.
   The multi-input heuristic already puts deposit addresses swept together into one
   cluster, so one sweep attributes the whole batch. The guards matter: a customer (or a
@@ -85,7 +86,7 @@ class _Chain:
     pays_out: np.ndarray  # bool per address: a tx spending from it paid another cluster
     spends: np.ndarray  # per cluster: txs spending only its coins
     mixed: np.ndarray  # bool per cluster: its coins were spent with other clusters'
-    sweeps_out: np.ndarray | None = None  # per cluster: its spends that are sweeps (to anyone)
+    moves: np.ndarray  # per cluster: its spends paying one other cluster only (sweep-like)
 
 
 def _segment(values: np.ndarray, ptr: np.ndarray, ufunc: np.ufunc, empty: int) -> np.ndarray:
@@ -109,9 +110,11 @@ def _txs(ch: TxChunk, cluster: np.ndarray) -> _Txs:
 
 def _first_pass(chunks: Chunks, cluster: np.ndarray) -> _Chain:
     n = len(cluster)
-    chain = _Chain(np.zeros(n, bool), np.zeros(n, np.int32), np.zeros(n, bool))
+    chain = _Chain(np.zeros(n, bool), np.zeros(n, np.int32), np.zeros(n, bool), np.zeros(n, np.int32))
     for ch in chunks():
         t = _txs(ch, cluster)
+        moves = t.one_in & (t.o_max >= 0) & (t.o_min == t.o_max) & (t.o_min != t.i_min)
+        np.add.at(chain.moves, t.i_min[moves], 1)
         # an address "pays outside" when a tx it spends from pays another cluster than its own
         outside = (t.o_max >= 0) & ((t.o_min != t.i_min) | (t.o_max != t.i_min)) & t.one_in
         chain.pays_out[ch.in_addr[outside[t.tx_of_in] & (ch.in_addr >= 0)]] = True
@@ -156,7 +159,6 @@ def find(
     # but a hot wallet's withdrawals pay a customer and keep change)
     pool = np.setdiff1d(swept, attributed)
     pool = pool[chain.spends[pool] > 2 * sweeps_out[pool]]
-    chain.sweeps_out = sweeps_out
     del sweeps_in
     into = _Groups()  # (deposit, service) -> sweeps, first sweep tx
     paid = _Groups()  # (payer, payee) -> value, for payers in pool
@@ -275,11 +277,11 @@ def _deposit_clusters(
     ok = np.isin(svc, sweepers) & ~np.isin(dep, attributed) & ~np.isin(dep, all_services)
     total = _sum_by(dep[ok], n[ok], np.unique(dep[ok]))  # sweeps into any of those services
     dep, svc, first, n = _deposits(dep[ok], svc[ok], first[ok], n[ok])
-    # every spend a sweep, most of them into services (an exchange may sweep into several
-    # hot addresses it never spends together, some not recognised yet: named after the
-    # service swept into most)
-    swept_out = chain.sweeps_out[dep] if chain.sweeps_out is not None else total
-    only = (chain.spends[dep] == swept_out) & (2 * total > chain.spends[dep])
+    # every spend moves the coins whole into one other cluster, most of them sweeps into
+    # services (an exchange may sweep into several hot addresses it never spends together,
+    # some not recognised yet, some fresh and not spent yet: named after the service swept
+    # into most)
+    only = (chain.spends[dep] == chain.moves[dep]) & (2 * total > chain.spends[dep])
     only &= ~chain.mixed[dep]
     return dep[only], svc[only], first[only], n[only]
 

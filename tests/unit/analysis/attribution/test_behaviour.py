@@ -163,3 +163,49 @@ def test_a_deposit_swept_now_and_then_into_a_fresh_hot_address_is_still_a_deposi
         "Bitstamp",
         "deposit_sweep",
     )
+
+
+def test_a_deposit_also_swept_into_fresh_unspent_hot_addresses_is_still_a_deposit(
+    home: Path,
+) -> None:
+    """K is swept four times into the tagged hot wallet HW and twice into fresh hot
+    addresses F0, F1 that have not paid anyone yet (an exchange rotating its hot
+    addresses): those two are no sweeps into a known service, but they move K's coins
+    whole, so every spend of K still forwards to the exchange and K is its deposit."""
+    c = UtxoChain()
+    c.tx("x0", [], [("HW", 100)])
+    c.tx("xw", [("x0", 0)], [("CUST", 90)])  # the hot wallet pays outside
+    for k in range(5):  # the exchange sweeps habitually
+        c.tx(f"o{k}", [], [(f"O{k}", 500)])
+        c.tx(f"sw-o{k}", [(f"o{k}", 0)], [("HW", 490)])
+    for k in range(6):
+        c.tx(f"d{k}", [], [("K", 1000)])
+        c.tx(f"sw-k{k}", [(f"d{k}", 0)], [(f"F{k - 4}" if k >= 4 else "HW", 990)])
+    c.cluster("ex", ["HW"])
+    c.entity("ex", "Bitstamp", "exchange")
+    c.commit(home)
+    deposit = attribution(ChainStore("btc", home), home=home).entity(c.labels.ids["K"])
+    assert deposit is not None and (deposit.label, deposit.heuristic) == (
+        "Bitstamp",
+        "deposit_sweep",
+    )
+
+
+def test_a_wallet_that_also_pays_someone_is_no_deposit(home: Path) -> None:
+    """K is swept into the tagged hot wallet five times but once pays two outputs (a
+    payment with change): a deposit cluster never does, so K stays unattributed."""
+    c = UtxoChain()
+    c.tx("x0", [], [("HW", 100)])
+    c.tx("xw", [("x0", 0)], [("CUST", 90)])
+    for k in range(5):
+        c.tx(f"o{k}", [], [(f"O{k}", 500)])
+        c.tx(f"sw-o{k}", [(f"o{k}", 0)], [("HW", 490)])
+    for k in range(6):
+        c.tx(f"d{k}", [], [("K", 1000)])
+    for k in range(5):
+        c.tx(f"sw-k{k}", [(f"d{k}", 0)], [("HW", 990)])
+    c.tx("pay-k5", [("d5", 0)], [("SHOP", 600), ("CHANGE", 390)])
+    c.cluster("ex", ["HW"])
+    c.entity("ex", "Bitstamp", "exchange")
+    c.commit(home)
+    assert attribution(ChainStore("btc", home), home=home).entity(c.labels.ids["K"]) is None
