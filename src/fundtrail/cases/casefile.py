@@ -139,8 +139,7 @@ def write_campaign_report(
     view = traced.view
     with store.read_session() as s:
         payments = campaign_payments(s, [view.id]).get(view.id, [])
-    fifo = trace_payments(payments, TraceParams("fifo", traced.params.hops), home)
-    freeze = plan_for(traced, fifo, home)
+    freeze = plan_for(traced, payments, home)
     with store.session() as s:
         # the writer leads a new case only if it may (law enforcement); an open case
         # keeps its lead whoever writes the file

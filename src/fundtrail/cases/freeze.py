@@ -33,6 +33,15 @@ the gang's taint to every participant in proportion (``bench/independent.py``'s 
 asked such customers; FIFO gives the coins to a few outputs, not a share to all). A gang's
 own payment is wholly traced, so its deposits are asked whatever FIFO says.
 
+A deposit the trace reached only through a CoinJoin (``past_coinjoins``: the poison
+trace, which stops at CoinJoins, never reached it) is not requested either, whatever its
+shares: a CoinJoin's outputs belong to strangers who mixed together, and haircut gives
+each the same share of the gang's coins, so the shares say nothing of whose account it
+is (``bench/independent.py``'s worlds asked participants' deposits with 6-63% of a
+payment traced, as much as the gang's own post-mix deposits had). It is listed with the
+reason, for an information request rather than a freeze; a gang's deposit that is also
+fed on chain is reached around the CoinJoin and stays requested.
+
 Every requested deposit carries the traced amount, its share of the loss, what the
 address received in all, the method and hops, the FIFO trace's amount beside the
 haircut one (a disagreement is said in ``note``) and a ``confidence`` (0-100, below).
@@ -55,7 +64,7 @@ import csv
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -83,6 +92,11 @@ SLIVER = "an ordinary customer the trace reached with a sliver, not the gang's d
 UNCORROBORATED = (
     "haircut shares of a CoinJoin or of a payer's mixed coins, not a payment the gang "
     "made; no freeze is asked on one method alone"
+)
+COINJOIN_ONLY = (
+    "reached only through a CoinJoin: its outputs belong to strangers who mixed together "
+    "and each gets the same share of the gang's coins, so this says nothing of whose "
+    "account it is; ask the exchange who holds it, not for a freeze"
 )
 FIFO_ONLY = "only the FIFO trace puts money here; haircut lists none"
 DISPERSED = "places below the trace's listing floor, summed"
@@ -233,7 +247,7 @@ class FreezePlan:
             f"{PURE_PAYMENT:.0%} of one payment into it and it received at least "
             f"{self.min_share:.1%} of the loss in all; and never on haircut shares alone "
             f"(under {FULL_PURITY:.0%} of all it received and of every payment) where FIFO "
-            "puts nothing"
+            "puts nothing, nor where the trace reached it only through a CoinJoin"
         )
 
     def requested(self) -> set[tuple[str, str]]:
@@ -327,6 +341,7 @@ def plan_freeze(
     min_purity: float = MIN_PURITY,
     converted: Mapping[str, int] | None = None,
     started: Mapping[str, int] | None = None,
+    past_coinjoins: Collection[Place] = (),
 ) -> FreezePlan:
     """The plan from a campaign's traces (pure: every input given, nothing read).
 
@@ -340,7 +355,8 @@ def plan_freeze(
     is of those payments: the victims' word does not name the asset the chain moved.
 
     ``received``: what each (chain, address, asset key) ever received; ``dispersed``:
-    (exchange, chain, asset key, amount) of cash-outs the trace summed, not listed.
+    (exchange, chain, asset key, amount) of cash-outs the trace summed, not listed;
+    ``past_coinjoins``: the places the trace reached only through a CoinJoin.
     """
     places = _places(haircut)
     fifo_at = {k: p.amount for k, p in _places(fifo).items()}
@@ -362,6 +378,9 @@ def plan_freeze(
             continue
         if not p.identified:
             out(OWN_WALLET)
+            continue
+        if key in past_coinjoins:
+            out(COINJOIN_ONLY)
             continue
         small = share < min_share
         holds = got / total if total else 0.0  # all the address received, over the loss

@@ -1,9 +1,10 @@
-"""A campaign's freeze plan from the stores: both traces, what each deposit received.
+"""A campaign's freeze plan from the stores: three traces, what each deposit received.
 
 :func:`fundtrail.cases.freeze.plan_freeze` decides; this gathers its inputs: the
 campaign's haircut trace (its cash-outs and the slivers the trace summed), a FIFO trace
-of the same payments to set beside it, and from each chain's ledger what every
-candidate deposit address ever received.
+of the same payments to set beside it, a poison trace of them (it stops at CoinJoins, so
+a deposit haircut reaches and it does not was reached only through a CoinJoin), and
+from each chain's ledger what every candidate deposit address ever received.
 """
 
 from __future__ import annotations
@@ -66,10 +67,30 @@ def _started(trace: CampaignTrace) -> dict[str, int]:
     return out
 
 
+def _past_coinjoins(haircut: Iterable[CashoutView], direct: CampaignTrace) -> set[Place]:
+    """Haircut cash-outs the CoinJoin-stopping trace never reached, on the chains where it
+    met a CoinJoin (elsewhere the two reach the same places by construction)."""
+    mixed = {chain for chain, r in direct.results.items()
+             if any(e.kind == "coinjoin" for e in r.endpoints)}  # fmt: skip
+    reached = {(c.chain, c.deposit_address or c.address) for c in direct.cashouts}
+    reached |= {(c.chain, c.address) for c in direct.cashouts}
+    return {
+        (c.chain, c.deposit_address or c.address, asset_key(c.asset, c.chain))
+        for c in haircut
+        if c.chain in mixed and (c.chain, c.deposit_address or c.address) not in reached
+    }
+
+
 def plan_for(
-    traced: CampaignTraceReport, fifo: CampaignTrace, home: Path | None = None
+    traced: CampaignTraceReport,
+    payments: Iterable[tuple[str, str, int]],
+    home: Path | None = None,
 ) -> FreezePlan:
-    """The plan of an already traced campaign (``traced`` haircut, ``fifo`` beside it)."""
+    """The plan of an already traced campaign (``traced``, haircut) from its ``payments``:
+    FIFO and poison traces of the same payments are run here to set beside it."""
+    payments = list(payments)
+    fifo = trace_payments(payments, TraceParams("fifo", traced.params.hops), home)
+    direct = trace_payments(payments, TraceParams("poison", traced.params.hops), home)
     haircut: list[CashoutView] = traced.view.cashouts  # the trace's, frozen deposits marked
     wanted = {(c.chain, c.deposit_address or c.address) for c in haircut}
     return plan_freeze(
@@ -82,6 +103,7 @@ def plan_for(
         method=traced.params.method,
         converted=_converted(traced.trace),
         started=_started(traced.trace),
+        past_coinjoins=_past_coinjoins(haircut, direct),
     )
 
 
@@ -93,10 +115,8 @@ def campaign_freeze(
     params: TraceParams | None = None,
     home: Path | None = None,
 ) -> tuple[CampaignTraceReport, FreezePlan]:
-    """Trace the campaign both ways and plan its freeze requests."""
+    """Trace the campaign (three ways) and plan its freeze requests."""
     traced = trace_campaign(store, campaign_id, params=params, viewer=viewer, home=home)
     with store.read_session() as s:
         payments = campaign_payments(s, [traced.view.id]).get(traced.view.id, [])
-    fifo_params = TraceParams("fifo", traced.params.hops)
-    fifo = trace_payments(payments, fifo_params, home)
-    return traced, plan_for(traced, fifo, home)
+    return traced, plan_for(traced, payments, home)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fundtrail.cases.freeze import (
+    COINJOIN_ONLY,
     DISPERSED,
     FIFO_ONLY,
     OWN_WALLET,
@@ -235,3 +236,23 @@ def test_a_deposit_only_haircut_reaches_with_shares_is_not_asked_on_that_alone()
     ((mine,),) = [r.deposits for r in plan_freeze("CMP-1", LOSS, [own], [], received).requests]
     assert mine.payment_share == 1.0
     assert mine.note == "FIFO and haircut disagree: FIFO puts none of the proceeds here"
+
+
+def test_a_deposit_reached_only_through_a_coinjoin_is_listed_not_requested() -> None:
+    """P got 30,000,000 traced of 60,000,000 (50%), in one payment half traced, and FIFO
+    agrees: on shares alone it would be asked. But the trace reached it only through a
+    CoinJoin, whose outputs are strangers' with equal shares: left out, said why. Q, the
+    gang's deposit fed around the CoinJoin, is asked."""
+    p = out("Coinharbor", "P", 30_000_000, "tp")
+    p.payment = 60_000_000
+    q = out("Coinharbor", "Q", 20_000_000, "tq")
+    received = {("BTC", "P", "BTC"): 60_000_000, ("BTC", "Q", "BTC"): 20_000_000}
+    plan = plan_freeze("CMP-1", LOSS, [p, q], [p, q], received,
+                       past_coinjoins={("BTC", "P", "BTC")})  # fmt: skip
+    ((asked,),) = [r.deposits for r in plan.requests]
+    assert asked.deposit_address == "Q"
+    (left,) = plan.left_out
+    assert (left.address, left.amount, left.reason) == ("P", 30_000_000, COINJOIN_ONLY)
+    assert "nor where the trace reached it only through a CoinJoin" in plan.rule
+    without = plan_freeze("CMP-1", LOSS, [p, q], [p, q], received)
+    assert {d.deposit_address for r in without.requests for d in r.deposits} == {"P", "Q"}

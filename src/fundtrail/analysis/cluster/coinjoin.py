@@ -22,9 +22,12 @@ Shapes (values in satoshi):
 - ``joinmarket``: k >= 3 equal outputs to distinct addresses, at least k distinct input
   addresses, and a change output for (almost) every participant: 2k - 1 <= n_out <= 2k + 1.
   (A payroll, k equal payments plus one change, is not a JoinMarket round.)
-- ``generic``: 10 or more equal outputs from at least 5 and at least half as many
-  distinct input addresses, none of the above: an equal-output mix of an unknown
-  coordinator.
+- ``generic``: 10 or more equal outputs from at least 5 distinct input addresses, and
+  either at least half as many input addresses as equal outputs or three or more other
+  outputs (several participants taking change back: one whale may register most of the
+  equal outputs, as WabiSabi allows, so the input addresses can be far fewer than the
+  equal outputs), none of the above: an equal-output mix of an unknown coordinator. A
+  batch payout of equal amounts has one change output.
 - ``whirlpool_tx0`` is recorded but is *not* a CoinJoin: a Whirlpool premix splits one
   wallet's coins into equal outputs of pool size plus the mix fee, with only the
   coordinator fee and change beside them. Its inputs have one owner.
@@ -48,6 +51,7 @@ NOT_COINJOIN = ("", "whirlpool_tx0")
 WASABI1_BASE = 10_000_000  # 0.1 BTC
 MIN_WASABI2_INPUTS = 20
 MIN_EQUAL_GENERIC = 10
+MIN_CHANGES_GENERIC = 3  # other outputs beside the equal ones: several participants' change
 MIN_EQUAL_JOINMARKET = 3  # taker + at least two makers; two equal outputs are common payments
 
 
@@ -147,7 +151,8 @@ def classify(f: dict[str, np.ndarray]) -> np.ndarray:
         & (n_out <= 2 * k + 1)
         & distinct_eq
     )
-    generic = (k >= MIN_EQUAL_GENERIC) & (n_in_addr >= 5) & (n_in_addr * 2 >= k) & distinct_eq
+    many_owners = (n_in_addr * 2 >= k) | (n_out - k >= MIN_CHANGES_GENERIC)
+    generic = (k >= MIN_EQUAL_GENERIC) & (n_in_addr >= 5) & many_owners & distinct_eq
     premix = np.zeros(v.shape[0], dtype=np.bool_)
     for pool in WHIRLPOOL_POOLS:
         premix |= (v > pool) & (v <= pool + TX0_MAX_MARGIN)

@@ -75,3 +75,26 @@ def test_payment_with_two_equal_outputs_is_an_ordinary_tx(home: Path) -> None:
         )
     )
     assert _kinds(home, txs)[2] == (False, "")
+
+
+def test_a_round_where_one_whale_takes_most_equal_outputs(home: Path) -> None:
+    """Eight input addresses, 26 equal outputs (a whale registered 20 of them) and five
+    participants' change outputs: a CoinJoin, though the equal outputs outnumber the
+    input addresses three to one (independent world seed 9 had this shape)."""
+    ins = [f"in{i}" for i in range(8)]
+    txs = _funded(ins, 40_000_000)
+    outs = [(addr(f"mix{i}", "p2wpkh"), 8_000_000) for i in range(26)]
+    outs += [(addr(f"chg{i}", "p2wpkh"), 2_189_749 + 1_000 * i) for i in range(5)]
+    txs.append(Tx([(addr(n, "p2wpkh"), 40_000_000) for n in ins], outs))
+    assert _kinds(home, txs)[8] == (True, "generic")
+
+
+def test_a_batch_payout_of_equal_amounts_is_no_coinjoin(home: Path) -> None:
+    """An exchange pays 20 equal withdrawals from six of its addresses, one change back:
+    one owner, so multi_input may merge its inputs."""
+    ins = [f"hot{i}" for i in range(6)]
+    txs = _funded(ins, 50_000_000)
+    outs = [(addr(f"cust{i}", "p2wpkh"), 10_000_000) for i in range(20)]
+    outs.append((addr("hotchange", "p2wpkh"), 99_000_000))
+    txs.append(Tx([(addr(n, "p2wpkh"), 50_000_000) for n in ins], outs))
+    assert _kinds(home, txs)[6] == (False, "")
