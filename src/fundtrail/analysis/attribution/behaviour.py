@@ -8,9 +8,11 @@ BlockSci's and GraphSense's address-cluster tagging):
   outside S: withdrawals). When S is a service (attributed, or recognised below) that
   sweeps habitually (it receives ``MIN_SWEEPS_IN`` sweeps: one wallet emptied into an
   exchange's wallet proves nothing) and D forwards *only* that way (every tx spending
-  D's coins moves them whole into one other cluster, most of them sweeps into such
-  services: an exchange may also sweep into hot addresses it has not spent together yet,
-  or into fresh ones that have not paid anyone yet), D is S's deposit cluster: money entering D is a
+  D's coins moves them whole out of D, to one other cluster or split between a wallet
+  that pays on and cold storage that does not; most of them are sweeps into wallets that
+  pay on, and at least a quarter into such services: an exchange may sweep into many hot
+  addresses it never spends together, most of them unrecognised, or into fresh ones that
+  have not paid anyone yet), D is S's deposit cluster: money entering D is a
   cash-out at S, at the address it entered by, whether D has been swept since or not.
   The multi-input heuristic already puts deposit addresses swept together into one
   cluster, so one sweep attributes the whole batch. The guards matter: a customer (or a
@@ -46,6 +48,8 @@ MIN_SWEEPS_IN = 5  # sweeps a service receives before its sweeps count as eviden
 MIN_PAYEES = 20  # distinct other clusters a hot wallet has paid
 CUSTOMER_SHARE = 0.5  # of a hot wallet's payments (by value), at least this to non-services
 HOT_WALLET_CONFIDENCE = 40
+SERVICE_SHARE_DEN = 4  # at least 1/4 of a deposit cluster's spends are sweeps into services
+MIN_SERVICE_SWEEPS = 1  # and at least this many
 BIG = np.iinfo(np.int64).max
 
 
@@ -86,7 +90,8 @@ class _Chain:
     pays_out: np.ndarray  # bool per address: a tx spending from it paid another cluster
     spends: np.ndarray  # per cluster: txs spending only its coins
     mixed: np.ndarray  # bool per cluster: its coins were spent with other clusters'
-    moves: np.ndarray  # per cluster: its spends paying one other cluster only (sweep-like)
+    moves: np.ndarray  # per cluster: its spends moving its coins whole to others (_moves)
+    sweeps_out: np.ndarray | None = None  # per cluster: its spends that are sweeps (to anyone)
 
 
 def _segment(values: np.ndarray, ptr: np.ndarray, ufunc: np.ufunc, empty: int) -> np.ndarray:
@@ -110,11 +115,11 @@ def _txs(ch: TxChunk, cluster: np.ndarray) -> _Txs:
 
 def _first_pass(chunks: Chunks, cluster: np.ndarray) -> _Chain:
     n = len(cluster)
-    chain = _Chain(np.zeros(n, bool), np.zeros(n, np.int32), np.zeros(n, bool), np.zeros(n, np.int32))
+    chain = _Chain(
+        np.zeros(n, bool), np.zeros(n, np.int32), np.zeros(n, bool), np.zeros(n, np.int32)
+    )
     for ch in chunks():
         t = _txs(ch, cluster)
-        moves = t.one_in & (t.o_max >= 0) & (t.o_min == t.o_max) & (t.o_min != t.i_min)
-        np.add.at(chain.moves, t.i_min[moves], 1)
         # an address "pays outside" when a tx it spends from pays another cluster than its own
         outside = (t.o_max >= 0) & ((t.o_min != t.i_min) | (t.o_max != t.i_min)) & t.one_in
         chain.pays_out[ch.in_addr[outside[t.tx_of_in] & (ch.in_addr >= 0)]] = True
@@ -129,6 +134,20 @@ def _sweeps(ch: TxChunk, t: _Txs, pays_out: np.ndarray) -> np.ndarray:
     to_hot = np.zeros(ch.hi - ch.lo, dtype=bool)
     to_hot[t.tx_of_out[(ch.out_addr >= 0) & pays_out[np.maximum(ch.out_addr, 0)]]] = True
     return t.one_in & (t.o_max >= 0) & (t.o_min == t.o_max) & (t.o_min != t.i_min) & to_hot
+
+
+def _moves(ch: TxChunk, t: _Txs, pays_out: np.ndarray) -> np.ndarray:
+    """bool per tx: one input cluster's coins moved whole to other clusters, at most one
+    of whose addresses goes on to pay anyone (a sweep, or a sweep split between a hot
+    wallet and cold storage); a payment keeps change or pays someone who spends on."""
+    n = ch.hi - ch.lo
+    addr = ch.out_addr >= 0
+    own = addr & (t.out_c == t.i_min[t.tx_of_out])
+    paying = addr & pays_out[np.maximum(ch.out_addr, 0)]
+    keeps = np.bincount(t.tx_of_out[own], minlength=n) > 0
+    payers = np.bincount(t.tx_of_out[paying], minlength=n)
+    single = (t.o_min == t.o_max) & (t.o_min != t.i_min)
+    return t.one_in & (t.o_max >= 0) & ~keeps & (single | (payers <= 1))
 
 
 def find(
@@ -153,12 +172,14 @@ def find(
         sw = _sweeps(ch, t, chain.pays_out)
         np.add.at(sweeps_in, t.o_min[sw], 1)
         np.add.at(sweeps_out, t.i_min[sw], 1)
+        np.add.at(chain.moves, t.i_min[_moves(ch, t, chain.pays_out)], 1)
     swept = np.flatnonzero(sweeps_in >= MIN_SWEEPS_IN)  # receive sweeps habitually
     # who may turn out a hot wallet: not a cluster most of whose spends are sweeps (a
     # deposit cluster swept into an exchange's many hot addresses pays many clusters too,
     # but a hot wallet's withdrawals pay a customer and keep change)
     pool = np.setdiff1d(swept, attributed)
     pool = pool[chain.spends[pool] > 2 * sweeps_out[pool]]
+    chain.sweeps_out = sweeps_out
     del sweeps_in
     into = _Groups()  # (deposit, service) -> sweeps, first sweep tx
     paid = _Groups()  # (payer, payee) -> value, for payers in pool
@@ -277,11 +298,15 @@ def _deposit_clusters(
     ok = np.isin(svc, sweepers) & ~np.isin(dep, attributed) & ~np.isin(dep, all_services)
     total = _sum_by(dep[ok], n[ok], np.unique(dep[ok]))  # sweeps into any of those services
     dep, svc, first, n = _deposits(dep[ok], svc[ok], first[ok], n[ok])
-    # every spend moves the coins whole into one other cluster, most of them sweeps into
-    # services (an exchange may sweep into several hot addresses it never spends together,
-    # some not recognised yet, some fresh and not spent yet: named after the service swept
-    # into most)
-    only = (chain.spends[dep] == chain.moves[dep]) & (2 * total > chain.spends[dep])
+    # every spend moves the coins whole out, most of them sweeps into wallets that pay on,
+    # and at least a quarter into recognised services: an exchange may sweep into many hot
+    # addresses it never spends together, most not recognised (each pays too few
+    # customers), some fresh and not spent yet; named after the service swept into most.
+    # A wallet emptied into deposit addresses sweeps into no service at all.
+    spends = chain.spends[dep]
+    swept_out = chain.sweeps_out[dep] if chain.sweeps_out is not None else total
+    only = (spends == chain.moves[dep]) & (2 * swept_out > spends)
+    only &= (SERVICE_SHARE_DEN * total >= spends) & (total >= MIN_SERVICE_SWEEPS)
     only &= ~chain.mixed[dep]
     return dep[only], svc[only], first[only], n[only]
 

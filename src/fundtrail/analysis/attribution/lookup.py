@@ -41,7 +41,7 @@ from fundtrail.chainstore.tags import TagStore
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.model.identity import Identity
 
-ALGORITHM = 4  # bump when the rules change: old cache files are then never read
+ALGORITHM = 5  # bump when the rules change: old cache files are then never read
 _MEMORY: OrderedDict[str, Attribution] = OrderedDict()
 _LOCK = threading.Lock()
 _KEEP = 8

@@ -192,8 +192,10 @@ def test_a_deposit_also_swept_into_fresh_unspent_hot_addresses_is_still_a_deposi
 
 
 def test_a_wallet_that_also_pays_someone_is_no_deposit(home: Path) -> None:
-    """K is swept into the tagged hot wallet five times but once pays two outputs (a
-    payment with change): a deposit cluster never does, so K stays unattributed."""
+    """K is swept into the tagged hot wallet five times but once pays a shop and keeps
+    change; both spend on later, as people do: a deposit cluster never pays someone and
+    keeps change, so K stays unattributed. (A split sweep is told from it by the cold
+    half never paying anyone: a payment whose two halves both rest unspent looks alike.)"""
     c = UtxoChain()
     c.tx("x0", [], [("HW", 100)])
     c.tx("xw", [("x0", 0)], [("CUST", 90)])
@@ -205,7 +207,36 @@ def test_a_wallet_that_also_pays_someone_is_no_deposit(home: Path) -> None:
     for k in range(5):
         c.tx(f"sw-k{k}", [(f"d{k}", 0)], [("HW", 990)])
     c.tx("pay-k5", [("d5", 0)], [("SHOP", 600), ("CHANGE", 390)])
+    c.tx("spend-change", [("pay-k5", 1)], [("FRIEND", 380)])
+    c.tx("shop-pays", [("pay-k5", 0)], [("SUPPLIER", 590)])
     c.cluster("ex", ["HW"])
     c.entity("ex", "Bitstamp", "exchange")
     c.commit(home)
     assert attribution(ChainStore("btc", home), home=home).entity(c.labels.ids["K"]) is None
+
+
+def test_a_sweep_split_between_hot_wallet_and_cold_storage_keeps_a_deposit(
+    home: Path,
+) -> None:
+    """K is swept five times into the tagged hot wallet HW and once split between HW and
+    COLD, cold storage that never pays anyone: the coins still leave K whole for the
+    exchange, so K is its deposit cluster."""
+    c = UtxoChain()
+    c.tx("x0", [], [("HW", 100)])
+    c.tx("xw", [("x0", 0)], [("CUST", 90)])
+    for k in range(5):
+        c.tx(f"o{k}", [], [(f"O{k}", 500)])
+        c.tx(f"sw-o{k}", [(f"o{k}", 0)], [("HW", 490)])
+    for k in range(6):
+        c.tx(f"d{k}", [], [("K", 1000)])
+    for k in range(5):
+        c.tx(f"sw-k{k}", [(f"d{k}", 0)], [("HW", 990)])
+    c.tx("split-k5", [("d5", 0)], [("HW", 400), ("COLD", 590)])
+    c.cluster("ex", ["HW"])
+    c.entity("ex", "Bitstamp", "exchange")
+    c.commit(home)
+    deposit = attribution(ChainStore("btc", home), home=home).entity(c.labels.ids["K"])
+    assert deposit is not None and (deposit.label, deposit.heuristic) == (
+        "Bitstamp",
+        "deposit_sweep",
+    )
