@@ -67,6 +67,15 @@ def _started(trace: CampaignTrace) -> dict[str, int]:
     return out
 
 
+def coinjoin_stopping_trace(
+    payments: Iterable[tuple[str, str, int]], hops: int, home: Path | None = None
+) -> CampaignTrace:
+    """A poison trace of the payments: it stops at CoinJoins, so what it reaches is
+    reached around them. Every place is listed, however small: one below the listing
+    floor would otherwise look reached only through a CoinJoin."""
+    return trace_payments(payments, TraceParams("poison", hops, 0.0), home)
+
+
 def _past_coinjoins(haircut: Iterable[CashoutView], direct: CampaignTrace) -> set[Place]:
     """Haircut cash-outs the CoinJoin-stopping trace never reached, on the chains where it
     met a CoinJoin (elsewhere the two reach the same places by construction)."""
@@ -90,7 +99,7 @@ def plan_for(
     FIFO and poison traces of the same payments are run here to set beside it."""
     payments = list(payments)
     fifo = trace_payments(payments, TraceParams("fifo", traced.params.hops), home)
-    direct = trace_payments(payments, TraceParams("poison", traced.params.hops), home)
+    direct = coinjoin_stopping_trace(payments, traced.params.hops, home)
     haircut: list[CashoutView] = traced.view.cashouts  # the trace's, frozen deposits marked
     wanted = {(c.chain, c.deposit_address or c.address) for c in haircut}
     return plan_freeze(

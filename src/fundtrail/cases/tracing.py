@@ -20,6 +20,7 @@ from fundtrail.cases.views import CashoutView
 class TraceParams:
     method: str = "haircut"
     hops: int = 10
+    min_share: float | None = None  # None: the trace's default listing floor
 
     def to_dict(self) -> dict[str, Any]:
         return {"direction": "forward", "method": self.method, "hops": self.hops}
@@ -62,9 +63,11 @@ def trace_payments(
         by_chain[chain][start] = by_chain[chain].get(start, 0) + amount
     out = CampaignTrace()
     for chain, amounts in sorted(by_chain.items()):
+        floor = {} if params.min_share is None else {"min_share": params.min_share}
         request = TraceRequest.parse(
-            chain, list(amounts), method=params.method, hops=params.hops, amounts=amounts
-        )
+            chain, list(amounts), method=params.method, hops=params.hops, amounts=amounts,
+            **floor,
+        )  # fmt: skip
         result = trace(request, home=home)
         out.results[chain] = result
         out.cashouts += mark_service_wallets(chain, cashouts_of(chain, result.endpoints), home)
