@@ -41,7 +41,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fundtrail.analysis.attribution import hotchains
 from fundtrail.analysis.attribution.entity import BEHAVIOUR_CONFIDENCE
+from fundtrail.analysis.attribution.txshape import BIG, Txs, tx_shapes
 from fundtrail.analysis.txchunks import TxChunk
 
 MIN_SWEEPS_IN = 5  # sweeps a service receives before its sweeps count as evidence
@@ -50,7 +52,6 @@ CUSTOMER_SHARE = 0.5  # of a hot wallet's payments (by value), at least this to 
 HOT_WALLET_CONFIDENCE = 40
 SERVICE_SHARE_DEN = 4  # at least 1/4 of a deposit cluster's spends are sweeps into services
 MIN_SERVICE_SWEEPS = 1  # and at least this many
-BIG = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,24 +64,10 @@ class Found:
     service: np.ndarray  # the service cluster each is swept into
     sweep_tx: np.ndarray  # the first sweep tx id into it
     sweeps: np.ndarray  # how many sweeps show it
+    hot_group: np.ndarray | None = None  # per hot cluster: its wallet's name (hotchains)
 
 
 Chunks = Callable[[], Iterable[TxChunk]]
-
-
-@dataclass(frozen=True, slots=True)
-class _Txs:
-    """Per tx of one chunk: the input and output clusters' span, flags."""
-
-    in_c: np.ndarray  # cluster of each input address (-1: none)
-    out_c: np.ndarray  # cluster of each output address (-1: none)
-    tx_of_in: np.ndarray
-    tx_of_out: np.ndarray
-    i_min: np.ndarray
-    i_max: np.ndarray
-    o_min: np.ndarray
-    o_max: np.ndarray
-    one_in: np.ndarray  # inputs all from one cluster, not a CoinJoin
 
 
 @dataclass(slots=True)
@@ -94,32 +81,13 @@ class _Chain:
     sweeps_out: np.ndarray | None = None  # per cluster: its spends that are sweeps (to anyone)
 
 
-def _segment(values: np.ndarray, ptr: np.ndarray, ufunc: np.ufunc, empty: int) -> np.ndarray:
-    out = np.full(len(ptr) - 1, empty, dtype=np.int64)
-    nonempty = ptr[:-1] < ptr[1:]
-    if nonempty.any():
-        out[nonempty] = ufunc.reduceat(values, ptr[:-1][nonempty])
-    return out
-
-
-def _txs(ch: TxChunk, cluster: np.ndarray) -> _Txs:
-    out_c = np.where(ch.out_addr >= 0, cluster[np.maximum(ch.out_addr, 0)], -1).astype(np.int64)
-    in_c = np.where(ch.in_addr >= 0, cluster[np.maximum(ch.in_addr, 0)], -1).astype(np.int64)
-    o_min = _segment(np.where(out_c >= 0, out_c, BIG), ch.out_ptr, np.minimum, BIG)
-    o_max = _segment(out_c, ch.out_ptr, np.maximum, -1)
-    i_min = _segment(np.where(in_c >= 0, in_c, BIG), ch.in_ptr, np.minimum, BIG)
-    i_max = _segment(in_c, ch.in_ptr, np.maximum, -1)
-    one_in = (i_max >= 0) & (i_min == i_max) & ~ch.coinjoin
-    return _Txs(in_c, out_c, ch.tx_of_in, ch.tx_of_out, i_min, i_max, o_min, o_max, one_in)
-
-
 def _first_pass(chunks: Chunks, cluster: np.ndarray) -> _Chain:
     n = len(cluster)
     chain = _Chain(
         np.zeros(n, bool), np.zeros(n, np.int32), np.zeros(n, bool), np.zeros(n, np.int32)
     )
     for ch in chunks():
-        t = _txs(ch, cluster)
+        t = tx_shapes(ch, cluster)
         # an address "pays outside" when a tx it spends from pays another cluster than its own
         outside = (t.o_max >= 0) & ((t.o_min != t.i_min) | (t.o_max != t.i_min)) & t.one_in
         chain.pays_out[ch.in_addr[outside[t.tx_of_in] & (ch.in_addr >= 0)]] = True
@@ -129,14 +97,14 @@ def _first_pass(chunks: Chunks, cluster: np.ndarray) -> _Chain:
     return chain
 
 
-def _sweeps(ch: TxChunk, t: _Txs, pays_out: np.ndarray) -> np.ndarray:
+def _sweeps(ch: TxChunk, t: Txs, pays_out: np.ndarray) -> np.ndarray:
     """bool per tx: one input cluster -> one other output cluster, to a hot wallet."""
     to_hot = np.zeros(ch.hi - ch.lo, dtype=bool)
     to_hot[t.tx_of_out[(ch.out_addr >= 0) & pays_out[np.maximum(ch.out_addr, 0)]]] = True
     return t.one_in & (t.o_max >= 0) & (t.o_min == t.o_max) & (t.o_min != t.i_min) & to_hot
 
 
-def _moves(ch: TxChunk, t: _Txs, pays_out: np.ndarray) -> np.ndarray:
+def _moves(ch: TxChunk, t: Txs, pays_out: np.ndarray) -> np.ndarray:
     """bool per tx: one input cluster's coins moved whole to other clusters, at most one
     of whose addresses goes on to pay anyone (a sweep, or a sweep split between a hot
     wallet and cold storage); a payment keeps change or pays someone who spends on."""
@@ -156,6 +124,37 @@ def find(
     services: np.ndarray,
     attributed: np.ndarray,
 ) -> Found:
+    """Hot wallets and deposit clusters (:func:`find_in`), hot addresses joined by their
+    change judged as one wallet (:mod:`hotchains`; two more passes). A group holding one
+    attributed cluster is named by it; one holding two is left apart (two services)."""
+    rep = hotchains.groups(chunks, cluster)
+    n = len(rep)
+    named = np.full(n, BIG, dtype=np.int64)
+    np.minimum.at(named, rep[attributed], attributed)
+    most = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(most, rep[attributed], attributed)
+    two = (named != most) & (most >= 0)  # groups with two attributed clusters: apart
+    rep = np.where(two[rep], np.arange(n), rep)
+    rep = np.where(named[rep] < BIG, named[rep], rep)
+    if np.array_equal(rep, np.arange(n)):
+        return find_in(chunks, cluster, services, attributed)
+    got = find_in(chunks, rep[cluster], np.unique(rep[services]), np.unique(rep[attributed]))
+    present = np.unique(cluster)
+    owner = rep[present]
+    hot = np.isin(owner, got.hot) & ~np.isin(present, attributed)
+    at = np.searchsorted(got.hot, owner[hot])
+    dep = np.isin(owner, got.deposit) & ~np.isin(present, attributed)
+    di = np.searchsorted(got.deposit, owner[dep])
+    return Found(present[hot], got.hot_tx[at], present[dep], got.service[di],
+                 got.sweep_tx[di], got.sweeps[di], owner[hot])  # fmt: skip
+
+
+def find_in(
+    chunks: Chunks,
+    cluster: np.ndarray,
+    services: np.ndarray,
+    attributed: np.ndarray,
+) -> Found:
     """Hot wallets and deposit clusters, from the chain read in tx ranges (three passes).
 
     ``chunks()`` yields the chain's :class:`TxChunk` s anew on every call; ``cluster`` is
@@ -168,7 +167,7 @@ def find(
     sweeps_in = np.zeros(len(cluster), dtype=np.int32)
     sweeps_out = np.zeros(len(cluster), dtype=np.int32)
     for ch in chunks():
-        t = _txs(ch, cluster)
+        t = tx_shapes(ch, cluster)
         sw = _sweeps(ch, t, chain.pays_out)
         np.add.at(sweeps_in, t.o_min[sw], 1)
         np.add.at(sweeps_out, t.i_min[sw], 1)
@@ -184,7 +183,7 @@ def find(
     into = _Groups()  # (deposit, service) -> sweeps, first sweep tx
     paid = _Groups()  # (payer, payee) -> value, for payers in pool
     for ch in chunks():
-        t = _txs(ch, cluster)
+        t = tx_shapes(ch, cluster)
         sw = np.flatnonzero(_sweeps(ch, t, chain.pays_out) & np.isin(t.o_min, swept))
         into.add(t.i_min[sw], t.o_min[sw], np.ones(len(sw), np.int64), sw + ch.lo)
         # who pays whom and how much, over txs with one input cluster

@@ -249,8 +249,9 @@ def _behaviour(store: ChainStore, cluster: np.ndarray, direct: pa.Table) -> pa.T
         con.close()
     named = {c: (e.label, e.category, e.confidence) for c, e in primary.items()}
     rows: list[dict[str, object]] = []
-    for c, t in zip(found.hot.tolist(), found.hot_tx.tolist(), strict=True):
-        label = f"unidentified service (cluster {c})"
+    group = found.hot if found.hot_group is None else found.hot_group
+    for c, t, g in zip(found.hot.tolist(), found.hot_tx.tolist(), group.tolist(), strict=True):
+        label = f"unidentified service (cluster {g})"  # hot addresses joined by change: one
         named[c] = (label, "service", behaviour.HOT_WALLET_CONFIDENCE)
         rows.append(_row(c, label, "service", "hot wallet: fed by sweeps, pays many customers",
                          behaviour.HOT_WALLET_CONFIDENCE, "hot_wallet",

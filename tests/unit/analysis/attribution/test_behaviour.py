@@ -240,3 +240,54 @@ def test_a_sweep_split_between_hot_wallet_and_cold_storage_keeps_a_deposit(
         "Bitstamp",
         "deposit_sweep",
     )
+
+
+def rotating_hot_wallet(c: UtxoChain, *, links: int = 8) -> None:
+    """An untagged exchange that never spends two hot addresses together: H0 pays three
+    customers and sends the change to H1, H1 to H2, ... Deposits K0..K7 are swept one
+    into each Hi. No Hi alone receives five sweeps or pays twenty customers."""
+    c.tx("h0", [], [("H0", 10**7)])
+    prev, left = ("h0", 0), 10**7
+    for i in range(links):
+        c.tx(f"k{i}", [], [(f"K{i}", 5_000)])
+        c.tx(f"sweep-k{i}", [(f"k{i}", 0)], [(f"H{i}", 4_990)])
+        left -= 3_000 + 10
+        pays = [(f"U{i}-{j}", 1_000) for j in range(3)]
+        c.tx(f"w{i}", [prev], [*pays, (f"H{i + 1}", left)])
+        prev = (f"w{i}", 3)
+
+
+def test_hot_addresses_joined_by_their_change_are_one_hot_wallet(home: Path) -> None:
+    c = UtxoChain()
+    rotating_hot_wallet(c)
+    c.commit(home)
+    att = attribution(ChainStore("btc", home), home=home)
+    hot = att.entity(c.labels.ids["H3"])
+    assert hot is not None and (hot.heuristic, hot.category) == ("hot_wallet", "service")
+    assert att.entity(c.labels.ids["H5"]).label == hot.label  # one wallet, one name
+    deposit = att.entity(c.labels.ids["K2"])
+    assert deposit is not None and deposit.heuristic == "deposit_sweep"
+    assert deposit.label == hot.label
+
+
+def test_a_fan_out_chain_paying_exchange_deposits_is_no_hot_wallet(home: Path) -> None:
+    """A gang pays three deposit addresses of a tagged exchange per tx and moves its
+    change on, eight times: a chain of batches like a rotating hot wallet, but it pays
+    services' deposits, not customers."""
+    c = UtxoChain()
+    c.tx("x0", [], [("EXHW", 100)])
+    c.tx("xw", [("x0", 0)], [("CUST", 90)])  # the exchange's hot wallet pays outside
+    c.tx("g0", [], [("G0", 10**7)])
+    prev, left = ("g0", 0), 10**7
+    for i in range(8):
+        left -= 3_000 + 10
+        deps = [(f"D{i}-{j}", 1_000) for j in range(3)]
+        c.tx(f"peel{i}", [prev], [*deps, (f"G{i + 1}", left)])
+        prev = (f"peel{i}", 3)
+        for j in range(3):  # the exchange sweeps each deposit into its hot wallet
+            c.tx(f"sw{i}-{j}", [(f"peel{i}", j)], [("EXHW", 990)])
+    c.cluster("ex", ["EXHW"])
+    c.entity("ex", "Bitstamp", "exchange")
+    c.commit(home)
+    att = attribution(ChainStore("btc", home), home=home)
+    assert att.entity(c.labels.ids["G3"]) is None
