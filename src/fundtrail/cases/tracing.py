@@ -55,7 +55,7 @@ def trace_payments(
     payments: Iterable[tuple[str, str, int]], params: TraceParams, home: Path | None = None
 ) -> CampaignTrace:
     """Forward-trace ``(chain, start, amount)`` payments; each start capped at its amount."""
-    from fundtrail.analysis.trace.request import TraceRequest
+    from fundtrail.analysis.trace.request import DEFAULT_MIN_SHARE, TraceRequest
     from fundtrail.analysis.trace.service import trace
 
     by_chain: dict[str, dict[str, int]] = defaultdict(dict)
@@ -63,10 +63,10 @@ def trace_payments(
         by_chain[chain][start] = by_chain[chain].get(start, 0) + amount
     out = CampaignTrace()
     for chain, amounts in sorted(by_chain.items()):
-        floor = {} if params.min_share is None else {"min_share": params.min_share}
+        floor = DEFAULT_MIN_SHARE if params.min_share is None else params.min_share
         request = TraceRequest.parse(
             chain, list(amounts), method=params.method, hops=params.hops, amounts=amounts,
-            **floor,
+            min_share=floor,
         )  # fmt: skip
         result = trace(request, home=home)
         out.results[chain] = result
