@@ -62,7 +62,7 @@ LEGACY: dict[str, tuple[int, int]] = {
     "docs/guide/50-cluster.md": (0, 2),
     "docs/guide/60-trace.md": (0, 0),
     "docs/guide/70-cases.md": (0, 7),
-    "docs/guide/80-screen.md": (0, 6),
+    "docs/guide/80-screen.md": (0, 1),
 }
 
 
