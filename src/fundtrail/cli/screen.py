@@ -89,7 +89,8 @@ def check(
     as_json: bool = JsonOpt,
 ) -> None:
     """Risk verdict with reasons for each address (the index is rebuilt first if its
-    inputs changed since it was built)."""
+    inputs changed since it was built). Exit code 2 when any address is malformed: each
+    is still answered, the bad ones with what is wrong."""
     from fundtrail.intelstore.db import open_store
     from fundtrail.screen.service import screener
     from fundtrail.screen.verdicts import ScreenItem
@@ -107,6 +108,8 @@ def check(
     result = live.screen(items, who) if who.in_org else live.answer(items, who)
     live.close()  # the decisions reach the intel store before the command ends
     emit(result, as_json, _render)
+    if any(item.get("error") for item in result["items"]):
+        raise typer.Exit(2)  # every address answered, but some could not be screened
 
 
 @index_app.command("build")

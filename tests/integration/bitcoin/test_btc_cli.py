@@ -67,6 +67,12 @@ def test_bad_input_is_one_line_and_an_exit_code(home: Path, tmp_path: Path) -> N
     bad = run("address", HAL[:-1] + "4", "--json")
     assert bad.returncode == 2
     assert "checksum mismatch" in bad.stderr and "Traceback" not in bad.stderr
+    assert run("screen", "index", "build", "--quiet").returncode == 0
+    mixed = run("screen", HAL, HAL[:-1] + "4")  # each answered, and the command says so
+    assert mixed.returncode == 2, mixed.stderr
+    assert f"{HAL} (BTC): NONE score 0" in mixed.stdout
+    assert "checksum mismatch" in mixed.stdout and "Traceback" not in mixed.stderr
+    assert run("screen", HAL).returncode == 0
     junk = tmp_path / "blk00000.dat"
     junk.write_bytes(bytes.fromhex("f9beb4d9") + b"\xff\xff\x00\x00" + b"\x01" * 100)
     failed = run("ingest", "bitcoin", str(junk), "--quiet")
