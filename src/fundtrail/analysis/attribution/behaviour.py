@@ -79,6 +79,7 @@ class _Chain:
     mixed: np.ndarray  # bool per cluster: its coins were spent with other clusters'
     moves: np.ndarray  # per cluster: its spends moving its coins whole to others (_moves)
     sweeps_out: np.ndarray | None = None  # per cluster: its spends that are sweeps (to anyone)
+    split_out: np.ndarray | None = None  # the same, counting sweeps split with cold storage
 
 
 def _first_pass(chunks: Chunks, cluster: np.ndarray) -> _Chain:
@@ -98,10 +99,28 @@ def _first_pass(chunks: Chunks, cluster: np.ndarray) -> _Chain:
 
 
 def _sweeps(ch: TxChunk, t: Txs, pays_out: np.ndarray) -> np.ndarray:
-    """bool per tx: one input cluster -> one other output cluster, to a hot wallet."""
-    to_hot = np.zeros(ch.hi - ch.lo, dtype=bool)
-    to_hot[t.tx_of_out[(ch.out_addr >= 0) & pays_out[np.maximum(ch.out_addr, 0)]]] = True
-    return t.one_in & (t.o_max >= 0) & (t.o_min == t.o_max) & (t.o_min != t.i_min) & to_hot
+    """Per tx, the cluster it sweeps into, or -1: one input cluster's coins moved whole to
+    one other cluster, to a wallet that pays on (a hot wallet); or split between one such
+    wallet and others that never pay anyone (cold storage), into the one that pays on."""
+    n = ch.hi - ch.lo
+    addr = ch.out_addr >= 0
+    own = addr & (t.out_c == t.i_min[t.tx_of_out])
+    paying = addr & ~own & pays_out[np.maximum(ch.out_addr, 0)]
+    keeps = np.bincount(t.tx_of_out[own], minlength=n) > 0
+    payers = np.bincount(t.tx_of_out[paying], minlength=n)
+    into = np.full(n, -1, dtype=np.int64)
+    into[t.tx_of_out[paying]] = t.out_c[paying]
+    whole = t.one_in & (t.o_max >= 0) & ~keeps
+    single = (t.o_min == t.o_max) & (t.o_min != t.i_min)
+    return np.where(whole & single & (payers >= 1), t.o_min,
+                    np.where(whole & ~single & (payers == 1), into, -1))  # fmt: skip
+
+
+def _whole_sweeps(ch: TxChunk, t: Txs, target: np.ndarray) -> np.ndarray:
+    """bool per tx: of the sweeps (``target``), those into one cluster only: a hot
+    wallet's withdrawal with its change to a sibling hot address looks like a split sweep,
+    so only these say a cluster spends mostly by sweeping."""
+    return (target >= 0) & (t.o_min == t.o_max)
 
 
 def _moves(ch: TxChunk, t: Txs, pays_out: np.ndarray) -> np.ndarray:
@@ -164,13 +183,16 @@ def find_in(
     the clusters that receive sweeps habitually, never the whole chain's txs.
     """
     chain = _first_pass(chunks, cluster)
+    chain.split_out = np.zeros(len(cluster), dtype=np.int32)
     sweeps_in = np.zeros(len(cluster), dtype=np.int32)
     sweeps_out = np.zeros(len(cluster), dtype=np.int32)
     for ch in chunks():
         t = tx_shapes(ch, cluster)
-        sw = _sweeps(ch, t, chain.pays_out)
-        np.add.at(sweeps_in, t.o_min[sw], 1)
-        np.add.at(sweeps_out, t.i_min[sw], 1)
+        target = _sweeps(ch, t, chain.pays_out)
+        sw = target >= 0
+        np.add.at(sweeps_in, target[sw], 1)
+        np.add.at(sweeps_out, t.i_min[_whole_sweeps(ch, t, target)], 1)
+        np.add.at(chain.split_out, t.i_min[sw], 1)
         np.add.at(chain.moves, t.i_min[_moves(ch, t, chain.pays_out)], 1)
     swept = np.flatnonzero(sweeps_in >= MIN_SWEEPS_IN)  # receive sweeps habitually
     # who may turn out a hot wallet: not a cluster most of whose spends are sweeps (a
@@ -184,8 +206,9 @@ def find_in(
     paid = _Groups()  # (payer, payee) -> value, for payers in pool
     for ch in chunks():
         t = tx_shapes(ch, cluster)
-        sw = np.flatnonzero(_sweeps(ch, t, chain.pays_out) & np.isin(t.o_min, swept))
-        into.add(t.i_min[sw], t.o_min[sw], np.ones(len(sw), np.int64), sw + ch.lo)
+        target = _sweeps(ch, t, chain.pays_out)
+        at = np.flatnonzero((target >= 0) & np.isin(target, swept))
+        into.add(t.i_min[at], target[at], np.ones(len(at), np.int64), at + ch.lo)
         # who pays whom and how much, over txs with one input cluster
         payer = t.i_min[t.tx_of_out]
         ok = (t.out_c >= 0) & t.one_in[t.tx_of_out] & (t.out_c != payer) & np.isin(payer, pool)
@@ -303,7 +326,7 @@ def _deposit_clusters(
     # customers), some fresh and not spent yet; named after the service swept into most.
     # A wallet emptied into deposit addresses sweeps into no service at all.
     spends = chain.spends[dep]
-    swept_out = chain.sweeps_out[dep] if chain.sweeps_out is not None else total
+    swept_out = chain.split_out[dep] if chain.split_out is not None else total
     only = (spends == chain.moves[dep]) & (2 * swept_out > spends)
     only &= (SERVICE_SHARE_DEN * total >= spends) & (total >= MIN_SERVICE_SWEEPS)
     only &= ~chain.mixed[dep]

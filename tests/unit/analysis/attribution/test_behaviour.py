@@ -291,3 +291,23 @@ def test_a_fan_out_chain_paying_exchange_deposits_is_no_hot_wallet(home: Path) -
     c.commit(home)
     att = attribution(ChainStore("btc", home), home=home)
     assert att.entity(c.labels.ids["G3"]) is None
+
+
+def test_deposits_swept_only_in_hot_and_cold_splits_are_deposits(home: Path) -> None:
+    """An exchange sweeps single-use deposits K0..K5 one by one, each split between its
+    tagged hot wallet HW and cold storage COLD (which never pays anyone): every sweep of
+    K is a split, none goes whole to HW, yet each is a sweep into the exchange."""
+    c = UtxoChain()
+    c.tx("x0", [], [("HW", 100)])
+    c.tx("xw", [("x0", 0)], [("CUST", 90)])
+    for k in range(6):
+        c.tx(f"d{k}", [], [("K", 1000)])
+        c.tx(f"split{k}", [(f"d{k}", 0)], [("HW", 400), ("COLD", 590)])
+    c.cluster("ex", ["HW"])
+    c.entity("ex", "Bitstamp", "exchange")
+    c.commit(home)
+    deposit = attribution(ChainStore("btc", home), home=home).entity(c.labels.ids["K"])
+    assert deposit is not None and (deposit.label, deposit.heuristic) == (
+        "Bitstamp",
+        "deposit_sweep",
+    )
