@@ -189,7 +189,7 @@ def mixer_joins(
         pay = payouts(g, s, addr_stop, since)
         if len(pay.out) == 0:
             continue
-        reached, rest = _reached(walked, follow(pay.out))
+        reached, rest = reached_by(walked, follow(pay.out))
         windows = {o: _candidates(g, pay, reached, o) for o, _ in entries}
         fp = fingerprint([v for o in sorted(windows) if (v := _votes(*windows[o], reached))])
         exact = _settle({o: _at_fee(windows[o], fp) for o in windows}, windows, reached)
@@ -261,7 +261,7 @@ def _at_fee(
     return "; ".join(fp.text(r) for r, _ in found), rows
 
 
-def _reached(walked: Roots, pseudo: Roots) -> tuple[list[frozenset[int]], list[int]]:
+def reached_by(walked: Roots, pseudo: Roots) -> tuple[list[frozenset[int]], list[int]]:
     """Per payout: the campaigns (walk roots) its coins reached, and one place they rested."""
     both = (pseudo.place >= 0) & (walked.place >= 0)
     addrs = np.nonzero(both)[0]

@@ -19,6 +19,7 @@ import pyarrow as pa
 from numba import njit
 
 from fundtrail.analysis.attribution import Attribution
+from fundtrail.analysis.link.coinjoin import THROUGH_COINJOIN, CoinJoinJoin, coinjoin_joins
 from fundtrail.analysis.link.deposits import DepositConflict, resolve, root_of, settle
 from fundtrail.analysis.link.meet import (
     MAJORITY,
@@ -384,10 +385,15 @@ def utxo_meetings(
         return Roots(resolve(p_parent), p_place)
 
     joins = mixer_joins(g, att, addr_stop, walked, cash, follow)
+    # across CoinJoins: the coins groups put in are at any address the walk found theirs,
+    # the ones their victims paid included
+    held = Roots(walked.group_root, place)
+    across = coinjoin_joins(g, held, walked, addr_stop, follow)
     names = _texts(g, "addresses", "address_id", "address",
                    np.array([c.deposit for c in clashes], dtype=np.int64))  # fmt: skip
     conflicts = [Clash(names[c.deposit], tuple(side[0] for side in c.groups)) for c in clashes]
-    return Found(met + _mixer_named(g, att, joins), conflicts)
+    named = met + _mixer_named(g, att, joins) + _coinjoin_named(g, across)
+    return Found(named, conflicts)
 
 
 def _at_deposits(
@@ -430,6 +436,28 @@ def _mixer_named(g: UtxoGraph, att: Attribution, joins: list[Join]) -> list[Meet
             + (f"; {j.fee}" if j.fee else "")  # last: a long line loses it, not the address
         )[:296]
         out.append(Meeting(j.a, j.b, THROUGH_MIXER, text))
+    return out
+
+
+def _coinjoin_named(g: UtxoGraph, joins: list[CoinJoinJoin]) -> list[Meeting]:
+    """``where`` of a join across a CoinJoin: what went in, what came back, and where."""
+    if not joins:
+        return []
+    txids = _texts(g, "txs", "tx_id", "txid", g.tx_ids[np.array([j.tx for j in joins])])
+    addrs = _texts(g, "addresses", "address_id", "address",
+                   np.array([j.rest for j in joins], dtype=np.int64))  # fmt: skip
+    asset = ledger_for(g.store).native() if g.store is not None else "BTC"
+    out = []
+    for j in joins:
+        back = int(sum(int(g.out_val[o]) for o in j.pieces))
+        n_out = int(g.out_ptr[j.tx + 1] - g.out_ptr[j.tx])
+        text = (
+            f"{display.amount(j.entered, asset, group=False)} into CoinJoin "
+            f"{txids[int(g.tx_ids[j.tx])]}; {len(j.pieces)} of its {n_out} outputs, "
+            f"{display.amount(back, asset, group=False)} ({100 * back / j.entered:.2f}%) "
+            f"-> {addrs.get(j.rest, '?')}"
+        )[:296]
+        out.append(Meeting(j.a, j.b, THROUGH_COINJOIN, text))
     return out
 
 

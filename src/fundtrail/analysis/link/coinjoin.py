@@ -1,0 +1,170 @@
+"""Campaigns joined across a CoinJoin: what a gang put in came back, whole, to its own.
+
+The link walk ends at a CoinJoin (:mod:`~fundtrail.analysis.link.meet`, rule 1): its
+participants are strangers, and an equal output is no one's in particular. A gang that
+mixes part of its victims' money and peels the rest straight to its cash-out account
+splits its campaign there: the halves never meet before the round, and the mixed half's
+money reaches the other half's places only as post-mix outputs, which the walk does not
+follow.
+
+What ties them is the gang's own use of its post-mix outputs, judged on value. The rule
+(:func:`coinjoin_joins`), for every CoinJoin tx ``C`` that coins of groups entered:
+
+1. The *entries*: ``C``'s inputs spending coins at an address the victims' walk found to
+   be a group's own (an address a victim paid, or one a gang's tx paid), summed per
+   group: ``V(X)``. Nothing else about ``C``'s inputs is assumed.
+2. Every output of ``C`` is followed with the walk's own rules (the pass that starts at
+   payouts, as for a mixer): post-mix outputs spent together are one wallet's and join
+   there, and an output *reaches* a campaign when its coins rest at a place (a wallet or
+   cash-out deposit address) that campaign's money also reached.
+3. For each campaign ``Y`` that ``C``'s outputs reach, whose own coins did **not** enter
+   ``C``, and whose reaching outputs reach no other campaign: those outputs add up to
+   ``R``. A set ``S`` of the groups that entered ``C`` *matches* when ``V(S)`` less a fee
+   of 0 to ``FEE_MAX_BP`` (1%) of ``V(S)`` is ``R``: the outputs that ended with ``Y`` are worth
+   what ``S`` put in, less the round's fee, and not a satoshi more.
+4. ``S`` joins ``Y`` when it is the only set that matches, and no group of ``S`` matches
+   for another campaign too.
+
+Why this is safe, and what it will not do:
+
+- Sharing a round links nobody: two groups whose coins both entered ``C`` never join
+  through it, since a group that entered ``C`` is never a target (the outputs that come
+  back to it may be its own). A gang in the round with strangers joins only the campaign
+  its own post-mix coins went back to, and only when they went back *all* of them.
+- A stranger's outputs that reach some campaign ``Y`` join nobody unless they add up to a
+  group's entry within the fee: what ``R`` holds is fixed by where the coins went, not
+  chosen to fit (no subset of outputs is searched for). Two entries of the same size are
+  ambiguous, and join nothing (the outputs could be either's).
+- Post-mix outputs spent into another CoinJoin (a remix) reach nothing: the walk stops
+  at every CoinJoin. Coins kept apart, or outputs spent with someone else's, make ``R``
+  miss the entry: no join. So the rule finds a gang that consolidates its post-mix
+  outputs (the "toxic merge" mixing guides warn about) into its own cash-out account;
+  a gang that spends them carefully stays split, as the evidence says.
+
+Decisions are made against the campaigns as the victims' walk left them, so the result
+does not depend on the order of the CoinJoins.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from fundtrail.analysis.link.mixer import Roots, reached_by
+from fundtrail.analysis.trace.graph import UtxoGraph
+
+THROUGH_COINJOIN = "through-coinjoin"
+# a round's fee: the coordinator's (Wasabi's was 0.3% of the amount; JoinMarket makers
+# and Whirlpool's mix charge less, Whirlpool's pool fee is paid before the round) plus
+# the participant's share of the mining fee; more missing is coins kept elsewhere
+FEE_MAX_BP = 100  # in basis points of what went in: 1%
+MAX_GROUPS = 8  # groups entering one round; more: too many sets to tell apart
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What groups put into one CoinJoin: per group root, its inputs' value and count."""
+
+    tx: int  # position of the CoinJoin
+    value: dict[int, int]
+    inputs: dict[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class CoinJoinJoin:
+    """Group root ``a`` (one of the set that entered) joins ``b`` through CoinJoin ``tx``."""
+
+    a: int
+    b: int
+    tx: int  # position of the CoinJoin
+    entered: int  # value the matched set put in
+    pieces: tuple[int, ...]  # the round's outputs that reached ``b``
+    rest: int  # an address those outputs reached that ``b``'s money also reached
+
+
+def entries(g: UtxoGraph, held: Roots, addr_stop: np.ndarray) -> list[Entry]:
+    """The CoinJoins that coins at groups' own addresses (``held.place``, not services')
+    entered, with each group's share; one gather over the CoinJoins' inputs."""
+    cj = np.flatnonzero(np.asarray(g.coinjoin))
+    if len(cj) == 0:
+        return []
+    lo, hi = np.asarray(g.in_ptr[cj]), np.asarray(g.in_ptr[cj + 1])
+    counts = hi - lo
+    j = np.repeat(lo, counts) + (
+        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
+    tx = np.repeat(cj, counts)
+    a = np.asarray(g.in_addr[j])
+    ok = a >= 0
+    ok[ok] = (held.place[a[ok]] >= 0) & ~addr_stop[a[ok]]
+    by_tx: dict[int, Entry] = {}
+    for t, addr, v in zip(
+        tx[ok].tolist(), a[ok].tolist(), np.asarray(g.in_val[j[ok]]).tolist(), strict=True
+    ):
+        e = by_tx.setdefault(t, Entry(t, defaultdict(int), defaultdict(int)))
+        root = int(held.group_root[held.place[addr]])
+        e.value[root] += int(v)
+        e.inputs[root] += 1
+    return [by_tx[t] for t in sorted(by_tx)]
+
+
+def coinjoin_joins(
+    g: UtxoGraph,
+    held: Roots,
+    walked: Roots,
+    addr_stop: np.ndarray,
+    follow: Callable[[np.ndarray], Roots],
+) -> list[CoinJoinJoin]:
+    """The joins of the module's rule. ``held``: every address the victims' walk found a
+    group's (the addresses victims paid included); ``walked``: the places of each
+    campaign's money (as the mixer rule reads them); ``follow(starts)``: the link walk
+    from outputs (one group each)."""
+    rounds = [e for e in entries(g, held, addr_stop) if len(e.value) <= MAX_GROUPS]
+    if not rounds:
+        return []
+    outs = [
+        np.arange(int(g.out_ptr[e.tx]), int(g.out_ptr[e.tx + 1]), dtype=np.int64) for e in rounds
+    ]
+    starts = np.concatenate(outs)
+    reached, rest = reached_by(walked, follow(starts))
+    found: list[tuple[Entry, tuple[int, ...], int, tuple[int, ...], int]] = []
+    k = 0
+    for e, o in zip(rounds, outs, strict=True):
+        mine = range(k, k + len(o))
+        k += len(o)
+        for y in sorted(frozenset().union(*(reached[i] for i in mine))):
+            if y in e.value:
+                continue
+            to_y = [i for i in mine if y in reached[i]]
+            if any(len(reached[i]) > 1 for i in to_y):
+                continue  # outputs that reached another campaign too: whose is unclear
+            r = int(np.asarray(g.out_val[starts[to_y]]).sum())
+            sets = _matching(e.value, r)
+            if len(sets) == 1:
+                found.append((e, sets[0], y, tuple(int(starts[i]) for i in to_y), rest[to_y[0]]))
+    claimed: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for e, s, y, _, _ in found:
+        for x in s:
+            claimed[(e.tx, x)].add(y)
+    joins = []
+    for e, s, y, pieces, where in found:
+        if all(claimed[(e.tx, x)] == {y} for x in s):
+            entered = sum(e.value[x] for x in s)
+            joins += [CoinJoinJoin(x, y, e.tx, entered, pieces, where) for x in s]
+    return joins
+
+
+def _matching(value: dict[int, int], r: int) -> list[tuple[int, ...]]:
+    """The sets of groups (as sorted roots) whose entries, less a fee of 0 to
+    ``FEE_MAX_BP``, are ``r``."""
+    groups = sorted(value)
+    out = []
+    for mask in range(1, 1 << len(groups)):
+        s = tuple(x for b, x in enumerate(groups) if mask >> b & 1)
+        v = sum(value[x] for x in s)
+        if 0 <= (v - r) * 10_000 <= FEE_MAX_BP * v:  # exact: amounts are never floats
+            out.append(s)
+    return out
