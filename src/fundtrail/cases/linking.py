@@ -21,11 +21,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from fundtrail.analysis.link.coinjoin import THROUGH_COINJOIN
 from fundtrail.analysis.link.meet import SAME_CASHOUT, SAME_DOWNSTREAM, SPENT_TOGETHER
 from fundtrail.analysis.link.mixer import THROUGH_MIXER
 
 SAME_ADDRESS = "same-address"
-REASONS = (SAME_ADDRESS, SPENT_TOGETHER, SAME_DOWNSTREAM, SAME_CASHOUT, THROUGH_MIXER)
+REASONS = (SAME_ADDRESS, SPENT_TOGETHER, SAME_DOWNSTREAM, SAME_CASHOUT, THROUGH_MIXER,
+           THROUGH_COINJOIN)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ gang makes pays to a wallet that is not someone else's. The rules:
 1. **Services and CoinJoins end the walk.** Coins that reach an attributed service
    (exchange, payment service) are cashed out there: at a customer deposit address
    that is a *place* (rule 4), at the service's own wallet nothing. A CoinJoin's
-   outputs are no one's in particular: coins entering one are not followed.
+   outputs are no one's in particular: coins entering one are not followed (rule 7
+   weighs what came out of it).
 2. **A gang's tx** spends a victim's payment (the spender holds the address the
    victim paid), or spends mostly the gang's coins, by value and by count of inputs.
    Any other tx is a *crowd*: someone else's (an exchange sweeping its customers'
@@ -34,6 +35,11 @@ gang makes pays to a wallet that is not someone else's. The rules:
    paid whole into a service's single-use deposit address (not an exchange's) join the
    campaign that the service's later payouts reach, when the payouts that add up to
    what went in, less a fee, reach that campaign and no other.
+7. **Across a CoinJoin** (``through-coinjoin``, :mod:`~fundtrail.analysis.link.coinjoin`):
+   the groups whose coins entered a round join the campaign that the round's outputs
+   reach, when those outputs are worth what they put in, less at most the round's fee,
+   and that campaign's own coins did not enter the round (its participants are
+   strangers: sharing a round joins nobody).
 
 Rule 2 needs a gang's coins to be the greater part of what it spends together (or a
 victim's payment among them), so with few of a gang's victims reporting, its campaign
