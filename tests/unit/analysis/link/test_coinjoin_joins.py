@@ -237,3 +237,27 @@ def test_a_stranger_paying_another_gangs_deposit_from_the_round_joins_nothing(
     _post_mix(c, rnd, "a", "gang-a-later")
     c.commit(home)
     assert _groups(3, meetings("BTC", pays, 3, home).meetings) == [{0, 1}, {2}]
+
+
+def test_a_gang_in_the_round_is_never_joined_through_it(home: Path) -> None:
+    # A and B are both in the round. B spends post-mix outputs worth just what A put in
+    # (less the round's fee) back to its own wallet mb: by value they could be A's, but
+    # B's own coins entered the round, so what came back to B may be B's. No join.
+    c = UtxoChain()
+    pays = _victims(c, ["a1", "a2", "b1", "b2"], [2 * BTC, 3 * BTC // 2, 3 * BTC, 3 * BTC])
+    rnd = Round()
+    for gang, value in (("a", 7 * BTC // 2 - 1_000), ("b", 6 * BTC - 1_000)):
+        c.tx(f"cons-{gang}", [(f"pay-{gang}1", 0), (f"pay-{gang}2", 0)], [(f"m{gang}", value)])
+        rnd.join(gang, (f"cons-{gang}", 0), value)
+    for name, coin in zip(["u1", "u2"], _strangers(c, ["u1", "u2"]), strict=True):
+        rnd.join(name, coin, DENOM + ROUND_FEE + 1_000_000 * (int(name[1])))
+    rnd.write(c)
+    back, rest = rnd.of["b"][-35:], rnd.of["b"][:-35]  # 34 denominations and the change
+    assert sum(rnd.outputs[i][1] for i in back) == 7 * BTC // 2 - 1_000 - ROUND_FEE
+    rnd.of["b"] = back
+    _post_mix(c, rnd, "b", "mb")
+    rnd.of["b"] = rest
+    _post_mix(c, rnd, "b", "b-later")
+    _post_mix(c, rnd, "a", "a-later")
+    c.commit(home)
+    assert _groups(4, meetings("BTC", pays, 4, home).meetings) == [{0, 1}, {2, 3}]
