@@ -454,7 +454,8 @@ def _coinjoin_named(g: UtxoGraph, joins: list[CoinJoinJoin]) -> list[Meeting]:
         text = (
             f"{display.amount(j.entered, asset, group=False)} into CoinJoin "
             f"{txids[int(g.tx_ids[j.tx])]}; {len(j.pieces)} of its {n_out} outputs, "
-            f"{display.amount(back, asset, group=False)} ({100 * back / j.entered:.2f}%) "
+            f"{display.amount(back, asset, group=False)} "
+            f"({display.amount(j.entered - back, asset, group=False)} less) "
             f"-> {addrs.get(j.rest, '?')}"
         )[:296]
         out.append(Meeting(j.a, j.b, THROUGH_COINJOIN, text))

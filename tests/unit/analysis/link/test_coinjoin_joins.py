@@ -133,7 +133,8 @@ def test_a_ransom_half_mixed_joins_the_half_its_post_mix_outputs_reach(home: Pat
     )
     assert f"; {len(rnd.of['gang'])} of its {len(rnd.outputs)} outputs, " in across.where
     assert across.where.endswith(
-        f"{display.amount(back, 'BTC', group=False)} (99.99%) -> {c.address('D')}"
+        f"{display.amount(back, 'BTC', group=False)} "
+        f"({display.amount(ROUND_FEE, 'BTC', group=False)} less) -> {c.address('D')}"
     )
 
 
