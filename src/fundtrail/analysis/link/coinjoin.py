@@ -23,7 +23,8 @@ What ties them is the gang's own use of its post-mix outputs, judged on value. T
    of 0 to ``FEE_MAX_BP`` (1%) of ``V(S)`` is ``R``: the outputs that ended with ``Y`` are worth
    what ``S`` put in, less the round's fee, and not a satoshi more.
 4. ``S`` joins ``Y`` when it is the only set that matches, and no group of ``S`` matches
-   for another campaign too.
+   for another campaign too. A round that more than ``MAX_GROUPS`` groups entered joins
+   nothing: so many sums of entries would fit some ``R`` by chance.
 
 Why this is safe, and what it will not do:
 
@@ -61,7 +62,9 @@ THROUGH_COINJOIN = "through-coinjoin"
 # and Whirlpool's mix charge less, Whirlpool's pool fee is paid before the round) plus
 # the participant's share of the mining fee; more missing is coins kept elsewhere
 FEE_MAX_BP = 100  # in basis points of what went in: 1%
-MAX_GROUPS = 8  # groups entering one round; more: too many sets to tell apart
+# groups entering one round (a gang's mixed half may be a few fragments not yet joined);
+# more: the 2**n sums of their entries leave too many chances to fit ``R`` by accident
+MAX_GROUPS = 4
 
 
 @dataclass(frozen=True, slots=True)

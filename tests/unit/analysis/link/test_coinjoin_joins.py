@@ -262,3 +262,25 @@ def test_a_gang_in_the_round_is_never_joined_through_it(home: Path) -> None:
     _post_mix(c, rnd, "a", "a-later")
     c.commit(home)
     assert _groups(4, meetings("BTC", pays, 4, home).meetings) == [{0, 1}, {2, 3}]
+
+
+def test_ransoms_put_into_the_round_unconsolidated_join_together(home: Path) -> None:
+    # The gang puts victims a's and b's ransoms into the round as they are (two groups
+    # that never met before it); their post-mix outputs end at D with c's money. Only
+    # both entries together are worth what reached D: both join c.
+    c = UtxoChain()
+    _exchange(c, ["D"])
+    pays = _victims(c, ["a", "b", "c"], [2 * BTC, 3 * BTC // 2, BTC])
+    rnd = Round()
+    rnd.join("gang", ("pay-a", 0), 2 * BTC)
+    rnd.join("gang", ("pay-b", 0), 3 * BTC // 2)
+    for name, coin in zip(["u1", "u2"], _strangers(c, ["u1", "u2"]), strict=True):
+        rnd.join(name, coin, DENOM + ROUND_FEE + 1_000_000 * (int(name[1])))
+    rnd.write(c)
+    c.tx("dep-c", [("pay-c", 0)], [("D", BTC - 1_000)])
+    _post_mix(c, rnd, "gang", "D")
+    c.commit(home)
+    found = meetings("BTC", pays, 3, home).meetings
+    assert _groups(3, found) == [{0, 1, 2}]
+    across = {frozenset((m.a, m.b)) for m in found if m.reason == THROUGH_COINJOIN}
+    assert across == {frozenset((0, 2)), frozenset((1, 2))}
