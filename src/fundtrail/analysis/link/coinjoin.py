@@ -16,7 +16,8 @@ What ties them is the gang's own use of its post-mix outputs, judged on value. T
 2. Every output of ``C`` is followed with the walk's own rules (the pass that starts at
    payouts, as for a mixer): post-mix outputs spent together are one wallet's and join
    there, and an output *reaches* a campaign when its coins rest at a place (a wallet or
-   cash-out deposit address) that campaign's money also reached.
+   cash-out deposit address) that campaign's money also reached, or when it is spent
+   together with that campaign's own coins (the spender holds both).
 3. For each campaign ``Y`` that ``C``'s outputs reach, whose own coins did **not** enter
    ``C``, and whose reaching outputs reach no other campaign: those outputs add up to
    ``R``. A set ``S`` of the groups that entered ``C`` *matches* when ``V(S)`` less a fee
@@ -133,6 +134,10 @@ def coinjoin_joins(
     ]
     starts = np.concatenate(outs)
     reached, rest = reached_by(walked, follow(starts))
+    for i, (groups, where) in _spent_with(g, starts, held, addr_stop).items():
+        if not reached[i]:
+            rest[i] = where
+        reached[i] = reached[i] | groups
     found: list[tuple[Entry, tuple[int, ...], int, tuple[int, ...], int]] = []
     k = 0
     for e, o in zip(rounds, outs, strict=True):
@@ -158,6 +163,33 @@ def coinjoin_joins(
             entered = sum(e.value[x] for x in s)
             joins += [CoinJoinJoin(x, y, e.tx, entered, pieces, where) for x in s]
     return joins
+
+
+def _spent_with(
+    g: UtxoGraph, starts: np.ndarray, held: Roots, addr_stop: np.ndarray
+) -> dict[int, tuple[frozenset[int], int]]:
+    """Starts (by index) spent in a tx together with coins at a group's own address: the
+    groups (roots) and one such address. Whoever spent them holds that group's coins, so
+    they reach it even where the victims' walk ended at that tx (the group's coin was the
+    smaller part of what it spent)."""
+    s = np.asarray(g.out_spent[starts])
+    idx = np.flatnonzero(s >= 0)
+    if len(idx) == 0:
+        return {}
+    lo, hi = np.asarray(g.in_ptr[s[idx]]), np.asarray(g.in_ptr[s[idx] + 1])
+    counts = hi - lo
+    j = np.repeat(lo, counts) + (
+        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
+    who = np.repeat(idx, counts)
+    a = np.asarray(g.in_addr[j])
+    ok = a >= 0
+    ok[ok] = (held.place[a[ok]] >= 0) & ~addr_stop[a[ok]]
+    out: dict[int, tuple[set[int], int]] = {}
+    for i, addr in zip(who[ok].tolist(), a[ok].tolist(), strict=True):
+        groups, _ = out.setdefault(i, (set(), addr))
+        groups.add(int(held.group_root[held.place[addr]]))
+    return {i: (frozenset(groups), addr) for i, (groups, addr) in out.items()}
 
 
 def _matching(value: dict[int, int], r: int) -> list[tuple[int, ...]]:

@@ -284,3 +284,26 @@ def test_ransoms_put_into_the_round_unconsolidated_join_together(home: Path) -> 
     assert _groups(3, found) == [{0, 1, 2}]
     across = {frozenset((m.a, m.b)) for m in found if m.reason == THROUGH_COINJOIN}
     assert across == {frozenset((0, 2)), frozenset((1, 2))}
+
+
+def test_post_mix_outputs_spent_with_the_other_halfs_coin_join_it(home: Path) -> None:
+    # The gang spends all its post-mix outputs together with the straight half's coin m2
+    # (one wallet holds both). m2 is the smaller part of that tx, so the walk ends there;
+    # the round's outputs still reached the straight half, whole: one campaign.
+    c = UtxoChain()
+    rnd = Round()
+    pays = _victims(c, ["a", "b", "c", "d"], [2 * BTC, 3 * BTC // 2, BTC // 4, BTC // 4])
+    mixed = 7 * BTC // 2 - 1_000
+    c.tx("cons-mixed", [("pay-a", 0), ("pay-b", 0)], [("m1", mixed)])
+    c.tx("cons-straight", [("pay-c", 0), ("pay-d", 0)], [("m2", BTC // 2 - 1_000)])
+    rnd.join("gang", ("cons-mixed", 0), mixed)
+    for name, coin in zip(["u1", "u2"], _strangers(c, ["u1", "u2"]), strict=True):
+        rnd.join(name, coin, DENOM + ROUND_FEE + 1_000_000 * (int(name[1])))
+    rnd.write(c)
+    spent = [("cj", i) for i in rnd.of["gang"]] + [("cons-straight", 0)]
+    c.tx("merge", spent, [("gang-wallet", mixed - ROUND_FEE + BTC // 2 - 10_000)])
+    c.commit(home)
+    found = meetings("BTC", pays, 4, home).meetings
+    assert _groups(4, found) == [{0, 1, 2, 3}]
+    (across,) = [m for m in found if m.reason == THROUGH_COINJOIN]
+    assert across.where.endswith(f"-> {c.address('m2')}")
