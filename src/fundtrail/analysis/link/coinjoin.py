@@ -20,9 +20,9 @@ What ties them is the gang's own use of its post-mix outputs, judged on value. T
    together with that campaign's own coins (the spender holds both).
 3. For each campaign ``Y`` that ``C``'s outputs reach, whose own coins did **not** enter
    ``C``, and whose reaching outputs reach no other campaign: those outputs add up to
-   ``R``. A set ``S`` of the groups that entered ``C`` *matches* when ``V(S)`` less a fee
-   of 0 to ``FEE_MAX_BP`` (1%) of ``V(S)`` is ``R``: the outputs that ended with ``Y`` are worth
-   what ``S`` put in, less the round's fee, and not a satoshi more.
+   ``R``. A set ``S`` of the groups that entered ``C`` *matches* when ``V(S)`` less a
+   fee of 0 to ``FEE_MAX_BP`` (1%) of ``V(S)`` is ``R``: the outputs that ended with
+   ``Y`` are worth what ``S`` put in, less the round's fee, and not a satoshi more.
 4. ``S`` joins ``Y`` when it is the only set that matches, and no group of ``S`` matches
    for another campaign too. A round that more than ``MAX_GROUPS`` groups entered joins
    nothing: so many sums of entries would fit some ``R`` by chance.
@@ -32,11 +32,14 @@ Why this is safe, and what it will not do:
 - Sharing a round links nobody: two groups whose coins both entered ``C`` never join
   through it, since a group that entered ``C`` is never a target (the outputs that come
   back to it may be its own). A gang in the round with strangers joins only the campaign
-  its own post-mix coins went back to, and only when they went back *all* of them.
+  its own post-mix coins went back to, and only when all of them went back.
 - A stranger's outputs that reach some campaign ``Y`` join nobody unless they add up to a
   group's entry within the fee: what ``R`` holds is fixed by where the coins went, not
   chosen to fit (no subset of outputs is searched for). Two entries of the same size are
-  ambiguous, and join nothing (the outputs could be either's).
+  ambiguous, and join nothing (the outputs could be either's). What remains is chance:
+  a participant no complaint names (another gang) whose outputs go back to its own
+  campaign, worth within the fee of a reported group's entry, would join the two; the
+  window is as narrow as a round's fee allows, and a join names the amounts to check.
 - Post-mix outputs spent into another CoinJoin (a remix) reach nothing: the walk stops
   at every CoinJoin. Coins kept apart, or outputs spent with someone else's, make ``R``
   miss the entry: no join. So the rule finds a gang that consolidates its post-mix
