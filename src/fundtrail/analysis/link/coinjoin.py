@@ -17,7 +17,8 @@ What ties them is the gang's own use of its post-mix outputs, judged on value. T
    payouts, as for a mixer): post-mix outputs spent together are one wallet's and join
    there, and an output *reaches* a campaign when its coins rest at a place (a wallet or
    cash-out deposit address) that campaign's money also reached, or when it is spent
-   together with that campaign's own coins (the spender holds both).
+   together with that campaign's own coins in a tx that they and the round's outputs
+   are most of (the spender holds both; not an exchange's sweep of deposits).
 3. For each campaign ``Y`` that ``C``'s outputs reach, whose own coins did **not** enter
    ``C``, and whose reaching outputs reach no other campaign: those outputs add up to
    ``R``. A set ``S`` of the groups that entered ``C`` *matches* when ``V(S)`` less a
@@ -58,6 +59,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fundtrail.analysis.link.meet import MAJORITY
 from fundtrail.analysis.link.mixer import Roots, reached_by
 from fundtrail.analysis.trace.graph import UtxoGraph
 
@@ -171,12 +173,16 @@ def coinjoin_joins(
 def _spent_with(
     g: UtxoGraph, starts: np.ndarray, held: Roots, addr_stop: np.ndarray
 ) -> dict[int, tuple[frozenset[int], int]]:
-    """Starts (by index) spent in a tx together with coins at a group's own address: the
-    groups (roots) and one such address. Whoever spent them holds that group's coins, so
-    they reach it even where the victims' walk ended at that tx (the group's coin was the
-    smaller part of what it spent)."""
+    """Starts (by index) spent together with coins at a group's own address, in a tx that
+    those coins and the round's outputs are the greater part of (by value and by count
+    of inputs, the walk's rule 2): the groups (roots) and one such address. Whoever spent
+    them holds that group's coins, so they reach it even where the victims' walk ended at
+    that tx (the group's coin alone was the smaller part). A tx mostly of other people's
+    coins (an exchange sweeping its customers' deposits, one of them a group's) is no one
+    wallet's, and neither is another CoinJoin (a remix): they reach nobody."""
     s = np.asarray(g.out_spent[starts])
     idx = np.flatnonzero(s >= 0)
+    idx = idx[~np.asarray(g.coinjoin[s[idx]], dtype=bool)]  # a remix's inputs are strangers'
     if len(idx) == 0:
         return {}
     lo, hi = np.asarray(g.in_ptr[s[idx]]), np.asarray(g.in_ptr[s[idx] + 1])
@@ -184,12 +190,20 @@ def _spent_with(
     j = np.repeat(lo, counts) + (
         np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     )
-    who = np.repeat(idx, counts)
+    row = np.repeat(np.arange(len(idx)), counts)  # the spent start each input is beside
     a = np.asarray(g.in_addr[j])
-    ok = a >= 0
-    ok[ok] = (held.place[a[ok]] >= 0) & ~addr_stop[a[ok]]
+    own = a >= 0
+    own[own] = (held.place[a[own]] >= 0) & ~addr_stop[a[own]]
+    ours = own | np.isin(np.asarray(g.in_src[j]), starts)
+    value = np.zeros(len(idx), dtype=np.int64)
+    np.add.at(value, row[ours], np.asarray(g.in_val[j[ours]]))
+    count = np.bincount(row[ours], minlength=len(idx))
+    # the walk's rule 2 (compared as the kernel compares, never reported)
+    most = (value >= MAJORITY * np.asarray(g.tx_in_total[s[idx]])) & (count >= MAJORITY * counts)
+    keep = own & most[row]
+    who = idx[row]
     out: dict[int, tuple[set[int], int]] = {}
-    for i, addr in zip(who[ok].tolist(), a[ok].tolist(), strict=True):
+    for i, addr in zip(who[keep].tolist(), a[keep].tolist(), strict=True):
         groups, _ = out.setdefault(i, (set(), addr))
         groups.add(int(held.group_root[held.place[addr]]))
     return {i: (frozenset(groups), addr) for i, (groups, addr) in out.items()}

@@ -79,7 +79,7 @@ class Round:
             self.of.setdefault(who, []).append(len(self.outputs))
             self.outputs.append((f"{who}-mix{i}", DENOM))
         if change:
-            self.of[who].append(len(self.outputs))
+            self.of.setdefault(who, []).append(len(self.outputs))
             self.outputs.append((f"{who}-change", change))
 
     def write(self, c: UtxoChain, label: str = "cj") -> None:
@@ -307,3 +307,26 @@ def test_post_mix_outputs_spent_with_the_other_halfs_coin_join_it(home: Path) ->
     assert _groups(4, found) == [{0, 1, 2, 3}]
     (across,) = [m for m in found if m.reason == THROUGH_COINJOIN]
     assert across.where.endswith(f"-> {c.address('m2')}")
+
+
+def test_post_mix_outputs_remixed_with_another_gangs_coin_join_nothing(home: Path) -> None:
+    # Gang A's post-mix outputs all enter a second round, where gang B's coin m2 enters
+    # too. The second round's inputs are strangers to each other: A's outputs are not
+    # spent "with" B's coin there, so A and B stay apart.
+    c = UtxoChain()
+    rnd = Round()
+    pays = _victims(c, ["a", "b", "c"], [2 * BTC, 3 * BTC // 2, BTC // 2])
+    mixed = 7 * BTC // 2 - 1_000
+    c.tx("cons-mixed", [("pay-a", 0), ("pay-b", 0)], [("m1", mixed)])
+    c.tx("cons-b", [("pay-c", 0)], [("m2", BTC // 2 - 1_000)])
+    rnd.join("gang", ("cons-mixed", 0), mixed)
+    for name, coin in zip(["u1", "u2"], _strangers(c, ["u1", "u2"]), strict=True):
+        rnd.join(name, coin, DENOM + ROUND_FEE + 1_000_000 * (int(name[1])))
+    rnd.write(c)
+    again = Round()
+    for k, i in enumerate(rnd.of["gang"]):
+        again.join(f"g{k}", ("cj", i), rnd.outputs[i][1])
+    again.join("b", ("cons-b", 0), BTC // 2 - 1_000)
+    again.write(c, "cj2")
+    c.commit(home)
+    assert _groups(3, meetings("BTC", pays, 3, home).meetings) == [{0, 1}, {2}]
