@@ -48,6 +48,7 @@ from fundtrail.analysis.txchunks import TxChunk
 
 MIN_SWEEPS_IN = 5  # sweeps a service receives before its sweeps count as evidence
 MIN_PAYEES = 20  # distinct other clusters a hot wallet has paid
+MAX_SIBLINGS = 64  # hot addresses one deposit cluster is swept into, at most, to pair them
 CUSTOMER_SHARE = 0.5  # of a hot wallet's payments (by value), at least this to non-services
 HOT_WALLET_CONFIDENCE = 40
 SERVICE_SHARE_DEN = 4  # at least 1/4 of a deposit cluster's spends are sweeps into services
@@ -223,7 +224,8 @@ def find_in(
     serviceish = np.union1d(np.union1d(services, cand), first)
     # an exchange's hot addresses paying each other (change to a sibling) is no payment to a
     # service: siblings are clusters some deposit cluster was swept into both of
-    mine = np.isin(payer, cand) & ~_pairs_in(payer, payee, _siblings(dep, svc))
+    sib = np.isin(svc, cand)  # only candidates' sibling pairs matter (bounded below)
+    mine = np.isin(payer, cand) & ~_pairs_in(payer, payee, _siblings(dep[sib], svc[sib]))
     to_services = np.isin(payee, serviceish)
     total = _sum_by(payer[mine], value[mine], cand)
     to_svc = _sum_by(payer[mine & to_services], value[mine & to_services], cand)
@@ -266,16 +268,22 @@ def _group(
 def _siblings(dep: np.ndarray, svc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(a, b), a != b: service clusters that one deposit cluster was swept into both of
     (from one row per (deposit, service) pair): one exchange's hot addresses, when it
-    does not spend them together."""
+    does not spend them together. A cluster swept into more than ``MAX_SIBLINGS`` is no
+    deposit cluster (a supercluster of a big chain "sweeps" into tens of thousands of
+    clusters): it gives no pairs, so the pairs stay at most ``MAX_SIBLINGS`` per row."""
     order = np.argsort(dep, kind="stable")
     d, s = dep[order], svc[order]
     new = np.ones(len(d), dtype=bool)
     new[1:] = d[1:] != d[:-1]
     starts = np.flatnonzero(new)
     counts = np.diff(np.append(starts, len(d)))
-    many = np.repeat(counts > 1, counts)  # rows of deposit clusters swept into several
+    # rows of deposit clusters swept into several, and not into too many
+    many = np.repeat((counts > 1) & (counts <= MAX_SIBLINGS), counts)
     d, s = d[many], s[many]
-    starts, counts = np.flatnonzero(np.append(True, d[1:] != d[:-1])), counts[counts > 1]
+    if not len(d):
+        return d, s
+    keep = (counts > 1) & (counts <= MAX_SIBLINGS)
+    starts, counts = np.flatnonzero(np.append(True, d[1:] != d[:-1])), counts[keep]
     group = np.repeat(np.arange(len(counts)), counts)
     reps = counts[group]  # every row pairs with each row of its group
     a = np.repeat(s, reps)

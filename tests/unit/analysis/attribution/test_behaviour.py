@@ -311,3 +311,28 @@ def test_deposits_swept_only_in_hot_and_cold_splits_are_deposits(home: Path) -> 
         "Bitstamp",
         "deposit_sweep",
     )
+
+
+def test_sibling_pairs_stay_bounded_on_a_supercluster() -> None:
+    """A deposit cluster swept into three hot addresses pairs them (six ordered pairs);
+    a cluster that "sweeps" into 100,000 others (a big chain's supercluster paying one
+    output at a time) pairs nothing: its pairs alone would be 10**10 rows (at 50M txs the
+    attribution asked for 54 GiB)."""
+    import numpy as np
+
+    from fundtrail.analysis.attribution import behaviour
+
+    a, b = behaviour._siblings(np.array([7, 7, 7]), np.array([1, 2, 3]))
+    assert sorted(zip(a.tolist(), b.tolist(), strict=True)) == [
+        (1, 2),
+        (1, 3),
+        (2, 1),
+        (2, 3),
+        (3, 1),
+        (3, 2),
+    ]
+    n = 100_000
+    dep = np.concatenate([np.zeros(n, np.int64), [9, 9]])
+    svc = np.concatenate([np.arange(n, dtype=np.int64), [4, 5]])
+    a, b = behaviour._siblings(dep, svc)
+    assert sorted(zip(a.tolist(), b.tolist(), strict=True)) == [(4, 5), (5, 4)]
