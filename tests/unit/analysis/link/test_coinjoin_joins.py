@@ -330,3 +330,27 @@ def test_post_mix_outputs_remixed_with_another_gangs_coin_join_nothing(home: Pat
     again.write(c, "cj2")
     c.commit(home)
     assert _groups(3, meetings("BTC", pays, 3, home).meetings) == [{0, 1}, {2}]
+
+
+def test_a_small_entry_in_a_big_round_matched_by_strangers_joins_nothing(home: Path) -> None:
+    # Gang A puts exactly two denominations into a round of twenty strangers; one stranger
+    # that also took two pays gang B's deposit DB with them, worth just what A put in less
+    # the round's fee. By value the two could be A's, but A's entry is a sliver of the
+    # round: a coincidence that rounds of many equal outputs make common. No join.
+    c = UtxoChain()
+    _exchange(c, ["DB"])
+    entry = 2 * DENOM + ROUND_FEE
+    pays = _victims(c, ["a1", "b1"], [entry, BTC])
+    c.tx("dep-b1", [("pay-b1", 0)], [("DB", BTC - 1_000)])
+    rnd = Round()
+    rnd.join("a", ("pay-a1", 0), entry)
+    c.tx("coin-big", [], [("big-w", entry)])
+    rnd.join("big", ("coin-big", 0), entry)
+    names = [f"u{k}" for k in range(1, 19)]
+    for k, (name, coin) in enumerate(zip(names, _strangers(c, names), strict=True)):
+        rnd.join(name, coin, DENOM + ROUND_FEE + 1_000_000 * (k + 1))
+    rnd.write(c)
+    c.tx("big-post", [("cj", rnd.of["big"][0]), ("cj", rnd.of["big"][1])], [("DB", 2 * DENOM)])
+    _post_mix(c, rnd, "a", "gang-a-later")
+    c.commit(home)
+    assert _groups(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
