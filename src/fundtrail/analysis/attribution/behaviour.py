@@ -43,7 +43,7 @@ import numpy as np
 
 from fundtrail.analysis.attribution import hotchains
 from fundtrail.analysis.attribution.entity import BEHAVIOUR_CONFIDENCE
-from fundtrail.analysis.attribution.txshape import BIG, Txs, tx_shapes
+from fundtrail.analysis.attribution.txshape import BIG, Relabel, Txs, relabel_clusters, tx_shapes
 from fundtrail.analysis.txchunks import TxChunk
 
 MIN_SWEEPS_IN = 5  # sweeps a service receives before its sweeps count as evidence
@@ -83,13 +83,13 @@ class _Chain:
     split_out: np.ndarray | None = None  # the same, counting sweeps split with cold storage
 
 
-def _first_pass(chunks: Chunks, cluster: np.ndarray) -> _Chain:
+def _first_pass(chunks: Chunks, cluster: np.ndarray, relabel: Relabel | None = None) -> _Chain:
     n = len(cluster)
     chain = _Chain(
         np.zeros(n, bool), np.zeros(n, np.int32), np.zeros(n, bool), np.zeros(n, np.int32)
     )
     for ch in chunks():
-        t = tx_shapes(ch, cluster)
+        t = tx_shapes(ch, cluster, relabel)
         # an address "pays outside" when a tx it spends from pays another cluster than its own
         outside = (t.o_max >= 0) & ((t.o_min != t.i_min) | (t.o_max != t.i_min)) & t.one_in
         chain.pays_out[ch.in_addr[outside[t.tx_of_in] & (ch.in_addr >= 0)]] = True
@@ -147,26 +147,37 @@ def find(
     """Hot wallets and deposit clusters (:func:`find_in`), hot addresses joined by their
     change judged as one wallet (:mod:`hotchains`; two more passes). A group holding one
     attributed cluster is named by it; one holding two is left apart (two services)."""
-    rep = hotchains.groups(chunks, cluster)
-    n = len(rep)
-    named = np.full(n, BIG, dtype=np.int64)
-    np.minimum.at(named, rep[attributed], attributed)
-    most = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(most, rep[attributed], attributed)
-    two = (named != most) & (most >= 0)  # groups with two attributed clusters: apart
-    rep = np.where(two[rep], np.arange(n), rep)
-    rep = np.where(named[rep] < BIG, named[rep], rep)
-    if np.array_equal(rep, np.arange(n)):
+    nodes, reps = hotchains.groups(chunks, cluster)
+    if not len(nodes):
         return find_in(chunks, cluster, services, attributed)
-    got = find_in(chunks, rep[cluster], np.unique(rep[services]), np.unique(rep[attributed]))
-    present = np.unique(cluster)
-    owner = rep[present]
-    hot = np.isin(owner, got.hot) & ~np.isin(present, attributed)
-    at = np.searchsorted(got.hot, owner[hot])
-    dep = np.isin(owner, got.deposit) & ~np.isin(present, attributed)
-    di = np.searchsorted(got.deposit, owner[dep])
-    return Found(present[hot], got.hot_tx[at], present[dep], got.service[di],
-                 got.sweep_tx[di], got.sweeps[di], owner[hot])  # fmt: skip
+    ids, of = np.unique(reps, return_inverse=True)  # the groups, and each node's
+    att = np.isin(nodes, attributed)
+    named = np.full(len(ids), BIG, dtype=np.int64)
+    np.minimum.at(named, of[att], nodes[att])
+    most = np.full(len(ids), -1, dtype=np.int64)
+    np.maximum.at(most, of[att], nodes[att])
+    apart = (named != most) & (most >= 0)  # groups with two attributed clusters: apart
+    name = np.where(named < BIG, named, ids)[of]
+    keep = ~apart[of] & (name != nodes)
+    keys, values = nodes[keep], name[keep]  # sorted: nodes come from np.unique
+    if not len(keys):
+        return find_in(chunks, cluster, services, attributed)
+
+    def read_as(c: np.ndarray) -> np.ndarray:
+        return np.unique(relabel_clusters(np.asarray(c, dtype=np.int64).copy(), (keys, values)))
+
+    got = find_in(chunks, cluster, read_as(services), read_as(attributed), (keys, values))
+    not_att = ~np.isin(keys, attributed)
+    hot_m = not_att & np.isin(values, got.hot)
+    hot = np.concatenate([got.hot, keys[hot_m]])
+    group = np.concatenate([got.hot, values[hot_m]])
+    at = np.searchsorted(got.hot, group)
+    dep_m = not_att & np.isin(values, got.deposit)
+    dep = np.concatenate([got.deposit, keys[dep_m]])
+    di = np.searchsorted(got.deposit, np.concatenate([got.deposit, values[dep_m]]))
+    order, dorder = np.argsort(hot, kind="stable"), np.argsort(dep, kind="stable")
+    return Found(hot[order], got.hot_tx[at][order], dep[dorder], got.service[di][dorder],
+                 got.sweep_tx[di][dorder], got.sweeps[di][dorder], group[order])  # fmt: skip
 
 
 def find_in(
@@ -174,6 +185,7 @@ def find_in(
     cluster: np.ndarray,
     services: np.ndarray,
     attributed: np.ndarray,
+    relabel: Relabel | None = None,
 ) -> Found:
     """Hot wallets and deposit clusters, from the chain read in tx ranges (three passes).
 
@@ -183,12 +195,12 @@ def find_in(
     over behaviour). Memory: arrays by address id plus one range, and the aggregates of
     the clusters that receive sweeps habitually, never the whole chain's txs.
     """
-    chain = _first_pass(chunks, cluster)
+    chain = _first_pass(chunks, cluster, relabel)
     chain.split_out = np.zeros(len(cluster), dtype=np.int32)
     sweeps_in = np.zeros(len(cluster), dtype=np.int32)
     sweeps_out = np.zeros(len(cluster), dtype=np.int32)
     for ch in chunks():
-        t = tx_shapes(ch, cluster)
+        t = tx_shapes(ch, cluster, relabel)
         target = _sweeps(ch, t, chain.pays_out)
         sw = target >= 0
         np.add.at(sweeps_in, target[sw], 1)
@@ -206,7 +218,7 @@ def find_in(
     into = _Groups()  # (deposit, service) -> sweeps, first sweep tx
     paid = _Groups()  # (payer, payee) -> value, for payers in pool
     for ch in chunks():
-        t = tx_shapes(ch, cluster)
+        t = tx_shapes(ch, cluster, relabel)
         target = _sweeps(ch, t, chain.pays_out)
         at = np.flatnonzero((target >= 0) & np.isin(target, swept))
         into.add(t.i_min[at], target[at], np.ones(len(at), np.int64), at + ch.lo)
@@ -224,7 +236,9 @@ def find_in(
     serviceish = np.union1d(np.union1d(services, cand), first)
     # an exchange's hot addresses paying each other (change to a sibling) is no payment to a
     # service: siblings are clusters some deposit cluster was swept into both of
-    sib = np.isin(svc, cand)  # only candidates' sibling pairs matter (bounded below)
+    # only pairs of candidates and attributed services matter (a candidate's change to a
+    # tagged sibling is no payment to a service); bounded further in _siblings
+    sib = np.isin(svc, np.union1d(cand, services))
     mine = np.isin(payer, cand) & ~_pairs_in(payer, payee, _siblings(dep[sib], svc[sib]))
     to_services = np.isin(payee, serviceish)
     total = _sum_by(payer[mine], value[mine], cand)

@@ -35,9 +35,12 @@ def _batches(ch: TxChunk, t: Txs) -> tuple[np.ndarray, np.ndarray]:
     return t.one_in & (n_other >= MIN_BATCH), other
 
 
-def groups(chunks: Callable[[], Iterable[TxChunk]], cluster: np.ndarray) -> np.ndarray:
-    """The group of every cluster id (its smallest member), from two passes over the chain;
-    clusters in no chain map to themselves."""
+def groups(
+    chunks: Callable[[], Iterable[TxChunk]], cluster: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(clusters in a chain, sorted; the group of each: its smallest member), from two
+    passes over the chain. Only clusters in a chain are listed: memory by the chains'
+    size, not the chain's (one bool per cluster id aside)."""
     n = len(cluster)
     batcher = np.zeros(n, dtype=bool)
     for ch in chunks():
@@ -53,16 +56,16 @@ def groups(chunks: Callable[[], Iterable[TxChunk]], cluster: np.ndarray) -> np.n
         link = to_batcher & (per_tx[t.tx_of_out] == 1)
         a_parts.append(t.i_min[t.tx_of_out[link]])
         b_parts.append(t.out_c[link])
+    del batcher
     a = np.concatenate(a_parts) if a_parts else np.zeros(0, np.int64)
     b = np.concatenate(b_parts) if b_parts else np.zeros(0, np.int64)
-    rep = np.arange(n, dtype=np.int64)
     if not len(a):
-        return rep
+        z = np.zeros(0, np.int64)
+        return z, z
     nodes, idx = np.unique(np.concatenate([a, b]), return_inverse=True)
     k = len(nodes)
     graph = coo_matrix((np.ones(len(a), np.int8), (idx[: len(a)], idx[len(a) :])), (k, k))
-    _n, label = connected_components(graph, directed=False)
-    smallest = np.full(_n, np.iinfo(np.int64).max, dtype=np.int64)
+    n_groups, label = connected_components(graph, directed=False)
+    smallest = np.full(n_groups, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(smallest, label, nodes)
-    rep[nodes] = smallest[label]
-    return rep
+    return nodes, smallest[label]

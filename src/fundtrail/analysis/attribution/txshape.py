@@ -39,9 +39,24 @@ def _segment(values: np.ndarray, ptr: np.ndarray, ufunc: np.ufunc, empty: int) -
     return out
 
 
-def tx_shapes(ch: TxChunk, cluster: np.ndarray) -> Txs:
+Relabel = tuple[np.ndarray, np.ndarray]  # (sorted cluster ids, the id each is read as)
+
+
+def relabel_clusters(c: np.ndarray, relabel: Relabel | None) -> np.ndarray:
+    """``c`` with the clusters of ``relabel`` read as their group's id (a chunk's worth:
+    the whole chain's cluster array is never copied)."""
+    if relabel is None or not len(relabel[0]):
+        return c
+    keys, values = relabel
+    hit = np.isin(c, keys)
+    c[hit] = values[np.searchsorted(keys, c[hit])]
+    return c
+
+
+def tx_shapes(ch: TxChunk, cluster: np.ndarray, relabel: Relabel | None = None) -> Txs:
     out_c = np.where(ch.out_addr >= 0, cluster[np.maximum(ch.out_addr, 0)], -1).astype(np.int64)
     in_c = np.where(ch.in_addr >= 0, cluster[np.maximum(ch.in_addr, 0)], -1).astype(np.int64)
+    out_c, in_c = relabel_clusters(out_c, relabel), relabel_clusters(in_c, relabel)
     o_min = _segment(np.where(out_c >= 0, out_c, BIG), ch.out_ptr, np.minimum, BIG)
     o_max = _segment(out_c, ch.out_ptr, np.maximum, -1)
     i_min = _segment(np.where(in_c >= 0, in_c, BIG), ch.in_ptr, np.minimum, BIG)

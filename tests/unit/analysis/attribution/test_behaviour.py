@@ -336,3 +336,15 @@ def test_sibling_pairs_stay_bounded_on_a_supercluster() -> None:
     svc = np.concatenate([np.arange(n, dtype=np.int64), [4, 5]])
     a, b = behaviour._siblings(dep, svc)
     assert sorted(zip(a.tolist(), b.tolist(), strict=True)) == [(4, 5), (5, 4)]
+
+
+def test_change_to_a_tagged_sibling_is_no_payment_to_a_service(home: Path) -> None:
+    """The same two hot addresses, HB tagged: HA's change to HB is to a sibling (deposits
+    are swept into both), not a payment to a service, so HA is still a hot wallet."""
+    c = UtxoChain()
+    two_hot_addresses(c)
+    c.cluster("hb", ["HB"])
+    c.entity("hb", "Bitstamp", "exchange")
+    c.commit(home)
+    entity = attribution(ChainStore("btc", home), home=home).entity(c.labels.ids["HA"])
+    assert entity is not None and entity.heuristic == "hot_wallet"
