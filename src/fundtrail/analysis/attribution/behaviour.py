@@ -78,7 +78,7 @@ class _Chain:
     pays_out: np.ndarray  # bool per address: a tx spending from it paid another cluster
     spends: np.ndarray  # per cluster: txs spending only its coins
     mixed: np.ndarray  # bool per cluster: its coins were spent with other clusters'
-    moves: np.ndarray  # per cluster: its spends moving its coins whole to others (_moves)
+    moves: np.ndarray  # per cluster: its spends moving its coins whole to others (_spends)
     sweeps_out: np.ndarray | None = None  # per cluster: its spends that are sweeps (to anyone)
     split_out: np.ndarray | None = None  # the same, counting sweeps split with cold storage
 
@@ -99,10 +99,16 @@ def _first_pass(chunks: Chunks, cluster: np.ndarray, relabel: Relabel | None = N
     return chain
 
 
-def _sweeps(ch: TxChunk, t: Txs, pays_out: np.ndarray) -> np.ndarray:
-    """Per tx, the cluster it sweeps into, or -1: one input cluster's coins moved whole to
-    one other cluster, to a wallet that pays on (a hot wallet); or split between one such
-    wallet and others that never pay anyone (cold storage), into the one that pays on."""
+def _spends(ch: TxChunk, t: Txs, pays_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What each tx of one input cluster does with its coins, from one look at its outputs:
+
+    * ``target``: the cluster it sweeps into, or -1: the coins moved whole to one other
+      cluster, to a wallet that pays on (a hot wallet); or split between one such wallet
+      and others that never pay anyone (cold storage), into the one that pays on;
+    * ``moves``: bool, the coins moved whole to other clusters, at most one of whose
+      addresses goes on to pay anyone (a sweep, or one split with cold storage); a
+      payment keeps change or pays someone who spends on.
+    """
     n = ch.hi - ch.lo
     addr = ch.out_addr >= 0
     own = addr & (t.out_c == t.i_min[t.tx_of_out])
@@ -113,29 +119,9 @@ def _sweeps(ch: TxChunk, t: Txs, pays_out: np.ndarray) -> np.ndarray:
     into[t.tx_of_out[paying]] = t.out_c[paying]
     whole = t.one_in & (t.o_max >= 0) & ~keeps
     single = (t.o_min == t.o_max) & (t.o_min != t.i_min)
-    return np.where(whole & single & (payers >= 1), t.o_min,
-                    np.where(whole & ~single & (payers == 1), into, -1))  # fmt: skip
-
-
-def _whole_sweeps(ch: TxChunk, t: Txs, target: np.ndarray) -> np.ndarray:
-    """bool per tx: of the sweeps (``target``), those into one cluster only: a hot
-    wallet's withdrawal with its change to a sibling hot address looks like a split sweep,
-    so only these say a cluster spends mostly by sweeping."""
-    return (target >= 0) & (t.o_min == t.o_max)
-
-
-def _moves(ch: TxChunk, t: Txs, pays_out: np.ndarray) -> np.ndarray:
-    """bool per tx: one input cluster's coins moved whole to other clusters, at most one
-    of whose addresses goes on to pay anyone (a sweep, or a sweep split between a hot
-    wallet and cold storage); a payment keeps change or pays someone who spends on."""
-    n = ch.hi - ch.lo
-    addr = ch.out_addr >= 0
-    own = addr & (t.out_c == t.i_min[t.tx_of_out])
-    paying = addr & pays_out[np.maximum(ch.out_addr, 0)]
-    keeps = np.bincount(t.tx_of_out[own], minlength=n) > 0
-    payers = np.bincount(t.tx_of_out[paying], minlength=n)
-    single = (t.o_min == t.o_max) & (t.o_min != t.i_min)
-    return t.one_in & (t.o_max >= 0) & ~keeps & (single | (payers <= 1))
+    target = np.where(whole & single & (payers >= 1), t.o_min,
+                      np.where(whole & ~single & (payers == 1), into, -1))  # fmt: skip
+    return target, whole & (single | (payers <= 1))
 
 
 def find(
@@ -201,12 +187,14 @@ def find_in(
     sweeps_out = np.zeros(len(cluster), dtype=np.int32)
     for ch in chunks():
         t = tx_shapes(ch, cluster, relabel)
-        target = _sweeps(ch, t, chain.pays_out)
+        target, moves = _spends(ch, t, chain.pays_out)
         sw = target >= 0
         np.add.at(sweeps_in, target[sw], 1)
-        np.add.at(sweeps_out, t.i_min[_whole_sweeps(ch, t, target)], 1)
+        # only sweeps into one cluster say a cluster spends by sweeping: a hot wallet's
+        # withdrawal with its change to a sibling hot address looks like a split sweep
+        np.add.at(sweeps_out, t.i_min[sw & (t.o_min == t.o_max)], 1)
         np.add.at(chain.split_out, t.i_min[sw], 1)
-        np.add.at(chain.moves, t.i_min[_moves(ch, t, chain.pays_out)], 1)
+        np.add.at(chain.moves, t.i_min[moves], 1)
     swept = np.flatnonzero(sweeps_in >= MIN_SWEEPS_IN)  # receive sweeps habitually
     # who may turn out a hot wallet: not a cluster most of whose spends are sweeps (a
     # deposit cluster swept into an exchange's many hot addresses pays many clusters too,
@@ -219,7 +207,7 @@ def find_in(
     paid = _Groups()  # (payer, payee) -> value, for payers in pool
     for ch in chunks():
         t = tx_shapes(ch, cluster, relabel)
-        target = _sweeps(ch, t, chain.pays_out)
+        target, _ = _spends(ch, t, chain.pays_out)
         at = np.flatnonzero((target >= 0) & np.isin(target, swept))
         into.add(t.i_min[at], target[at], np.ones(len(at), np.int64), at + ch.lo)
         # who pays whom and how much, over txs with one input cluster

@@ -64,7 +64,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fundtrail.analysis.link.meet import MAJORITY
-from fundtrail.analysis.link.mixer import Roots, reached_by
+from fundtrail.analysis.link.mixer import Roots, reached_by, spans
 from fundtrail.analysis.trace.graph import UtxoGraph
 
 THROUGH_COINJOIN = "through-coinjoin"
@@ -109,11 +109,8 @@ def entries(g: UtxoGraph, held: Roots, addr_stop: np.ndarray) -> list[Entry]:
     if len(cj) == 0:
         return []
     lo, hi = np.asarray(g.in_ptr[cj]), np.asarray(g.in_ptr[cj + 1])
-    counts = hi - lo
-    j = np.repeat(lo, counts) + (
-        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    )
-    tx = np.repeat(cj, counts)
+    j = spans(lo, hi)
+    tx = np.repeat(cj, hi - lo)
     a = np.asarray(g.in_addr[j])
     ok = a >= 0
     ok[ok] = (held.place[a[ok]] >= 0) & ~addr_stop[a[ok]]
@@ -197,9 +194,7 @@ def _spent_with(
         return {}
     lo, hi = np.asarray(g.in_ptr[s[idx]]), np.asarray(g.in_ptr[s[idx] + 1])
     counts = hi - lo
-    j = np.repeat(lo, counts) + (
-        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    )
+    j = spans(lo, hi)
     row = np.repeat(np.arange(len(idx)), counts)  # the spent start each input is beside
     a = np.asarray(g.in_addr[j])
     own = a >= 0

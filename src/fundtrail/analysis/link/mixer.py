@@ -83,6 +83,14 @@ class Payouts:
     time: np.ndarray
 
 
+def spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Every position ``lo[k] <= p < hi[k]``, range after range (a CSR row gather)."""
+    counts = hi - lo
+    return np.repeat(lo, counts) + (
+        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
+
+
 def service_of(att: Attribution, cluster: int) -> int | None:
     """The non-exchange service whose deposit (or own) cluster ``cluster`` is, if any."""
     e = att.entity(cluster)
@@ -104,10 +112,7 @@ def payouts(g: UtxoGraph, service: int, addr_stop: np.ndarray, since: np.ndarray
     if len(txs) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Payouts(empty, empty, empty)
-    counts = g.out_ptr[txs + 1] - g.out_ptr[txs]
-    outs = np.repeat(g.out_ptr[txs], counts) + (
-        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    )
+    outs = spans(np.asarray(g.out_ptr[txs]), np.asarray(g.out_ptr[txs + 1]))
     a = g.out_addr[outs]
     keep = (a >= 0) & ~addr_stop[np.maximum(a, 0)]
     keep &= g.addr_cluster[np.maximum(a, 0)] != service

@@ -11,6 +11,16 @@ from fundtrail.analysis.trace.testing import UtxoChain, txid_of
 from fundtrail.chainstore.store import ChainStore
 
 
+def sweeping_hot_wallet(c: UtxoChain) -> None:
+    """HW, the exchange's hot wallet: it pays a customer and receives five sweeps of
+    other customers' deposits O0..O4 (a service that sweeps habitually)."""
+    c.tx("x0", [], [("HW", 100)])
+    c.tx("xw", [("x0", 0)], [("CUST", 90)])  # the hot wallet pays outside
+    for k in range(5):
+        c.tx(f"o{k}", [], [(f"O{k}", 500)])
+        c.tx(f"sw-o{k}", [(f"o{k}", 0)], [("HW", 490)])
+
+
 def untagged_exchange(c: UtxoChain, *, customers: int = 20) -> None:
     """No tag anywhere: deposits K1..K5 swept into HW, HW pays ``customers`` withdrawals."""
     c.tx("hw0", [], [("HW", 10**6)])
@@ -146,11 +156,7 @@ def test_a_deposit_swept_now_and_then_into_a_fresh_hot_address_is_still_a_deposi
     address of the same exchange not recognised yet (one sweep, one withdrawal): every
     spend of K is a sweep, most of them into a service, so K is HW's deposit cluster."""
     c = UtxoChain()
-    c.tx("x0", [], [("HW", 100)])
-    c.tx("xw", [("x0", 0)], [("CUST", 90)])  # the hot wallet pays outside
-    for k in range(5):  # the exchange sweeps habitually
-        c.tx(f"o{k}", [], [(f"O{k}", 500)])
-        c.tx(f"sw-o{k}", [(f"o{k}", 0)], [("HW", 490)])
+    sweeping_hot_wallet(c)
     for k in range(4):
         c.tx(f"d{k}", [], [("K", 1000)])
         c.tx(f"sw-k{k}", [(f"d{k}", 0)], [("HX" if k == 2 else "HW", 990)])
@@ -173,11 +179,7 @@ def test_a_deposit_also_swept_into_fresh_unspent_hot_addresses_is_still_a_deposi
     addresses): those two are no sweeps into a known service, but they move K's coins
     whole, so every spend of K still forwards to the exchange and K is its deposit."""
     c = UtxoChain()
-    c.tx("x0", [], [("HW", 100)])
-    c.tx("xw", [("x0", 0)], [("CUST", 90)])  # the hot wallet pays outside
-    for k in range(5):  # the exchange sweeps habitually
-        c.tx(f"o{k}", [], [(f"O{k}", 500)])
-        c.tx(f"sw-o{k}", [(f"o{k}", 0)], [("HW", 490)])
+    sweeping_hot_wallet(c)
     for k in range(6):
         c.tx(f"d{k}", [], [("K", 1000)])
         c.tx(f"sw-k{k}", [(f"d{k}", 0)], [(f"F{k - 4}" if k >= 4 else "HW", 990)])
@@ -197,11 +199,7 @@ def test_a_wallet_that_also_pays_someone_is_no_deposit(home: Path) -> None:
     keeps change, so K stays unattributed. (A split sweep is told from it by the cold
     half never paying anyone: a payment whose two halves both rest unspent looks alike.)"""
     c = UtxoChain()
-    c.tx("x0", [], [("HW", 100)])
-    c.tx("xw", [("x0", 0)], [("CUST", 90)])
-    for k in range(5):
-        c.tx(f"o{k}", [], [(f"O{k}", 500)])
-        c.tx(f"sw-o{k}", [(f"o{k}", 0)], [("HW", 490)])
+    sweeping_hot_wallet(c)
     for k in range(6):
         c.tx(f"d{k}", [], [("K", 1000)])
     for k in range(5):
@@ -222,11 +220,7 @@ def test_a_sweep_split_between_hot_wallet_and_cold_storage_keeps_a_deposit(
     COLD, cold storage that never pays anyone: the coins still leave K whole for the
     exchange, so K is its deposit cluster."""
     c = UtxoChain()
-    c.tx("x0", [], [("HW", 100)])
-    c.tx("xw", [("x0", 0)], [("CUST", 90)])
-    for k in range(5):
-        c.tx(f"o{k}", [], [(f"O{k}", 500)])
-        c.tx(f"sw-o{k}", [(f"o{k}", 0)], [("HW", 490)])
+    sweeping_hot_wallet(c)
     for k in range(6):
         c.tx(f"d{k}", [], [("K", 1000)])
     for k in range(5):
