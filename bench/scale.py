@@ -135,6 +135,11 @@ def main() -> None:
     )
     ap.add_argument("--skip-analysis", action="store_true")
     ap.add_argument(
+        "--reference",
+        help="a recorded run on a smaller chain (bench/results/NAME.json, e.g. scale-5m): each "
+        "command's peak RSS here over its peak there, the goal 'flat as the chain grows'",
+    )
+    ap.add_argument(
         "--name", default="scale", help="record as bench/results/NAME.json (the docs quote scale)"
     )
     add_record_flag(ap)
@@ -337,6 +342,8 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
             rec.figure(f"{key}_s", s, f"{s:.0f} s", f"{name}, wall time")
             rec.figure(f"{key}_rss_mb", rss, f"{rss:,.0f} MB", f"{name}, peak RSS")
 
+        if a.reference:
+            flat_against(a.reference, rec)
         if len(digests) == 2:
             same = len(set(digests.values())) == 1
             print(f"Spark's clusters and statistics identical to the embedded engine's: {same}")
@@ -353,6 +360,32 @@ def bench(a: argparse.Namespace, rec: Record) -> None:
         f"({first['rss']:,.0f} -> {last['rss']:,.0f} MB)"
     )
     print(f"children CPU {resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime:.0f} s; {uptime()}")
+
+
+def flat_against(name: str, rec: Record) -> None:
+    """Each command's peak RSS over a smaller chain's recorded one: the goal is <= 1.2x
+    and <= 4 GB. The reference is another run (same machine, its commit named)."""
+    path = ROOT / "bench" / "results" / f"{name}.json"
+    if not path.exists():
+        print(f"reference {name}: no {path.relative_to(ROOT)}")
+        return
+    ref = json.loads(path.read_text())
+    there = {k: v["value"] for k, v in ref.get("figures", {}).items()}
+    commit = re.search(r"commit (\w+)", ref.get("output", ""))
+    print(
+        f"goal peak RSS <= 1.2x at {there.get('txs', 0) / 1e6:.0f}M txs ({name}, commit "
+        f"{commit.group(1) if commit else '?'}) and <= 4096 MB:"
+    )
+    worst = 0.0
+    for key in ("tags", "cluster", "screen", "complaints", "trace"):
+        here, old = rec.figures.get(f"{key}_rss_mb"), there.get(f"{key}_rss_mb")
+        if here is None or not old:
+            continue
+        x = here.value / old
+        worst = max(worst, x)
+        ok = "yes" if x <= 1.2 and here.value <= 4096 else "no"
+        print(f"  {key:<12}{old:>9,.0f} MB -> {here.value:>7,.0f} MB  {x:5.2f}x  {ok}")
+    rec.figure("rss_vs_reference", worst, f"{worst:.2f}×", f"largest command peak RSS / {name}'s")
 
 
 def one_process(

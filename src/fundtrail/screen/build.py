@@ -21,6 +21,7 @@ alone rebuilds in seconds.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -29,13 +30,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from fundtrail.analysis.cluster.service import cluster_of
+from fundtrail.analysis.cluster.service import cluster_work
 from fundtrail.analysis.trace.exposure import indirect_exposure
 from fundtrail.chains.reads import chain_stores
 from fundtrail.chainstore.budget import iter_batches
 from fundtrail.chainstore.csr import n_addresses
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
+from fundtrail.chainstore.workarray import WorkArray, WorkSpace
 from fundtrail.intelstore.changes import latest_seq
 from fundtrail.intelstore.db import IntelStore, open_store
 from fundtrail.screen.freshness import inputs
@@ -193,50 +195,75 @@ def _chain_reasons(
     n = n_addresses(store)
     if n == 0:
         return
-    keys = _keys(store, n)
-    ids = _ids(store, list(direct))
-    cluster = cluster_of(store)  # read in bounded batches
+    # attribution first: its work arrays come and go before this build's own
     entity_cat = _entities(store, home)
-    benign = [cid for cid, (_label, cat) in entity_cat.items() if cat in BENIGN]
-    service = np.isin(cluster, np.array(benign, dtype=np.int64))
-    # entity reasons: every member of a cluster attributed to a risky category
-    for cid, (label, cat) in entity_cat.items():
-        if cat in BENIGN:
-            continue
-        members = np.nonzero(cluster == cid)[0]
-        if 0 < len(members) <= MAX_CLUSTER_EXPANSION:
-            ent = facts.add_source(Source("entity", f"cluster:{cid}", label, cat, chain=chain))
-            facts.add(keys[members], category=cat, kind="entity", source=ent)
-    # cluster reasons and exposure seeds, grouped by the visibility of the source
-    seeds: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)  # group -> aid -> source
-    for address, hits in direct.items():
-        aid = ids.get(address)
-        if aid is None:
-            continue
-        for src_idx, category in hits:
-            if category in BENIGN:
+    benign = np.array(sorted(c for c, (_l, cat) in entity_cat.items() if cat in BENIGN), np.int64)
+    with WorkSpace(store.root / "cache") as ws:  # arrays by address id: within the budget
+        keys = _keys(store, n, ws)
+        ids = _ids(store, list(direct))
+        cluster = cluster_work(store, ws)
+        seed_ids = np.array(sorted(set(ids.values())), dtype=np.int64)
+        seed_cluster = dict(zip(seed_ids.tolist(), cluster.take(seed_ids).tolist(), strict=True))
+        risky = {cid: v for cid, v in entity_cat.items() if v[1] not in BENIGN}
+        members_of = _members(cluster, set(risky) | set(seed_cluster.values()))
+        # entity reasons: every member of a cluster attributed to a risky category
+        for cid, (label, cat) in risky.items():
+            members = members_of.get(cid, NONE)
+            if 0 < len(members) <= MAX_CLUSTER_EXPANSION:
+                ent = facts.add_source(Source("entity", f"cluster:{cid}", label, cat, chain=chain))
+                facts.add(keys.take(members), category=cat, kind="entity", source=ent)
+        # cluster reasons and exposure seeds, grouped by the visibility of the source
+        seeds: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)  # group -> aid -> source
+        for address, hits in direct.items():
+            aid = ids.get(address)
+            if aid is None:
                 continue
-            src = facts.sources[src_idx]
-            members = np.nonzero(cluster == cluster[aid])[0]
-            members = members[members != aid]
-            if 0 < len(members) <= MAX_CLUSTER_EXPANSION and not service[aid]:
-                facts.add(keys[members], category=category, kind="cluster", source=src_idx)
-            vis = json.dumps([src.org, src.tlp if src.org else "clear", sorted(src.share_with)])
-            seeds[(vis, category)].setdefault(int(aid), src_idx)
-    for (_vis, category), by_seed in seeds.items():
-        _exposure(store, home, facts, by_seed, category, hops, cluster, keys)
+            cid = seed_cluster[aid]
+            service = bool(np.isin(cid, benign))
+            for src_idx, category in hits:
+                if category in BENIGN:
+                    continue
+                src = facts.sources[src_idx]
+                members = members_of.get(cid, NONE)
+                members = members[members != aid]
+                if 0 < len(members) <= MAX_CLUSTER_EXPANSION and not service:
+                    facts.add(keys.take(members), category=category, kind="cluster",
+                              source=src_idx)  # fmt: skip
+                vis = json.dumps([src.org, src.tlp if src.org else "clear", sorted(src.share_with)])
+                seeds[(vis, category)].setdefault(int(aid), src_idx)
+        for (_vis, category), by_seed in seeds.items():
+            _exposure(store, home, facts, by_seed, category, hops, cluster, keys)
 
 
-def _keys(store: ChainStore, n: int) -> np.ndarray:
+NONE = np.zeros(0, dtype=np.int64)
+
+
+def _members(cluster: WorkArray, wanted: set[int]) -> dict[int, np.ndarray]:
+    """Sorted address ids of each of the ``wanted`` clusters, from one pass over the
+    cluster ids (a window at a time); a cluster past ``MAX_CLUSTER_EXPANSION`` maps to
+    more ids than that, which its callers skip."""
+    if not wanted:
+        return {}
+    want = np.array(sorted(wanted), dtype=np.int64)
+    ids = cluster.where(lambda v: np.isin(v, want))
+    cids = cluster.take(ids)
+    order = np.argsort(cids, kind="stable")
+    ids, cids = ids[order], cids[order]
+    starts = np.flatnonzero(np.append(True, cids[1:] != cids[:-1])) if len(cids) else NONE
+    bounds = np.append(starts, len(cids))
+    return {int(cids[a]): ids[a:b] for a, b in itertools.pairwise(bounds.tolist())}
+
+
+def _keys(store: ChainStore, n: int, ws: WorkSpace) -> WorkArray:
     """Screening key of every address id, hashed a bounded batch of address texts at a
     time: the whole column as Python strings and a dict of them took some 250 bytes per
     address."""
-    keys = np.zeros(n, dtype=np.uint64)
+    keys = ws.zeros(n, np.uint64)
     chain = store.chain.code
     for b in iter_batches(store, "addresses", ["address_id", "address"], bytes_per_row=PY_BYTES):
         ids = b.column(0).to_numpy()
         keep = ids < n
-        keys[ids[keep]] = keys_of(chain, b.column(1).to_pylist())[keep]
+        keys.put(ids[keep], keys_of(chain, b.column(1).to_pylist())[keep])
     return keys
 
 
@@ -278,8 +305,8 @@ def _exposure(
     by_seed: dict[int, int],
     category: str,
     hops: int,
-    cluster: np.ndarray,
-    keys: np.ndarray,
+    cluster: WorkArray,
+    keys: WorkArray,
 ) -> None:
     """Indirect reasons of one category and visibility group, one source per origin.
 
@@ -296,14 +323,18 @@ def _exposure(
     group = [facts.sources[i] for i in by_seed.values()]
     members = sorted({s.ref for s in group if s.kind == "indicator"})
     some = group[0]
-    seed_of_cluster = {int(cluster[a]): i for a, i in sorted(by_seed.items())}
+    seeds = np.array(sorted(by_seed), dtype=np.int64)
+    seed_of_cluster = dict(zip(cluster.take(seeds).tolist(), [by_seed[a] for a in seeds.tolist()],
+                               strict=True))  # fmt: skip
+    origin_cluster = cluster.take(np.maximum(found.origin, 0))
     texts = _texts(store, found.origin)
     origins: dict[tuple[int, str | None], int] = {}
     source_of = np.empty(len(found.address), dtype=np.int64)
     for k, (o, txid) in enumerate(zip(found.origin.tolist(), found.origin_txid, strict=True)):
         if (o, txid) not in origins:
-            seed_src = facts.sources[seed_of_cluster[int(cluster[o])]] if (
-                o >= 0 and int(cluster[o]) in seed_of_cluster) else some  # fmt: skip
+            oc = int(origin_cluster[k])
+            seed_src = facts.sources[seed_of_cluster[oc]] if (
+                o >= 0 and oc in seed_of_cluster) else some  # fmt: skip
             origins[(o, txid)] = facts.add_source(
                 Source(
                     "exposure",
@@ -320,10 +351,11 @@ def _exposure(
                 )
             )
         source_of[k] = origins[(o, txid)]
+    address_key = keys.take(found.address)
     for src_idx in np.unique(source_of).tolist():
         rows = source_of == src_idx
         facts.add(
-            keys[found.address[rows]],
+            address_key[rows],
             category=np.full(int(rows.sum()), CATEGORY_CODE[category], np.uint8),
             kind="indirect",
             source=int(src_idx),

@@ -45,6 +45,7 @@ from fundtrail.analysis.attribution import hotchains
 from fundtrail.analysis.attribution.entity import BEHAVIOUR_CONFIDENCE
 from fundtrail.analysis.attribution.txshape import BIG, Relabel, Txs, relabel_clusters, tx_shapes
 from fundtrail.analysis.txchunks import TxChunk
+from fundtrail.chainstore.workarray import WorkArray, WorkSpace
 
 MIN_SWEEPS_IN = 5  # sweeps a service receives before its sweeps count as evidence
 MIN_PAYEES = 20  # distinct other clusters a hot wallet has paid
@@ -73,33 +74,34 @@ Chunks = Callable[[], Iterable[TxChunk]]
 
 @dataclass(slots=True)
 class _Chain:
-    """What the first pass learns about every address and cluster (arrays by id)."""
+    """What the passes learn about every address and cluster (work arrays by id: in RAM
+    or mapped files, see :mod:`~fundtrail.chainstore.workarray`)."""
 
-    pays_out: np.ndarray  # bool per address: a tx spending from it paid another cluster
-    spends: np.ndarray  # per cluster: txs spending only its coins
-    mixed: np.ndarray  # bool per cluster: its coins were spent with other clusters'
-    moves: np.ndarray  # per cluster: its spends moving its coins whole to others (_spends)
-    sweeps_out: np.ndarray | None = None  # per cluster: its spends that are sweeps (to anyone)
-    split_out: np.ndarray | None = None  # the same, counting sweeps split with cold storage
+    pays_out: WorkArray  # bool per address: a tx spending from it paid another cluster
+    spends: WorkArray  # per cluster: txs spending only its coins
+    mixed: WorkArray  # bool per cluster: its coins were spent with other clusters'
+    moves: WorkArray  # per cluster: its spends moving its coins whole to others (_spends)
+    split_out: WorkArray  # per cluster: its sweeps, counting those split with cold storage
 
 
-def _first_pass(chunks: Chunks, cluster: np.ndarray, relabel: Relabel | None = None) -> _Chain:
+def _first_pass(
+    chunks: Chunks, cluster: WorkArray, ws: WorkSpace, relabel: Relabel | None = None
+) -> _Chain:
     n = len(cluster)
-    chain = _Chain(
-        np.zeros(n, bool), np.zeros(n, np.int32), np.zeros(n, bool), np.zeros(n, np.int32)
-    )
+    chain = _Chain(ws.zeros(n, bool), ws.zeros(n, np.int32), ws.zeros(n, bool),
+                   ws.zeros(n, np.int32), ws.zeros(n, np.int32))  # fmt: skip
     for ch in chunks():
         t = tx_shapes(ch, cluster, relabel)
         # an address "pays outside" when a tx it spends from pays another cluster than its own
         outside = (t.o_max >= 0) & ((t.o_min != t.i_min) | (t.o_max != t.i_min)) & t.one_in
-        chain.pays_out[ch.in_addr[outside[t.tx_of_in] & (ch.in_addr >= 0)]] = True
-        np.add.at(chain.spends, t.i_min[t.one_in], 1)
+        chain.pays_out.put(ch.in_addr[outside[t.tx_of_in] & (ch.in_addr >= 0)], True)
+        chain.spends.add(t.i_min[t.one_in])
         unclear = ~t.one_in & (t.i_max >= 0)  # spent together with other clusters' coins
-        chain.mixed[t.in_c[unclear[t.tx_of_in] & (t.in_c >= 0)]] = True
+        chain.mixed.put(t.in_c[unclear[t.tx_of_in] & (t.in_c >= 0)], True)
     return chain
 
 
-def _spends(ch: TxChunk, t: Txs, pays_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _spends(ch: TxChunk, t: Txs, pays_out: WorkArray) -> tuple[np.ndarray, np.ndarray]:
     """What each tx of one input cluster does with its coins, from one look at its outputs:
 
     * ``target``: the cluster it sweeps into, or -1: the coins moved whole to one other
@@ -112,7 +114,8 @@ def _spends(ch: TxChunk, t: Txs, pays_out: np.ndarray) -> tuple[np.ndarray, np.n
     n = ch.hi - ch.lo
     addr = ch.out_addr >= 0
     own = addr & (t.out_c == t.i_min[t.tx_of_out])
-    paying = addr & ~own & pays_out[np.maximum(ch.out_addr, 0)]
+    paying = addr & ~own
+    paying[paying] = pays_out.take(ch.out_addr[paying])
     keeps = np.bincount(t.tx_of_out[own], minlength=n) > 0
     payers = np.bincount(t.tx_of_out[paying], minlength=n)
     into = np.full(n, -1, dtype=np.int64)
@@ -126,16 +129,18 @@ def _spends(ch: TxChunk, t: Txs, pays_out: np.ndarray) -> tuple[np.ndarray, np.n
 
 def find(
     chunks: Chunks,
-    cluster: np.ndarray,
+    cluster: WorkArray,
     services: np.ndarray,
     attributed: np.ndarray,
+    ws: WorkSpace,
 ) -> Found:
     """Hot wallets and deposit clusters (:func:`find_in`), hot addresses joined by their
     change judged as one wallet (:mod:`hotchains`; two more passes). A group holding one
-    attributed cluster is named by it; one holding two is left apart (two services)."""
-    nodes, reps = hotchains.groups(chunks, cluster)
+    attributed cluster is named by it; one holding two is left apart (two services).
+    Arrays by address or cluster id are work arrays of ``ws``."""
+    nodes, reps = hotchains.groups(chunks, cluster, ws)
     if not len(nodes):
-        return find_in(chunks, cluster, services, attributed)
+        return find_in(chunks, cluster, services, attributed, ws)
     ids, of = np.unique(reps, return_inverse=True)  # the groups, and each node's
     att = np.isin(nodes, attributed)
     named = np.full(len(ids), BIG, dtype=np.int64)
@@ -147,12 +152,12 @@ def find(
     keep = ~apart[of] & (name != nodes)
     keys, values = nodes[keep], name[keep]  # sorted: nodes come from np.unique
     if not len(keys):
-        return find_in(chunks, cluster, services, attributed)
+        return find_in(chunks, cluster, services, attributed, ws)
 
     def read_as(c: np.ndarray) -> np.ndarray:
         return np.unique(relabel_clusters(np.asarray(c, dtype=np.int64).copy(), (keys, values)))
 
-    got = find_in(chunks, cluster, read_as(services), read_as(attributed), (keys, values))
+    got = find_in(chunks, cluster, read_as(services), read_as(attributed), ws, (keys, values))
     not_att = ~np.isin(keys, attributed)
     hot_m = not_att & np.isin(values, got.hot)
     hot = np.concatenate([got.hot, keys[hot_m]])
@@ -168,9 +173,10 @@ def find(
 
 def find_in(
     chunks: Chunks,
-    cluster: np.ndarray,
+    cluster: WorkArray,
     services: np.ndarray,
     attributed: np.ndarray,
+    ws: WorkSpace,
     relabel: Relabel | None = None,
 ) -> Found:
     """Hot wallets and deposit clusters, from the chain read in tx ranges (three passes).
@@ -178,31 +184,31 @@ def find_in(
     ``chunks()`` yields the chain's :class:`TxChunk` s anew on every call; ``cluster`` is
     the cluster id of every address id; ``services``: clusters directly attributed to a
     service; ``attributed``: every directly attributed cluster (its own attribution wins
-    over behaviour). Memory: arrays by address id plus one range, and the aggregates of
-    the clusters that receive sweeps habitually, never the whole chain's txs.
+    over behaviour). Memory: work arrays by address and cluster id (bounded by the
+    budget, see ``ws``) plus one range, and the aggregates of the clusters that receive
+    sweeps habitually, never the whole chain's txs.
     """
-    chain = _first_pass(chunks, cluster, relabel)
-    chain.split_out = np.zeros(len(cluster), dtype=np.int32)
-    sweeps_in = np.zeros(len(cluster), dtype=np.int32)
-    sweeps_out = np.zeros(len(cluster), dtype=np.int32)
+    chain = _first_pass(chunks, cluster, ws, relabel)
+    sweeps_in = ws.zeros(len(cluster), np.int32)
+    sweeps_out = ws.zeros(len(cluster), np.int32)
     for ch in chunks():
         t = tx_shapes(ch, cluster, relabel)
         target, moves = _spends(ch, t, chain.pays_out)
         sw = target >= 0
-        np.add.at(sweeps_in, target[sw], 1)
+        sweeps_in.add(target[sw])
         # only sweeps into one cluster say a cluster spends by sweeping: a hot wallet's
         # withdrawal with its change to a sibling hot address looks like a split sweep
-        np.add.at(sweeps_out, t.i_min[sw & (t.o_min == t.o_max)], 1)
-        np.add.at(chain.split_out, t.i_min[sw], 1)
-        np.add.at(chain.moves, t.i_min[moves], 1)
-    swept = np.flatnonzero(sweeps_in >= MIN_SWEEPS_IN)  # receive sweeps habitually
+        sweeps_out.add(t.i_min[sw & (t.o_min == t.o_max)])
+        chain.split_out.add(t.i_min[sw])
+        chain.moves.add(t.i_min[moves])
+    swept = sweeps_in.where(lambda v: v >= MIN_SWEEPS_IN)  # receive sweeps habitually
+    ws.free(sweeps_in)
     # who may turn out a hot wallet: not a cluster most of whose spends are sweeps (a
     # deposit cluster swept into an exchange's many hot addresses pays many clusters too,
     # but a hot wallet's withdrawals pay a customer and keep change)
     pool = np.setdiff1d(swept, attributed)
-    pool = pool[chain.spends[pool] > 2 * sweeps_out[pool]]
-    chain.sweeps_out = sweeps_out
-    del sweeps_in
+    pool = pool[chain.spends.take(pool) > 2 * sweeps_out.take(pool)]
+    ws.free(sweeps_out)
     into = _Groups()  # (deposit, service) -> sweeps, first sweep tx
     paid = _Groups()  # (payer, payee) -> value, for payers in pool
     for ch in chunks():
@@ -335,11 +341,10 @@ def _deposit_clusters(
     # addresses it never spends together, most not recognised (each pays too few
     # customers), some fresh and not spent yet; named after the service swept into most.
     # A wallet emptied into deposit addresses sweeps into no service at all.
-    spends = chain.spends[dep]
-    swept_out = chain.split_out[dep] if chain.split_out is not None else total
-    only = (spends == chain.moves[dep]) & (2 * swept_out > spends)
+    spends = chain.spends.take(dep)
+    only = (spends == chain.moves.take(dep)) & (2 * chain.split_out.take(dep) > spends)
     only &= (SERVICE_SHARE_DEN * total >= spends) & (total >= MIN_SERVICE_SWEEPS)
-    only &= ~chain.mixed[dep]
+    only &= ~chain.mixed.take(dep)
     return dep[only], svc[only], first[only], n[only]
 
 

@@ -24,6 +24,7 @@ from scipy.sparse.csgraph import connected_components
 
 from fundtrail.analysis.attribution.txshape import Txs, tx_shapes
 from fundtrail.analysis.txchunks import TxChunk
+from fundtrail.chainstore.workarray import WorkArray, WorkSpace
 
 MIN_BATCH = 3  # outputs to other clusters: a batch of withdrawals (a payment has one or two)
 
@@ -36,27 +37,28 @@ def _batches(ch: TxChunk, t: Txs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def groups(
-    chunks: Callable[[], Iterable[TxChunk]], cluster: np.ndarray
+    chunks: Callable[[], Iterable[TxChunk]], cluster: WorkArray, ws: WorkSpace
 ) -> tuple[np.ndarray, np.ndarray]:
     """(clusters in a chain, sorted; the group of each: its smallest member), from two
     passes over the chain. Only clusters in a chain are listed: memory by the chains'
-    size, not the chain's (one bool per cluster id aside)."""
-    n = len(cluster)
-    batcher = np.zeros(n, dtype=bool)
+    size, not the chain's (one bool per cluster id aside, a work array of ``ws``)."""
+    batcher = ws.zeros(len(cluster), bool)
     for ch in chunks():
         t = tx_shapes(ch, cluster)
         batch, _ = _batches(ch, t)
-        batcher[t.i_min[batch]] = True
+        batcher.put(t.i_min[batch], True)
     a_parts, b_parts = [], []
     for ch in chunks():
         t = tx_shapes(ch, cluster)
         batch, other = _batches(ch, t)
-        to_batcher = other & batcher[np.maximum(t.out_c, 0)] & batch[t.tx_of_out]
+        sel = other & batch[t.tx_of_out]
+        to_batcher = sel.copy()
+        to_batcher[sel] = batcher.take(t.out_c[sel])
         per_tx = np.bincount(t.tx_of_out[to_batcher], minlength=ch.hi - ch.lo)
         link = to_batcher & (per_tx[t.tx_of_out] == 1)
         a_parts.append(t.i_min[t.tx_of_out[link]])
         b_parts.append(t.out_c[link])
-    del batcher
+    ws.free(batcher)
     a = np.concatenate(a_parts) if a_parts else np.zeros(0, np.int64)
     b = np.concatenate(b_parts) if b_parts else np.zeros(0, np.int64)
     if not len(a):

@@ -8,13 +8,14 @@ its category and confidence; the source says who shared it.
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 import sqlalchemy as sa
 
 from fundtrail.analysis.attribution.entity import ROWS
+from fundtrail.analysis.attribution.tags import register_clusters
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import normalize_address
+from fundtrail.chainstore.workarray import WorkArray
 from fundtrail.errors import InvalidInputError
 from fundtrail.intelstore.changes import latest_seq
 from fundtrail.intelstore.db import IntelStore
@@ -69,7 +70,7 @@ def visible_indicators(intel: IntelStore, viewer: Identity, chain: str) -> pa.Ta
 
 
 def intel_rows(
-    store: ChainStore, cluster: np.ndarray, intel: IntelStore, viewer: Identity
+    store: ChainStore, cluster: WorkArray, intel: IntelStore, viewer: Identity
 ) -> pa.Table:
     """One row per (cluster, label) of the viewer's visible crypto-address indicators."""
     table = visible_indicators(intel, viewer, store.chain.code)
@@ -78,12 +79,7 @@ def intel_rows(
     con = store.connect()
     try:
         con.register("ind", table)
-        con.register(
-            "cl",
-            pa.table(
-                {"address_id": np.arange(len(cluster), dtype=np.int64), "cluster_id": cluster}
-            ),
-        )
+        register_clusters(con, cluster, "SELECT address FROM ind")
         return con.sql(_PER_LABEL).to_arrow_table().cast(ROWS)
     finally:
         con.close()

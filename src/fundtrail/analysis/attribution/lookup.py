@@ -31,13 +31,14 @@ from fundtrail.analysis.attribution.entity import (
 )
 from fundtrail.analysis.attribution.intel import intel_rows, intel_version
 from fundtrail.analysis.attribution.tags import tag_rows
-from fundtrail.analysis.cluster.service import cluster_of
+from fundtrail.analysis.cluster.service import cluster_of, cluster_work
 from fundtrail.analysis.trace.stops import read_coinjoins
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.budget import release
 from fundtrail.chainstore.csr import n_txs
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
+from fundtrail.chainstore.workarray import WorkArray, WorkSpace, in_ram
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.model.identity import Identity
 
@@ -153,15 +154,18 @@ def attribution(
 def _compute(
     store: ChainStore, tags: TagStore, viewer: Identity | None, intel: IntelStore | None
 ) -> pa.Table:
-    cluster = cluster_of(store)
-    parts = [tag_rows(store, cluster, tags)]
-    if viewer is not None and intel is not None:
-        parts.append(intel_rows(store, cluster, intel, viewer))
-    direct = pa.concat_tables(parts)
-    if ledger_for(store).shape == "utxo" and len(cluster):
-        direct = pa.concat_tables([direct, _behaviour(store, cluster, direct)])
-    elif len(cluster):
-        direct = pa.concat_tables([direct, _account_behaviour(store, cluster, direct)])
+    with WorkSpace(store.root / "cache") as ws:  # arrays by address id: within the budget
+        # the account chains' forwarders read a plain array (their ids are few: accounts)
+        plain = None if ledger_for(store).shape == "utxo" else cluster_of(store)
+        cluster = cluster_work(store, ws) if plain is None else in_ram(plain)
+        parts = [tag_rows(store, cluster, tags)]
+        if viewer is not None and intel is not None:
+            parts.append(intel_rows(store, cluster, intel, viewer))
+        direct = pa.concat_tables(parts)
+        if len(cluster) and plain is None:
+            direct = pa.concat_tables([direct, _behaviour(store, cluster, direct, ws)])
+        elif plain is not None and len(plain):
+            direct = pa.concat_tables([direct, _account_behaviour(store, plain, direct)])
     return direct
 
 
@@ -211,7 +215,7 @@ def _account_behaviour(store: ChainStore, cluster: np.ndarray, direct: pa.Table)
     return pa.Table.from_pylist(rows, schema=ROWS) if rows else empty_rows()
 
 
-def _behaviour(store: ChainStore, cluster: np.ndarray, direct: pa.Table) -> pa.Table:
+def _behaviour(store: ChainStore, cluster: WorkArray, direct: pa.Table, ws: WorkSpace) -> pa.Table:
     """``hot_wallet`` and ``deposit_sweep`` rows, the chain read in tx ranges (see
     ``behaviour.find``): the whole chain is never in memory at once."""
     primary = _primaries(direct)
@@ -221,7 +225,11 @@ def _behaviour(store: ChainStore, cluster: np.ndarray, direct: pa.Table) -> pa.T
     marked = read_coinjoins(store)
     coinjoin = None if marked is None else np.sort(marked)
     found = behaviour.find(
-        lambda: txchunks.iter_chunks(store, ranges, coinjoin), cluster, services, attributed
+        lambda: txchunks.iter_chunks(store, ranges, coinjoin),
+        cluster,
+        services,
+        attributed,
+        ws,
     )
     if not len(found.hot) and not len(found.deposit):
         return empty_rows()

@@ -7,12 +7,14 @@ knowledge (TagPacks, OFAC lists, exchanges' own hot wallets): every viewer reads
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
 from fundtrail.analysis.attribution.entity import ROWS
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
+from fundtrail.chainstore.workarray import WorkArray
 
 _PER_LABEL = """
 WITH tagged AS (
@@ -35,7 +37,7 @@ ORDER BY c.cluster_id, g.label
 """
 
 
-def tag_rows(store: ChainStore, cluster: np.ndarray, tags: TagStore) -> pa.Table:
+def tag_rows(store: ChainStore, cluster: WorkArray, tags: TagStore) -> pa.Table:
     """One row per (cluster, label) of the chain's tags."""
     table = tags.table(store.chain.code)
     if not table.num_rows:
@@ -43,18 +45,20 @@ def tag_rows(store: ChainStore, cluster: np.ndarray, tags: TagStore) -> pa.Table
     con = store.connect()
     try:
         con.register("tags_now", table)
-        con.register(
-            "cl",
-            pa.table(
-                {"address_id": np.arange(len(cluster), dtype=np.int64), "cluster_id": cluster}
-            ),
-        )
+        register_clusters(con, cluster, "SELECT address FROM tags_now")
         return con.sql(_PER_LABEL).to_arrow_table().cast(ROWS)
     finally:
         con.close()
 
 
-def cluster_table(cluster: np.ndarray) -> pa.Table:
-    """(address_id, cluster_id) of every address, for joins in DuckDB."""
-    ids = np.arange(len(cluster), dtype=np.int64)
-    return pa.table({"address_id": ids, "cluster_id": cluster})
+def register_clusters(con: duckdb.DuckDBPyConnection, cluster: WorkArray, addresses: str) -> None:
+    """Register ``cl`` (address_id, cluster_id) for the stored addresses among those the
+    query ``addresses`` names: a table of the tagged ones, not of the chain's every address
+    (16 bytes each, 1.6 GB at 100M addresses)."""
+    ids = con.sql(
+        f"SELECT DISTINCT a.address_id FROM addresses a SEMI JOIN ({addresses}) q "
+        "ON a.address = q.address ORDER BY 1"
+    ).fetchnumpy()["address_id"]
+    ids = np.asarray(ids, dtype=np.int64)
+    ids = ids[ids < len(cluster)]
+    con.register("cl", pa.table({"address_id": ids, "cluster_id": cluster.take(ids)}))

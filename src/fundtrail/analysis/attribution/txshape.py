@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fundtrail.analysis.txchunks import TxChunk
+from fundtrail.chainstore.workarray import WorkArray
 
 BIG = np.iinfo(np.int64).max
 
@@ -53,9 +54,10 @@ def relabel_clusters(c: np.ndarray, relabel: Relabel | None) -> np.ndarray:
     return c
 
 
-def tx_shapes(ch: TxChunk, cluster: np.ndarray, relabel: Relabel | None = None) -> Txs:
-    out_c = np.where(ch.out_addr >= 0, cluster[np.maximum(ch.out_addr, 0)], -1).astype(np.int64)
-    in_c = np.where(ch.in_addr >= 0, cluster[np.maximum(ch.in_addr, 0)], -1).astype(np.int64)
+def tx_shapes(ch: TxChunk, cluster: WorkArray, relabel: Relabel | None = None) -> Txs:
+    addr = np.concatenate([ch.out_addr, ch.in_addr])  # one look at the cluster ids
+    c = np.where(addr >= 0, cluster.take(np.maximum(addr, 0)), -1).astype(np.int64)
+    out_c, in_c = c[: len(ch.out_addr)], c[len(ch.out_addr) :]
     out_c, in_c = relabel_clusters(out_c, relabel), relabel_clusters(in_c, relabel)
     o_min = _segment(np.where(out_c >= 0, out_c, BIG), ch.out_ptr, np.minimum, BIG)
     o_max = _segment(out_c, ch.out_ptr, np.maximum, -1)

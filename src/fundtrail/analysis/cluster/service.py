@@ -38,6 +38,7 @@ from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore import csr, duck
 from fundtrail.chainstore.budget import RangeReader, chunk_rows, duckdb_limits, iter_batches
 from fundtrail.chainstore.store import ChainStore, ScratchPart
+from fundtrail.chainstore.workarray import WINDOW_SHARE, WorkArray, WorkSpace
 from fundtrail.errors import InvalidInputError
 
 ENGINES = ("embedded", "spark")
@@ -92,6 +93,21 @@ def cluster_of(store: ChainStore) -> np.ndarray:
         ids = b.column(0).to_numpy()
         keep = ids < n
         out[ids[keep]] = b.column(1).to_numpy()[keep]
+    return out
+
+
+def cluster_work(store: ChainStore, ws: WorkSpace) -> WorkArray:
+    """:func:`cluster_of` as a work array of ``ws``: in RAM on a small chain, a mapped
+    scratch file past the budget's share (a whole chain's passes hold one window)."""
+    n = csr.n_addresses(store)
+    out = ws.zeros(n, np.int64)
+    step = chunk_rows(8, WINDOW_SHARE)
+    for lo in range(0, n, step):
+        out.fill(lo, np.arange(lo, min(n, lo + step), dtype=np.int64))
+    for b in iter_batches(store, "clusters", ["address_id", "cluster_id"], share=WINDOW_SHARE):
+        ids = b.column(0).to_numpy()
+        keep = ids < n
+        out.put(ids[keep], b.column(1).to_numpy()[keep])
     return out
 
 
