@@ -33,7 +33,7 @@ import pyarrow as pa
 from fundtrail.analysis.cluster.service import cluster_work
 from fundtrail.analysis.trace.exposure import indirect_exposure
 from fundtrail.chains.reads import chain_stores
-from fundtrail.chainstore.budget import iter_batches
+from fundtrail.chainstore.budget import chunk_rows
 from fundtrail.chainstore.csr import n_addresses
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
@@ -199,7 +199,7 @@ def _chain_reasons(
     entity_cat = _entities(store, home)
     benign = np.array(sorted(c for c, (_l, cat) in entity_cat.items() if cat in BENIGN), np.int64)
     with WorkSpace(store.root / "cache") as ws:  # arrays by address id: within the budget
-        keys = _keys(store, n, ws)
+        keys = _KeyReader(store)
         ids = _ids(store, list(direct))
         cluster = cluster_work(store, ws)
         seed_ids = np.array(sorted(set(ids.values())), dtype=np.int64)
@@ -254,17 +254,35 @@ def _members(cluster: WorkArray, wanted: set[int]) -> dict[int, np.ndarray]:
     return {int(cids[a]): ids[a:b] for a, b in itertools.pairwise(bounds.tolist())}
 
 
-def _keys(store: ChainStore, n: int, ws: WorkSpace) -> WorkArray:
-    """Screening key of every address id, hashed a bounded batch of address texts at a
-    time: the whole column as Python strings and a dict of them took some 250 bytes per
-    address."""
-    keys = ws.zeros(n, np.uint64)
-    chain = store.chain.code
-    for b in iter_batches(store, "addresses", ["address_id", "address"], bytes_per_row=PY_BYTES):
-        ids = b.column(0).to_numpy()
-        keep = ids < n
-        keys.put(ids[keep], keys_of(chain, b.column(1).to_pylist())[keep])
-    return keys
+class _KeyReader:
+    """Screening keys of the address ids that get a reason, their texts read from the
+    store a bounded batch at a time. Hashing every address of the chain for a handful of
+    reasons took 1.5 GB at 3M txs (Python strings) and most of the build's CPU."""
+
+    def __init__(self, store: ChainStore) -> None:
+        self.store = store
+
+    def take(self, ids: np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        uniq, inv = np.unique(ids, return_inverse=True)
+        keys = np.empty(len(uniq), dtype=np.uint64)
+        step = chunk_rows(PY_BYTES, 0.25)
+        con = self.store.connect()
+        try:
+            for lo in range(0, len(uniq), step):
+                part = uniq[lo : lo + step]
+                con.register("want_id", pa.table({"address_id": pa.array(part, pa.int64())}))
+                t = con.sql(
+                    "SELECT address_id, address FROM addresses SEMI JOIN want_id "
+                    "USING (address_id) ORDER BY address_id"
+                ).to_arrow_table()
+                if t.num_rows != len(part):
+                    raise ValueError(f"{len(part) - t.num_rows} address ids without a text")
+                keys[lo : lo + len(part)] = keys_of(self.store.chain.code,
+                                                    t.column(1).to_pylist())  # fmt: skip
+        finally:
+            con.close()
+        return keys[inv]
 
 
 def _ids(store: ChainStore, addresses: list[str]) -> dict[str, int]:
@@ -306,7 +324,7 @@ def _exposure(
     category: str,
     hops: int,
     cluster: WorkArray,
-    keys: WorkArray,
+    keys: _KeyReader,
 ) -> None:
     """Indirect reasons of one category and visibility group, one source per origin.
 
