@@ -17,6 +17,7 @@ passes a test). Results are the same in both modes; a test runs the attribution 
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -141,7 +142,8 @@ class WorkSpace:
     mapped; :meth:`close` (or leaving the ``with`` block) deletes the files."""
 
     def __init__(self, where: Path) -> None:
-        self.root = where / f"work-{uuid.uuid4().hex[:12]}"
+        _sweep(where)
+        self.root = where / f"work-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self.cap = ram_bytes()
         self.used = 0
         self.arrays: list[WorkArray] = []
@@ -189,6 +191,28 @@ class WorkSpace:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _sweep(where: Path) -> None:
+    """Delete the scratch folders of processes that died without closing their space (a
+    killed command's files would otherwise stay on disk, gigabytes on a big chain)."""
+    for old in where.glob("work-*-*"):
+        try:
+            pid = int(old.name.split("-")[1])
+        except ValueError:
+            continue
+        if not _alive(pid):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def in_ram(values: np.ndarray) -> WorkArray:

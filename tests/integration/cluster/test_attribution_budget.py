@@ -18,8 +18,8 @@ from fundtrail.analysis.attribution import lookup
 from fundtrail.analysis.cluster.service import run_clustering
 from fundtrail.chains.bitcoin.ingest import ingest_paths
 from fundtrail.chains.simulate.service import run as simulate
-from fundtrail.chainstore.csr import n_txs
 from fundtrail.chainstore import workarray
+from fundtrail.chainstore.csr import n_txs
 from fundtrail.chainstore.store import ChainStore
 from fundtrail.chainstore.tags import TagStore
 from fundtrail.intel.tag_import import import_tags

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +74,18 @@ def test_arrays_past_the_ram_share_go_to_files(
         assert not first.mapped and second.mapped
         ws.free(first)
         assert not ws.zeros(1000, np.int32).mapped  # freed RAM counts again
+
+
+def test_a_dead_process_scratch_files_are_swept(tmp_path: Path) -> None:
+    """A command killed mid-pass leaves its mapped files; the next space removes them (not
+    those of a live process)."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    stale = tmp_path / f"work-{dead}-abc"
+    stale.mkdir()
+    (stale / "a0.bin").write_bytes(b"\0" * 4096)
+    live = tmp_path / f"work-{os.getpid()}-def"
+    live.mkdir()
+    with WorkSpace(tmp_path):
+        assert not stale.exists()
+        assert live.exists()
