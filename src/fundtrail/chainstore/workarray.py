@@ -215,6 +215,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def over(values: np.ndarray) -> WorkArray:
+    """A work array reading ``values`` in place: a memory map (``np.load(...,
+    mmap_mode="r")``, ``np.memmap``) is read a window at a time and released, as a mapped
+    work array is; anything else as a RAM one. Why: random lookups into a mapped array
+    of the whole chain (each address's cluster) keep every page they touch resident
+    until released, so one range of a pass held most of an 800 MB file at 100M addresses."""
+    if not isinstance(values, np.memmap) or not len(values):
+        return in_ram(np.asarray(values))
+    arr = WorkArray(0, values.dtype, True, None)
+    arr.n, arr._ram, arr._map, arr._view = len(values), None, values, values.view(np.ndarray)
+    return arr
+
+
 def in_ram(values: np.ndarray) -> WorkArray:
     """A RAM work array over ``values`` itself (no copy): for callers holding a plain array."""
     arr = WorkArray(0, values.dtype, True, None)

@@ -56,14 +56,16 @@ from fundtrail.analysis.link.fees import (
 )
 from fundtrail.analysis.trace.graph import UtxoGraph
 from fundtrail.chainstore.budget import ranges, release
+from fundtrail.chainstore.workarray import over
 
 THROUGH_MIXER = "through-mixer"
 WINDOW = 24 * 3600  # seconds after the entry in which the payouts must come
 MAX_CANDIDATES = 48  # payouts in one entry's window; more: ambiguous (4x with a fingerprint)
 MAX_MATCHES = 256  # matches of one entry; more: ambiguous
 LEARN_CAP = 50_000  # an entry with more wide matches than this casts no vote on the fee
-TX_BYTES = 256  # working memory per tx of a pass over the mapped inputs
-OUT_BYTES = 32  # working memory per output of a pass over the mapped output addresses
+TX_BYTES = 1024  # working memory per tx of a pass over the mapped inputs (and the lookups)
+OUT_BYTES = 128  # working memory per output of a pass over the mapped output addresses (its
+# slice, the search positions and masks: 32 let one range of 16M outputs hold 500 MB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +129,11 @@ def _spent_by(g: UtxoGraph, cluster: int) -> np.ndarray:
     time: the inputs' arrays span the chain, and whole-chain temporaries took 17 bytes
     per input."""
     found = []
+    clusters = over(g.addr_cluster)  # a window at a time: a range's lookups span the file
     for p, q in ranges(g.n_txs, TX_BYTES, 0.25):
         ptr = np.asarray(g.in_ptr[p : q + 1])
         a_in = np.asarray(g.in_addr[int(ptr[0]) : int(ptr[-1])])
-        mine = (a_in >= 0) & (g.addr_cluster[np.maximum(a_in, 0)] == cluster)
+        mine = (a_in >= 0) & (clusters.take(np.maximum(a_in, 0)) == cluster)
         if mine.any():
             in_tx = np.repeat(np.arange(p, q, dtype=np.int64), np.diff(ptr))
             found.append(np.unique(in_tx[mine]))

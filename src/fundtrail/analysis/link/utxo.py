@@ -40,9 +40,12 @@ from fundtrail.analysis.trace.utxo import UtxoFinder
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.budget import ranges, release
 from fundtrail.chainstore.store import ChainStore
+from fundtrail.chainstore.workarray import over
 from fundtrail.model import display
 
-TX_BYTES = 256  # working memory per tx of a whole-chain pass over the mapped arrays
+# working memory per tx of a whole-chain pass over the mapped arrays: a range's inputs,
+# outputs, their clusters and the temporaries (256 held 1.5 GB at 50M txs)
+TX_BYTES = 1024
 ADDR_BYTES = 32  # working memory per address of a pass over per-address arrays
 
 
@@ -256,6 +259,7 @@ def service_wallets(g: UtxoGraph, addr_stop: np.ndarray, deposits: np.ndarray) -
     """
     n_addr = len(addr_stop)
     own = np.zeros(n_addr, dtype=bool)
+    cluster = over(g.addr_cluster)  # read a window at a time: the file is 8 bytes an address
     for p, q in _position_ranges(g):
         i0, i1 = int(g.in_ptr[p]), int(g.in_ptr[q])
         a_in = np.asarray(g.in_addr[i0:i1])
@@ -265,14 +269,14 @@ def service_wallets(g: UtxoGraph, addr_stop: np.ndarray, deposits: np.ndarray) -
         in_tx = np.repeat(np.arange(q - p, dtype=np.int64), np.diff(g.in_ptr[p : q + 1]))
         ptr = np.asarray(g.out_ptr[p : q + 1]) - int(g.out_ptr[p])
         out_a = np.asarray(g.out_addr[int(g.out_ptr[p]) : int(g.out_ptr[q])])
-        oc = np.where(out_a >= 0, g.addr_cluster[np.maximum(out_a, 0)], -1)
+        oc = np.where(out_a >= 0, cluster.take(np.maximum(out_a, 0)), -1)
         has = np.diff(ptr) > 0
         lo_c, hi_c = np.full(q - p, -1, dtype=np.int64), np.full(q - p, -1, dtype=np.int64)
         firsts = ptr[:-1][has]
         lo_c[has] = np.minimum.reduceat(oc, firsts)
         hi_c[has] = np.maximum.reduceat(oc, firsts)
         t, a = in_tx[spends], a_in[spends]
-        c = g.addr_cluster[a]
+        c = cluster.take(a)
         own[a[(lo_c[t] != c) | (hi_c[t] != c)]] = True
         release(g.in_addr, g.in_ptr, g.out_ptr, g.out_addr, g.addr_cluster)
     own[deposits] = False
