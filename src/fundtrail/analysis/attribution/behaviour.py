@@ -133,11 +133,15 @@ def find(
     services: np.ndarray,
     attributed: np.ndarray,
     ws: WorkSpace,
+    entity_of: np.ndarray | None = None,
 ) -> Found:
     """Hot wallets and deposit clusters (:func:`find_in`), hot addresses joined by their
-    change judged as one wallet (:mod:`hotchains`; two more passes). A group holding one
-    attributed cluster is named by it; one holding two is left apart (two services).
-    Arrays by address or cluster id are work arrays of ``ws``."""
+    change judged as one wallet (:mod:`hotchains`; two more passes). A group whose
+    attributed clusters are all one entity's (``entity_of``: a key per ``attributed``
+    cluster, equal for one entity's; a partner often knows two of an exchange's hot
+    addresses, each its own cluster when the exchange never spends them together) is
+    named by the smallest of them; one holding two entities' is left apart (two
+    services). Arrays by address or cluster id are work arrays of ``ws``."""
     nodes, reps = hotchains.groups(chunks, cluster, ws)
     if not len(nodes):
         return find_in(chunks, cluster, services, attributed, ws)
@@ -145,9 +149,12 @@ def find(
     att = np.isin(nodes, attributed)
     named = np.full(len(ids), BIG, dtype=np.int64)
     np.minimum.at(named, of[att], nodes[att])
+    key = nodes[att] if entity_of is None else entity_of[np.searchsorted(attributed, nodes[att])]
+    least = np.full(len(ids), BIG, dtype=np.int64)
+    np.minimum.at(least, of[att], key)
     most = np.full(len(ids), -1, dtype=np.int64)
-    np.maximum.at(most, of[att], nodes[att])
-    apart = (named != most) & (most >= 0)  # groups with two attributed clusters: apart
+    np.maximum.at(most, of[att], key)
+    apart = (least != most) & (most >= 0)  # groups with two entities' clusters: apart
     name = np.where(named < BIG, named, ids)[of]
     keep = ~apart[of] & (name != nodes)
     keys, values = nodes[keep], name[keep]  # sorted: nodes come from np.unique

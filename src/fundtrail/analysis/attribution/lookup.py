@@ -42,7 +42,7 @@ from fundtrail.chainstore.workarray import WorkArray, WorkSpace, in_ram
 from fundtrail.intelstore.db import IntelStore
 from fundtrail.model.identity import Identity
 
-ALGORITHM = 5  # bump when the rules change: old cache files are then never read
+ALGORITHM = 6  # bump when the rules change: old cache files are then never read
 _MEMORY: OrderedDict[str, Attribution] = OrderedDict()
 _LOCK = threading.Lock()
 _KEEP = 8
@@ -224,12 +224,16 @@ def _behaviour(store: ChainStore, cluster: WorkArray, direct: pa.Table, ws: Work
     ranges = txchunks.tx_ranges(n_txs(store))
     marked = read_coinjoins(store)
     coinjoin = None if marked is None else np.sort(marked)
+    # one entity's clusters share a key (its label): one exchange's hot addresses tagged apart
+    entity_of = np.unique([primary[c].label.casefold() for c in attributed.tolist()],
+                          return_inverse=True)[1].astype(np.int64)  # fmt: skip
     found = behaviour.find(
         lambda: txchunks.iter_chunks(store, ranges, coinjoin),
         cluster,
         services,
         attributed,
         ws,
+        entity_of.reshape(-1),
     )
     if not len(found.hot) and not len(found.deposit):
         return empty_rows()

@@ -342,3 +342,36 @@ def test_change_to_a_tagged_sibling_is_no_payment_to_a_service(home: Path) -> No
     c.commit(home)
     entity = attribution(ChainStore("btc", home), home=home).entity(c.labels.ids["HA"])
     assert entity is not None and entity.heuristic == "hot_wallet"
+
+
+def test_a_rotating_hot_wallet_tagged_twice_is_one_service(home: Path) -> None:
+    """A partner knows two of the rotating wallet's hot addresses (H1, H6), each its own
+    cluster: one exchange, so the chain is its wallet and the deposits swept into any of
+    its addresses are its deposits (no Hi alone receives the five sweeps)."""
+    c = UtxoChain()
+    rotating_hot_wallet(c)
+    for name in ("H1", "H6"):
+        c.cluster(name.lower(), [name])
+        c.entity(name.lower(), "Bitstamp", "exchange")
+    c.commit(home)
+    att = attribution(ChainStore("btc", home), home=home)
+    for k in ("K2", "K7"):
+        deposit = att.entity(c.labels.ids[k])
+        assert deposit is not None and (deposit.label, deposit.heuristic) == (
+            "Bitstamp",
+            "deposit_sweep",
+        )
+
+
+def test_a_change_chain_holding_two_exchanges_tagged_stays_apart(home: Path) -> None:
+    """The same chain with H1 tagged one exchange and H6 another: whose the deposits are
+    is not known, so none is named by the chain."""
+    c = UtxoChain()
+    rotating_hot_wallet(c)
+    for name, label in (("H1", "Bitstamp"), ("H6", "Kraken")):
+        c.cluster(name.lower(), [name])
+        c.entity(name.lower(), label, "exchange")
+    c.commit(home)
+    att = attribution(ChainStore("btc", home), home=home)
+    for k in ("K2", "K7"):
+        assert att.entity(c.labels.ids[k]) is None
