@@ -101,7 +101,9 @@ def _first_pass(
     return chain
 
 
-def _spends(ch: TxChunk, t: Txs, pays_out: WorkArray) -> tuple[np.ndarray, np.ndarray]:
+def _spends(
+    ch: TxChunk, t: Txs, pays_out: WorkArray, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """What each tx of one input cluster does with its coins, from one look at its outputs:
 
     * ``target``: the cluster it sweeps into, or -1: the coins moved whole to one other
@@ -110,12 +112,18 @@ def _spends(ch: TxChunk, t: Txs, pays_out: WorkArray) -> tuple[np.ndarray, np.nd
     * ``moves``: bool, the coins moved whole to other clusters, at most one of whose
       addresses goes on to pay anyone (a sweep, or one split with cold storage); a
       payment keeps change or pays someone who spends on.
+
+    ``groups``: sorted ids of hot-address groups (:mod:`hotchains`, read as one wallet): an
+    address of one pays on with its wallet, though it has paid nobody yet itself (an
+    exchange's fresh change address, swept into before it is spent).
     """
     n = ch.hi - ch.lo
     addr = ch.out_addr >= 0
     own = addr & (t.out_c == t.i_min[t.tx_of_out])
     paying = addr & ~own
-    paying[paying] = pays_out.take(ch.out_addr[paying])
+    paying[paying] = pays_out.take(ch.out_addr[paying]) | (
+        np.isin(t.out_c[paying], groups) if groups is not None else False
+    )
     keeps = np.bincount(t.tx_of_out[own], minlength=n) > 0
     payers = np.bincount(t.tx_of_out[paying], minlength=n)
     into = np.full(n, -1, dtype=np.int64)
@@ -196,11 +204,12 @@ def find_in(
     sweeps habitually, never the whole chain's txs.
     """
     chain = _first_pass(chunks, cluster, ws, relabel)
+    groups = None if relabel is None else np.unique(relabel[1])
     sweeps_in = ws.zeros(len(cluster), np.int32)
     sweeps_out = ws.zeros(len(cluster), np.int32)
     for ch in chunks():
         t = tx_shapes(ch, cluster, relabel)
-        target, moves = _spends(ch, t, chain.pays_out)
+        target, moves = _spends(ch, t, chain.pays_out, groups)
         sw = target >= 0
         sweeps_in.add(target[sw])
         # only sweeps into one cluster say a cluster spends by sweeping: a hot wallet's
@@ -220,7 +229,7 @@ def find_in(
     paid = _Groups()  # (payer, payee) -> value, for payers in pool
     for ch in chunks():
         t = tx_shapes(ch, cluster, relabel)
-        target, _ = _spends(ch, t, chain.pays_out)
+        target, _ = _spends(ch, t, chain.pays_out, groups)
         at = np.flatnonzero((target >= 0) & np.isin(target, swept))
         into.add(t.i_min[at], target[at], np.ones(len(at), np.int64), at + ch.lo)
         # who pays whom and how much, over txs with one input cluster

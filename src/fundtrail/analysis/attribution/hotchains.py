@@ -12,6 +12,14 @@ chain (an exchange paying another's hot wallets, a payroll). Clusters linked so 
 payees), so an exchange rotating its hot addresses is recognised as a whole. A gang's
 fan-outs chained by change form a group too, and stay no hot wallet for the same reason a
 gang's cluster does (it pays mostly services' deposits, not customers).
+
+A hot address that never pays a batch itself (it pays one customer at a time, or has not
+paid anyone yet: the exchange's fresh change address) joins its payer's group by what
+feeds it: it received the *largest* output of a batch payer's tx (the change: a hot
+wallet keeps most of its coins) and otherwise only *sweeps* (a cluster's coins moved
+whole into it: deposits, cold storage, a miner selling), at least one. A customer paid by
+a batch is paid by others too (change kept, other payers), and a gang's collection
+address is paid by its victims with their change: neither is fed by sweeps alone.
 """
 
 from __future__ import annotations
@@ -36,18 +44,46 @@ def _batches(ch: TxChunk, t: Txs) -> tuple[np.ndarray, np.ndarray]:
     return t.one_in & (n_other >= MIN_BATCH), other
 
 
+def _sweeps(t: Txs) -> np.ndarray:
+    """bool per tx: one cluster's coins moved whole into one other cluster."""
+    return t.one_in & (t.o_max >= 0) & (t.o_min == t.o_max) & (t.o_min != t.i_min)
+
+
+def _change_outputs(
+    ch: TxChunk, t: Txs, other: np.ndarray, batcher: WorkArray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(bool per output: the one largest output to another cluster of a tx from one
+    batch payer's cluster; bool per output to another cluster paid otherwise: not that
+    output and not in a sweep)."""
+    n = ch.hi - ch.lo
+    from_batcher = t.one_in.copy()
+    from_batcher[from_batcher] = batcher.take(t.i_min[from_batcher])
+    val = np.where(other, ch.out_val, -1)
+    top = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(top, t.tx_of_out, val)
+    largest = other & (val == top[t.tx_of_out])
+    once = np.bincount(t.tx_of_out[largest], minlength=n) == 1
+    change = largest & (from_batcher & once)[t.tx_of_out]
+    return change, other & ~change & ~_sweeps(t)[t.tx_of_out]
+
+
 def groups(
     chunks: Callable[[], Iterable[TxChunk]], cluster: WorkArray, ws: WorkSpace
 ) -> tuple[np.ndarray, np.ndarray]:
     """(clusters in a chain, sorted; the group of each: its smallest member), from two
     passes over the chain. Only clusters in a chain are listed: memory by the chains'
-    size, not the chain's (one bool per cluster id aside, a work array of ``ws``)."""
-    batcher = ws.zeros(len(cluster), bool)
+    size, not the chain's (a few numbers per cluster id aside, work arrays of ``ws``)."""
+    n = len(cluster)
+    batcher = ws.zeros(n, bool)
+    swept = ws.zeros(n, bool)  # received a sweep (coins moved whole into it)
     for ch in chunks():
         t = tx_shapes(ch, cluster)
         batch, _ = _batches(ch, t)
         batcher.put(t.i_min[batch], True)
+        swept.put(t.o_min[_sweeps(t)], True)
     a_parts, b_parts = [], []
+    change_of = ws.zeros(n, np.int64)  # 1 + a batch payer whose largest output it received
+    other_fed = ws.zeros(n, bool)  # paid otherwise than by sweeps and batch payers' change
     for ch in chunks():
         t = tx_shapes(ch, cluster)
         batch, other = _batches(ch, t)
@@ -58,7 +94,17 @@ def groups(
         link = to_batcher & (per_tx[t.tx_of_out] == 1)
         a_parts.append(t.i_min[t.tx_of_out[link]])
         b_parts.append(t.out_c[link])
+        change, fed_other = _change_outputs(ch, t, other, batcher)
+        change_of.put(t.out_c[change], t.i_min[t.tx_of_out[change]] + 1)
+        other_fed.put(t.out_c[fed_other], True)
     ws.free(batcher)
+    # a sibling fed only by sweeps and by a batch payer's change joins that payer
+    fed = change_of.where(lambda v: v > 0)
+    fed = fed[swept.take(fed) & ~other_fed.take(fed)]
+    a_parts.append(change_of.take(fed) - 1)
+    b_parts.append(fed)
+    for arr in (swept, change_of, other_fed):
+        ws.free(arr)
     a = np.concatenate(a_parts) if a_parts else np.zeros(0, np.int64)
     b = np.concatenate(b_parts) if b_parts else np.zeros(0, np.int64)
     if not len(a):

@@ -375,3 +375,46 @@ def test_a_change_chain_holding_two_exchanges_tagged_stays_apart(home: Path) -> 
     att = attribution(ChainStore("btc", home), home=home)
     for k in ("K2", "K7"):
         assert att.entity(c.labels.ids[k]) is None
+
+
+def change_fed_hot_address(c: UtxoChain, *, spent: bool) -> None:
+    """The rotating wallet, H0 tagged; H2 also pays a batch of three customers from a
+    sweep's coin with its change (the largest output) to a fresh hot address F that never
+    pays a batch: F pays one customer with change to H5 (``spent``) or nothing yet. A
+    single-use deposit J is swept into F: F receives no other sweep."""
+    rotating_hot_wallet(c)
+    c.cluster("h0", ["H0"])
+    c.entity("h0", "Bitstamp", "exchange")
+    c.tx("side", [("sweep-k2", 0)], [("S0", 500), ("S1", 500), ("F", 3_400), ("S2", 500)])
+    if spent:
+        c.tx("f-pay", [("side", 2)], [("SC", 1_000), ("H5", 2_300)])
+    c.tx("j0", [], [("J", 8_000)])
+    c.tx("sweep-j", [("j0", 0)], [("F", 7_990)])
+
+
+def test_a_hot_address_fed_by_a_batchs_change_and_sweeps_is_the_wallets(home: Path) -> None:
+    for spent in (True, False):
+        c = UtxoChain()
+        change_fed_hot_address(c, spent=spent)
+        c.commit(home / str(spent))
+        att = attribution(ChainStore("btc", home / str(spent)), home=home / str(spent))
+        deposit = att.entity(c.labels.ids["J"])
+        assert deposit is not None and (deposit.label, deposit.heuristic) == (
+            "Bitstamp",
+            "deposit_sweep",
+        ), spent
+
+
+def test_a_customer_paid_a_batchs_largest_output_and_by_others_is_no_hot_address(
+    home: Path,
+) -> None:
+    """The same, but F is a customer (a big withdrawal): a friend pays it too (keeping
+    change), so F is not the exchange's and what empties a wallet into F (J) is no deposit."""
+    c = UtxoChain()
+    change_fed_hot_address(c, spent=False)
+    c.tx("fr0", [], [("FRIEND", 9_000)])
+    c.tx("fr-pay", [("fr0", 0)], [("F", 2_000), ("FRIEND", 6_990)])
+    c.commit(home)
+    att = attribution(ChainStore("btc", home), home=home)
+    assert att.entity(c.labels.ids["J"]) is None
+    assert att.entity(c.labels.ids["F"]) is None
