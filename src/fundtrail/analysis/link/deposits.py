@@ -15,7 +15,10 @@ joined by strong evidence) and deposits:
 2. Communities of at least :data:`ESTABLISHED` payments are established too. Two of
    them that share deposits are one campaign when the shared deposits are at least
    :data:`SHARED_SHARE` of the deposits of the one with fewer (they cash out to the
-   same accounts: one gang's mules). Otherwise the shared deposits are *conflicts*:
+   same accounts: one gang's mules), judged strongest share first and on the campaigns
+   merged so far (a fragment that reached its gang's deposit and one mule another gang
+   also paid joins its gang first; then the mule is one deposit among the gang's many,
+   not evidence that the two gangs are one). Otherwise the shared deposits are *conflicts*:
    two campaigns, each standing on its own evidence, met only at a few accounts (a
    mule both used, an ordinary customer both paid). A conflict links nobody.
 3. A small community joins the one established campaign it reached at deposits that
@@ -28,6 +31,7 @@ group reached which deposit, and :func:`settle` applies the rule to a walk's res
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -116,10 +120,9 @@ def deposit_joins(
             for y in held[i + 1 :]:
                 shared[(x, y)].append(d)
     merged = _Sets(sorted(settled))
-    for (x, y), ds in sorted(shared.items()):
-        fewer = min(len(deposits_of[x]), len(deposits_of[y]))
-        if len(ds) >= SHARED_SHARE * fewer and merged.union(x, y):
-            join(x, y, ds[0])
+    for x, y, d in _merge_by_share(shared, deposits_of):
+        merged.union(x, y)
+        join(x, y, d)
     # 3. a small community joins the one campaign its non-conflict deposits reach
     campaign = {r: merged.find(r) for r in settled}
     reach: dict[int, dict[int, tuple[int, int, int]]] = defaultdict(dict)
@@ -146,6 +149,61 @@ def deposit_joins(
         if len(by_root) > 1:
             clashes.append(DepositConflict(d, tuple(tuple(by_root[r]) for r in sorted(by_root))))
     return joins, clashes
+
+
+def _merge_by_share(
+    shared: Mapping[tuple[int, int], list[int]], deposits_of: Mapping[int, set[int]]
+) -> list[tuple[int, int, int]]:
+    """Rule 2, strongest evidence first: the merges of established communities, each as
+    (community, community, a shared deposit).
+
+    The pair sharing the largest share of the smaller one's deposits merges first, and
+    the share is then judged on the merged campaign's deposits. A fragment of a scam
+    that reached two deposits, the scam's own and a mule that a ransomware also paid,
+    shares half of its deposits with either; judged pair by pair it glued the two gangs
+    together. Judged once it has joined the scam (whose eight deposits share one with
+    the ransomware), the mule is what it is: one account both cashed out at.
+    """
+    deps = {r: set(ds) for r, ds in deposits_of.items()}
+    at: dict[int, set[int]] = defaultdict(set)  # deposit -> current campaigns there
+    for x, y in shared:
+        for r in (x, y):
+            for d in deps[r]:
+                at[d].add(r)
+    owner = _Sets(sorted(deps))
+
+    def score(x: int, y: int) -> tuple[float, int, int] | None:
+        both = deps[x] & deps[y]
+        fewer = min(len(deps[x]), len(deps[y]))
+        if not both or len(both) < SHARED_SHARE * fewer:
+            return None
+        return (-len(both) / fewer, -len(both), min(both))
+
+    heap = [(*s, x, y) for x, y in sorted(shared) if (s := score(x, y)) is not None]
+    heapq.heapify(heap)
+    out: list[tuple[int, int, int]] = []
+    while heap:
+        share, count, d, x, y = heapq.heappop(heap)
+        if owner.find(x) != x or owner.find(y) != y:
+            continue  # one side merged since: its pairs were pushed again
+        now = score(x, y)
+        if now is None:
+            continue
+        if now != (share, count, d):
+            heapq.heappush(heap, (*now, x, y))
+            continue
+        out.append((x, y, d))
+        owner.union(x, y)
+        keep, gone = min(x, y), max(x, y)
+        for dep in deps[gone]:
+            at[dep].discard(gone)
+            at[dep].add(keep)
+        deps[keep] |= deps.pop(gone)
+        near = sorted({r for dep in deps[keep] for r in at[dep]} - {keep})
+        for r in near:
+            if (s := score(keep, r)) is not None:
+                heapq.heappush(heap, (*s, min(keep, r), max(keep, r)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

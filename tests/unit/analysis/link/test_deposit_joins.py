@@ -54,3 +54,24 @@ def test_campaigns_cashing_out_to_the_same_accounts_are_one() -> None:
     joins, clashes = deposit_joins(reached, {0: 12, 1: 12})
     assert _campaigns(2, joins) == [{0, 1}]
     assert clashes == []
+
+
+def test_two_gangs_sharing_a_mules_reused_deposit_stay_two_campaigns() -> None:
+    # 0-2: a scam's fragments (12 payments each) at its own deposits 100 and 101; 3-8: a
+    # ransomware's batches of 2, glued by its mules' deposits 200-203; 300 is a mule both
+    # gangs pay. Fragment 2 reached only 100 and the mule: half its deposits either way
+    size = {0: 12, 1: 12, 2: 12, **{c: 2 for c in range(3, 9)}}
+    reached = {100: [0, 1, 2], 101: [0, 1], 300: [0, 2, 3, 5],
+               200: [3, 4], 201: [4, 5], 202: [5, 6, 7], 203: [7, 8]}  # fmt: skip
+    joins, clashes = deposit_joins(reached, size)
+    assert _campaigns(9, joins) == [{0, 1, 2}, {3, 4, 5, 6, 7, 8}]
+    assert clashes == [DepositConflict(300, ((0, 2), (3, 5)))]
+
+
+def test_fragments_of_one_gang_at_the_same_mules_still_join() -> None:
+    # three fragments of one gang (12 each) cashing out at its mules 100-102, one of
+    # them also at 103: one campaign, the share judged on the campaign merged so far
+    reached = {100: [0, 1, 2], 101: [0, 1], 102: [1, 2], 103: [2]}
+    joins, clashes = deposit_joins(reached, {0: 12, 1: 12, 2: 12})
+    assert _campaigns(3, joins) == [{0, 1, 2}]
+    assert clashes == []
