@@ -21,6 +21,16 @@ def sweeping_hot_wallet(c: UtxoChain) -> None:
         c.tx(f"sw-o{k}", [(f"o{k}", 0)], [("HW", 490)])
 
 
+def tagged_deposit(c: UtxoChain, home: Path, address: str) -> tuple[str, str] | None:
+    """HW tagged as the exchange Bitstamp and the chain committed: (label, heuristic) of
+    the entity ``address``'s cluster is read as, None when it is nobody's."""
+    c.cluster("ex", ["HW"])
+    c.entity("ex", "Bitstamp", "exchange")
+    c.commit(home)
+    e = attribution(ChainStore("btc", home), home=home).entity(c.labels.ids[address])
+    return None if e is None else (e.label, e.heuristic)
+
+
 def untagged_exchange(c: UtxoChain, *, customers: int = 20) -> None:
     """No tag anywhere: deposits K1..K5 swept into HW, HW pays ``customers`` withdrawals."""
     c.tx("hw0", [], [("HW", 10**6)])
@@ -161,14 +171,7 @@ def test_a_deposit_swept_now_and_then_into_a_fresh_hot_address_is_still_a_deposi
         c.tx(f"d{k}", [], [("K", 1000)])
         c.tx(f"sw-k{k}", [(f"d{k}", 0)], [("HX" if k == 2 else "HW", 990)])
     c.tx("hx-w", [("sw-k2", 0)], [("CUST2", 500), ("HX", 480)])
-    c.cluster("ex", ["HW"])
-    c.entity("ex", "Bitstamp", "exchange")
-    c.commit(home)
-    deposit = attribution(ChainStore("btc", home), home=home).entity(c.labels.ids["K"])
-    assert deposit is not None and (deposit.label, deposit.heuristic) == (
-        "Bitstamp",
-        "deposit_sweep",
-    )
+    assert tagged_deposit(c, home, "K") == ("Bitstamp", "deposit_sweep")
 
 
 def test_a_deposit_also_swept_into_fresh_unspent_hot_addresses_is_still_a_deposit(
@@ -183,14 +186,7 @@ def test_a_deposit_also_swept_into_fresh_unspent_hot_addresses_is_still_a_deposi
     for k in range(6):
         c.tx(f"d{k}", [], [("K", 1000)])
         c.tx(f"sw-k{k}", [(f"d{k}", 0)], [(f"F{k - 4}" if k >= 4 else "HW", 990)])
-    c.cluster("ex", ["HW"])
-    c.entity("ex", "Bitstamp", "exchange")
-    c.commit(home)
-    deposit = attribution(ChainStore("btc", home), home=home).entity(c.labels.ids["K"])
-    assert deposit is not None and (deposit.label, deposit.heuristic) == (
-        "Bitstamp",
-        "deposit_sweep",
-    )
+    assert tagged_deposit(c, home, "K") == ("Bitstamp", "deposit_sweep")
 
 
 def test_a_wallet_that_also_pays_someone_is_no_deposit(home: Path) -> None:
@@ -226,14 +222,7 @@ def test_a_sweep_split_between_hot_wallet_and_cold_storage_keeps_a_deposit(
     for k in range(5):
         c.tx(f"sw-k{k}", [(f"d{k}", 0)], [("HW", 990)])
     c.tx("split-k5", [("d5", 0)], [("HW", 400), ("COLD", 590)])
-    c.cluster("ex", ["HW"])
-    c.entity("ex", "Bitstamp", "exchange")
-    c.commit(home)
-    deposit = attribution(ChainStore("btc", home), home=home).entity(c.labels.ids["K"])
-    assert deposit is not None and (deposit.label, deposit.heuristic) == (
-        "Bitstamp",
-        "deposit_sweep",
-    )
+    assert tagged_deposit(c, home, "K") == ("Bitstamp", "deposit_sweep")
 
 
 def rotating_hot_wallet(c: UtxoChain, *, links: int = 8) -> None:
@@ -297,14 +286,7 @@ def test_deposits_swept_only_in_hot_and_cold_splits_are_deposits(home: Path) -> 
     for k in range(6):
         c.tx(f"d{k}", [], [("K", 1000)])
         c.tx(f"split{k}", [(f"d{k}", 0)], [("HW", 400), ("COLD", 590)])
-    c.cluster("ex", ["HW"])
-    c.entity("ex", "Bitstamp", "exchange")
-    c.commit(home)
-    deposit = attribution(ChainStore("btc", home), home=home).entity(c.labels.ids["K"])
-    assert deposit is not None and (deposit.label, deposit.heuristic) == (
-        "Bitstamp",
-        "deposit_sweep",
-    )
+    assert tagged_deposit(c, home, "K") == ("Bitstamp", "deposit_sweep")
 
 
 def test_sibling_pairs_stay_bounded_on_a_supercluster() -> None:

@@ -43,3 +43,21 @@ def import_and_link(
         return link_campaigns(store, home=home)
     finally:
         store.close()
+
+
+def groups_of(n: int, joins: Sequence[Any]) -> list[set[int]]:
+    """The groups ``0..n-1`` form when every join (anything with ``a`` and ``b``: a
+    meeting, a deposit join) unites its two, smallest member first."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for j in joins:
+        parent[max(find(j.a), find(j.b))] = min(find(j.a), find(j.b))
+    out: dict[int, set[int]] = {}
+    for i in range(n):
+        out.setdefault(find(i), set()).add(i)
+    return sorted(out.values(), key=min)

@@ -16,7 +16,7 @@ import pytest
 from fundtrail.analysis.link.meet import SAME_CASHOUT, SAME_DOWNSTREAM, Payment, meetings
 from fundtrail.analysis.trace.testing import AccountChain
 
-from .test_utxo_meetings import _groups
+from .linked import groups_of
 
 ETH = 10**18
 DEPOSITS = ["S1", "S2", "S3", "M", "RA", "RB"]
@@ -84,7 +84,7 @@ def test_two_gangs_sharing_a_mules_deposit_stay_two_campaigns(
     _sweeps(c)
     c.commit(home, chain)
     result = meetings(chain, pays, 11, home)
-    assert _groups(11, result.meetings) == [{0}, set(range(1, 11))]
+    assert groups_of(11, result.meetings) == [{0}, set(range(1, 11))]
     assert c.address("M") not in {m.where for m in result.meetings}
     assert {m.where for m in result.meetings if m.reason == SAME_CASHOUT} == {
         c.address("RA"),
@@ -108,7 +108,7 @@ def test_two_gangs_sharing_most_deposits_are_one_campaign(
     _sweeps(c)
     c.commit(home, chain)
     result = meetings(chain, pays, 11, home)
-    assert _groups(11, result.meetings) == [set(range(11))]
+    assert groups_of(11, result.meetings) == [set(range(11))]
     assert result.conflicts == []
 
 
@@ -123,7 +123,7 @@ def test_a_gang_paid_at_one_address_per_victim_is_one_campaign_at_its_deposits(
     _sweeps(c)
     c.commit(home, chain)
     result = meetings(chain, pays, 10, home)
-    assert _groups(10, result.meetings) == [set(range(10))]
+    assert groups_of(10, result.meetings) == [set(range(10))]
     assert {m.reason for m in result.meetings} == {SAME_CASHOUT}
     assert result.conflicts == []
 
@@ -143,7 +143,7 @@ def test_gangs_consolidating_at_one_own_address_join_there(home: Path, chain: st
     _sweeps(c)
     c.commit(home, chain)
     result = meetings(chain, pays, 3, home)
-    assert _groups(3, result.meetings) == [{0}, {1, 2}]
+    assert groups_of(3, result.meetings) == [{0}, {1, 2}]
     assert [(m.reason, m.where) for m in result.meetings] == [(SAME_DOWNSTREAM, c.address("G"))]
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fundtrail.analysis.link.coinjoin import THROUGH_COINJOIN
-from fundtrail.analysis.link.meet import Meeting, Payment, meetings
+from fundtrail.analysis.link.meet import Payment, meetings
 from fundtrail.analysis.trace.testing import UtxoChain, txid_of
 from fundtrail.model import display
+
+from .linked import groups_of
 
 BTC = 100_000_000
 DENOM = BTC // 10  # the round's equal output
@@ -29,22 +31,6 @@ def _victims(c: UtxoChain, names: list[str], values: list[int]) -> list[Payment]
         c.tx(f"pay-{name}", [(f"fund-{name}", 0)], [(f"r-{name}", value), (f"w-{name}", 9_000)])
         pays.append(Payment(i, txid_of(f"pay-{name}"), 0, value))
     return pays
-
-
-def _groups(n: int, found: list[Meeting]) -> list[set[int]]:
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    for m in found:
-        parent[max(find(m.a), find(m.b))] = min(find(m.a), find(m.b))
-    out: dict[int, set[int]] = {}
-    for i in range(n):
-        out.setdefault(find(i), set()).add(i)
-    return sorted(out.values(), key=min)
 
 
 def _exchange(c: UtxoChain, deposits: list[str]) -> None:
@@ -124,7 +110,7 @@ def test_a_ransom_half_mixed_joins_the_half_its_post_mix_outputs_reach(home: Pat
     c.tx("u1-post", [("cj", rnd.of["u1"][0])], [("u1-later", DENOM - 1_000)])
     c.commit(home)
     found = meetings("BTC", pays, 4, home).meetings
-    assert _groups(4, found) == [{0, 1, 2, 3}]
+    assert groups_of(4, found) == [{0, 1, 2, 3}]
     (across,) = [m for m in found if m.reason == THROUGH_COINJOIN]
     assert {across.a, across.b} == {0, 2}
     back = mixed - ROUND_FEE
@@ -153,7 +139,7 @@ def test_post_mix_outputs_that_do_not_all_come_back_join_nothing(home: Path) -> 
     _post_mix(c, rnd, "gang", "D")
     c.tx("kept", [("cj", i) for i in kept], [("gang-cold", 3 * DENOM - 2_000)])
     c.commit(home)
-    assert _groups(4, meetings("BTC", pays, 4, home).meetings) == [{0, 1}, {2, 3}]
+    assert groups_of(4, meetings("BTC", pays, 4, home).meetings) == [{0, 1}, {2, 3}]
 
 
 def _two_gangs(c: UtxoChain) -> list[Payment]:
@@ -189,7 +175,7 @@ def test_two_gangs_in_one_round_each_join_their_own_halves(home: Path) -> None:
     pays = _two_gangs(c)
     c.commit(home)
     found = meetings("BTC", pays, 6, home).meetings
-    assert _groups(6, found) == [{0, 1, 2}, {3, 4, 5}]
+    assert groups_of(6, found) == [{0, 1, 2}, {3, 4, 5}]
     assert {frozenset((m.a, m.b)) for m in found if m.reason == THROUGH_COINJOIN} == {
         frozenset((0, 2)),
         frozenset((3, 5)),
@@ -216,7 +202,7 @@ def test_two_gangs_putting_the_same_amount_into_one_round_join_nothing(home: Pat
     _post_mix(c, rnd, "a", "DA")
     _post_mix(c, rnd, "b", "b-later")
     c.commit(home)
-    assert _groups(5, meetings("BTC", pays, 5, home).meetings) == [{0, 1}, {2, 3}, {4}]
+    assert groups_of(5, meetings("BTC", pays, 5, home).meetings) == [{0, 1}, {2, 3}, {4}]
 
 
 def test_a_stranger_paying_another_gangs_deposit_from_the_round_joins_nothing(
@@ -237,7 +223,7 @@ def test_a_stranger_paying_another_gangs_deposit_from_the_round_joins_nothing(
     c.tx("u1-post", [("cj", rnd.of["u1"][0]), ("cj", rnd.of["u1"][1])], [("DB", DENOM)])
     _post_mix(c, rnd, "a", "gang-a-later")
     c.commit(home)
-    assert _groups(3, meetings("BTC", pays, 3, home).meetings) == [{0, 1}, {2}]
+    assert groups_of(3, meetings("BTC", pays, 3, home).meetings) == [{0, 1}, {2}]
 
 
 def test_a_gang_in_the_round_is_never_joined_through_it(home: Path) -> None:
@@ -261,7 +247,7 @@ def test_a_gang_in_the_round_is_never_joined_through_it(home: Path) -> None:
     _post_mix(c, rnd, "b", "b-later")
     _post_mix(c, rnd, "a", "a-later")
     c.commit(home)
-    assert _groups(4, meetings("BTC", pays, 4, home).meetings) == [{0, 1}, {2, 3}]
+    assert groups_of(4, meetings("BTC", pays, 4, home).meetings) == [{0, 1}, {2, 3}]
 
 
 def test_ransoms_put_into_the_round_unconsolidated_join_together(home: Path) -> None:
@@ -281,7 +267,7 @@ def test_ransoms_put_into_the_round_unconsolidated_join_together(home: Path) -> 
     _post_mix(c, rnd, "gang", "D")
     c.commit(home)
     found = meetings("BTC", pays, 3, home).meetings
-    assert _groups(3, found) == [{0, 1, 2}]
+    assert groups_of(3, found) == [{0, 1, 2}]
     across = {frozenset((m.a, m.b)) for m in found if m.reason == THROUGH_COINJOIN}
     assert across == {frozenset((0, 2)), frozenset((1, 2))}
 
@@ -304,7 +290,7 @@ def test_post_mix_outputs_spent_with_the_other_halfs_coin_join_it(home: Path) ->
     c.tx("merge", spent, [("gang-wallet", mixed - ROUND_FEE + BTC // 2 - 10_000)])
     c.commit(home)
     found = meetings("BTC", pays, 4, home).meetings
-    assert _groups(4, found) == [{0, 1, 2, 3}]
+    assert groups_of(4, found) == [{0, 1, 2, 3}]
     (across,) = [m for m in found if m.reason == THROUGH_COINJOIN]
     assert across.where.endswith(f"-> {c.address('m2')}")
 
@@ -329,7 +315,7 @@ def test_post_mix_outputs_remixed_with_another_gangs_coin_join_nothing(home: Pat
     again.join("b", ("cons-b", 0), BTC // 2 - 1_000)
     again.write(c, "cj2")
     c.commit(home)
-    assert _groups(3, meetings("BTC", pays, 3, home).meetings) == [{0, 1}, {2}]
+    assert groups_of(3, meetings("BTC", pays, 3, home).meetings) == [{0, 1}, {2}]
 
 
 def test_a_small_entry_in_a_big_round_matched_by_strangers_joins_nothing(home: Path) -> None:
@@ -353,4 +339,4 @@ def test_a_small_entry_in_a_big_round_matched_by_strangers_joins_nothing(home: P
     c.tx("big-post", [("cj", rnd.of["big"][0]), ("cj", rnd.of["big"][1])], [("DB", 2 * DENOM)])
     _post_mix(c, rnd, "a", "gang-a-later")
     c.commit(home)
-    assert _groups(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
+    assert groups_of(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]

@@ -5,21 +5,7 @@ from __future__ import annotations
 
 from fundtrail.analysis.link.deposits import DepositConflict, deposit_joins
 
-
-def _campaigns(n: int, joins: list) -> list[set[int]]:
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    for j in joins:
-        parent[max(find(j.a), find(j.b))] = min(find(j.a), find(j.b))
-    out: dict[int, set[int]] = {}
-    for i in range(n):
-        out.setdefault(find(i), set()).add(i)
-    return sorted(out.values(), key=min)
+from .linked import groups_of
 
 
 def test_a_mule_shared_by_two_gangs_is_a_conflict_and_their_own_deposits_still_join() -> None:
@@ -28,14 +14,14 @@ def test_a_mule_shared_by_two_gangs_is_a_conflict_and_their_own_deposits_still_j
     size = {0: 40, **{c: 2 for c in range(1, 7)}}
     reached = {100: [0], 101: [0], 102: [0], 103: [0, 1, 4], 200: [1, 2, 3], 201: [3, 4, 5, 6]}
     joins, clashes = deposit_joins(reached, size)
-    assert _campaigns(7, joins) == [{0}, {1, 2, 3, 4, 5, 6}]
+    assert groups_of(7, joins) == [{0}, {1, 2, 3, 4, 5, 6}]
     assert clashes == [DepositConflict(103, ((0,), (1, 4)))]
 
 
 def test_a_lone_batch_joins_the_one_campaign_its_deposit_reaches() -> None:
     # 2 (one payment) cashed out only at the scam's deposit 100: it joins the scam
     joins, clashes = deposit_joins({100: [0, 2], 101: [0]}, {0: 40, 2: 1})
-    assert _campaigns(3, joins) == [{0, 2}, {1}]
+    assert groups_of(3, joins) == [{0, 2}, {1}]
     assert [j.deposit for j in joins] == [100]
     assert clashes == []
 
@@ -52,7 +38,7 @@ def test_campaigns_cashing_out_to_the_same_accounts_are_one() -> None:
     # 0 and 1 (12 payments each) share two of 1's three deposits: one gang's mules
     reached = {100: [0, 1], 101: [0, 1], 102: [1], 103: [0], 104: [0], 105: [0]}
     joins, clashes = deposit_joins(reached, {0: 12, 1: 12})
-    assert _campaigns(2, joins) == [{0, 1}]
+    assert groups_of(2, joins) == [{0, 1}]
     assert clashes == []
 
 
@@ -64,7 +50,7 @@ def test_two_gangs_sharing_a_mules_reused_deposit_stay_two_campaigns() -> None:
     reached = {100: [0, 1, 2], 101: [0, 1], 300: [0, 2, 3, 5],
                200: [3, 4], 201: [4, 5], 202: [5, 6, 7], 203: [7, 8]}  # fmt: skip
     joins, clashes = deposit_joins(reached, size)
-    assert _campaigns(9, joins) == [{0, 1, 2}, {3, 4, 5, 6, 7, 8}]
+    assert groups_of(9, joins) == [{0, 1, 2}, {3, 4, 5, 6, 7, 8}]
     assert clashes == [DepositConflict(300, ((0, 2), (3, 5)))]
 
 
@@ -73,5 +59,5 @@ def test_fragments_of_one_gang_at_the_same_mules_still_join() -> None:
     # them also at 103: one campaign, the share judged on the campaign merged so far
     reached = {100: [0, 1, 2], 101: [0, 1], 102: [1, 2], 103: [2]}
     joins, clashes = deposit_joins(reached, {0: 12, 1: 12, 2: 12})
-    assert _campaigns(3, joins) == [{0, 1, 2}]
+    assert groups_of(3, joins) == [{0, 1, 2}]
     assert clashes == []

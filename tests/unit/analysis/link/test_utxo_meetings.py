@@ -13,13 +13,14 @@ from fundtrail.analysis.link.meet import (
     SAME_CASHOUT,
     SAME_DOWNSTREAM,
     SPENT_TOGETHER,
-    Meeting,
     Payment,
     meetings,
 )
 from fundtrail.analysis.link.mixer import THROUGH_MIXER
 from fundtrail.analysis.trace.testing import UtxoChain, txid_of
 from fundtrail.model import display
+
+from .linked import groups_of
 
 BTC = 100_000_000
 
@@ -37,22 +38,6 @@ def _victims(c: UtxoChain, names: list[str], value: int = BTC) -> list[Payment]:
         c.tx(f"pay-{name}", [(f"fund-{name}", 0)], [(f"r-{name}", value), (f"w-{name}", 9_000)])
         pays.append(Payment(i, txid_of(f"pay-{name}"), 0, value))
     return pays
-
-
-def _groups(n: int, found: list[Meeting]) -> list[set[int]]:
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    for m in found:
-        parent[max(find(m.a), find(m.b))] = min(find(m.a), find(m.b))
-    out: dict[int, set[int]] = {}
-    for i in range(n):
-        out.setdefault(find(i), set()).add(i)
-    return sorted(out.values(), key=min)
 
 
 def _exchange(c: UtxoChain, tagged: bool = True) -> None:
@@ -80,7 +65,7 @@ def test_ransomware_batches_meet_in_consolidations_and_at_the_mules_deposit(home
     c.tx("sweep", [("peel1", 0), ("peel2", 0), ("u1", 0), ("u2", 0)], [("hot", 6 * BTC)])
     c.commit(home)
     found = meetings("BTC", pays, 4, home).meetings
-    assert _groups(4, found) == [{0, 1, 2, 3}]
+    assert groups_of(4, found) == [{0, 1, 2, 3}]
     reasons = {(m.reason, m.where) for m in found}
     assert (SPENT_TOGETHER, txid_of("cons1")) in reasons
     assert (SPENT_TOGETHER, txid_of("cons2")) in reasons
@@ -97,7 +82,7 @@ def test_gangs_swept_together_by_an_exchange_stay_apart(home: Path) -> None:
     c.tx("depB", [("pay-b", 0)], [("DB", 5 * BTC - 1000)])
     c.tx("sweep", [("depA", 0), ("depB", 0)], [("hot", 10 * BTC - 3000)])
     c.commit(home)
-    assert _groups(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
+    assert groups_of(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
 
 
 def test_gangs_swept_together_by_an_untagged_exchange_stay_apart(home: Path) -> None:
@@ -110,7 +95,7 @@ def test_gangs_swept_together_by_an_untagged_exchange_stay_apart(home: Path) -> 
     c.tx("depB", [("pay-b", 0)], [("DB", 5 * BTC - 1000)])
     c.tx("sweep", [("depA", 0), ("depB", 0)], [("hot", 10 * BTC - 3000)])
     c.commit(home)
-    assert _groups(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
+    assert groups_of(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
 
 
 def test_gangs_meeting_at_a_big_service_stay_apart(home: Path) -> None:
@@ -123,7 +108,7 @@ def test_gangs_meeting_at_a_big_service_stay_apart(home: Path) -> None:
     others = [_coin(c, f"cust{i}", f"inv{i}", BTC // 10) for i in range(6)]
     c.tx("take", [("toA", 0), ("toB", 0), *((o, 0) for o in others)], [("fresh", 10 * BTC)])
     c.commit(home)
-    assert _groups(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
+    assert groups_of(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
 
 
 def test_gangs_in_one_coinjoin_stay_apart(home: Path) -> None:
@@ -140,7 +125,7 @@ def test_gangs_in_one_coinjoin_stay_apart(home: Path) -> None:
     c.coinjoins.add("cj")
     c.tx("post", [("cj", 0), ("cj", 1)], [("after", 2 * BTC - 3000)])
     c.commit(home)
-    assert _groups(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
+    assert groups_of(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
 
 
 def test_gangs_using_one_mixer_stay_apart(home: Path) -> None:
@@ -154,7 +139,7 @@ def test_gangs_using_one_mixer_stay_apart(home: Path) -> None:
     c.tx("msweep", [("mixA", 0), ("mixB", 0)], [("reserve", 4 * BTC - 3000)])
     c.tx("payout", [("reserve0", 0), ("msweep", 0)], [("outA", BTC), ("reserve", 302 * BTC)])
     c.commit(home)
-    assert _groups(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
+    assert groups_of(2, meetings("BTC", pays, 2, home).meetings) == [{0}, {1}]
 
 
 def test_one_gang_paying_its_deposit_at_a_tagged_exchange(home: Path) -> None:
@@ -170,7 +155,7 @@ def test_one_gang_paying_its_deposit_at_a_tagged_exchange(home: Path) -> None:
     c.entity("ex", "Coinharbor", "exchange")
     c.commit(home)
     found = meetings("BTC", pays, 2, home).meetings
-    assert _groups(2, found) == [{0, 1}]
+    assert groups_of(2, found) == [{0, 1}]
     assert [(m.reason, m.where) for m in found] == [(SAME_CASHOUT, c.address("D"))]
 
 
@@ -213,7 +198,7 @@ def test_a_ransom_mixed_before_it_met_joins_through_the_mixer(home: Path) -> Non
     c.entity("ex", "Coinharbor", "exchange")
     c.commit(home)
     found = meetings("BTC", pays, 3, home).meetings
-    assert _groups(3, found) == [{0, 1, 2}]
+    assert groups_of(3, found) == [{0, 1, 2}]
     (mixed,) = [m for m in found if m.reason == THROUGH_MIXER]
     assert {mixed.a, mixed.b} == {0, 2}
     assert f"into Mixer Y, tx {txid_of('mixC')}:0" in mixed.where
@@ -231,7 +216,7 @@ def test_payouts_that_do_not_add_up_join_nothing(home: Path) -> None:
     c.cluster("ex", ["hot", "D"])
     c.entity("ex", "Coinharbor", "exchange")
     c.commit(home)
-    assert _groups(3, meetings("BTC", pays, 3, home).meetings) == [{0, 1}, {2}]
+    assert groups_of(3, meetings("BTC", pays, 3, home).meetings) == [{0, 1}, {2}]
 
 
 def test_two_gangs_whose_mixed_payouts_could_be_either_stay_apart(home: Path) -> None:
@@ -258,7 +243,7 @@ def test_two_gangs_whose_mixed_payouts_could_be_either_stay_apart(home: Path) ->
     c.entity("ex", "Coinharbor", "exchange")
     c.commit(home)
     found = meetings("BTC", pays, 6, home).meetings
-    assert _groups(6, found) == [{0, 1}, {2}, {3, 4}, {5}]
+    assert groups_of(6, found) == [{0, 1}, {2}, {3, 4}, {5}]
     assert not [m for m in found if m.reason == THROUGH_MIXER]
 
 
@@ -315,7 +300,7 @@ def test_two_gangs_on_one_mixer_join_their_own_ransoms_at_the_mixers_fee(home: P
     pays, backs = _two_gangs_one_mixer(c, [175] * 6)
     c.commit(home)
     found = meetings("BTC", pays, 10, home).meetings
-    assert _groups(10, found) == [{0, 1, 4, 5, 6}, {2, 3, 7, 8, 9}]
+    assert groups_of(10, found) == [{0, 1, 4, 5, 6}, {2, 3, 7, 8, 9}]
     mixed = [m for m in found if m.reason == THROUGH_MIXER]
     assert {frozenset((m.a, m.b)) & {4, 5, 6, 7, 8, 9} for m in mixed} == {
         frozenset({k}) for k in range(4, 10)
@@ -334,7 +319,7 @@ def test_two_gangs_on_one_mixer_twin_orders_stay_apart(home: Path) -> None:
     pays, _ = _two_gangs_one_mixer(c, [175] * 8, twins=True)
     c.commit(home)
     found = meetings("BTC", pays, 12, home).meetings
-    assert _groups(12, found) == [{0, 1, 4, 5, 6}, {2, 3, 7, 8, 9}, {10}, {11}]
+    assert groups_of(12, found) == [{0, 1, 4, 5, 6}, {2, 3, 7, 8, 9}, {10}, {11}]
 
 
 def test_two_gangs_on_a_mixer_that_draws_its_fee_per_order_join_nothing_falsely(
@@ -347,7 +332,7 @@ def test_two_gangs_on_a_mixer_that_draws_its_fee_per_order_join_nothing_falsely(
     pays, _ = _two_gangs_one_mixer(c, [120, 310, 95, 260, 180, 405])
     c.commit(home)
     # (with these amounts every mixed ransom has matches reaching both gangs)
-    assert _groups(10, meetings("BTC", pays, 10, home).meetings) == [
+    assert groups_of(10, meetings("BTC", pays, 10, home).meetings) == [
         {0, 1},
         {2, 3},
         {4},
@@ -385,7 +370,7 @@ def test_a_victim_paying_with_coins_the_service_paid_out_joins_no_one(home: Path
     pays = [*scam, Payment(2, txid_of("pay-x"), 0, back - 10_000),
             Payment(3, txid_of("pay-y"), 0, BTC // 2)]  # fmt: skip
     found = meetings("BTC", pays, 4, home).meetings
-    assert _groups(4, found) == [{0, 1}, {2, 3}]
+    assert groups_of(4, found) == [{0, 1}, {2, 3}]
     assert not [m for m in found if m.reason == THROUGH_MIXER]
 
 
@@ -438,7 +423,7 @@ def test_two_gangs_sharing_a_mules_deposit_stay_two_campaigns(home: Path) -> Non
     c.commit(home)
     result = meetings("BTC", pays, 11, home)
     found = result.meetings
-    assert _groups(11, found) == [{0}, set(range(1, 11))]
+    assert groups_of(11, found) == [{0}, set(range(1, 11))]
     assert c.address("M") not in {m.where for m in found}
     assert {m.where for m in found if m.reason == SAME_CASHOUT} == {
         c.address("RA"),
@@ -460,5 +445,5 @@ def test_two_gangs_sharing_most_deposits_are_one_campaign(home: Path) -> None:
     pays = _mule_world(c, batches)
     c.commit(home)
     result = meetings("BTC", pays, 11, home)
-    assert _groups(11, result.meetings) == [set(range(11))]
+    assert groups_of(11, result.meetings) == [set(range(11))]
     assert result.conflicts == []
