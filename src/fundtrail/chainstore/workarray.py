@@ -44,19 +44,15 @@ def ram_bytes() -> int:
 
 
 class WorkArray:
-    """``n`` values of one dtype, indexed by id: in RAM or a mapped scratch file."""
+    """Values of one dtype indexed by id: a RAM array, or the view of a mapped file
+    (``mapping``) that every operation touches one window at a time."""
 
-    def __init__(self, n: int, dtype: np.dtype | type, ram: bool, path: Path | None) -> None:
-        self.n = n
-        self.dtype = np.dtype(dtype)
-        self._map: np.memmap | None = None
-        if ram or path is None or n == 0:
-            self._ram: np.ndarray | None = np.zeros(n, dtype=self.dtype)
-            self._view = self._ram
-        else:
-            self._ram = None
-            self._map = np.memmap(path, dtype=self.dtype, mode="w+", shape=(n,))
-            self._view = self._map.view(np.ndarray)  # numpy's fast paths, not memmap's
+    def __init__(self, values: np.ndarray, mapping: np.memmap | None = None) -> None:
+        self.n = len(values)
+        self.dtype = values.dtype
+        self._view = values  # a plain ndarray either way: numpy's fast paths, not memmap's
+        self._map = mapping
+        self._ram: np.ndarray | None = values if mapping is None else None
 
     def __len__(self) -> int:
         return self.n
@@ -65,8 +61,11 @@ class WorkArray:
     def mapped(self) -> bool:
         return self._map is not None
 
+    def _step(self) -> int:
+        return max(1, window_bytes() // self.dtype.itemsize)
+
     def _windows(self) -> Iterator[tuple[int, int]]:
-        step = max(1, window_bytes() // self.dtype.itemsize)
+        step = self._step()
         for lo in range(0, self.n, step):
             yield lo, min(self.n, lo + step)
             release(self._map)  # type: ignore[arg-type]
@@ -74,8 +73,7 @@ class WorkArray:
     def _spans(self, idx: np.ndarray) -> Iterator[np.ndarray]:
         """Positions of ``idx`` window by window, pages released between: a mask per
         window while they are few (a compare is cheaper than a sort), else one sort."""
-        step = max(1, window_bytes() // self.dtype.itemsize)
-        if -(-self.n // step) <= MASKED_WINDOWS:
+        if -(-self.n // self._step()) <= MASKED_WINDOWS:
             for lo, hi in self._windows():
                 pos = np.flatnonzero((idx >= lo) & (idx < hi))
                 if len(pos):
@@ -150,14 +148,14 @@ class WorkSpace:
 
     def zeros(self, n: int, dtype: np.dtype | type) -> WorkArray:
         nbytes = n * np.dtype(dtype).itemsize
-        ram = self.used + nbytes <= self.cap
-        path = None
-        if not ram:
+        if self.used + nbytes <= self.cap:
+            self.used += nbytes
+            arr = WorkArray(np.zeros(n, dtype=dtype))
+        else:
             self.root.mkdir(parents=True, exist_ok=True)
             path = self.root / f"a{len(self.arrays)}.bin"
-        else:
-            self.used += nbytes
-        arr = WorkArray(n, dtype, ram, path)
+            mapping = np.memmap(path, dtype=dtype, mode="w+", shape=(n,))
+            arr = WorkArray(mapping.view(np.ndarray), mapping)
         self.arrays.append(arr)
         return arr
 
@@ -221,15 +219,11 @@ def over(values: np.ndarray) -> WorkArray:
     work array is; anything else as a RAM one. Why: random lookups into a mapped array
     of the whole chain (each address's cluster) keep every page they touch resident
     until released, so one range of a pass held most of an 800 MB file at 100M addresses."""
-    if not isinstance(values, np.memmap) or not len(values):
-        return in_ram(np.asarray(values))
-    arr = WorkArray(0, values.dtype, True, None)
-    arr.n, arr._ram, arr._map, arr._view = len(values), None, values, values.view(np.ndarray)
-    return arr
+    if isinstance(values, np.memmap) and len(values):
+        return WorkArray(values.view(np.ndarray), values)
+    return WorkArray(np.asarray(values))
 
 
 def in_ram(values: np.ndarray) -> WorkArray:
     """A RAM work array over ``values`` itself (no copy): for callers holding a plain array."""
-    arr = WorkArray(0, values.dtype, True, None)
-    arr.n, arr._ram, arr._view = len(values), values, values
-    return arr
+    return WorkArray(values)

@@ -197,9 +197,8 @@ def _chain_reasons(
         return
     # attribution first: its work arrays come and go before this build's own
     entity_cat = _entities(store, home)
-    benign = np.array(sorted(c for c, (_l, cat) in entity_cat.items() if cat in BENIGN), np.int64)
+    benign = {c for c, (_label, cat) in entity_cat.items() if cat in BENIGN}
     with WorkSpace(store.root / "cache") as ws:  # arrays by address id: within the budget
-        keys = _KeyReader(store)
         ids = _ids(store, list(direct))
         cluster = cluster_work(store, ws)
         seed_ids = np.array(sorted(set(ids.values())), dtype=np.int64)
@@ -211,7 +210,7 @@ def _chain_reasons(
             members = members_of.get(cid, NONE)
             if 0 < len(members) <= MAX_CLUSTER_EXPANSION:
                 ent = facts.add_source(Source("entity", f"cluster:{cid}", label, cat, chain=chain))
-                facts.add(keys.take(members), category=cat, kind="entity", source=ent)
+                facts.add(_keys(store, members), category=cat, kind="entity", source=ent)
         # cluster reasons and exposure seeds, grouped by the visibility of the source
         seeds: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)  # group -> aid -> source
         for address, hits in direct.items():
@@ -219,7 +218,7 @@ def _chain_reasons(
             if aid is None:
                 continue
             cid = seed_cluster[aid]
-            service = bool(np.isin(cid, benign))
+            service = cid in benign
             for src_idx, category in hits:
                 if category in BENIGN:
                     continue
@@ -227,12 +226,12 @@ def _chain_reasons(
                 members = members_of.get(cid, NONE)
                 members = members[members != aid]
                 if 0 < len(members) <= MAX_CLUSTER_EXPANSION and not service:
-                    facts.add(keys.take(members), category=category, kind="cluster",
+                    facts.add(_keys(store, members), category=category, kind="cluster",
                               source=src_idx)  # fmt: skip
                 vis = json.dumps([src.org, src.tlp if src.org else "clear", sorted(src.share_with)])
                 seeds[(vis, category)].setdefault(int(aid), src_idx)
         for (_vis, category), by_seed in seeds.items():
-            _exposure(store, home, facts, by_seed, category, hops, cluster, keys)
+            _exposure(store, home, facts, by_seed, category, hops, cluster)
 
 
 NONE = np.zeros(0, dtype=np.int64)
@@ -254,35 +253,18 @@ def _members(cluster: WorkArray, wanted: set[int]) -> dict[int, np.ndarray]:
     return {int(cids[a]): ids[a:b] for a, b in itertools.pairwise(bounds.tolist())}
 
 
-class _KeyReader:
-    """Screening keys of the address ids that get a reason, their texts read from the
-    store a bounded batch at a time. Hashing every address of the chain for a handful of
-    reasons took 1.5 GB at 3M txs (Python strings) and most of the build's CPU."""
-
-    def __init__(self, store: ChainStore) -> None:
-        self.store = store
-
-    def take(self, ids: np.ndarray) -> np.ndarray:
-        ids = np.asarray(ids, dtype=np.int64)
-        uniq, inv = np.unique(ids, return_inverse=True)
-        keys = np.empty(len(uniq), dtype=np.uint64)
-        step = chunk_rows(PY_BYTES, 0.25)
-        con = self.store.connect()
-        try:
-            for lo in range(0, len(uniq), step):
-                part = uniq[lo : lo + step]
-                con.register("want_id", pa.table({"address_id": pa.array(part, pa.int64())}))
-                t = con.sql(
-                    "SELECT address_id, address FROM addresses SEMI JOIN want_id "
-                    "USING (address_id) ORDER BY address_id"
-                ).to_arrow_table()
-                if t.num_rows != len(part):
-                    raise ValueError(f"{len(part) - t.num_rows} address ids without a text")
-                keys[lo : lo + len(part)] = keys_of(self.store.chain.code,
-                                                    t.column(1).to_pylist())  # fmt: skip
-        finally:
-            con.close()
-        return keys[inv]
+def _keys(store: ChainStore, ids: np.ndarray) -> np.ndarray:
+    """Screening keys of some address ids (the ones that get a reason), their texts read
+    a bounded batch at a time: hashing every address of the chain for a handful of
+    reasons had been most of the build's peak memory (Python strings) and CPU."""
+    uniq, inv = np.unique(np.asarray(ids, dtype=np.int64), return_inverse=True)
+    keys = np.empty(len(uniq), dtype=np.uint64)
+    step = chunk_rows(PY_BYTES, 0.25)
+    for lo in range(0, len(uniq), step):
+        part = uniq[lo : lo + step]
+        texts = _texts(store, part)
+        keys[lo : lo + len(part)] = keys_of(store.chain.code, [texts[i] for i in part.tolist()])
+    return keys[inv]
 
 
 def _ids(store: ChainStore, addresses: list[str]) -> dict[str, int]:
@@ -324,7 +306,6 @@ def _exposure(
     category: str,
     hops: int,
     cluster: WorkArray,
-    keys: _KeyReader,
 ) -> None:
     """Indirect reasons of one category and visibility group, one source per origin.
 
@@ -369,7 +350,7 @@ def _exposure(
                 )
             )
         source_of[k] = origins[(o, txid)]
-    address_key = keys.take(found.address)
+    address_key = _keys(store, found.address)
     for src_idx in np.unique(source_of).tolist():
         rows = source_of == src_idx
         facts.add(
