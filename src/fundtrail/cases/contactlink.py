@@ -15,6 +15,15 @@ chain says are different campaigns:
   e-mails, handles and sites): that is one operation's own contact, a scam's platform
   site that every fragment's victims name, and the groups join on it. A victim's bank
   phone or a support line is reported by a few victims of each, never by most.
+  An e-mail or a handle is one person's, and many victims report no e-mail at all (a
+  ransom paid without a word to the police about the note): for these, most of the
+  group's victims *who report one of that kind* is enough, when at least
+  :data:`PERSONAL_MIN` of them name it in each group. Two halves of a ransomware gang
+  whose money the chain never joined (one half through a CoinJoin, the other peeled
+  straight to fresh deposit addresses) meet on the note's e-mail even where only a
+  third of the victims gave it (bench/indep_world.py, no hot consolidation, seeds 4 and
+  8). A website is not one person's (a helpdesk page, a recovery service's site): it
+  needs most of all the victims.
 * A group that is not established joins the one established group its remaining
   contacts reach (in rounds: a lone victim may reach the gang through another lone
   victim who joined it). One that reaches two is a conflict too: it stays as it is, and
@@ -57,6 +66,9 @@ ESTABLISHED = {kind: size for kinds, size in TIERS for kind in kinds}
 # noise, a victim's own bank phone, by about 5%); phones are too weak to merge campaigns
 DOMINANT = 0.5
 DOMINANT_KINDS = frozenset({"email", "handle", "site"})
+# one person's contacts: dominance among the victims who report that kind, not all
+PERSONAL_KINDS = frozenset({"email", "handle"})
+PERSONAL_MIN = 2  # victims in each group naming it: one report may be a slip
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,22 +114,45 @@ def _reach(
     return reach
 
 
+def _reporters(linker: Linker, holders: Holders) -> dict[tuple[str, str], int]:
+    """{(kind, group root): payments of the group that report a contact of that kind}."""
+    keys: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for (kind, _), ks in holders.items():
+        for k in ks:
+            keys[(kind, linker.find(k))].add(k)
+    return {kr: len(ks) for kr, ks in keys.items()}
+
+
+def _own(kind: str, held: int, size: int, reporting: int) -> bool:
+    """Whether a contact ``held`` payments of a group of ``size`` name is the group's own
+    (``reporting``: how many of its payments report any contact of this kind)."""
+    if held >= DOMINANT * size:
+        return True
+    return kind in PERSONAL_KINDS and held >= PERSONAL_MIN and held >= DOMINANT * reporting
+
+
 def _join_dominant(linker: Linker, holders: Holders, size: int) -> None:
-    """Join established groups on a contact most payments of each report (:data:`DOMINANT`)."""
-    sizes = {g[0]: len(g) for g in linker.groups()}
+    """Join established groups on a contact that is each one's own (:func:`_own`)."""
+    sizes: dict[str, int] = {}
+    reporting: dict[tuple[str, str], int] = {}
     for (kind, index), keys in sorted(holders.items()):
         if kind not in DOMINANT_KINDS:
             continue
+        if not sizes:  # (again) after a union: groups and their reporters changed
+            sizes = {linker.find(g[0]): len(g) for g in linker.groups()}
+            reporting = _reporters(linker, holders)
         held: dict[str, list[str]] = defaultdict(list)
         for k in keys:
             held[linker.find(k)].append(k)
         own = sorted(
             ks[0]
             for root, ks in held.items()
-            if sizes.get(root, 1) >= size and len(ks) >= DOMINANT * sizes.get(root, 1)
+            if sizes.get(root, 1) >= size
+            and _own(kind, len(ks), sizes[root], reporting[(kind, root)])
         )
         for other in own[1:]:
-            linker.union(own[0], other, SAME_CONTACT, detail(kind, index))
+            if linker.union(own[0], other, SAME_CONTACT, detail(kind, index)):
+                sizes = {}
 
 
 def _tier(linker: Linker, holders: Holders, size: int, frozen: set[str]) -> None:
