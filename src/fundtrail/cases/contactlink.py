@@ -66,6 +66,12 @@ ESTABLISHED = {kind: size for kinds, size in TIERS for kind in kinds}
 # noise, a victim's own bank phone, by about 5%); phones are too weak to merge campaigns
 DOMINANT = 0.5
 DOMINANT_KINDS = frozenset({"email", "handle", "site"})
+# why a shared contact did not merge, as a campaign's conflict says it
+NOT_MERGED = (
+    "campaigns that stand on their own join only on an e-mail, handle or site most of the "
+    "victims of each name (an e-mail or handle: most of those who gave one, at least two), "
+    "and a lone complaint only the one campaign its contacts reach"
+)
 # one person's contacts: dominance among the victims who report that kind, not all
 PERSONAL_KINDS = frozenset({"email", "handle"})
 PERSONAL_MIN = 2  # victims in each group naming it: one report may be a slip
@@ -207,4 +213,4 @@ def conflicts(linker: Linker, contacts: Mapping[str, Iterable[tuple[str, str]]])
     ]
 
 
-__all__ = ["ESTABLISHED", "SAME_CONTACT", "Conflict", "conflicts", "link_contacts"]
+__all__ = ["ESTABLISHED", "NOT_MERGED", "SAME_CONTACT", "Conflict", "conflicts", "link_contacts"]

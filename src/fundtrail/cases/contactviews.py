@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fundtrail.cases.access import may_see_contact
-from fundtrail.cases.contactlink import parse_detail
+from fundtrail.cases.contactlink import NOT_MERGED, parse_detail
 from fundtrail.cases.contacts import LABEL
 from fundtrail.cases.crypto import PiiCipher
 from fundtrail.cases.intake import aad_perpetrator
@@ -98,6 +98,7 @@ def conflicts_of(
             "detail": LABEL.get(c.kind, c.kind),
             "campaigns": sorted(others),
             "complaints": sorted(ref_of.get(i, i) for i in c.complaints),
+            "why": NOT_MERGED,
         }
         value = contacts.value(who, c.kind, c.value_index, c.complaints, teams)
         out.append(shown | ({"value": value} if value is not None else {}))

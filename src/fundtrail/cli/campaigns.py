@@ -126,7 +126,7 @@ def show(
             console.print(
                 f"[yellow]contact conflict[/yellow]: a reported {c['detail']}{value} of "
                 f"{len(c['complaints'])} complaint(s) here is also reported in "
-                f"{', '.join(c['campaigns'])}; not merged: the chain keeps those campaigns apart"
+                f"{', '.join(c['campaigns'])}; not merged: {c['why']}"
             )
         for c in d.get("deposit_conflicts", []):
             console.print(
