@@ -167,6 +167,7 @@ def test_unmoved_ransom_joins_its_gang_on_the_e_mail_and_noise_merges_nothing(
     conflict = next(c for c in shown["contact_conflicts"] if c.get("value") == "+442079460123")
     scam = next(cid for cid in members if cid != gang and len(members[cid]) > 3)
     assert conflict["kind"] == "phone" and conflict["campaigns"] == [scam]
+    assert "join only on an e-mail, handle or site" in conflict["why"]  # a phone never joins them
     assert not any(c["kind"] == "site" for c in shown["contact_conflicts"])  # gmail.com
 
     # the bank reported one complaint of the campaign: it sees the campaign, the kind of
