@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from fundtrail.analysis.link.deposits import NOT_MERGED as DEPOSITS_NOT_MERGED
 from fundtrail.cases.access import (
     accepted_complaints,
     case_orgs,
@@ -158,6 +159,7 @@ def _deposit_conflicts(s: Any, campaign_id: str, allowed: set[str] | None) -> li
             "campaigns": sorted(
                 o if allowed is None or o in allowed else "another campaign" for o in d.others
             ),
+            "why": DEPOSITS_NOT_MERGED,
         }
         for d in rows
     ]

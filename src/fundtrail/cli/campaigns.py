@@ -131,8 +131,7 @@ def show(
         for c in d.get("deposit_conflicts", []):
             console.print(
                 f"[yellow]deposit conflict[/yellow]: deposit address {c['deposit']} also took "
-                f"the money of {', '.join(c['campaigns'])}; not merged: each campaign stands "
-                "on its own evidence and they share few deposits (a customer both paid)"
+                f"the money of {', '.join(c['campaigns'])}; not merged: {c['why']}"
             )
 
     emit(campaign_show(campaign_id, org, operator=operator), as_json, render)

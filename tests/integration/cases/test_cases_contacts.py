@@ -179,6 +179,15 @@ def test_unmoved_ransom_joins_its_gang_on_the_e_mail_and_noise_merges_nothing(
     assert all("value" not in c for c in seen["contact_conflicts"])
     assert "another campaign" in {x for c in seen["contact_conflicts"] for x in c["campaigns"]}
 
+    # the case file says what the campaign shares with the scam, and why they stay two
+    from fundtrail.cases.service import campaign_report
+
+    made = campaign_report(gang, home / "case", operator=True)
+    page = (Path(made["out"]) / "report.html").read_text()
+    related = page.split("Related campaigns, not merged", 1)[1].split("<h2>", 1)[0]
+    assert "a reported phone" in related and scam in related
+    assert "join only on an e-mail, handle or site" in related
+
 
 def test_contacts_are_sealed_at_rest_and_indexed_by_a_keyed_hash(
     cut_world: tuple[Path, str, Path], home: Path

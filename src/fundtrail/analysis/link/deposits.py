@@ -42,6 +42,11 @@ from fundtrail.analysis.link.meet import R_CASHOUT
 
 ESTABLISHED = 10  # payments that make a component or community a campaign of its own
 SHARED_SHARE = 0.5  # shared deposits over the smaller campaign's, for them to be one
+# why a deposit two campaigns reached did not merge them, as a campaign's conflict says it
+NOT_MERGED = (
+    "each campaign stands on its own evidence and they share few deposits (a customer both "
+    "paid): campaigns join at deposits only where half the smaller one's are shared"
+)
 
 
 @dataclass(frozen=True, slots=True)

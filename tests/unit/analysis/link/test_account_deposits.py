@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from fundtrail.analysis.link.deposits import NOT_MERGED
 from fundtrail.analysis.link.meet import SAME_CASHOUT, SAME_DOWNSTREAM, Payment, meetings
 from fundtrail.analysis.trace.testing import AccountChain
 
@@ -167,5 +168,5 @@ def test_campaign_show_lists_the_mule_deposit_on_an_account_chain(home: Path) ->
     for d in shown:
         (other,) = set(report.created) - {d["id"]}
         assert d["deposit_conflicts"] == [
-            {"deposit": f"ETH:{c.address('M')}", "campaigns": [other]}
+            {"deposit": f"ETH:{c.address('M')}", "campaigns": [other], "why": NOT_MERGED}
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fundtrail.analysis.link.deposits import NOT_MERGED
 from fundtrail.analysis.trace.testing import UtxoChain
 from fundtrail.cases.service import campaign_show
 
@@ -25,7 +26,7 @@ def test_campaign_show_lists_the_mule_deposit_both_gangs_reached(home: Path) -> 
     for d in shown:
         (other,) = set(report.created) - {d["id"]}
         assert d["deposit_conflicts"] == [
-            {"deposit": f"BTC:{c.address('M')}", "campaigns": [other]}
+            {"deposit": f"BTC:{c.address('M')}", "campaigns": [other], "why": NOT_MERGED}
         ]
         assert not any(lk["detail"].endswith(c.address("M")) for lk in d["links"])
 
@@ -46,7 +47,11 @@ def test_a_partner_sees_the_conflict_deposit_but_not_the_campaign_it_may_not_rea
     (theirs,) = _readable(report.created, "Bank B")  # the police's campaign is refused
     seen = campaign_show(theirs, "Bank B")
     (conflict,) = seen["deposit_conflicts"]
-    assert conflict == {"deposit": f"BTC:{c.address('M')}", "campaigns": ["another campaign"]}
+    assert conflict == {
+        "deposit": f"BTC:{c.address('M')}",
+        "campaigns": ["another campaign"],
+        "why": NOT_MERGED,
+    }
     (police_campaign,) = set(report.created) - {theirs}
     assert police_campaign not in str(seen)
 
