@@ -161,10 +161,16 @@ def _join_dominant(linker: Linker, holders: Holders, size: int) -> None:
                 sizes = {}
 
 
-def _tier(linker: Linker, holders: Holders, size: int, frozen: set[str]) -> None:
+def _tier(
+    linker: Linker, holders: Holders, size: int, frozen: set[str], dominant: bool = True
+) -> None:
     """Join groups on one tier's contacts; ``frozen`` collects keys of groups that reached
-    two established campaigns (they join nothing, in this tier or a later one)."""
-    _join_dominant(linker, holders, size)
+    two established campaigns (they join nothing, in this tier or a later one). Campaigns
+    join each other (``dominant``) on the groups the chain and the stronger tiers made,
+    never on complaints that joined them on contacts since: one victim who named both
+    gangs' contacts must not make two campaigns one."""
+    if dominant:
+        _join_dominant(linker, holders, size)
     anchor_keys = _established(linker, size)
     while True:
         anchors = {linker.find(k) for k in anchor_keys}
@@ -188,16 +194,64 @@ def _tier(linker: Linker, holders: Holders, size: int, frozen: set[str]) -> None
             linker.union(free[0], other, SAME_CONTACT, detail(*contact))
 
 
+def _settle_frozen(linker: Linker, tiers: list[tuple[Holders, int]], frozen: set[str]) -> None:
+    """A group frozen for reaching two campaigns joins them once they are one.
+
+    The strongest tier decides first (e-mails and handles): a scam's victim who named two
+    of its account managers' handles reached two fragments of the scam that only its
+    platform's site (a weaker tier) joined later; the fragments are one campaign now,
+    so the ambiguity is gone. The first tier in which a frozen group reaches any campaign
+    decides: one campaign, it joins; still two, it stays frozen (no weaker evidence may
+    decide instead)."""
+    while frozen:
+        members = {linker.find(g[0]): g for g in linker.groups()}
+        decided: dict[str, dict[str, tuple[str, str, tuple[str, str]]]] = {}
+        for holders, size in tiers:
+            anchors = {linker.find(k) for k in _established(linker, size)}
+            reach: dict[str, dict[str, tuple[str, str, tuple[str, str]]]] = defaultdict(dict)
+            for contact, keys in sorted(holders.items()):
+                by_root: dict[str, str] = {}
+                for k in keys:
+                    by_root.setdefault(linker.find(k), k)
+                big = sorted(set(by_root) & anchors)
+                if len(big) != 1:  # none, or a conflict between campaigns: no evidence
+                    continue
+                for root, key in sorted(by_root.items()):
+                    if root not in anchors and key in frozen:
+                        reach[root].setdefault(big[0], (by_root[big[0]], key, contact))
+            for root, found in reach.items():
+                decided.setdefault(root, found)
+        joined = False
+        for root, found in sorted(decided.items()):
+            if len(found) == 1:
+                ((there, here, contact),) = found.values()
+                frozen.difference_update(members[root])
+                joined |= linker.union(there, here, SAME_CONTACT, detail(*contact))
+        if not joined:
+            return
+
+
 def link_contacts(linker: Linker, contacts: Mapping[str, Iterable[tuple[str, str]]]) -> None:
     """Join the linker's groups on shared contacts ({payment key: (kind, index)})."""
     frozen: set[str] = set()
+    tiers: list[tuple[Holders, int]] = []
     for kinds, size in TIERS:
         holders: dict[tuple[str, str], set[str]] = defaultdict(set)
         for key, found in contacts.items():
             for kind, index in found:
                 if kind in kinds:
                     holders[(kind, index)].add(key)
-        _tier(linker, {c: sorted(keys) for c, keys in holders.items()}, size, frozen)
+        tiers.append(({c: sorted(keys) for c, keys in holders.items()}, size))
+    # again while anything joins: a weaker tier may make one campaign of groups a stronger
+    # tier's contact was held by (a scam's fragments, each naming its account managers'
+    # handles, joined by its platform's site); the handle then reaches one campaign only
+    joins, first = -1, True
+    while joins != len(linker.links):
+        joins = len(linker.links)
+        for holders, size in tiers:
+            _tier(linker, holders, size, frozen, dominant=first)
+        _settle_frozen(linker, tiers, frozen)
+        first = False
 
 
 def conflicts(linker: Linker, contacts: Mapping[str, Iterable[tuple[str, str]]]) -> list[Conflict]:

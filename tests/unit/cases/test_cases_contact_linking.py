@@ -206,3 +206,23 @@ def test_an_e_mail_few_of_the_victims_who_gave_one_name_merges_nothing() -> None
     contacts.update({k: [("email", "EB")] for k in GANG_B[2:7]})
     link_contacts(lk, contacts)
     assert sorted(map(len, lk.groups())) == [1, 1, 1, 10, 12]
+
+
+def test_a_pair_that_reached_two_fragments_joins_them_once_they_are_one() -> None:
+    # two victims the chain linked name two of a scam's account managers' handles, each
+    # held by another fragment of the scam; the handles come first, so the pair reaches
+    # two campaigns and waits; then the platform's site, which most of each fragment's
+    # victims name, makes the fragments one: the pair has one campaign to join
+    lk = _world({**CHAIN, "C": ["lone1", "lone2"]}, KEYS)
+    contacts = {k: [("site", "platform.example")] for k in [*GANG_A[:7], *GANG_B[:6]]}
+    contacts["a11"] = [("handle", "@anna")]
+    contacts["b09"] = [("handle", "@elena")]
+    contacts["lone1"] = [("handle", "@anna")]
+    contacts["lone2"] = [("handle", "@elena")]
+    link_contacts(lk, contacts)
+    assert sorted([*GANG_A, *GANG_B, "lone1", "lone2"]) in lk.groups()
+    assert conflicts(lk, contacts) == []
+    assert {x.detail for x in lk.links if x.reason == SAME_CONTACT} == {
+        "site:platform.example",
+        "handle:@anna",
+    }
