@@ -248,8 +248,8 @@ def link_contacts(linker: Linker, contacts: Mapping[str, Iterable[tuple[str, str
     joins, first = -1, True
     while joins != len(linker.links):
         joins = len(linker.links)
-        for holders, size in tiers:
-            _tier(linker, holders, size, frozen, dominant=first)
+        for held, size in tiers:
+            _tier(linker, held, size, frozen, dominant=first)
         _settle_frozen(linker, tiers, frozen)
         first = False
 
