@@ -21,8 +21,8 @@ chain says are different campaigns:
   :data:`PERSONAL_MIN` of them name it in each group. Two halves of a ransomware gang
   whose money the chain never joined (one half through a CoinJoin, the other peeled
   straight to fresh deposit addresses) meet on the note's e-mail even where only a
-  third of the victims gave it (bench/indep_world.py, no hot consolidation, seeds 4 and
-  8). A website is not one person's (a helpdesk page, a recovery service's site): it
+  third of the victims gave it (bench/indep_world.py, no hot consolidation, seed 4). A
+  website is not one person's (a helpdesk page, a recovery service's site): it
   needs most of all the victims.
 * A group that is not established joins the one established group its remaining
   contacts reach (in rounds: a lone victim may reach the gang through another lone
@@ -101,10 +101,11 @@ def _established(linker: Linker, size: int) -> set[str]:
 
 
 def _reach(
-    linker: Linker, holders: Holders, anchors: set[str], frozen: set[str]
+    linker: Linker, holders: Holders, anchors: set[str], frozen: set[str], of_frozen: bool = False
 ) -> dict[str, dict[str, tuple[str, str, tuple[str, str]]]]:
     """{unsettled group root: {established root: (key there, key here, contact)}} through
-    the contacts that are not conflicts (held by two established groups or more)."""
+    the contacts that are not conflicts (held by two established groups or more); of the
+    groups not frozen, or (``of_frozen``) of the frozen ones only."""
     reach: dict[str, dict[str, tuple[str, str, tuple[str, str]]]] = defaultdict(dict)
     for contact, keys in sorted(holders.items()):
         by_root: dict[str, str] = {}
@@ -114,7 +115,7 @@ def _reach(
         if len(big) > 1:
             continue
         for root, key in sorted(by_root.items()):
-            if root not in anchors and key not in frozen:
+            if root not in anchors and (key in frozen) == of_frozen:
                 for b in big:
                     reach[root].setdefault(b, (by_root[b], key, contact))
     return reach
@@ -153,8 +154,7 @@ def _join_dominant(linker: Linker, holders: Holders, size: int) -> None:
         own = sorted(
             ks[0]
             for root, ks in held.items()
-            if sizes.get(root, 1) >= size
-            and _own(kind, len(ks), sizes[root], reporting[(kind, root)])
+            if sizes[root] >= size and _own(kind, len(ks), sizes[root], reporting[(kind, root)])
         )
         for other in own[1:]:
             if linker.union(own[0], other, SAME_CONTACT, detail(kind, index)):
@@ -208,18 +208,7 @@ def _settle_frozen(linker: Linker, tiers: list[tuple[Holders, int]], frozen: set
         decided: dict[str, dict[str, tuple[str, str, tuple[str, str]]]] = {}
         for holders, size in tiers:
             anchors = {linker.find(k) for k in _established(linker, size)}
-            reach: dict[str, dict[str, tuple[str, str, tuple[str, str]]]] = defaultdict(dict)
-            for contact, keys in sorted(holders.items()):
-                by_root: dict[str, str] = {}
-                for k in keys:
-                    by_root.setdefault(linker.find(k), k)
-                big = sorted(set(by_root) & anchors)
-                if len(big) != 1:  # none, or a conflict between campaigns: no evidence
-                    continue
-                for root, key in sorted(by_root.items()):
-                    if root not in anchors and key in frozen:
-                        reach[root].setdefault(big[0], (by_root[big[0]], key, contact))
-            for root, found in reach.items():
+            for root, found in _reach(linker, holders, anchors, frozen, of_frozen=True).items():
                 decided.setdefault(root, found)
         joined = False
         for root, found in sorted(decided.items()):

@@ -187,6 +187,11 @@ def test_unmoved_ransom_joins_its_gang_on_the_e_mail_and_noise_merges_nothing(
     related = page.split("Related campaigns, not merged", 1)[1].split("<h2>", 1)[0]
     assert "a reported phone" in related and scam in related
     assert "join only on an e-mail, handle or site" in related
+    # the bank's own case file names the campaign it may not read as "another campaign"
+    made = campaign_report(gang, home / "case-bank", org="Bank B")
+    page = (Path(made["out"]) / "report.html").read_text()
+    related = page.split("Related campaigns, not merged", 1)[1].split("<h2>", 1)[0]
+    assert "another campaign" in related and scam not in page and "7946" not in page
 
 
 def test_contacts_are_sealed_at_rest_and_indexed_by_a_keyed_hash(
