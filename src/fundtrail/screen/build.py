@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from fundtrail.analysis.cluster.service import cluster_work
 from fundtrail.analysis.trace.exposure import indirect_exposure
+from fundtrail.arrays import distinct
 from fundtrail.chains.reads import chain_stores
 from fundtrail.chainstore.budget import chunk_rows
 from fundtrail.chainstore.csr import n_addresses
@@ -284,7 +285,7 @@ def _ids(store: ChainStore, addresses: list[str]) -> dict[str, int]:
 
 def _texts(store: ChainStore, ids: np.ndarray) -> dict[int, str]:
     """Address text of each of some address ids."""
-    want = np.unique(ids[ids >= 0])
+    want = distinct(ids[ids >= 0])
     if not len(want):
         return {}
     con = store.connect()
@@ -351,7 +352,7 @@ def _exposure(
             )
         source_of[k] = origins[(o, txid)]
     address_key = _keys(store, found.address)
-    for src_idx in np.unique(source_of).tolist():
+    for src_idx in distinct(source_of).tolist():
         rows = source_of == src_idx
         facts.add(
             address_key[rows],

@@ -6,6 +6,6 @@ deposit sweeps), the stop mask a trace needs, and every label row for cluster pa
 """
 
 from fundtrail.analysis.attribution.entity import STOP_CATEGORIES, Entity
-from fundtrail.analysis.attribution.lookup import Attribution, attribution
+from fundtrail.analysis.attribution.lookup import Attribution, attribution, refresh
 
-__all__ = ["STOP_CATEGORIES", "Attribution", "Entity", "attribution"]
+__all__ = ["STOP_CATEGORIES", "Attribution", "Entity", "attribution", "refresh"]

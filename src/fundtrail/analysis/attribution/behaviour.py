@@ -45,6 +45,7 @@ from fundtrail.analysis.attribution import hotchains
 from fundtrail.analysis.attribution.entity import BEHAVIOUR_CONFIDENCE
 from fundtrail.analysis.attribution.txshape import BIG, Relabel, Txs, relabel_clusters, tx_shapes
 from fundtrail.analysis.txchunks import TxChunk
+from fundtrail.arrays import distinct
 from fundtrail.chainstore.workarray import WorkArray, WorkSpace
 
 MIN_SWEEPS_IN = 5  # sweeps a service receives before its sweeps count as evidence
@@ -142,15 +143,17 @@ def find(
     attributed: np.ndarray,
     ws: WorkSpace,
     entity_of: np.ndarray | None = None,
+    groups: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Found:
     """Hot wallets and deposit clusters (:func:`find_in`), hot addresses joined by their
-    change judged as one wallet (:mod:`hotchains`; two more passes). A group whose
+    change judged as one wallet (:mod:`hotchains`; two more passes, unless ``groups``
+    brings their answer: it depends on the clusters alone, not on who is attributed). A group whose
     attributed clusters are all one entity's (``entity_of``: a key per ``attributed``
     cluster, equal for one entity's; a partner often knows two of an exchange's hot
     addresses, each its own cluster when the exchange never spends them together) is
     named by the smallest of them; one holding two entities' is left apart (two
     services). Arrays by address or cluster id are work arrays of ``ws``."""
-    nodes, reps = hotchains.groups(chunks, cluster, ws)
+    nodes, reps = hotchains.groups(chunks, cluster, ws) if groups is None else groups
     if not len(nodes):
         return find_in(chunks, cluster, services, attributed, ws)
     ids, of = np.unique(reps, return_inverse=True)  # the groups, and each node's
@@ -170,7 +173,7 @@ def find(
         return find_in(chunks, cluster, services, attributed, ws)
 
     def read_as(c: np.ndarray) -> np.ndarray:
-        return np.unique(relabel_clusters(np.asarray(c, dtype=np.int64).copy(), (keys, values)))
+        return distinct(relabel_clusters(np.asarray(c, dtype=np.int64).copy(), (keys, values)))
 
     got = find_in(chunks, cluster, read_as(services), read_as(attributed), ws, (keys, values))
     not_att = ~np.isin(keys, attributed)
@@ -204,7 +207,7 @@ def find_in(
     sweeps habitually, never the whole chain's txs.
     """
     chain = _first_pass(chunks, cluster, ws, relabel)
-    groups = None if relabel is None else np.unique(relabel[1])
+    groups = None if relabel is None else distinct(relabel[1])
     sweeps_in = ws.zeros(len(cluster), np.int32)
     sweeps_out = ws.zeros(len(cluster), np.int32)
     for ch in chunks():
@@ -350,7 +353,7 @@ def _deposit_clusters(
     dep, svc, n, first = sweeps
     sweepers = np.intersect1d(all_services, swept)
     ok = np.isin(svc, sweepers) & ~np.isin(dep, attributed) & ~np.isin(dep, all_services)
-    total = _sum_by(dep[ok], n[ok], np.unique(dep[ok]))  # sweeps into any of those services
+    total = _sum_by(dep[ok], n[ok], distinct(dep[ok]))  # sweeps into any of those services
     dep, svc, first, n = _deposits(dep[ok], svc[ok], first[ok], n[ok])
     # every spend moves the coins whole out, most of them sweeps into wallets that pay on,
     # and at least a quarter into recognised services: an exchange may sweep into many hot

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import uuid
 from collections import OrderedDict
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fundtrail.analysis import txchunks
-from fundtrail.analysis.attribution import behaviour, forwards
+from fundtrail.analysis.attribution import behaviour, forwards, hotchains
 from fundtrail.analysis.attribution.entity import (
     BEHAVIOUR,
     ROWS,
@@ -33,6 +34,7 @@ from fundtrail.analysis.attribution.intel import intel_rows, intel_version
 from fundtrail.analysis.attribution.tags import tag_rows
 from fundtrail.analysis.cluster.service import cluster_of, cluster_work
 from fundtrail.analysis.trace.stops import read_coinjoins
+from fundtrail.arrays import distinct
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.budget import release
 from fundtrail.chainstore.csr import n_txs
@@ -131,12 +133,16 @@ def attribution(
         intel = open_store()
     seq = intel_version(intel) if viewer is not None and intel is not None else 0
     who = None if viewer is None else viewer.org_id  # visibility is per organisation
-    key = f"{ALGORITHM}|{store.root}|{store.version}|{tags.version()}|{who}|{seq}"
+    # the inputs, not where the workspace sits: a copied or moved workspace keeps its
+    # cache files (they live in the store's own folder); the memory cache, shared by every
+    # store of the process, adds the folder
+    key = f"{ALGORITHM}|{store.version}|{tags.version()}|{who}|{seq}"
     fp = hashlib.sha256(key.encode()).hexdigest()[:24]
+    mem = f"{store.root}|{fp}"
     with _LOCK:
-        hit = _MEMORY.get(fp)
+        hit = _MEMORY.get(mem)
         if hit is not None:
-            _MEMORY.move_to_end(fp)
+            _MEMORY.move_to_end(mem)
             return hit
     path = store.root / "cache" / f"attribution-{fp}.parquet"
     rows = _read(path)
@@ -145,10 +151,25 @@ def attribution(
         _write(path, rows)
     att = Attribution(store.chain.code, fp, rows)
     with _LOCK:
-        _MEMORY[fp] = att
+        _MEMORY[mem] = att
         while len(_MEMORY) > _KEEP:
             _MEMORY.popitem(last=False)
     return att
+
+
+def refresh(home: Path | None = None) -> list[str]:
+    """Bring the workspace's attribution of every clustered chain up to date now (the
+    chains it computed, by code): what a write that changes who is who (``tags import``,
+    ``cluster``) calls, so the next read (a trace, a screening index build, a case) does
+    not pay for it. A read that comes first computes it all the same."""
+    from fundtrail.chains.reads import chain_stores
+
+    done = []
+    for store in chain_stores(home):
+        if store.parts("clusters"):
+            attribution(store, home=home)
+            done.append(store.chain.code)
+    return done
 
 
 def _compute(
@@ -191,7 +212,7 @@ def _account_behaviour(store: ChainStore, cluster: np.ndarray, direct: pa.Table)
                          forwards.HOT_WALLET_CONFIDENCE, "hot_wallet", tx, None, None))  # fmt: skip
     idx = found.deposit
     if len(idx):
-        want = np.unique(fw.target[idx])
+        want = distinct(fw.target[idx])
         con = store.connect()
         try:
             con.register("want_a", pa.table({"address_id": pa.array(want, pa.int64())}))
@@ -227,14 +248,9 @@ def _behaviour(store: ChainStore, cluster: WorkArray, direct: pa.Table, ws: Work
     # one entity's clusters share a key (its label): one exchange's hot addresses tagged apart
     entity_of = np.unique([primary[c].label.casefold() for c in attributed.tolist()],
                           return_inverse=True)[1].astype(np.int64)  # fmt: skip
-    found = behaviour.find(
-        lambda: txchunks.iter_chunks(store, ranges, coinjoin),
-        cluster,
-        services,
-        attributed,
-        ws,
-        entity_of.reshape(-1),
-    )
+    chunks = lambda: txchunks.iter_chunks(store, ranges, coinjoin)  # noqa: E731
+    found = behaviour.find(chunks, cluster, services, attributed, ws, entity_of.reshape(-1),
+                           _hot_groups(store, chunks, cluster, ws))  # fmt: skip
     if not len(found.hot) and not len(found.deposit):
         return empty_rows()
     txs = np.concatenate([found.hot_tx, found.sweep_tx])
@@ -276,6 +292,31 @@ def _behaviour(store: ChainStore, cluster: WorkArray, direct: pa.Table, ws: Work
                          behaviour.deposit_confidence(conf), "deposit_sweep",
                          txid.get(t), names.get(a), s, n))  # fmt: skip
     return pa.Table.from_pylist(rows, schema=ROWS)
+
+
+def _hot_groups(
+    store: ChainStore, chunks: behaviour.Chunks, cluster: WorkArray, ws: WorkSpace
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`hotchains.groups` of the store's current clusters, kept in ``cache/`` under
+    the store's version: they do not depend on tags or intel, so a tag imported after
+    clustering recomputes only the passes that read who is attributed (it saves two
+    chain passes of five)."""
+    key = f"{ALGORITHM}|{store.version}"  # in the store's own folder: its version names it
+    path = store.root / "cache" / f"hotgroups-{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
+    try:
+        with np.load(path) as got:
+            return got["nodes"], got["reps"]
+    except (OSError, ValueError, KeyError):
+        pass  # absent or torn: computed again
+    nodes, reps = hotchains.groups(chunks, cluster, ws)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for old in path.parent.glob("hotgroups-*.npz"):
+        if ".tmp" not in old.name:  # another writer's file in flight is left to it
+            old.unlink(missing_ok=True)  # one store version is read at a time
+    tmp = path.with_suffix(f".{uuid.uuid4().hex[:12]}.tmp.npz")
+    np.savez(tmp, nodes=nodes, reps=reps)
+    tmp.replace(path)
+    return nodes, reps
 
 
 def _row(

@@ -36,6 +36,7 @@ from fundtrail.analysis.cluster import coinjoin as cj
 from fundtrail.analysis.cluster import heuristics as hz
 from fundtrail.analysis.cluster import unionfind as uf
 from fundtrail.analysis.cluster.stats import cluster_stats, cluster_stats_part
+from fundtrail.arrays import distinct
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore import csr, duck
 from fundtrail.chainstore.budget import RangeReader, chunk_rows, duckdb_limits, iter_batches
@@ -506,7 +507,7 @@ def _address_facts(store: ChainStore, n: int) -> _Facts:
 
 
 def _addr_now(facts: _Facts, ins: pa.Table, outs: pa.Table) -> pa.Table:
-    ids = np.unique(
+    ids = distinct(
         np.concatenate([ins.column("address_id").to_numpy(), outs.column("address_id").to_numpy()])
     )
     ids = ids[ids >= 0]

@@ -43,6 +43,7 @@ from fundtrail.analysis.trace.accgraph import AccountGraph, account_graph
 from fundtrail.analysis.trace.acctrace import AccountFinder
 from fundtrail.analysis.trace.graph import open_tables
 from fundtrail.analysis.trace.starts import TxStart
+from fundtrail.arrays import distinct
 from fundtrail.chainstore.store import ChainStore
 
 
@@ -206,7 +207,7 @@ def _names(store: ChainStore, ids: np.ndarray) -> dict[int, str]:
         return {}
     con = open_tables(store, ("addresses",))
     try:
-        con.register("want_ids", pa.table({"address_id": pa.array(np.unique(ids))}))
+        con.register("want_ids", pa.table({"address_id": pa.array(distinct(ids))}))
         rows = con.execute(
             "SELECT address_id, address FROM addresses SEMI JOIN want_ids USING (address_id)"
         ).fetchall()

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fundtrail.analysis.link.meet import R_CASHOUT
+from fundtrail.arrays import distinct
 
 ESTABLISHED = 10  # payments that make a component or community a campaign of its own
 SHARED_SHARE = 0.5  # shared deposits over the smaller campaign's, for them to be one
@@ -237,7 +238,7 @@ def settle(
     reached: dict[int, set[int]] = defaultdict(set)
     for a, grp in zip(cash_addr.tolist(), cash_group.tolist(), strict=True):
         reached[int(a)].add(int(root[grp]))
-    joins, clashes = deposit_joins(reached, {int(r): int(size[r]) for r in np.unique(root)})
+    joins, clashes = deposit_joins(reached, {int(r): int(size[r]) for r in distinct(root)})
     rows = np.zeros((len(joins), 4), dtype=np.int64)
     for i, j in enumerate(joins):
         ra, rb = root_of(parent, j.a), root_of(parent, j.b)

@@ -55,6 +55,7 @@ from fundtrail.analysis.link.fees import (
     wide,
 )
 from fundtrail.analysis.trace.graph import UtxoGraph
+from fundtrail.arrays import distinct
 from fundtrail.chainstore.budget import ranges, release
 from fundtrail.chainstore.workarray import over
 
@@ -136,7 +137,7 @@ def _spent_by(g: UtxoGraph, cluster: int) -> np.ndarray:
         mine = (a_in >= 0) & (clusters.take(np.maximum(a_in, 0)) == cluster)
         if mine.any():
             in_tx = np.repeat(np.arange(p, q, dtype=np.int64), np.diff(ptr))
-            found.append(np.unique(in_tx[mine]))
+            found.append(distinct(in_tx[mine]))
         release(g.in_ptr, g.in_addr, g.addr_cluster)
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
@@ -144,7 +145,7 @@ def _spent_by(g: UtxoGraph, cluster: int) -> np.ndarray:
 def _uses(g: UtxoGraph, addrs: np.ndarray) -> dict[int, int]:
     """How many outputs paid each of ``addrs`` (a few), counted an output range at a time
     rather than with a whole-chain count per address."""
-    want = np.unique(addrs[addrs >= 0])
+    want = distinct(addrs[addrs >= 0])
     counts = np.zeros(len(want), dtype=np.int64)
     n_out = len(g.out_addr)
     for lo, hi in ranges(n_out, OUT_BYTES, 0.25) if len(want) else []:

@@ -37,6 +37,7 @@ from fundtrail.analysis.link.mixer import THROUGH_MIXER, Join, Roots, mixer_join
 from fundtrail.analysis.trace.graph import UtxoGraph, utxo_graph
 from fundtrail.analysis.trace.starts import TxStart
 from fundtrail.analysis.trace.utxo import UtxoFinder
+from fundtrail.arrays import distinct
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.budget import ranges, release
 from fundtrail.chainstore.store import ChainStore
@@ -484,7 +485,7 @@ def _texts(g: UtxoGraph, table: str, key: str, column: str, ids: np.ndarray) -> 
         return {}
     con = g.cursor()
     try:
-        con.register("want_ids", pa.table({key: pa.array(np.unique(ids), pa.int64())}))
+        con.register("want_ids", pa.table({key: pa.array(distinct(ids), pa.int64())}))
         rows = con.execute(f"SELECT {key}, {column} FROM {table} SEMI JOIN want_ids USING ({key})")
         return {int(i): str(t) for i, t in rows.fetchall()}
     finally:

@@ -28,6 +28,7 @@ from fundtrail.analysis.attribution import Attribution
 from fundtrail.analysis.trace.accgraph import SINK_KINDS, AccountGraph, account_graph
 from fundtrail.analysis.trace.account import AccountWalk
 from fundtrail.analysis.trace.request import TraceRequest
+from fundtrail.arrays import distinct
 from fundtrail.chainstore.store import ChainStore
 
 _RECEIPTS = frozenset({"native", "internal", "token", "genesis", "reward"})
@@ -85,7 +86,7 @@ def _members(g: AccountGraph, seeds: np.ndarray, max_cluster: int) -> np.ndarray
     cl = g.addr_cluster
     out = np.zeros(len(cl), dtype=bool)
     out[seeds] = True
-    wanted = np.unique(cl[seeds[~g.addr_stop[seeds]]]) if len(seeds) else seeds
+    wanted = distinct(cl[seeds[~g.addr_stop[seeds]]]) if len(seeds) else seeds
     if len(wanted):
         inside = np.isin(cl, wanted)
         sizes = np.bincount(np.searchsorted(wanted, cl[inside]), minlength=len(wanted))

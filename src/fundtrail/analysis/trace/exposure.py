@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fundtrail.arrays import distinct
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore.budget import ranges, release
 from fundtrail.chainstore.store import ChainStore
@@ -69,7 +70,7 @@ def indirect_exposure(
     from fundtrail.analysis.attribution import attribution
 
     att = attribution(store, home=home)
-    seeds = np.unique(np.asarray(seeds, dtype=np.int64))
+    seeds = distinct(np.asarray(seeds, dtype=np.int64))
     if ledger_for(store).shape != "utxo":
         from fundtrail.analysis.trace.accexposure import account_exposure
 
@@ -135,7 +136,7 @@ def _expand(cluster: np.ndarray, seeds: np.ndarray, max_cluster: int) -> np.ndar
     """Every address of the seeds' clusters (those not bigger than ``max_cluster``)."""
     if len(seeds) == 0:
         return seeds
-    wanted = np.unique(cluster[seeds])
+    wanted = distinct(cluster[seeds])
     sizes = np.bincount(np.searchsorted(wanted, cluster[np.isin(cluster, wanted)]),
                         minlength=len(wanted))  # fmt: skip
     keep = wanted[sizes <= max_cluster]
@@ -168,7 +169,7 @@ def _txids(g: object, positions: np.ndarray) -> list[str | None]:
     try:
         import pyarrow as pa
 
-        want = np.unique(tx_ids[positions[ok]])
+        want = distinct(tx_ids[positions[ok]])
         con.register("want_origin", pa.table({"tx_id": pa.array(want, pa.int64())}))
         names = dict(con.execute(
             "SELECT tx_id, txid FROM txs SEMI JOIN want_origin USING (tx_id)"

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from fundtrail.arrays import distinct
+
 FORWARD_KINDS = ("cash-out", "held", "limit", "coinjoin")
 BACKWARD_KINDS = ("source", "origin", "limit", "coinjoin")
 SERVICE_KINDS = frozenset({"cash-out", "source"})
@@ -267,7 +269,7 @@ def size_for_people(
         sums = np.zeros(len(groups), dtype=rows.amount.dtype)
         np.add.at(sums, ginv, rows.amount[dropped])
         counts = np.bincount(ginv, minlength=len(groups))
-        places = np.bincount(np.unique(ginv.astype(np.int64) * len(uniq) + inv[dropped])
+        places = np.bincount(distinct(ginv.astype(np.int64) * len(uniq) + inv[dropped])
                              // len(uniq), minlength=len(groups))  # fmt: skip
         for g, s, c, p in zip(groups.tolist(), sums.tolist(), counts.tolist(), places.tolist(),
                               strict=True):  # fmt: skip

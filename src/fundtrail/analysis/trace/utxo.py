@@ -28,6 +28,7 @@ from fundtrail.analysis.trace.stops import (
     NONE,
 )
 from fundtrail.analysis.trace.walk import FAR, HAIRCUT, POISON, Walk, walk_kernel
+from fundtrail.arrays import distinct
 from fundtrail.chainstore.store import ChainStore
 
 
@@ -190,7 +191,7 @@ def build_result(
     totals["burned"] = int(r_taint[r_status == BURNED].sum())
     totals["fee" if forward else "unresolved"] = int(w.lost)
     spent = g.out_spent[r[r_status != NONE]]
-    spent = np.unique(spent[spent >= 0])
+    spent = distinct(spent[spent >= 0])
     summary = {
         "chain": store.chain.code,
         "direction": direction,
@@ -214,12 +215,12 @@ def build_result(
 def _names(
     con: duckdb.DuckDBPyConnection, g: UtxoGraph, tx_pos: np.ndarray, addr_ids: np.ndarray
 ) -> tuple[dict[int, str], dict[int, str]]:
-    tx_pos = np.unique(tx_pos[tx_pos >= 0])
+    tx_pos = distinct(tx_pos[tx_pos >= 0])
     ids = g.tx_ids[tx_pos]
     con.register("want_tx", pa.table({"tx_id": pa.array(ids, pa.int64())}))
     con.register(
         "want_addr",
-        pa.table({"address_id": pa.array(np.unique(addr_ids[addr_ids >= 0]), pa.int64())}),
+        pa.table({"address_id": pa.array(distinct(addr_ids[addr_ids >= 0]), pa.int64())}),
     )
     rows = con.execute("SELECT tx_id, txid FROM txs SEMI JOIN want_tx USING (tx_id)").fetchall()
     by_id = {int(i): str(t) for i, t in rows}
@@ -234,10 +235,10 @@ def _on_paths(w: Walk, chosen: np.ndarray) -> np.ndarray:
     """Every output on the way from a start to a listed endpoint (following ``src``);
     the mask's pages are written on those paths only."""
     mark = np.zeros(len(w.src), dtype=bool)
-    frontier = np.unique(chosen)
+    frontier = distinct(chosen)
     while len(frontier):
         mark[frontier] = True
-        frontier = np.unique(w.src[frontier])
+        frontier = distinct(w.src[frontier])
         frontier = frontier[frontier >= 0]
         frontier = frontier[~mark[frontier]]
     return mark
@@ -258,7 +259,7 @@ def _flow_graph(
     from a start to a listed endpoint are drawn (dispersed slivers would bury the path).
     """
     on_path = _on_paths(w, chosen)
-    keep_c = np.unique(g.addr_cluster[np.maximum(g.out_addr[on_path], 0)][g.out_addr[on_path] >= 0])
+    keep_c = distinct(g.addr_cluster[np.maximum(g.out_addr[on_path], 0)][g.out_addr[on_path] >= 0])
     r = w.reached
     moved = r[(w.src[r] >= 0) & (w.taint[r] > 0) & (g.out_addr[r] >= 0)]
     there_addr = g.out_addr[w.src[moved]]
@@ -274,7 +275,7 @@ def _flow_graph(
         uniq = np.stack([keys // base, keys % base], axis=1)
         sums = np.zeros(len(uniq), dtype=np.int64)  # exact: taints sum to at most the start
         np.add.at(sums, inv, amt)
-        pair_tx = np.unique(inv.astype(np.int64) * (int(tx.max()) + 1) + tx)
+        pair_tx = distinct(inv.astype(np.int64) * (int(tx.max()) + 1) + tx)
         tx_counts = np.bincount(pair_tx // (int(tx.max()) + 1), minlength=len(uniq))
         first = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(first, inv, g.tx_time[tx].astype(np.int64))
@@ -319,7 +320,7 @@ def _nodes(
     np.add.at(received, into[not_start], e_amt[not_start])
     touched = w.reached[w.taint[w.reached] > 0]
     touched = touched[g.out_addr[touched] >= 0]
-    addr = np.unique(g.out_addr[touched])
+    addr = distinct(g.out_addr[touched])
     addr_c = g.addr_cluster[addr]
     addr_c = addr_c[np.isin(addr_c, uc)]
     per_cluster = np.bincount(np.searchsorted(uc, addr_c), minlength=len(uc))

@@ -32,6 +32,7 @@ from numba import njit
 
 from fundtrail.analysis.trace.haircut import split
 from fundtrail.analysis.trace.stops import BURNED, COINJOIN, HELD, LIMIT, PASSED, STOP
+from fundtrail.arrays import distinct
 
 POISON, HAIRCUT = 0, 1
 FAR = 2**62
@@ -129,7 +130,7 @@ def walk_kernel(
     touched, lost, visited = _walk(chain, addr_cluster, addr_stop, start_o, start_amt,
                                    method, forward, max_hops, t_limit, taint, status,
                                    hop, src, queued)  # fmt: skip
-    reached = np.unique(touched)
+    reached = distinct(touched)
     hop[reached] -= 1
     src[reached] -= 1
     return Walk(taint, hop, status, src, lost, visited, reached)

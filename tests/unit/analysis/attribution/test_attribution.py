@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fundtrail.analysis.attribution import attribution
 from fundtrail.analysis.cluster.query import show
 from fundtrail.analysis.trace.request import TraceRequest
@@ -89,3 +91,28 @@ def test_shared_intel_names_a_cluster_only_for_those_who_may_see_it(home: Path) 
         attribution(store, home=home, viewer=Identity.public(), intel=intel).entity(cluster) is None
     )
     assert attribution(store, home=home).entity(cluster) is None  # no viewer: no intel
+
+
+def test_a_copied_workspace_reads_its_attribution_from_its_cache(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fingerprint names the inputs, not the folder: a workspace copied or moved (a
+    backup restored, a case handed to a colleague) does not compute it again."""
+    import shutil
+
+    from fundtrail.analysis.attribution import lookup
+
+    untagged(home)
+    tag_exchange(home)
+    first = attribution(ChainStore("btc", home), home=home)
+    moved = tmp_path / "moved"
+    shutil.copytree(home, moved)  # copy2: the tag files keep their times
+    lookup._MEMORY.clear()
+
+    def computed(*args: object) -> None:
+        raise AssertionError("the copy's attribution was computed again")
+
+    monkeypatch.setattr(lookup, "_compute", computed)
+    again = attribution(ChainStore("btc", moved), home=moved)
+    assert again.fingerprint == first.fingerprint
+    assert again.entity(first.stop_clusters[0]).label == "Kraylo Exchange"

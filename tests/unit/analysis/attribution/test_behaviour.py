@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fundtrail.analysis.attribution import attribution
+import pytest
+
+from fundtrail.analysis.attribution import attribution, lookup
 from fundtrail.analysis.trace.request import TraceRequest
 from fundtrail.analysis.trace.service import trace
 from fundtrail.analysis.trace.testing import UtxoChain, txid_of
@@ -400,3 +402,43 @@ def test_a_customer_paid_a_batchs_largest_output_and_by_others_is_no_hot_address
     att = attribution(ChainStore("btc", home), home=home)
     assert att.entity(c.labels.ids["J"]) is None
     assert att.entity(c.labels.ids["F"]) is None
+
+
+def test_a_tag_after_clustering_reuses_the_hot_groups_and_answers_the_same(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hot-address groups depend on the clusters only: a tag imported after the first
+    read recomputes the attribution without their two chain passes, and the answer is
+    the one a workspace that never cached anything gives."""
+    from fundtrail.analysis.attribution import hotchains
+    from fundtrail.analysis.trace.testing import btc_address
+    from fundtrail.chainstore.tags import Tag, TagStore, tags_table
+
+    c = UtxoChain()
+    rotating_hot_wallet(c)
+    c.commit(home)
+    store = ChainStore("btc", home)
+    first = attribution(store, home=home)  # untagged: an unidentified service
+    assert first.entity(c.labels.ids["K2"]).heuristic == "deposit_sweep"
+    assert list((store.root / "cache").glob("hotgroups-*.npz"))
+    tags = [Tag("BTC", btc_address(n), "Bitstamp", "exchange", "partner", 90) for n in ("H1", "H6")]
+    TagStore(home).replace("partner", tags_table(tags))
+
+    def no_passes(*args: object) -> None:
+        raise AssertionError("hot groups recomputed though the clusters did not change")
+
+    with monkeypatch.context() as m:
+        m.setattr(hotchains, "groups", no_passes)
+        cached = attribution(store, home=home)
+    deposit = cached.entity(c.labels.ids["K7"])
+    assert deposit is not None and (deposit.label, deposit.heuristic) == (
+        "Bitstamp",
+        "deposit_sweep",
+    )
+    for f in (store.root / "cache").glob("*"):
+        if f.is_file():
+            f.unlink()
+    lookup._MEMORY.clear()
+    fresh = attribution(store, home=home)
+    order = [("cluster_id", "ascending"), ("label", "ascending"), ("heuristic", "ascending")]
+    assert fresh.rows.sort_by(order).equals(cached.rows.sort_by(order))

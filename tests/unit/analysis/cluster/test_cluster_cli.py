@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from fundtrail.cli.main import app
@@ -83,3 +84,33 @@ def test_cluster_errors_are_one_line(home: Path) -> None:
     result = runner.invoke(app, ["cluster", "--heuristics", "deposit_address"])
     assert result.exit_code != 0
     assert "does not apply to utxo chains" in str(result.exception)
+
+
+def test_tags_imported_after_clustering_bring_the_attribution_up_to_date(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tags import` on a clustered chain computes the attribution the next read needs,
+    so a trace after it does not pay for it; before any clustering there is none to do."""
+    from fundtrail.analysis.attribution import lookup
+    from fundtrail.chainstore.store import ChainStore
+
+    write_chain(home, TXS)
+    tags = tmp_path / "tags.csv"
+    tags.write_text("address,label,category,source,confidence\n"
+                    f"{E},Kraylo,exchange,https://example.org/e,90\n")  # fmt: skip
+    unclustered = json.loads(_run("tags", "import", str(tags), "--json"))
+    assert unclustered["attribution_refreshed"] == []
+    _run("cluster", "--quiet")
+    tags.write_text(tags.read_text() + f"{A},Ransom Gang,ransomware,https://example.org/a,50\n")
+    assert "attribution brought up to date │ BTC" in _run("tags", "import", str(tags))
+    assert json.loads(_run("tags", "import", str(tags), "--json"))["attribution_refreshed"] == [
+        "BTC"
+    ]
+    lookup._MEMORY.clear()  # a new process: only the cache files remain
+
+    def computed(*args: object) -> None:
+        raise AssertionError("the read computed the attribution the import left stale")
+
+    monkeypatch.setattr(lookup, "_compute", computed)
+    att = lookup.attribution(ChainStore("btc", home), home=home)
+    assert {e.label for e in att.entities.values()} == {"Kraylo", "Ransom Gang"}
