@@ -17,6 +17,9 @@ than in the process's resident set.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import mmap
 import os
 import resource
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from fundtrail.chainstore.store import ChainStore
 
 MIB = 1024 * 1024
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
 PAGE = mmap.PAGESIZE
 # what one random read of a mapped file leaves resident: Linux maps the cached pages
 # around a read fault too (fault_around_bytes, 64 KiB; madvise(MADV_RANDOM) does not stop
@@ -162,6 +166,20 @@ def release(*arrays: np.ndarray) -> None:
         base = getattr(a, "_mmap", None)
         if isinstance(base, mmap.mmap):
             base.madvise(mmap.MADV_DONTNEED)
+
+
+def give_back() -> None:
+    """Return the memory a finished phase freed to the OS before the next one starts.
+
+    Why: Arrow's allocator (mimalloc) and glibc's heap keep freed pages for reuse, and
+    the next phase often allocates elsewhere (DuckDB has its own allocator, numba's
+    arrays go through numpy): measured on a 15M-tx chain, clustering still held 440 MB
+    of its tx ranges' freed buffers when the statistics' joins took DuckDB's whole limit
+    beside them. Costs a few milliseconds; call it between phases, not in loops."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def touch_windows(n: int, bytes_per_row: int, mapped_bytes: int) -> Iterator[tuple[int, int]]:

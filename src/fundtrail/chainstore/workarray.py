@@ -191,16 +191,21 @@ class WorkSpace:
         self.close()
 
 
-def _sweep(where: Path) -> None:
+def _sweep(where: Path, prefix: str = "work") -> None:
     """Delete the scratch folders of processes that died without closing their space (a
     killed command's files would otherwise stay on disk, gigabytes on a big chain)."""
-    for old in where.glob("work-*-*"):
+    for old in where.glob(f"{prefix}-*-*"):
         try:
             pid = int(old.name.split("-")[1])
         except ValueError:
             continue
         if not _alive(pid):
             shutil.rmtree(old, ignore_errors=True)
+
+
+def sweep_scratch(where: Path, prefix: str) -> None:
+    """:func:`_sweep` for other scratch folders named ``<prefix>-<pid>-<random>``."""
+    _sweep(where, prefix)
 
 
 def _alive(pid: int) -> bool:

@@ -197,14 +197,16 @@ def find_in(
     ws: WorkSpace,
     relabel: Relabel | None = None,
 ) -> Found:
-    """Hot wallets and deposit clusters, from the chain read in tx ranges (three passes).
+    """Hot wallets and deposit clusters, from the chain read in tx ranges (three passes, and
+    a fourth over what the hot-wallet candidates paid when there are any).
 
     ``chunks()`` yields the chain's :class:`TxChunk` s anew on every call; ``cluster`` is
     the cluster id of every address id; ``services``: clusters directly attributed to a
     service; ``attributed``: every directly attributed cluster (its own attribution wins
     over behaviour). Memory: work arrays by address and cluster id (bounded by the
-    budget, see ``ws``) plus one range, and the aggregates of the clusters that receive
-    sweeps habitually, never the whole chain's txs.
+    budget, see ``ws``) plus one range, the sweeps into clusters that receive sweeps
+    habitually, and fewer than ``MIN_PAYEES`` payees per payer while its count rises
+    (:class:`_Payees`): never the whole chain's txs or payments.
     """
     chain = _first_pass(chunks, cluster, ws, relabel)
     groups = None if relabel is None else distinct(relabel[1])
@@ -229,20 +231,16 @@ def find_in(
     pool = pool[chain.spends.take(pool) > 2 * sweeps_out.take(pool)]
     ws.free(sweeps_out)
     into = _Groups()  # (deposit, service) -> sweeps, first sweep tx
-    paid = _Groups()  # (payer, payee) -> value, for payers in pool
+    payees = _Payees(MIN_PAYEES)  # who in pool paid MIN_PAYEES distinct other clusters
     for ch in chunks():
         t = tx_shapes(ch, cluster, relabel)
         target, _ = _spends(ch, t, chain.pays_out, groups)
         at = np.flatnonzero((target >= 0) & np.isin(target, swept))
         into.add(t.i_min[at], target[at], np.ones(len(at), np.int64), at + ch.lo)
-        # who pays whom and how much, over txs with one input cluster
-        payer = t.i_min[t.tx_of_out]
-        ok = (t.out_c >= 0) & t.one_in[t.tx_of_out] & (t.out_c != payer) & np.isin(payer, pool)
-        paid.add(payer[ok], t.out_c[ok], ch.out_val[ok], t.tx_of_out[ok] + ch.lo)
+        payer, payee, _ = _payments(ch, t, pool)
+        payees.add(payer, payee)
     dep, svc, n_sw, first_sw = into.result()
-    payer, payee, value, _ = paid.result()
-    p_c, p_n = np.unique(payer, return_counts=True)
-    cand = p_c[p_n >= MIN_PAYEES]
+    cand = payees.result()
     # a candidate paying mostly services (or their deposits) deposits at them: not one
     sweeps = (dep, svc, n_sw, first_sw)
     first = _deposit_clusters(sweeps, chain, np.union1d(services, cand), swept, attributed)[0]
@@ -252,31 +250,88 @@ def find_in(
     # only pairs of candidates and attributed services matter (a candidate's change to a
     # tagged sibling is no payment to a service); bounded further in _siblings
     sib = np.isin(svc, np.union1d(cand, services))
-    mine = np.isin(payer, cand) & ~_pairs_in(payer, payee, _siblings(dep[sib], svc[sib]))
-    to_services = np.isin(payee, serviceish)
-    total = _sum_by(payer[mine], value[mine], cand)
-    to_svc = _sum_by(payer[mine & to_services], value[mine & to_services], cand)
+    siblings = _siblings(dep[sib], svc[sib])
+    total = np.zeros(len(cand), dtype=np.int64)
+    to_svc = np.zeros(len(cand), dtype=np.int64)
+    for ch in chunks() if len(cand) else ():  # what each candidate paid, and to whom
+        t = tx_shapes(ch, cluster, relabel)
+        payer, payee, value = _payments(ch, t, cand)
+        mine = ~_pairs_in(payer, payee, siblings)
+        to_services = mine & np.isin(payee, serviceish)
+        total += _sum_by(payer[mine], value[mine], cand)
+        to_svc += _sum_by(payer[to_services], value[to_services], cand)
     hot = cand[(total - to_svc) >= CUSTOMER_SHARE * np.maximum(total, 1)]
     hot_tx = _first_by(svc, first_sw, hot)
     found = _deposit_clusters(sweeps, chain, np.union1d(services, hot), swept, attributed)
     return Found(hot, hot_tx, *found)
 
 
+def _payments(ch: TxChunk, t: Txs, payers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(payer, payee, value) per output of one range's txs with one input cluster, paid
+    by one of ``payers`` (sorted) to another cluster."""
+    payer = t.i_min[t.tx_of_out]
+    ok = (t.out_c >= 0) & t.one_in[t.tx_of_out] & (t.out_c != payer) & np.isin(payer, payers)
+    return payer[ok], t.out_c[ok], ch.out_val[ok]
+
+
+class _Payees:
+    """The payers that paid at least ``cap`` distinct other clusters, the chain read in
+    ranges: a payer's distinct payees are kept until it reaches ``cap``, then only the
+    payer. Memory: below ``cap`` pairs per payer, however many txs it made (a whole
+    chain's (payer, payee) pairs were O(chain): 7.3M at 15M txs, re-sorted per range)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.pairs = np.zeros(0, dtype=np.int64)  # payer << 32 | payee, sorted, distinct
+        self.full: list[np.ndarray] = []  # payers at the cap, a sorted array per range
+
+    def add(self, payer: np.ndarray, payee: np.ndarray) -> None:
+        if not len(payer):
+            return
+        done = np.concatenate(self.full) if self.full else np.zeros(0, np.int64)
+        fresh = ~np.isin(payer, done)
+        keys = payer[fresh].astype(np.int64) << 32 | payee[fresh]  # cluster ids < 2**31
+        pairs = distinct(np.concatenate([self.pairs, keys]))
+        a = pairs >> 32
+        starts = np.flatnonzero(np.append(True, a[1:] != a[:-1]))
+        counts = np.diff(np.append(starts, len(a)))
+        reached = counts >= self.cap
+        if reached.any():
+            self.full.append(a[starts[reached]])
+            pairs = pairs[~np.repeat(reached, counts)]
+        self.pairs = pairs
+
+    def result(self) -> np.ndarray:
+        return np.sort(np.concatenate(self.full)) if self.full else np.zeros(0, np.int64)
+
+
 class _Groups:
     """Rows (a, b, sum, first) summed by (a, b) as chunks come: what stays is one row per
-    distinct pair, whatever the chunk size (sums are exact integers)."""
+    distinct pair, whatever the chunk size (sums are exact integers). Ranges wait in a
+    list until they are a quarter of the rows summed so far: a row is sorted a few
+    times, not once per range, and the fold holds 1.25x the sums at most."""
 
     def __init__(self) -> None:
         z = np.zeros(0, dtype=np.int64)
         self.rows = (z, z, z, z)
+        self.pending: list[tuple[np.ndarray, ...]] = []
+        self.waiting = 0
 
     def add(self, a: np.ndarray, b: np.ndarray, amount: np.ndarray, first: np.ndarray) -> None:
         if len(a):
-            cols = (a, b, amount, first)
-            self.rows = _group(*(np.concatenate([x, np.asarray(y, np.int64)])
-                                 for x, y in zip(self.rows, cols, strict=True)))  # fmt: skip
+            self.pending.append(tuple(np.asarray(x, np.int64) for x in (a, b, amount, first)))
+            self.waiting += len(a)
+            if self.waiting >= max(len(self.rows[0]) // 4, 1 << 20):
+                self._fold()
+
+    def _fold(self) -> None:
+        if self.pending:
+            parts = [self.rows, *self.pending]
+            self.rows = _group(*(np.concatenate([p[i] for p in parts]) for i in range(4)))
+            self.pending, self.waiting = [], 0
 
     def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        self._fold()
         return self.rows
 
 

@@ -19,9 +19,11 @@ before or after clustering) does not change any result.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,9 +41,15 @@ from fundtrail.analysis.cluster.stats import cluster_stats, cluster_stats_part
 from fundtrail.arrays import distinct
 from fundtrail.chains.ledger import ledger_for
 from fundtrail.chainstore import csr, duck
-from fundtrail.chainstore.budget import RangeReader, chunk_rows, duckdb_limits, iter_batches
+from fundtrail.chainstore.budget import (
+    RangeReader,
+    chunk_rows,
+    duckdb_limits,
+    give_back,
+    iter_batches,
+)
 from fundtrail.chainstore.store import ChainStore, ScratchPart
-from fundtrail.chainstore.workarray import WINDOW_SHARE, WorkArray, WorkSpace
+from fundtrail.chainstore.workarray import WINDOW_SHARE, WorkArray, WorkSpace, sweep_scratch
 from fundtrail.errors import InvalidInputError
 
 ENGINES = ("embedded", "spark")
@@ -185,8 +193,10 @@ def run_clustering(
         for part in [*append.values(), *replace.values()]:
             if isinstance(part, ScratchPart):
                 part.discard()  # moved into the store by the commit, or never committed
+    give_back()
     if ledger.shape == "utxo":
         report.trace_arrays_seconds = _prepare_trace_arrays(store)
+        give_back()
     sizes = np.bincount(parent, minlength=n) if n else np.zeros(0, np.int64)
     report.clusters = int(np.count_nonzero(sizes))
     report.singletons = int(np.count_nonzero(sizes == 1))
@@ -294,12 +304,15 @@ def _utxo(
     coin_part = ScratchPart(store, "coinjoin")
     edges_part = ScratchPart(store, "cluster_edges")
     parts = [coin_part, edges_part]
+    change_edges: _EdgeFiles | None = None
     try:
         change_edges = _heuristic_pass(
             store, names, after + 1, ntx, n, parent, code, report, coin_part, edges_part
         )
         if change_edges is not None:
-            _union_into(parent, change_edges, code, report, edges_part)
+            for piece in change_edges.pieces():
+                _union_into(parent, piece, code, report, edges_part, flat=False)
+            uf.flatten(parent)
         coin_part.close()
         if engine == "spark":
             from fundtrail.chainstore import spark
@@ -310,13 +323,16 @@ def _utxo(
             edge_sets = (
                 [hz.Edges("multi_input", none, none, none)] if "multi_input" in names else []
             )
-            edge_sets += [change_edges] if change_edges is not None else []
+            edge_sets += [change_edges.whole()] if change_edges is not None else []
             parent = spark.components_for_store(store, coin, edge_sets, n, master=master)
+        if change_edges is not None:
+            change_edges.discard()
         clusters = _clusters_part(store, parent, code)
         parts.append(clusters)
         del code
         if engine == "embedded":  # the stats' joins get the budget, not the forest as well
             parent = _to_disk(parent, _spill_dir(store))
+        give_back()  # nor the tx ranges' freed buffers
         stats = cluster_stats_part(
             store, con, clusters, parent=parent, engine=engine, master=master
         )
@@ -324,6 +340,9 @@ def _utxo(
         for p in parts:
             p.discard()
         raise
+    finally:
+        if change_edges is not None:
+            change_edges.discard()
     last = con.sql("SELECT tx_id, txid FROM txs ORDER BY tx_id DESC LIMIT 1").fetchall()
     meta_out = {
         "heuristics": names,
@@ -371,62 +390,100 @@ def _heuristic_pass(
     report: ClusterReport,
     coin_part: ScratchPart,
     edges_part: ScratchPart,
-) -> hz.Edges | None:
+) -> _EdgeFiles | None:
     """One pass over tx ranges: CoinJoins, multi-input edges joined at once, change edges
-    collected (they are joined after every multi-input edge). Returns the change edges."""
+    written to scratch files (they are joined after every multi-input edge, in tx order).
+    Returns the change edges' files."""
     inputs = RangeReader(store, "inputs", ["address_id", "value"])
     outputs = RangeReader(store, "outputs", ["address_id", "value"])
     change = "change_address" in names
     txs = RangeReader(store, "txs", ["is_coinbase", "n_outputs"]) if change else None
     facts = _address_facts(store, n) if change else None
     kinds: Counter[str] = Counter()
-    change_parts: list[hz.Edges] = []
+    change_parts = _EdgeFiles(_spill_dir(store), "change_address") if change else None
     for name in hz.UTXO_HEURISTICS:  # the order a whole-chain pass reports them in
         if name in names:
             report.edges[name] = report.merges[name] = 0
-    for lo, hi in _tx_ranges(first, ntx):
-        ins, outs = inputs.read(lo, hi), outputs.read(lo, hi)
-        cc = duckdb_limits(duck.connect(), spill=_spill_dir(store))
-        try:
-            cc.register("inputs", ins)
-            cc.register("outputs", outs)
-            coin = cj.detect(cc, lo - 1)
-            flags = coin.column("is_coinjoin").to_numpy(zero_copy_only=False)
-            for k, f in zip(coin.column("kind").to_pylist(), flags.tolist(), strict=True):
-                if f:
-                    kinds[k] += 1
-                elif k == cj.Kind.TX0:
-                    report.whirlpool_tx0 += 1
-            coin_part.write(coin)
-            if "multi_input" in names:
-                rows = csr.build_csr(
-                    ins.column("tx_id").to_numpy() - lo,
-                    ins.column("address_id").to_numpy(),
-                    hi - lo,
-                )
-                skip = np.zeros(hi - lo, dtype=np.bool_)
-                skip[coin.column("tx_id").to_numpy()[flags] - lo] = True
-                _union_into(
-                    parent, hz.multi_input(rows, skip, first_tx=lo), code, report, edges_part,
-                    flat=False,
-                )  # fmt: skip
-            if change and txs is not None and facts is not None:
-                cc.register("txs", txs.read(lo, hi))
-                cc.register("addr_now", _addr_now(facts, ins, outs))
-                change_parts.append(hz.change_address(cc, coin, lo - 1))
-        finally:
-            cc.close()
+    try:
+        for lo, hi in _tx_ranges(first, ntx):
+            ins, outs = inputs.read(lo, hi), outputs.read(lo, hi)
+            cc = duckdb_limits(duck.connect(), spill=_spill_dir(store))
+            try:
+                cc.register("inputs", ins)
+                cc.register("outputs", outs)
+                coin = cj.detect(cc, lo - 1)
+                flags = coin.column("is_coinjoin").to_numpy(zero_copy_only=False)
+                for k, f in zip(coin.column("kind").to_pylist(), flags.tolist(), strict=True):
+                    if f:
+                        kinds[k] += 1
+                    elif k == cj.Kind.TX0:
+                        report.whirlpool_tx0 += 1
+                coin_part.write(coin)
+                if "multi_input" in names:
+                    rows = csr.build_csr(
+                        ins.column("tx_id").to_numpy() - lo,
+                        ins.column("address_id").to_numpy(),
+                        hi - lo,
+                    )
+                    skip = np.zeros(hi - lo, dtype=np.bool_)
+                    skip[coin.column("tx_id").to_numpy()[flags] - lo] = True
+                    _union_into(
+                        parent, hz.multi_input(rows, skip, first_tx=lo), code, report, edges_part,
+                        flat=False,
+                    )  # fmt: skip
+                if change_parts is not None and txs is not None and facts is not None:
+                    cc.register("txs", txs.read(lo, hi))
+                    cc.register("addr_now", _addr_now(facts, ins, outs))
+                    change_parts.add(hz.change_address(cc, coin, lo - 1))
+            finally:
+                cc.close()
+    except BaseException:
+        if change_parts is not None:
+            change_parts.discard()
+        raise
     report.coinjoins = dict(sorted(kinds.items()))
     uf.flatten(parent)  # the ranges' unions left it unflattened
-    if not change:
-        return None
-    empty = np.zeros(0, np.int64)
-    return hz.Edges(
-        "change_address",
-        np.concatenate([e.a for e in change_parts] or [empty]),
-        np.concatenate([e.b for e in change_parts] or [empty]),
-        np.concatenate([e.tx_id for e in change_parts] or [empty]),
-    )
+    return change_parts
+
+
+class _EdgeFiles:
+    """One heuristic's edges, written range by range to scratch files and read back in
+    the same order: the change edges of a whole chain are joined only after every
+    multi-input edge, and held in RAM until then they grew with the chain (24 bytes per
+    edge, the largest part of clustering's memory at 50M txs)."""
+
+    def __init__(self, where: Path, heuristic: str) -> None:
+        self.heuristic = heuristic
+        sweep_scratch(where, "edges")  # a killed run's files
+        self.root = where / f"edges-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self.files: list[Path] = []
+
+    def add(self, e: hz.Edges) -> None:
+        if not len(e):
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f"{len(self.files):06d}.npy"
+        np.save(path, np.stack([e.a, e.b, e.tx_id]).astype(np.int64))
+        self.files.append(path)
+
+    def pieces(self) -> Iterator[hz.Edges]:
+        for path in self.files:
+            a, b, tx = np.load(path)
+            yield hz.Edges(self.heuristic, a, b, tx)
+
+    def whole(self) -> hz.Edges:
+        """All of them at once (the Spark engine joins them in one job)."""
+        got = list(self.pieces())
+        empty = np.zeros(0, np.int64)
+        return hz.Edges(
+            self.heuristic,
+            np.concatenate([e.a for e in got] or [empty]),
+            np.concatenate([e.b for e in got] or [empty]),
+            np.concatenate([e.tx_id for e in got] or [empty]),
+        )
+
+    def discard(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _union_into(

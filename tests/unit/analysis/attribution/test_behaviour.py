@@ -442,3 +442,33 @@ def test_a_tag_after_clustering_reuses_the_hot_groups_and_answers_the_same(
     fresh = attribution(store, home=home)
     order = [("cluster_id", "ascending"), ("label", "ascending"), ("heuristic", "ascending")]
     assert fresh.rows.sort_by(order).equals(cached.rows.sort_by(order))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_payees_and_sums_read_in_ranges_answer_as_the_whole_chain_at_once(seed: int) -> None:
+    """What the hot-wallet pass keeps per range (a payer's distinct payees until it
+    reaches the cap; sweeps summed by pair, folded a few ranges at a time) answers what
+    one look at every payment would: the ranges bound the memory, not the answer."""
+    import numpy as np
+
+    from fundtrail.analysis.attribution import behaviour as bh
+
+    rng = np.random.default_rng(seed)
+    n = 20_000
+    payer = rng.zipf(1.6, n) % 2_000  # skewed: a few pay many, most a few times
+    payee = rng.integers(0, 200, n) + payer % 7
+    amount = rng.integers(1, 10**12, n)
+    first = rng.permutation(n).astype(np.int64)
+    want_pairs = np.unique(payer.astype(np.int64) << 32 | payee)
+    p, counts = np.unique(want_pairs >> 32, return_counts=True)
+    whole = bh._group(payer, payee, amount, first)
+    payees, groups = bh._Payees(bh.MIN_PAYEES), bh._Groups()
+    cuts = np.sort(rng.choice(np.arange(1, n), 40, replace=False))
+    for lo, hi in zip([0, *cuts], [*cuts, n], strict=True):
+        payees.add(payer[lo:hi], payee[lo:hi])
+        groups.add(payer[lo:hi], payee[lo:hi], amount[lo:hi], first[lo:hi])
+    assert payees.result().tolist() == p[counts >= bh.MIN_PAYEES].tolist()
+    assert 0 < len(payees.result()) < len(p)  # the cap splits the payers
+    assert len(payees.pairs) < (bh.MIN_PAYEES - 1) * len(p)  # those at the cap keep none
+    for got, want in zip(groups.result(), whole, strict=True):
+        assert got.tolist() == want.tolist()
