@@ -15,16 +15,19 @@ import hashlib
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fundtrail.analysis import txchunks
 from fundtrail.analysis.attribution import behaviour, forwards, hotchains
 from fundtrail.analysis.attribution.entity import (
     BEHAVIOUR,
+    DEPOSIT_HEURISTICS,
     ROWS,
     STOP_CATEGORIES,
     Entity,
@@ -59,10 +62,8 @@ class Attribution:
         self.fingerprint = fingerprint
         self.rows = rows
         self.entities = _primaries(rows)
-        stops = [c for c, e in self.entities.items() if e.is_service]
-        self.stop_clusters = np.array(sorted(stops), dtype=np.int64)
-        deposits = [c for c, e in self.entities.items() if e.is_service and e.is_deposit]
-        self.deposit_clusters = np.array(sorted(deposits), dtype=np.int64)
+        self.stop_clusters = self.entities.ids[self.entities.service]
+        self.deposit_clusters = self.entities.ids[self.entities.service & self.entities.deposit]
 
     def entity(self, cluster_id: int | None) -> Entity | None:
         return None if cluster_id is None else self.entities.get(int(cluster_id))
@@ -70,8 +71,7 @@ class Attribution:
     def labels(self, cluster_id: int) -> list[dict[str, object]]:
         """Every attribution row of a cluster, the primary first."""
         primary = self.entities.get(int(cluster_id))
-        rows = [r for r in self.rows.to_pylist() if r["cluster_id"] == int(cluster_id)]
-        rows.sort(key=_rank)
+        rows = self.entities.rows_of(int(cluster_id))  # ranked: the primary first
         return [
             {**r, "is_primary": primary is not None and r["label"] == primary.label and i == 0,
              "conflict": primary is not None and primary.conflict}
@@ -197,8 +197,7 @@ def _account_behaviour(store: ChainStore, cluster: np.ndarray, direct: pa.Table)
     if not len(fw.address):
         return empty_rows()
     primary = _primaries(direct)
-    services = np.array(sorted(c for c, e in primary.items() if e.is_service), dtype=np.int64)
-    attributed = np.array(sorted(primary), dtype=np.int64)
+    services, attributed = primary.ids[primary.service], primary.ids
     exchanges = np.array(sorted(c for c, e in primary.items() if e.category == "exchange"),
                          dtype=np.int64)  # fmt: skip
     found = forwards.find(store, cluster, fw, services, attributed, exchanges)
@@ -240,8 +239,7 @@ def _behaviour(store: ChainStore, cluster: WorkArray, direct: pa.Table, ws: Work
     """``hot_wallet`` and ``deposit_sweep`` rows, the chain read in tx ranges (see
     ``behaviour.find``): the whole chain is never in memory at once."""
     primary = _primaries(direct)
-    services = np.array(sorted(c for c, e in primary.items() if e.is_service), dtype=np.int64)
-    attributed = np.array(sorted(primary), dtype=np.int64)
+    services, attributed = primary.ids[primary.service], primary.ids
     ranges = txchunks.tx_ranges(n_txs(store))
     marked = read_coinjoins(store)
     coinjoin = None if marked is None else np.sort(marked)
@@ -330,39 +328,109 @@ def _row(
 
 
 def _rank(r: dict[str, object]) -> tuple[object, ...]:
-    """Direct knowledge before behaviour; then cluster definer, confidence, tags, label."""
+    """Direct knowledge before behaviour; then cluster definer, confidence, tags, label
+    (the order of :data:`_RANK_KEYS`, for rows of several clusters)."""
     return (r["heuristic"] in BEHAVIOUR, not r["definer"], -int(r["confidence"] or 0),  # type: ignore[call-overload]
             -int(r["n_tags"] or 0), str(r["label"] or ""))  # type: ignore[call-overload]  # fmt: skip
 
 
-def _primaries(rows: pa.Table) -> dict[int, Entity]:
-    by_cluster: dict[int, list[dict[str, object]]] = {}
-    for r in rows.to_pylist():
-        by_cluster.setdefault(int(r["cluster_id"]), []).append(r)
-    out: dict[int, Entity] = {}
-    for cid, group in by_cluster.items():
-        group.sort(key=_rank)
-        top = group[0]
-        others = tuple(
-            dict.fromkeys(str(r["label"]) for r in group[1:] if r["label"] != top["label"])
+def _ranked(rows: pa.Table) -> pa.Table:
+    """``rows`` by cluster, each cluster's in :func:`_rank`'s order (stable: ties keep
+    the rows' order), sorted by Arrow: no Python object per row."""
+    keys = pa.table({
+        "cluster_id": rows.column("cluster_id"),
+        "behaviour": pc.fill_null(pc.is_in(rows.column("heuristic"), pa.array(BEHAVIOUR)), False),
+        "definer": pc.fill_null(rows.column("definer"), False),
+        "confidence": pc.fill_null(rows.column("confidence"), 0),
+        "n_tags": pc.fill_null(rows.column("n_tags"), 0),
+        "label": pc.fill_null(rows.column("label"), ""),
+    })  # fmt: skip
+    order = pc.sort_indices(keys, sort_keys=[
+        ("cluster_id", "ascending"), ("behaviour", "ascending"), ("definer", "descending"),
+        ("confidence", "descending"), ("n_tags", "descending"), ("label", "ascending"),
+    ])  # fmt: skip
+    return rows.take(order)
+
+
+class Entities(Mapping[int, Entity]):
+    """The primary entity of every attributed cluster, an :class:`Entity` built when one
+    is asked for. Why: a whole chain's attribution is hundreds of thousands of clusters
+    (50M background txs: the deposit clusters of every exchange customer), and a Python
+    object per row and per entity, built by every command that read the attribution,
+    made a trace's peak memory grow with the chain (767 MB at 5M txs, 1,165 MB at 50M).
+    The masks every trace needs (services, deposits) come from the ranked columns."""
+
+    def __init__(self, rows: pa.Table) -> None:
+        self._rows = _ranked(rows)
+        cid = self._rows.column("cluster_id").to_numpy().astype(np.int64)
+        new = np.ones(len(cid), dtype=bool)
+        new[1:] = cid[1:] != cid[:-1]
+        self._starts = np.flatnonzero(new)
+        self._ends = np.append(self._starts[1:], len(cid)).astype(np.int64)
+        self.ids = cid[self._starts]  # sorted attributed clusters
+        top = self._rows.take(pa.array(self._starts, pa.int64()))
+        category = pc.utf8_lower(pc.fill_null(top.column("category"), "other"))
+        self.service = pc.is_in(category, pa.array(sorted(STOP_CATEGORIES))).to_numpy(
+            zero_copy_only=False
         )
-        out[cid] = Entity(
-            cluster_id=cid,
-            label=str(top["label"] or ""),
-            category=str(top["category"] or "other").lower(),
-            source=str(top["source"] or ""),
-            confidence=int(top["confidence"] or 0),  # type: ignore[call-overload]
-            heuristic=str(top["heuristic"]),
-            abuse=top["abuse"],  # type: ignore[arg-type]
-            actor=top["actor"],  # type: ignore[arg-type]
-            n_tags=int(top["n_tags"] or 0),  # type: ignore[call-overload]
-            conflict=bool(others),
-            other_labels=others,
-            evidence_tx=top["evidence_tx"],  # type: ignore[arg-type]
-            evidence_address=top["evidence_address"],  # type: ignore[arg-type]
-            service_cluster=top["service_cluster"],  # type: ignore[arg-type]
-        )
-    return out
+        self.deposit = pc.fill_null(
+            pc.is_in(top.column("heuristic"), pa.array(sorted(DEPOSIT_HEURISTICS))), False
+        ).to_numpy(zero_copy_only=False)
+
+    def _at(self, cluster_id: int) -> int:
+        i = int(np.searchsorted(self.ids, cluster_id))
+        if i >= len(self.ids) or self.ids[i] != cluster_id:
+            return -1
+        return i
+
+    def rows_of(self, cluster_id: int) -> list[dict[str, object]]:
+        """A cluster's attribution rows, ranked (the primary first); [] when it has none."""
+        i = self._at(int(cluster_id))
+        if i < 0:
+            return []
+        lo, hi = int(self._starts[i]), int(self._ends[i])
+        return self._rows.slice(lo, hi - lo).to_pylist()
+
+    def __getitem__(self, cluster_id: int) -> Entity:
+        group = self.rows_of(cluster_id)
+        if not group:
+            raise KeyError(cluster_id)
+        return _entity(int(cluster_id), group)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.ids.tolist())
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, cluster_id: object) -> bool:
+        return isinstance(cluster_id, (int, np.integer)) and self._at(int(cluster_id)) >= 0
+
+
+def _primaries(rows: pa.Table) -> Entities:
+    return Entities(rows)
+
+
+def _entity(cid: int, group: list[dict[str, object]]) -> Entity:
+    """The primary of one cluster's ranked rows (the first), naming the others' labels."""
+    top = group[0]
+    others = tuple(dict.fromkeys(str(r["label"]) for r in group[1:] if r["label"] != top["label"]))
+    return Entity(
+        cluster_id=cid,
+        label=str(top["label"] or ""),
+        category=str(top["category"] or "other").lower(),
+        source=str(top["source"] or ""),
+        confidence=int(top["confidence"] or 0),  # type: ignore[call-overload]
+        heuristic=str(top["heuristic"]),
+        abuse=top["abuse"],  # type: ignore[arg-type]
+        actor=top["actor"],  # type: ignore[arg-type]
+        n_tags=int(top["n_tags"] or 0),  # type: ignore[call-overload]
+        conflict=bool(others),
+        other_labels=others,
+        evidence_tx=top["evidence_tx"],  # type: ignore[arg-type]
+        evidence_address=top["evidence_address"],  # type: ignore[arg-type]
+        service_cluster=top["service_cluster"],  # type: ignore[arg-type]
+    )
 
 
 def _read(path: Path) -> pa.Table | None:

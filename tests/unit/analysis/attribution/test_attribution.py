@@ -116,3 +116,44 @@ def test_a_copied_workspace_reads_its_attribution_from_its_cache(
     again = attribution(ChainStore("btc", moved), home=moved)
     assert again.fingerprint == first.fingerprint
     assert again.entity(first.stop_clusters[0]).label == "Kraylo Exchange"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_entities_built_when_asked_rank_as_every_row_sorted(seed: int) -> None:
+    """The primary of each cluster, read from Arrow-ranked columns one cluster at a time,
+    is the one sorting that cluster's rows by the rank would pick (direct before
+    behaviour, definer, confidence, tags, label; ties in input order; nulls as none),
+    and the service and deposit masks a trace reads agree with those entities."""
+    import random
+
+    import pyarrow as pa
+
+    from fundtrail.analysis.attribution.entity import ROWS
+    from fundtrail.analysis.attribution.lookup import Entities, _entity, _rank
+
+    rnd = random.Random(seed)
+    rows = [
+        {"cluster_id": rnd.randrange(40), "label": rnd.choice(["Binance", "binance", "Kraken", "", None]),
+         "category": rnd.choice(["exchange", "Exchange", "service", "scam", "", None]),
+         "source": f"s{i}", "confidence": rnd.choice([None, 10, 50, 90]),
+         "heuristic": rnd.choice(["tag", "deposit_sweep", "hot_wallet", "deposit_address", None]),
+         "abuse": None, "actor": None, "n_tags": rnd.choice([None, 0, 1, 3]),
+         "definer": rnd.choice([None, True, False]), "evidence_tx": None,
+         "evidence_address": None, "service_cluster": None}
+        for i in range(400)
+    ]  # fmt: skip
+    ents = Entities(pa.Table.from_pylist(rows, schema=ROWS))
+    by: dict[int, list[dict[str, object]]] = {}
+    for r in rows:
+        by.setdefault(int(r["cluster_id"]), []).append(r)  # type: ignore[call-overload]
+    assert sorted(ents) == sorted(by) and len(ents) == len(by)
+    for cid, group in by.items():
+        want = _entity(cid, sorted(group, key=_rank))
+        assert ents[cid] == want
+        assert [r["source"] for r in ents.rows_of(cid)] == [
+            r["source"] for r in sorted(group, key=_rank)
+        ]
+    assert ents.ids[ents.service].tolist() == sorted(c for c in by if ents[c].is_service)
+    deposits = sorted(c for c in by if ents[c].is_service and ents[c].is_deposit)
+    assert ents.ids[ents.service & ents.deposit].tolist() == deposits
+    assert 1000 not in ents and ents.get(1000) is None and ents.rows_of(1000) == []

@@ -162,3 +162,58 @@ def test_reorg_below_the_watermark_recomputes(home: Path) -> None:
         w.commit(replace={"txs": pa.Table.from_pylist(txs, schema=store.schemas["txs"])})
     again = run_clustering("BTC", home=home)
     assert not again.incremental and again.txs_processed == len(BASIC)
+
+
+def _change_chain() -> list[Tx]:
+    """Three wallets, each paying a round amount and keeping change, twice: change edges
+    in several tx ranges (the shop addresses are paid once, the change spent on)."""
+    txs: list[Tx] = []
+    for w in range(3):
+        a, c1, c2 = addr(f"w{w}"), addr(f"w{w}c1"), addr(f"w{w}c2")
+        txs.append(Tx([], [(a, 1_0000_0000)]))
+        txs.append(Tx([(a, 1_0000_0000)], [(addr(f"s{w}a"), 2000_0000), (c1, 7_987_6543)]))
+        txs.append(Tx([(c1, 7_987_6543)], [(addr(f"s{w}b"), 3000_0000), (c2, 4_987_5543)]))
+    return txs
+
+
+def test_change_edges_joined_from_scratch_files_range_by_range(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The change edges of a whole chain wait on disk, not in RAM, until every multi-input
+    edge is joined: read back in order, one tx range at a time, they give the clusters and
+    the evidence of one range over the whole chain, and leave no scratch files behind,
+    also when the run fails half-way (the store then keeps its last clustering)."""
+    from fundtrail.analysis.cluster import heuristics as hz
+    from fundtrail.analysis.cluster import service as svc
+
+    both = "multi_input,change_address"
+    whole = tmp_path / "whole"
+    write_chain(whole, _change_chain())
+    one = run_clustering("BTC", home=whole, heuristics=both)
+    write_chain(home, _change_chain())
+    monkeypatch.setattr(svc, "_tx_ranges", lambda lo, hi: [(t, t + 1) for t in range(lo, hi)])
+    many = run_clustering("BTC", home=home, heuristics=both)
+    assert many.merges == one.merges and many.merges["change_address"] == 6
+    assert np.array_equal(cluster_of(ChainStore("BTC", home)), cluster_of(ChainStore("BTC", whole)))
+    keys = [("tx_id", "ascending"), ("address_id_a", "ascending"), ("address_id_b", "ascending")]
+    got = ChainStore("BTC", home).read_table("cluster_edges").sort_by(keys)
+    want = ChainStore("BTC", whole).read_table("cluster_edges").sort_by(keys)
+    assert got.equals(want)
+    spill = ChainStore("BTC", home).root / "cache" / "spill"
+    assert not list(spill.glob("edges-*"))
+
+    calls = {"n": 0}
+    real = hz.change_address
+
+    def fails_late(*a: object, **k: object) -> hz.Edges:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise RuntimeError("disk full")
+        return real(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hz, "change_address", fails_late)
+    before = cluster_of(ChainStore("BTC", home))
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_clustering("BTC", home=home, heuristics=both, full=True)
+    assert not list(spill.glob("edges-*"))
+    assert np.array_equal(cluster_of(ChainStore("BTC", home)), before)
