@@ -173,7 +173,7 @@ def _clustered(report: Any, home: Path, chain: str = "BTC") -> str:
 
     d = report.to_dict()
     att = attribution(ChainStore(chain, home), home=home)
-    services = sum(1 for e in att.entities.values() if e.is_service)
+    services = int(att.entities.service.sum())
     return (
         f"{d.get('addresses', 0):,} addresses into {d.get('clusters', 0):,} clusters; "
         f"{services:,} service clusters recognised (tags, deposit sweeps)"

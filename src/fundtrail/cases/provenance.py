@@ -47,7 +47,7 @@ def _attribution_sources(store: ChainStore, home: Path | None) -> list[tuple[str
     if not store.parts("clusters"):
         return []
     counts: dict[str, int] = {}
-    for e in attribution(store, home=home).entities.values():
+    for e in attribution(store, home=home).entities.all():
         key = e.source if e.heuristic == "tag" else f"behaviour: {e.heuristic}"
         counts[key] = counts.get(key, 0) + 1
     return sorted(counts.items())

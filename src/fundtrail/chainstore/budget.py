@@ -38,7 +38,9 @@ if TYPE_CHECKING:
     from fundtrail.chainstore.store import ChainStore
 
 MIB = 1024 * 1024
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
+_LIBC_NAME = ctypes.util.find_library("c")
+# glibc only: returns freed heap pages (musl has no malloc_trim)
+_MALLOC_TRIM = getattr(ctypes.CDLL(_LIBC_NAME), "malloc_trim", None) if _LIBC_NAME else None
 PAGE = mmap.PAGESIZE
 # what one random read of a mapped file leaves resident: Linux maps the cached pages
 # around a read fault too (fault_around_bytes, 64 KiB; madvise(MADV_RANDOM) does not stop
@@ -178,8 +180,8 @@ def give_back() -> None:
     beside them. Costs a few milliseconds; call it between phases, not in loops."""
     gc.collect()
     pa.default_memory_pool().release_unused()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def touch_windows(n: int, bytes_per_row: int, mapped_bytes: int) -> Iterator[tuple[int, int]]:

@@ -140,7 +140,7 @@ class WorkSpace:
     mapped; :meth:`close` (or leaving the ``with`` block) deletes the files."""
 
     def __init__(self, where: Path) -> None:
-        _sweep(where)
+        sweep_scratch(where)
         self.root = where / f"work-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self.cap = ram_bytes()
         self.used = 0
@@ -191,9 +191,10 @@ class WorkSpace:
         self.close()
 
 
-def _sweep(where: Path, prefix: str = "work") -> None:
-    """Delete the scratch folders of processes that died without closing their space (a
-    killed command's files would otherwise stay on disk, gigabytes on a big chain)."""
+def sweep_scratch(where: Path, prefix: str = "work") -> None:
+    """Delete the scratch folders (``<prefix>-<pid>-<random>``) of processes that died
+    without closing them (a killed command's files would otherwise stay on disk,
+    gigabytes on a big chain)."""
     for old in where.glob(f"{prefix}-*-*"):
         try:
             pid = int(old.name.split("-")[1])
@@ -201,11 +202,6 @@ def _sweep(where: Path, prefix: str = "work") -> None:
             continue
         if not _alive(pid):
             shutil.rmtree(old, ignore_errors=True)
-
-
-def sweep_scratch(where: Path, prefix: str) -> None:
-    """:func:`_sweep` for other scratch folders named ``<prefix>-<pid>-<random>``."""
-    _sweep(where, prefix)
 
 
 def _alive(pid: int) -> bool:

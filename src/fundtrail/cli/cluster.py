@@ -56,7 +56,7 @@ def cluster(
     ).to_dict()
     att = attribution(ChainStore(chain, home), home=home)  # what a read sees now
     report["entities"] = len(att.entities)
-    report["label_conflicts"] = sum(1 for e in att.entities.values() if e.conflict)
+    report["label_conflicts"] = sum(1 for e in att.entities.all() if e.conflict)
     if quiet and not as_json:
         return
     emit(report, as_json, _render_report)

@@ -119,7 +119,9 @@ def test_a_copied_workspace_reads_its_attribution_from_its_cache(
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_entities_built_when_asked_rank_as_every_row_sorted(seed: int) -> None:
+def test_entities_built_when_asked_rank_as_every_row_sorted(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The primary of each cluster, read from Arrow-ranked columns one cluster at a time,
     is the one sorting that cluster's rows by the rank would pick (direct before
     behaviour, definer, confidence, tags, label; ties in input order; nulls as none),
@@ -157,3 +159,7 @@ def test_entities_built_when_asked_rank_as_every_row_sorted(seed: int) -> None:
     deposits = sorted(c for c in by if ents[c].is_service and ents[c].is_deposit)
     assert ents.ids[ents.service & ents.deposit].tolist() == deposits
     assert 1000 not in ents and ents.get(1000) is None and ents.rows_of(1000) == []
+    from fundtrail.analysis.attribution import lookup
+
+    monkeypatch.setattr(lookup, "ALL_BATCH", 7)  # batches end inside and between groups
+    assert list(ents.all()) == [ents[c] for c in sorted(by)]
